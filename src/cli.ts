@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// The commander program: every command a user runs. Each group of commands lives in its own
+// module under src/commands and registers itself here; this file only maps failures to one line
+// and an exit code (see src/errors.ts for the codes).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { EXIT, isParleyError } from './errors.js';
+import { registerCommands } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command('parley');
+  program
+    .description('Parley: a messenger, computer to computer over sockets')
+    .version('0.1.0')
+    .enablePositionalOptions()
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+  registerCommands(program);
+  // Subcommands inherit the override, so their usage errors come back to main() too.
+  for (const cmd of program.commands) applyOverride(cmd);
+  return program;
+}
+
+function applyOverride(cmd: Command): void {
+  cmd.exitOverride();
+  cmd.configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+  for (const sub of cmd.commands) applyOverride(sub);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (err) {
+    return reportFailure(err);
+  }
+}
+
+function reportFailure(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Help and version end with a zero code; every other usage error is bad input.
+    if (err.exitCode === 0) return EXIT.OK;
+    return EXIT.USAGE;
+  }
+  if (isParleyError(err)) {
+    process.stderr.write(`parley: ${err.message}\n`);
+    return err.exitCode;
+  }
+  // A stack trace is a bug: say so, keep the trace out of the user's way.
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`parley: unexpected failure (a bug): ${err instanceof Error ? err.message : String(err)}\n`);
+  writeCrashLog(detail);
+  return EXIT.BUG;
+}
+
+function writeCrashLog(detail: string): void {
+  const file = path.join(os.tmpdir(), `parley-crash-${process.pid}.log`);
+  try {
+    fs.writeFileSync(file, `${new Date().toISOString()}\n${detail}\n`);
+    process.stderr.write(`parley: details are in ${file}\n`);
+  } catch {
+    process.stderr.write(detail + '\n');
+  }
+}
+
+// Run only when started as a program, not when imported by a test.
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,54 @@
+// What every command shares: where the profile lives, how ids are read, how JSON lines are printed.
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { badInput } from '../errors.js';
+
+export const MAX_ID = 2 ** 40 - 1;
+
+// The profile: --home DIR, else PARLEY_HOME, else a per-user default.
+// => C:\Users\ann\AppData\Roaming\parley on Windows, /home/ann/.parley elsewhere
+export function defaultHome(): string {
+  if (process.platform === 'win32' && process.env.APPDATA) return path.join(process.env.APPDATA, 'parley');
+  return path.join(os.homedir(), '.parley');
+}
+
+export function homeOf(cmd: Command): string {
+  const opts = cmd.optsWithGlobals() as { home?: string };
+  const home = opts.home || process.env.PARLEY_HOME || defaultHome();
+  return path.resolve(home);
+}
+
+// Adds the options every profile command takes. Declared on each leaf, because commander lets a
+// parent with an action of its own swallow an option that both declare (DESIGN.md, traps).
+export function profileOptions(cmd: Command): Command {
+  return cmd.option('--home <dir>', 'profile directory (default: PARLEY_HOME or the per-user default)');
+}
+
+// An id is a whole number from 1 to 2^40-1: five bytes, as in the original packet header.
+export function parseId(text: string, what = 'id'): number {
+  const trimmed = String(text).trim();
+  if (!/^[0-9]+$/.test(trimmed)) throw badInput('BAD_ID', `${what} must be a whole number from 1 to ${MAX_ID}, got "${text}"`);
+  const n = Number(trimmed);
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_ID) {
+    throw badInput('BAD_ID', `${what} must be a whole number from 1 to ${MAX_ID}, got "${text}"`);
+  }
+  return n;
+}
+
+export function parseCount(text: string, what: string): number {
+  const trimmed = String(text).trim();
+  const n = Number(trimmed);
+  if (!/^[0-9]+$/.test(trimmed) || !Number.isSafeInteger(n)) {
+    throw badInput('BAD_NUMBER', `${what} must be a whole number of 0 or more, got "${text}"`);
+  }
+  return n;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value) + '\n');
+}
+
+export function printLine(text: string): void {
+  process.stdout.write(text + '\n');
+}
