@@ -1,0 +1,187 @@
+// What the rendezvous server and the client build their TLS from, and how they check a peer.
+// Every link is TLS 1.3 with certificates on both ends (docs/CERTIFICATES.md). Peers are dialled
+// by address, so a host name never proves anything here: a peer is accepted for its chain to the
+// operator's CA, its role, its validity and, when known, its key fingerprint.
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import type tls from 'node:tls';
+import type { Role } from './constants.js';
+import { certRefused, keyMismatch, PEER_CODES, peerRefused, type PeerCode } from './errors.js';
+import { decryptPrivateKey, keySha256 } from './keys.js';
+import { readText } from './files.js';
+import { keySha256OfX509, readCertificate, roleOf, validityOf } from './x509.js';
+
+export type Identity = {
+  // PEM texts, as node:tls takes them. `key` is the decrypted private key (PKCS#8 PEM): it lives
+  // in this process's memory only, never on disk.
+  ca: string;
+  cert: string;
+  key: string;
+  keySha256: string;
+  role: Role;
+  notAfter: number;
+};
+
+export type PeerCheckOptions = {
+  caPem: string;
+  // The roles accepted. The server expects 'client'; a client expects 'server' from the
+  // rendezvous server and 'client' from a peer. Omitted: any role but 'ca'.
+  expectRole?: Role | readonly Role[];
+  // A pinned key (lowercase hex SHA-256 of the SubjectPublicKeyInfo; colons and case ignored).
+  expectKeySha256?: string;
+  now?: number;
+};
+
+export type PeerCheck =
+  | { ok: true; keySha256: string; role: Role; subject: string; notAfter: number }
+  | { ok: false; code: PeerCode; reason: string };
+
+// The certificate, key and CA a process presents, read and checked once at start. Throws with
+// exit code 2 (WRONG_PASSWORD, KEY_MISMATCH, CERT_EXPIRED, CERT_FOREIGN_CA, ...) so a bad file is
+// reported before any socket opens.
+export function loadIdentity(files: {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  password: string | Buffer | undefined;
+  now?: number;
+}): Identity {
+  const ca = readText(files.caFile, 'CA certificate');
+  const cert = readText(files.certFile, 'certificate');
+  const keyPem = readText(files.keyFile, 'private key');
+  const x509 = readCertificate(cert, files.certFile);
+  const check = checkPeerCertificate(x509, { caPem: ca, expectRole: ['server', 'client'], now: files.now });
+  if (!check.ok) throw certRefused(files.certFile, check.code, check.reason);
+  const key: KeyObject = decryptPrivateKey(keyPem, files.password, files.keyFile);
+  if (keySha256(key) !== check.keySha256) throw keyMismatch(files.keyFile, files.certFile);
+  return {
+    ca,
+    cert,
+    key: key.export({ type: 'pkcs8', format: 'pem' }) as string,
+    keySha256: check.keySha256,
+    role: check.role,
+    notAfter: check.notAfter,
+  };
+}
+
+// For a tls.Server (also one that never listens and is fed sockets: DESIGN.md, traps).
+// OpenSSL checks the client's chain and dates during the handshake; the role and the pin are the
+// application's to check on 'secureConnection' with verifyTlsPeer, so it can tell the peer why.
+export function serverTlsOptions(identity: Identity): tls.TlsOptions {
+  return {
+    key: identity.key,
+    cert: identity.cert,
+    ca: [identity.ca],
+    minVersion: 'TLSv1.3',
+    requestCert: true,
+    rejectUnauthorized: true,
+  };
+}
+
+// For tls.connect. The host-name check is replaced by checkPeerCertificate: a peer is dialled by
+// address, which its certificate need not name. `expectRole` defaults to 'server' (the rendezvous
+// server); pass 'client' to dial a peer, and its key fingerprint when it is known.
+// Node skips checkServerIdentity when a session is resumed: do not pass `session` with these.
+export function clientTlsOptions(
+  identity: Identity,
+  expect: { expectRole?: Role | readonly Role[]; expectKeySha256?: string } = {},
+): tls.ConnectionOptions {
+  const expectRole = expect.expectRole ?? 'server';
+  return {
+    key: identity.key,
+    cert: identity.cert,
+    ca: [identity.ca],
+    minVersion: 'TLSv1.3',
+    rejectUnauthorized: true,
+    checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => {
+      const check = checkPeerCertificate(cert, { caPem: identity.ca, expectRole, expectKeySha256: expect.expectKeySha256 });
+      return check.ok ? undefined : peerRefused(check.code, check.reason);
+    },
+  };
+}
+
+// The check of a live peer, for either end once the handshake is done.
+export function verifyTlsPeer(
+  socket: tls.TLSSocket,
+  options: Omit<PeerCheckOptions, 'caPem'> & { identity: Pick<Identity, 'ca'> },
+): PeerCheck {
+  const { identity, ...rest } = options;
+  return checkPeerCertificate(socket.getPeerCertificate(true), { ...rest, caPem: identity.ca });
+}
+
+// Chain to the CA, validity, role, pinned key: in that order, each with its own code
+// (PEER_CODES), so the person on the other end of a refusal learns which one failed.
+// Never throws.
+export function checkPeerCertificate(
+  peerCert: tls.PeerCertificate | tls.DetailedPeerCertificate | X509Certificate | null | undefined,
+  options: PeerCheckOptions,
+): PeerCheck {
+  const now = options.now ?? Date.now();
+  let cert: X509Certificate;
+  let ca: X509Certificate;
+  try {
+    ca = readCertificate(options.caPem, 'the CA certificate');
+  } catch (err) {
+    return refuse(PEER_CODES.UNREADABLE, `the CA certificate cannot be read: ${(err as Error).message}`);
+  }
+  if (peerCert instanceof X509Certificate) {
+    cert = peerCert;
+  } else {
+    // getPeerCertificate() gives {} when the peer sent no certificate.
+    const raw = peerCert && (peerCert as tls.PeerCertificate).raw;
+    if (!raw || raw.length === 0) return refuse(PEER_CODES.MISSING, 'the peer sent no certificate');
+    try {
+      cert = new X509Certificate(raw);
+    } catch (err) {
+      return refuse(PEER_CODES.UNREADABLE, `the peer's certificate cannot be read: ${(err as Error).message}`);
+    }
+  }
+
+  if (!cert.checkIssued(ca) || !verifiesWith(cert, ca)) {
+    return refuse(PEER_CODES.FOREIGN_CA, `${nameOf(cert)} is not signed by this CA (${nameOf(ca)})`);
+  }
+  for (const [which, x509] of [['certificate', cert], ['CA certificate', ca]] as const) {
+    const { notBefore, notAfter } = validityOf(x509);
+    if (now < notBefore) return refuse(PEER_CODES.NOT_YET_VALID, `the ${which} of ${nameOf(x509)} is valid only from ${iso(notBefore)} (check the clocks)`);
+    if (now > notAfter) return refuse(PEER_CODES.EXPIRED, `the ${which} of ${nameOf(x509)} expired on ${iso(notAfter)}`);
+  }
+  const role = roleOf(cert);
+  const accepted: readonly Role[] = options.expectRole === undefined ? ['server', 'client'] : typeof options.expectRole === 'string' ? [options.expectRole] : options.expectRole;
+  if (role === null || !accepted.includes(role)) {
+    return refuse(PEER_CODES.WRONG_ROLE, `${nameOf(cert)} is a ${role ?? 'roleless'} certificate, ${accepted.join(' or ')} expected`);
+  }
+  const key = keySha256OfX509(cert);
+  if (options.expectKeySha256 !== undefined && normalHex(options.expectKeySha256) !== key) {
+    return refuse(PEER_CODES.KEY_MISMATCH, `${nameOf(cert)} has key ${key}, ${normalHex(options.expectKeySha256)} expected`);
+  }
+  return { ok: true, keySha256: key, role, subject: nameOf(cert), notAfter: validityOf(cert).notAfter };
+}
+
+export function keySha256OfCert(pem: string | Buffer | X509Certificate): string {
+  return keySha256OfX509(pem instanceof X509Certificate ? pem : readCertificate(pem));
+}
+
+function verifiesWith(cert: X509Certificate, ca: X509Certificate): boolean {
+  try {
+    return cert.verify(ca.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function refuse(code: PeerCode, reason: string): PeerCheck {
+  return { ok: false, code, reason };
+}
+
+// => "CN=ann"
+function nameOf(cert: X509Certificate): string {
+  return cert.subject.split('\n').filter(Boolean).join(', ');
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+// => "ab12..." from "AB:12:..."
+function normalHex(text: string): string {
+  return text.replace(/:/g, '').toLowerCase();
+}
