@@ -27,6 +27,9 @@ export function buildProgram(): Command {
 
 function applyOverride(cmd: Command): void {
   cmd.exitOverride();
+  // `contacts --json` and `contacts add --json`: an option after a subcommand's name belongs to
+  // the subcommand, even where the parent declares it too.
+  if (cmd.commands.length > 0) cmd.enablePositionalOptions();
   cmd.configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
   for (const sub of cmd.commands) applyOverride(sub);
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
+import { openProfile, type Profile } from '../node/profile.js';
 
 export const MAX_ID = 2 ** 40 - 1;
 
@@ -51,4 +52,18 @@ export function printJson(value: unknown): void {
 
 export function printLine(text: string): void {
   process.stdout.write(text + '\n');
+}
+
+// Opens the profile of the command, runs `work` and closes it whatever happens. Events that
+// could not be read are named on stderr; the command goes on with the rest.
+export async function withProfile<T>(cmd: Command, work: (profile: Profile) => Promise<T>): Promise<T> {
+  const home = homeOf(cmd);
+  const profile = await openProfile(home, {
+    onSkipped: (s) => process.stderr.write(`parley: warning: skipped event ${s.seq}: ${s.message}\n`),
+  });
+  try {
+    return await work(profile);
+  } finally {
+    await profile.close();
+  }
 }

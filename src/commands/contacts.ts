@@ -1,0 +1,54 @@
+// parley contacts [--json]; parley contacts add ID --name NAME
+import type { Command } from 'commander';
+import { badInput } from '../errors.js';
+import { quotaOf } from '../projections/quotas.js';
+import { parseId, printJson, printLine, profileOptions, withProfile } from './common.js';
+
+// What a new contact may send me before I grant more: the original gave 1000 packets of each
+// kind at the first connection.
+export const DEFAULT_GRANT = 1000;
+
+export function registerContactsCommands(program: Command): void {
+  const contacts = profileOptions(program.command('contacts').description('list contacts, or add one'))
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await withProfile(cmd, async (profile) => {
+        const list = Object.values(profile.views.contacts).sort((a, b) => a.id - b.id);
+        for (const c of list) {
+          const row = { id: c.id, name: c.name, folder: c.folder, whitelisted: c.whitelisted, blocked: c.blocked };
+          if (opts.json) printJson(row);
+          else printLine(`${c.id}\t${c.name}\t${c.folder}${c.whitelisted ? '\twhitelisted' : ''}${c.blocked ? '\tblocked' : ''}`);
+        }
+        if (!opts.json && list.length === 0) printLine('no contacts yet: parley contacts add ID --name NAME');
+      });
+    });
+
+  profileOptions(contacts.command('add').description('add a contact (it is whitelisted)').argument('<id>', 'the contact\'s id, 1 to 2^40-1'))
+    .requiredOption('--name <name>', 'how the contact is shown')
+    .option('--json', 'print the contact as JSON')
+    .action(async (idText: string, opts: { name: string; json?: boolean }, cmd: Command) => {
+      const peer = parseId(idText, 'contact id');
+      const name = opts.name.trim();
+      if (name.length === 0 || name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)) {
+        throw badInput('BAD_NAME', 'a contact name must be 1 to 100 characters with no control characters');
+      }
+      await withProfile(cmd, async (profile) => {
+        const known = profile.views.contacts[peer];
+        if (known) {
+          if (known.name !== name) await profile.append({ type: 'contact.renamed', peer, name });
+          if (!known.whitelisted) await profile.append({ type: 'contact.whitelisted', peer, whitelisted: true });
+        } else {
+          const q = quotaOf(profile.views.quotas, peer).inbound;
+          await profile.appendMany([
+            { type: 'contact.added', peer, name, whitelisted: true },
+            ...(q.messages.granted === 0 ? [{ type: 'quota.granted' as const, peer, direction: 'inbound' as const, kind: 'messages' as const, n: DEFAULT_GRANT }] : []),
+            ...(q.files.granted === 0 ? [{ type: 'quota.granted' as const, peer, direction: 'inbound' as const, kind: 'files' as const, n: DEFAULT_GRANT }] : []),
+          ]);
+        }
+        const c = profile.views.contacts[peer];
+        const row = { id: c.id, name: c.name, folder: c.folder, whitelisted: c.whitelisted, blocked: c.blocked };
+        if (opts.json) printJson(row);
+        else printLine(`${known ? 'updated' : 'added'} contact ${c.id} (${c.name})`);
+      });
+    });
+}

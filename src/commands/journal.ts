@@ -1,0 +1,59 @@
+// parley journal inspect [--type TYPE] [--since SEQ] [--json]; parley journal rebuild
+import type { Command } from 'commander';
+import { badInput } from '../errors.js';
+import { isKnownType, type Stored } from '../events/types.js';
+import { parseCount, printJson, printLine, profileOptions, withProfile } from './common.js';
+
+// {"seq","at","type",...fields}: seq, at and type first, then the event's own fields.
+export function inspectRow(e: Stored): Record<string, unknown> {
+  const { seq, at, type, ...rest } = e as Stored & Record<string, unknown>;
+  return { seq, at, type, ...rest };
+}
+
+export function registerJournalCommands(program: Command): void {
+  const journal = program.command('journal').description('look at the journal itself');
+
+  profileOptions(journal.command('inspect').description('print the events of the journal'))
+    .option('--type <type>', 'only events of this type, e.g. message.sent')
+    .option('--since <seq>', 'from this sequence number on (inclusive)')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { type?: string; since?: string; json?: boolean }, cmd: Command) => {
+      if (opts.type !== undefined && !isKnownType(opts.type)) throw badInput('BAD_TYPE', `unknown event type "${opts.type}" (for example message.sent, quota.granted)`);
+      const since = opts.since === undefined ? 1 : parseCount(opts.since, '--since');
+      let bad = 0;
+      await withProfile(cmd, async (profile) => {
+        await profile.journal.scan(
+          (e) => {
+            if (opts.type !== undefined && e.type !== opts.type) return;
+            const row = inspectRow(e);
+            if (opts.json) printJson(row);
+            else {
+              const { seq, at, type, ...fields } = row;
+              printLine(`${seq}\t${new Date(at as number).toISOString()}\t${type}\t${JSON.stringify(fields)}`);
+            }
+          },
+          {
+            since,
+            onCorrupt: (err, seq) => {
+              bad++;
+              process.stderr.write(`parley: event ${seq} cannot be read: ${err.message}\n`);
+            },
+          },
+        );
+      });
+      if (bad > 0) process.stderr.write(`parley: ${bad} event(s) could not be read; the others are shown\n`);
+    });
+
+  profileOptions(journal.command('rebuild').description('rebuild every projection from the journal'))
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await withProfile(cmd, async (profile) => {
+        const started = performance.now();
+        await profile.rebuild();
+        const ms = Math.round(performance.now() - started);
+        const result = { events: profile.journal.lastSeq(), skipped: profile.skipped.length, ms };
+        if (opts.json) printJson(result);
+        else printLine(`rebuilt the projections from ${result.events} events in ${ms} ms${result.skipped ? `, ${result.skipped} unreadable event(s) skipped` : ''}`);
+      });
+    });
+}

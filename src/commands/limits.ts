@@ -1,0 +1,142 @@
+// parley limits [--peer ID] [--json]; limits grant; limits audit
+import type { Command } from 'commander';
+import { badInput } from '../errors.js';
+import type { QuotaDirection, QuotaKind, Stored } from '../events/types.js';
+import { left, quotaOf, type PeerQuota, type QuotasState } from '../projections/quotas.js';
+import { parseCount, parseId, printJson, printLine, profileOptions, withProfile } from './common.js';
+
+const DIRECTIONS: QuotaDirection[] = ['inbound', 'outbound'];
+const KINDS: QuotaKind[] = ['messages', 'files'];
+
+function quotaRow(peer: number, q: PeerQuota) {
+  const side = (d: QuotaDirection) => ({
+    messages: { granted: q[d].messages.granted, spent: q[d].messages.spent, left: left(q[d].messages) },
+    files: { granted: q[d].files.granted, spent: q[d].files.spent, left: left(q[d].files) },
+  });
+  return { peer, inbound: side('inbound'), outbound: side('outbound') };
+}
+
+function peersOf(state: QuotasState, contactIds: number[]): number[] {
+  const ids = new Set<number>(contactIds);
+  for (const key of Object.keys(state)) ids.add(Number(key));
+  return [...ids].sort((a, b) => a - b);
+}
+
+export type AuditLine = {
+  seq: number;
+  at: number;
+  peer: number;
+  direction: QuotaDirection;
+  kind: QuotaKind;
+  op: 'grant' | 'spend' | 'refuse';
+  n: number;
+  balance: number;
+};
+
+// The audit: every grant, spend and refusal in journal order with the running balance (what is
+// left) of its (peer, direction, kind), and whether those balances end where the quota
+// projection says they are. Pure, so that a test can feed it events.
+export function auditQuotas(events: Iterable<Stored>, state: QuotasState, peer?: number): { lines: AuditLine[]; consistent: boolean } {
+  const running = new Map<string, { granted: number; spent: number }>();
+  const lines: AuditLine[] = [];
+  for (const e of events) {
+    if (e.type !== 'quota.granted' && e.type !== 'quota.spent' && e.type !== 'quota.refused') continue;
+    if (peer !== undefined && e.peer !== peer) continue;
+    const key = `${e.peer}/${e.direction}/${e.kind}`;
+    let r = running.get(key);
+    if (!r) {
+      r = { granted: 0, spent: 0 };
+      running.set(key, r);
+    }
+    if (e.type === 'quota.granted') r.granted += e.n;
+    if (e.type === 'quota.spent') r.spent += e.n;
+    const op = e.type === 'quota.granted' ? 'grant' : e.type === 'quota.spent' ? 'spend' : 'refuse';
+    lines.push({ seq: e.seq, at: e.at, peer: e.peer, direction: e.direction, kind: e.kind, op, n: e.n, balance: r.granted - r.spent });
+  }
+  let consistent = true;
+  for (const key of Object.keys(state)) {
+    const p = Number(key);
+    if (peer !== undefined && p !== peer) continue;
+    for (const d of DIRECTIONS) {
+      for (const k of KINDS) {
+        const b = state[key][d][k];
+        const r = running.get(`${p}/${d}/${k}`) ?? { granted: 0, spent: 0 };
+        if (b.granted !== r.granted || b.spent !== r.spent) consistent = false;
+      }
+    }
+  }
+  for (const key of running.keys()) {
+    const [p] = key.split('/');
+    if (!state[p]) consistent = false;
+  }
+  return { lines, consistent };
+}
+
+export function registerLimitsCommands(program: Command): void {
+  const limits = profileOptions(program.command('limits').description('packet limits per contact: what is granted, spent and left'))
+    .option('--peer <id>', 'only this contact')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { peer?: string; json?: boolean }, cmd: Command) => {
+      const only = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
+      await withProfile(cmd, async (profile) => {
+        const state = profile.views.quotas;
+        const peers = only !== undefined ? [only] : peersOf(state, Object.values(profile.views.contacts).map((c) => c.id));
+        for (const p of peers) {
+          const row = quotaRow(p, quotaOf(state, p));
+          if (opts.json) {
+            printJson(row);
+            continue;
+          }
+          const name = profile.views.contacts[p]?.name ?? String(p);
+          const fmt = (d: QuotaDirection, k: QuotaKind) => `${row[d][k].left}/${row[d][k].granted}`;
+          printLine(`${p} ${name}: inbound messages ${fmt('inbound', 'messages')}, files ${fmt('inbound', 'files')}; outbound messages ${fmt('outbound', 'messages')}, files ${fmt('outbound', 'files')} (left/granted)`);
+        }
+        if (!opts.json && peers.length === 0) printLine('no limits yet: parley limits grant --peer ID --messages N');
+      });
+    });
+
+  profileOptions(limits.command('grant').description('allow a contact to send me N more packets'))
+    .requiredOption('--peer <id>', 'the contact')
+    .option('--messages <n>', 'packets of messages')
+    .option('--files <n>', 'packets of files')
+    .option('--json', 'print the new limits as JSON')
+    .action(async (opts: { peer: string; messages?: string; files?: string; json?: boolean }, cmd: Command) => {
+      const peer = parseId(opts.peer, 'peer id');
+      const messages = opts.messages === undefined ? 0 : parseCount(opts.messages, '--messages');
+      const files = opts.files === undefined ? 0 : parseCount(opts.files, '--files');
+      if (messages === 0 && files === 0) throw badInput('NOTHING_GRANTED', 'say how many packets to grant: --messages N and/or --files N (N > 0)');
+      if (messages > 1e12 || files > 1e12) throw badInput('BAD_NUMBER', 'a grant is at most 1000000000000 packets');
+      await withProfile(cmd, async (profile) => {
+        const events = [];
+        if (messages > 0) events.push({ type: 'quota.granted' as const, peer, direction: 'inbound' as const, kind: 'messages' as const, n: messages });
+        if (files > 0) events.push({ type: 'quota.granted' as const, peer, direction: 'inbound' as const, kind: 'files' as const, n: files });
+        await profile.appendMany(events);
+        const row = quotaRow(peer, quotaOf(profile.views.quotas, peer));
+        if (opts.json) printJson(row);
+        else printLine(`${peer} may now send me ${row.inbound.messages.left} packets of messages and ${row.inbound.files.left} of files`);
+      });
+    });
+
+  profileOptions(limits.command('audit').description('every grant, spend and refusal, and whether they add up'))
+    .option('--peer <id>', 'only this contact')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { peer?: string; json?: boolean }, cmd: Command) => {
+      const only = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
+      await withProfile(cmd, async (profile) => {
+        const quotaEvents: Stored[] = [];
+        await profile.journal.scan(
+          (e) => {
+            if (e.type.startsWith('quota.')) quotaEvents.push(e);
+          },
+          { onCorrupt: () => undefined },
+        );
+        const { lines, consistent } = auditQuotas(quotaEvents, profile.views.quotas, only);
+        for (const l of lines) {
+          if (opts.json) printJson(l);
+          else printLine(`${l.seq}\t${new Date(l.at).toISOString()}\t${l.peer}\t${l.direction}\t${l.kind}\t${l.op}\t${l.n}\tleft ${l.balance}`);
+        }
+        if (opts.json) printJson({ consistent });
+        else printLine(consistent ? 'consistent: the journal adds up to the limits shown' : 'NOT consistent: the limits shown differ from the journal (run parley journal rebuild)');
+      });
+    });
+}

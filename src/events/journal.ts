@@ -1,0 +1,306 @@
+// The append-only journal of one profile, on LevelDB (classic-level).
+//
+// Appends are group-committed: every append made in one tick of the event loop goes into one
+// LevelDB batch, written when the loop turns. A batch holding an event a person would miss
+// (types.ts, isDurable) is synced to disk before its appends resolve; so a caller that awaits
+// append before acknowledging anything to a peer never acknowledges what a crash could lose.
+// Sequence numbers are assigned at append, in call order, with no gap: a batch that fails is
+// rejected whole, with every append queued after it, and numbering resumes after the last
+// batch that was stored.
+//
+// One LevelDB holds the events (prefix 'e', codec.ts) and small metadata such as projection
+// checkpoints (prefix 'm'), so one lock guards the whole profile.
+
+import { ClassicLevel } from 'classic-level';
+import { decodeEvent, encodeValue, END_EVENT_KEY, eventKey, FIRST_EVENT_KEY, seqOfKey, decodeRaw } from './codec.js';
+import { badEvent, journalClosed, openFailed, profileInUse, writeFailed } from './errors.js';
+import { EVENT_VERSIONS, isDurable, isKnownType, type NewEvent, type Stored } from './types.js';
+import type { ParleyError } from '../errors.js';
+
+type Db = ClassicLevel<Buffer, Buffer>;
+type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+
+type Group = {
+  ops: BatchOp[];
+  events: Stored[];
+  durable: boolean;
+  resolve: (events: Stored[]) => void;
+  reject: (err: Error) => void;
+};
+
+export type ScanOptions = {
+  since?: number; // first seq to read, inclusive
+  // Called for a value that cannot be decoded; without it the scan throws JOURNAL_CORRUPT.
+  onCorrupt?: (err: ParleyError, seq: number) => void;
+};
+
+export type Journal = {
+  dir: string;
+  lastSeq: () => number;
+  append: (event: NewEvent) => Promise<Stored>;
+  appendMany: (events: NewEvent[]) => Promise<Stored[]>;
+  appendRemoving: (event: NewEvent, removeSeqs: number[]) => Promise<Stored>;
+  scan: (onEvent: (event: Stored) => void, options?: ScanOptions) => Promise<void>;
+  read: (options?: ScanOptions) => AsyncGenerator<Stored>;
+  subscribe: (listener: (event: Stored) => void) => () => void;
+  getMeta: (name: string) => Promise<Buffer | undefined>;
+  putMeta: (entries: Array<{ name: string; value: Buffer }>, sync?: boolean) => Promise<void>;
+  compact: () => Promise<void>;
+  close: () => Promise<void>;
+};
+
+const META_PREFIX = 'm';
+const MAX_BATCH_EVENTS = 8192;
+const READ_BATCH = 1000;
+
+function metaKey(name: string): Buffer {
+  return Buffer.from(META_PREFIX + name, 'utf8');
+}
+
+function isLocked(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code === 'LEVEL_LOCKED' || e?.cause?.code === 'LEVEL_LOCKED';
+}
+
+export async function openJournal(dir: string): Promise<Journal> {
+  const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  try {
+    await db.open();
+  } catch (err) {
+    if (isLocked(err)) throw profileInUse(dir.replace(/[\\/]journal$/, ''), err);
+    throw openFailed(dir, err);
+  }
+
+  let committed = await findLastSeq(db);
+  let nextSeq = committed + 1;
+  let closed = false;
+  let writing: Promise<void> | null = null;
+  let scheduled = false;
+  let queue: Group[] = [];
+  const listeners = new Set<(event: Stored) => void>();
+
+  function stamp(input: NewEvent): Stored {
+    const type = (input as { type: unknown }).type;
+    if (!isKnownType(type)) throw badEvent(`cannot append an event of unknown type ${JSON.stringify(type)}`);
+    const event = { ...input } as Record<string, unknown>;
+    if (event.at === undefined) event.at = Date.now();
+    if (!Number.isSafeInteger(event.at)) throw badEvent(`event ${type} has a time that is not a whole number of ms`);
+    event.v = EVENT_VERSIONS[type];
+    delete event.seq;
+    return event as Stored;
+  }
+
+  function enqueue(inputs: NewEvent[], removeSeqs: number[]): Promise<Stored[]> {
+    if (closed) return Promise.reject(journalClosed());
+    // Encode before numbering: an event that cannot be encoded must not take a number.
+    const stamped = inputs.map(stamp);
+    const values = stamped.map(encodeValue);
+    const ops: BatchOp[] = [];
+    let durable = removeSeqs.length > 0;
+    for (const seq of removeSeqs) ops.push({ type: 'del', key: eventKey(seq) });
+    for (let i = 0; i < stamped.length; i++) {
+      const event = stamped[i];
+      event.seq = nextSeq++;
+      ops.push({ type: 'put', key: eventKey(event.seq), value: values[i] });
+      if (!durable && isDurable(event.type)) durable = true;
+    }
+    return new Promise<Stored[]>((resolve, reject) => {
+      queue.push({ ops, events: stamped, durable, resolve, reject });
+      schedule();
+    });
+  }
+
+  function schedule(): void {
+    if (scheduled || writing) return;
+    scheduled = true;
+    setImmediate(flush);
+  }
+
+  function flush(): void {
+    scheduled = false;
+    if (writing || queue.length === 0) return;
+    // Take whole groups up to the batch limit; an appendRemoving group always goes whole.
+    const groups: Group[] = [];
+    let count = 0;
+    while (queue.length > 0 && (groups.length === 0 || count + queue[0].ops.length <= MAX_BATCH_EVENTS)) {
+      const g = queue.shift() as Group;
+      groups.push(g);
+      count += g.ops.length;
+    }
+    const ops: BatchOp[] = groups.length === 1 ? groups[0].ops : ([] as BatchOp[]).concat(...groups.map((g) => g.ops));
+    const sync = groups.some((g) => g.durable);
+    writing = db.batch(ops, { sync }).then(
+      () => {
+        writing = null;
+        for (const g of groups) {
+          committed = g.events.length > 0 ? (g.events[g.events.length - 1].seq as number) : committed;
+          g.resolve(g.events);
+        }
+        notify(groups);
+        if (queue.length > 0) schedule();
+      },
+      (err: unknown) => {
+        writing = null;
+        // Nothing of this batch is stored. The appends queued after it hold numbers that
+        // follow it, so they fail too and numbering resumes after the last stored event.
+        const failure = writeFailed(err);
+        const dropped = groups.concat(queue);
+        queue = [];
+        nextSeq = committed + 1;
+        for (const g of dropped) g.reject(failure);
+      },
+    );
+  }
+
+  function notify(groups: Group[]): void {
+    if (listeners.size === 0) return;
+    for (const g of groups) {
+      for (const event of g.events) {
+        for (const listener of listeners) {
+          try {
+            listener(event);
+          } catch (err) {
+            process.stderr.write(`parley: a journal subscriber failed: ${(err as Error).message}\n`);
+          }
+        }
+      }
+    }
+  }
+
+  async function append(event: NewEvent): Promise<Stored> {
+    const [stored] = await enqueue([event], []);
+    return stored;
+  }
+
+  function appendMany(events: NewEvent[]): Promise<Stored[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    return enqueue(events, []);
+  }
+
+  // Appends one event and deletes others in the same atomic batch: a crash leaves either both
+  // or neither. Used by history clear, so the event that explains the gaps is never missing.
+  async function appendRemoving(event: NewEvent, removeSeqs: number[]): Promise<Stored> {
+    for (const seq of removeSeqs) {
+      if (!Number.isSafeInteger(seq) || seq < 1 || seq > committed) throw badEvent(`cannot remove event ${seq}: not stored`);
+    }
+    const [stored] = await enqueue([event], removeSeqs);
+    return stored;
+  }
+
+  async function scan(onEvent: (event: Stored) => void, options: ScanOptions = {}): Promise<void> {
+    if (closed) throw journalClosed();
+    const since = Math.max(1, options.since ?? 1);
+    const it = db.iterator({ gte: eventKey(since), lt: END_EVENT_KEY });
+    try {
+      for (;;) {
+        const entries = await it.nextv(READ_BATCH);
+        if (entries.length === 0) break;
+        for (const [key, value] of entries) {
+          const event = decodeEntry(key, value, options);
+          if (event) onEvent(event);
+        }
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  async function* read(options: ScanOptions = {}): AsyncGenerator<Stored> {
+    if (closed) throw journalClosed();
+    const since = Math.max(1, options.since ?? 1);
+    const it = db.iterator({ gte: eventKey(since), lt: END_EVENT_KEY });
+    try {
+      for (;;) {
+        const entries = await it.nextv(READ_BATCH);
+        if (entries.length === 0) break;
+        for (const [key, value] of entries) {
+          const event = decodeEntry(key, value, options);
+          if (event) yield event;
+        }
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  function subscribe(listener: (event: Stored) => void): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  async function getMeta(name: string): Promise<Buffer | undefined> {
+    const value = await db.get(metaKey(name));
+    return value ?? undefined;
+  }
+
+  async function putMeta(entries: Array<{ name: string; value: Buffer }>, sync = false): Promise<void> {
+    if (closed) throw journalClosed();
+    await db.batch(
+      entries.map((e) => ({ type: 'put' as const, key: metaKey(e.name), value: e.value })),
+      { sync },
+    );
+  }
+
+  // Rewrites the files of the store so that deleted values are gone from the disk too, not
+  // only hidden (history clear). LevelDB flushes its log and memtable before compacting.
+  async function compact(): Promise<void> {
+    await db.compactRange(Buffer.alloc(0), Buffer.from([0xff, 0xff]));
+  }
+
+  async function drain(): Promise<void> {
+    while (writing || queue.length > 0 || scheduled) {
+      if (writing) {
+        await writing.catch(() => undefined);
+      } else {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    await drain();
+    closed = true;
+    listeners.clear();
+    await db.close();
+  }
+
+  return {
+    dir,
+    lastSeq: () => committed,
+    append,
+    appendMany,
+    appendRemoving,
+    scan,
+    read,
+    subscribe,
+    getMeta,
+    putMeta,
+    compact,
+    close,
+  };
+}
+
+function decodeEntry(key: Buffer, value: Buffer, options: ScanOptions): Stored | null {
+  const seq = seqOfKey(key);
+  try {
+    return decodeEvent(seq, value);
+  } catch (err) {
+    if (!options.onCorrupt) throw err;
+    options.onCorrupt(err as ParleyError, seq);
+    return null;
+  }
+}
+
+async function findLastSeq(db: Db): Promise<number> {
+  const it = db.keys({ gte: FIRST_EVENT_KEY, lt: END_EVENT_KEY, reverse: true, limit: 1 });
+  try {
+    const key = await it.next();
+    return key ? seqOfKey(key) : 0;
+  } finally {
+    await it.close();
+  }
+}
+
+// For tools that look at a value without trusting it (journal inspect of a damaged store).
+export { decodeRaw };

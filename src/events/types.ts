@@ -1,0 +1,158 @@
+// Every fact Parley knows is one of these events. `type` is a dotted past-tense name; `at` is
+// milliseconds since the epoch on the writer's clock; `v` is the schema version of that type
+// (see upcast.ts); the journal adds `seq` on append. Peer ids are numbers from 1 to 2^40-1,
+// message and transfer ids are strings.
+//
+// Changing the meaning or the fields of a type: bump its version in EVENT_VERSIONS and add an
+// upcaster from the old shape in upcast.ts, so that a newer Parley reads an older journal.
+
+export type Direction = 'in' | 'out';
+export type QuotaDirection = 'inbound' | 'outbound';
+export type QuotaKind = 'messages' | 'files';
+export type Route = 'lan' | 'direct' | 'punched' | 'relay';
+
+type Base<T extends string> = { type: T; at: number; v?: number; seq?: number };
+
+// The client's own journal.
+export type IdentityCreated = Base<'identity.created'> & { id: number; keySha256?: string };
+export type ServerRegistered = Base<'server.registered'> & { server: string; id: number };
+export type ContactAdded = Base<'contact.added'> & { peer: number; name: string; whitelisted: boolean };
+export type ContactRenamed = Base<'contact.renamed'> & { peer: number; name: string };
+export type ContactMoved = Base<'contact.moved'> & { peer: number; folder: string };
+export type ContactWhitelisted = Base<'contact.whitelisted'> & { peer: number; whitelisted: boolean };
+export type ContactBlocked = Base<'contact.blocked'> & { peer: number; blocked: boolean };
+export type LinkOpened = Base<'link.opened'> & { peer: number; route: Route; address?: string };
+export type LinkClosed = Base<'link.closed'> & { peer: number; reason: string };
+export type MessageSent = Base<'message.sent'> & { id: string; peer: number; text: string; replyTo?: string; packets: number };
+export type MessageReceived = Base<'message.received'> & { id: string; peer: number; text: string; sentAt: number; replyTo?: string };
+// The peer says it has my message; receivedAt is its clock.
+export type MessageDelivered = Base<'message.delivered'> & { id: string; peer: number; receivedAt: number };
+// by 'me': I read an incoming message. by 'peer': the peer read mine.
+export type MessageRead = Base<'message.read'> & { id: string; peer: number; by: 'me' | 'peer' };
+export type MessageEdited = Base<'message.edited'> & { id: string; peer: number; text: string };
+// Forgetting a chat: the events of its messages before this one were removed from the store in
+// the same batch that wrote this event; `removed` says how many, so a reader can tell the gaps.
+export type ChatCleared = Base<'chat.cleared'> & { peer: number; removed: number };
+export type TransferOffered = Base<'transfer.offered'> & {
+  id: string;
+  peer: number;
+  direction: Direction;
+  name: string;
+  size: number;
+  chunkSize: number;
+};
+export type TransferAccepted = Base<'transfer.accepted'> & { id: string; path?: string };
+export type TransferDeclined = Base<'transfer.declined'> & { id: string; reason?: string };
+// The receiver wrote, flushed and verified these chunks.
+export type TransferChunksStored = Base<'transfer.chunks-stored'> & { id: string; chunks: number[] };
+// The sender learnt that the receiver stored these chunks.
+export type TransferChunksAcked = Base<'transfer.chunks-acked'> & { id: string; chunks: number[] };
+export type TransferCompleted = Base<'transfer.completed'> & { id: string; sha256?: string };
+export type TransferFailed = Base<'transfer.failed'> & { id: string; reason: string };
+export type TransferCancelled = Base<'transfer.cancelled'> & { id: string; by: 'me' | 'peer' };
+export type QuotaGranted = Base<'quota.granted'> & { peer: number; direction: QuotaDirection; kind: QuotaKind; n: number };
+export type QuotaSpent = Base<'quota.spent'> & { peer: number; direction: QuotaDirection; kind: QuotaKind; n: number; ref?: string };
+export type QuotaRefused = Base<'quota.refused'> & { peer: number; direction: QuotaDirection; kind: QuotaKind; n: number; ref?: string };
+export type SettingsChanged = Base<'settings.changed'> & { key: string; value: string | number | boolean };
+
+// The rendezvous server's journal (server/).
+export type ClientRegistered = Base<'client.registered'> & { id: number; keySha256: string };
+export type ClientRevoked = Base<'client.revoked'> & { keySha256: string };
+export type SessionOpened = Base<'session.opened'> & { id: number; address: string };
+export type SessionClosed = Base<'session.closed'> & { id: number; reason: string };
+export type RelayOpened = Base<'relay.opened'> & { a: number; b: number };
+export type RelayClosed = Base<'relay.closed'> & { a: number; b: number; bytes: number; reason: string };
+
+export type ParleyEvent =
+  | IdentityCreated
+  | ServerRegistered
+  | ContactAdded
+  | ContactRenamed
+  | ContactMoved
+  | ContactWhitelisted
+  | ContactBlocked
+  | LinkOpened
+  | LinkClosed
+  | MessageSent
+  | MessageReceived
+  | MessageDelivered
+  | MessageRead
+  | MessageEdited
+  | ChatCleared
+  | TransferOffered
+  | TransferAccepted
+  | TransferDeclined
+  | TransferChunksStored
+  | TransferChunksAcked
+  | TransferCompleted
+  | TransferFailed
+  | TransferCancelled
+  | QuotaGranted
+  | QuotaSpent
+  | QuotaRefused
+  | SettingsChanged
+  | ClientRegistered
+  | ClientRevoked
+  | SessionOpened
+  | SessionClosed
+  | RelayOpened
+  | RelayClosed;
+
+export type EventType = ParleyEvent['type'];
+
+// An event as read back from the journal: the sequence number is always there.
+export type Stored<E extends ParleyEvent = ParleyEvent> = E & { seq: number; v: number };
+
+// What a caller hands to append: the journal fills in `v` (and `at` when missing).
+export type NewEvent = ParleyEvent extends infer E ? (E extends ParleyEvent ? Omit<E, 'v' | 'seq' | 'at'> & { at?: number } : never) : never;
+
+// The current schema version of each type. A journal written by an older Parley holds lower
+// versions; upcast.ts brings them up to these when they are read.
+export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = Object.freeze({
+  'identity.created': 1,
+  'server.registered': 1,
+  'contact.added': 2,
+  'contact.renamed': 1,
+  'contact.moved': 1,
+  'contact.whitelisted': 1,
+  'contact.blocked': 1,
+  'link.opened': 1,
+  'link.closed': 1,
+  'message.sent': 1,
+  'message.received': 1,
+  'message.delivered': 1,
+  'message.read': 1,
+  'message.edited': 1,
+  'chat.cleared': 1,
+  'transfer.offered': 1,
+  'transfer.accepted': 1,
+  'transfer.declined': 1,
+  'transfer.chunks-stored': 1,
+  'transfer.chunks-acked': 1,
+  'transfer.completed': 1,
+  'transfer.failed': 1,
+  'transfer.cancelled': 1,
+  'quota.granted': 1,
+  'quota.spent': 1,
+  'quota.refused': 1,
+  'settings.changed': 1,
+  'client.registered': 1,
+  'client.revoked': 1,
+  'session.opened': 1,
+  'session.closed': 1,
+  'relay.opened': 1,
+  'relay.closed': 1,
+});
+
+// Events a person would miss if a crash lost them: the batch that holds one is synced to disk
+// before append resolves, so nothing acknowledges them to anyone earlier. Chunk progress is not
+// here: a lost chunks-stored only makes the sender resend the chunk (DESIGN.md, Events).
+const NOT_DURABLE: ReadonlySet<string> = new Set(['transfer.chunks-stored', 'transfer.chunks-acked', 'link.opened', 'link.closed', 'session.opened', 'session.closed']);
+
+export function isDurable(type: string): boolean {
+  return !NOT_DURABLE.has(type);
+}
+
+export function isKnownType(type: unknown): type is EventType {
+  return typeof type === 'string' && Object.prototype.hasOwnProperty.call(EVENT_VERSIONS, type);
+}

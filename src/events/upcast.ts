@@ -1,0 +1,30 @@
+// Upcasters bring an event written by an older Parley up to the current shape of its type.
+// UPCASTERS[type][n] turns version n+1 into version n+2 (index 0: v1 -> v2), so an event of
+// version k passes through every step from k to EVENT_VERSIONS[type]. A step is a pure function
+// of the event, like a projection's apply.
+
+import { EVENT_VERSIONS, type EventType } from './types.js';
+
+type Raw = Record<string, unknown> & { type: string; v: number };
+type Step = (event: Raw) => Raw;
+
+export const UPCASTERS: Readonly<Partial<Record<EventType, readonly Step[]>>> = Object.freeze({
+  // contact.added v1 had no whitelist flag: a contact was added by a person, which v2 records
+  // as a whitelisted contact (it may reach me without asking first).
+  'contact.added': [(e: Raw) => ({ ...e, v: 2, whitelisted: true })],
+});
+
+// Events without `v` were written before versions existed: they are version 1.
+export function upcast(event: Raw): Raw {
+  const target = EVENT_VERSIONS[event.type as EventType];
+  let current = event;
+  if (typeof current.v !== 'number') current.v = 1;
+  if (current.v === target) return current;
+  const steps = UPCASTERS[event.type as EventType] ?? [];
+  while (current.v < target) {
+    const step = steps[current.v - 1];
+    if (!step) throw new Error(`no upcaster for ${event.type} from version ${current.v}`);
+    current = step(current);
+  }
+  return current;
+}

@@ -1,0 +1,167 @@
+// A profile: one person's journal and the projections of it, kept current as events are
+// appended. Everything a client or a command knows comes from here.
+//
+// Start: load each projection's checkpoint, replay the journal after the oldest one (each event
+// goes only to the projections that have not seen it), then follow appends. Checkpoints are
+// written every CHECKPOINT_EVERY events, after a history clear, and at close.
+import fs from 'node:fs';
+import path from 'node:path';
+import { openJournal, type Journal } from '../events/journal.js';
+import type { NewEvent, Stored } from '../events/types.js';
+import type { ParleyError } from '../errors.js';
+import { encodeCheckpoint, loadCheckpoint } from '../projections/checkpoint.js';
+import { PROJECTIONS, VIEW_NAMES, type ViewName, type Views } from '../projections/index.js';
+
+export const CHECKPOINT_EVERY = 50_000;
+
+export type Skipped = { seq: number; message: string };
+
+export type Profile = {
+  home: string;
+  journal: Journal;
+  views: Views;
+  // Events that could not be read at start (a damaged store): skipped, named, never hidden.
+  skipped: Skipped[];
+  append: (event: NewEvent) => Promise<Stored>;
+  appendMany: (events: NewEvent[]) => Promise<Stored[]>;
+  checkpoint: () => Promise<void>;
+  clearChat: (peer: number) => Promise<Stored>;
+  rebuild: () => Promise<void>;
+  close: () => Promise<void>;
+};
+
+export type OpenOptions = {
+  // Called once per unreadable event found while replaying.
+  onSkipped?: (skipped: Skipped) => void;
+};
+
+export function journalDir(home: string): string {
+  return path.join(home, 'journal');
+}
+
+export async function openProfile(home: string, options: OpenOptions = {}): Promise<Profile> {
+  fs.mkdirSync(home, { recursive: true });
+  const journal = await openJournal(journalDir(home));
+  const skipped: Skipped[] = [];
+  const views = {} as Views;
+  const seen = {} as Record<ViewName, number>; // last seq each view has applied
+  let sinceCheckpoint = 0;
+  let checkpointing: Promise<void> | null = null;
+  let closed = false;
+
+  function onCorrupt(err: ParleyError, seq: number): void {
+    const s = { seq, message: err.message };
+    skipped.push(s);
+    options.onSkipped?.(s);
+  }
+
+  async function load(fromCheckpoints: boolean): Promise<void> {
+    let from = Infinity;
+    for (const name of VIEW_NAMES) {
+      const projection = PROJECTIONS[name] as (typeof PROJECTIONS)[ViewName];
+      const loaded = fromCheckpoints ? await loadCheckpoint(journal, projection as never) : null;
+      (views as Record<ViewName, unknown>)[name] = loaded ? loaded.state : projection.initial();
+      seen[name] = loaded ? loaded.seq : 0;
+      from = Math.min(from, seen[name] + 1);
+    }
+    let cleared = false;
+    skipped.length = 0;
+    await journal.scan(
+      (event) => {
+        for (const name of VIEW_NAMES) {
+          if (event.seq > seen[name]) {
+            (views as Record<ViewName, unknown>)[name] = (PROJECTIONS[name].apply as (s: unknown, e: Stored) => unknown)(views[name], event);
+            seen[name] = event.seq;
+          }
+        }
+        if (event.type === 'chat.cleared') cleared = true;
+      },
+      { since: from, onCorrupt },
+    );
+    for (const name of VIEW_NAMES) seen[name] = journal.lastSeq();
+    // A clear that a crash cut short of its checkpoint: finish it, so no old checkpoint keeps
+    // the text the person asked to forget.
+    if (cleared) await forget();
+  }
+
+  function applyLive(event: Stored): void {
+    for (const name of VIEW_NAMES) {
+      (views as Record<ViewName, unknown>)[name] = (PROJECTIONS[name].apply as (s: unknown, e: Stored) => unknown)(views[name], event);
+      seen[name] = event.seq;
+    }
+    sinceCheckpoint++;
+    if (sinceCheckpoint >= CHECKPOINT_EVERY && !checkpointing) {
+      // Background; never throws, safe to run unawaited (a failed checkpoint costs a replay).
+      checkpointing = checkpoint()
+        .catch(() => undefined)
+        .finally(() => {
+          checkpointing = null;
+        });
+    }
+  }
+
+  async function checkpoint(): Promise<void> {
+    sinceCheckpoint = 0;
+    // Encoded at once, in this tick: the states cannot change under the encoder.
+    const seq = journal.lastSeq();
+    const entries = VIEW_NAMES.map((name) => encodeCheckpoint(PROJECTIONS[name] as never, views[name] as never, seq));
+    await journal.putMeta(entries, true);
+  }
+
+  async function forget(): Promise<void> {
+    await checkpoint();
+    await journal.compact();
+  }
+
+  // Forgets a chat: one atomic batch appends chat.cleared and deletes the events of that
+  // chat's messages (their text, receipts and edits); quota events stay, so the audit still
+  // adds up. Then fresh checkpoints replace the ones that held the text, and a compaction
+  // rewrites the store's files so the deleted values are gone from the disk.
+  async function clearChat(peer: number): Promise<Stored> {
+    const remove: number[] = [];
+    await journal.scan((event) => {
+      if (event.type.startsWith('message.') && (event as { peer?: number }).peer === peer) remove.push(event.seq);
+    }, { onCorrupt: () => undefined });
+    const stored = await journal.appendRemoving({ type: 'chat.cleared', peer, removed: remove.length }, remove);
+    await forget();
+    return stored;
+  }
+
+  async function rebuild(): Promise<void> {
+    await load(false);
+    await checkpoint();
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    if (checkpointing) await checkpointing;
+    try {
+      if (sinceCheckpoint > 0) await checkpoint();
+    } finally {
+      await journal.close();
+    }
+  }
+
+  try {
+    await load(true);
+  } catch (err) {
+    await journal.close();
+    throw err;
+  }
+  const unsubscribe = journal.subscribe(applyLive);
+
+  return {
+    home,
+    journal,
+    views,
+    skipped,
+    append: (event) => journal.append(event),
+    appendMany: (events) => journal.appendMany(events),
+    checkpoint,
+    clearChat,
+    rebuild,
+    close,
+  };
+}
