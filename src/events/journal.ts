@@ -11,6 +11,7 @@
 // One LevelDB holds the events (prefix 'e', codec.ts) and small metadata such as projection
 // checkpoints (prefix 'm'), so one lock guards the whole profile.
 
+import fs from 'node:fs';
 import { ClassicLevel } from 'classic-level';
 import { decodeEvent, encodeValue, END_EVENT_KEY, eventKey, FIRST_EVENT_KEY, seqOfKey, decodeRaw } from './codec.js';
 import { badEvent, journalClosed, openFailed, profileInUse, writeFailed } from './errors.js';
@@ -45,7 +46,7 @@ export type Journal = {
   subscribe: (listener: (event: Stored) => void) => () => void;
   getMeta: (name: string) => Promise<Buffer | undefined>;
   putMeta: (entries: Array<{ name: string; value: Buffer }>, sync?: boolean) => Promise<void>;
-  compact: () => Promise<void>;
+  purge: () => Promise<void>;
   close: () => Promise<void>;
 };
 
@@ -62,12 +63,15 @@ function isLocked(err: unknown): boolean {
   return e?.code === 'LEVEL_LOCKED' || e?.cause?.code === 'LEVEL_LOCKED';
 }
 
-export async function openJournal(dir: string): Promise<Journal> {
-  const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+// `owner` names what holds this journal in messages: the profile directory for a client,
+// the data directory for a server.
+export async function openJournal(dir: string, owner: string = dir): Promise<Journal> {
+  await recoverRewrite(dir);
+  let db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   try {
     await db.open();
   } catch (err) {
-    if (isLocked(err)) throw profileInUse(dir.replace(/[\\/]journal$/, ''), err);
+    if (isLocked(err)) throw profileInUse(owner, err);
     throw openFailed(dir, err);
   }
 
@@ -76,6 +80,7 @@ export async function openJournal(dir: string): Promise<Journal> {
   let closed = false;
   let writing: Promise<void> | null = null;
   let scheduled = false;
+  let rewriting = false;
   let queue: Group[] = [];
   const listeners = new Set<(event: Stored) => void>();
 
@@ -118,7 +123,7 @@ export async function openJournal(dir: string): Promise<Journal> {
 
   function flush(): void {
     scheduled = false;
-    if (writing || queue.length === 0) return;
+    if (writing || rewriting || queue.length === 0) return;
     // Take whole groups up to the batch limit; an appendRemoving group always goes whole.
     const groups: Group[] = [];
     let count = 0;
@@ -241,10 +246,30 @@ export async function openJournal(dir: string): Promise<Journal> {
     );
   }
 
-  // Rewrites the files of the store so that deleted values are gone from the disk too, not
-  // only hidden (history clear). LevelDB flushes its log and memtable before compacting.
-  async function compact(): Promise<void> {
-    await db.compactRange(Buffer.alloc(0), Buffer.from([0xff, 0xff]));
+  // Rewrites the store into fresh files that hold only the live entries, so that deleted and
+  // overwritten values are gone from the disk, not only hidden (history clear). LevelDB's own
+  // compactRange is not enough: it never rewrites the deepest level that holds files, and a
+  // memtable flushed there keeps every old version of a key (seen here). Appends made during
+  // the rewrite wait in the queue and are written after it.
+  async function purge(): Promise<void> {
+    if (closed) throw journalClosed();
+    await drain();
+    rewriting = true;
+    try {
+      await db.close();
+      await rewriteStore(dir);
+      db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+      try {
+        await db.open();
+      } catch (err) {
+        closed = true;
+        if (isLocked(err)) throw profileInUse(owner, err);
+        throw openFailed(dir, err);
+      }
+    } finally {
+      rewriting = false;
+      if (queue.length > 0) schedule();
+    }
   }
 
   async function drain(): Promise<void> {
@@ -276,7 +301,7 @@ export async function openJournal(dir: string): Promise<Journal> {
     subscribe,
     getMeta,
     putMeta,
-    compact,
+    purge,
     close,
   };
 }
@@ -290,6 +315,49 @@ function decodeEntry(key: Buffer, value: Buffer, options: ScanOptions): Stored |
     options.onCorrupt(err as ParleyError, seq);
     return null;
   }
+}
+
+// A rewrite builds DIR.rewrite beside DIR, then swaps: DIR -> DIR.old, DIR.rewrite -> DIR,
+// removes DIR.old. A crash at any point leaves a state recoverRewrite() finishes or undoes.
+async function rewriteStore(dir: string): Promise<void> {
+  const fresh = dir + '.rewrite';
+  const old = dir + '.old';
+  fs.rmSync(fresh, { recursive: true, force: true });
+  const source: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const target: Db = new ClassicLevel<Buffer, Buffer>(fresh, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await source.open();
+  await target.open();
+  try {
+    const it = source.iterator();
+    try {
+      for (;;) {
+        const entries = await it.nextv(READ_BATCH);
+        if (entries.length === 0) break;
+        await target.batch(entries.map(([key, value]) => ({ type: 'put' as const, key, value })));
+      }
+    } finally {
+      await it.close();
+    }
+    // A synced write makes LevelDB sync its log, and with it every write before.
+    await target.batch([{ type: 'put', key: Buffer.from('mrewritten'), value: Buffer.from(String(Date.now())) }], { sync: true });
+  } finally {
+    await target.close();
+    await source.close();
+  }
+  fs.renameSync(dir, old);
+  fs.renameSync(fresh, dir);
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+async function recoverRewrite(dir: string): Promise<void> {
+  const fresh = dir + '.rewrite';
+  const old = dir + '.old';
+  // Crashed between the two renames: the rewrite was complete, finish the swap.
+  if (!fs.existsSync(dir) && fs.existsSync(old) && fs.existsSync(fresh)) fs.renameSync(fresh, dir);
+  // Crashed while copying: the original is intact, drop the copy.
+  if (fs.existsSync(dir) && fs.existsSync(fresh)) fs.rmSync(fresh, { recursive: true, force: true });
+  // Crashed after the swap, before the old files were removed.
+  if (fs.existsSync(dir) && fs.existsSync(old)) fs.rmSync(old, { recursive: true, force: true });
 }
 
 async function findLastSeq(db: Db): Promise<number> {

@@ -41,7 +41,7 @@ export function journalDir(home: string): string {
 
 export async function openProfile(home: string, options: OpenOptions = {}): Promise<Profile> {
   fs.mkdirSync(home, { recursive: true });
-  const journal = await openJournal(journalDir(home));
+  const journal = await openJournal(journalDir(home), home);
   const skipped: Skipped[] = [];
   const views = {} as Views;
   const seen = {} as Record<ViewName, number>; // last seq each view has applied
@@ -110,13 +110,13 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
 
   async function forget(): Promise<void> {
     await checkpoint();
-    await journal.compact();
+    await journal.purge();
   }
 
   // Forgets a chat: one atomic batch appends chat.cleared and deletes the events of that
   // chat's messages (their text, receipts and edits); quota events stay, so the audit still
-  // adds up. Then fresh checkpoints replace the ones that held the text, and a compaction
-  // rewrites the store's files so the deleted values are gone from the disk.
+  // adds up. Then fresh checkpoints replace the ones that held the text, and the store is
+  // rewritten so the deleted values are gone from the disk too.
   async function clearChat(peer: number): Promise<Stored> {
     const remove: number[] = [];
     await journal.scan((event) => {
