@@ -42,6 +42,8 @@ export function createCaCertificate(key: KeyObject, options: CaOptions = {}): st
 // A new CA: key generated, certificate signed, key encrypted. Nothing touches the disk here;
 // the caller writes both files at once (files.ts) so a failure leaves neither.
 export async function createCa(password: string | Buffer, options: CaOptions & { bits?: KeyBits } & EncryptOptions = {}): Promise<MadeCa> {
+  // Check the name before spending a second on a key.
+  commonName(options.name ?? DEFAULTS.CA_NAME);
   const key = await generateKey(options.bits ?? DEFAULTS.BITS);
   const certPem = createCaCertificate(key, options);
   const keyPem = await encryptPrivateKey(key, password, options);
