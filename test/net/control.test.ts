@@ -1,0 +1,276 @@
+import { createHash } from 'node:crypto';
+import { Packr } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/errors.js';
+import { ERR, LIMITS } from '../../src/net/constants.js';
+import {
+  assignId,
+  CONTROL_TYPES,
+  decodeControl,
+  encodeControl,
+  idCandidate,
+  validateControl,
+  type ControlMessage,
+} from '../../src/net/control.js';
+import type { NetError } from '../../src/net/errors.js';
+
+const KEY = 'ab'.repeat(32);
+const NONCE = '0f'.repeat(16);
+const T = 1_760_000_000_000; // a time in ms, beyond 32 bits
+const MAX_ID = LIMITS.MAX_ID;
+
+// One valid message of every type, most with values at their bounds.
+const SAMPLES: ControlMessage[] = [
+  { type: 'login', version: 1, lan: ['192.168.0.23', 'fe80::1%eth0'], listenPort: 40123, agent: 'parley/0.1.0' },
+  { type: 'login', version: 255, lan: [], listenPort: 0 },
+  { type: 'login-ok', id: MAX_ID, serverTime: T, host: '203.0.113.7', port: 51000, heartbeatMs: 10_000 },
+  { type: 'login-refused', code: 'ALREADY_SIGNED_IN', reason: 'already signed in from 203.0.113.7' },
+  { type: 'heartbeat' },
+  { type: 'heartbeat-ack' },
+  { type: 'time-request' },
+  { type: 'time', serverTime: T },
+  { type: 'presence-watch', ids: [1, 2 ** 32, MAX_ID] },
+  { type: 'presence-watch', ids: [] },
+  { type: 'presence', id: 42, online: false, at: T },
+  { type: 'introduce-request', target: 2 ** 33 },
+  {
+    type: 'introduce',
+    peer: 77,
+    peerKey: KEY,
+    host: '2001:db8::1',
+    port: 1,
+    lan: ['10.0.0.2'],
+    listenPort: 65535,
+    role: 'tls-server',
+    punchAt: T + 1000,
+    nonce: NONCE,
+  },
+  { type: 'introduce-refused', target: 5, code: 'PEER_OFFLINE', reason: '' },
+  { type: 'relay-request', peer: 5, nonce: NONCE },
+  { type: 'relay-ready', peer: 5, nonce: NONCE },
+  { type: 'relay-refused', peer: 5, code: 'RELAY_LIMIT', reason: 'too many relays for this client' },
+  { type: 'revoked', id: 9, key: KEY, at: 0 },
+  { type: 'bye', code: 'QUIT', reason: 'до свидания' },
+  { type: 'error', code: 'BAD_CONTROL', reason: 'x'.repeat(LIMITS.MAX_REASON_LENGTH) },
+  { type: 'version-refused', versions: [1, 2] },
+];
+
+function catchErr(fn: () => unknown): NetError {
+  try {
+    fn();
+  } catch (err) {
+    return err as NetError;
+  }
+  throw new Error('expected a throw');
+}
+
+// Any MessagePack writer, to craft payloads encodeControl would never make.
+const raw = new Packr({ useRecords: false });
+const packRaw = (v: unknown): Buffer => raw.pack(v);
+
+function sample<T extends ControlMessage['type']>(type: T): Extract<ControlMessage, { type: T }> {
+  return SAMPLES.find((s) => s.type === type) as Extract<ControlMessage, { type: T }>;
+}
+
+// [type, field, bad value]: each must be refused with CONTROL_BAD_FIELD naming that field.
+const BAD_FIELDS: Array<[ControlMessage['type'], string, unknown]> = [
+  ['login', 'version', 0],
+  ['login', 'version', 256],
+  ['login', 'version', '1'],
+  ['login', 'lan', '10.0.0.1'],
+  ['login', 'lan', ['10.0.0.256']],
+  ['login', 'lan', ['example.com']],
+  ['login', 'lan', ['::1\u0000']],
+  ['login', 'lan', Array.from({ length: LIMITS.MAX_LAN_ADDRESSES + 1 }, (_, i) => `10.0.0.${i}`)],
+  ['login', 'listenPort', 65536],
+  ['login', 'listenPort', -1],
+  ['login', 'agent', 'a'.repeat(LIMITS.MAX_AGENT_LENGTH + 1)],
+  ['login', 'agent', 7],
+  ['login-ok', 'id', 0],
+  ['login-ok', 'id', 2 ** 40],
+  ['login-ok', 'id', 1.5],
+  ['login-ok', 'id', -1],
+  ['login-ok', 'id', Number.NaN],
+  ['login-ok', 'serverTime', -1],
+  ['login-ok', 'serverTime', 9e15],
+  ['login-ok', 'host', '203.0.113'],
+  ['login-ok', 'port', 0],
+  ['login-ok', 'heartbeatMs', 999],
+  ['login-ok', 'heartbeatMs', LIMITS.MAX_HEARTBEAT_MS + 1],
+  ['login-refused', 'code', 'lower_case'],
+  ['login-refused', 'code', ''],
+  ['login-refused', 'code', 'A'.repeat(LIMITS.MAX_CODE_LENGTH + 1)],
+  ['login-refused', 'reason', 'x'.repeat(LIMITS.MAX_REASON_LENGTH + 1)],
+  ['login-refused', 'reason', 'red \u001b[31m text'],
+  ['login-refused', 'reason', 'c1 \u009b text'],
+  ['login-refused', 'reason', null],
+  ['time', 'serverTime', '1760000000000'],
+  ['presence-watch', 'ids', [1, 0]],
+  ['presence-watch', 'ids', Array.from({ length: LIMITS.MAX_WATCH_IDS + 1 }, (_, i) => i + 1)],
+  ['presence-watch', 'ids', { 0: 1 }],
+  ['presence', 'online', 1],
+  ['presence', 'at', true],
+  ['introduce-request', 'target', 2 ** 40],
+  ['introduce', 'peerKey', 'AB'.repeat(32)],
+  ['introduce', 'peerKey', 'ab'.repeat(31)],
+  ['introduce', 'role', 'server'],
+  ['introduce', 'nonce', 'zz'.repeat(16)],
+  ['introduce', 'nonce', '0f'.repeat(17)],
+  ['introduce', 'punchAt', 1e300],
+  ['introduce', 'lan', [1234]],
+  ['introduce-refused', 'target', null],
+  ['relay-request', 'nonce', Buffer.from(NONCE, 'hex')],
+  ['relay-ready', 'peer', '5'],
+  ['relay-refused', 'code', 'NO SPACE'],
+  ['revoked', 'key', ''],
+  ['bye', 'reason', ['quit']],
+  ['error', 'code', 5],
+  ['version-refused', 'versions', []],
+  ['version-refused', 'versions', [0]],
+  ['version-refused', 'versions', Array.from({ length: LIMITS.MAX_VERSIONS + 1 }, (_, i) => i + 1)],
+];
+
+describe('control', () => {
+  it('control - has a sample of every message type', () => {
+    expect(new Set(SAMPLES.map((s) => s.type))).toEqual(new Set(CONTROL_TYPES));
+    expect(CONTROL_TYPES).toHaveLength(19);
+  });
+
+  for (const msg of SAMPLES) {
+    it(`control - round-trips ${msg.type} ${JSON.stringify(msg).slice(0, 60)}`, () => {
+      const wire = encodeControl(msg);
+      expect(wire.length).toBeLessThanOrEqual(LIMITS.MAX_CONTROL_PAYLOAD);
+      expect(decodeControl(wire)).toEqual(msg);
+      expect(validateControl(msg)).toEqual(msg);
+    });
+  }
+
+  it('control - writes integers of 2^32 and more as int64, never as float64', () => {
+    const wire = encodeControl({ type: 'login-ok', id: MAX_ID, serverTime: T, host: '::1', port: 1, heartbeatMs: 10_000 });
+    expect(wire.includes(0xcb)).toBe(false);
+    expect(wire.includes(Buffer.from('d3000000ffffffffff', 'hex')) || wire.includes(Buffer.from('cf000000ffffffffff', 'hex'))).toBe(true);
+    const ids = encodeControl({ type: 'presence-watch', ids: [2 ** 32] });
+    expect(ids.includes(0xcb)).toBe(false);
+  });
+
+  it('control - leaves undefined optional fields out of the bytes', () => {
+    const wire = encodeControl({ type: 'login', version: 1, lan: [], listenPort: 0, agent: undefined });
+    expect(wire.includes(Buffer.from('agent'))).toBe(false);
+    expect(decodeControl(wire)).toEqual({ type: 'login', version: 1, lan: [], listenPort: 0 });
+  });
+
+  it('control - reads an absent optional field sent as nil', () => {
+    const msg = decodeControl(packRaw({ type: 'login', version: 1, lan: [], listenPort: 0, agent: null }));
+    expect(msg).toEqual({ type: 'login', version: 1, lan: [], listenPort: 0 });
+    expect('agent' in msg).toBe(false);
+  });
+
+  it('control - reads integers that another writer sent as float64 or int64', () => {
+    const withFloat = Buffer.concat([Buffer.from([0x82, 0xa4]), Buffer.from('type'), Buffer.from([0xa4]), Buffer.from('time'),
+      Buffer.from([0xaa]), Buffer.from('serverTime'), Buffer.from([0xcb]), (() => { const b = Buffer.alloc(8); b.writeDoubleBE(T); return b; })()]);
+    expect(decodeControl(withFloat)).toEqual({ type: 'time', serverTime: T });
+  });
+
+  it('control - drops fields it does not know', () => {
+    const msg = decodeControl(packRaw({ type: 'presence', id: 1, online: true, at: 5, mood: 'happy', __proto__x: 1 }));
+    expect(msg).toEqual({ type: 'presence', id: 1, online: true, at: 5 });
+  });
+
+  it('control - shares no array with the object it validated', () => {
+    const input = { type: 'presence-watch', ids: [1, 2] };
+    const out = validateControl(input) as { ids: number[] };
+    input.ids.push(0);
+    expect(out.ids).toEqual([1, 2]);
+  });
+
+  for (const [type, field, value] of BAD_FIELDS) {
+    it(`control - refuses ${type} with a bad ${field} (${JSON.stringify(value)?.slice(0, 30)})`, () => {
+      const bad = { ...sample(type), [field]: value };
+      const err = catchErr(() => decodeControl(packRaw(bad)));
+      expect(err.code).toBe(ERR.CONTROL_BAD_FIELD);
+      expect(err.field).toBe(field);
+      expect(err.messageType).toBe(type);
+      expect(err.exitCode).toBe(EXIT.PEER);
+      expect(catchErr(() => validateControl(bad)).code).toBe(ERR.CONTROL_BAD_FIELD);
+    });
+  }
+
+  it('control - refuses every message missing any required field', () => {
+    for (const msg of SAMPLES) {
+      for (const field of Object.keys(msg)) {
+        if (field === 'type' || field === 'agent') continue;
+        const { [field]: _gone, ...rest } = msg as Record<string, unknown>;
+        const err = catchErr(() => decodeControl(packRaw(rest)));
+        expect(err.code, `${msg.type}.${field}`).toBe(ERR.CONTROL_MISSING_FIELD);
+        expect(err.field).toBe(field);
+      }
+    }
+  });
+
+  it('control - refuses an unknown or missing type', () => {
+    for (const v of [{ type: 'logout' }, { type: 'LOGIN' }, { type: 7 }, {}, { type: 'toString' }, { type: '__proto__' }, { type: 'constructor' }]) {
+      expect(catchErr(() => decodeControl(packRaw(v))).code).toBe(ERR.CONTROL_UNKNOWN_TYPE);
+    }
+  });
+
+  it('control - refuses a payload that is not a map', () => {
+    for (const v of [null, 1, 'login', ['login'], true, Buffer.from('x')]) {
+      expect(catchErr(() => decodeControl(packRaw(v))).code).toBe(ERR.CONTROL_NOT_OBJECT);
+    }
+    for (const v of [new Date(), new Map([['type', 'heartbeat']]), Object.assign(Object.create({ x: 1 }), { type: 'heartbeat' })]) {
+      expect(catchErr(() => validateControl(v)).code).toBe(ERR.CONTROL_NOT_OBJECT);
+    }
+    // 0xc1 is "never used" in MessagePack; msgpackr reads it as a marker object, not a map.
+    expect(catchErr(() => decodeControl(Buffer.from([0xc1]))).code).toBe(ERR.CONTROL_NOT_OBJECT);
+  });
+
+  it('control - refuses bytes that are not one MessagePack value', () => {
+    const good = encodeControl({ type: 'heartbeat' });
+    for (const b of [Buffer.alloc(0), good.subarray(0, good.length - 1), Buffer.concat([good, good]), Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff])]) {
+      expect(catchErr(() => decodeControl(b)).code).toBe(ERR.CONTROL_MALFORMED);
+    }
+  });
+
+  it('control - refuses deep nesting without breaking the next decode', () => {
+    const deep = Buffer.concat([Buffer.from([0x81, 0xa4]), Buffer.from('type'), Buffer.alloc(60_000, 0x91), Buffer.from([0xc0])]);
+    const err = catchErr(() => decodeControl(deep));
+    expect([ERR.CONTROL_MALFORMED, ERR.CONTROL_UNKNOWN_TYPE]).toContain(err.code);
+    expect(decodeControl(encodeControl({ type: 'heartbeat' }))).toEqual({ type: 'heartbeat' });
+  });
+
+  it('control - refuses extension values in place of fields', () => {
+    // msgpackr extensions a peer might send: a Date, a Set, an Error, a BigInt.
+    const packr = new Packr({ useRecords: false, moreTypes: true } as ConstructorParameters<typeof Packr>[0]);
+    for (const value of [new Date(0), new Set([1]), new Error('x'), 2n ** 70n]) {
+      const err = catchErr(() => decodeControl(packr.pack({ type: 'time', serverTime: value })));
+      expect([ERR.CONTROL_BAD_FIELD, ERR.CONTROL_MALFORMED]).toContain(err.code);
+    }
+  });
+
+  it('control - refuses to encode an invalid message as a bug of this side', () => {
+    const err = catchErr(() => encodeControl({ type: 'presence', id: 0, online: true, at: 1 }));
+    expect(err.code).toBe(ERR.CONTROL_BAD_FIELD);
+    expect(err.exitCode).toBe(EXIT.BUG);
+    expect(err.message).toMatch(/^cannot encode/);
+    expect(catchErr(() => encodeControl({ type: 'nope' } as never)).code).toBe(ERR.CONTROL_UNKNOWN_TYPE);
+  });
+
+  it('control - takes candidate ids from the key hash as PROTOCOL.md says', () => {
+    const key = createHash('sha256').update('a public key').digest();
+    expect(idCandidate(key, 0)).toBe(key.readUIntBE(0, 5));
+    const n = Buffer.from([0, 0, 0, 1]);
+    expect(idCandidate(key, 1)).toBe(createHash('sha256').update(key).update(n).digest().readUIntBE(0, 5));
+    const fixed = Buffer.from('0a1b2c3d4e5f' + '00'.repeat(26), 'hex');
+    expect(idCandidate(fixed, 0)).toBe(0x0a1b2c3d4e);
+  });
+
+  it('control - assigns the first candidate that is not 0 and not taken', () => {
+    const key = createHash('sha256').update('k').digest();
+    const first = idCandidate(key, 0);
+    expect(assignId(key, () => false)).toBe(first);
+    expect(assignId(key, (id) => id === first)).toBe(idCandidate(key, 1));
+    const zero = Buffer.alloc(32);
+    expect(assignId(zero, () => false)).toBe(idCandidate(zero, 1));
+    expect(assignId(key, () => true, 5)).toBe(null);
+  });
+});
