@@ -4,10 +4,11 @@
 // LevelDB's byte order is append order. => 65 00 00 00 00 00 00 00 2a for seq 42
 // Value: plain MessagePack of the event without its seq (the key holds it). No msgpackr records,
 // no extension for undefined (undefined fields are left out), and integers beyond 32 bits (times
-// in ms, 40-bit ids) as MessagePack int64 rather than float64, so any MessagePack reader gets
-// integers back. See docs/ARCHITECTURE.md, "The journal on disk".
+// in ms, 40-bit ids) as MessagePack uint64/int64 rather than float64, so any MessagePack reader
+// gets integers back (msgpack.ts). See docs/ARCHITECTURE.md, "The journal on disk".
 
-import { Packr, Unpackr } from 'msgpackr';
+import { Unpackr } from 'msgpackr';
+import { encodeMsgpack } from './msgpack.js';
 import { corruptEvent } from './errors.js';
 import { isKnownType, type Stored } from './types.js';
 import { upcast } from './upcast.js';
@@ -15,7 +16,6 @@ import { upcast } from './upcast.js';
 export const EVENT_PREFIX = 0x65; // 'e'
 export const KEY_LENGTH = 9;
 
-const packr = new Packr({ useRecords: false, skipValues: [undefined] } as ConstructorParameters<typeof Packr>[0]);
 const unpackr = new Unpackr({ useRecords: false, int64AsType: 'number', mapsAsObjects: true });
 
 export function eventKey(seq: number): Buffer {
@@ -35,41 +35,8 @@ export function seqOfKey(key: Uint8Array): number {
 export const FIRST_EVENT_KEY = Buffer.from([EVENT_PREFIX, 0, 0, 0, 0, 0, 0, 0, 0]);
 export const END_EVENT_KEY = Buffer.from([EVENT_PREFIX + 1]);
 
-const UINT32_MAX = 0xffffffff;
-const INT32_MIN = -0x80000000;
-
-// Numbers that msgpackr would write as float64: whole numbers outside 32 bits. They become
-// BigInt so that msgpackr writes int64; other values are copied as they are.
-function wide(value: unknown): unknown {
-  if (typeof value === 'number') {
-    if ((value > UINT32_MAX || value < INT32_MIN) && Number.isSafeInteger(value)) return BigInt(value);
-    return value;
-  }
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) {
-    let out: unknown[] | null = null;
-    for (let i = 0; i < value.length; i++) {
-      const item = value[i];
-      const w = wide(item);
-      if (w !== item) {
-        if (!out) out = value.slice();
-        out[i] = w;
-      }
-    }
-    return out ?? value;
-  }
-  if (ArrayBuffer.isView(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const k in value as Record<string, unknown>) {
-    const item = (value as Record<string, unknown>)[k];
-    if (item === undefined) continue;
-    out[k] = wide(item);
-  }
-  return out;
-}
-
 export function encodeValue(event: object): Buffer {
-  return packr.pack(wide(event));
+  return encodeMsgpack(event);
 }
 
 export function decodeRaw(value: Uint8Array): unknown {

@@ -65,9 +65,11 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
       from = Math.min(from, seen[name] + 1);
     }
     let cleared = false;
+    let replayed = 0;
     skipped.length = 0;
     await journal.scan(
       (event) => {
+        replayed++;
         for (const name of VIEW_NAMES) {
           if (event.seq > seen[name]) {
             (views as Record<ViewName, unknown>)[name] = (PROJECTIONS[name].apply as (s: unknown, e: Stored) => unknown)(views[name], event);
@@ -79,6 +81,8 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
       { since: from, onCorrupt },
     );
     for (const name of VIEW_NAMES) seen[name] = journal.lastSeq();
+    // What was replayed now need not be replayed at the next start.
+    sinceCheckpoint += replayed;
     // A clear that a crash cut short of its checkpoint: finish it, so no old checkpoint keeps
     // the text the person asked to forget.
     if (cleared) await forget();

@@ -10,11 +10,11 @@ describe('codec', () => {
     expect(Buffer.compare(eventKey(seq), eventKey(seq + 1))).toBe(-1);
   });
 
-  it('codec - times and 40-bit ids are written as MessagePack int64, not float64', () => {
+  it('codec - times and 40-bit ids are written as MessagePack uint64, not float64', () => {
     const value = encodeValue({ type: 'message.sent', at: 1_795_769_707_050, peer: 2 ** 40 - 1, id: 'a', text: 't', packets: 1, v: 1 });
-    // 0xd3 is int64, 0xcb float64
+    // 0xcf is uint64, 0xcb float64
     expect(value.includes(0xcb)).toBe(false);
-    expect(value.filter((b) => b === 0xd3).length).toBe(2);
+    expect(value.filter((b) => b === 0xcf).length).toBe(2);
     const back = decodeEvent(9, value);
     expect(back).toMatchObject({ seq: 9, at: 1_795_769_707_050, peer: 2 ** 40 - 1 });
   });
