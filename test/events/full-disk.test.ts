@@ -1,0 +1,69 @@
+// A full disk: appends fail with a clear error, nothing acknowledged is lost, numbering stays
+// gap-free, and the journal opens and goes on once space is free again. A real full file
+// system: a small tmpfs mounted for the test (root only; CI runs as root).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openJournal } from '../../src/events/journal.js';
+
+const isRoot = process.getuid?.() === 0;
+let mnt = '';
+
+beforeAll(() => {
+  if (!isRoot) return;
+  mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
+});
+
+afterAll(() => {
+  if (!mnt) return;
+  execFileSync('umount', [mnt]);
+  fs.rmSync(mnt, { recursive: true, force: true });
+});
+
+describe.skipIf(!isRoot)('journal on a full disk', () => {
+  it('journal - a full disk fails appends with JOURNAL_WRITE_FAILED and keeps what was stored', async () => {
+    const home = path.join(mnt, 'home');
+    fs.mkdirSync(home);
+    const dir = path.join(home, 'journal');
+    const journal = await openJournal(dir, home);
+    // Leave LevelDB little room, then write until the disk is full.
+    const filler = path.join(mnt, 'filler');
+    const fd = fs.openSync(filler, 'w');
+    try {
+      for (;;) fs.writeSync(fd, Buffer.alloc(64 * 1024));
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    }
+    fs.closeSync(fd);
+    fs.truncateSync(filler, fs.statSync(filler).size - 256 * 1024);
+
+    const acknowledged: number[] = [];
+    let failure: unknown = null;
+    const text = 'x'.repeat(2000);
+    for (let i = 0; i < 10_000 && !failure; i++) {
+      try {
+        const batch = await journal.appendMany(Array.from({ length: 20 }, (_, k) => ({ type: 'message.sent' as const, id: `m${i}-${k}`, peer: 7, text, packets: 1 })));
+        for (const e of batch) acknowledged.push(e.seq);
+      } catch (err) {
+        failure = err;
+      }
+    }
+    expect(failure).toMatchObject({ code: 'JOURNAL_WRITE_FAILED', message: expect.stringContaining('free disk space') });
+    expect(acknowledged.length).toBeGreaterThan(0);
+    await journal.close().catch(() => undefined);
+
+    // Space again: the journal opens, holds every acknowledged event, gap-free, and goes on.
+    fs.rmSync(filler);
+    const again = await openJournal(dir, home);
+    const seqs: number[] = [];
+    await again.scan((e) => seqs.push(e.seq));
+    expect(seqs.slice(0, acknowledged.length)).toEqual(acknowledged);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    const next = await again.append({ type: 'message.sent', id: 'after', peer: 7, text: 'ok', packets: 1 });
+    expect(next.seq).toBe(seqs.length + 1);
+    await again.close();
+  });
+});
