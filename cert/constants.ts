@@ -12,7 +12,7 @@ export type KeyBits = (typeof KEY_BITS)[number];
 export const DEFAULTS = Object.freeze({
   BITS: 2048 as KeyBits,
   CA_DAYS: 3650,
-  // 825 days: the longest TLS server lifetime that every mainstream client still accepts.
+  // 825 days: the longest lifetime Apple's TLS clients accept for a private CA's server certificate.
   CERT_DAYS: 825,
   CA_NAME: 'Parley CA',
   // Certificates start this far in the past, so a peer whose clock runs a little behind the
@@ -22,7 +22,7 @@ export const DEFAULTS = Object.freeze({
 });
 
 // Private keys are PKCS#8 PEM, PBES2: PBKDF2-HMAC-SHA256 then AES-256-CBC. 600,000 iterations is
-// OWASP's 2023 figure for PBKDF2-HMAC-SHA256; it costs about 0.13 s per key load here, paid once
+// OWASP's 2023 figure for PBKDF2-HMAC-SHA256; it costs 0.12-0.2 s per key load here, paid once
 // when a client or the server starts (docs/CERTIFICATES.md has the figures).
 export const KDF = Object.freeze({
   ITERATIONS: 600_000,
