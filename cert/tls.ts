@@ -66,6 +66,8 @@ export function loadIdentity(files: {
 // For a tls.Server (also one that never listens and is fed sockets: DESIGN.md, traps).
 // OpenSSL checks the client's chain and dates during the handshake; the role and the pin are the
 // application's to check on 'secureConnection' with verifyTlsPeer, so it can tell the peer why.
+// A client that OpenSSL refuses (another CA, expired) is dropped by Node without a reason: the
+// server sees only 'tlsClientError' ECONNRESET, the client a close after 'secureConnect'.
 export function serverTlsOptions(identity: Identity): tls.TlsOptions {
   return {
     key: identity.key,
