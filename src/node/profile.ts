@@ -14,6 +14,11 @@ import { PROJECTIONS, VIEW_NAMES, type ViewName, type Views } from '../projectio
 
 export const CHECKPOINT_EVERY = 50_000;
 
+// Meta key set while a history clear still owes the rewrite of the store (journal.purge): a
+// crash after the clear's checkpoints were written and before the rewrite ended leaves it set,
+// and the next start rewrites the store again.
+const PURGE_OWED = 'purge-owed';
+
 export type Skipped = { seq: number; message: string };
 
 export type Profile = {
@@ -83,9 +88,11 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     for (const name of VIEW_NAMES) seen[name] = journal.lastSeq();
     // What was replayed now need not be replayed at the next start.
     sinceCheckpoint += replayed;
-    // A clear that a crash cut short of its checkpoint: finish it, so no old checkpoint keeps
-    // the text the person asked to forget.
-    if (cleared) await forget();
+    // A clear that a crash cut short: finish it, so no old checkpoint and no old file of the
+    // store keeps the text the person asked to forget. Replaying the clear means its checkpoint
+    // was not written; the mark means its rewrite of the store did not finish.
+    const owed = await journal.getMeta(PURGE_OWED);
+    if (cleared || (owed !== undefined && owed[0] === 1)) await forget();
   }
 
   function applyLive(event: Stored): void {
@@ -113,8 +120,10 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   }
 
   async function forget(): Promise<void> {
+    await journal.putMeta([{ name: PURGE_OWED, value: Buffer.from([1]) }], true);
     await checkpoint();
     await journal.purge();
+    await journal.putMeta([{ name: PURGE_OWED, value: Buffer.from([0]) }], true);
   }
 
   // Forgets a chat: one atomic batch appends chat.cleared and deletes the events of that
