@@ -18,6 +18,9 @@ export const CHECKPOINT_EVERY = 50_000;
 // crash after the clear's checkpoints were written and before the rewrite ended leaves it set,
 // and the next start rewrites the store again.
 const PURGE_OWED = 'purge-owed';
+// Meta key written with the checkpoints: the unreadable events the checkpointed views went
+// without, so that a start from those checkpoints names them again instead of hiding them.
+const SKIPPED = 'skipped';
 
 export type Skipped = { seq: number; message: string };
 
@@ -72,6 +75,12 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     let cleared = false;
     let replayed = 0;
     skipped.length = 0;
+    if (from > 1) {
+      for (const s of await skippedBefore(from)) {
+        skipped.push(s);
+        options.onSkipped?.(s);
+      }
+    }
     await journal.scan(
       (event) => {
         replayed++;
@@ -116,7 +125,20 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     // Encoded at once, in this tick: the states cannot change under the encoder.
     const seq = journal.lastSeq();
     const entries = VIEW_NAMES.map((name) => encodeCheckpoint(PROJECTIONS[name] as never, views[name] as never, seq));
+    entries.push({ name: SKIPPED, value: Buffer.from(JSON.stringify(skipped)) });
     await journal.putMeta(entries, true);
+  }
+
+  // The unreadable events before `from` that the checkpoints recorded.
+  async function skippedBefore(from: number): Promise<Skipped[]> {
+    const value = await journal.getMeta(SKIPPED);
+    if (value === undefined) return [];
+    try {
+      const list = JSON.parse(value.toString('utf8')) as Skipped[];
+      return Array.isArray(list) ? list.filter((s) => typeof s?.seq === 'number' && s.seq < from) : [];
+    } catch {
+      return []; // a damaged record costs the names, not the start
+    }
   }
 
   async function forget(): Promise<void> {
