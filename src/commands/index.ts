@@ -5,6 +5,7 @@ import { registerContactsCommands } from './contacts.js';
 import { registerHistoryCommands } from './history.js';
 import { registerJournalCommands } from './journal.js';
 import { registerLimitsCommands } from './limits.js';
+import { registerServerCommands } from './server.js';
 
 export function registerCommands(program: Command): void {
   registerContactsCommands(program);
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerLimitsCommands(program);
   registerJournalCommands(program);
   registerCertCommands(program);
+  registerServerCommands(program);
 }

@@ -43,6 +43,9 @@ export type ControlMessage =
   // client -> server: the whole set of ids whose presence it wants (replaces the previous set).
   | { type: 'presence-watch'; ids: Id[] }
   | { type: 'presence'; id: Id; online: boolean; at: Time }
+  // client -> server: the whole set of ids this client refuses introductions from (replaces the
+  // previous set; kept for the session only, so a client sends it again after each login-ok).
+  | { type: 'block-list'; ids: Id[] }
   | { type: 'introduce-request'; target: Id }
   // server -> both sides of a pair, the same punchAt and nonce to each.
   | {
@@ -156,6 +159,7 @@ const SCHEMA: Schema = {
   time: { serverTime: F.time },
   'presence-watch': { ids: F.ids },
   presence: { id: F.id, online: F.bool, at: F.time },
+  'block-list': { ids: F.ids },
   'introduce-request': { target: F.id },
   introduce: {
     peer: F.id,

@@ -32,6 +32,7 @@ const SAMPLES: ControlMessage[] = [
   { type: 'presence-watch', ids: [1, 2 ** 32, MAX_ID] },
   { type: 'presence-watch', ids: [] },
   { type: 'presence', id: 42, online: false, at: T },
+  { type: 'block-list', ids: [7, MAX_ID] },
   { type: 'introduce-request', target: 2 ** 33 },
   {
     type: 'introduce',
@@ -133,7 +134,7 @@ const BAD_FIELDS: Array<[ControlMessage['type'], string, unknown]> = [
 describe('control', () => {
   it('control - has a sample of every message type', () => {
     expect(new Set(SAMPLES.map((s) => s.type))).toEqual(new Set(CONTROL_TYPES));
-    expect(CONTROL_TYPES).toHaveLength(19);
+    expect(CONTROL_TYPES).toHaveLength(20);
   });
 
   for (const msg of SAMPLES) {

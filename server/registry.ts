@@ -1,0 +1,51 @@
+// The server's registry: which key holds which id, which keys are revoked, and when each id last
+// came or went. A pure reducer over the server journal's events (initial, apply), replayed at
+// start; the running server feeds it every event it journals, so replay gives exactly the state
+// it held. Like the client's projections (src/projections/projection.ts), apply may change the
+// state it is given and return it: the state belongs to the one server that runs it.
+import type { ParleyEvent } from '../src/events/types.js';
+
+export type Registry = {
+  // keySha256 (64 lowercase hex) -> id, and back. A binding never changes once journaled.
+  byKey: Map<string, number>;
+  byId: Map<number, string>;
+  revoked: Set<string>;
+  // id -> time (ms) of its last session.opened or session.closed: the `at` of a presence message.
+  lastSeen: Map<number, number>;
+};
+
+export function initial(): Registry {
+  return { byKey: new Map(), byId: new Map(), revoked: new Set(), lastSeen: new Map() };
+}
+
+// Only `type`, `at` and the type's own fields are read, so a stored event and one about to be
+// stored (same fields, no seq yet) give the same state.
+export function apply(state: Registry, event: ParleyEvent): Registry {
+  switch (event.type) {
+    case 'client.registered':
+      // The first binding wins: a duplicate or a clashing record (which the server never writes)
+      // cannot move an id from one key to another.
+      if (!state.byKey.has(event.keySha256) && !state.byId.has(event.id)) {
+        state.byKey.set(event.keySha256, event.id);
+        state.byId.set(event.id, event.keySha256);
+      }
+      return state;
+    case 'client.revoked':
+      state.revoked.add(event.keySha256);
+      return state;
+    case 'session.opened':
+    case 'session.closed':
+      state.lastSeen.set(event.id, event.at);
+      return state;
+    default:
+      return state;
+  }
+}
+
+export function idOf(state: Registry, keySha256: string): number | undefined {
+  return state.byKey.get(keySha256);
+}
+
+export function isRevoked(state: Registry, keySha256: string): boolean {
+  return state.revoked.has(keySha256);
+}

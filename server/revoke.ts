@@ -1,0 +1,58 @@
+// `parley server revoke`: through the running server when one holds the data directory (its
+// journal is locked: LevelDB allows one process), else straight into the stopped server's
+// journal, which the server replays at its next start.
+import fs from 'node:fs';
+import path from 'node:path';
+import { badInput, isParleyError } from '../src/errors.js';
+import { openJournal } from '../src/events/journal.js';
+import { requestAdmin } from './admin.js';
+import { adminFailed, adminUnreachable, badKeySha256 } from './errors.js';
+import { apply, initial } from './registry.js';
+import type { RevokeResult } from './server.js';
+
+export type RevokeOutcome = RevokeResult & { via: 'running-server' | 'journal' };
+
+const KEY_HEX = /^[0-9a-f]{64}$/;
+
+// => 'ab12…' from 'AB:12:…'
+export function normalKeySha256(text: string): string {
+  const key = String(text).replace(/:/g, '').trim().toLowerCase();
+  if (!KEY_HEX.test(key)) throw badKeySha256(text);
+  return key;
+}
+
+export async function revokeKey(dataDir: string, keySha256: string): Promise<RevokeOutcome> {
+  const key = normalKeySha256(keySha256);
+  const journalDir = path.join(dataDir, 'journal');
+  if (!fs.existsSync(journalDir)) {
+    throw badInput('SERVER_NO_DATA', `${dataDir} holds no server data (no journal): pass the --data directory the server runs with`);
+  }
+  let journal;
+  try {
+    journal = await openJournal(journalDir, dataDir);
+  } catch (err) {
+    if (isParleyError(err) && err.code === 'PROFILE_IN_USE') return viaRunningServer(dataDir, key);
+    throw err;
+  }
+  try {
+    const registry = initial();
+    await journal.scan((event) => apply(registry, event));
+    const already = registry.revoked.has(key);
+    if (!already) await journal.append({ type: 'client.revoked', keySha256: key });
+    return { keySha256: key, revoked: !already, id: registry.byKey.get(key) ?? null, closed: 0, via: 'journal' };
+  } finally {
+    await journal.close();
+  }
+}
+
+async function viaRunningServer(dataDir: string, key: string): Promise<RevokeOutcome> {
+  let answer;
+  try {
+    answer = await requestAdmin(dataDir, { op: 'revoke', keySha256: key });
+  } catch (err) {
+    throw adminUnreachable(dataDir, err);
+  }
+  if (!answer.ok) throw adminFailed(answer.code, answer.message);
+  const a = answer as unknown as RevokeResult;
+  return { keySha256: a.keySha256, revoked: a.revoked, id: a.id, closed: a.closed, via: 'running-server' };
+}

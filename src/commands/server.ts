@@ -1,0 +1,94 @@
+// `parley server ...`: the rendezvous server (server/) and its operator's commands. This file
+// reads options and the key password, starts the server, prints one line when it listens, and
+// stops it cleanly on SIGINT or SIGTERM.
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ENV } from '../../cert/constants.js';
+import { obtainPassword } from '../../cert/password.js';
+import { loadIdentity } from '../../cert/tls.js';
+import { badListen, notAServerCertificate } from '../../server/errors.js';
+import { revokeKey } from '../../server/revoke.js';
+import { SERVER_DEFAULTS, startServer } from '../../server/server.js';
+import { badInput } from '../errors.js';
+import { printJson, printLine } from './common.js';
+
+type ServerOpts = { listen?: string; ca?: string; cert?: string; key?: string; data?: string; passwordFile?: string };
+type RevokeOpts = { data: string; keySha256: string; json?: boolean };
+
+export function registerServerCommands(program: Command): void {
+  const server = program
+    .command('server')
+    .description('run the rendezvous server until SIGINT or SIGTERM: sign-in, presence, introductions, relay')
+    .option('--listen <host:port>', `the address to listen on (e.g. 0.0.0.0:${SERVER_DEFAULTS.port}; port 0: any free port)`)
+    .option('--ca <file>', 'the CA certificate (rootCA.crt) its clients must be signed by')
+    .option('--cert <file>', "the server's certificate (signed with --role server)")
+    .option('--key <file>', "the server's private key")
+    .option('--data <dir>', "the server's own directory: its journal and admin socket")
+    .option('--password-file <file>', `the key password, first line (else ${ENV.KEY_PASSWORD}, else asked)`)
+    .action(async (opts: ServerOpts) => runServer(opts));
+
+  server
+    .command('revoke')
+    .description("revoke a client's key: its sessions are closed, its logins refused, its watchers told")
+    .requiredOption('--data <dir>', "the server's data directory (works whether the server runs or not)")
+    .requiredOption('--key-sha256 <hex>', 'the key fingerprint (parley cert show --json prints key_sha256)')
+    .option('--json', 'print the result as one JSON line')
+    .action(async (opts: RevokeOpts) => runRevoke(opts));
+}
+
+// => { host: '0.0.0.0', port: 7300 } from '0.0.0.0:7300'; '[::1]:7300' for IPv6
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.%\w]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(String(text).trim());
+  if (!m) throw badListen(text);
+  const port = Number(m[3]);
+  if (port > 65535) throw badListen(text);
+  return { host: m[1] ?? m[2], port };
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw badInput('MISSING_OPTION', `parley server needs ${flag}`);
+  return value;
+}
+
+async function runServer(opts: ServerOpts): Promise<void> {
+  const { host, port } = parseListen(required(opts.listen, '--listen HOST:PORT'));
+  const caFile = required(opts.ca, '--ca FILE');
+  const certFile = required(opts.cert, '--cert FILE');
+  const keyFile = required(opts.key, '--key FILE');
+  const dataDir = path.resolve(required(opts.data, '--data DIR'));
+  const password = await obtainPassword({ what: 'key', file: opts.passwordFile, env: ENV.KEY_PASSWORD });
+  const identity = loadIdentity({ caFile, certFile, keyFile, password });
+  if (identity.role !== 'server') throw notAServerCertificate(certFile, identity.role);
+
+  const server = await startServer({
+    identity,
+    dataDir,
+    host,
+    port,
+    log: (line) => process.stderr.write(line + '\n'),
+  });
+  const where = server.address();
+  printLine(`parley server listening on ${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.close();
+  printLine('parley server stopped');
+}
+
+async function runRevoke(opts: RevokeOpts): Promise<void> {
+  const outcome = await revokeKey(path.resolve(opts.data), opts.keySha256);
+  if (opts.json) return printJson(outcome);
+  const who = outcome.id === null ? 'a key that never signed in' : `id ${outcome.id}`;
+  if (!outcome.revoked) printLine(`${outcome.keySha256} (${who}) was already revoked`);
+  else printLine(`revoked ${outcome.keySha256} (${who})`);
+  if (outcome.via === 'running-server') printLine(`the running server closed ${outcome.closed} of its connections`);
+  else printLine('the server is not running: it refuses this key from its next start');
+}
