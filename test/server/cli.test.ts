@@ -1,0 +1,120 @@
+// `parley server` and `parley server revoke` as the operator runs them: the built CLI in a child
+// process, a wrong password, a clean stop on SIGTERM and SIGINT, and revocation both through the
+// running server's admin socket and into a stopped server's journal.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runParley, startScript, type Script } from '../helpers/cli.js';
+import { cleanup, connect, makeServerPki, signIn, tempDir, type TestPki, KEY_PASSWORD } from './helpers.js';
+
+let pki: TestPki;
+let wrongPasswordFile: string;
+
+beforeAll(async () => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p .\` first (npm test does)`);
+  pki = await makeServerPki(['alice', 'bob']);
+  wrongPasswordFile = path.join(pki.dir, 'wrong-password');
+  fs.writeFileSync(wrongPasswordFile, 'not the password\n');
+});
+afterAll(() => cleanup(pki?.dir));
+
+function serverArgs(dataDir: string, extra: string[] = []): string[] {
+  const s = pki.ours.holders.server;
+  return ['server', '--listen', '127.0.0.1:0', '--ca', pki.ours.caCertFile, '--cert', s.certFile, '--key', s.keyFile, '--data', dataDir, ...extra];
+}
+
+async function startCli(dataDir: string): Promise<{ script: Script; port: number }> {
+  const script = startScript(CLI, serverArgs(dataDir), { env: { PARLEY_KEY_PASSWORD: KEY_PASSWORD } });
+  const line = await script.waitForLine((l) => l.startsWith('parley server listening on '));
+  const m = /listening on 127\.0\.0\.1:(\d+)$/.exec(line);
+  expect(m).not.toBeNull();
+  return { script, port: Number(m?.[1]) };
+}
+
+describe('server cli', () => {
+  it('server cli - a wrong key password, an unreadable file or a client certificate: one line, exit 2', async () => {
+    const dataDir = tempDir('cli-data');
+    try {
+      const wrong = await runParley(serverArgs(dataDir, ['--password-file', wrongPasswordFile]));
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+      expect(wrong.stderr).toMatch(/wrong password for the private key/);
+
+      const a = pki.ours.holders.alice;
+      const missing = await runParley(['server', '--listen', '127.0.0.1:0', '--ca', pki.ours.caCertFile, '--cert', path.join(pki.dir, 'none.crt'), '--key', a.keyFile, '--data', dataDir, '--password-file', pki.ours.passwordFile]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+
+      const client = await runParley(['server', '--listen', '127.0.0.1:0', '--ca', pki.ours.caCertFile, '--cert', a.certFile, '--key', a.keyFile, '--data', dataDir, '--password-file', pki.ours.passwordFile]);
+      expect(client.code).toBe(2);
+      expect(client.stderr).toMatch(/client certificate; the server needs one signed with --role server/);
+
+      const badListen = await runParley(['server', '--listen', 'nowhere', '--ca', pki.ours.caCertFile, '--cert', a.certFile, '--key', a.keyFile, '--data', dataDir, '--password-file', pki.ours.passwordFile]);
+      expect(badListen.code).toBe(2);
+    } finally {
+      cleanup(dataDir);
+    }
+  });
+
+  it('server cli - runs until SIGTERM, says bye to its sessions and exits 0; revoke goes through its admin socket', async () => {
+    const dataDir = tempDir('cli-data');
+    try {
+      const { script, port } = await startCli(dataDir);
+      const alice = await signIn({ port, creds: pki.creds.alice, caPem: pki.caPem });
+      const bob = await signIn({ port, creds: pki.creds.bob, caPem: pki.caPem });
+
+      // A second server on the same data directory is refused: the store is held.
+      const second = await runParley(serverArgs(dataDir), { env: { PARLEY_KEY_PASSWORD: KEY_PASSWORD } });
+      expect(second.code).toBe(3);
+      expect(second.stderr).toMatch(/in use by another running server/);
+
+      const revoked = await runParley(['server', 'revoke', '--data', dataDir, '--key-sha256', pki.creds.alice.keySha256, '--json']);
+      expect(revoked.code).toBe(0);
+      expect(JSON.parse(revoked.stdout)).toEqual({ keySha256: pki.creds.alice.keySha256, revoked: true, id: alice.id, closed: 1, via: 'running-server' });
+      await expect(alice.next('bye')).resolves.toMatchObject({ code: 'REVOKED' });
+      await alice.closed;
+
+      script.child.kill('SIGTERM');
+      await expect(bob.next('bye')).resolves.toMatchObject({ code: 'SHUTTING_DOWN' });
+      await expect(script.exited).resolves.toEqual({ code: 0, signal: null });
+      expect(script.lines).toContain('parley server stopped');
+    } finally {
+      cleanup(dataDir);
+    }
+  });
+
+  it('server cli - revoke while the server is stopped goes into its journal; the next start refuses the key; SIGINT exits 0', async () => {
+    const dataDir = tempDir('cli-data');
+    try {
+      // A first run, so the data directory exists and bob has an id.
+      const first = await startCli(dataDir);
+      const bob = await signIn({ port: first.port, creds: pki.creds.bob, caPem: pki.caPem });
+      first.script.child.kill('SIGINT');
+      await expect(first.script.exited).resolves.toEqual({ code: 0, signal: null });
+      await bob.closed;
+
+      const revoked = await runParley(['server', 'revoke', '--data', dataDir, '--key-sha256', pki.creds.bob.keySha256]);
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toMatch(new RegExp(`revoked ${pki.creds.bob.keySha256} \\(id ${bob.id}\\)`));
+      expect(revoked.stdout).toMatch(/not running/);
+      const again = await runParley(['server', 'revoke', '--data', dataDir, '--key-sha256', pki.creds.bob.keySha256]);
+      expect(again.stdout).toMatch(/already revoked/);
+
+      const { script, port } = await startCli(dataDir);
+      const refused = await connect({ port, creds: pki.creds.bob, caPem: pki.caPem });
+      await expect(refused.next('login-refused')).resolves.toMatchObject({ code: 'CERT_REVOKED' });
+      await refused.closed;
+      const alice = await signIn({ port, creds: pki.creds.alice, caPem: pki.caPem });
+      script.child.kill('SIGINT');
+      await alice.closed;
+      await expect(script.exited).resolves.toEqual({ code: 0, signal: null });
+
+      const notData = await runParley(['server', 'revoke', '--data', path.join(dataDir, 'nothing'), '--key-sha256', pki.creds.bob.keySha256]);
+      expect(notData.code).toBe(2);
+      const badKey = await runParley(['server', 'revoke', '--data', dataDir, '--key-sha256', 'xyz']);
+      expect(badKey.code).toBe(2);
+    } finally {
+      cleanup(dataDir);
+    }
+  });
+});

@@ -1,0 +1,224 @@
+// The blind relay: two clients, introduced, each open a second connection, ask for the relay, and
+// run their own TLS 1.3 through it. The server is shown only TLS records it cannot read.
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { clientTlsOptions, serverTlsOptions, verifyTlsPeer } from '../../cert/tls.js';
+import { openJournal } from '../../src/events/journal.js';
+import type { Stored } from '../../src/events/types.js';
+import type { RendezvousServer } from '../../server/server.js';
+import type { Direction } from '../../server/relay.js';
+import { cleanup, connect, makeServerPki, serverOn, signIn, tempDir, within, type Client, type TestPki } from './helpers.js';
+
+let pki: TestPki;
+const open: Client[] = [];
+const servers: RendezvousServer[] = [];
+
+beforeAll(async () => {
+  pki = await makeServerPki(['alice', 'bob', 'carol']);
+});
+afterAll(() => cleanup(pki?.dir));
+afterEach(async () => {
+  for (const c of open.splice(0)) c.close();
+  for (const s of servers.splice(0)) await s.close();
+});
+
+type Tap = Record<Direction, Buffer[]>;
+
+async function setup(options: Parameters<typeof serverOn>[2] = {}) {
+  const tap: Tap = { 'a>b': [], 'b>a': [] };
+  const dataDir = tempDir('relay-data');
+  const srv = await serverOn(pki, dataDir, { ...options, onRelayData: (_pair, direction, chunk) => tap[direction].push(Buffer.from(chunk)) });
+  servers.push(srv);
+  const port = srv.address().port;
+  const login = async (name: string): Promise<Client> => {
+    const c = await signIn({ port, creds: pki.creds[name], caPem: pki.caPem });
+    open.push(c);
+    return c;
+  };
+  const a = await login('alice');
+  const b = await login('bob');
+  a.send({ type: 'introduce-request', target: b.id });
+  const [ia, ib] = await Promise.all([a.next('introduce'), b.next('introduce')]);
+  // A relay connection: TLS with the same certificate, no login, relay-request first.
+  const relayEnd = async (name: string, peer: number, nonce: string): Promise<Client> => {
+    const c = await connect({ port, creds: pki.creds[name], caPem: pki.caPem, stopAt: 'relay-ready' });
+    open.push(c);
+    c.send({ type: 'relay-request', peer, nonce });
+    return c;
+  };
+  return { srv, port, dataDir, tap, a, b, ia, ib, relayEnd };
+}
+
+// Splits a byte stream into TLS records: [content type, version, length] headers and bodies.
+function records(stream: Buffer): Array<{ type: number; version: number; length: number }> {
+  const out: Array<{ type: number; version: number; length: number }> = [];
+  let off = 0;
+  while (off < stream.length) {
+    expect(stream.length - off).toBeGreaterThanOrEqual(5);
+    const type = stream[off];
+    const version = stream.readUInt16BE(off + 1);
+    const length = stream.readUInt16BE(off + 3);
+    expect(off + 5 + length).toBeLessThanOrEqual(stream.length);
+    out.push({ type, version, length });
+    off += 5 + length;
+  }
+  return out;
+}
+
+async function journalOf(dataDir: string): Promise<Stored[]> {
+  const j = await openJournal(path.join(dataDir, 'journal'));
+  const events: Stored[] = [];
+  await j.scan((e) => events.push(e));
+  await j.close();
+  return events;
+}
+
+describe('relay', () => {
+  it('relay - carries a peer TLS 1.3 session whose bytes the server sees only as TLS records', async () => {
+    const { srv, dataDir, tap, a, b, ia, ib, relayEnd } = await setup();
+    expect(ia.role).toBe('tls-client');
+    expect(ib.role).toBe('tls-server');
+    const ra = await relayEnd('alice', b.id, ia.nonce);
+    const rb = await relayEnd('bob', a.id, ib.nonce);
+    const [readyA, readyB] = await Promise.all([ra.next('relay-ready'), rb.next('relay-ready')]);
+    expect(readyA).toEqual({ type: 'relay-ready', peer: b.id, nonce: ia.nonce });
+    expect(readyB).toEqual({ type: 'relay-ready', peer: a.id, nonce: ia.nonce });
+    expect(srv.stats()).toMatchObject({ relays: 1, relaysWaiting: 0 });
+
+    // Bytes after relay-ready belong to the inner stream (none here: the server sends nothing more).
+    for (const r of [ra, rb]) {
+      const rest = r.detach();
+      if (rest.length > 0) r.socket.unshift(rest);
+    }
+    const alice = pki.identity('alice');
+    const bob = pki.identity('bob');
+    const SECRET = 'the plaintext the relay must never see';
+    const REPLY = 'and the answer, just as hidden';
+
+    // bob: the TLS server of the introduction, on a tls.Server that never listens (DESIGN.md traps).
+    const inner = tls.createServer(serverTlsOptions(bob));
+    const bobSide = within<tls.TLSSocket>(5_000, 'the inner TLS session on bob\'s side', (resolve, reject) => {
+      inner.once('secureConnection', (s: tls.TLSSocket) => {
+        const check = verifyTlsPeer(s, { identity: bob, expectRole: 'client', expectKeySha256: ib.peerKey });
+        if (!check.ok) reject(new Error(check.reason));
+        else resolve(s);
+      });
+      inner.once('tlsClientError', reject);
+    });
+    inner.emit('connection', rb.socket);
+    rb.socket.resume();
+    // alice: the TLS client, pinning bob's key from the introduction.
+    const aliceSide = tls.connect({ socket: ra.socket, ...clientTlsOptions(alice, { expectRole: 'client', expectKeySha256: ia.peerKey }) });
+    aliceSide.on('error', () => undefined);
+    await within<void>(5_000, 'the inner TLS session on alice\'s side', (resolve, reject) => {
+      aliceSide.once('secureConnect', () => resolve());
+      aliceSide.once('error', reject);
+    });
+    const bs = await bobSide;
+    expect(aliceSide.getProtocol()).toBe('TLSv1.3');
+
+    const got = within<string>(5_000, 'the message at bob', (resolve) => {
+      let text = '';
+      bs.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes(SECRET)) resolve(text);
+      });
+    });
+    aliceSide.write(SECRET);
+    await expect(got).resolves.toBe(SECRET);
+    const back = within<string>(5_000, 'the answer at alice', (resolve) => {
+      let text = '';
+      aliceSide.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes(REPLY)) resolve(text);
+      });
+    });
+    bs.write(REPLY);
+    await expect(back).resolves.toBe(REPLY);
+
+    aliceSide.end();
+    await ra.closed;
+    await rb.closed;
+
+    // What the server spliced: TLS records only, handshake (0x16), change cipher spec (0x14),
+    // application data (0x17), version 0x0303 (the first ClientHello may say 0x0301, RFC 8446
+    // 5.1); never the plaintext.
+    for (const direction of ['a>b', 'b>a'] as const) {
+      const stream = Buffer.concat(tap[direction]);
+      expect(stream.length).toBeGreaterThan(0);
+      const recs = records(stream);
+      recs.forEach((r, i) => {
+        expect([0x14, 0x16, 0x17]).toContain(r.type);
+        expect(i === 0 ? [0x0301, 0x0303] : [0x0303]).toContain(r.version);
+      });
+      expect(recs.some((r) => r.type === 0x17)).toBe(true);
+      expect(stream.includes(Buffer.from(SECRET))).toBe(false);
+      expect(stream.includes(Buffer.from(REPLY))).toBe(false);
+    }
+    const total = tap['a>b'].concat(tap['b>a']).reduce((n, c) => n + c.length, 0);
+    await within<void>(5_000, 'the relay to close', (resolve) => {
+      const t = setInterval(() => {
+        if (srv.stats().relays === 0) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 10);
+      return () => clearInterval(t);
+    });
+    // The sessions were never touched by the relay.
+    expect(a.isClosed()).toBe(false);
+    expect(b.isClosed()).toBe(false);
+    await srv.close();
+    servers.splice(0);
+    const events = await journalOf(dataDir);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'relay.opened', a: expect.any(Number), b: expect.any(Number) }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'relay.closed', bytes: total }));
+  });
+
+  it('relay - refused without a live introduction, when the other side never asks, and beyond the per-client cap', async () => {
+    const { a, b, ia, relayEnd } = await setup({ relayPairTimeoutMs: 300, maxRelaysPerClient: 1 });
+    const wrong = await relayEnd('alice', b.id, 'ab'.repeat(16));
+    await expect(wrong.next('relay-refused')).resolves.toMatchObject({ peer: b.id, code: 'RELAY_NO_INTRODUCTION' });
+    await wrong.closed;
+
+    const lonely = await relayEnd('alice', b.id, ia.nonce);
+    const second = await relayEnd('alice', b.id, ia.nonce);
+    await expect(second.next('relay-refused')).resolves.toMatchObject({ code: 'RELAY_LIMIT' });
+    await expect(lonely.next('relay-refused', 3_000)).resolves.toMatchObject({ code: 'RELAY_TIMEOUT' });
+    await lonely.closed;
+
+    // carol has no session: no relay either.
+    const stranger = await relayEnd('carol', a.id, ia.nonce);
+    await expect(stranger.next('relay-refused')).resolves.toMatchObject({ code: 'NOT_LOGGED_IN' });
+  });
+
+  it('relay - an idle relay is closed after its timeout', async () => {
+    const { srv, a, b, ia, ib, relayEnd } = await setup({ relayIdleMs: 300 });
+    const ra = await relayEnd('alice', b.id, ia.nonce);
+    const rb = await relayEnd('bob', a.id, ib.nonce);
+    await Promise.all([ra.next('relay-ready'), rb.next('relay-ready')]);
+    await Promise.all([ra.closed, rb.closed]);
+    expect(srv.stats().relays).toBe(0);
+  });
+
+  it('relay - bytes sent right after relay-request, before the pair is complete, go through first', async () => {
+    const { tap, a, b, ia, ib, relayEnd } = await setup();
+    const ra = await relayEnd('alice', b.id, ia.nonce);
+    ra.sendRaw(Buffer.from('early'));
+    const rb = await relayEnd('bob', a.id, ib.nonce);
+    await rb.next('relay-ready');
+    rb.detach();
+    const heard = within<string>(5_000, 'early bytes at bob', (resolve) => {
+      let text = '';
+      rb.socket.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.length >= 'early'.length) resolve(text);
+      });
+      rb.socket.resume();
+    });
+    // The pair completes only when bob asks, so alice's early bytes waited in the server.
+    await expect(heard).resolves.toBe('early');
+    expect(Buffer.concat(tap['a>b']).toString()).toBe('early');
+  });
+});
