@@ -1,0 +1,142 @@
+// parley contacts [--json]; parley contacts add ID --name NAME — run as a new user runs them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { jsonLines, lines, runParley, tempHome, type RunResult } from '../helpers/cli.js';
+
+const CONTACT_KEYS = ['blocked', 'folder', 'id', 'name', 'whitelisted'];
+const BAD_IDS = ['0', '1099511627776', 'abc', '-1', '1.5'];
+
+function expectContactRow(row: Record<string, unknown>): void {
+  expect(Object.keys(row).sort()).toEqual(CONTACT_KEYS);
+  expect(Number.isSafeInteger(row.id)).toBe(true);
+  expect(typeof row.name).toBe('string');
+  expect(typeof row.folder).toBe('string');
+  expect(typeof row.whitelisted).toBe('boolean');
+  expect(typeof row.blocked).toBe('boolean');
+}
+
+function expectRefused(r: RunResult): void {
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(lines(r.stderr)).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+async function journalOf(home: string): Promise<string> {
+  const r = await runParley(['journal', 'inspect', '--json'], { home });
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+describe('contacts', () => {
+  test('contacts - a new user lists no contacts, with and without --json', async () => {
+    const home = path.join(tempHome(), 'profile');
+    const json = await runParley(['contacts', '--json'], { home });
+    expect(json).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const plain = await runParley(['contacts'], { home });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/no contacts yet/);
+  });
+
+  test('contacts - add then list with --home prints {id,name,folder,whitelisted,blocked}', async () => {
+    const home = path.join(tempHome(), 'profile');
+    const added = await runParley(['contacts', 'add', '42', '--name', 'Ann', '--json'], { home });
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stderr).toBe('');
+    const [row] = jsonLines(added.stdout);
+    expectContactRow(row);
+    expect(row).toEqual({ id: 42, name: 'Ann', folder: 'main', whitelisted: true, blocked: false });
+    expect(fs.existsSync(path.join(home, 'journal'))).toBe(true);
+
+    await runParley(['contacts', 'add', '7', '--name', 'Борис 🐻'], { home });
+    const list = await runParley(['contacts', '--json'], { home });
+    expect(list.code).toBe(0);
+    const rows = jsonLines(list.stdout);
+    rows.forEach(expectContactRow);
+    expect(rows).toEqual([
+      { id: 7, name: 'Борис 🐻', folder: 'main', whitelisted: true, blocked: false },
+      { id: 42, name: 'Ann', folder: 'main', whitelisted: true, blocked: false },
+    ]);
+
+    const plain = await runParley(['contacts'], { home });
+    expect(plain.code).toBe(0);
+    expect(lines(plain.stdout)).toHaveLength(2);
+    expect(plain.stdout).toContain('Борис 🐻');
+  });
+
+  test('contacts - PARLEY_HOME chooses the profile, and --home wins over it', async () => {
+    const dir = tempHome();
+    const envHome = path.join(dir, 'env-profile');
+    const optHome = path.join(dir, 'opt-profile');
+    const env = { PARLEY_HOME: envHome };
+    const added = await runParley(['contacts', 'add', '1099511627775', '--name', 'Max', '--json'], { env });
+    expect(added.code, added.stderr).toBe(0);
+    expect(jsonLines(added.stdout)).toEqual([{ id: 1099511627775, name: 'Max', folder: 'main', whitelisted: true, blocked: false }]);
+    expect(fs.existsSync(path.join(envHome, 'journal'))).toBe(true);
+
+    const listed = await runParley(['contacts', '--json'], { env });
+    expect(jsonLines(listed.stdout).map((r) => r.id)).toEqual([1099511627775]);
+
+    // --home over PARLEY_HOME: the other profile is written, the env's one is left alone.
+    const other = await runParley(['contacts', 'add', '3', '--name', 'Cy', '--json'], { env, home: optHome });
+    expect(other.code, other.stderr).toBe(0);
+    expect(jsonLines((await runParley(['contacts', '--json'], { home: optHome })).stdout).map((r) => r.id)).toEqual([3]);
+    expect(jsonLines((await runParley(['contacts', '--json'], { env })).stdout).map((r) => r.id)).toEqual([1099511627775]);
+  });
+
+  test('contacts - adding a known contact again renames it, with no second contact', async () => {
+    const home = tempHome();
+    await runParley(['contacts', 'add', '9', '--name', 'Old'], { home });
+    const again = await runParley(['contacts', 'add', '9', '--name', 'New', '--json'], { home });
+    expect(again.code, again.stderr).toBe(0);
+    expect(jsonLines(again.stdout)).toEqual([{ id: 9, name: 'New', folder: 'main', whitelisted: true, blocked: false }]);
+    expect(jsonLines((await runParley(['contacts', '--json'], { home })).stdout)).toHaveLength(1);
+    const renamed = jsonLines((await runParley(['journal', 'inspect', '--type', 'contact.renamed', '--json'], { home })).stdout);
+    expect(renamed.map((e) => e.name)).toEqual(['New']);
+  });
+
+  for (const bad of BAD_IDS) {
+    test(`contacts - refuses id ${bad} with exit 2 and creates no profile`, async () => {
+      const home = path.join(tempHome(), 'profile');
+      const r = await runParley(['contacts', 'add', bad, '--name', 'X'], { home });
+      expectRefused(r);
+      expect(r.stderr).toContain(`"${bad}"`);
+      // The id is checked before the profile is opened: not even its folder is made.
+      expect(fs.existsSync(home)).toBe(false);
+    });
+
+    test(`contacts - refuses id ${bad} with exit 2 and writes nothing to an existing profile`, async () => {
+      const home = tempHome();
+      await runParley(['contacts', 'add', '5', '--name', 'Ann'], { home });
+      const before = await journalOf(home);
+      expectRefused(await runParley(['contacts', 'add', bad, '--name', 'X', '--json'], { home }));
+      expect(await journalOf(home)).toBe(before);
+    });
+  }
+
+  test('contacts - refuses an empty or control-character name with exit 2', async () => {
+    const home = path.join(tempHome(), 'profile');
+    expectRefused(await runParley(['contacts', 'add', '5', '--name', '   '], { home }));
+    expectRefused(await runParley(['contacts', 'add', '5', '--name', 'a\u0007b'], { home }));
+    expect(fs.existsSync(home)).toBe(false);
+  });
+
+  test('contacts - commander usage errors exit 2 with one line', async () => {
+    const home = path.join(tempHome(), 'profile');
+    const cases: [string[], RegExp][] = [
+      [['contacts', '--bogus'], /unknown option '--bogus'/],
+      [['contacts', 'add', '--name', 'X'], /missing required argument 'id'/],
+      [['contacts', 'add', '5'], /required option '--name <name>' not specified/],
+      [['contacts', 'add', '5', '--name'], /argument missing/],
+      [['contacts', 'add', '5', '6', '--name', 'X'], /too many arguments/],
+    ];
+    // The profile through the environment: an option appended after `--name` would be its value.
+    const results = await Promise.all(cases.map(([args]) => runParley(args, { env: { PARLEY_HOME: home } })));
+    results.forEach((r, i) => {
+      expectRefused(r);
+      expect(r.stderr).toMatch(cases[i][1]);
+    });
+    expect(fs.existsSync(home)).toBe(false);
+  });
+});
