@@ -12,6 +12,7 @@
 // checkpoints (prefix 'm'), so one lock guards the whole profile.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { decodeEvent, encodeValue, END_EVENT_KEY, eventKey, FIRST_EVENT_KEY, seqOfKey, decodeRaw } from './codec.js';
 import { badEvent, journalClosed, openFailed, profileInUse, writeFailed } from './errors.js';
@@ -23,6 +24,9 @@ type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key:
 
 type Group = {
   ops: BatchOp[];
+  // Work that must see every earlier group stored and nothing later (appendRemoving): it runs
+  // when the group's turn comes, alone in its batch, and fills `ops`.
+  prepare?: () => Promise<void>;
   events: Stored[];
   durable: boolean;
   resolve: (events: Stored[]) => void;
@@ -40,7 +44,7 @@ export type Journal = {
   lastSeq: () => number;
   append: (event: NewEvent) => Promise<Stored>;
   appendMany: (events: NewEvent[]) => Promise<Stored[]>;
-  appendRemoving: (event: NewEvent, removeSeqs: number[]) => Promise<Stored>;
+  appendRemoving: (event: NewEvent & { removed: number }, select: (event: Stored) => boolean) => Promise<Stored>;
   scan: (onEvent: (event: Stored) => void, options?: ScanOptions) => Promise<void>;
   read: (options?: ScanOptions) => AsyncGenerator<Stored>;
   subscribe: (listener: (event: Stored) => void) => () => void;
@@ -66,11 +70,25 @@ function isLocked(err: unknown): boolean {
 // `owner` names what holds this journal in messages: the profile directory for a client,
 // the data directory for a server.
 export async function openJournal(dir: string, owner: string = dir): Promise<Journal> {
-  await recoverRewrite(dir);
-  let db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  // The lock: a tiny LevelDB of its own beside the journal, held from open to close. The
+  // journal's store itself is closed and reopened by purge(); this one never is, so no other
+  // process can slip in while the store is rewritten. LevelDB's lock works the same on
+  // Windows, macOS and Linux, which a lock file made by hand in Node would not.
+  fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+  const lock = new ClassicLevel<Buffer, Buffer>(dir + '.lock', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   try {
+    await lock.open();
+  } catch (err) {
+    if (isLocked(err)) throw profileInUse(owner, err);
+    throw openFailed(dir, err);
+  }
+  let db: Db;
+  try {
+    await recoverRewrite(dir);
+    db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await db.open();
   } catch (err) {
+    await lock.close();
     if (isLocked(err)) throw profileInUse(owner, err);
     throw openFailed(dir, err);
   }
@@ -97,14 +115,13 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     return event as Stored;
   }
 
-  function enqueue(inputs: NewEvent[], removeSeqs: number[]): Promise<Stored[]> {
+  function enqueue(inputs: NewEvent[]): Promise<Stored[]> {
     if (closed) return Promise.reject(journalClosed());
     // Encode before numbering: an event that cannot be encoded must not take a number.
     const stamped = inputs.map(stamp);
     const values = stamped.map(encodeValue);
     const ops: BatchOp[] = [];
-    let durable = removeSeqs.length > 0;
-    for (const seq of removeSeqs) ops.push({ type: 'del', key: eventKey(seq) });
+    let durable = false;
     for (let i = 0; i < stamped.length; i++) {
       const event = stamped[i];
       event.seq = nextSeq++;
@@ -126,17 +143,23 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
   function flush(): void {
     scheduled = false;
     if (writing || rewriting || queue.length === 0) return;
-    // Take whole groups up to the batch limit; an appendRemoving group always goes whole.
+    // Take whole groups up to the batch limit. A group with work to prepare goes alone, after
+    // every group before it is stored.
     const groups: Group[] = [];
     let count = 0;
-    while (queue.length > 0 && (groups.length === 0 || count + queue[0].ops.length <= MAX_BATCH_EVENTS)) {
+    while (queue.length > 0 && (groups.length === 0 || (count + queue[0].ops.length <= MAX_BATCH_EVENTS && !queue[0].prepare))) {
       const g = queue.shift() as Group;
       groups.push(g);
       count += g.ops.length;
+      if (g.prepare) break;
     }
-    const ops: BatchOp[] = groups.length === 1 ? groups[0].ops : ([] as BatchOp[]).concat(...groups.map((g) => g.ops));
     const sync = groups.some((g) => g.durable);
-    writing = db.batch(ops, { sync }).then(
+    const prepare = groups[0].prepare;
+    const write = (): Promise<void> => {
+      const ops: BatchOp[] = groups.length === 1 ? groups[0].ops : ([] as BatchOp[]).concat(...groups.map((g) => g.ops));
+      return db.batch(ops, { sync });
+    };
+    writing = (prepare ? prepare().then(write) : write()).then(
       () => {
         writing = null;
         for (const g of groups) {
@@ -175,23 +198,41 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
   }
 
   async function append(event: NewEvent): Promise<Stored> {
-    const [stored] = await enqueue([event], []);
+    const [stored] = await enqueue([event]);
     return stored;
   }
 
   function appendMany(events: NewEvent[]): Promise<Stored[]> {
     if (events.length === 0) return Promise.resolve([]);
-    return enqueue(events, []);
+    return enqueue(events);
   }
 
-  // Appends one event and deletes others in the same atomic batch: a crash leaves either both
-  // or neither. Used by history clear, so the event that explains the gaps is never missing.
-  async function appendRemoving(event: NewEvent, removeSeqs: number[]): Promise<Stored> {
-    for (const seq of removeSeqs) {
-      if (!Number.isSafeInteger(seq) || seq < 1 || seq > committed) throw badEvent(`cannot remove event ${seq}: not stored`);
-    }
-    const [stored] = await enqueue([event], removeSeqs);
-    return stored;
+  // Appends one event and deletes the earlier events that `select` picks, in one atomic batch:
+  // a crash leaves either both or neither. The selection runs when the event's turn to be
+  // written comes, over every event stored before it, while nothing else is written; so an
+  // event appended while a clear is under way is either before it and removed, or after it and
+  // kept, never missed. `removed` is set to the number removed. Used by history clear.
+  function appendRemoving(event: NewEvent & { removed: number }, select: (event: Stored) => boolean): Promise<Stored> {
+    if (closed) return Promise.reject(journalClosed());
+    const stored = stamp(event);
+    encodeValue(stored); // refuse what cannot be encoded before it takes a number
+    stored.seq = nextSeq++;
+    const group: Group = { ops: [], events: [stored], durable: true, resolve: () => undefined, reject: () => undefined };
+    group.prepare = async () => {
+      const remove: number[] = [];
+      await scan((e) => {
+        if (e.seq < stored.seq && select(e)) remove.push(e.seq);
+      }, { onCorrupt: () => undefined });
+      (stored as unknown as { removed: number }).removed = remove.length;
+      for (const seq of remove) group.ops.push({ type: 'del', key: eventKey(seq) });
+      group.ops.push({ type: 'put', key: eventKey(stored.seq), value: encodeValue(stored) });
+    };
+    return new Promise<Stored>((resolve, reject) => {
+      group.resolve = (events) => resolve(events[0]);
+      group.reject = reject;
+      queue.push(group);
+      schedule();
+    });
   }
 
   async function scan(onEvent: (event: Stored) => void, options: ScanOptions = {}): Promise<void> {
@@ -265,7 +306,7 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
         await db.open();
       } catch (err) {
         closed = true;
-        if (isLocked(err)) throw profileInUse(owner, err);
+        await lock.close();
         throw openFailed(dir, err);
       }
     } finally {
@@ -289,7 +330,11 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     await drain();
     closed = true;
     listeners.clear();
-    await db.close();
+    try {
+      await db.close();
+    } finally {
+      await lock.close();
+    }
   }
 
   return {

@@ -153,11 +153,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   // adds up. Then fresh checkpoints replace the ones that held the text, and the store is
   // rewritten so the deleted values are gone from the disk too.
   async function clearChat(peer: number): Promise<Stored> {
-    const remove: number[] = [];
-    await journal.scan((event) => {
-      if (event.type.startsWith('message.') && (event as { peer?: number }).peer === peer) remove.push(event.seq);
-    }, { onCorrupt: () => undefined });
-    const stored = await journal.appendRemoving({ type: 'chat.cleared', peer, removed: remove.length }, remove);
+    const stored = await journal.appendRemoving({ type: 'chat.cleared', peer, removed: 0 }, (event) => event.type.startsWith('message.') && (event as { peer?: number }).peer === peer);
     await forget();
     return stored;
   }

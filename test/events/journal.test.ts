@@ -70,13 +70,28 @@ describe('journal', () => {
     await journal.close();
   });
 
-  it('journal - appendRemoving deletes and appends in one batch', async () => {
+  it('journal - appendRemoving deletes what it selects and appends, in one batch', async () => {
     const journal = await openJournal(tempDir());
     await journal.appendMany([msg(1), msg(2), msg(3)]);
-    const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer: 7, removed: 2 }, [1, 3]);
-    expect(cleared.seq).toBe(4);
+    const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer: 7, removed: 0 }, (e) => e.seq !== 2);
+    expect(cleared).toMatchObject({ seq: 4, removed: 2 });
     expect((await all(journal)).map((e) => e.seq)).toEqual([2, 4]);
-    await expect(journal.appendRemoving({ type: 'chat.cleared', peer: 7, removed: 1 }, [99])).rejects.toMatchObject({ code: 'EVENT_INVALID' });
+    const [stored] = (await all(journal, 4)) as Array<Stored & { removed: number }>;
+    expect(stored.removed).toBe(2);
+    await journal.close();
+  });
+
+  it('journal - appends made while a removal is selecting are either before it and removed, or after it and kept', async () => {
+    const journal = await openJournal(tempDir());
+    await journal.appendMany(Array.from({ length: 3000 }, (_, i) => msg(i)));
+    const before = journal.append(msg(-1)); // queued before the clear: must be removed
+    const clearing = journal.appendRemoving({ type: 'chat.cleared', peer: 7, removed: 0 }, (e) => e.type === 'message.sent');
+    const after = journal.append(msg(-2)); // queued after: must stay
+    const [b, c, a] = await Promise.all([before, clearing, after]);
+    expect(b.seq).toBeLessThan(c.seq);
+    expect(a.seq).toBe(c.seq + 1);
+    expect(c).toMatchObject({ removed: 3001 });
+    expect((await all(journal)).map((e) => e.seq)).toEqual([c.seq, a.seq]);
     await journal.close();
   });
 
