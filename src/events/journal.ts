@@ -235,7 +235,9 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     });
   }
 
-  async function scan(onEvent: (event: Stored) => void, options: ScanOptions = {}): Promise<void> {
+  // The events from options.since on, decoded, READ_BATCH at a time: one await per batch, not
+  // per event, so a replay of a million events costs a thousand turns of the loop.
+  async function* batches(options: ScanOptions): AsyncGenerator<Stored[]> {
     if (closed) throw journalClosed();
     const since = Math.max(1, options.since ?? 1);
     const it = db.iterator({ gte: eventKey(since), lt: END_EVENT_KEY });
@@ -243,32 +245,32 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
       for (;;) {
         const entries = await it.nextv(READ_BATCH);
         if (entries.length === 0) break;
+        const events: Stored[] = [];
+        let failure: unknown = null;
         for (const [key, value] of entries) {
-          const event = decodeEntry(key, value, options);
-          if (event) onEvent(event);
+          try {
+            const event = decodeEntry(key, value, options);
+            if (event) events.push(event);
+          } catch (err) {
+            failure = err;
+            break;
+          }
         }
+        // The events before an unreadable one are delivered before the error, as a stream would.
+        if (events.length > 0) yield events;
+        if (failure) throw failure;
       }
     } finally {
       await it.close();
     }
   }
 
+  async function scan(onEvent: (event: Stored) => void, options: ScanOptions = {}): Promise<void> {
+    for await (const events of batches(options)) for (const event of events) onEvent(event);
+  }
+
   async function* read(options: ScanOptions = {}): AsyncGenerator<Stored> {
-    if (closed) throw journalClosed();
-    const since = Math.max(1, options.since ?? 1);
-    const it = db.iterator({ gte: eventKey(since), lt: END_EVENT_KEY });
-    try {
-      for (;;) {
-        const entries = await it.nextv(READ_BATCH);
-        if (entries.length === 0) break;
-        for (const [key, value] of entries) {
-          const event = decodeEntry(key, value, options);
-          if (event) yield event;
-        }
-      }
-    } finally {
-      await it.close();
-    }
+    for await (const events of batches(options)) yield* events;
   }
 
   function subscribe(listener: (event: Stored) => void): () => void {
