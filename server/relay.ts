@@ -12,8 +12,8 @@ import type { Duplex } from 'node:stream';
 export type Direction = 'a>b' | 'b>a';
 
 export type SpliceOptions = {
-  // 0: no cap. Else each direction pauses for the rest of a one-second window once it has carried
-  // this many bytes in it.
+  // 0: no cap. Else each direction carries at most this many bytes a second on average: after a
+  // read that goes beyond it, reading waits until the bytes are paid for.
   bytesPerSecond: number;
   // Sees every chunk as it is forwarded (tests check that only TLS records pass). Must not throw.
   onData?: (direction: Direction, chunk: Buffer) => void;
@@ -40,8 +40,9 @@ export function splice(a: Duplex, b: Duplex, options: SpliceOptions, first: { a?
   function forward(from: Duplex, to: Duplex, direction: Direction): void {
     let waitingDrain = false;
     let throttled = false;
-    let windowStart = 0;
-    let windowBytes = 0;
+    // Token bucket: the time at which what this direction has carried is paid for at
+    // bytesPerSecond. Ahead of the clock, reading waits until then.
+    let paidUntil = 0;
 
     const resume = (): void => {
       if (!stopped && !waitingDrain && !throttled) from.resume();
@@ -60,21 +61,16 @@ export function splice(a: Duplex, b: Duplex, options: SpliceOptions, first: { a?
         to.once('drain', onDrain);
       }
       if (options.bytesPerSecond > 0) {
-        if (last - windowStart >= 1000) {
-          windowStart = last;
-          windowBytes = 0;
-        }
-        windowBytes += chunk.length;
-        if (windowBytes >= options.bytesPerSecond && !throttled) {
+        paidUntil = Math.max(paidUntil, last) + (chunk.length / options.bytesPerSecond) * 1000;
+        const wait = paidUntil - last;
+        if (wait >= 1 && !throttled) {
           throttled = true;
           from.pause();
           const timer = setTimeout(() => {
             timers.delete(timer);
             throttled = false;
-            windowStart = now();
-            windowBytes = 0;
             resume();
-          }, Math.max(1, 1000 - (last - windowStart)));
+          }, Math.ceil(wait));
           timers.add(timer);
         }
       }

@@ -285,6 +285,11 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     write(conn, frameOf(conn.id, encodeControl(msg)));
   }
 
+  // The payloads that never change, encoded once: a server holding 20,000 sessions answers
+  // 2,000 heartbeats a second.
+  const HEARTBEAT_ACK = encodeControl({ type: 'heartbeat-ack' });
+  const HEARTBEAT = encodeControl({ type: 'heartbeat' });
+
   // ---- closing ----
 
   // Sends a last message (when given), ends the socket, and forgets the connection everywhere.
@@ -569,7 +574,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     if (!msg) return;
     switch (msg.type) {
       case 'heartbeat':
-        return send(conn, { type: 'heartbeat-ack' });
+        return write(conn, frameOf(conn.id, HEARTBEAT_ACK));
       case 'heartbeat-ack':
         return;
       case 'time-request':
@@ -769,7 +774,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
           if (now - conn.lastRx > o.deadAfterMs) {
             refuse(conn, { type: 'bye', code: WIRE_CODE.HEARTBEAT_TIMEOUT, reason: `nothing received for ${o.deadAfterMs} ms` }, WIRE_CODE.HEARTBEAT_TIMEOUT);
           } else if (now - conn.lastTx >= o.heartbeatMs) {
-            send(conn, { type: 'heartbeat' });
+            write(conn, frameOf(conn.id, HEARTBEAT));
           }
           break;
         case State.RELAY_WAIT:

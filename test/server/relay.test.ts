@@ -1,5 +1,7 @@
 // The blind relay: two clients, introduced, each open a second connection, ask for the relay, and
 // run their own TLS 1.3 through it. The server is shown only TLS records it cannot read.
+import { createHash } from 'node:crypto';
+import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +9,7 @@ import { clientTlsOptions, serverTlsOptions, verifyTlsPeer } from '../../cert/tl
 import { openJournal } from '../../src/events/journal.js';
 import type { Stored } from '../../src/events/types.js';
 import type { RendezvousServer } from '../../server/server.js';
-import type { Direction } from '../../server/relay.js';
+import { splice, type Direction } from '../../server/relay.js';
 import { cleanup, connect, makeServerPki, serverOn, signIn, tempDir, within, type Client, type TestPki } from './helpers.js';
 
 let pki: TestPki;
@@ -220,5 +222,86 @@ describe('relay', () => {
     // The pair completes only when bob asks, so alice's early bytes waited in the server.
     await expect(heard).resolves.toBe('early');
     expect(Buffer.concat(tap['a>b']).toString()).toBe('early');
+  });
+});
+
+// ---- the splice alone, on plain loopback TCP ----
+
+// A connected pair of TCP sockets: [the far end, the end the splice holds].
+async function tcpPair(): Promise<[net.Socket, net.Socket]> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  const far = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  const near = await accepted;
+  server.close();
+  return [far, near];
+}
+
+describe('splice', () => {
+  it('splice - a receiver that does not read stops the sender: the relay holds a bounded amount, then delivers every byte', async () => {
+    const [aFar, aNear] = await tcpPair();
+    const [bFar, bNear] = await tcpPair();
+    const s = splice(aNear, bNear, { bytesPerSecond: 0 });
+    bFar.pause();
+    const data = Buffer.alloc(16 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 4096) data.writeUInt32BE(i, i);
+    let peak = 0;
+    const sample = setInterval(() => {
+      peak = Math.max(peak, aNear.readableLength + bNear.writableLength);
+    }, 5);
+    // The sender writes as fast as the relay lets it; the kernel's buffers fill, then the relay's.
+    aFar.write(data);
+    await within<void>(10_000, 'the relay to stop reading', (resolve) => {
+      const t = setInterval(() => {
+        if (aNear.isPaused()) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 5);
+      return () => clearInterval(t);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    clearInterval(sample);
+    // The splice's own buffers: the receiving socket's queue (16 KiB high-water mark) plus one
+    // read of the sender; kernel buffers are not the process's memory.
+    expect(peak).toBeLessThan(256 * 1024);
+    const got: Buffer[] = [];
+    let n = 0;
+    const all = within<void>(10_000, 'every byte', (resolve) => {
+      bFar.on('data', (d: Buffer) => {
+        got.push(d);
+        n += d.length;
+        if (n >= data.length) resolve();
+      });
+    });
+    bFar.resume();
+    await all;
+    expect(createHash('sha256').update(Buffer.concat(got)).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(s.bytes()).toBe(data.length);
+    s.stop();
+    for (const x of [aFar, aNear, bFar, bNear]) x.destroy();
+  });
+
+  it('splice - bytesPerSecond caps one direction, the other is not slowed', async () => {
+    const [aFar, aNear] = await tcpPair();
+    const [bFar, bNear] = await tcpPair();
+    const s = splice(aNear, bNear, { bytesPerSecond: 32 * 1024 });
+    const started = performance.now();
+    const arrive = (from: net.Socket, to: net.Socket, size: number): Promise<number> =>
+      within<number>(10_000, `${size} bytes`, (resolve) => {
+        let n = 0;
+        to.on('data', (d: Buffer) => {
+          n += d.length;
+          if (n >= size) resolve(performance.now() - started);
+        });
+        from.write(Buffer.alloc(size, 1));
+      });
+    // 80 KiB at 32 KiB a second: two full windows and part of a third.
+    const [slow, quick] = await Promise.all([arrive(aFar, bFar, 80 * 1024), arrive(bFar, aFar, 16 * 1024)]);
+    expect(slow).toBeGreaterThanOrEqual(1_900);
+    expect(quick).toBeLessThan(1_000);
+    s.stop();
+    for (const x of [aFar, aNear, bFar, bNear]) x.destroy();
   });
 });
