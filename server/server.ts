@@ -185,8 +185,10 @@ function refusalCode(code: string): string {
       return WIRE_CODE.CERT_EXPIRED;
     case PEER_CODES.WRONG_ROLE:
       return WIRE_CODE.CERT_WRONG_ROLE;
+    case PEER_CODES.MISSING:
+      return WIRE_CODE.CERT_MISSING;
     default:
-      return code; // CERT_MISSING, CERT_UNREADABLE
+      return WIRE_CODE.CERT_UNREADABLE;
   }
 }
 
