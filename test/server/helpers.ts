@@ -17,6 +17,7 @@ export { removeDir, tempDir, KEY_PASSWORD };
 
 export const WAIT_MS = 5_000;
 
+// key and cert empty: a client that presents no certificate at all.
 export type Credentials = { key: string; cert: string; keySha256: string };
 
 export type TestPki = {
@@ -128,8 +129,8 @@ export function connect(options: ConnectOptions): Promise<Client> {
   const socket = tls.connect({
     host: '127.0.0.1',
     port: options.port,
-    key: options.creds.key,
-    cert: options.creds.cert,
+    key: options.creds.key || undefined,
+    cert: options.creds.cert || undefined,
     ca: [options.caPem],
     minVersion: 'TLSv1.3',
     checkServerIdentity: () => undefined,

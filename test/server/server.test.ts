@@ -270,6 +270,13 @@ describe('server - certificates', () => {
     });
   }
 
+  it('server - a client without a certificate is refused with CERT_MISSING', async () => {
+    const { port } = await server();
+    const c = await connect({ port, creds: { key: '', cert: '', keySha256: '' }, caPem: pki.caPem });
+    await expect(c.next('login-refused')).resolves.toMatchObject({ code: 'CERT_MISSING', reason: 'the peer sent no certificate' });
+    await c.closed;
+  });
+
   it('server - a revoked key: its session is closed, its watchers told, its next login refused', async () => {
     const { port, srv } = await server();
     const daveId = expectedId(pki.creds.dave.keySha256);
