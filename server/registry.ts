@@ -9,13 +9,14 @@ export type Registry = {
   // keySha256 (64 lowercase hex) -> id, and back. A binding never changes once journaled.
   byKey: Map<string, number>;
   byId: Map<number, string>;
-  revoked: Set<string>;
+  // keySha256 -> when it was first revoked (the `at` of a revoked message).
+  revoked: Map<string, number>;
   // id -> time (ms) of its last session.opened or session.closed: the `at` of a presence message.
   lastSeen: Map<number, number>;
 };
 
 export function initial(): Registry {
-  return { byKey: new Map(), byId: new Map(), revoked: new Set(), lastSeen: new Map() };
+  return { byKey: new Map(), byId: new Map(), revoked: new Map(), lastSeen: new Map() };
 }
 
 // Only `type`, `at` and the type's own fields are read, so a stored event and one about to be
@@ -31,7 +32,7 @@ export function apply(state: Registry, event: ParleyEvent): Registry {
       }
       return state;
     case 'client.revoked':
-      state.revoked.add(event.keySha256);
+      if (!state.revoked.has(event.keySha256)) state.revoked.set(event.keySha256, event.at);
       return state;
     case 'session.opened':
     case 'session.closed':

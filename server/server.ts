@@ -233,12 +233,8 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   // The registry is what the journal says, replayed; from now on every event the server journals
   // goes through `record` and so through apply too.
   const registry: Registry = initial();
-  const revokedAt = new Map<string, number>();
   try {
-    await journal.scan((event) => {
-      apply(registry, event);
-      if (event.type === 'client.revoked' && !revokedAt.has(event.keySha256)) revokedAt.set(event.keySha256, event.at);
-    });
+    await journal.scan((event) => void apply(registry, event));
   } catch (err) {
     await journal.close();
     throw err;
@@ -398,7 +394,8 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     for (const id of unique) {
       send(conn, { type: 'presence', id, online: isOnline(id), at: registry.lastSeen.get(id) ?? 0 });
       const key = registry.byId.get(id);
-      if (key !== undefined && registry.revoked.has(key)) send(conn, { type: 'revoked', id, key, at: revokedAt.get(key) ?? 0 });
+      const revokedAt = key === undefined ? undefined : registry.revoked.get(key);
+      if (key !== undefined && revokedAt !== undefined) send(conn, { type: 'revoked', id, key, at: revokedAt });
       if (conn.state !== State.SESSION) return;
     }
   }
@@ -744,13 +741,12 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       const event: ParleyEvent = { type: 'client.revoked', keySha256: key, at: Date.now() };
       await journal.append(event as NewEvent);
       apply(registry, event);
-      revokedAt.set(key, event.at);
     }
     const id = registry.byKey.get(key) ?? null;
     // Its watchers first, so they read "revoked" before "offline".
     if (id !== null) {
       const set = watchers.get(id);
-      if (set) fanOut(set, { type: 'revoked', id, key, at: revokedAt.get(key) ?? Date.now() });
+      if (set) fanOut(set, { type: 'revoked', id, key, at: registry.revoked.get(key) ?? Date.now() });
     }
     let count = 0;
     for (const conn of [...conns]) {

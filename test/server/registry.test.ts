@@ -34,9 +34,11 @@ describe('registry', () => {
       { type: 'client.registered', id: 7, keySha256: K1, at: 1 },
       { type: 'client.revoked', keySha256: K1, at: 2 },
       { type: 'client.revoked', keySha256: K2, at: 3 },
+      { type: 'client.revoked', keySha256: K1, at: 4 },
     ]);
     expect(isRevoked(r, K1)).toBe(true);
     expect(isRevoked(r, K2)).toBe(true);
+    expect(r.revoked.get(K1)).toBe(2);
     expect(idOf(r, K1)).toBe(7);
   });
 
