@@ -38,7 +38,7 @@ export function registerServerCommands(program: Command): void {
 
 // => { host: '0.0.0.0', port: 7300 } from '0.0.0.0:7300'; '[::1]:7300' for IPv6
 export function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.%\w]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(String(text).trim());
+  const m = /^(?:\[([0-9a-fA-F:.%\w]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(String(text).trim());
   if (!m) throw badListen(text);
   const port = Number(m[3]);
   if (port > 65535) throw badListen(text);

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseListen } from '../../src/commands/server.js';
 import { CLI, runParley, startScript, type Script } from '../helpers/cli.js';
 import { cleanup, connect, makeServerPki, signIn, tempDir, type TestPki, KEY_PASSWORD } from './helpers.js';
 
@@ -32,6 +33,17 @@ async function startCli(dataDir: string): Promise<{ script: Script; port: number
 }
 
 describe('server cli', () => {
+  it('server cli - --listen takes HOST:PORT, IPv6 in brackets', () => {
+    expect(parseListen('0.0.0.0:7300')).toEqual({ host: '0.0.0.0', port: 7300 });
+    expect(parseListen('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(parseListen('[::]:7300')).toEqual({ host: '::', port: 7300 });
+    expect(parseListen('[fe80::1%eth0]:1')).toEqual({ host: 'fe80::1%eth0', port: 1 });
+    expect(parseListen('chat.example.org:443')).toEqual({ host: 'chat.example.org', port: 443 });
+    for (const bad of ['7300', ':7300', '1.2.3.4:', '1.2.3.4:65536', '::1:7300', '[::1]', 'a b:1']) {
+      expect(() => parseListen(bad), bad).toThrow(expect.objectContaining({ code: 'SERVER_BAD_LISTEN', exitCode: 2 }));
+    }
+  });
+
   it('server cli - a wrong key password, an unreadable file or a client certificate: one line, exit 2', async () => {
     const dataDir = tempDir('cli-data');
     try {
