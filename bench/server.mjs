@@ -93,7 +93,7 @@ async function main() {
 
     // Phase 2: the Parley server.
     const srv = await phase('server', 'parley', files, dir, loads, shares, want, limits, async (host, port) => {
-      const presence = await loads[0].call({ cmd: 'presence', port, watchers: Math.min(WATCHERS, shares[0]), rounds });
+      const presence = await presenceRounds(loads, shares, port, rounds);
       const stats = await host.call({ cmd: 'stats' });
       return { presence, stats };
     });
@@ -122,6 +122,27 @@ async function main() {
     for (const c of children) c.kill();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// A presence change reaching WATCHERS sessions, spread over the load processes as watchers are
+// spread over machines: `rounds` times the target says bye (offline), then logs in (online).
+// Latency: from the target's frame leaving to each watcher's presence frame arriving.
+async function presenceRounds(loads, shares, port, rounds) {
+  const { targetId } = await loads[0].call({ cmd: 'targetOpen', port });
+  const per = loads.map((_, i) => Math.floor(WATCHERS / loads.length) + (i < WATCHERS % loads.length ? 1 : 0));
+  await Promise.all(loads.map((l, i) => l.call({ cmd: 'watch', targetId, n: Math.min(per[i], shares[i] - 1) })));
+  const latencies = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const online of [false, true]) {
+      await Promise.all(loads.map((l) => l.call({ cmd: 'arm', online })));
+      const { t0 } = await loads[0].call({ cmd: 'act', online });
+      const got = await Promise.all(loads.map((l) => l.call({ cmd: 'collect' })));
+      for (const g of got) for (const at of g.arrivals) latencies.push(at - t0);
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return { watchers: per.reduce((a, b) => a + b, 0), rounds, samples: latencies.length, p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1] };
 }
 
 // One phase: start the host, warm it up, take its idle RSS, open every connection (timed), hold
@@ -203,6 +224,7 @@ async function child(childRole) {
   const handlers = childRole === 'load' ? await loadRole() : childRole === 'server' ? await serverRole() : await baselineRole();
   process.on('message', async (m) => {
     try {
+      // `id` is the call's: an answer must not carry a field of that name.
       const answer = await handlers[m.cmd](m);
       process.send({ ...answer, id: m.id });
       if (m.cmd === 'stop') setTimeout(() => process.exit(0), 50);
@@ -288,6 +310,7 @@ async function loadRole() {
   let creds = [];
   let count = 0;
   const conns = new Set();
+  const presence = { port: 0, target: null, watchers: [], expect: null, arrivals: [], all: Promise.resolve([]), done: () => undefined };
   // Heartbeats: one timer for every session; each sends when it has sent nothing for 10 s.
   setInterval(() => {
     const now = Date.now();
@@ -410,62 +433,62 @@ async function loadRole() {
       await closeAll();
       return {};
     },
-    // The presence target (the last credential) comes and goes; `watchers` sessions watch it.
-    presence: async ({ port, watchers, rounds }) => {
-      const target = creds[creds.length - 1];
-      let t = await open(target, port, 'parley');
-      const targetId = t.id;
-      const watching = [...conns].filter((c) => c !== t && c.id).slice(0, watchers);
-      const latencies = [];
-      let expect = null;
-      let startedAt = 0;
-      let remaining = 0;
-      let roundDone = null;
-      for (const w of watching) {
-        w.onMessage = (msg, at) => {
-          if (msg.type !== 'presence' || msg.id !== targetId || expect === null || msg.online !== expect) return;
-          if (w.seen === expect) return;
-          w.seen = expect;
-          latencies.push(at - startedAt);
-          if (--remaining === 0) roundDone();
+    // Presence (driven by main, see presenceRounds): load 0 holds the target (the last
+    // credential), which comes and goes; every load holds some of the watchers. Times are
+    // absolute (timeOrigin + now), so the processes' stamps compare.
+    targetOpen: async ({ port }) => {
+      presence.port = port;
+      presence.target = await open(creds[creds.length - 1], port, 'parley');
+      return { targetId: presence.target.id };
+    },
+    watch: async ({ targetId, n }) => {
+      presence.watchers = [...conns].filter((c) => c !== presence.target && c.id).slice(0, n);
+      for (const w of presence.watchers) {
+        w.onMessage = (msg) => {
+          if (msg.type !== 'presence' || msg.id !== targetId || presence.expect === null || msg.online !== presence.expect) return;
+          presence.arrivals.push(clock());
+          if (presence.arrivals.length === presence.watchers.length) presence.done();
         };
       }
-      const round = (online, act) =>
-        new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`presence ${online}: ${remaining} of ${watching.length} watchers still waiting after 20 s`)), 20_000);
-          roundDone = () => {
-            clearTimeout(timer);
-            expect = null;
-            resolve();
-          };
-          expect = online;
-          remaining = watching.length;
-          act();
-        });
-      // The watch itself: each gets the target's current state (online) first.
-      await round(true, () => {
-        startedAt = performance.now();
-        for (const w of watching) w.socket.write(controlFrame({ type: 'presence-watch', ids: [targetId] }));
-      });
-      latencies.length = 0;
-      for (let r = 0; r < rounds; r++) {
-        await round(false, () => {
-          startedAt = performance.now();
-          t.socket.write(BYE);
-        });
-        await new Promise((resolve) => (t.socket.destroyed ? resolve() : t.socket.once('close', resolve)));
-        // Online: timed from the login frame, once TLS is up (the handshake is not presence).
-        let opened = null;
-        await round(true, () => {
-          opened = open(target, port, 'parley', () => (startedAt = performance.now()));
-        });
-        t = await opened;
-      }
-      latencies.sort((a, b) => a - b);
-      const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-      return { watchers: watching.length, rounds, samples: latencies.length, p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1] };
+      // Each watcher gets the target's state (online) at once.
+      arm(true);
+      for (const w of presence.watchers) w.socket.write(controlFrame({ type: 'presence-watch', ids: [targetId] }));
+      await presence.all;
+      return {};
     },
+    arm: async ({ online }) => {
+      arm(online);
+      return {};
+    },
+    act: async ({ online }) => {
+      if (!online) {
+        const t0 = clock();
+        presence.target.socket.write(BYE);
+        await new Promise((r) => (presence.target.socket.destroyed ? r() : presence.target.socket.once('close', r)));
+        return { t0 };
+      }
+      // Timed from the login frame, once TLS is up: the handshake is not presence.
+      let t0 = 0;
+      presence.target = await open(creds[creds.length - 1], presence.port, 'parley', () => (t0 = clock()));
+      return { t0 };
+    },
+    collect: async () => ({ arrivals: await presence.all }),
   };
+
+  function arm(online) {
+    presence.expect = online;
+    presence.arrivals = [];
+    presence.all = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`presence ${online}: ${presence.watchers.length - presence.arrivals.length} watchers still waiting after 20 s`)), 20_000);
+      presence.done = () => {
+        clearTimeout(timer);
+        presence.expect = null;
+        resolve(presence.arrivals);
+      };
+      if (presence.watchers.length === 0) presence.done();
+    });
+    presence.all.catch(() => undefined);
+  }
 }
 
 // Certificates for EC keys from one template made by `parley cert sign --role client`: the
@@ -511,6 +534,10 @@ function encode(tag, content) {
   const n = content.length;
   const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
   return Buffer.concat([Buffer.from([tag]), len, content]);
+}
+
+function clock() {
+  return performance.timeOrigin + performance.now();
 }
 
 function log(line) {
