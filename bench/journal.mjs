@@ -64,9 +64,15 @@ function rate(n, ms) {
 }
 
 // Appends to the raw store and to the journal in turns, ROUND events at a time, timing each
-// side alone: both then run under the same load of this shared machine.
+// side alone: both then run under the same load of this shared machine. Both keep DEPTH batches
+// in flight, as a client does whose links append at once: LevelDB writes on its own thread, so
+// a writer that waits for each batch before making the next leaves both threads idle half the
+// time (serial: 2.2 s for 200,000 events raw; 8 in flight: 0.66 s, measured here). The journal
+// syncs every batch that holds a durable event (types.ts) and the raw side never syncs: group
+// commit is what lets the journal pay for that.
 async function appendBoth(rawDir, home) {
   const ROUND = 20_000;
+  const DEPTH = 8;
   const packr = new Packr({ useRecords: false });
   const db = new ClassicLevel(rawDir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
@@ -79,14 +85,24 @@ async function appendBoth(rawDir, home) {
     const end = Math.min(N, round + ROUND);
     gc();
     let t0 = performance.now();
+    let inflight = [];
     for (let start = round; start < end; start += BATCH) {
-      const ops = batchOf(start).map((e) => ({ type: 'put', key: eventKey(++seq), value: packr.pack(e) }));
-      await db.batch(ops);
+      // A chained batch, as the journal writes: the faster of classic-level's two batch forms.
+      const batch = db.batch();
+      for (const e of batchOf(start)) batch.put(eventKey(++seq), packr.pack(e));
+      inflight.push(batch.write());
+      if (inflight.length >= DEPTH) await inflight.shift();
     }
+    await Promise.all(inflight);
     rawMs += performance.now() - t0;
     gc();
     t0 = performance.now();
-    for (let start = round; start < end; start += BATCH) await journal.appendMany(batchOf(start));
+    inflight = [];
+    for (let start = round; start < end; start += BATCH) {
+      inflight.push(journal.appendMany(batchOf(start)));
+      if (inflight.length >= DEPTH) await inflight.shift();
+    }
+    await Promise.all(inflight);
     journalMs += performance.now() - t0;
   }
   await db.close();
@@ -172,8 +188,9 @@ try {
   const rawReplayMs = Math.min(...rawReplays);
   const replayMs = Math.min(...replays);
   t0 = performance.now();
-  await first.profile.close(); // writes the checkpoints
+  await first.profile.checkpoint();
   const checkpointMs = performance.now() - t0;
+  await first.profile.close();
   const messages = Object.values(first.profile.views.chats.byPeer).reduce((n, list) => n + list.length, 0);
   // Cold start: the median of three new processes opening the profile.
   const colds = [];
@@ -196,7 +213,7 @@ try {
     replay_ratio: Number((rawReplayMs / replayMs).toFixed(3)),
     cold_start_ms: Math.round(coldMs),
   };
-  process.stdout.write(`journal: ${N} events, ${messages} messages in the chats view, checkpoint write ${Math.round(checkpointMs)} ms\n`);
+  process.stdout.write(`journal: ${N} events, ${messages} messages in the chats view, checkpoint write ${Math.round(checkpointMs)} ms, cold starts ${colds.map(Math.round).join(', ')} ms\n`);
   process.stdout.write(JSON.stringify(result) + '\n');
 } finally {
   fs.rmSync(base, { recursive: true, force: true });
