@@ -20,14 +20,16 @@ import { EVENT_VERSIONS, isDurable, isKnownType, type NewEvent, type Stored } fr
 import type { ParleyError } from '../errors.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
-type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
+// A group of appends made by one call: their events and encoded values, and (history clear
+// only) the seqs to delete in the same batch. Keys are made at write time from the seqs.
 type Group = {
-  ops: BatchOp[];
-  // Work that must see every earlier group stored and nothing later (appendRemoving): it runs
-  // when the group's turn comes, alone in its batch, and fills `ops`.
-  prepare?: () => Promise<void>;
   events: Stored[];
+  values: Buffer[];
+  removes: number[];
+  // Work that must see every earlier group stored and nothing later (appendRemoving): it runs
+  // when the group's turn comes, alone in its batch, and fills `values` and `removes`.
+  prepare?: () => Promise<void>;
   durable: boolean;
   resolve: (events: Stored[]) => void;
   reject: (err: Error) => void;
@@ -117,19 +119,20 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
 
   function enqueue(inputs: NewEvent[]): Promise<Stored[]> {
     if (closed) return Promise.reject(journalClosed());
-    // Encode before numbering: an event that cannot be encoded must not take a number.
-    const stamped = inputs.map(stamp);
-    const values = stamped.map(encodeValue);
-    const ops: BatchOp[] = [];
+    // Stamp and encode before numbering: an event that cannot be encoded takes no number.
+    const n = inputs.length;
+    const events = new Array<Stored>(n);
+    const values = new Array<Buffer>(n);
     let durable = false;
-    for (let i = 0; i < stamped.length; i++) {
-      const event = stamped[i];
-      event.seq = nextSeq++;
-      ops.push({ type: 'put', key: eventKey(event.seq), value: values[i] });
+    for (let i = 0; i < n; i++) {
+      const event = stamp(inputs[i]);
+      events[i] = event;
+      values[i] = encodeValue(event);
       if (!durable && isDurable(event.type)) durable = true;
     }
+    for (let i = 0; i < n; i++) events[i].seq = nextSeq++;
     return new Promise<Stored[]>((resolve, reject) => {
-      queue.push({ ops, events: stamped, durable, resolve, reject });
+      queue.push({ events, values, removes: [], durable, resolve, reject });
       schedule();
     });
   }
@@ -147,10 +150,10 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     // every group before it is stored.
     const groups: Group[] = [];
     let count = 0;
-    while (queue.length > 0 && (groups.length === 0 || (count + queue[0].ops.length <= MAX_BATCH_EVENTS && !queue[0].prepare))) {
+    while (queue.length > 0 && (groups.length === 0 || (count + queue[0].events.length <= MAX_BATCH_EVENTS && !queue[0].prepare))) {
       const g = queue.shift() as Group;
       groups.push(g);
-      count += g.ops.length;
+      count += g.events.length;
       if (g.prepare) break;
     }
     const sync = groups.some((g) => g.durable);
@@ -161,10 +164,8 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     const write = (): Promise<void> => {
       const batch = db.batch();
       for (const g of groups) {
-        for (const op of g.ops) {
-          if (op.type === 'put') batch.put(op.key, op.value);
-          else batch.del(op.key);
-        }
+        for (const seq of g.removes) batch.del(eventKey(seq));
+        for (let i = 0; i < g.events.length; i++) batch.put(eventKey(g.events[i].seq), g.values[i]);
       }
       return batch.write({ sync });
     };
@@ -226,15 +227,15 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     const stored = stamp(event);
     encodeValue(stored); // refuse what cannot be encoded before it takes a number
     stored.seq = nextSeq++;
-    const group: Group = { ops: [], events: [stored], durable: true, resolve: () => undefined, reject: () => undefined };
+    const group: Group = { events: [stored], values: [], removes: [], durable: true, resolve: () => undefined, reject: () => undefined };
     group.prepare = async () => {
       const remove: number[] = [];
       await scan((e) => {
         if (e.seq < stored.seq && select(e)) remove.push(e.seq);
       }, { onCorrupt: () => undefined });
       (stored as unknown as { removed: number }).removed = remove.length;
-      for (const seq of remove) group.ops.push({ type: 'del', key: eventKey(seq) });
-      group.ops.push({ type: 'put', key: eventKey(stored.seq), value: encodeValue(stored) });
+      group.removes = remove;
+      group.values.push(encodeValue(stored));
     };
     return new Promise<Stored>((resolve, reject) => {
       group.resolve = (events) => resolve(events[0]);

@@ -153,6 +153,8 @@ export function isDurable(type: string): boolean {
   return !NOT_DURABLE.has(type);
 }
 
+const KNOWN: ReadonlySet<unknown> = new Set(Object.keys(EVENT_VERSIONS));
+
 export function isKnownType(type: unknown): type is EventType {
-  return typeof type === 'string' && Object.prototype.hasOwnProperty.call(EVENT_VERSIONS, type);
+  return KNOWN.has(type);
 }
