@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { checkPeerCertificate, type Identity } from '../cert/tls.js';
+import { makePeerChecker, type Identity } from '../cert/tls.js';
 import { PEER_CODES } from '../cert/errors.js';
 import { openJournal, type Journal } from '../src/events/journal.js';
 import type { NewEvent, ParleyEvent } from '../src/events/types.js';
@@ -217,6 +217,8 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     closeGraceMs: positive('closeGraceMs', options.closeGraceMs, SERVER_DEFAULTS.closeGraceMs, 10),
   };
   const identity = options.identity;
+  // The CA parsed once, not per login.
+  const checkPeer = makePeerChecker({ caPem: identity.ca, expectRole: 'client' });
   const log = options.log ?? noop;
   const host = options.host ?? SERVER_DEFAULTS.host;
   const port = options.port ?? SERVER_DEFAULTS.port;
@@ -468,7 +470,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     if (closed) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: 'the server is stopping' }, WIRE_CODE.SHUTTING_DOWN);
 
     // Step 3: the certificate, before a single byte from the client is read.
-    const check = checkPeerCertificate(socket.getPeerX509Certificate(), { caPem: identity.ca, expectRole: 'client', now });
+    const check = checkPeer(socket.getPeerX509Certificate(), { now });
     if (!check.ok) {
       return refuse(conn, { type: 'login-refused', code: refusalCode(check.code), reason: reasonText(check.reason) }, check.code);
     }

@@ -1,21 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keySha256 } from '../../cert/keys.js';
 import { signCsr } from '../../cert/sign.js';
 import {
   checkPeerCertificate,
   clientTlsOptions,
   keySha256OfCert,
   loadIdentity,
+  makePeerChecker,
   serverTlsOptions,
   verifyTlsPeer,
   type Identity,
 } from '../../cert/tls.js';
 import { readCertificate } from '../../cert/x509.js';
-import { freePort, KEY_PASSWORD, makePki, removeDir, tempDir, type Pki } from './helpers.js';
+import { freePort, KEY_PASSWORD, makePki, openssl, removeDir, tempDir, type Pki } from './helpers.js';
 
 describe('tls', () => {
   let dir: string;
@@ -101,6 +105,110 @@ describe('tls', () => {
           expect(check.reason.length).toBeGreaterThan(10);
         }
       }
+    });
+  });
+
+  describe('makePeerChecker', () => {
+    it('tls - makePeerChecker gives the same answers as checkPeerCertificate, code and reason', () => {
+      const caPem = id.alice.ca;
+      const x509 = (file: string) => readCertificate(pem(file));
+      const bob = x509(pki.holders.bob.certFile);
+      const notBefore = Date.parse(bob.validFrom);
+      const cases: Array<[tls.PeerCertificate | X509Certificate | null, Parameters<typeof checkPeerCertificate>[1]]> = [
+        [bob, { caPem, expectRole: 'client' }],
+        [bob, { caPem, expectRole: 'client', expectKeySha256: id.bob.keySha256.toUpperCase() }],
+        [{ raw: bob.raw } as tls.PeerCertificate, { caPem, expectRole: 'client' }],
+        [x509(foreign.holders.mallory.certFile), { caPem, expectRole: 'client' }],
+        [x509(pki.holders.server.certFile), { caPem, expectRole: 'client' }],
+        [bob, { caPem, expectRole: ['server'] }],
+        [x509(pki.caCertFile), { caPem }],
+        [x509(expiredFile), { caPem, expectRole: 'client' }],
+        [bob, { caPem, expectRole: 'client', now: notBefore - 86_400_000 }],
+        [bob, { caPem, expectRole: 'client', expectKeySha256: id.alice.keySha256 }],
+        [{ raw: Buffer.from('not a certificate') } as tls.PeerCertificate, { caPem }],
+        [{} as tls.PeerCertificate, { caPem }],
+        [null, { caPem }],
+        [bob, { caPem: 'no PEM here', expectRole: 'client' }],
+      ];
+      const codes = new Set<string>();
+      for (const [cert, options] of cases) {
+        const expected = checkPeerCertificate(cert, options);
+        codes.add(expected.ok ? 'ok' : expected.code);
+        // Bound once, then given the pin and the time per call, as the server does.
+        const { expectKeySha256, now, ...bound } = options;
+        expect(makePeerChecker(bound)(cert, { expectKeySha256, now })).toEqual(expected);
+        expect(makePeerChecker(options)(cert)).toEqual(expected);
+      }
+      expect([...codes].sort()).toEqual(['CERT_EXPIRED', 'CERT_FOREIGN_CA', 'CERT_KEY_MISMATCH', 'CERT_MISSING', 'CERT_NOT_YET_VALID', 'CERT_UNREADABLE', 'CERT_WRONG_ROLE', 'ok']);
+    });
+
+    it('tls - one checker answers many peers, and the time of a call overrides the time it was made with', () => {
+      const bob = readCertificate(pem(pki.holders.bob.certFile));
+      const check = makePeerChecker({ caPem: id.alice.ca, expectRole: 'client', now: Date.parse(bob.validFrom) - 86_400_000 });
+      expect(check(bob)).toMatchObject({ ok: false, code: 'CERT_NOT_YET_VALID' });
+      expect(check(bob, { now: Date.now() })).toMatchObject({ ok: true, role: 'client', keySha256: id.bob.keySha256 });
+      expect(check(readCertificate(pem(pki.holders.alice.certFile)), { now: Date.now() })).toMatchObject({ ok: true, keySha256: id.alice.keySha256 });
+      expect(check(readCertificate(pem(expiredFile)), { now: Date.now() })).toMatchObject({ ok: false, code: 'CERT_EXPIRED' });
+    });
+  });
+
+  describe('key_sha256 from the certificate bytes', () => {
+    // What it must equal: the hash of the key as OpenSSL exports it.
+    const exported = (cert: X509Certificate) => keySha256(cert.publicKey);
+
+    // A self-signed certificate for a key openssl makes from `genkey` (and `convert`, if given).
+    function opensslCert(name: string, genkey: string[], convert?: string[]): X509Certificate {
+      const key = path.join(dir, `${name}.key`);
+      const cert = path.join(dir, `${name}.crt`);
+      expect(openssl([...genkey, '-out', key]).status).toBe(0);
+      if (convert) expect(openssl([...convert, '-in', key, '-out', key]).status).toBe(0);
+      expect(openssl(['req', '-x509', '-new', '-key', key, '-subj', `/CN=${name}`, '-days', '1', '-out', cert]).status).toBe(0);
+      return readCertificate(pem(cert));
+    }
+
+    it('tls - the key of a certificate hashes as OpenSSL exports it: RSA, P-256, and the kinds hashed the slow way', () => {
+      const p256 = ['ecparam', '-name', 'prime256v1', '-genkey', '-noout'];
+      const certs = [
+        ...[pki.caCertFile, pki.holders.server.certFile, pki.holders.bob.certFile, foreign.holders.mallory.certFile, expiredFile].map((file) => readCertificate(pem(file))),
+        opensslCert('p256', p256),
+        opensslCert('p256-compressed', p256, ['ec', '-conv_form', 'compressed']),
+        opensslCert('p384', ['ecparam', '-name', 'secp384r1', '-genkey', '-noout']),
+        opensslCert('ed25519', ['genpkey', '-algorithm', 'ed25519']),
+      ];
+      for (const cert of certs) expect(keySha256OfCert(cert)).toBe(exported(cert));
+    });
+
+    it('tls - an RSA key written without the NULL parameters is hashed as exported, not as written', () => {
+      // OpenSSL reads it and exports it with the NULL: the bytes in the certificate hash otherwise.
+      const noNull = new X509Certificate(withoutRsaNull(readCertificate(pem(pki.holders.bob.certFile)).raw));
+      expect(exported(noNull)).toBe(id.bob.keySha256);
+      expect(keySha256OfCert(noNull)).toBe(id.bob.keySha256);
+    });
+
+    it('tls - any certificate OpenSSL reads, however its bytes are altered, hashes as its exported key', () => {
+      const rsa = readCertificate(pem(pki.holders.bob.certFile)).raw;
+      const ec = opensslCert('p256-fuzz', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout']).raw;
+      let read = 0;
+      for (const der of [rsa, ec]) {
+        fc.assert(
+          fc.property(fc.array(fc.tuple(fc.nat(der.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }), (edits) => {
+            const bytes = Buffer.from(der);
+            for (const [at, value] of edits) bytes[at] = value;
+            let cert: X509Certificate;
+            let expected: string;
+            try {
+              cert = new X509Certificate(bytes);
+              expected = exported(cert);
+            } catch {
+              return; // neither way reads it
+            }
+            read += 1;
+            expect(keySha256OfCert(cert)).toBe(expected);
+          }),
+          { numRuns: 400 },
+        );
+      }
+      expect(read).toBeGreaterThan(200);
     });
   });
 
@@ -266,3 +374,31 @@ describe('tls', () => {
     });
   });
 });
+
+// A certificate's DER with the NULL parameters of its rsaEncryption AlgorithmIdentifier removed
+// and every enclosing length fixed. The signature no longer matches; only the key is looked at.
+function withoutRsaNull(der: Buffer): Buffer {
+  const rsaNull = Buffer.from('300d06092a864886f70d0101010500', 'hex');
+  const at = der.indexOf(rsaNull);
+  if (at < 0) throw new Error('no rsaEncryption with NULL');
+  // Elements enclosing `at`: Certificate, TBSCertificate, SubjectPublicKeyInfo.
+  const head = (pos: number) => {
+    const n = der[pos + 1] & 0x80 ? der[pos + 1] & 0x7f : 0;
+    let length = n ? 0 : der[pos + 1];
+    for (let i = 0; i < n; i++) length = length * 256 + der[pos + 2 + i];
+    return { start: pos + 2 + n, end: pos + 2 + n + length };
+  };
+  const encode = (tag: number, body: Buffer) => {
+    const l = body.length;
+    const length = l < 0x80 ? [l] : l < 0x100 ? [0x81, l] : [0x82, l >> 8, l & 0xff];
+    return Buffer.concat([Buffer.from([tag, ...length]), body]);
+  };
+  const rebuild = (pos: number): Buffer => {
+    const { start, end } = head(pos);
+    if (pos === at) return encode(0x30, der.subarray(start, end - 2));
+    let child = start;
+    while (head(child).end <= at) child = head(child).end;
+    return encode(der[pos], Buffer.concat([der.subarray(start, child), rebuild(child), der.subarray(head(child).end, end)]));
+  };
+  return rebuild(0);
+}
