@@ -16,6 +16,7 @@ export function buildProgram(): Command {
     .description('Parley: a messenger, computer to computer over sockets')
     .version('0.1.0')
     .enablePositionalOptions()
+    .option('--home <dir>', 'profile directory (default: PARLEY_HOME or the per-user default)')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
@@ -52,13 +53,25 @@ function reportFailure(err: unknown): number {
   }
   if (isParleyError(err)) {
     process.stderr.write(`parley: ${err.message}\n`);
+    // Exit 1 is a failure nobody planned for (a store that cannot be opened, a write that
+    // failed): keep what a developer needs to look into it.
+    if (err.exitCode === EXIT.BUG) writeCrashLog(errorDetail(err));
     return err.exitCode;
   }
   // A stack trace is a bug: say so, keep the trace out of the user's way.
-  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`parley: unexpected failure (a bug): ${err instanceof Error ? err.message : String(err)}\n`);
-  writeCrashLog(detail);
+  writeCrashLog(errorDetail(err));
   return EXIT.BUG;
+}
+
+function errorDetail(err: unknown): string {
+  let detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  let cause = err instanceof Error ? err.cause : undefined;
+  while (cause !== undefined) {
+    detail += `\ncaused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return detail;
 }
 
 function writeCrashLog(detail: string): void {
@@ -73,6 +86,11 @@ function writeCrashLog(detail: string): void {
 
 // Run only when started as a program, not when imported by a test.
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // `parley journal inspect --json | head -1`: the reader went away, which is not a failure.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.OK);
+    throw err;
+  });
   main(process.argv).then((code) => {
     process.exitCode = code;
   });

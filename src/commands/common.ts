@@ -1,9 +1,10 @@
 // What every command shares: where the profile lives, how ids are read, how JSON lines are printed.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { badInput } from '../errors.js';
-import { openProfile, type Profile } from '../node/profile.js';
+import { badInput, EXIT, parleyError } from '../errors.js';
+import { journalDir, openProfile, type Profile } from '../node/profile.js';
 
 export const MAX_ID = 2 ** 40 - 1;
 
@@ -56,14 +57,40 @@ export function printLine(text: string): void {
 
 // Opens the profile of the command, runs `work` and closes it whatever happens. Events that
 // could not be read are named on stderr; the command goes on with the rest.
-export async function withProfile<T>(cmd: Command, work: (profile: Profile) => Promise<T>): Promise<T> {
+//
+// A command that only reads never creates a profile: pointed at a folder that holds none (a new
+// user, or a mistyped --home), it runs on an empty profile made in the temp folder and removed
+// after, so it prints what an empty profile holds and leaves nothing behind.
+export async function withProfile<T>(cmd: Command, work: (profile: Profile) => Promise<T>, options: { readOnly?: boolean } = {}): Promise<T> {
   const home = homeOf(cmd);
-  const profile = await openProfile(home, {
-    onSkipped: (s) => process.stderr.write(`parley: warning: skipped event ${s.seq}: ${s.message}\n`),
-  });
+  if (fs.existsSync(home) && !fs.statSync(home).isDirectory()) {
+    throw badInput('HOME_NOT_A_FOLDER', `the profile ${home} is a file, not a folder: choose another --home`);
+  }
+  const empty = options.readOnly && !fs.existsSync(journalDir(home));
+  const dir = empty ? fs.mkdtempSync(path.join(os.tmpdir(), 'parley-empty-')) : home;
   try {
-    return await work(profile);
+    const profile = await openProfile(dir, {
+      onSkipped: (s) => process.stderr.write(`parley: warning: skipped event ${s.seq}: ${s.message}\n`),
+    });
+    try {
+      return await work(profile);
+    } finally {
+      await profile.close();
+    }
   } finally {
-    await profile.close();
+    if (empty) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// A peer is known when it is a contact or has left any trace: messages, limits, a link.
+export function isKnownPeer(profile: Profile, peer: number): boolean {
+  const v = profile.views;
+  return v.contacts[peer] !== undefined || v.chats.byPeer[peer] !== undefined || v.quotas[peer] !== undefined || v.links[peer] !== undefined;
+}
+
+// Exit 4 for a peer this profile has never heard of: most often a mistyped id.
+export function requireKnownPeer(profile: Profile, peer: number): void {
+  if (!isKnownPeer(profile, peer)) {
+    throw parleyError('UNKNOWN_PEER', `${peer} is not one of your contacts: add it first with parley contacts add ${peer} --name NAME`, EXIT.PEER);
   }
 }

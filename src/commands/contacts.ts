@@ -20,7 +20,7 @@ export function registerContactsCommands(program: Command): void {
           else printLine(`${c.id}\t${c.name}\t${c.folder}${c.whitelisted ? '\twhitelisted' : ''}${c.blocked ? '\tblocked' : ''}`);
         }
         if (!opts.json && list.length === 0) printLine('no contacts yet: parley contacts add ID --name NAME');
-      });
+      }, { readOnly: true });
     });
 
   profileOptions(contacts.command('add').description('add a contact (it is whitelisted)').argument('<id>', 'the contact\'s id, 1 to 2^40-1'))

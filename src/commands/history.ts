@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import { historyOf } from '../projections/chats.js';
 import { historyRow, timeOf, dayOf, toCsv, toJsonl, toMarkdown } from '../node/export.js';
-import { parseId, printJson, printLine, profileOptions, withProfile } from './common.js';
+import { parseId, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
 
 const FORMATS = ['jsonl', 'csv', 'md'] as const;
 type Format = (typeof FORMATS)[number];
@@ -40,6 +40,7 @@ export function registerHistoryCommands(program: Command): void {
       if (opts.peer === undefined) throw badInput('NO_PEER', 'say whose history: parley history --peer ID');
       const peer = parseId(opts.peer, 'peer id');
       await withProfile(cmd, async (profile) => {
+        requireKnownPeer(profile, peer);
         const messages = historyOf(profile.views.chats, peer);
         const name = profile.views.contacts[peer]?.name ?? String(peer);
         let day = '';
@@ -58,7 +59,7 @@ export function registerHistoryCommands(program: Command): void {
           printLine(`${timeOf(m.at)} ${who}: ${m.text}${edited}${reply}  [${m.status}]`);
         }
         if (!opts.json && messages.length === 0) printLine(`no messages with ${name}`);
-      });
+      }, { readOnly: true });
     });
 
   profileOptions(history.command('export').description('write the history with a contact to a file'))
@@ -71,13 +72,14 @@ export function registerHistoryCommands(program: Command): void {
       const out = opts.out === undefined ? undefined : path.resolve(opts.out);
       if (out !== undefined && fs.existsSync(out)) throw badInput('FILE_EXISTS', `${out} already exists; choose another --out`);
       await withProfile(cmd, async (profile) => {
+        requireKnownPeer(profile, peer);
         const messages = historyOf(profile.views.chats, peer);
         const name = profile.views.contacts[peer]?.name ?? String(peer);
         const format = opts.format as Format;
         const text = format === 'jsonl' ? toJsonl(messages) : format === 'csv' ? toCsv(messages) : toMarkdown(messages, peer, name);
         if (out === undefined) process.stdout.write(text);
         else writeNew(out, text);
-      });
+      }, { readOnly: true });
     });
 
   profileOptions(history.command('clear').description('forget the messages with a contact, from the disk too'))
@@ -86,10 +88,12 @@ export function registerHistoryCommands(program: Command): void {
     .action(async (opts: { peer: string; json?: boolean }, cmd: Command) => {
       const peer = parseId(opts.peer, 'peer id');
       await withProfile(cmd, async (profile) => {
+        requireKnownPeer(profile, peer);
+        const name = profile.views.contacts[peer]?.name ?? String(peer);
         const cleared = await profile.clearChat(peer);
         if (cleared.type !== 'chat.cleared') return;
         if (opts.json) printJson({ peer, seq: cleared.seq, removed: cleared.removed });
-        else printLine(`forgot ${cleared.removed} events of the chat with ${peer}`);
-      });
+        else printLine(`forgot the chat with ${name} (${cleared.removed} events removed from the disk)`);
+      }, { readOnly: true });
     });
 }

@@ -11,7 +11,7 @@ export function inspectRow(e: Stored): Record<string, unknown> {
 }
 
 export function registerJournalCommands(program: Command): void {
-  const journal = program.command('journal').description('look at the journal itself');
+  const journal = profileOptions(program.command('journal').description('look at the journal itself'));
 
   profileOptions(journal.command('inspect').description('print the events of the journal'))
     .option('--type <type>', 'only events of this type, e.g. message.sent')
@@ -40,7 +40,7 @@ export function registerJournalCommands(program: Command): void {
             },
           },
         );
-      });
+      }, { readOnly: true });
       if (bad > 0) process.stderr.write(`parley: ${bad} event(s) could not be read; the others are shown\n`);
     });
 
@@ -54,6 +54,6 @@ export function registerJournalCommands(program: Command): void {
         const result = { events: profile.journal.lastSeq(), skipped: profile.skipped.length, ms };
         if (opts.json) printJson(result);
         else printLine(`rebuilt the projections from ${result.events} events in ${ms} ms${result.skipped ? `, ${result.skipped} unreadable event(s) skipped` : ''}`);
-      });
+      }, { readOnly: true });
     });
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import type { QuotaDirection, QuotaKind, Stored } from '../events/types.js';
 import { left, quotaOf, type PeerQuota, type QuotasState } from '../projections/quotas.js';
-import { parseCount, parseId, printJson, printLine, profileOptions, withProfile } from './common.js';
+import { parseCount, parseId, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
 
 const DIRECTIONS: QuotaDirection[] = ['inbound', 'outbound'];
 const KINDS: QuotaKind[] = ['messages', 'files'];
@@ -79,6 +79,7 @@ export function registerLimitsCommands(program: Command): void {
     .action(async (opts: { peer?: string; json?: boolean }, cmd: Command) => {
       const only = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
       await withProfile(cmd, async (profile) => {
+        if (only !== undefined) requireKnownPeer(profile, only);
         const state = profile.views.quotas;
         const peers = only !== undefined ? [only] : peersOf(state, Object.values(profile.views.contacts).map((c) => c.id));
         for (const p of peers) {
@@ -92,7 +93,7 @@ export function registerLimitsCommands(program: Command): void {
           printLine(`${p} ${name}: inbound messages ${fmt('inbound', 'messages')}, files ${fmt('inbound', 'files')}; outbound messages ${fmt('outbound', 'messages')}, files ${fmt('outbound', 'files')} (left/granted)`);
         }
         if (!opts.json && peers.length === 0) printLine('no limits yet: parley limits grant --peer ID --messages N');
-      });
+      }, { readOnly: true });
     });
 
   profileOptions(limits.command('grant').description('allow a contact to send me N more packets'))
@@ -107,6 +108,7 @@ export function registerLimitsCommands(program: Command): void {
       if (messages === 0 && files === 0) throw badInput('NOTHING_GRANTED', 'say how many packets to grant: --messages N and/or --files N (N > 0)');
       if (messages > 1e12 || files > 1e12) throw badInput('BAD_NUMBER', 'a grant is at most 1000000000000 packets');
       await withProfile(cmd, async (profile) => {
+        requireKnownPeer(profile, peer);
         const events = [];
         if (messages > 0) events.push({ type: 'quota.granted' as const, peer, direction: 'inbound' as const, kind: 'messages' as const, n: messages });
         if (files > 0) events.push({ type: 'quota.granted' as const, peer, direction: 'inbound' as const, kind: 'files' as const, n: files });
@@ -123,20 +125,32 @@ export function registerLimitsCommands(program: Command): void {
     .action(async (opts: { peer?: string; json?: boolean }, cmd: Command) => {
       const only = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
       await withProfile(cmd, async (profile) => {
+        if (only !== undefined) requireKnownPeer(profile, only);
         const quotaEvents: Stored[] = [];
+        let unreadable = 0;
         await profile.journal.scan(
           (e) => {
             if (e.type.startsWith('quota.')) quotaEvents.push(e);
           },
-          { onCorrupt: () => undefined },
+          {
+            onCorrupt: (err, seq) => {
+              unreadable++;
+              process.stderr.write(`parley: event ${seq} cannot be read, so the audit cannot vouch for it\n`);
+            },
+          },
         );
-        const { lines, consistent } = auditQuotas(quotaEvents, profile.views.quotas, only);
+        const audit = auditQuotas(quotaEvents, profile.views.quotas, only);
+        // An unreadable event may have been a grant or a spend: then nothing can be said to add up.
+        const consistent = audit.consistent && unreadable === 0;
+        const lines = audit.lines;
         for (const l of lines) {
           if (opts.json) printJson(l);
           else printLine(`${l.seq}\t${new Date(l.at).toISOString()}\t${l.peer}\t${l.direction}\t${l.kind}\t${l.op}\t${l.n}\tleft ${l.balance}`);
         }
         if (opts.json) printJson({ consistent });
-        else printLine(consistent ? 'consistent: the journal adds up to the limits shown' : 'NOT consistent: the limits shown differ from the journal (run parley journal rebuild)');
-      });
+        else if (consistent) printLine('consistent: the journal adds up to the limits shown');
+        else if (unreadable > 0) printLine(`NOT consistent: ${unreadable} event(s) of the journal cannot be read`);
+        else printLine('NOT consistent: the limits shown differ from the journal (run parley journal rebuild)');
+      }, { readOnly: true });
     });
 }

@@ -312,7 +312,15 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     rewriting = true;
     try {
       await db.close();
-      await rewriteStore(dir);
+      let failure: unknown = null;
+      try {
+        await rewriteStore(dir);
+      } catch (err) {
+        // The swap is the last step: until then the original store is whole. Open it again and
+        // say why the rewrite failed (a full disk, most likely); the journal goes on.
+        failure = err;
+        await recoverRewrite(dir);
+      }
       db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
       try {
         await db.open();
@@ -321,6 +329,7 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
         await lock.close();
         throw openFailed(dir, err);
       }
+      if (failure) throw writeFailed(failure);
     } finally {
       rewriting = false;
       if (queue.length > 0) schedule();

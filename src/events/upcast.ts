@@ -20,6 +20,8 @@ export function upcast(event: Raw): Raw {
   let current = event;
   if (typeof current.v !== 'number') current.v = 1;
   if (current.v === target) return current;
+  // Written by a newer Parley: reading it as this version's shape could misread it.
+  if (current.v > target) throw new Error(`it is ${event.type} version ${current.v}, written by a newer Parley (this one reads up to version ${target}): upgrade Parley`);
   const steps = UPCASTERS[event.type as EventType] ?? [];
   while (current.v < target) {
     const step = steps[current.v - 1];

@@ -72,7 +72,6 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
       seen[name] = loaded ? loaded.seq : 0;
       from = Math.min(from, seen[name] + 1);
     }
-    let cleared = false;
     let replayed = 0;
     skipped.length = 0;
     if (from > 1) {
@@ -90,7 +89,6 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
             seen[name] = event.seq;
           }
         }
-        if (event.type === 'chat.cleared') cleared = true;
       },
       { since: from, onCorrupt },
     );
@@ -98,10 +96,10 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     // What was replayed now need not be replayed at the next start.
     sinceCheckpoint += replayed;
     // A clear that a crash cut short: finish it, so no old checkpoint and no old file of the
-    // store keeps the text the person asked to forget. Replaying the clear means its checkpoint
-    // was not written; the mark means its rewrite of the store did not finish.
+    // store keeps the text the person asked to forget. The mark is set before the clear is
+    // appended and taken away once the store is rewritten.
     const owed = await journal.getMeta(PURGE_OWED);
-    if (cleared || (owed !== undefined && owed[0] === 1)) await forget();
+    if (owed !== undefined && owed[0] === 1) await forget();
   }
 
   function applyLive(event: Stored): void {
@@ -141,20 +139,29 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     }
   }
 
+  async function setPurgeOwed(owed: boolean): Promise<void> {
+    await journal.putMeta([{ name: PURGE_OWED, value: Buffer.from([owed ? 1 : 0]) }], true);
+  }
+
+  // Fresh checkpoints (a background one still being written would carry the old state, so it is
+  // awaited first), then the store rewritten without the deleted values, then the mark taken away.
   async function forget(): Promise<void> {
-    await journal.putMeta([{ name: PURGE_OWED, value: Buffer.from([1]) }], true);
+    if (checkpointing) await checkpointing;
     await checkpoint();
     await journal.purge();
-    await journal.putMeta([{ name: PURGE_OWED, value: Buffer.from([0]) }], true);
+    await setPurgeOwed(false);
   }
 
   // Forgets a chat: one atomic batch appends chat.cleared and deletes the events of that
   // chat's messages (their text, receipts and edits); quota events stay, so the audit still
   // adds up. Then fresh checkpoints replace the ones that held the text, and the store is
-  // rewritten so the deleted values are gone from the disk too.
+  // rewritten so the deleted values are gone from the disk too. A chat with nothing to remove
+  // costs no rewrite.
   async function clearChat(peer: number): Promise<Stored> {
+    await setPurgeOwed(true);
     const stored = await journal.appendRemoving({ type: 'chat.cleared', peer, removed: 0 }, (event) => event.type.startsWith('message.') && (event as { peer?: number }).peer === peer);
-    await forget();
+    if ((stored as { removed?: number }).removed === 0) await setPurgeOwed(false);
+    else await forget();
     return stored;
   }
 

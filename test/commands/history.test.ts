@@ -106,11 +106,20 @@ async function readCsvWithPython(file: string): Promise<string[][]> {
 }
 
 describe('history', () => {
-  test('history - a new user has no history with anyone', async () => {
+  test('history - a new user has no history with anyone: an unknown peer is refused with exit 4, nothing is created', async () => {
     const home = path.join(tempHome(), 'profile');
+    for (const args of [['history', '--peer', '5', '--json'], ['history', 'export', '--peer', '5', '--format', 'csv'], ['history', 'clear', '--peer', '5']]) {
+      expect(await runParley(args, { home })).toMatchObject({ code: 4, stdout: '', stderr: 'parley: 5 is not one of your contacts: add it first with parley contacts add 5 --name NAME\n' });
+    }
+    expect(fs.existsSync(home)).toBe(false);
+  });
+
+  test('history - a contact with no messages yet has an empty history', async () => {
+    const home = tempHome();
+    expect((await runParley(['contacts', 'add', '5', '--name', 'Ann'], { home })).code).toBe(0);
     expect(await runParley(['history', '--peer', '5', '--json'], { home })).toMatchObject({ code: 0, stdout: '', stderr: '' });
     const plain = await ok(['history', '--peer', '5'], { home });
-    expect(plain.stdout).toMatch(/no messages with 5/);
+    expect(plain.stdout).toMatch(/no messages with Ann/);
     const csv = await ok(['history', 'export', '--peer', '5', '--format', 'csv'], { home });
     expect(csv.stdout).toBe(COLUMNS.join(',') + '\r\n');
   });
@@ -342,7 +351,7 @@ describe('history', () => {
     const first = jsonLines((await ok(['history', 'clear', '--peer', '5', '--json'], { env })).stdout);
     expect(first).toEqual([{ peer: 5, seq: SEED.length + 1, removed: ANN_MESSAGE_EVENTS }]);
     const plain = await ok(['history', 'clear', '--peer', '5'], { env });
-    expect(plain.stdout).toMatch(/forgot 0 events/);
+    expect(plain.stdout).toMatch(/\(0 events removed from the disk\)/);
     const clears = jsonLines((await ok(['journal', 'inspect', '--type', 'chat.cleared', '--json'], { env })).stdout);
     expect(clears.map((e) => e.removed)).toEqual([ANN_MESSAGE_EVENTS, 0]);
     for (const word of ANN_WORDS) expect(filesContaining(path.join(home, 'journal'), word), word).toEqual([]);

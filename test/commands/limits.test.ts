@@ -52,6 +52,12 @@ async function append(home: string, events: NewEvent[]): Promise<void> {
   }
 }
 
+// Contacts written as an older client or a test would, without the default grant that
+// `contacts add` makes, so that the figures below are the grants of each test alone.
+async function knownPeers(home: string, peers: number[]): Promise<void> {
+  await append(home, peers.map((peer) => ({ type: 'contact.added' as const, peer, name: 'p' + peer, whitelisted: true })));
+}
+
 describe('limits', () => {
   test('limits - a new user has no limits and an empty, consistent audit', async () => {
     const home = path.join(tempHome(), 'profile');
@@ -64,8 +70,21 @@ describe('limits', () => {
     expect(jsonLines(audit.stdout)).toEqual([{ consistent: true }]);
   });
 
-  test('limits - a peer nobody granted anything shows zeros', async () => {
+  test('limits - an id that is no contact of mine is refused with exit 4, and nothing is granted', async () => {
     const home = tempHome();
+    await append(home, [{ type: 'contact.added', peer: 5, name: 'Bo', whitelisted: true }]);
+    const before = await journalOf(home);
+    for (const args of [['limits', '--peer', '99'], ['limits', 'audit', '--peer', '99'], ['limits', 'grant', '--peer', '99', '--messages', '3']]) {
+      const r = await runParley(args, { home });
+      expect(r.code, args.join(' ')).toBe(4);
+      expect(r.stderr).toBe('parley: 99 is not one of your contacts: add it first with parley contacts add 99 --name NAME\n');
+    }
+    expect(await journalOf(home)).toBe(before);
+  });
+
+  test('limits - a contact nobody granted anything shows zeros', async () => {
+    const home = tempHome();
+    await knownPeers(home, [1099511627775]);
     const r = await runParley(['limits', '--peer', '1099511627775', '--json'], { home });
     expect(r.code, r.stderr).toBe(0);
     const rows = jsonLines(r.stdout);
@@ -75,6 +94,7 @@ describe('limits', () => {
 
   test('limits - grant with --home then limits --json shows granted and left', async () => {
     const home = tempHome();
+    await knownPeers(home, [7]);
     const granted = await runParley(['limits', 'grant', '--peer', '7', '--messages', '5', '--files', '3', '--json'], { home });
     expect(granted.code, granted.stderr).toBe(0);
     const [g] = jsonLines(granted.stdout);
@@ -97,6 +117,7 @@ describe('limits', () => {
   test('limits - PARLEY_HOME chooses the profile for grant, limits and audit', async () => {
     const home = path.join(tempHome(), 'env-profile');
     const env = { PARLEY_HOME: home };
+    await knownPeers(home, [1099511627775]);
     expect((await runParley(['limits', 'grant', '--peer', '1099511627775', '--files', '2'], { env })).code).toBe(0);
     expect(fs.existsSync(path.join(home, 'journal'))).toBe(true);
     const rows = jsonLines((await runParley(['limits', '--json'], { env })).stdout);
@@ -114,6 +135,7 @@ describe('limits', () => {
 
   test('limits - audit --json lists grants, spends and refusals in journal order with the running balance', async () => {
     const home = tempHome();
+    await knownPeers(home, [5]);
     await runParley(['limits', 'grant', '--peer', '5', '--messages', '10'], { home });
     await append(home, [
       { type: 'quota.spent', peer: 5, direction: 'inbound', kind: 'messages', n: 3, ref: 'm1' },

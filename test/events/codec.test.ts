@@ -31,6 +31,11 @@ describe('codec', () => {
     expect(() => decodeEvent(44, encodeValue([1, 2]))).toThrowError(expect.objectContaining({ code: 'JOURNAL_CORRUPT' }));
   });
 
+  it('codec - an event written by a newer Parley is refused with a reason, not misread', () => {
+    const newer = encodeValue({ type: 'message.sent', at: 1, v: 9, id: 'a', peer: 1, text: 't', packets: 1 });
+    expect(() => decodeEvent(7, newer)).toThrowError(expect.objectContaining({ code: 'JOURNAL_CORRUPT', message: expect.stringContaining('written by a newer Parley') }));
+  });
+
   it('codec - a contact.added of version 1 is upcast to a whitelisted contact', () => {
     const v1 = encodeValue({ type: 'contact.added', at: 1, peer: 7, name: 'Ann', v: 1 });
     expect(decodeEvent(1, v1)).toMatchObject({ type: 'contact.added', v: 2, whitelisted: true, name: 'Ann' });
