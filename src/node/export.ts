@@ -43,8 +43,13 @@ export function csvField(value: unknown): string {
   return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
 }
 
+// The file starts with a UTF-8 byte order mark: Excel on Windows, where most people open a CSV,
+// reads a file without one in the local ANSI code page and garbles every Cyrillic letter.
+// Readers that know UTF-8 skip it (Python's csv with encoding='utf-8-sig', LibreOffice).
+export const UTF8_BOM = '\ufeff';
+
 export function toCsv(messages: ChatMessage[]): string {
-  let out = HISTORY_COLUMNS.join(',') + '\r\n';
+  let out = UTF8_BOM + HISTORY_COLUMNS.join(',') + '\r\n';
   for (const m of messages) {
     const row = historyRow(m);
     out += HISTORY_COLUMNS.map((c) => csvField(row[c])).join(',') + '\r\n';

@@ -97,9 +97,9 @@ async function journalOf(home: string): Promise<Record<string, unknown>[]> {
   return jsonLines((await ok(['journal', 'inspect', '--json'], { home })).stdout);
 }
 
-// A CSV file read by Python's csv module, as RFC 4180 says to read it: UTF-8, newline=''.
+// A CSV file read by Python's csv module, as RFC 4180 says to read it: UTF-8 (its BOM skipped), newline=''.
 async function readCsvWithPython(file: string): Promise<string[][]> {
-  const code = "import csv, json, sys\nwith open(sys.argv[1], encoding='utf-8', newline='') as f:\n    print(json.dumps(list(csv.reader(f)), ensure_ascii=False))";
+  const code = "import csv, json, sys\nwith open(sys.argv[1], encoding='utf-8-sig', newline='') as f:\n    print(json.dumps(list(csv.reader(f)), ensure_ascii=False))";
   const r = await runPython(code, [file]);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as string[][];
@@ -121,7 +121,7 @@ describe('history', () => {
     const plain = await ok(['history', '--peer', '5'], { home });
     expect(plain.stdout).toMatch(/no messages with Ann/);
     const csv = await ok(['history', 'export', '--peer', '5', '--format', 'csv'], { home });
-    expect(csv.stdout).toBe(COLUMNS.join(',') + '\r\n');
+    expect(csv.stdout).toBe('\ufeff' + COLUMNS.join(',') + '\r\n');
   });
 
   test('history - --json prints one message per line with status, receipts, edits and replies', async () => {
@@ -173,8 +173,9 @@ describe('history', () => {
     const out = path.join(home, 'ann.csv');
     await ok(['history', 'export', '--peer', '5', '--format', 'csv', '--out', out], { home });
     const raw = fs.readFileSync(out);
-    expect(raw.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(false); // no BOM
-    expect(raw.toString('utf8').startsWith(COLUMNS.join(',') + '\r\n')).toBe(true);
+    // A UTF-8 byte order mark first, for Excel on Windows; then the header row.
+    expect(raw.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(true);
+    expect(raw.subarray(3).toString('utf8').startsWith(COLUMNS.join(',') + '\r\n')).toBe(true);
 
     const table = await readCsvWithPython(out);
     expect(table[0]).toEqual(COLUMNS);

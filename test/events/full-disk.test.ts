@@ -10,21 +10,33 @@ import { openJournal } from '../../src/events/journal.js';
 
 const isRoot = process.getuid?.() === 0;
 let mnt = '';
+let mounted = false;
+let whyNot = 'not root';
 
 beforeAll(() => {
   if (!isRoot) return;
   mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'pipe' });
+    mounted = true;
+  } catch (err) {
+    // Root in a container without CAP_SYS_ADMIN cannot mount: said, then skipped.
+    whyNot = `mount failed: ${(err as Error).message.split('\n')[0]}`;
+  }
 });
 
 afterAll(() => {
   if (!mnt) return;
-  execFileSync('umount', [mnt]);
+  if (mounted) execFileSync('umount', [mnt]);
   fs.rmSync(mnt, { recursive: true, force: true });
 });
 
-describe.skipIf(!isRoot)('journal on a full disk', () => {
-  it('journal - a full disk fails appends with JOURNAL_WRITE_FAILED and keeps what was stored', async () => {
+describe('journal on a full disk', () => {
+  it('journal - a full disk fails appends with JOURNAL_WRITE_FAILED and keeps what was stored', async (ctx) => {
+    if (!mounted) {
+      process.stderr.write(`full-disk test skipped: ${whyNot}\n`);
+      ctx.skip();
+    }
     const home = path.join(mnt, 'home');
     fs.mkdirSync(home);
     const dir = path.join(home, 'journal');
