@@ -160,6 +160,8 @@ type Raw = net.Socket & { [kAccepted]?: number };
 type Tagged = tls.TLSSocket & { [kConn]?: Conn; _parent?: Raw };
 
 const KEY_HEX = /^[0-9a-f]{64}$/;
+// What a waiting relay end may send before its pair is complete (one TLS flight is a few KiB).
+const MAX_EARLY = 64 * 1024;
 const noop = (): void => undefined;
 const stopAfterFirst = (): boolean => true;
 
@@ -309,6 +311,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     // Keep reading, and dropping, what the peer still sends: closing with unread bytes makes the
     // kernel send a reset, which can overtake the refusal we just wrote.
     socket.removeListener('data', onData);
+    socket.removeListener('data', onWaitData);
     socket.on('data', noop);
     socket.resume();
     socket.end();
@@ -431,11 +434,6 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     raw.once('close', () => handshaking.delete(raw));
   });
   tlsServer.on('tlsClientError', noop);
-  let acceptErrors = 0;
-  tlsServer.on('error', (err: NodeJS.ErrnoException) => {
-    // EMFILE and friends on accept: the server goes on with the sockets it has.
-    if (acceptErrors++ % 1000 === 0) log(`parley server: accept failed: ${err.code ?? err.message}`);
-  });
   tlsServer.on('secureConnection', onSecure);
 
   function onSecure(socket: Tagged): void {
@@ -524,6 +522,16 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       if (conn.state !== State.SESSION) return;
       onFrame(conn, f);
     }
+  }
+
+  // A relay end waiting for its pair (section 8, step 4): bytes it sends are kept for the splice.
+  // Beyond MAX_EARLY the socket is paused, so a client that floods before relay-ready holds no
+  // more than that; its close is then seen at the pairing timeout, as it broke step 2.
+  function onWaitData(this: Tagged, chunk: Buffer): void {
+    const conn = this[kConn];
+    if (!conn || conn.state !== State.RELAY_WAIT) return;
+    conn.early = conn.early ? Buffer.concat([conn.early, chunk]) : chunk;
+    if (conn.early.length >= MAX_EARLY) this.pause();
   }
 
   function badFrame(conn: Conn, err: NetError): void {
@@ -702,6 +710,13 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     if (!other) {
       waitingRelays.set(msg.nonce, conn);
       conn.relay = { a: conn, b: conn, splice: null, nonce: msg.nonce };
+      // Read on while waiting: a paused socket with unread bytes in its buffer never reports the
+      // client's end or reset, so the slot would stay taken until the pairing timeout. What the
+      // client sends meanwhile (it should not, step 2) is kept for the splice, up to a bound.
+      conn.decoder = null;
+      conn.socket.removeListener('data', onData);
+      conn.socket.on('data', onWaitData);
+      conn.socket.resume();
       return;
     }
     // Both have asked (step 5): relay-ready to both, then nothing but their bytes.
@@ -717,6 +732,9 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     for (const end of [other, conn]) {
       end.decoder = null;
       end.socket.removeListener('data', onData);
+      end.socket.removeListener('data', onWaitData);
+      // Paused until the splice takes it (it resumes both), so nothing is read unforwarded.
+      end.socket.pause();
       send(end, { type: 'relay-ready', peer: end.relayPeer, nonce: msg.nonce });
     }
     record({ type: 'relay.opened', a: other.id, b: conn.id, at: Date.now() });
@@ -734,10 +752,29 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
 
   // ---- revocation ----
 
+  // Revocations being journaled, by key: a second revoke of the same key meanwhile waits for the
+  // first and then finds it done, so the watchers are told once.
+  const revoking = new Map<string, Promise<unknown>>();
+
   async function revoke(keySha256: string): Promise<RevokeResult> {
     const key = String(keySha256).replace(/:/g, '').toLowerCase();
     if (!KEY_HEX.test(key)) throw badKeySha256(keySha256);
     if (closed) throw serverClosed();
+    const first = revoking.get(key);
+    if (first) {
+      await first.catch(noop);
+      return revoke(key);
+    }
+    const done = revokeNow(key);
+    revoking.set(key, done);
+    try {
+      return await done;
+    } finally {
+      revoking.delete(key);
+    }
+  }
+
+  async function revokeNow(key: string): Promise<RevokeResult> {
     const already = registry.revoked.has(key);
     if (!already) {
       const event: ParleyEvent = { type: 'client.revoked', keySha256: key, at: Date.now() };
@@ -745,8 +782,9 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       apply(registry, event);
     }
     const id = registry.byKey.get(key) ?? null;
-    // Its watchers first, so they read "revoked" before "offline".
-    if (id !== null) {
+    // Its watchers first, so they read "revoked" before "offline"; once only: they were told at
+    // the first revocation, and a new watch of the id is told by watch().
+    if (id !== null && !already) {
       const set = watchers.get(id);
       if (set) fanOut(set, { type: 'revoked', id, key, at: registry.revoked.get(key) ?? Date.now() });
     }
@@ -813,6 +851,13 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     await journal.close();
     throw listenFailed(host, port, err);
   }
+  // Only now: a listen error (EADDRINUSE) is the start's failure, said once by listenFailed, not
+  // an accept error as well.
+  let acceptErrors = 0;
+  tlsServer.on('error', (err: NodeJS.ErrnoException) => {
+    // EMFILE and friends on accept: the server goes on with the sockets it has.
+    if (acceptErrors++ % 1000 === 0) log(`parley server: accept failed: ${err.code ?? err.message}`);
+  });
 
   let admin: Awaited<ReturnType<typeof listenAdmin>> | null = null;
   if (options.admin !== false) {

@@ -31,7 +31,7 @@ export function registerServerCommands(program: Command): void {
     .command('revoke')
     .description("revoke a client's key: its sessions are closed, its logins refused, its watchers told")
     .requiredOption('--data <dir>', "the server's data directory (works whether the server runs or not)")
-    .requiredOption('--key-sha256 <hex>', 'the key fingerprint (parley cert show --json prints key_sha256)')
+    .requiredOption('--key-sha256 <hex>', "the client's key_sha256, as `parley cert show client.crt` prints it (not its fingerprint_sha256)")
     .option('--json', 'print the result as one JSON line')
     .action(async (opts: RevokeOpts) => runRevoke(opts));
 }
@@ -45,8 +45,9 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? m[2], port };
 }
 
+// The CLI puts "parley: " before the message: => 'parley: server needs --listen HOST:PORT (...)'
 function required(value: string | undefined, flag: string): string {
-  if (value === undefined || value === '') throw badInput('MISSING_OPTION', `parley server needs ${flag}`);
+  if (value === undefined || value === '') throw badInput('MISSING_OPTION', `server needs ${flag} (parley server --help lists its options)`);
   return value;
 }
 
@@ -85,10 +86,19 @@ async function runServer(opts: ServerOpts): Promise<void> {
 
 async function runRevoke(opts: RevokeOpts): Promise<void> {
   const outcome = await revokeKey(path.resolve(opts.data), opts.keySha256);
+  // A key no client has signed in with is revoked all the same (a key can be revoked before its
+  // first use), but it is more often a wrong paste: the certificate's fingerprint_sha256 instead
+  // of its key_sha256.
+  if (outcome.revoked && outcome.id === null) {
+    process.stderr.write(
+      `parley: warning: no client with key ${outcome.keySha256} has signed in on this server; it is revoked anyway. ` +
+        'If you pasted a fingerprint_sha256, revoke the key_sha256 that `parley cert show FILE` prints instead\n',
+    );
+  }
   if (opts.json) return printJson(outcome);
   const who = outcome.id === null ? 'a key that never signed in' : `id ${outcome.id}`;
-  if (!outcome.revoked) printLine(`${outcome.keySha256} (${who}) was already revoked`);
-  else printLine(`revoked ${outcome.keySha256} (${who})`);
+  if (!outcome.revoked) return printLine(`${outcome.keySha256} (${who}) was already revoked`);
+  printLine(`revoked ${outcome.keySha256} (${who})`);
   if (outcome.via === 'running-server') printLine(`the running server closed ${outcome.closed} of its connections`);
   else printLine('the server is not running: it refuses this key from its next start');
 }

@@ -2,6 +2,7 @@
 // process, a wrong password, a clean stop on SIGTERM and SIGINT, and revocation both through the
 // running server's admin socket and into a stopped server's journal.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseListen } from '../../src/commands/server.js';
@@ -68,6 +69,26 @@ describe('server cli', () => {
     }
   });
 
+  it('server cli - a busy port is one line and exit 2; no options at all names what is missing, once prefixed', async () => {
+    const dataDir = tempDir('cli-data');
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as net.AddressInfo).port;
+      const args = serverArgs(dataDir).map((a) => (a === '127.0.0.1:0' ? `127.0.0.1:${port}` : a));
+      const taken = await runParley(args, { env: { PARLEY_KEY_PASSWORD: KEY_PASSWORD } });
+      expect(taken.code).toBe(2);
+      expect(taken.stderr.trim().split('\n')).toEqual([`parley: cannot listen on 127.0.0.1:${port} (EADDRINUSE): choose another address or port`]);
+
+      const bare = await runParley(['server']);
+      expect(bare.code).toBe(2);
+      expect(bare.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^parley: server needs --listen HOST:PORT/)]);
+    } finally {
+      busy.close();
+      cleanup(dataDir);
+    }
+  });
+
   it('server cli - runs until SIGTERM, says bye to its sessions and exits 0; revoke goes through its admin socket', async () => {
     const dataDir = tempDir('cli-data');
     try {
@@ -110,7 +131,21 @@ describe('server cli', () => {
       expect(revoked.stdout).toMatch(new RegExp(`revoked ${pki.creds.bob.keySha256} \\(id ${bob.id}\\)`));
       expect(revoked.stdout).toMatch(/not running/);
       const again = await runParley(['server', 'revoke', '--data', dataDir, '--key-sha256', pki.creds.bob.keySha256]);
-      expect(again.stdout).toMatch(/already revoked/);
+      expect(again.code).toBe(0);
+      expect(again.stdout.trim().split('\n')).toEqual([`${pki.creds.bob.keySha256} (id ${bob.id}) was already revoked`]);
+      expect(again.stderr).toBe('');
+
+      // A key that never signed in is revoked (before its first use) with a warning: it may be a
+      // certificate's fingerprint pasted for its key.
+      const fingerprint = 'ab'.repeat(32);
+      const unknown = await runParley(['server', 'revoke', '--data', dataDir, '--key-sha256', fingerprint]);
+      expect(unknown.code).toBe(0);
+      expect(unknown.stdout).toMatch(new RegExp(`^revoked ${fingerprint} \\(a key that never signed in\\)`));
+      expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+      expect(unknown.stderr).toMatch(/^parley: warning: no client with key .* has signed in.*key_sha256.*parley cert show FILE/);
+      const unknownAgain = await runParley(['server', 'revoke', '--data', dataDir, '--key-sha256', fingerprint]);
+      expect(unknownAgain.stdout).toMatch(/was already revoked/);
+      expect(unknownAgain.stderr).toBe('');
 
       const { script, port } = await startCli(dataDir);
       const refused = await connect({ port, creds: pki.creds.bob, caPem: pki.caPem });

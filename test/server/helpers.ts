@@ -71,22 +71,29 @@ export function serverOn(pki: TestPki, dataDir: string, options: Partial<ServerO
 export function within<T>(ms: number, what: string, start: (resolve: (v: T) => void, reject: (e: Error) => void) => void | (() => void)): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let cleanup: void | (() => void);
+    let settled = false;
     const timer = setTimeout(() => {
+      settled = true;
       if (cleanup) cleanup();
       reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
     }, ms);
     cleanup = start(
       (v) => {
+        settled = true;
         clearTimeout(timer);
         if (cleanup) cleanup();
         resolve(v);
       },
       (e) => {
+        settled = true;
         clearTimeout(timer);
         if (cleanup) cleanup();
         reject(e);
       },
     );
+    // Settled inside start (what it waits for was already there): its listeners go now, or a
+    // stale one would go on taking messages from the waits that follow.
+    if (settled && cleanup) cleanup();
   });
 }
 

@@ -195,6 +195,41 @@ describe('relay', () => {
     await expect(stranger.next('relay-refused')).resolves.toMatchObject({ code: 'NOT_LOGGED_IN' });
   });
 
+  it('relay - a waiting end that closes frees its slot at once, not at the pairing timeout', async () => {
+    // maxRelaysPerClient 1: alice's next relay-request is refused with RELAY_LIMIT until the
+    // slot of the end that went is freed.
+    const { srv, a, b, ia, ib, relayEnd } = await setup({ relayPairTimeoutMs: 60_000, maxRelaysPerClient: 1 });
+    const waiting = (n: number): Promise<void> =>
+      within<void>(2_000, `${n} waiting relay end(s) (now ${srv.stats().relaysWaiting})`, (resolve) => {
+        const t = setInterval(() => {
+          if (srv.stats().relaysWaiting === n) {
+            clearInterval(t);
+            resolve();
+          }
+        }, 5);
+        return () => clearInterval(t);
+      });
+    // A clean close (close_notify, then FIN) and a vanished one (the socket destroyed), each
+    // with and without bytes sent after relay-request: bytes the server has not read yet must
+    // not hide the close behind them.
+    const leave = [(c: Client) => c.socket.end(), (c: Client) => c.socket.destroy()];
+    for (const early of [null, Buffer.from('early bytes')]) {
+      for (const go of leave) {
+        const gone = await relayEnd('alice', b.id, ia.nonce);
+        await waiting(1);
+        if (early) gone.sendRaw(early);
+        go(gone);
+        await waiting(0);
+      }
+    }
+    // The slot is free and the nonce unspent: the relay still opens.
+    const ra = await relayEnd('alice', b.id, ia.nonce);
+    await waiting(1);
+    const rb = await relayEnd('bob', a.id, ib.nonce);
+    await expect(Promise.all([ra.next('relay-ready'), rb.next('relay-ready')])).resolves.toHaveLength(2);
+    expect(srv.stats()).toMatchObject({ relays: 1, relaysWaiting: 0 });
+  });
+
   it('relay - an idle relay is closed after its timeout', async () => {
     const { srv, a, b, ia, ib, relayEnd } = await setup({ relayIdleMs: 300 });
     const ra = await relayEnd('alice', b.id, ia.nonce);

@@ -294,8 +294,23 @@ describe('server - certificates', () => {
     const again = await client(port, 'dave');
     await expect(again.next('login-refused')).resolves.toMatchObject({ code: 'CERT_REVOKED' });
     await again.closed;
-    // Revoking twice changes nothing.
+    // Revoking twice changes nothing and tells the watchers nothing more, nor do two at once.
     await expect(srv.revoke(pki.creds.dave.keySha256)).resolves.toMatchObject({ revoked: false, closed: 0 });
+    // The server writes what revoke tells before revoke resolves: an answer asked for after it
+    // comes after any revoked message.
+    w.send({ type: 'time-request' });
+    await w.next('time');
+    expect(w.received.filter((m) => m.type === 'revoked')).toHaveLength(1);
+
+    const carolId = expectedId(pki.creds.carol.keySha256);
+    w.send({ type: 'presence-watch', ids: [daveId, carolId] });
+    await w.waitFor('presence', (m) => m.id === carolId);
+    await online(port, 'carol');
+    const both = await Promise.all([srv.revoke(pki.creds.carol.keySha256), srv.revoke(pki.creds.carol.keySha256)]);
+    expect(both.map((r) => r.revoked).sort()).toEqual([false, true]);
+    w.send({ type: 'time-request' });
+    await w.next('time');
+    expect(w.received.filter((m) => m.type === 'revoked' && m.id === carolId)).toHaveLength(1);
     // A new watch of a revoked id says so.
     w.send({ type: 'presence-watch', ids: [daveId] });
     await expect(w.next('revoked')).resolves.toMatchObject({ id: daveId });
