@@ -1,11 +1,19 @@
 // The running server's local admin socket: how `parley server revoke` reaches a server that holds
 // its data directory (LevelDB lets one process open the store, so the command cannot append to
-// the journal itself while the server runs). A Unix socket in the data directory, or on Windows a
-// named pipe named after the directory, since Windows has no socket files:
-//   /srv/parley/admin.sock            \\.\pipe\parley-server-3f2a9c0d11e4b5a6
-// One JSON object per line each way: a request, its answer. Only the operator's account can
-// reach it: the socket file is made 0600 (a named pipe is the creating user's by default).
-import { createHash } from 'node:crypto';
+// the journal itself while the server runs). One JSON object per line each way: a request, its
+// answer (docs/PROTOCOL.md section 11).
+//
+// Only the operator's account may ever connect. On Unix the socket is made inside a directory
+// that mkdtemp creates with mode 0700 and a random name, so it is closed to others from the
+// moment it exists (a chmod after listen would leave a window with the umask's permissions) and
+// no other user can put a socket of their own where the command will look. The data directory's
+// `admin.path` says where it is:
+//   /srv/parley/parley-admin-Xq3b9Z/admin.sock     (a deep data directory: in the temporary one)
+// On Windows, which has no socket files, it is a named pipe, also with a random part in its name
+// and also named by `admin.path` (a pipe's default rights let only its creator, the
+// administrators and the system write to it, so nobody else can send a request):
+//   \\.\pipe\parley-server-3f2a9c0d11e4b5a6-9e0c44f2a1b37d58
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -19,18 +27,93 @@ export type AdminHandler = (request: AdminRequest) => Promise<AdminAnswer>;
 const MAX_LINE = 16 * 1024;
 // Unix socket paths are limited to about 104 bytes (macOS) to 108 (Linux).
 const MAX_SOCKET_PATH = 100;
+const DIR_PREFIX = 'parley-admin-';
+const SOCKET_NAME = 'admin.sock';
+// The file in the data directory that names the socket of the running server.
+const POINTER = 'admin.path';
 
 function dirHash(dataDir: string): string {
   return createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
 }
 
-// => '/srv/parley/admin.sock'; a data directory too deep for a socket path gets one in the
-// temporary directory, named after it, which both the server and the command compute the same.
-export function adminPath(dataDir: string, platform: NodeJS.Platform = process.platform): string {
-  if (platform === 'win32') return `\\\\.\\pipe\\parley-server-${dirHash(dataDir)}`;
-  const inDir = path.join(path.resolve(dataDir), 'admin.sock');
-  if (Buffer.byteLength(inDir) <= MAX_SOCKET_PATH) return inDir;
-  return path.join(os.tmpdir(), `parley-server-${dirHash(dataDir)}.sock`);
+const PIPE_PREFIX = '\\\\.\\pipe\\parley-server-';
+
+// => '\\.\pipe\parley-server-3f2a9c0d11e4b5a6-9e0c44f2a1b37d58': the data directory's hash, so an
+// operator can tell whose it is, and a random part, so nobody can make it first.
+export function adminPipe(dataDir: string, random: string = randomBytes(8).toString('hex')): string {
+  return `${PIPE_PREFIX}${dirHash(dataDir)}-${random}`;
+}
+
+// Where the private directory goes: the data directory, unless the socket's path would be too
+// long there. => '/srv/parley'
+export function adminBase(dataDir: string, tmp: string = os.tmpdir()): string {
+  const inDir = path.resolve(dataDir);
+  const longest = path.join(inDir, DIR_PREFIX + 'XXXXXX', SOCKET_NAME);
+  return Buffer.byteLength(longest) <= MAX_SOCKET_PATH ? inDir : tmp;
+}
+
+function pointerFile(dataDir: string): string {
+  return path.join(path.resolve(dataDir), POINTER);
+}
+
+// A path that a pointer may name: on Windows this data directory's pipe; elsewhere a socket in a
+// parley-admin-* directory of one of the two places the server makes them. Anything else in the
+// file is not ours to follow or delete.
+export function isAdminPath(dataDir: string, where: string, platform: NodeJS.Platform = process.platform): boolean {
+  if (platform === 'win32') return /^[0-9a-f]{16}$/.test(where.slice(-16)) && where === adminPipe(dataDir, where.slice(-16));
+  const dir = path.dirname(where);
+  const parent = path.dirname(dir);
+  return (
+    path.isAbsolute(where) &&
+    path.basename(where) === SOCKET_NAME &&
+    /^[A-Za-z0-9]{6}$/.test(path.basename(dir).slice(DIR_PREFIX.length)) &&
+    path.basename(dir).length === DIR_PREFIX.length + 6 &&
+    (parent === path.resolve(dataDir) || parent === path.resolve(os.tmpdir()))
+  );
+}
+
+// Before a request goes out: the socket's directory is still the private one the server made
+// (a directory, closed to others, of the pointer's owner), not one someone put in its place in
+// the temporary directory after a crash and a reboot. Throws with code SERVER_ADMIN_UNSAFE.
+function checkPrivate(dataDir: string, where: string): void {
+  if (process.platform === 'win32') return;
+  const owner = fs.statSync(pointerFile(dataDir)).uid;
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.lstatSync(path.dirname(where));
+  } catch {
+    // missing: connect says ENOENT
+  }
+  if (st && (!st.isDirectory() || (st.mode & 0o077) !== 0 || st.uid !== owner)) {
+    throw Object.assign(new Error(`${path.dirname(where)} is not the server's private directory`), { code: 'SERVER_ADMIN_UNSAFE' });
+  }
+}
+
+// The socket the pointer names, or null when there is none (no server ran, or it stopped).
+function readPointer(dataDir: string): string | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(pointerFile(dataDir), 'utf8').trim();
+  } catch {
+    return null;
+  }
+  return isAdminPath(dataDir, text) ? text : null;
+}
+
+// A crashed server's directory and pointer. Only a directory that is ours: the caller holds the
+// data directory's journal lock, so no live server uses it.
+function removeStale(dataDir: string): void {
+  const old = readPointer(dataDir);
+  if (old && process.platform !== 'win32') {
+    const dir = path.dirname(old);
+    try {
+      const st = fs.lstatSync(dir);
+      if (st.isDirectory() && (typeof process.getuid !== 'function' || st.uid === process.getuid())) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // gone already (a temporary directory cleaned at boot)
+    }
+  }
+  fs.rmSync(pointerFile(dataDir), { force: true });
 }
 
 function isRequest(value: unknown): value is AdminRequest {
@@ -57,10 +140,20 @@ function lines(socket: net.Socket, onLine: (line: string) => void): void {
 }
 
 // Starts answering on the admin socket. The caller holds the data directory's journal lock, so a
-// socket file left by a crashed server is stale and is removed first.
+// socket directory and pointer left by a crashed server are stale and are removed first.
 export async function listenAdmin(dataDir: string, handle: AdminHandler): Promise<{ path: string; close: () => Promise<void> }> {
-  const where = adminPath(dataDir);
-  if (process.platform !== 'win32') fs.rmSync(where, { force: true });
+  const windows = process.platform === 'win32';
+  let dir: string | null = null;
+  let where: string;
+  removeStale(dataDir);
+  if (windows) {
+    where = adminPipe(dataDir);
+  } else {
+    // mkdtemp makes the directory with mode 0700 whatever the umask, under a name not known
+    // before: no other user can reach a socket inside it, nor prepare one there.
+    dir = fs.mkdtempSync(path.join(adminBase(dataDir), DIR_PREFIX));
+    where = path.join(dir, SOCKET_NAME);
+  }
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -81,30 +174,60 @@ export async function listenAdmin(dataDir: string, handle: AdminHandler): Promis
       });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(where, () => {
-      server.off('error', reject);
-      resolve();
+  const removeDir = (): void => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(where, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+    // The directory already keeps others out; the socket's own mode is a second lock.
+    if (!windows) fs.chmodSync(where, 0o600);
+    // Written whole, then renamed: a command never reads half a path.
+    const pointer = pointerFile(dataDir);
+    fs.writeFileSync(pointer + '.tmp', where + '\n', { mode: 0o600 });
+    fs.renameSync(pointer + '.tmp', pointer);
+  } catch (err) {
+    server.close();
+    removeDir();
+    throw err;
+  }
   server.on('error', () => undefined);
-  if (process.platform !== 'win32') fs.chmodSync(where, 0o600);
   return {
     path: where,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        server.close(() => resolve());
+        server.close(() => {
+          if (readPointer(dataDir) === where) fs.rmSync(pointerFile(dataDir), { force: true });
+          removeDir();
+          resolve();
+        });
       }),
   };
 }
 
 // Sends one request to the server of `dataDir` and resolves with its answer. Rejects with the
-// socket error (ENOENT, ECONNREFUSED: no server answers there) or on timeout.
+// socket error (ENOENT: no pointer or no socket; ECONNREFUSED: no server answers there) or on
+// timeout.
 export function requestAdmin(dataDir: string, request: AdminRequest, timeoutMs = 10_000): Promise<AdminAnswer> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(adminPath(dataDir));
+    const where = readPointer(dataDir);
+    if (where === null) {
+      reject(Object.assign(new Error(`${pointerFile(dataDir)} names no admin socket`), { code: 'ENOENT' }));
+      return;
+    }
+    try {
+      checkPrivate(dataDir, where);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    const socket = net.connect(where);
     const timer = setTimeout(() => {
       socket.destroy();
       reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
