@@ -1,6 +1,6 @@
 // The server's registry: which key holds which id, which keys are revoked, and when each id last
 // came or went. A pure reducer over the server journal's events (initial, apply), replayed at
-// start; the running server feeds it every event it journals, so replay gives exactly the state
+// start from its checkpoint (checkpoint.ts); the running server feeds it every event it journals, so replay gives exactly the state
 // it held. Like the client's projections (src/projections/projection.ts), apply may change the
 // state it is given and return it: the state belongs to the one server that runs it.
 import type { ParleyEvent } from '../src/events/types.js';

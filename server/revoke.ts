@@ -7,7 +7,7 @@ import { badInput, isParleyError } from '../src/errors.js';
 import { openJournal } from '../src/events/journal.js';
 import { requestAdmin } from './admin.js';
 import { adminFailed, adminUnreachable, badKeySha256 } from './errors.js';
-import { apply, initial } from './registry.js';
+import { loadRegistry } from './checkpoint.js';
 import type { RevokeResult } from './server.js';
 
 export type RevokeOutcome = RevokeResult & { via: 'running-server' | 'journal' };
@@ -35,8 +35,7 @@ export async function revokeKey(dataDir: string, keySha256: string): Promise<Rev
     throw err;
   }
   try {
-    const registry = initial();
-    await journal.scan((event) => apply(registry, event));
+    const { registry } = await loadRegistry(journal);
     const already = registry.revoked.has(key);
     if (!already) await journal.append({ type: 'client.revoked', keySha256: key });
     return { keySha256: key, revoked: !already, id: registry.byKey.get(key) ?? null, closed: 0, via: 'journal' };

@@ -31,7 +31,8 @@ import type { NetError } from '../src/net/errors.js';
 import { listenAdmin, type AdminAnswer, type AdminRequest } from './admin.js';
 import { badKeySha256, badOption, dataInUse, listenFailed, serverClosed } from './errors.js';
 import { createIntroductions, rolesOf } from './introductions.js';
-import { apply, initial, type Registry } from './registry.js';
+import { loadRegistry, saveRegistry } from './checkpoint.js';
+import { apply, type Registry } from './registry.js';
 import { splice, type Direction, type Splice } from './relay.js';
 
 export type ServerOptions = {
@@ -234,11 +235,15 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     throw err;
   }
 
-  // The registry is what the journal says, replayed; from now on every event the server journals
-  // goes through `record` and so through apply too.
-  const registry: Registry = initial();
+  // The registry is what the journal says: its checkpoint and the events after it (checkpoint.ts).
+  // From now on every event the server journals goes through `record` or `durable`, and so
+  // through apply too. A replay is followed by a new checkpoint, so the next start, even after a
+  // crash, replays only what came since this one.
+  let registry: Registry;
   try {
-    await journal.scan((event) => void apply(registry, event));
+    const loaded = await loadRegistry(journal);
+    registry = loaded.registry;
+    if (loaded.replayed > 0) await saveRegistry(journal, registry, journal.lastSeq());
   } catch (err) {
     await journal.close();
     throw err;
@@ -258,11 +263,26 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   let closed = false;
   const introductions = createIntroductions({ ttlMs: o.introductionTtlMs, max: Math.max(1024, o.maxSessions * 4) });
 
+  // Journal writes under way, so that close() can wait for them before its checkpoint.
+  const writes = new Set<Promise<unknown>>();
+  function track<T>(p: Promise<T>): Promise<T> {
+    writes.add(p);
+    const forget = (): void => void writes.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
   // Journals an event and applies it to the registry. Session and relay events are not awaited
   // (the journal does not sync them: types.ts NOT_DURABLE); a failure is logged, never thrown.
   function record(event: ParleyEvent): Promise<unknown> {
     apply(registry, event);
-    return journal.append(event as NewEvent).catch((err: Error) => log(`parley server: journal write failed: ${err.message}`));
+    return track(journal.append(event as NewEvent).catch((err: Error) => log(`parley server: journal write failed: ${err.message}`)));
+  }
+
+  // A registration or a revocation: stored (and synced) first, then applied. Rejects when the
+  // write fails, and then the registry is as it was.
+  function durable(event: ParleyEvent): Promise<void> {
+    return track(journal.append(event as NewEvent).then(() => void apply(registry, event)));
   }
 
   // ---- writing ----
@@ -633,9 +653,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       registering.set(key, id);
       reservedIds.add(id);
       try {
-        const event: ParleyEvent = { type: 'client.registered', id, keySha256: key, at: Date.now() };
-        await journal.append(event as NewEvent);
-        apply(registry, event);
+        await durable({ type: 'client.registered', id, keySha256: key, at: Date.now() });
       } catch (err) {
         log(`parley server: cannot journal a registration: ${(err as Error).message}`);
         return refuse(conn, { type: 'login-refused', code: WIRE_CODE.UNEXPECTED, reason: 'the server cannot write its journal; try later' }, 'JOURNAL_FAILED');
@@ -777,9 +795,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   async function revokeNow(key: string): Promise<RevokeResult> {
     const already = registry.revoked.has(key);
     if (!already) {
-      const event: ParleyEvent = { type: 'client.revoked', keySha256: key, at: Date.now() };
-      await journal.append(event as NewEvent);
-      apply(registry, event);
+      await durable({ type: 'client.revoked', keySha256: key, at: Date.now() });
     }
     const id = registry.byKey.get(key) ?? null;
     // Its watchers first, so they read "revoked" before "offline"; once only: they were told at
@@ -907,6 +923,9 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       while (conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       for (const conn of conns) conn.socket.destroy();
       await stopped;
+      // Every write settled, so the registry is exactly the journal up to its last seq.
+      while (writes.size > 0) await Promise.allSettled([...writes]);
+      await saveRegistry(journal, registry, journal.lastSeq()).catch((err: Error) => log(`parley server: cannot write the registry's checkpoint: ${err.message}`));
       await journal.close();
     })();
     return closing;

@@ -8,6 +8,7 @@ import type { Stored } from '../../src/events/types.js';
 import { CONTENT, FLAGS, LIMITS } from '../../src/net/constants.js';
 import { encodeControl, idCandidate } from '../../src/net/control.js';
 import { encodeFrame } from '../../src/net/frame.js';
+import { loadRegistry } from '../../server/checkpoint.js';
 import type { RendezvousServer } from '../../server/server.js';
 import { cleanup, connect, makeServerPki, serverOn, signIn, tempDir, type Client, type TestPki, WAIT_MS } from './helpers.js';
 
@@ -93,6 +94,29 @@ describe('server - registration and login', () => {
     const after = await client(restarted.port, 'alice');
     await expect(after.login()).resolves.toMatchObject({ type: 'login-ok', id: ok.id });
     expect(bobOk).toMatchObject({ type: 'login-ok', id: expectedId(pki.creds.bob.keySha256) });
+  });
+
+  it('server - a stop leaves a checkpoint of the registry: the next start replays nothing and still knows when a client went', async () => {
+    const { port, srv, dataDir } = await server();
+    const a = await online(port, 'alice');
+    a.close();
+    await a.closed;
+    await srv.close();
+    servers.splice(servers.indexOf(srv), 1);
+
+    const j = await openJournal(path.join(dataDir, 'journal'));
+    try {
+      await expect(loadRegistry(j)).resolves.toMatchObject({ from: j.lastSeq(), replayed: 0 });
+    } finally {
+      await j.close();
+    }
+    const went = (await journalOf(dataDir)).filter((e) => e.type === 'session.closed').at(-1);
+    expect(went).toMatchObject({ id: a.id });
+
+    const restarted = await server({}, dataDir);
+    const w = await online(restarted.port, 'bob');
+    w.send({ type: 'presence-watch', ids: [a.id] });
+    await expect(w.next('presence')).resolves.toEqual({ type: 'presence', id: a.id, online: false, at: went?.at });
   });
 
   it('server - a second login of the same key while the first is alive is refused with the address', async () => {
