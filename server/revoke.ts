@@ -7,17 +7,16 @@ import { badInput, isParleyError } from '../src/errors.js';
 import { openJournal } from '../src/events/journal.js';
 import { requestAdmin } from './admin.js';
 import { adminFailed, adminUnreachable, badKeySha256 } from './errors.js';
+import { keySha256Of } from './registry.js';
 import { loadRegistry } from './checkpoint.js';
 import type { RevokeResult } from './server.js';
 
 export type RevokeOutcome = RevokeResult & { via: 'running-server' | 'journal' };
 
-const KEY_HEX = /^[0-9a-f]{64}$/;
-
-// => 'ab12…' from 'AB:12:…'
+// As typed on the command line, where spaces around it are forgiven too. => 'ab12…' from ' AB:12:… '
 export function normalKeySha256(text: string): string {
-  const key = String(text).replace(/:/g, '').trim().toLowerCase();
-  if (!KEY_HEX.test(key)) throw badKeySha256(text);
+  const key = keySha256Of(String(text).replace(/:/g, '').trim());
+  if (key === null) throw badKeySha256(text);
   return key;
 }
 

@@ -32,7 +32,7 @@ import { listenAdmin, type AdminAnswer, type AdminRequest } from './admin.js';
 import { badKeySha256, badOption, dataInUse, listenFailed, serverClosed } from './errors.js';
 import { createIntroductions, rolesOf } from './introductions.js';
 import { loadRegistry, saveRegistry } from './checkpoint.js';
-import { apply, type Registry } from './registry.js';
+import { apply, keySha256Of, type Registry } from './registry.js';
 import { splice, type Direction, type Splice } from './relay.js';
 
 export type ServerOptions = {
@@ -160,7 +160,6 @@ const kAccepted = Symbol('parley.accepted');
 type Raw = net.Socket & { [kAccepted]?: number };
 type Tagged = tls.TLSSocket & { [kConn]?: Conn; _parent?: Raw };
 
-const KEY_HEX = /^[0-9a-f]{64}$/;
 // What a waiting relay end may send before its pair is complete (one TLS flight is a few KiB).
 const MAX_EARLY = 64 * 1024;
 const noop = (): void => undefined;
@@ -775,8 +774,8 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   const revoking = new Map<string, Promise<unknown>>();
 
   async function revoke(keySha256: string): Promise<RevokeResult> {
-    const key = String(keySha256).replace(/:/g, '').toLowerCase();
-    if (!KEY_HEX.test(key)) throw badKeySha256(keySha256);
+    const key = keySha256Of(keySha256);
+    if (key === null) throw badKeySha256(keySha256);
     if (closed) throw serverClosed();
     const first = revoking.get(key);
     if (first) {

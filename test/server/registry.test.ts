@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ParleyEvent } from '../../src/events/types.js';
-import { apply, idOf, initial, isRevoked, type Registry } from '../../server/registry.js';
+import { apply, idOf, initial, isRevoked, keySha256Of, type Registry } from '../../server/registry.js';
 
 const K1 = '11'.repeat(32);
 const K2 = '22'.repeat(32);
@@ -72,5 +72,17 @@ describe('registry', () => {
         expect(a.byKey.size).toBe(a.byId.size);
       }),
     );
+  });
+
+  it('registry - keySha256Of lowercases, drops colons and refuses anything but 64 hex', () => {
+    const cases: Array<[string, string | null]> = [
+      [K1, K1],
+      ['AB'.repeat(32), 'ab'.repeat(32)],
+      [Array(32).fill('AB').join(':'), 'ab'.repeat(32)],
+      [` ${K1}`, null],
+      [K1.slice(1), null],
+      ['zz'.repeat(32), null],
+    ];
+    for (const [text, want] of cases) expect(keySha256Of(text)).toBe(want);
   });
 });
