@@ -21,6 +21,11 @@ import type { ParleyError } from '../errors.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
 
+// Every LevelDB here (the store, its lock, a rewrite's copy) holds raw bytes both ways; made, not yet opened.
+function levelAt(dir: string): Db {
+  return new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+}
+
 // A group of appends made by one call: their events and encoded values, and (history clear
 // only) the seqs to delete in the same batch. Keys are made at write time from the seqs.
 type Group = {
@@ -77,7 +82,7 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
   // process can slip in while the store is rewritten. LevelDB's lock works the same on
   // Windows, macOS and Linux, which a lock file made by hand in Node would not.
   fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
-  const lock = new ClassicLevel<Buffer, Buffer>(dir + '.lock', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const lock = levelAt(dir + '.lock');
   try {
     await lock.open();
   } catch (err) {
@@ -87,7 +92,7 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
   let db: Db;
   try {
     await recoverRewrite(dir);
-    db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    db = levelAt(dir);
     await db.open();
   } catch (err) {
     await lock.close();
@@ -321,7 +326,7 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
         failure = err;
         await recoverRewrite(dir);
       }
-      db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+      db = levelAt(dir);
       try {
         await db.open();
       } catch (err) {
@@ -391,8 +396,8 @@ async function rewriteStore(dir: string): Promise<void> {
   const fresh = dir + '.rewrite';
   const old = dir + '.old';
   fs.rmSync(fresh, { recursive: true, force: true });
-  const source: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  const target: Db = new ClassicLevel<Buffer, Buffer>(fresh, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const source = levelAt(dir);
+  const target = levelAt(fresh);
   await source.open();
   await target.open();
   try {
