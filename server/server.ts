@@ -15,7 +15,6 @@
 // What a session costs in memory beyond Node's own TLS socket: this record, a frame decoder
 // whose buffers are allocated only when a frame arrives split (frame.ts), and the list of ids it
 // watches. The socket's handlers are shared functions that find the record through a symbol.
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -225,7 +224,6 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   const host = options.host ?? SERVER_DEFAULTS.host;
   const port = options.port ?? SERVER_DEFAULTS.port;
 
-  fs.mkdirSync(options.dataDir, { recursive: true });
   let journal: Journal;
   try {
     journal = await openJournal(path.join(options.dataDir, 'journal'), options.dataDir);

@@ -4,7 +4,6 @@
 // Start: load each projection's checkpoint, replay the journal after the oldest one (each event
 // goes only to the projections that have not seen it), then follow appends. Checkpoints are
 // written every CHECKPOINT_EVERY events, after a history clear, and at close.
-import fs from 'node:fs';
 import path from 'node:path';
 import { openJournal, type Journal } from '../events/journal.js';
 import type { NewEvent, Stored } from '../events/types.js';
@@ -48,7 +47,6 @@ export function journalDir(home: string): string {
 }
 
 export async function openProfile(home: string, options: OpenOptions = {}): Promise<Profile> {
-  fs.mkdirSync(home, { recursive: true });
   const journal = await openJournal(journalDir(home), home);
   const skipped: Skipped[] = [];
   const views = {} as Views;
