@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { writeNewFiles } from '../../cert/files.js';
 import { badInput } from '../errors.js';
 import { historyOf } from '../projections/chats.js';
 import { historyRow, timeOf, dayOf, toCsv, toJsonl, toMarkdown } from '../node/export.js';
@@ -10,24 +11,13 @@ import { parseId, printJson, printLine, profileOptions, requireKnownPeer, withPr
 const FORMATS = ['jsonl', 'csv', 'md'] as const;
 type Format = (typeof FORMATS)[number];
 
-// Writes FILE whole or not at all: a temporary file beside it, renamed into place only if
-// FILE still does not exist. An existing FILE is never overwritten.
+// Writes FILE whole or not at all, never over an existing one (cert/files.ts writeNewFiles does
+// the temporary file, the hard link and its fallback). The checks first, for --out's own words.
 function writeNew(file: string, text: string): void {
   if (fs.existsSync(file)) throw badInput('FILE_EXISTS', `${file} already exists; choose another --out`);
   const dir = path.dirname(file);
   if (!fs.existsSync(dir)) throw badInput('NO_SUCH_DIR', `cannot write ${file}: folder ${dir} does not exist`);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, text, { flag: 'wx' });
-  try {
-    fs.linkSync(tmp, file); // fails if FILE appeared meanwhile, unlike rename
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw badInput('FILE_EXISTS', `${file} already exists; choose another --out`);
-    // A file system without hard links: fall back to an exclusive create.
-    fs.writeFileSync(file, text, { flag: 'wx' });
-    return;
-  }
-  fs.rmSync(tmp, { force: true });
+  writeNewFiles([{ file, data: text }]);
 }
 
 export function registerHistoryCommands(program: Command): void {
