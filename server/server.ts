@@ -18,7 +18,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { makePeerChecker, type Identity } from '../cert/tls.js';
+import { makePeerChecker, serverTlsOptions, type Identity } from '../cert/tls.js';
 import { PEER_CODES } from '../cert/errors.js';
 import { openJournal, type Journal } from '../src/events/journal.js';
 import type { NewEvent, ParleyEvent } from '../src/events/types.js';
@@ -425,13 +425,9 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   // ---- accepting ----
 
   const tlsServer = tls.createServer({
-    key: identity.key,
-    cert: identity.cert,
-    ca: [identity.ca],
-    minVersion: 'TLSv1.3',
-    // Ask for the client's certificate, but let the handshake finish whatever it is: the
+    ...serverTlsOptions(identity),
+    // It asks for the client's certificate; here the handshake finishes whatever it is: the
     // application checks it and says why it refuses (DESIGN.md, traps of TLS 1.3).
-    requestCert: true,
     rejectUnauthorized: false,
     handshakeTimeout: o.loginTimeoutMs,
     noDelay: true,
