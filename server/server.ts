@@ -24,7 +24,7 @@ import { openJournal, type Journal } from '../src/events/journal.js';
 import type { NewEvent, ParleyEvent } from '../src/events/types.js';
 import { isParleyError } from '../src/errors.js';
 import { CONTENT, FLAGS, FRAME, LIMITS, PROTOCOL_VERSION, SUPPORTED_VERSIONS, TIMING, WIRE_CODE } from '../src/net/constants.js';
-import { assignId, decodeControl, encodeControl, type ControlMessage, type ControlOf } from '../src/net/control.js';
+import { assignId, decodeControl, encodeControl, isControlError, type ControlMessage, type ControlOf } from '../src/net/control.js';
 import { createFrameDecoder, encodeFrame, versionRefusedFrame, type Frame, type FrameDecoder } from '../src/net/frame.js';
 import type { NetError } from '../src/net/errors.js';
 import { listenAdmin, type AdminAnswer, type AdminRequest } from './admin.js';
@@ -549,7 +549,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
 
   function badFrame(conn: Conn, err: NetError): void {
     if (err.code === 'FRAME_BAD_VERSION') return refuse(conn, versionRefusedFrame(SUPPORTED_VERSIONS), 'VERSION_REFUSED');
-    const code = err.code.startsWith('CONTROL_') ? WIRE_CODE.BAD_CONTROL : WIRE_CODE.BAD_FRAME;
+    const code = isControlError(err) ? WIRE_CODE.BAD_CONTROL : WIRE_CODE.BAD_FRAME;
     refuse(conn, { type: 'error', code, reason: reasonText(err.message) }, code);
   }
 
