@@ -1,6 +1,7 @@
 // parley contacts [--json]; parley contacts add ID --name NAME
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
+import type { NewEvent } from '../events/types.js';
 import { quotaOf } from '../projections/quotas.js';
 import { parseId, printJson, printLine, profileOptions, withProfile } from './common.js';
 
@@ -35,8 +36,11 @@ export function registerContactsCommands(program: Command): void {
       await withProfile(cmd, async (profile) => {
         const known = profile.views.contacts[peer];
         if (known) {
-          if (known.name !== name) await profile.append({ type: 'contact.renamed', peer, name });
-          if (!known.whitelisted) await profile.append({ type: 'contact.whitelisted', peer, whitelisted: true });
+          // One batch, one sync: both changes or neither.
+          const changes: NewEvent[] = [];
+          if (known.name !== name) changes.push({ type: 'contact.renamed', peer, name });
+          if (!known.whitelisted) changes.push({ type: 'contact.whitelisted', peer, whitelisted: true });
+          await profile.appendMany(changes);
         } else {
           const q = quotaOf(profile.views.quotas, peer).inbound;
           await profile.appendMany([
