@@ -2,12 +2,18 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import type { NewEvent } from '../events/types.js';
+import type { Contact } from '../projections/contacts.js';
 import { quotaOf } from '../projections/quotas.js';
 import { parseId, printJson, printLine, profileOptions, withProfile } from './common.js';
 
 // What a new contact may send me before I grant more: the original gave 1000 packets of each
 // kind at the first connection.
 export const DEFAULT_GRANT = 1000;
+
+// What `contacts --json` and `contacts add --json` print of a contact.
+function contactRow(c: Contact): Omit<Contact, 'addedAt'> {
+  return { id: c.id, name: c.name, folder: c.folder, whitelisted: c.whitelisted, blocked: c.blocked };
+}
 
 export function registerContactsCommands(program: Command): void {
   const contacts = profileOptions(program.command('contacts').description('list contacts, or add one'))
@@ -16,7 +22,7 @@ export function registerContactsCommands(program: Command): void {
       await withProfile(cmd, async (profile) => {
         const list = Object.values(profile.views.contacts).sort((a, b) => a.id - b.id);
         for (const c of list) {
-          const row = { id: c.id, name: c.name, folder: c.folder, whitelisted: c.whitelisted, blocked: c.blocked };
+          const row = contactRow(c);
           if (opts.json) printJson(row);
           else printLine(`${c.id}\t${c.name}\t${c.folder}${c.whitelisted ? '\twhitelisted' : ''}${c.blocked ? '\tblocked' : ''}`);
         }
@@ -50,7 +56,7 @@ export function registerContactsCommands(program: Command): void {
           ]);
         }
         const c = profile.views.contacts[peer];
-        const row = { id: c.id, name: c.name, folder: c.folder, whitelisted: c.whitelisted, blocked: c.blocked };
+        const row = contactRow(c);
         if (opts.json) printJson(row);
         else printLine(`${known ? 'updated' : 'added'} contact ${c.id} (${c.name})`);
       });
