@@ -88,6 +88,11 @@ export function isKnownPeer(profile: Profile, peer: number): boolean {
   return v.contacts[peer] !== undefined || v.chats.byPeer[peer] !== undefined || v.quotas[peer] !== undefined || v.links[peer] !== undefined;
 }
 
+// How a peer is shown: its contact name, else its id.
+export function peerName(profile: Profile, peer: number): string {
+  return profile.views.contacts[peer]?.name ?? String(peer);
+}
+
 // Exit 4 for a peer this profile has never heard of: most often a mistyped id.
 export function requireKnownPeer(profile: Profile, peer: number): void {
   if (!isKnownPeer(profile, peer)) {

@@ -6,7 +6,7 @@ import { writeNewFiles } from '../../cert/files.js';
 import { badInput } from '../errors.js';
 import { historyOf } from '../projections/chats.js';
 import { historyRow, timeOf, dayOf, toCsv, toJsonl, toMarkdown } from '../node/export.js';
-import { parseId, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
+import { parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
 
 const FORMATS = ['jsonl', 'csv', 'md'] as const;
 type Format = (typeof FORMATS)[number];
@@ -32,7 +32,7 @@ export function registerHistoryCommands(program: Command): void {
       await withProfile(cmd, async (profile) => {
         requireKnownPeer(profile, peer);
         const messages = historyOf(profile.views.chats, peer);
-        const name = profile.views.contacts[peer]?.name ?? String(peer);
+        const name = peerName(profile, peer);
         let day = '';
         for (const m of messages) {
           if (opts.json) {
@@ -64,7 +64,7 @@ export function registerHistoryCommands(program: Command): void {
       await withProfile(cmd, async (profile) => {
         requireKnownPeer(profile, peer);
         const messages = historyOf(profile.views.chats, peer);
-        const name = profile.views.contacts[peer]?.name ?? String(peer);
+        const name = peerName(profile, peer);
         const format = opts.format as Format;
         const text = format === 'jsonl' ? toJsonl(messages) : format === 'csv' ? toCsv(messages) : toMarkdown(messages, peer, name);
         if (out === undefined) process.stdout.write(text);
@@ -79,7 +79,7 @@ export function registerHistoryCommands(program: Command): void {
       const peer = parseId(opts.peer, 'peer id');
       await withProfile(cmd, async (profile) => {
         requireKnownPeer(profile, peer);
-        const name = profile.views.contacts[peer]?.name ?? String(peer);
+        const name = peerName(profile, peer);
         const cleared = await profile.clearChat(peer);
         if (cleared.type !== 'chat.cleared') return;
         if (opts.json) printJson({ peer, seq: cleared.seq, removed: cleared.removed });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import type { QuotaDirection, QuotaKind, Stored } from '../events/types.js';
 import { left, quotaOf, type PeerQuota, type QuotasState } from '../projections/quotas.js';
-import { parseCount, parseId, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
+import { parseCount, parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
 
 const DIRECTIONS: QuotaDirection[] = ['inbound', 'outbound'];
 const KINDS: QuotaKind[] = ['messages', 'files'];
@@ -88,7 +88,7 @@ export function registerLimitsCommands(program: Command): void {
             printJson(row);
             continue;
           }
-          const name = profile.views.contacts[p]?.name ?? String(p);
+          const name = peerName(profile, p);
           const fmt = (d: QuotaDirection, k: QuotaKind) => `${row[d][k].left}/${row[d][k].granted}`;
           printLine(`${p} ${name}: inbound messages ${fmt('inbound', 'messages')}, files ${fmt('inbound', 'files')}; outbound messages ${fmt('outbound', 'messages')}, files ${fmt('outbound', 'files')} (left/granted)`);
         }
