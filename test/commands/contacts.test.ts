@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { jsonLines, lines, runParley, tempHome, type RunResult } from '../helpers/cli.js';
+import { expectRefused, jsonLines, lines, runParley, tempHome } from '../helpers/cli.js';
 
 const CONTACT_KEYS = ['blocked', 'folder', 'id', 'name', 'whitelisted'];
 const BAD_IDS = ['0', '1099511627776', 'abc', '-1', '1.5'];
@@ -14,13 +14,6 @@ function expectContactRow(row: Record<string, unknown>): void {
   expect(typeof row.folder).toBe('string');
   expect(typeof row.whitelisted).toBe('boolean');
   expect(typeof row.blocked).toBe('boolean');
-}
-
-function expectRefused(r: RunResult): void {
-  expect(r.code, r.stderr).toBe(2);
-  expect(r.stdout).toBe('');
-  expect(lines(r.stderr)).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
 async function journalOf(home: string): Promise<string> {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { NewEvent } from '../../src/events/types.js';
 import { openProfile } from '../../src/node/profile.js';
-import { filesContaining, jsonLines, lines, runParley, runPython, tempHome, type RunResult } from '../helpers/cli.js';
+import { expectRefused, filesContaining, jsonLines, ok, runParley, runPython, tempHome } from '../helpers/cli.js';
 
 const COLUMNS = ['id', 'peer', 'direction', 'at', 'received_at', 'text', 'status', 'edited_at', 'reply_to'];
 const BAD_IDS = ['0', '1099511627776', 'abc', '-1', '1.5'];
@@ -78,19 +78,6 @@ function expectRow(row: Record<string, unknown>): void {
   expect(typeof row.status).toBe('string');
   expect(row.edited_at === null || Number.isSafeInteger(row.edited_at)).toBe(true);
   expect(row.reply_to === null || typeof row.reply_to === 'string').toBe(true);
-}
-
-function expectRefused(r: RunResult): void {
-  expect(r.code, r.stderr).toBe(2);
-  expect(r.stdout).toBe('');
-  expect(lines(r.stderr)).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
-
-async function ok(args: string[], options: Parameters<typeof runParley>[1]): Promise<RunResult> {
-  const r = await runParley(args, options);
-  expect(r.code, `parley ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r;
 }
 
 async function journalOf(home: string): Promise<Record<string, unknown>[]> {

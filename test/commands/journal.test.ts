@@ -3,22 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { openJournal } from '../../src/events/journal.js';
-import { jsonLines, lines, runParley, tempHome, type RunResult } from '../helpers/cli.js';
+import { expectRefused, jsonLines, lines, ok, runParley, tempHome } from '../helpers/cli.js';
 
 const BIG = 1099511627775;
-
-function expectRefused(r: RunResult): void {
-  expect(r.code, r.stderr).toBe(2);
-  expect(r.stdout).toBe('');
-  expect(lines(r.stderr)).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
-
-async function ok(args: string[], options: Parameters<typeof runParley>[1]): Promise<RunResult> {
-  const r = await runParley(args, options);
-  expect(r.code, `parley ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r;
-}
 
 // A profile made the way a person makes one: a contact (with its default grants), a grant.
 async function made(home: string): Promise<void> {

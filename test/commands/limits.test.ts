@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { NewEvent } from '../../src/events/types.js';
 import { openProfile } from '../../src/node/profile.js';
-import { jsonLines, lines, runParley, tempHome, type RunResult } from '../helpers/cli.js';
+import { expectRefused, jsonLines, lines, runParley, tempHome } from '../helpers/cli.js';
 
 const BAD_IDS = ['0', '1099511627776', 'abc', '-1', '1.5'];
 const AUDIT_KEYS = ['at', 'balance', 'direction', 'kind', 'n', 'op', 'peer', 'seq'];
@@ -23,13 +23,6 @@ function expectLimitsRow(row: Record<string, unknown>): void {
     expectBalance(side.messages);
     expectBalance(side.files);
   }
-}
-
-function expectRefused(r: RunResult): void {
-  expect(r.code, r.stderr).toBe(2);
-  expect(r.stdout).toBe('');
-  expect(lines(r.stderr)).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
 function zero() {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
@@ -203,4 +203,19 @@ export function filesUnder(dir: string): string[] {
 export function filesContaining(dir: string, text: string): string[] {
   const needle = Buffer.from(text, 'utf8');
   return filesUnder(dir).filter((f) => fs.readFileSync(f).includes(needle));
+}
+
+// A usage error as a person meets it: exit 2, nothing on stdout, one line on stderr, no stack.
+export function expectRefused(r: RunResult): void {
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(lines(r.stderr)).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+// Runs parley and expects exit 0, naming the command and its stderr when it fails.
+export async function ok(args: string[], options: Parameters<typeof runParley>[1]): Promise<RunResult> {
+  const r = await runParley(args, options);
+  expect(r.code, `parley ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r;
 }
