@@ -17,12 +17,10 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .enablePositionalOptions()
     .option('--home <dir>', 'profile directory (default: PARLEY_HOME or the per-user default)')
-    .showHelpAfterError(false)
-    .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+    .showHelpAfterError(false);
   registerCommands(program);
-  // Subcommands inherit the override, so their usage errors come back to main() too.
-  for (const cmd of program.commands) applyOverride(cmd);
+  // The program and every subcommand: their usage errors come back to main() as one line.
+  applyOverride(program);
   return program;
 }
 
