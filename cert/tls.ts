@@ -8,7 +8,7 @@ import type { Role } from './constants.js';
 import { certRefused, keyMismatch, PEER_CODES, peerRefused, type PeerCode } from './errors.js';
 import { decryptPrivateKey, keySha256 } from './keys.js';
 import { readText } from './files.js';
-import { keySha256OfX509, readCertificate, roleOf, validityOf } from './x509.js';
+import { keySha256OfX509, readCertificate, roleOf, subjectOf, validityOf } from './x509.js';
 
 export type Identity = {
   // PEM texts, as node:tls takes them. `key` is the decrypted private key (PKCS#8 PEM): it lives
@@ -140,7 +140,7 @@ export function makePeerChecker(options: PeerCheckOptions): PeerChecker {
   } catch {
     // Then no peer verifies with it: CERT_FOREIGN_CA, as when it was fetched per check.
   }
-  const caName = nameOf(ca);
+  const caName = subjectOf(ca);
   const caValidity = validityOf(ca);
   const accepted: readonly Role[] = options.expectRole === undefined ? ['server', 'client'] : typeof options.expectRole === 'string' ? [options.expectRole] : options.expectRole;
 
@@ -162,9 +162,9 @@ export function makePeerChecker(options: PeerCheckOptions): PeerChecker {
     }
 
     if (!cert.checkIssued(ca) || !verifiesWith(cert, caKey)) {
-      return refuse(PEER_CODES.FOREIGN_CA, `${nameOf(cert)} is not signed by this CA (${caName})`);
+      return refuse(PEER_CODES.FOREIGN_CA, `${subjectOf(cert)} is not signed by this CA (${caName})`);
     }
-    const subject = nameOf(cert);
+    const subject = subjectOf(cert);
     const validity = validityOf(cert);
     for (const [which, whose, { notBefore, notAfter }] of [['certificate', subject, validity], ['CA certificate', caName, caValidity]] as const) {
       if (now < notBefore) return refuse(PEER_CODES.NOT_YET_VALID, `the ${which} of ${whose} is valid only from ${iso(notBefore)} (check the clocks)`);
@@ -197,11 +197,6 @@ function verifiesWith(cert: X509Certificate, caKey: KeyObject | null): boolean {
 
 function refuse(code: PeerCode, reason: string): PeerCheck {
   return { ok: false, code, reason };
-}
-
-// => "CN=ann"
-function nameOf(cert: X509Certificate): string {
-  return cert.subject.split('\n').filter(Boolean).join(', ');
 }
 
 function iso(ms: number): string {

@@ -132,7 +132,7 @@ function minimalPositive(der: Buffer, int: { start: number; end: number }): bool
 export function describeCertificate(cert: X509Certificate): CertInfo {
   const { notBefore, notAfter } = validityOf(cert);
   return {
-    subject: oneLine(cert.subject),
+    subject: subjectOf(cert),
     issuer: oneLine(cert.issuer),
     role: roleOf(cert),
     not_before: notBefore,
@@ -146,6 +146,11 @@ export function describeCertificate(cert: X509Certificate): CertInfo {
 // terminal and in JSON. => "CN=ann, O=Parley"
 function oneLine(name: string): string {
   return name.split('\n').filter(Boolean).join(', ');
+}
+
+// => "CN=ann"
+export function subjectOf(cert: X509Certificate): string {
+  return oneLine(cert.subject);
 }
 
 // A random positive serial of 16 bytes (RFC 5280 allows up to 20): the top bit cleared keeps the
