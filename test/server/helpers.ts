@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { signCsr } from '../../cert/sign.js';
+import { openJournal } from '../../src/events/journal.js';
+import type { Stored } from '../../src/events/types.js';
 import { keySha256OfCert, loadIdentity, type Identity } from '../../cert/tls.js';
 import { CONTENT, FLAGS, PROTOCOL_VERSION } from '../../src/net/constants.js';
 import { decodeControl, encodeControl, type ControlMessage, type ControlType, type ControlOf } from '../../src/net/control.js';
@@ -282,6 +284,15 @@ export async function signIn(options: ConnectOptions, fields: Partial<ControlOf<
   const answer = await c.login(fields);
   if (answer.type !== 'login-ok') throw new Error(`login refused: ${JSON.stringify(answer)}`);
   return c;
+}
+
+// The events of a server's journal, read while no server holds it.
+export async function journalOf(dataDir: string): Promise<Stored[]> {
+  const j = await openJournal(path.join(dataDir, 'journal'));
+  const events: Stored[] = [];
+  await j.scan((e) => events.push(e));
+  await j.close();
+  return events;
 }
 
 export function cleanup(dir: string | undefined): void {

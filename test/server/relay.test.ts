@@ -2,15 +2,12 @@
 // run their own TLS 1.3 through it. The server is shown only TLS records it cannot read.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
-import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clientTlsOptions, serverTlsOptions, verifyTlsPeer } from '../../cert/tls.js';
-import { openJournal } from '../../src/events/journal.js';
-import type { Stored } from '../../src/events/types.js';
 import type { RendezvousServer } from '../../server/server.js';
 import { splice, type Direction } from '../../server/relay.js';
-import { cleanup, connect, makeServerPki, serverOn, signIn, tempDir, within, type Client, type TestPki } from './helpers.js';
+import { cleanup, connect, journalOf, makeServerPki, serverOn, signIn, tempDir, within, type Client, type TestPki } from './helpers.js';
 
 let pki: TestPki;
 const open: Client[] = [];
@@ -66,14 +63,6 @@ function records(stream: Buffer): Array<{ type: number; version: number; length:
     off += 5 + length;
   }
   return out;
-}
-
-async function journalOf(dataDir: string): Promise<Stored[]> {
-  const j = await openJournal(path.join(dataDir, 'journal'));
-  const events: Stored[] = [];
-  await j.scan((e) => events.push(e));
-  await j.close();
-  return events;
 }
 
 describe('relay', () => {

@@ -4,13 +4,12 @@
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openJournal } from '../../src/events/journal.js';
-import type { Stored } from '../../src/events/types.js';
 import { CONTENT, FLAGS, LIMITS } from '../../src/net/constants.js';
 import { encodeControl, idCandidate } from '../../src/net/control.js';
 import { encodeFrame } from '../../src/net/frame.js';
 import { loadRegistry } from '../../server/checkpoint.js';
 import type { RendezvousServer } from '../../server/server.js';
-import { cleanup, connect, makeServerPki, serverOn, signIn, tempDir, type Client, type TestPki, WAIT_MS } from './helpers.js';
+import { cleanup, connect, journalOf, makeServerPki, serverOn, signIn, tempDir, WAIT_MS, type Client, type TestPki } from './helpers.js';
 
 let pki: TestPki;
 const open: Client[] = [];
@@ -41,14 +40,6 @@ async function online(port: number, name: string, heartbeatEveryMs?: number): Pr
   const c = await signIn({ port, creds: pki.creds[name], caPem: pki.caPem, heartbeatEveryMs });
   open.push(c);
   return c;
-}
-
-async function journalOf(dataDir: string): Promise<Stored[]> {
-  const j = await openJournal(path.join(dataDir, 'journal'));
-  const events: Stored[] = [];
-  await j.scan((e) => events.push(e));
-  await j.close();
-  return events;
 }
 
 function expectedId(keySha256: string): number {
