@@ -145,9 +145,10 @@ export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = Object.freeze
 });
 
 // Events a person would miss if a crash lost them: the batch that holds one is synced to disk
-// before append resolves, so nothing acknowledges them to anyone earlier. Chunk progress is not
-// here: a lost chunks-stored only makes the sender resend the chunk (DESIGN.md, Events).
-const NOT_DURABLE: ReadonlySet<string> = new Set(['transfer.chunks-stored', 'transfer.chunks-acked', 'link.opened', 'link.closed', 'session.opened', 'session.closed']);
+// before append resolves, so nothing acknowledges them to anyone earlier. Not so: chunk progress
+// (a lost chunks-stored only makes the sender resend the chunk, DESIGN.md, Events) and links,
+// sessions and relays coming and going (the next start knows they are gone anyway).
+const NOT_DURABLE: ReadonlySet<string> = new Set(['transfer.chunks-stored', 'transfer.chunks-acked', 'link.opened', 'link.closed', 'session.opened', 'session.closed', 'relay.opened', 'relay.closed']);
 
 export function isDurable(type: string): boolean {
   return !NOT_DURABLE.has(type);
