@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import type { NewEvent } from '../events/types.js';
 import type { Contact } from '../projections/contacts.js';
-import { quotaOf } from '../projections/quotas.js';
+import { inboundGrants, quotaOf } from '../projections/quotas.js';
 import { parseId, printJson, printLine, profileOptions, withProfile } from './common.js';
 
 // What a new contact may send me before I grant more: the original gave 1000 packets of each
@@ -51,8 +51,7 @@ export function registerContactsCommands(program: Command): void {
           const q = quotaOf(profile.views.quotas, peer).inbound;
           await profile.appendMany([
             { type: 'contact.added', peer, name, whitelisted: true },
-            ...(q.messages.granted === 0 ? [{ type: 'quota.granted' as const, peer, direction: 'inbound' as const, kind: 'messages' as const, n: DEFAULT_GRANT }] : []),
-            ...(q.files.granted === 0 ? [{ type: 'quota.granted' as const, peer, direction: 'inbound' as const, kind: 'files' as const, n: DEFAULT_GRANT }] : []),
+            ...inboundGrants(peer, { messages: q.messages.granted === 0 ? DEFAULT_GRANT : 0, files: q.files.granted === 0 ? DEFAULT_GRANT : 0 }),
           ]);
         }
         const c = profile.views.contacts[peer];

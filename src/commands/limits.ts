@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import type { QuotaDirection, QuotaKind, Stored } from '../events/types.js';
-import { left, quotaOf, type PeerQuota, type QuotasState } from '../projections/quotas.js';
+import { inboundGrants, left, quotaOf, type PeerQuota, type QuotasState } from '../projections/quotas.js';
 import { parseCount, parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
 
 const DIRECTIONS: QuotaDirection[] = ['inbound', 'outbound'];
@@ -109,10 +109,7 @@ export function registerLimitsCommands(program: Command): void {
       if (messages > 1e12 || files > 1e12) throw badInput('BAD_NUMBER', 'a grant is at most 1000000000000 packets');
       await withProfile(cmd, async (profile) => {
         requireKnownPeer(profile, peer);
-        const events = [];
-        if (messages > 0) events.push({ type: 'quota.granted' as const, peer, direction: 'inbound' as const, kind: 'messages' as const, n: messages });
-        if (files > 0) events.push({ type: 'quota.granted' as const, peer, direction: 'inbound' as const, kind: 'files' as const, n: files });
-        await profile.appendMany(events);
+        await profile.appendMany(inboundGrants(peer, { messages, files }));
         const row = quotaRow(peer, quotaOf(profile.views.quotas, peer));
         if (opts.json) printJson(row);
         else printLine(`${peer} may now send me ${row.inbound.messages.left} packets of messages and ${row.inbound.files.left} of files`);

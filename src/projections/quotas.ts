@@ -60,6 +60,12 @@ export function left(b: Balance): number {
   return b.granted - b.spent;
 }
 
+// The events that grant a contact more inbound packets, one per kind with a count above zero.
+export function inboundGrants(peer: number, counts: Record<QuotaKind, number>): Array<{ type: 'quota.granted'; peer: number; direction: 'inbound'; kind: QuotaKind; n: number }> {
+  const kinds: QuotaKind[] = ['messages', 'files'];
+  return kinds.filter((kind) => counts[kind] > 0).map((kind) => ({ type: 'quota.granted' as const, peer, direction: 'inbound' as const, kind, n: counts[kind] }));
+}
+
 // decide: may `packets` packets of `kind` go in `direction` with `peer`? Returns the one event
 // that records the answer: a spend, or a refusal that leaves the balance as it was.
 export function decideSpend(
