@@ -1,12 +1,12 @@
 // Signing requests with the operator's CA: steps B.4 and C.2 of the original's "long way" (its
 // create_certificate.sh and create_client_certificate.sh), one function for both roles.
-import type { KeyObject } from 'node:crypto';
+import crypto, { type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { DEFAULTS, type LeafRole } from './constants.js';
-import { caExpired, caKeyMismatch, hostRequired, notACa } from './errors.js';
-import { decryptPrivateKey, keySha256, toForgePrivateKey } from './keys.js';
+import { badCsr, caExpired, caKeyMismatch, hostRequired, notACa } from './errors.js';
+import { decryptPrivateKey, keySha256 } from './keys.js';
 import { readCsr } from './csr.js';
-import { altNamesOf, keySha256OfX509, randomSerialHex, readCertificate, validityOf, wholeSeconds } from './x509.js';
+import { altNamesOf, csrSubjectOf, keySha256OfX509, namesOf, randomSerialHex, readCertificate, validityOf, wholeSeconds } from './x509.js';
 import { readText } from './files.js';
 
 export type CaMaterial = { certPem: string; key: KeyObject; certFile?: string; keyFile?: string };
@@ -53,28 +53,36 @@ export function signCsr(ca: CaMaterial, csrPem: string, options: SignOptions): S
   const hosts = options.hosts ?? [];
   if (options.role !== 'server' && options.role !== 'client') throw new TypeError(`role must be server or client, got ${String(options.role)}`);
   if (options.role === 'server' && hosts.length === 0) throw hostRequired();
-  const altNames = altNamesOf(hosts);
   const csr = readCsr(csrPem, options.csrFile);
   const { notAfter: caNotAfter } = checkCa(ca, now);
-  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  return issueCertificate(ca.certPem, ca.key, csr, { ...options, now, caNotAfter });
+}
 
+// The certificate itself, with no check that `key` is the CA's: signCsr makes that check. Apart
+// from it for the tests, which forge certificates with it (the CA's name, another key) to prove
+// that every verifier refuses them.
+export function issueCertificate(
+  caCertPem: string,
+  key: KeyObject,
+  csr: forge.pki.CertificateSigningRequest,
+  options: SignOptions & { now: number; caNotAfter: number },
+): Signed {
+  const caX509 = readCertificate(caCertPem, 'the CA certificate');
+  const caCert = forge.pki.certificateFromPem(caCertPem);
+  const altNames = altNamesOf(options.hosts ?? []);
   const days = options.days ?? DEFAULTS.CERT_DAYS;
-  const notBefore = options.notBefore ?? now - DEFAULTS.BACKDATE_MS;
-  let notAfter = options.notAfter ?? now + days * 86_400_000;
+  const notBefore = options.notBefore ?? options.now - DEFAULTS.BACKDATE_MS;
+  let notAfter = options.notAfter ?? options.now + days * 86_400_000;
   // A certificate that outlives its CA would stop working on the CA's last day anyway; saying so
   // now beats a surprise then.
-  const clampedToCa = options.notAfter === undefined && notAfter > caNotAfter;
-  if (clampedToCa) notAfter = caNotAfter;
+  const clampedToCa = options.notAfter === undefined && notAfter > options.caNotAfter;
+  if (clampedToCa) notAfter = options.caNotAfter;
 
   const cert = forge.pki.createCertificate();
   cert.publicKey = csr.publicKey as forge.pki.rsa.PublicKey;
   cert.serialNumber = randomSerialHex();
   cert.validity.notBefore = wholeSeconds(notBefore);
   cert.validity.notAfter = wholeSeconds(notAfter);
-  cert.setSubject(csr.subject.attributes);
-  // The issuer is the CA's subject as the CA encoded it: OpenSSL matches the two when it builds
-  // the chain.
-  cert.setIssuer(caCert.subject.attributes);
 
   // A client listens for its peers too (the original's "built-in server"), so it gets both.
   const eku = options.role === 'client' ? { serverAuth: true, clientAuth: true } : { serverAuth: true };
@@ -89,13 +97,34 @@ export function signCsr(ca: CaMaterial, csrPem: string, options: SignOptions): S
   ];
   if (altNames.length > 0) extensions.push({ name: 'subjectAltName', altNames });
   cert.setExtensions(extensions);
-  cert.sign(toForgePrivateKey(ca.key), forge.md.sha256.create());
+
+  // The names are copied as the bytes their owners signed: the subject from the request, the
+  // issuer from the CA's own subject (OpenSSL matches the two when it builds the chain). Through
+  // node-forge's attributes, a UTF8String comes back as its bytes and was written as UTF-8 again:
+  // "Клиент" became "ÐÐ»Ð¸ÐµÐ½Ñ" and no chain verified (issue 14).
+  const subjectDer = csrSubjectOf(Buffer.from(forge.asn1.toDer(forge.pki.certificationRequestToAsn1(csr)).getBytes(), 'binary'));
+  if (!subjectDer) throw badCsr(options.csrFile ?? 'the request', new Error('no subject name in it'));
+  cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption;
+  const tbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  // TBSCertificate: [0] version, serialNumber, signature, issuer (3), validity, subject (5), ...
+  (tbs.value as forge.asn1.Asn1[])[3] = derToForge(namesOf(caX509).subject);
+  (tbs.value as forge.asn1.Asn1[])[5] = derToForge(subjectDer);
+  const tbsDer = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
+  // certificateToAsn1 prefers this cached TBSCertificate over building one from the fields.
+  cert.tbsCertificate = tbs;
+  cert.signature = crypto.sign('sha256', tbsDer, key).toString('binary');
+  const certPem = forge.pki.certificateToPem(cert);
   return {
-    certPem: forge.pki.certificateToPem(cert),
+    certPem,
     notBefore: cert.validity.notBefore.getTime(),
     notAfter: cert.validity.notAfter.getTime(),
     clampedToCa,
   };
+}
+
+// DER bytes as a node-forge ASN.1 node; forge writes a node read this way back byte for byte.
+function derToForge(der: Buffer): forge.asn1.Asn1 {
+  return forge.asn1.fromDer(der.toString('binary'));
 }
 
 // The CA's own subjectKeyIdentifier when it has one (a CA made by another tool may compute it

@@ -8,7 +8,7 @@ import type { Role } from './constants.js';
 import { certRefused, keyMismatch, PEER_CODES, peerRefused, type PeerCode } from './errors.js';
 import { decryptPrivateKey, keySha256 } from './keys.js';
 import { readText } from './files.js';
-import { keySha256OfX509, readCertificate, roleOf, subjectOf, validityOf } from './x509.js';
+import { issuerOf, keySha256OfX509, nameWithBytes, readCertificate, roleOf, subjectOf, validityOf } from './x509.js';
 
 export type Identity = {
   // PEM texts, as node:tls takes them. `key` is the decrypted private key (PKCS#8 PEM): it lives
@@ -161,10 +161,8 @@ export function makePeerChecker(options: PeerCheckOptions): PeerChecker {
       }
     }
 
-    if (!cert.checkIssued(ca) || !verifiesWith(cert, caKey)) {
-      return refuse(PEER_CODES.FOREIGN_CA, `${subjectOf(cert)} is not signed by this CA (${caName})`);
-    }
     const subject = subjectOf(cert);
+    if (!cert.checkIssued(ca) || !verifiesWith(cert, caKey)) return refuse(PEER_CODES.FOREIGN_CA, notIssuedReason(cert, subject, caName));
     const validity = validityOf(cert);
     for (const [which, whose, { notBefore, notAfter }] of [['certificate', subject, validity], ['CA certificate', caName, caValidity]] as const) {
       if (now < notBefore) return refuse(PEER_CODES.NOT_YET_VALID, `the ${which} of ${whose} is valid only from ${iso(notBefore)} (check the clocks)`);
@@ -184,6 +182,22 @@ export function makePeerChecker(options: PeerCheckOptions): PeerChecker {
 
 export function keySha256OfCert(pem: string | Buffer | X509Certificate): string {
   return keySha256OfX509(pem instanceof X509Certificate ? pem : readCertificate(pem));
+}
+
+// Why a certificate does not chain to the CA, told so that the cause shows. Three cases:
+// another issuer name (shown with its bytes when either is not ASCII, since names that differ only
+// in their encoding look alike); the CA's name on a certificate of another key (a forgery, or
+// another CA of the same name); the CA's name and key identifier with a signature that fails.
+function notIssuedReason(cert: X509Certificate, subject: string, caName: string): string {
+  const issuer = issuerOf(cert);
+  if (issuer !== caName) {
+    // Parley before issue 14 wrote a non-ASCII name's UTF-8 bytes as UTF-8 again: "Тест" became
+    // "Ð¢ÐµÑÑ". Undoing that once gives the CA's name back.
+    const garbled = Buffer.from(issuer, 'latin1').toString('utf8') === caName && /[^\u0000-\u00ff]/.test(issuer) === false;
+    const hint = garbled ? ': its issuer name was written twice over as UTF-8 by an older Parley; sign its request again' : '';
+    return `${subject} is not signed by this CA: its issuer is ${nameWithBytes(issuer)}, the CA is ${nameWithBytes(caName)}${hint}`;
+  }
+  return `${subject} is not signed by this CA: it names ${caName} as its issuer but its signature is not that CA's key's (a forged certificate, or one of another CA with the same name)`;
 }
 
 function verifiesWith(cert: X509Certificate, caKey: KeyObject | null): boolean {

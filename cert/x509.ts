@@ -65,28 +65,63 @@ export function keySha256OfX509(cert: X509Certificate): string {
 // `publicKey.export({ type: 'spki', format: 'der' })`: an RSA key (Parley's) or a P-256 key with
 // an uncompressed point, in canonical DER. Null for anything else, which takes the slow path.
 function canonicalSpkiOf(der: Buffer): Buffer | null {
+  const fields = tbsFieldsOf(der);
+  if (!fields) return null;
+  const { spki } = fields;
+  const body = tlv(der, spki.start, 0x30);
+  if (!body) return null;
+  for (const { algorithm, canonicalKey } of SPKI_KINDS) {
+    const after = body.start + algorithm.length;
+    if (after > body.end || !der.subarray(body.start, after).equals(algorithm)) continue;
+    const bits = tlv(der, after, 0x03);
+    if (!bits || bits.end !== body.end || der[bits.start] !== 0) return null;
+    return canonicalKey(der, bits.start + 1, bits.end) ? der.subarray(spki.start, spki.end) : null;
+  }
+  return null;
+}
+
+type Span = { start: number; end: number };
+
+// Where the issuer, subject and SubjectPublicKeyInfo of a DER certificate lie, each span covering
+// the whole element (tag and length included). Null when the bytes are not laid out as RFC 5280
+// says.
+function tbsFieldsOf(der: Buffer): { issuer: Span; subject: Span; spki: Span } | null {
   const cert = tlv(der, 0, 0x30);
   const tbs = cert && tlv(der, cert.start, 0x30);
   if (!tbs) return null;
   let at = tbs.start;
   const version = tlv(der, at, 0xa0);
   if (version) at = version.end;
-  // serialNumber, signature, issuer, validity, subject
-  for (const tag of [0x02, 0x30, 0x30, 0x30, 0x30]) {
-    const skipped = tlv(der, at, tag);
-    if (!skipped || skipped.end > tbs.end) return null;
-    at = skipped.end;
+  // serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo
+  const spans: Span[] = [];
+  for (const tag of [0x02, 0x30, 0x30, 0x30, 0x30, 0x30]) {
+    const field = tlv(der, at, tag);
+    if (!field || field.end > tbs.end) return null;
+    spans.push({ start: at, end: field.end });
+    at = field.end;
   }
-  const spki = tlv(der, at, 0x30);
-  if (!spki || spki.end > tbs.end) return null;
-  for (const { algorithm, canonicalKey } of SPKI_KINDS) {
-    const after = spki.start + algorithm.length;
-    if (after > spki.end || !der.subarray(spki.start, after).equals(algorithm)) continue;
-    const bits = tlv(der, after, 0x03);
-    if (!bits || bits.end !== spki.end || der[bits.start] !== 0) return null;
-    return canonicalKey(der, bits.start + 1, bits.end) ? der.subarray(at, spki.end) : null;
-  }
-  return null;
+  return { issuer: spans[2], subject: spans[4], spki: spans[5] };
+}
+
+// The issuer and subject Names of a certificate, as the DER bytes that were signed. A signer
+// copies them from here rather than re-encoding what a parser made of them: a re-encoding is how
+// Parley once wrote every non-ASCII name twice over (UTF-8 of UTF-8).
+export function namesOf(cert: X509Certificate): { issuer: Buffer; subject: Buffer } {
+  const fields = tbsFieldsOf(cert.raw);
+  // Node parsed these bytes already, so they are a certificate; a layout this reader cannot walk
+  // would be a bug here, not bad input.
+  if (!fields) throw new Error('cannot find the names in a certificate that OpenSSL read');
+  return { issuer: cert.raw.subarray(fields.issuer.start, fields.issuer.end), subject: cert.raw.subarray(fields.subject.start, fields.subject.end) };
+}
+
+// The subject Name of a PKCS#10 request (CertificationRequestInfo: version, subject, ...) as
+// the DER bytes its requester signed, or null when the request is not laid out so.
+export function csrSubjectOf(der: Buffer): Buffer | null {
+  const request = tlv(der, 0, 0x30);
+  const info = request && tlv(der, request.start, 0x30);
+  const version = info && tlv(der, info.start, 0x02);
+  const subject = version && tlv(der, version.end, 0x30);
+  return subject && subject.end <= info.end ? der.subarray(version.end, subject.end) : null;
 }
 
 const SPKI_KINDS: ReadonlyArray<{ algorithm: Buffer; canonicalKey: (der: Buffer, start: number, end: number) => boolean }> = [
@@ -133,7 +168,7 @@ export function describeCertificate(cert: X509Certificate): CertInfo {
   const { notBefore, notAfter } = validityOf(cert);
   return {
     subject: subjectOf(cert),
-    issuer: oneLine(cert.issuer),
+    issuer: issuerOf(cert),
     role: roleOf(cert),
     not_before: notBefore,
     not_after: notAfter,
@@ -146,6 +181,19 @@ export function describeCertificate(cert: X509Certificate): CertInfo {
 // terminal and in JSON. => "CN=ann, O=Parley"
 function oneLine(name: string): string {
   return name.split('\n').filter(Boolean).join(', ');
+}
+
+// A name with the bytes it is made of, for messages about names that look alike but are not:
+// => 'CN=Ð¢ÐµÑ (UTF-8 43 4e 3d c3 90 c2 a2 c3 90 c2 b5 c3 91)'. Plain ASCII names need no bytes.
+export function nameWithBytes(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\u0000-\u007f]*$/.test(name)) return name;
+  return `${name} (UTF-8 ${Buffer.from(name, 'utf8').toString('hex').replace(/(..)(?=.)/g, '$1 ')})`;
+}
+
+// => "CN=ann"
+export function issuerOf(cert: X509Certificate): string {
+  return oneLine(cert.issuer);
 }
 
 // => "CN=ann"

@@ -7,7 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { createCa } from '../../cert/ca.js';
 import { createCsr } from '../../cert/csr.js';
-import { loadCa, signCsr, type CaMaterial, type SignOptions } from '../../cert/sign.js';
+import type { KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+import type { LeafRole } from '../../cert/constants.js';
+import { readCsr } from '../../cert/csr.js';
+import { toForgePrivateKey } from '../../cert/keys.js';
+import { issueCertificate, loadCa, signCsr, type CaMaterial, type SignOptions } from '../../cert/sign.js';
 import { writeNewFiles, KEY_MODE } from '../../cert/files.js';
 
 export const CA_PASSWORD = 'ca password ✓';
@@ -126,4 +131,33 @@ export async function makePki(
     }),
   );
   return { dir, ca, caCertFile, caKeyFile, passwordFile, holders: out };
+}
+
+// A forgery: a certificate for `csrPem` that names the CA of `caCertPem` as its issuer, with that
+// CA's very name bytes and key identifier, but signed by `otherKey`. Only the signature tells it
+// from the real thing.
+export function forgeCertificate(caCertPem: string, otherKey: KeyObject, csrPem: string, role: LeafRole = 'client'): string {
+  const now = Date.now();
+  return issueCertificate(caCertPem, otherKey, readCsr(csrPem), { role, now, caNotAfter: now + 365 * 86_400_000 }).certPem;
+}
+
+// A client certificate as Parley 0.1.0 signed it: the subject and issuer copied through
+// node-forge's attributes, so a non-ASCII name is written as the UTF-8 of its UTF-8 (issue 14).
+export function signLikeParley010(ca: CaMaterial, csrPem: string): string {
+  const csr = readCsr(csrPem);
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = csr.publicKey as forge.pki.rsa.PublicKey;
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date(Date.now() - 3_600_000);
+  cert.validity.notAfter = new Date(Date.now() + 30 * 86_400_000);
+  cert.setSubject(csr.subject.attributes);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+  ]);
+  cert.sign(toForgePrivateKey(ca.key), forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
 }

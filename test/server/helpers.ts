@@ -13,7 +13,8 @@ import { decodeControl, encodeControl, type ControlMessage, type ControlType, ty
 import { createFrameDecoder, encodeFrame, type Frame, type FrameDecoder } from '../../src/net/frame.js';
 import type { NetError } from '../../src/net/errors.js';
 import { startServer, type RendezvousServer, type ServerOptions } from '../../server/server.js';
-import { KEY_PASSWORD, makePki, removeDir, tempDir, type Pki } from '../cert/helpers.js';
+import { decryptPrivateKey } from '../../cert/keys.js';
+import { forgeCertificate, KEY_PASSWORD, makePki, removeDir, tempDir, type Pki } from '../cert/helpers.js';
 
 export { removeDir, tempDir, KEY_PASSWORD };
 
@@ -37,6 +38,7 @@ export type TestPki = {
 //   expired   alice's key with a certificate that expired in 2020
 //   renewed   alice's key with a second, fresh certificate (a renewal)
 //   asServer  the server's own certificate and key, presented by a client (wrong role)
+//   forged    mallory's key in a certificate that names our CA but is signed by mallory's key
 export async function makeServerPki(clients: string[]): Promise<TestPki> {
   const dir = tempDir('server');
   const holders: Record<string, { role: 'client' } | { role: 'server'; hosts: string[] }> = { server: { role: 'server', hosts: ['127.0.0.1'] } };
@@ -55,6 +57,9 @@ export async function makeServerPki(clients: string[]): Promise<TestPki> {
   const m = foreign.holders.mallory;
   const mallory = loadIdentity({ caFile: foreign.caCertFile, certFile: m.certFile, keyFile: m.keyFile, password: KEY_PASSWORD });
   creds.mallory = { key: mallory.key, cert: mallory.cert, keySha256: mallory.keySha256 };
+  // Mallory's key under our CA's name and key identifier: only the signature gives it away.
+  const forged = forgeCertificate(ours.ca.certPem, decryptPrivateKey(fs.readFileSync(m.keyFile, 'utf8'), KEY_PASSWORD), m.csrPem);
+  creds.forged = { key: mallory.key, cert: forged, keySha256: mallory.keySha256 };
   creds.asServer = { key: server.key, cert: server.cert, keySha256: server.keySha256 };
   if (clients.includes('alice')) {
     const expired = signCsr(ours.ca, ours.holders.alice.csrPem, { role: 'client', notBefore: Date.UTC(2020, 0, 1), notAfter: Date.UTC(2020, 6, 1) });

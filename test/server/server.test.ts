@@ -269,6 +269,7 @@ describe('server - introductions', () => {
 describe('server - certificates', () => {
   const cases: Array<[string, string, RegExp]> = [
     ['mallory', 'CERT_UNKNOWN_CA', /not signed by this CA/],
+    ['forged', 'CERT_UNKNOWN_CA', /names CN=Test CA as its issuer but its signature is not that CA's key's/],
     ['asServer', 'CERT_WRONG_ROLE', /server certificate, client expected/],
     ['expired', 'CERT_EXPIRED', /expired on 2020-07-01/],
   ];
