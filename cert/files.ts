@@ -45,7 +45,7 @@ export function writeNewFiles(files: readonly NewFile[]): void {
 
 function placeFile(entry: NewFile): void {
   const target = path.resolve(entry.file);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempBeside(target);
   const fd = fs.openSync(temp, 'wx', entry.mode ?? PUBLIC_MODE);
   try {
     try {
@@ -54,17 +54,50 @@ function placeFile(entry: NewFile): void {
     } finally {
       fs.closeSync(fd);
     }
-    try {
-      fs.linkSync(temp, target);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw fileExists(entry.file);
-      // Some file systems (FAT on a USB stick, some network shares) have no hard links: fall back
-      // to check-then-rename, which is only unsafe against a concurrent writer of the same name.
-      if (fs.existsSync(target)) throw fileExists(entry.file);
-      fs.renameSync(temp, target);
-    }
+    linkInPlace(temp, target, entry.file);
   } finally {
     fs.rmSync(temp, { force: true });
+  }
+}
+
+// One new file written piece by piece (an export of any length, in flat memory), with the same
+// promise as writeNewFiles: whole or not at all, never over an existing file.
+export async function writeNewFileStreamed(file: string, fill: (write: (text: string) => Promise<void>) => Promise<void>, mode = PUBLIC_MODE): Promise<void> {
+  ensureAbsent([file]);
+  const target = path.resolve(file);
+  const temp = tempBeside(target);
+  try {
+    const handle = await fs.promises.open(temp, 'wx', mode);
+    try {
+      await fill(async (text) => {
+        await handle.write(text);
+      });
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    linkInPlace(temp, target, file);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'FILE_EXISTS') throw err;
+    throw fileUnwritable(file, err);
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+function tempBeside(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+}
+
+function linkInPlace(temp: string, target: string, file: string): void {
+  try {
+    fs.linkSync(temp, target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw fileExists(file);
+    // Some file systems (FAT on a USB stick, some network shares) have no hard links: fall back
+    // to check-then-rename, which is only unsafe against a concurrent writer of the same name.
+    if (fs.existsSync(target)) throw fileExists(file);
+    fs.renameSync(temp, target);
   }
 }

@@ -55,6 +55,27 @@ export function printLine(text: string): void {
   process.stdout.write(text + '\n');
 }
 
+// Writes to standard output and waits while the pipe is full, so a long output (a history of a
+// million messages) streams in flat memory instead of piling up in Node's buffer.
+export function writeOut(text: string): Promise<void> {
+  if (text.length === 0) return Promise.resolve();
+  if (process.stdout.write(text)) return Promise.resolve();
+  return new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+// Progress of a view rebuilt at open (a profile an older Parley wrote), on a terminal only and
+// only once it has taken a second: the command still answers when it is done.
+export function rebuildProgress(): (view: string, seq: number, lastSeq: number) => void {
+  const started = Date.now();
+  let shown = false;
+  return (view, seq, lastSeq) => {
+    if (!process.stderr.isTTY || Date.now() - started < 1000) return;
+    shown = true;
+    const percent = lastSeq > 0 ? Math.floor((seq / lastSeq) * 100) : 100;
+    process.stderr.write(`\rparley: rebuilding the ${view} view from the journal: ${percent}%${seq >= lastSeq && shown ? '\n' : ''}`);
+  };
+}
+
 // Opens the profile of the command, runs `work` and closes it whatever happens. Events that
 // could not be read are named on stderr; the command goes on with the rest.
 //
@@ -71,6 +92,7 @@ export async function withProfile<T>(cmd: Command, work: (profile: Profile) => P
   try {
     const profile = await openProfile(dir, {
       onSkipped: (s) => process.stderr.write(`parley: warning: skipped event ${s.seq}: ${s.message}\n`),
+      onProgress: rebuildProgress(),
     });
     try {
       return await work(profile);
@@ -85,7 +107,7 @@ export async function withProfile<T>(cmd: Command, work: (profile: Profile) => P
 // A peer is known when it is a contact or has left any trace: messages, limits, a link.
 export function isKnownPeer(profile: Profile, peer: number): boolean {
   const v = profile.views;
-  return v.contacts[peer] !== undefined || v.chats.byPeer[peer] !== undefined || v.quotas[peer] !== undefined || v.links[peer] !== undefined;
+  return v.contacts[peer] !== undefined || profile.chat(peer) !== undefined || v.quotas[peer] !== undefined || v.links[peer] !== undefined;
 }
 
 // How a peer is shown: its contact name, else its id.

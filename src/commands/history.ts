@@ -1,23 +1,30 @@
-// parley history --peer ID [--json]; history export; history clear
+// parley history --peer ID [--limit N] [--before SEQ] [--json]; history export; history clear
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { writeNewFiles } from '../../cert/files.js';
+import { writeNewFileStreamed } from '../../cert/files.js';
 import { badInput } from '../errors.js';
-import { historyOf } from '../projections/chats.js';
-import { historyRow, timeOf, dayOf, toCsv, toJsonl, toMarkdown } from '../node/export.js';
-import { parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
+import type { ChatMessage } from '../node/history.js';
+import { exporter, FORMATS, historyRow, timeOf, dayOf, type Format } from '../node/export.js';
+import type { Profile } from '../node/profile.js';
+import { parseCount, parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile, writeOut } from './common.js';
 
-const FORMATS = ['jsonl', 'csv', 'md'] as const;
-type Format = (typeof FORMATS)[number];
-
-// Writes FILE whole or not at all, never over an existing one (cert/files.ts writeNewFiles does
-// the temporary file, the hard link and its fallback). The checks first, for --out's own words.
-function writeNew(file: string, text: string): void {
-  if (fs.existsSync(file)) throw badInput('FILE_EXISTS', `${file} already exists; choose another --out`);
-  const dir = path.dirname(file);
-  if (!fs.existsSync(dir)) throw badInput('NO_SUCH_DIR', `cannot write ${file}: folder ${dir} does not exist`);
-  writeNewFiles([{ file, data: text }]);
+// The messages asked for, a page at a time, oldest first: the last --limit before --before, or
+// the whole chat (before --before) streamed, so memory stays flat however long it is.
+async function* messagesOf(profile: Profile, peer: number, limit: number | undefined, before: number | undefined): AsyncGenerator<ChatMessage[]> {
+  if (limit !== undefined) {
+    yield await profile.page(peer, { limit, before });
+    return;
+  }
+  for await (const page of profile.stream(peer)) {
+    if (before === undefined) {
+      yield page;
+      continue;
+    }
+    const kept = page.filter((m) => m.seq < before);
+    if (kept.length > 0) yield kept;
+    if (kept.length < page.length) return;
+  }
 }
 
 export function registerHistoryCommands(program: Command): void {
@@ -25,30 +32,40 @@ export function registerHistoryCommands(program: Command): void {
   // required option from `history export` and `history clear` too.
   const history = profileOptions(program.command('history').description('the messages with a contact'))
     .option('--peer <id>', 'the contact (required)')
+    .option('--limit <n>', 'only the last N messages (before --before)')
+    .option('--before <seq>', 'only messages before this seq (the seq of the first one already shown)')
     .option('--json', 'one JSON object per line')
-    .action(async (opts: { peer?: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { peer?: string; json?: boolean; limit?: string; before?: string }, cmd: Command) => {
       if (opts.peer === undefined) throw badInput('NO_PEER', 'say whose history: parley history --peer ID');
       const peer = parseId(opts.peer, 'peer id');
+      const limit = opts.limit === undefined ? undefined : parseCount(opts.limit, '--limit');
+      const before = opts.before === undefined ? undefined : parseCount(opts.before, '--before');
       await withProfile(cmd, async (profile) => {
         requireKnownPeer(profile, peer);
-        const messages = historyOf(profile.views.chats, peer);
         const name = peerName(profile, peer);
         let day = '';
-        for (const m of messages) {
-          if (opts.json) {
-            printJson(historyRow(m));
-            continue;
+        let shown = 0;
+        for await (const page of messagesOf(profile, peer, limit, before)) {
+          let out = '';
+          for (const m of page) {
+            shown++;
+            if (opts.json) {
+              out += JSON.stringify(historyRow(m)) + '\n';
+              continue;
+            }
+            if (dayOf(m.at) !== day) {
+              day = dayOf(m.at);
+              out += `-- ${day} --\n`;
+            }
+            const who = m.direction === 'out' ? 'me' : name;
+            const edited = m.editedAt !== null ? ' (edited)' : '';
+            const reply = m.replyTo !== null ? ` [reply to ${m.replyTo}]` : '';
+            const why = m.reason !== null ? `: ${m.reason}` : '';
+            out += `${timeOf(m.at)} ${who}: ${m.text}${edited}${reply}  [${m.status}${why}]\n`;
           }
-          if (dayOf(m.at) !== day) {
-            day = dayOf(m.at);
-            printLine(`-- ${day} --`);
-          }
-          const who = m.direction === 'out' ? 'me' : name;
-          const edited = m.editedAt !== null ? ' (edited)' : '';
-          const reply = m.replyTo !== null ? ` [reply to ${m.replyTo}]` : '';
-          printLine(`${timeOf(m.at)} ${who}: ${m.text}${edited}${reply}  [${m.status}]`);
+          await writeOut(out);
         }
-        if (!opts.json && messages.length === 0) printLine(`no messages with ${name}`);
+        if (!opts.json && shown === 0) printLine(`no messages with ${name}`);
       }, { readOnly: true });
     });
 
@@ -61,14 +78,21 @@ export function registerHistoryCommands(program: Command): void {
       if (!FORMATS.includes(opts.format as Format)) throw badInput('BAD_FORMAT', `--format must be one of ${FORMATS.join(', ')}, got "${opts.format}"`);
       const out = opts.out === undefined ? undefined : path.resolve(opts.out);
       if (out !== undefined && fs.existsSync(out)) throw badInput('FILE_EXISTS', `${out} already exists; choose another --out`);
+      if (out !== undefined && !fs.existsSync(path.dirname(out))) throw badInput('NO_SUCH_DIR', `cannot write ${out}: folder ${path.dirname(out)} does not exist`);
       await withProfile(cmd, async (profile) => {
         requireKnownPeer(profile, peer);
-        const messages = historyOf(profile.views.chats, peer);
-        const name = peerName(profile, peer);
-        const format = opts.format as Format;
-        const text = format === 'jsonl' ? toJsonl(messages) : format === 'csv' ? toCsv(messages) : toMarkdown(messages, peer, name);
-        if (out === undefined) process.stdout.write(text);
-        else writeNew(out, text);
+        const e = exporter(opts.format as Format, peer, peerName(profile, peer));
+        const fill = async (write: (text: string) => Promise<void>): Promise<void> => {
+          await write(e.header);
+          for await (const page of profile.stream(peer)) {
+            let text = '';
+            for (const m of page) text += e.row(m);
+            await write(text);
+          }
+        };
+        // A file is written whole or not at all, never over an existing one (cert/files.ts).
+        if (out === undefined) await fill(writeOut);
+        else await writeNewFileStreamed(out, fill);
       }, { readOnly: true });
     });
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import { isKnownType, type Stored } from '../events/types.js';
-import { parseCount, printJson, printLine, profileOptions, withProfile } from './common.js';
+import { parseCount, printJson, printLine, profileOptions, withProfile, rebuildProgress } from './common.js';
 
 // {"seq","at","type",...fields}: seq, at and type first, then the event's own fields.
 export function inspectRow(e: Stored): Record<string, unknown> {
@@ -49,7 +49,7 @@ export function registerJournalCommands(program: Command): void {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withProfile(cmd, async (profile) => {
         const started = performance.now();
-        await profile.rebuild();
+        await profile.rebuild(rebuildProgress());
         const ms = Math.round(performance.now() - started);
         const result = { events: profile.journal.lastSeq(), skipped: profile.skipped.length, ms };
         if (opts.json) printJson(result);

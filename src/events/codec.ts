@@ -35,6 +35,11 @@ export function seqOfKey(key: Uint8Array): number {
 export const FIRST_EVENT_KEY = Buffer.from([EVENT_PREFIX, 0, 0, 0, 0, 0, 0, 0, 0]);
 export const END_EVENT_KEY = Buffer.from([EVENT_PREFIX + 1]);
 
+// A plain MessagePack value, as stored views write them (msgpack.ts), read back.
+export function decodeMsgpack(value: Uint8Array): unknown {
+  return unpackr.unpack(value);
+}
+
 export function encodeValue(event: object): Buffer {
   return encodeMsgpack(event);
 }

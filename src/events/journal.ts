@@ -32,6 +32,8 @@ type Group = {
   events: Stored[];
   values: Buffer[];
   removes: number[];
+  // Other keys written or deleted with the group (a stored view's records: rebuild, clear).
+  ops: Op[];
   // Work that must see every earlier group stored and nothing later (appendRemoving): it runs
   // when the group's turn comes, alone in its batch, and fills `values` and `removes`.
   prepare?: () => Promise<void>;
@@ -46,15 +48,40 @@ export type ScanOptions = {
   onCorrupt?: (err: ParleyError, seq: number) => void;
 };
 
+// A write of a stored view's record: value null deletes the key.
+export type Op = { key: Buffer; value: Buffer | null };
+
+// What the stored views make of a batch of events (src/node/views.ts): their writes, what each
+// event changed (for subscribers, in the order of `events`), and `commit`, called once the batch
+// is stored, so that what they keep in memory changes only with the disk.
+export type Derived = { ops: Op[]; changes: unknown[]; commit: () => void };
+export type Derive = (events: Stored[]) => Promise<Derived | null>;
+
+export type JournalOptions = {
+  // For tests that watch or fail the store's writes: makes the store's LevelDB (not the lock's).
+  level?: (dir: string) => ClassicLevel<Buffer, Buffer>;
+};
+
+export type Range = { gte: Buffer; lt: Buffer; reverse?: boolean; limit?: number };
+
 export type Journal = {
   dir: string;
   lastSeq: () => number;
   append: (event: NewEvent) => Promise<Stored>;
   appendMany: (events: NewEvent[]) => Promise<Stored[]>;
-  appendRemoving: (event: NewEvent & { removed: number }, select: (event: Stored) => boolean) => Promise<Stored>;
+  appendRemoving: (event: NewEvent & { removed: number }, pick: (seq: number) => Promise<{ removes: number[]; ops: Op[] }>) => Promise<Stored>;
   scan: (onEvent: (event: Stored) => void, options?: ScanOptions) => Promise<void>;
   read: (options?: ScanOptions) => AsyncGenerator<Stored>;
-  subscribe: (listener: (event: Stored) => void) => () => void;
+  // `change` is what the stored views made of the event (Derived.changes), when they are set.
+  subscribe: (listener: (event: Stored, change?: unknown) => void) => () => void;
+  // The stored views: set once, before the first append; every batch from then on goes
+  // through `derive` before it is written, and its writes go in the same batch.
+  setDerive: (derive: Derive) => void;
+  // Reads of any key of the store (stored views' records), after every batch written so far.
+  getMany: (keys: Buffer[]) => Promise<Array<Buffer | undefined>>;
+  entries: (range: Range) => AsyncGenerator<Array<[Buffer, Buffer]>>;
+  // Writes records alone (a rebuild of a stored view), in turn with appends.
+  writeOps: (ops: Op[]) => Promise<void>;
   getMeta: (name: string) => Promise<Buffer | undefined>;
   putMeta: (entries: Array<{ name: string; value: Buffer }>, sync?: boolean) => Promise<void>;
   purge: () => Promise<void>;
@@ -76,7 +103,8 @@ function isLocked(err: unknown): boolean {
 
 // `owner` names what holds this journal in messages: the profile directory for a client,
 // the data directory for a server.
-export async function openJournal(dir: string, owner: string = dir): Promise<Journal> {
+export async function openJournal(dir: string, owner: string = dir, options: JournalOptions = {}): Promise<Journal> {
+  const storeAt = options.level ?? levelAt;
   // The lock: a tiny LevelDB of its own beside the journal, held from open to close. The
   // journal's store itself is closed and reopened by purge(); this one never is, so no other
   // process can slip in while the store is rewritten. LevelDB's lock works the same on
@@ -92,7 +120,7 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
   let db: Db;
   try {
     await recoverRewrite(dir);
-    db = levelAt(dir);
+    db = storeAt(dir);
     await db.open();
   } catch (err) {
     await lock.close();
@@ -107,7 +135,8 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
   let scheduled = false;
   let rewriting = false;
   let queue: Group[] = [];
-  const listeners = new Set<(event: Stored) => void>();
+  const listeners = new Set<(event: Stored, change?: unknown) => void>();
+  let derive: Derive | null = null;
 
   // The journal takes the event object as it is and completes it (at, v, then seq) rather than
   // copying it: a copy per event cost more than the encoding (measured in bench/journal).
@@ -137,7 +166,7 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     }
     for (let i = 0; i < n; i++) events[i].seq = nextSeq++;
     return new Promise<Stored[]>((resolve, reject) => {
-      queue.push({ events, values, removes: [], durable, resolve, reject });
+      queue.push({ events, values, removes: [], ops: [], durable, resolve, reject });
       schedule();
     });
   }
@@ -166,22 +195,39 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     // A chained batch, not db.batch(array, options): abstract-level copies the options into
     // every operation of an array batch, and with `sync` among them a batch of 1,000 cost five
     // times as much (measured here). The chained batch goes straight to LevelDB's WriteBatch.
-    const write = (): Promise<void> => {
+    let derived: Derived | null = null;
+    const write = async (): Promise<void> => {
+      if (derive) {
+        const events = groups.length === 1 ? groups[0].events : groups.flatMap((g) => g.events);
+        if (events.length > 0) derived = await derive(events);
+      }
       const batch = db.batch();
       for (const g of groups) {
         for (const seq of g.removes) batch.del(eventKey(seq));
+        for (const op of g.ops) {
+          if (op.value === null) batch.del(op.key);
+          else batch.put(op.key, op.value);
+        }
         for (let i = 0; i < g.events.length; i++) batch.put(eventKey(g.events[i].seq), g.values[i]);
+      }
+      if (derived) {
+        for (const op of derived.ops) {
+          if (op.value === null) batch.del(op.key);
+          else batch.put(op.key, op.value);
+        }
       }
       return batch.write({ sync });
     };
     writing = (prepare ? prepare().then(write) : write()).then(
       () => {
         writing = null;
+        const d = derived as Derived | null;
+        if (d) d.commit();
         for (const g of groups) {
           committed = g.events.length > 0 ? (g.events[g.events.length - 1].seq as number) : committed;
           g.resolve(g.events);
         }
-        notify(groups);
+        notify(groups, d ? d.changes : null);
         if (queue.length > 0) schedule();
       },
       (err: unknown) => {
@@ -197,13 +243,16 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     );
   }
 
-  function notify(groups: Group[]): void {
+  function notify(groups: Group[], changes: unknown[] | null): void {
     if (listeners.size === 0) return;
+    let i = 0;
     for (const g of groups) {
       for (const event of g.events) {
+        const change = changes ? changes[i] : undefined;
+        i++;
         for (const listener of listeners) {
           try {
-            listener(event);
+            listener(event, change);
           } catch (err) {
             process.stderr.write(`parley: a journal subscriber failed: ${(err as Error).message}\n`);
           }
@@ -222,24 +271,24 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     return enqueue(events);
   }
 
-  // Appends one event and deletes the earlier events that `select` picks, in one atomic batch:
-  // a crash leaves either both or neither. The selection runs when the event's turn to be
-  // written comes, over every event stored before it, while nothing else is written; so an
-  // event appended while a clear is under way is either before it and removed, or after it and
-  // kept, never missed. `removed` is set to the number removed. Used by history clear.
-  function appendRemoving(event: NewEvent & { removed: number }, select: (event: Stored) => boolean): Promise<Stored> {
+  // Appends one event and deletes the earlier events (and other keys) that `pick` names, in one
+  // atomic batch: a crash leaves either both or neither. `pick` runs when the event's turn to be
+  // written comes, after every event before it is stored (and derived), while nothing else is
+  // written; so an event appended while a clear is under way is either before it and removed,
+  // or after it and kept, never missed. `removed` is set to the number of events removed. Used
+  // by history clear, whose pick reads the chat's records in the stored view.
+  function appendRemoving(event: NewEvent & { removed: number }, pick: (seq: number) => Promise<{ removes: number[]; ops: Op[] }>): Promise<Stored> {
     if (closed) return Promise.reject(journalClosed());
     const stored = stamp(event);
     encodeValue(stored); // refuse what cannot be encoded before it takes a number
     stored.seq = nextSeq++;
-    const group: Group = { events: [stored], values: [], removes: [], durable: true, resolve: () => undefined, reject: () => undefined };
+    const group: Group = { events: [stored], values: [], removes: [], ops: [], durable: true, resolve: () => undefined, reject: () => undefined };
     group.prepare = async () => {
-      const remove: number[] = [];
-      await scan((e) => {
-        if (e.seq < stored.seq && select(e)) remove.push(e.seq);
-      }, { onCorrupt: () => undefined });
-      (stored as unknown as { removed: number }).removed = remove.length;
-      group.removes = remove;
+      const picked = await pick(stored.seq);
+      const removes = picked.removes.filter((seq) => seq < stored.seq);
+      (stored as unknown as { removed: number }).removed = removes.length;
+      group.removes = removes;
+      group.ops = picked.ops;
       group.values.push(encodeValue(stored));
     };
     return new Promise<Stored>((resolve, reject) => {
@@ -288,9 +337,43 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     for await (const events of batches(options)) yield* events;
   }
 
-  function subscribe(listener: (event: Stored) => void): () => void {
+  function subscribe(listener: (event: Stored, change?: unknown) => void): () => void {
     listeners.add(listener);
     return () => listeners.delete(listener);
+  }
+
+  function setDerive(fn: Derive): void {
+    derive = fn;
+  }
+
+  async function getMany(keys: Buffer[]): Promise<Array<Buffer | undefined>> {
+    if (closed) throw journalClosed();
+    if (keys.length === 0) return [];
+    const values = await db.getMany(keys);
+    return values.map((v) => v ?? undefined);
+  }
+
+  // The entries of a key range, READ_BATCH (or `limit`) at a time.
+  async function* entries(range: Range): AsyncGenerator<Array<[Buffer, Buffer]>> {
+    if (closed) throw journalClosed();
+    const it = db.iterator({ gte: range.gte, lt: range.lt, reverse: range.reverse ?? false, limit: range.limit ?? -1 });
+    try {
+      for (;;) {
+        const batch = await it.nextv(range.limit !== undefined && range.limit > 0 ? Math.min(READ_BATCH, range.limit) : READ_BATCH);
+        if (batch.length === 0) break;
+        yield batch as Array<[Buffer, Buffer]>;
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  function writeOps(ops: Op[]): Promise<void> {
+    if (closed) return Promise.reject(journalClosed());
+    return new Promise<void>((resolve, reject) => {
+      queue.push({ events: [], values: [], removes: [], ops, durable: false, resolve: () => resolve(), reject });
+      schedule();
+    });
   }
 
   async function getMeta(name: string): Promise<Buffer | undefined> {
@@ -326,7 +409,7 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
         failure = err;
         await recoverRewrite(dir);
       }
-      db = levelAt(dir);
+      db = storeAt(dir);
       try {
         await db.open();
       } catch (err) {
@@ -372,6 +455,10 @@ export async function openJournal(dir: string, owner: string = dir): Promise<Jou
     scan,
     read,
     subscribe,
+    setDerive,
+    getMany,
+    entries,
+    writeOps,
     getMeta,
     putMeta,
     purge,

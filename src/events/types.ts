@@ -27,9 +27,15 @@ export type MessageSent = Base<'message.sent'> & { id: string; peer: number; tex
 export type MessageReceived = Base<'message.received'> & { id: string; peer: number; text: string; sentAt: number; replyTo?: string };
 // The peer says it has my message; receivedAt is its clock.
 export type MessageDelivered = Base<'message.delivered'> & { id: string; peer: number; receivedAt: number };
-// by 'me': I read an incoming message. by 'peer': the peer read mine.
+// Reading is a watermark. by 'me': I read the peer's messages up to and including this one (an
+// incoming id). by 'peer': the peer read mine up to and including this one (an outgoing id).
 export type MessageRead = Base<'message.read'> & { id: string; peer: number; by: 'me' | 'peer' };
-export type MessageEdited = Base<'message.edited'> & { id: string; peer: number; text: string };
+// My message was written to a link (status sent); non-durable: losing it costs a resend.
+export type MessageTransmitted = Base<'message.transmitted'> & { id: string; peer: number; route?: Route };
+// My message could not be delivered and will not be retried.
+export type MessageFailed = Base<'message.failed'> & { id: string; peer: number; reason: string };
+// An edit of my message (out) or of one of the peer's (in).
+export type MessageEdited = Base<'message.edited'> & { id: string; peer: number; direction: Direction; text: string };
 // Forgetting a chat: the events of its messages before this one were removed from the store in
 // the same batch that wrote this event; `removed` says how many, so a reader can tell the gaps.
 export type ChatCleared = Base<'chat.cleared'> & { peer: number; removed: number };
@@ -77,6 +83,8 @@ export type ParleyEvent =
   | MessageReceived
   | MessageDelivered
   | MessageRead
+  | MessageTransmitted
+  | MessageFailed
   | MessageEdited
   | ChatCleared
   | TransferOffered
@@ -121,8 +129,10 @@ export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = Object.freeze
   'message.sent': 1,
   'message.received': 1,
   'message.delivered': 1,
-  'message.read': 1,
-  'message.edited': 1,
+  'message.read': 2,
+  'message.transmitted': 1,
+  'message.failed': 1,
+  'message.edited': 2,
   'chat.cleared': 1,
   'transfer.offered': 1,
   'transfer.accepted': 1,
@@ -148,7 +158,7 @@ export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = Object.freeze
 // before append resolves, so nothing acknowledges them to anyone earlier. Not so: chunk progress
 // (a lost chunks-stored only makes the sender resend the chunk, DESIGN.md, Events) and links,
 // sessions and relays coming and going (the next start knows they are gone anyway).
-const NOT_DURABLE: ReadonlySet<string> = new Set(['transfer.chunks-stored', 'transfer.chunks-acked', 'link.opened', 'link.closed', 'session.opened', 'session.closed', 'relay.opened', 'relay.closed']);
+const NOT_DURABLE: ReadonlySet<string> = new Set(['message.transmitted', 'transfer.chunks-stored', 'transfer.chunks-acked', 'link.opened', 'link.closed', 'session.opened', 'session.closed', 'relay.opened', 'relay.closed']);
 
 export function isDurable(type: string): boolean {
   return !NOT_DURABLE.has(type);

@@ -12,6 +12,12 @@ export const UPCASTERS: Readonly<Partial<Record<EventType, readonly Step[]>>> = 
   // contact.added v1 had no whitelist flag: a contact was added by a person, which v2 records
   // as a whitelisted contact (it may reach me without asking first).
   'contact.added': [(e: Raw) => ({ ...e, v: 2, whitelisted: true })],
+  // message.read v1 marked one message read; v2 reads up to and including it (a watermark).
+  // Reading a message in a chat implies having seen the ones before it, so the fields stay.
+  'message.read': [(e: Raw) => ({ ...e, v: 2 })],
+  // message.edited v1 had no direction and matched a message by (peer, id) alone. Only a
+  // person's own messages could be edited before messaging existed: v1 edits are of mine.
+  'message.edited': [(e: Raw) => ({ ...e, v: 2, direction: 'out' })],
 });
 
 // Events without `v` were written before versions existed: they are version 1.

@@ -1,8 +1,10 @@
 // History as a person takes it away: JSON lines, CSV (RFC 4180) or Markdown. Pure functions of
-// the chat projection, so `history` and `history export` always agree with the view.
-import type { ChatMessage } from '../projections/chats.js';
+// the messages as the profile reads them (history.ts), one row at a time, so an export streams
+// in flat memory however long the chat, and `history` and `history export` always agree.
+import type { ChatMessage } from './history.js';
 
 export type HistoryRow = {
+  seq: number;
   id: string;
   peer: number;
   direction: 'out' | 'in';
@@ -12,12 +14,17 @@ export type HistoryRow = {
   status: string;
   edited_at: number | null;
   reply_to: string | null;
+  reason: string | null;
 };
 
-export const HISTORY_COLUMNS: (keyof HistoryRow)[] = ['id', 'peer', 'direction', 'at', 'received_at', 'text', 'status', 'edited_at', 'reply_to'];
+export const HISTORY_COLUMNS: (keyof HistoryRow)[] = ['seq', 'id', 'peer', 'direction', 'at', 'received_at', 'text', 'status', 'edited_at', 'reply_to', 'reason'];
+
+export const FORMATS = ['jsonl', 'csv', 'md'] as const;
+export type Format = (typeof FORMATS)[number];
 
 export function historyRow(m: ChatMessage): HistoryRow {
   return {
+    seq: m.seq,
     id: m.id,
     peer: m.peer,
     direction: m.direction,
@@ -27,19 +34,20 @@ export function historyRow(m: ChatMessage): HistoryRow {
     status: m.status,
     edited_at: m.editedAt,
     reply_to: m.replyTo,
+    reason: m.reason,
   };
 }
 
-export function toJsonl(messages: ChatMessage[]): string {
-  let out = '';
-  for (const m of messages) out += JSON.stringify(historyRow(m)) + '\n';
-  return out;
-}
+// A cell a spreadsheet would run as a formula (=, +, -, @, or a tab or carriage return first) gets
+// a leading apostrophe: a message from someone else must never run in the reader's Excel
+// (OWASP, "CSV injection"). JSON lines keep the text exactly.
+const FORMULA_START = /^[=+\-@\t\r]/;
 
 // RFC 4180: fields with a comma, a quote, CR or LF are quoted, quotes doubled, lines end in CRLF.
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = String(value);
+  let text = String(value);
+  if (typeof value === 'string' && FORMULA_START.test(text)) text = "'" + text;
   return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
 }
 
@@ -47,15 +55,6 @@ export function csvField(value: unknown): string {
 // reads a file without one in the local ANSI code page and garbles every Cyrillic letter.
 // Readers that know UTF-8 skip it (Python's csv with encoding='utf-8-sig', LibreOffice).
 export const UTF8_BOM = '\ufeff';
-
-export function toCsv(messages: ChatMessage[]): string {
-  let out = UTF8_BOM + HISTORY_COLUMNS.join(',') + '\r\n';
-  for (const m of messages) {
-    const row = historyRow(m);
-    out += HISTORY_COLUMNS.map((c) => csvField(row[c])).join(',') + '\r\n';
-  }
-  return out;
-}
 
 function pad(n: number): string {
   return n < 10 ? '0' + n : String(n);
@@ -77,20 +76,45 @@ function mdText(text: string): string {
   return text.replace(/([\\`*_[\]#<>|])/g, '\\$1').replace(/\r?\n/g, '  \n  ');
 }
 
-export function toMarkdown(messages: ChatMessage[], peer: number, name: string): string {
-  let out = `# Chat with ${mdText(name)} (${peer})\n`;
-  let day = '';
-  for (const m of messages) {
-    const d = dayOf(m.at);
-    if (d !== day) {
-      day = d;
-      out += `\n## ${d}\n\n`;
-    }
-    const who = m.direction === 'out' ? 'me' : mdText(name);
-    const marks: string[] = [m.status];
-    if (m.editedAt !== null) marks.push('edited');
-    if (m.replyTo !== null) marks.push(`reply to ${m.replyTo}`);
-    out += `- **${timeOf(m.at)}** ${who}: ${mdText(m.text)} _(${marks.join(', ')})_\n`;
+// An export is a header, then one piece per message; the Markdown one remembers the last day
+// it headed. => exporter('csv', 5, 'Ann').row(m) === '12,a,5,out,...\r\n'
+export type Exporter = { header: string; row: (m: ChatMessage) => string };
+
+export function exporter(format: Format, peer: number, name: string): Exporter {
+  if (format === 'jsonl') return { header: '', row: (m) => JSON.stringify(historyRow(m)) + '\n' };
+  if (format === 'csv') {
+    return {
+      header: UTF8_BOM + HISTORY_COLUMNS.join(',') + '\r\n',
+      row(m) {
+        const row = historyRow(m);
+        return HISTORY_COLUMNS.map((c) => csvField(row[c])).join(',') + '\r\n';
+      },
+    };
   }
+  let day = '';
+  return {
+    header: `# Chat with ${mdText(name)} (${peer})\n`,
+    row(m) {
+      let out = '';
+      const d = dayOf(m.at);
+      if (d !== day) {
+        day = d;
+        out += `\n## ${d}\n\n`;
+      }
+      const who = m.direction === 'out' ? 'me' : mdText(name);
+      const marks: string[] = [m.status];
+      if (m.editedAt !== null) marks.push('edited');
+      if (m.replyTo !== null) marks.push(`reply to ${m.replyTo}`);
+      if (m.reason !== null) marks.push(mdText(m.reason));
+      return out + `- **${timeOf(m.at)}** ${who}: ${mdText(m.text)} _(${marks.join(', ')})_\n`;
+    },
+  };
+}
+
+// The whole export of `messages` as one string: for tests and small chats.
+export function exportText(format: Format, messages: ChatMessage[], peer: number, name: string): string {
+  const e = exporter(format, peer, name);
+  let out = e.header;
+  for (const m of messages) out += e.row(m);
   return out;
 }

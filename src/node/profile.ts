@@ -1,17 +1,24 @@
-// A profile: one person's journal and the projections of it, kept current as events are
-// appended. Everything a client or a command knows comes from here.
+// A profile: one person's journal and the views of it, kept current as events are appended.
+// Everything a client or a command knows comes from here.
 //
-// Start: load each projection's checkpoint, replay the journal after the oldest one (each event
-// goes only to the projections that have not seen it), then follow appends. Checkpoints are
-// written every CHECKPOINT_EVERY events, after a history clear, and at close.
+// Two kinds of view (projection.ts). Small ones live in memory (contacts, quotas, links,
+// settings, transfers for now): a start loads each one's checkpoint and replays the journal after
+// the oldest one, and checkpoints are written every CHECKPOINT_EVERY events, after a history
+// clear, and at close. Stored ones (messages) keep their records in the journal's LevelDB,
+// written in the same batch as the events (views.ts); a start only checks that they are current,
+// and reads of them go by page (history.ts).
 import path from 'node:path';
 import { openJournal, type Journal } from '../events/journal.js';
-import type { NewEvent, Stored } from '../events/types.js';
+import type { Direction, NewEvent, Stored } from '../events/types.js';
 import type { ParleyError } from '../errors.js';
 import { encodeCheckpoint, loadCheckpoint } from '../projections/checkpoint.js';
-import { PROJECTIONS, VIEW_NAMES, type ViewName, type Views } from '../projections/index.js';
+import { PROJECTIONS, STORED_VIEWS, VIEW_NAMES, type ViewName, type Views } from '../projections/index.js';
+import { decodeChatEntry, decodeSummary, messageKey, otherKey, peerRange, PREFIX, seqOfChatKey, unreadOf, type ChatSummary, type MessageChange } from '../projections/messages.js';
+import { messageOf, pageOf, streamOf, summaryOf, type ChatMessage, type PageOptions } from './history.js';
+import { openStoredViews, type ViewsProgress } from './views.js';
 
-export const CHECKPOINT_EVERY = 50_000;
+// Small views only: a replay of this many events at open costs a few tens of ms.
+export const CHECKPOINT_EVERY = 10_000;
 
 // Meta key set while a history clear still owes the rewrite of the store (journal.purge): a
 // crash after the clear's checkpoints were written and before the rewrite ended leaves it set,
@@ -21,25 +28,42 @@ const PURGE_OWED = 'purge-owed';
 // without, so that a start from those checkpoints names them again instead of hiding them.
 const SKIPPED = 'skipped';
 
+const OBSOLETE_CHECKPOINTS = ['chats', 'unread'];
+
 export type Skipped = { seq: number; message: string };
+
+// What an appended event changed, once every view reflects it: subscribers (the running client,
+// the UI) are told after the batch is stored and the views updated, never half-way.
+export type Change = { seq: number; type: Stored['type']; message?: MessageChange };
 
 export type Profile = {
   home: string;
   journal: Journal;
+  // The small views, in memory.
   views: Views;
   // Events that could not be read at start (a damaged store): skipped, named, never hidden.
   skipped: Skipped[];
   append: (event: NewEvent) => Promise<Stored>;
   appendMany: (events: NewEvent[]) => Promise<Stored[]>;
+  // The stored messages view, read by page.
+  page: (peer: number, options?: PageOptions) => Promise<ChatMessage[]>;
+  stream: (peer: number, after?: number) => AsyncGenerator<ChatMessage[]>;
+  message: (peer: number, direction: Direction, id: string) => Promise<ChatMessage | undefined>;
+  chat: (peer: number) => ChatSummary | undefined;
+  chats: () => ChatSummary[];
+  unread: (peer: number) => number;
+  subscribe: (listener: (event: Stored, change: Change) => void) => () => void;
   checkpoint: () => Promise<void>;
   clearChat: (peer: number) => Promise<Stored>;
-  rebuild: () => Promise<void>;
+  rebuild: (onProgress?: ViewsProgress) => Promise<void>;
   close: () => Promise<void>;
 };
 
 export type OpenOptions = {
   // Called once per unreadable event found while replaying.
   onSkipped?: (skipped: Skipped) => void;
+  // Called while a stored view is rebuilt or caught up at open (a profile an older Parley wrote).
+  onProgress?: ViewsProgress;
 };
 
 export function journalDir(home: string): string {
@@ -48,6 +72,9 @@ export function journalDir(home: string): string {
 
 export async function openProfile(home: string, options: OpenOptions = {}): Promise<Profile> {
   const journal = await openJournal(journalDir(home), home);
+  const stored = openStoredViews(journal, STORED_VIEWS);
+  const summaries = stored.memory(PREFIX.SUMMARY);
+  const listeners = new Set<(event: Stored, change: Change) => void>();
   const skipped: Skipped[] = [];
   const views = {} as Views;
   const seen = {} as Record<ViewName, number>; // last seq each view has applied
@@ -100,10 +127,21 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     if (owed !== undefined && owed[0] === 1) await forget();
   }
 
-  function applyLive(event: Stored): void {
+  function applyLive(event: Stored, derived?: unknown): void {
     for (const name of VIEW_NAMES) {
       (views as Record<ViewName, unknown>)[name] = (PROJECTIONS[name].apply as (s: unknown, e: Stored) => unknown)(views[name], event);
       seen[name] = event.seq;
+    }
+    if (listeners.size > 0) {
+      const change: Change = { seq: event.seq, type: event.type };
+      if (derived) change.message = derived as MessageChange;
+      for (const listener of listeners) {
+        try {
+          listener(event, change);
+        } catch (err) {
+          process.stderr.write(`parley: a profile subscriber failed: ${(err as Error).message}\n`);
+        }
+      }
     }
     sinceCheckpoint++;
     if (sinceCheckpoint >= CHECKPOINT_EVERY && !checkpointing) {
@@ -151,20 +189,39 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   }
 
   // Forgets a chat: one atomic batch appends chat.cleared and deletes the events of that
-  // chat's messages (their text, receipts and edits); quota events stay, so the audit still
-  // adds up. Then fresh checkpoints replace the ones that held the text, and the store is
-  // rewritten so the deleted values are gone from the disk too. A chat with nothing to remove
-  // costs no rewrite.
+  // chat's messages (their text, receipts and edits) with their records in the messages view,
+  // found through that view: the cost is the chat's, not the store's. Quota events stay, so the
+  // audit still adds up. Then the store is rewritten so the deleted values are gone from the
+  // disk too. A chat with nothing to remove costs no rewrite.
   async function clearChat(peer: number): Promise<Stored> {
     await setPurgeOwed(true);
-    const stored = await journal.appendRemoving({ type: 'chat.cleared', peer, removed: 0 }, (event) => event.type.startsWith('message.') && (event as { peer?: number }).peer === peer);
-    if ((stored as { removed?: number }).removed === 0) await setPurgeOwed(false);
+    const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer, removed: 0 }, async () => {
+      const removes: number[] = [];
+      const ops: Array<{ key: Buffer; value: null }> = [];
+      for await (const entries of journal.entries(peerRange(PREFIX.CHAT, peer))) {
+        for (const [key, value] of entries) {
+          const { direction, id } = decodeChatEntry(value);
+          removes.push(seqOfChatKey(key));
+          ops.push({ key, value: null }, { key: messageKey(peer, direction, id), value: null });
+        }
+      }
+      for await (const entries of journal.entries(peerRange(PREFIX.OTHER, peer))) {
+        for (const [key] of entries) {
+          removes.push(seqOfChatKey(key));
+          ops.push({ key, value: null });
+        }
+      }
+      removes.sort((a, b) => a - b);
+      return { removes, ops };
+    });
+    if ((cleared as { removed?: number }).removed === 0) await setPurgeOwed(false);
     else await forget();
-    return stored;
+    return cleared;
   }
 
-  async function rebuild(): Promise<void> {
+  async function rebuild(onProgress?: ViewsProgress): Promise<void> {
     await load(false);
+    await stored.rebuild(onProgress);
     await checkpoint();
   }
 
@@ -181,11 +238,16 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   }
 
   try {
+    // Checkpoints of views that are stored now (chats and unread held every text in memory and
+    // in their checkpoints): dropped, so that no copy of a text outlives a history clear.
+    await journal.writeOps(OBSOLETE_CHECKPOINTS.map((name) => ({ key: Buffer.from('mcheckpoint/' + name, 'utf8'), value: null })));
+    await stored.open(options.onProgress);
     await load(true);
   } catch (err) {
     await journal.close();
     throw err;
   }
+  journal.setDerive(stored.derive);
   const unsubscribe = journal.subscribe(applyLive);
 
   return {
@@ -195,6 +257,16 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     skipped,
     append: (event) => journal.append(event),
     appendMany: (events) => journal.appendMany(events),
+    page: (peer, pageOptions) => pageOf(journal, summaries, peer, pageOptions),
+    stream: (peer, after) => streamOf(journal, summaries, peer, after),
+    message: (peer, direction, id) => messageOf(journal, summaries, peer, direction, id),
+    chat: (peer) => summaryOf(summaries, peer),
+    chats: () => [...summaries.values()].map(decodeSummary),
+    unread: (peer) => unreadOf(summaryOf(summaries, peer)),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     checkpoint,
     clearChat,
     rebuild,

@@ -1,16 +1,16 @@
 // Every projection a client runs, and the record of their states that the rest of Parley reads.
-import { chats, type ChatsState } from './chats.js';
 import { contacts, type ContactsState } from './contacts.js';
 import { links, type LinksState } from './links.js';
 import type { Projection } from './projection.js';
 import { quotas, type QuotasState } from './quotas.js';
 import { settings, type SettingsState } from './settings.js';
 import { transfers, type TransfersState } from './transfers.js';
-import { unread, type UnreadState } from './unread.js';
+import { messages } from './messages.js';
+import type { StoredView } from './projection.js';
 
+// The views kept in memory. Chats, message states and unread counts are the stored messages
+// view (messages.ts), read by page through the profile.
 export type Views = {
-  chats: ChatsState;
-  unread: UnreadState;
   transfers: TransfersState;
   quotas: QuotasState;
   contacts: ContactsState;
@@ -21,8 +21,6 @@ export type Views = {
 export type ViewName = keyof Views;
 
 export const PROJECTIONS: { [K in ViewName]: Projection<Views[K]> } = {
-  chats,
-  unread,
   transfers,
   quotas,
   contacts,
@@ -39,3 +37,6 @@ export function initialViews(): Views {
 }
 
 export type { Projection };
+
+// The views whose records live on disk beside the journal (projection.ts, StoredView).
+export const STORED_VIEWS: ReadonlyArray<StoredView<unknown>> = [messages as StoredView<unknown>];

@@ -10,6 +10,8 @@
 
 import type { Stored } from '../events/types.js';
 
+// ---- in memory ----
+
 export type Projection<S> = {
   name: string;
   version: number;
@@ -21,3 +23,37 @@ export type Projection<S> = {
 
 // Keys of per-peer records. Peer ids are numbers; object keys are strings either way.
 export type PeerMap<T> = Record<string, T>;
+
+// ---- stored: views whose size grows with the history ----
+//
+// A stored view keeps its records in the profile's LevelDB under key prefixes of its own (one
+// byte each), and they are written in the SAME batch as the events they derive from: a crash
+// leaves both or neither, and the view's seq (meta 'view/NAME') always equals the journal's.
+// apply is pure and synchronous like a projection's: no clock, no randomness, no I/O of its own.
+// It sees the stored records through a transaction: the journal reads the keys that `reads`
+// names for every event of a batch (one LevelDB getMany) before apply runs, and the records
+// under `memoryPrefixes` are kept in memory (loaded at open), so `tx.get` never waits. Writes go
+// into the batch; if the batch fails, nothing of them is kept, in memory or on disk.
+//
+// Reading a stored view (a page of a chat, one message) is the profile's job: it reads the
+// records by key range, after the batch that wrote them, so a reader never sees a view half-way
+// through an event. A view of another version, or missing (a profile an older Parley wrote), is
+// rebuilt from the journal at open.
+export type Tx = {
+  get: (key: Buffer) => Buffer | undefined;
+  put: (key: Buffer, value: Buffer) => void;
+  del: (key: Buffer) => void;
+};
+
+export type StoredView<Change> = {
+  name: string;
+  version: number;
+  // Every key of the view starts with one of these bytes (never 'e' or 'm', the journal's own).
+  prefixes: readonly number[];
+  // Records kept in memory too, for views that read them on most events (chat summaries).
+  memoryPrefixes?: readonly number[];
+  // The records apply will read for this event (besides those in memory).
+  reads: (event: Stored) => Buffer[];
+  // Returns what changed, for subscribers, or null when the event changed nothing here.
+  apply: (event: Stored, tx: Tx) => Change | null;
+};

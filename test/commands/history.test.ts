@@ -8,7 +8,7 @@ import type { NewEvent } from '../../src/events/types.js';
 import { openProfile } from '../../src/node/profile.js';
 import { expectRefused, filesContaining, jsonLines, ok, runParley, runPython, tempHome } from '../helpers/cli.js';
 
-const COLUMNS = ['id', 'peer', 'direction', 'at', 'received_at', 'text', 'status', 'edited_at', 'reply_to'];
+const COLUMNS = ['seq', 'id', 'peer', 'direction', 'at', 'received_at', 'text', 'status', 'edited_at', 'reply_to', 'reason'];
 const BAD_IDS = ['0', '1099511627776', 'abc', '-1', '1.5'];
 
 const D1 = Date.UTC(2024, 2, 1, 10, 0, 0); // 2024-03-01 10:00 UTC
@@ -37,7 +37,7 @@ const SEED: NewEvent[] = [
   { type: 'quota.spent', peer: 5, direction: 'inbound', kind: 'messages', n: 1, ref: 'r1', at: D1 + 121_000 },
   { type: 'message.sent', id: 'm2', peer: 5, text: TEXT_M2, packets: 1, replyTo: 'r1', at: D1 + 180_000 },
   { type: 'quota.spent', peer: 5, direction: 'outbound', kind: 'messages', n: 1, ref: 'm2', at: D1 + 180_000 },
-  { type: 'message.edited', id: 'm2', peer: 5, text: TEXT_M2_EDITED, at: D1 + 200_000 },
+  { type: 'message.edited', id: 'm2', peer: 5, direction: 'out', text: TEXT_M2_EDITED, at: D1 + 200_000 },
   { type: 'message.received', id: 'r3', peer: BIG, text: `Bo keeps this, ${BO_WORD}`, sentAt: D1 + 250_000, at: D1 + 251_000 },
   { type: 'message.received', id: 'r2', peer: 5, text: TEXT_R2, sentAt: D2, at: D2 + 500 },
   { type: 'message.read', id: 'r1', peer: 5, by: 'me', at: D2 + 1000 },
@@ -47,14 +47,14 @@ const SEED: NewEvent[] = [
 const ANN_MESSAGE_EVENTS = SEED.filter((e) => e.type.startsWith('message.') && (e as { peer: number }).peer === 5).length;
 
 const ANN_HISTORY = [
-  { id: 'm1', peer: 5, direction: 'out', at: D1, received_at: D1 + 2000, text: TEXT_M1, status: 'read', edited_at: null, reply_to: null },
-  { id: 'r1', peer: 5, direction: 'in', at: D1 + 120_000, received_at: D1 + 121_000, text: TEXT_R1, status: 'read', edited_at: null, reply_to: 'm1' },
-  { id: 'm2', peer: 5, direction: 'out', at: D1 + 180_000, received_at: null, text: TEXT_M2_EDITED, status: 'sent', edited_at: D1 + 200_000, reply_to: 'r1' },
-  { id: 'r2', peer: 5, direction: 'in', at: D2, received_at: D2 + 500, text: TEXT_R2, status: 'received', edited_at: null, reply_to: null },
+  { seq: 4, id: 'm1', peer: 5, direction: 'out', at: D1, received_at: D1 + 2000, text: TEXT_M1, status: 'read', edited_at: null, reply_to: null, reason: null },
+  { seq: 8, id: 'r1', peer: 5, direction: 'in', at: D1 + 120_000, received_at: D1 + 121_000, text: TEXT_R1, status: 'read', edited_at: null, reply_to: 'm1', reason: null },
+  { seq: 10, id: 'm2', peer: 5, direction: 'out', at: D1 + 180_000, received_at: null, text: TEXT_M2_EDITED, status: 'pending', edited_at: D1 + 200_000, reply_to: 'r1', reason: null },
+  { seq: 14, id: 'r2', peer: 5, direction: 'in', at: D2, received_at: D2 + 500, text: TEXT_R2, status: 'received', edited_at: null, reply_to: null, reason: null },
 ];
 const BO_HISTORY = [
-  { id: 'r3', peer: BIG, direction: 'in', at: D1 + 250_000, received_at: D1 + 251_000, text: `Bo keeps this, ${BO_WORD}`, status: 'received', edited_at: null, reply_to: null },
-  { id: 'm3', peer: BIG, direction: 'out', at: D2 + 2000, received_at: null, text: 'and a reply to Bo', status: 'sent', edited_at: null, reply_to: 'r3' },
+  { seq: 13, id: 'r3', peer: BIG, direction: 'in', at: D1 + 250_000, received_at: D1 + 251_000, text: `Bo keeps this, ${BO_WORD}`, status: 'received', edited_at: null, reply_to: null, reason: null },
+  { seq: 16, id: 'm3', peer: BIG, direction: 'out', at: D2 + 2000, received_at: null, text: 'and a reply to Bo', status: 'pending', edited_at: null, reply_to: 'r3', reason: null },
 ];
 
 async function seed(home: string, events: NewEvent[] = SEED): Promise<void> {
@@ -304,9 +304,10 @@ describe('history', () => {
     expect((await ok(['history', '--peer', String(BIG), '--json'], { home })).stdout).toBe(boBefore);
     const profile = await openProfile(home);
     try {
-      expect(profile.views.unread[5]).toBeUndefined();
-      expect(profile.views.unread[BIG]?.count).toBe(1);
-      expect(profile.views.chats.byPeer[5]).toBeUndefined();
+      expect(profile.unread(5)).toBe(0);
+      expect(profile.unread(BIG)).toBe(1);
+      expect(profile.chat(5)).toBeUndefined();
+      expect(await profile.page(5)).toEqual([]);
     } finally {
       await profile.close();
     }

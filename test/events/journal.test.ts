@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EVENT_PREFIX, eventKey, KEY_LENGTH, seqOfKey } from '../../src/events/codec.js';
 import { openJournal, type Journal } from '../../src/events/journal.js';
 import type { NewEvent, Stored } from '../../src/events/types.js';
 
@@ -23,14 +25,141 @@ async function all(journal: Journal, since?: number): Promise<Stored[]> {
   return out;
 }
 
+// One chained batch the journal wrote: the seqs of the events it put and deleted (other keys
+// in it are not counted), whether it asked for sync, and whether LevelDB had stored it (its
+// write resolved).
+type Write = { puts: number[]; dels: number[]; sync: boolean; stored: boolean };
+
+const isEventKey = (key: Buffer): boolean => key.length === KEY_LENGTH && key[0] === EVENT_PREFIX;
+
+// The journal's store, watched at the LevelDB call: what the journal promises (synced durable
+// batches, one batch per tick, notice after storing) is only seen there, not in what it reads
+// back. `failNext` makes the next batch fail as a full disk would, without writing anything.
+function watchedStore() {
+  const writes: Write[] = [];
+  let failure: Error | null = null;
+  let store: ClassicLevel<Buffer, Buffer> | null = null;
+  const level = (dir: string): ClassicLevel<Buffer, Buffer> => {
+    const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const batch = db.batch.bind(db) as (...args: unknown[]) => unknown;
+    // Array batches (putMeta) go through untouched: only the chained batch of appends is watched.
+    db.batch = ((...args: unknown[]) => {
+      if (args.length > 0) return batch(...args);
+      const chained = batch() as ReturnType<ClassicLevel<Buffer, Buffer>['batch']>;
+      const w: Write = { puts: [], dels: [], sync: false, stored: false };
+      const put = chained.put.bind(chained);
+      const del = chained.del.bind(chained);
+      const write = chained.write.bind(chained);
+      chained.put = ((key: Buffer, value: Buffer) => {
+        if (isEventKey(key)) w.puts.push(seqOfKey(key));
+        put(key, value);
+        return chained;
+      }) as never;
+      chained.del = ((key: Buffer) => {
+        if (isEventKey(key)) w.dels.push(seqOfKey(key));
+        del(key);
+        return chained;
+      }) as never;
+      chained.write = (async (options?: { sync?: boolean }) => {
+        w.sync = options?.sync === true;
+        writes.push(w);
+        if (failure) {
+          const err = failure;
+          failure = null;
+          await chained.close();
+          throw err;
+        }
+        await write(options as never);
+        w.stored = true;
+      }) as never;
+      return chained;
+    }) as never;
+    store = db;
+    return db;
+  };
+  return {
+    level,
+    writes,
+    store: () => store as ClassicLevel<Buffer, Buffer>,
+    failNext: (err: Error) => {
+      failure = err;
+    },
+  };
+}
+
+const noSpace = (): Error => Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+
 describe('journal', () => {
-  it('journal - appends made in one tick get consecutive seqs in call order, one batch', async () => {
+  it('journal - appends made in one tick get consecutive seqs in call order', async () => {
     const journal = await openJournal(tempDir());
     const stored = await Promise.all([journal.append(msg(1)), journal.append(msg(2)), journal.appendMany([msg(3), msg(4)])]);
     expect(stored[0].seq).toBe(1);
     expect(stored[1].seq).toBe(2);
     expect(stored[2].map((e) => e.seq)).toEqual([3, 4]);
     expect((await all(journal)).map((e) => (e as { id: string }).id)).toEqual(['m1', 'm2', 'm3', 'm4']);
+    await journal.close();
+  });
+
+  it('journal - appends made in one tick go to LevelDB in one batch', async () => {
+    const w = watchedStore();
+    const journal = await openJournal(tempDir(), undefined, { level: w.level });
+    const stored = await Promise.all(Array.from({ length: 50 }, (_, i) => journal.append(msg(i))));
+    expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(w.writes).toHaveLength(1);
+    expect(w.writes[0].puts).toEqual(stored.map((e) => e.seq));
+    await journal.close();
+  });
+
+  it('journal - a batch with a durable event is written with sync, one of only non-durable events without', async () => {
+    const w = watchedStore();
+    const journal = await openJournal(tempDir(), undefined, { level: w.level });
+    const chunks: NewEvent = { type: 'transfer.chunks-stored', id: 't1', chunks: [0, 1] };
+    const link = (): NewEvent => ({ type: 'link.opened', peer: 7, route: 'lan' });
+    await journal.append(msg(1));
+    await journal.appendMany([chunks, link()]);
+    // Non-durable events in the same tick as a durable one share its batch, and its sync.
+    await Promise.all([journal.append(link()), journal.append(msg(2))]);
+    expect(w.writes.map((x) => ({ puts: x.puts, sync: x.sync }))).toEqual([
+      { puts: [1], sync: true },
+      { puts: [2, 3], sync: false },
+      { puts: [4, 5], sync: true },
+    ]);
+    await journal.close();
+  });
+
+  it('journal - after a failed batch the next append, without a reopen, takes the next number after the last stored', async () => {
+    const w = watchedStore();
+    const journal = await openJournal(tempDir(), undefined, { level: w.level });
+    await journal.appendMany([msg(1), msg(2)]);
+    w.failNext(noSpace());
+    // Two appends numbered 3 and 4, both in the failing batch: neither number may be lost.
+    const failed = await Promise.allSettled([journal.append(msg(3)), journal.append(msg(4))]);
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect((failed[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'JOURNAL_WRITE_FAILED' });
+    expect(w.writes[1]).toMatchObject({ puts: [3, 4], stored: false });
+    expect(journal.lastSeq()).toBe(2);
+    const next = await journal.append(msg(5));
+    expect(next.seq).toBe(3);
+    expect((await journal.appendMany([msg(6), msg(7)])).map((e) => e.seq)).toEqual([4, 5]);
+    expect((await all(journal)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect((await all(journal)).map((e) => (e as { id: string }).id)).toEqual(['m1', 'm2', 'm5', 'm6', 'm7']);
+    await journal.close();
+  });
+
+  it('journal - a subscriber hears of an event only once its batch is stored, and can read it then', async () => {
+    const w = watchedStore();
+    const journal = await openJournal(tempDir(), undefined, { level: w.level });
+    const heard: Array<{ seq: number; stored: boolean; readable: boolean }> = [];
+    journal.subscribe((e) => {
+      const write = w.writes.find((x) => x.puts.includes(e.seq));
+      heard.push({ seq: e.seq, stored: write?.stored === true, readable: w.store().getSync(eventKey(e.seq)) !== undefined });
+    });
+    await Promise.all([journal.append(msg(1)), journal.appendMany([msg(2), msg(3)])]);
+    await journal.append({ type: 'link.opened', peer: 7, route: 'lan' });
+    // A batch that fails is heard of by no one.
+    w.failNext(noSpace());
+    await expect(journal.append(msg(5))).rejects.toMatchObject({ code: 'JOURNAL_WRITE_FAILED' });
+    expect(heard).toEqual([1, 2, 3, 4].map((seq) => ({ seq, stored: true, readable: true })));
     await journal.close();
   });
 
@@ -50,7 +179,7 @@ describe('journal', () => {
     await journal.close();
   });
 
-  it('journal - subscribers see each event once, in order, after it is stored', async () => {
+  it('journal - subscribers see each event once, in order, until they unsubscribe', async () => {
     const journal = await openJournal(tempDir());
     const seen: number[] = [];
     const off = journal.subscribe((e) => seen.push(e.seq));
@@ -70,22 +199,31 @@ describe('journal', () => {
     await journal.close();
   });
 
-  it('journal - appendRemoving deletes what it selects and appends, in one batch', async () => {
-    const journal = await openJournal(tempDir());
+  it('journal - appendRemoving deletes what its pick names and appends, in one batch', async () => {
+    const w = watchedStore();
+    const journal = await openJournal(tempDir(), undefined, { level: w.level });
     await journal.appendMany([msg(1), msg(2), msg(3)]);
-    const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer: 7, removed: 0 }, (e) => e.seq !== 2);
+    const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer: 7, removed: 0 }, async () => ({ removes: [1, 3], ops: [] }));
     expect(cleared).toMatchObject({ seq: 4, removed: 2 });
+    expect(w.writes.slice(1)).toEqual([{ puts: [4], dels: [1, 3], sync: true, stored: true }]);
     expect((await all(journal)).map((e) => e.seq)).toEqual([2, 4]);
     const [stored] = (await all(journal, 4)) as Array<Stored & { removed: number }>;
     expect(stored.removed).toBe(2);
     await journal.close();
   });
 
-  it('journal - appends made while a removal is selecting are either before it and removed, or after it and kept', async () => {
+  it('journal - appends made while a removal is picking are either before it and removed, or after it and kept', async () => {
     const journal = await openJournal(tempDir());
     await journal.appendMany(Array.from({ length: 3000 }, (_, i) => msg(i)));
     const before = journal.append(msg(-1)); // queued before the clear: must be removed
-    const clearing = journal.appendRemoving({ type: 'chat.cleared', peer: 7, removed: 0 }, (e) => e.type === 'message.sent');
+    // The pick reads the store: it runs once every event queued before the clear is stored.
+    const clearing = journal.appendRemoving({ type: 'chat.cleared', peer: 7, removed: 0 }, async () => {
+      const removes: number[] = [];
+      await journal.scan((e) => {
+        if (e.type === 'message.sent') removes.push(e.seq);
+      });
+      return { removes, ops: [] };
+    });
     const after = journal.append(msg(-2)); // queued after: must stay
     const [b, c, a] = await Promise.all([before, clearing, after]);
     expect(b.seq).toBeLessThan(c.seq);

@@ -77,7 +77,7 @@ export function runProgram(
 // A fresh folder under os.tmpdir(), removed when the current test ends (call it inside a test).
 export function tempHome(prefix = 'home'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `parley-${prefix}-`));
-  onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+  if (!process.env.KEEP_HOMES) onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/events/types.js';
 import { openProfile, type Profile } from '../../src/node/profile.js';
-import { VIEW_NAMES } from '../../src/projections/index.js';
+import { STORED_VIEWS, VIEW_NAMES } from '../../src/projections/index.js';
+import { dumpViews, type ViewsDump } from '../helpers/views.js';
 
 const dirs: string[] = [];
 function tempHome(): string {
@@ -41,7 +42,9 @@ const event: fc.Arbitrary<NewEvent> = fc.oneof(
   fc.record({ type: fc.constant('message.received' as const), id: msgId, peer, text, sentAt: at, at }),
   fc.record({ type: fc.constant('message.delivered' as const), id: msgId, peer, receivedAt: at, at }),
   fc.record({ type: fc.constant('message.read' as const), id: msgId, peer, by: fc.constantFrom('me' as const, 'peer' as const), at }),
-  fc.record({ type: fc.constant('message.edited' as const), id: msgId, peer, text, at }),
+  fc.record({ type: fc.constant('message.edited' as const), id: msgId, peer, direction: fc.constantFrom('in' as const, 'out' as const), text, at }),
+  fc.record({ type: fc.constant('message.transmitted' as const), id: msgId, peer, at }),
+  fc.record({ type: fc.constant('message.failed' as const), id: msgId, peer, reason: text, at }),
   fc.record({ type: fc.constant('transfer.offered' as const), id: transferId, peer, direction: fc.constantFrom('in' as const, 'out' as const), name: text, size: fc.integer({ min: 0, max: 5000 }), chunkSize: fc.constantFrom(256, 1024), at }),
   fc.record({ type: fc.constant('transfer.accepted' as const), id: transferId, at }),
   fc.record({ type: fc.constant('transfer.chunks-stored' as const), id: transferId, chunks: fc.array(fc.integer({ min: 0, max: 25 }), { maxLength: 5 }), at }),
@@ -64,8 +67,21 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('clear' as const), peer }) },
 );
 
-function viewsOf(profile: Profile): unknown {
-  return structuredClone(profile.views);
+const PEERS = [1, 2, 2 ** 40 - 1];
+
+function viewsOf(profile: Profile): Promise<ViewsDump> {
+  return dumpViews(profile, PEERS);
+}
+
+// A page is the matching slice of the whole chat, wherever it starts and however long it is.
+async function checkPages(profile: Profile, dump: ViewsDump, limit: number, at: number): Promise<void> {
+  for (const peer of PEERS) {
+    const all = dump.chats[peer].messages;
+    const before = at < all.length ? all[at].seq : undefined;
+    const end = before === undefined ? all.length : at;
+    expect(await profile.page(peer, { limit, before })).toEqual(all.slice(Math.max(0, end - limit), end));
+    for (const m of all) expect(await profile.message(peer, m.direction, m.id)).toEqual(m);
+  }
 }
 
 async function runSteps(home: string, steps: Step[]): Promise<Profile> {
@@ -75,29 +91,30 @@ async function runSteps(home: string, steps: Step[]): Promise<Profile> {
     else if (s.op === 'checkpoint') await profile.checkpoint();
     else if (s.op === 'clear') await profile.clearChat(s.peer);
     else {
-      const before = viewsOf(profile);
+      const before = await viewsOf(profile);
       await profile.close();
       profile = await openProfile(home);
       // What a restart loads (checkpoints plus the tail) is what the client held.
-      expect(viewsOf(profile)).toEqual(before);
+      expect(await viewsOf(profile)).toEqual(before);
     }
   }
   return profile;
 }
 
 describe('profile', () => {
-  it('profile - live projections equal a rebuild from the journal, across checkpoints, restarts and clears', async () => {
+  it('profile - live views (in memory and stored) equal a rebuild from the journal, across checkpoints, restarts and clears, and pages are slices of the chat', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 8 }), async (steps, limit, at) => {
         const home = tempHome();
         const profile = await runSteps(home, steps);
-        const live = viewsOf(profile);
+        const live = await viewsOf(profile);
+        await checkPages(profile, live, limit, at);
         await profile.rebuild();
-        expect(viewsOf(profile)).toEqual(live);
+        expect(await viewsOf(profile)).toEqual(live);
         await profile.close();
         // And a cold start from the checkpoints the close wrote.
         const again = await openProfile(home);
-        expect(viewsOf(again)).toEqual(live);
+        expect(await viewsOf(again)).toEqual(live);
         await again.close();
         fs.rmSync(home, { recursive: true, force: true });
       }),
@@ -106,7 +123,8 @@ describe('profile', () => {
   });
 
   it('profile - every projection is covered by the comparison', () => {
-    expect(VIEW_NAMES.sort()).toEqual(['chats', 'contacts', 'links', 'quotas', 'settings', 'transfers', 'unread']);
+    expect(VIEW_NAMES.sort()).toEqual(['contacts', 'links', 'quotas', 'settings', 'transfers']);
+    expect(STORED_VIEWS.map((v) => v.name)).toEqual(['messages']);
   });
 
   it('profile - a checkpoint of another version is thrown away and that view rebuilt', async () => {
@@ -149,5 +167,95 @@ describe('profile', () => {
       const bytes = fs.readFileSync(path.join(home, 'journal', file));
       expect(bytes.includes('secret-marker-5150'), file).toBe(false);
     }
+  });
+});
+
+describe('profile - the stored messages view', () => {
+  const CHAT: NewEvent[] = [
+    { type: 'contact.added', peer: 5, name: 'Ann', whitelisted: true, at: 1 },
+    { type: 'message.sent', id: '1', peer: 5, text: 'mine, id 1', packets: 1, at: 2 },
+    { type: 'message.received', id: '1', peer: 5, text: 'theirs, id 1 too', sentAt: 2, at: 3 },
+    { type: 'message.transmitted', id: '1', peer: 5, at: 4 },
+    { type: 'message.delivered', id: '1', peer: 5, receivedAt: 5, at: 6 },
+    { type: 'message.received', id: '2', peer: 5, text: 'more', sentAt: 6, at: 7 },
+    { type: 'message.edited', id: '2', peer: 5, direction: 'in', text: 'more, edited', at: 8 },
+    { type: 'message.read', id: '1', peer: 5, by: 'me', at: 9 },
+  ];
+
+  it('profile - a message sent and one received with the same id and peer are both kept', async () => {
+    const profile = await openProfile(tempHome());
+    await profile.appendMany(structuredClone(CHAT));
+    const page = await profile.page(5);
+    expect(page.map((m) => [m.direction, m.id, m.text, m.status])).toEqual([
+      ['out', '1', 'mine, id 1', 'delivered'],
+      ['in', '1', 'theirs, id 1 too', 'read'],
+      ['in', '2', 'more, edited', 'received'],
+    ]);
+    expect(await profile.message(5, 'in', '1')).toMatchObject({ seq: 3, text: 'theirs, id 1 too' });
+    expect(await profile.message(5, 'out', '1')).toMatchObject({ seq: 2, receivedAt: 5 });
+    expect(profile.unread(5)).toBe(1);
+    await profile.close();
+  });
+
+  it('profile - subscribers hear what changed once the views show it', async () => {
+    const profile = await openProfile(tempHome());
+    const heard: Array<{ change: unknown; page: string[]; unread: number }> = [];
+    const pending: Array<Promise<void>> = [];
+    profile.subscribe((event, change) => {
+      // Synchronous reads already reflect the event; a page read started now sees it too.
+      const unread = profile.unread(5);
+      pending.push(profile.page(5).then((page) => void heard.push({ change, page: page.map((m) => m.id), unread })));
+    });
+    await profile.append({ type: 'message.received', id: 'a', peer: 5, text: 'hi', sentAt: 1 });
+    await profile.append({ type: 'message.read', id: 'a', peer: 5, by: 'me' });
+    await profile.append({ type: 'settings.changed', key: 'language', value: 'ru' });
+    await Promise.all(pending);
+    expect(heard).toEqual([
+      { change: { seq: 1, type: 'message.received', message: { peer: 5, direction: 'in', id: 'a' } }, page: ['a'], unread: 1 },
+      { change: { seq: 2, type: 'message.read', message: { peer: 5, direction: 'in', id: 'a' } }, page: ['a'], unread: 0 },
+      { change: { seq: 3, type: 'settings.changed' }, page: ['a'], unread: 0 },
+    ]);
+    await profile.close();
+  });
+
+  it('profile - a profile written without the stored views (an older Parley) opens, rebuilds them, and answers the same', async () => {
+    // The same events, once through a profile and once through the journal alone, as Parley
+    // 0.1.0 wrote it: no view records, and a checkpoint of the old in-memory chats view.
+    const live = await openProfile(tempHome());
+    await live.appendMany(structuredClone(CHAT));
+    const expected = await dumpViews(live, [5]);
+    await live.close();
+
+    const home = tempHome();
+    const { openJournal } = await import('../../src/events/journal.js');
+    const journal = await openJournal(path.join(home, 'journal'), home);
+    await journal.appendMany(structuredClone(CHAT));
+    await journal.putMeta([{ name: 'checkpoint/chats', value: Buffer.from('old chats view holding mine, id 1') }]);
+    await journal.close();
+
+    const progress: number[] = [];
+    const old = await openProfile(home, { onProgress: (_view, seq) => progress.push(seq) });
+    expect(progress).toEqual([CHAT.length]);
+    expect(await dumpViews(old, [5])).toEqual(expected);
+    expect(await old.journal.getMeta('checkpoint/chats')).toBeUndefined();
+    await old.close();
+    // And the next open finds them current: nothing to rebuild.
+    const again = await openProfile(home, { onProgress: (_view, seq) => progress.push(seq) });
+    expect(progress).toEqual([CHAT.length]);
+    await again.close();
+  });
+
+  it('profile - a stored view of another version is dropped and rebuilt at open', async () => {
+    const home = tempHome();
+    const profile = await openProfile(home);
+    await profile.appendMany(structuredClone(CHAT));
+    const expected = await dumpViews(profile, [5]);
+    await profile.journal.putMeta([{ name: 'view/messages', value: Buffer.from(JSON.stringify({ version: 1, seq: CHAT.length })) }]);
+    // A stray record the old version might have left: the drop removes it.
+    await profile.journal.writeOps([{ key: Buffer.from('c\u0000\u0000\u0000\u0000\u0005\u0000\u0000\u0000\u0000\u0000\u0063', 'latin1'), value: Buffer.from([0x92, 0x00, 0xa1, 0x7a]) }]);
+    await profile.close();
+    const again = await openProfile(home);
+    expect(await dumpViews(again, [5])).toEqual(expected);
+    await again.close();
   });
 });

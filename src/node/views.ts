@@ -1,0 +1,200 @@
+// The stored views of a profile (projection.ts, StoredView): how their records are read before a
+// batch, written with it, kept in memory where asked, and rebuilt from the journal when they are
+// missing or of another version.
+//
+// Each view keeps its version and the seq it reflects in the meta key 'view/NAME', written in
+// every batch that carries its records. Since records and events share the batch, that seq is
+// the journal's own after any crash; it lags only when the view is new or was dropped (a profile
+// an older Parley wrote, a changed version, `journal rebuild`), and then the open catches it up.
+import type { Derived, Journal, Op } from '../events/journal.js';
+import type { Stored } from '../events/types.js';
+import type { StoredView, Tx } from '../projections/projection.js';
+
+export type ViewsProgress = (view: string, seq: number, lastSeq: number) => void;
+
+export type StoredViews = {
+  // What the journal calls for every batch (journal.setDerive).
+  derive: (events: Stored[]) => Promise<Derived | null>;
+  // Checks versions and seqs, loads the records kept in memory, rebuilds or catches up.
+  open: (onProgress?: ViewsProgress) => Promise<void>;
+  // Drops every view's records and rebuilds them from the journal.
+  rebuild: (onProgress?: ViewsProgress) => Promise<void>;
+  // The records kept in memory under `prefix`, by key (latin1 string of the key's bytes).
+  memory: (prefix: number) => ReadonlyMap<string, Buffer>;
+};
+
+type Meta = { version: number; seq: number };
+
+// Events per batch of a rebuild: big enough that a read and a write cost little per event,
+// small enough that the memory of one batch stays a few MiB.
+const REBUILD_BATCH = 4096;
+
+function metaName(view: StoredView<unknown>): string {
+  return 'view/' + view.name;
+}
+
+export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredView<unknown>>): StoredViews {
+  // The records kept in memory: one map per prefix, keyed by the key's bytes as latin1.
+  const memories = new Map<number, Map<string, Buffer>>();
+  for (const view of views) for (const p of view.memoryPrefixes ?? []) memories.set(p, new Map());
+
+  async function deriveFor(active: ReadonlyArray<StoredView<unknown>>, events: Stored[]): Promise<Derived | null> {
+    if (active.length === 0 || events.length === 0) return null;
+    // 1. The records apply will read, fetched in one call (those in memory are not).
+    const wanted = new Map<string, Buffer>();
+    for (const event of events) {
+      for (const view of active) {
+        for (const key of view.reads(event)) {
+          if (memories.has(key[0])) continue;
+          wanted.set(key.toString('latin1'), key);
+        }
+      }
+    }
+    const keys = [...wanted.values()];
+    const values = await journal.getMany(keys);
+    const fetched = new Map<string, Buffer | undefined>();
+    for (let i = 0; i < keys.length; i++) fetched.set(keys[i].toString('latin1'), values[i]);
+
+    // 2. apply, event by event, through an overlay: a later event of the batch sees what an
+    // earlier one wrote. null in the overlay is a deletion.
+    const overlay = new Map<string, Buffer | null>();
+    const tx: Tx = {
+      get(key) {
+        const k = key.toString('latin1');
+        const o = overlay.get(k);
+        if (o !== undefined) return o ?? undefined;
+        const memory = memories.get(key[0]);
+        return memory ? memory.get(k) : fetched.get(k);
+      },
+      put(key, value) {
+        overlay.set(key.toString('latin1'), value);
+      },
+      del(key) {
+        overlay.set(key.toString('latin1'), null);
+      },
+    };
+    const changes = new Array<unknown>(events.length);
+    for (let i = 0; i < events.length; i++) {
+      let change: unknown = null;
+      for (const view of active) {
+        const c = view.apply(events[i], tx);
+        if (c !== null) change = c;
+      }
+      changes[i] = change;
+    }
+
+    // 3. The writes, and each view's seq in the same batch.
+    const ops: Op[] = [];
+    for (const [k, value] of overlay) ops.push({ key: Buffer.from(k, 'latin1'), value });
+    const seq = events[events.length - 1].seq;
+    const metas = active.map((view) => ({ name: metaName(view), value: encodeMeta({ version: view.version, seq }) }));
+    for (const m of metas) ops.push({ key: Buffer.from('m' + m.name, 'utf8'), value: m.value });
+    return {
+      ops,
+      changes,
+      commit() {
+        for (const [k, value] of overlay) {
+          const memory = memories.get(k.charCodeAt(0));
+          if (!memory) continue;
+          if (value === null) memory.delete(k);
+          else memory.set(k, value);
+        }
+      },
+    };
+  }
+
+  async function readMeta(view: StoredView<unknown>): Promise<Meta | null> {
+    const value = await journal.getMeta(metaName(view));
+    if (!value) return null;
+    try {
+      const meta = JSON.parse(value.toString('utf8')) as Meta;
+      return typeof meta?.version === 'number' && typeof meta?.seq === 'number' ? meta : null;
+    } catch {
+      return null; // a damaged meta costs a rebuild, nothing more
+    }
+  }
+
+  // Deletes every record of `view`, on disk and in memory.
+  async function drop(view: StoredView<unknown>): Promise<void> {
+    for (const prefix of view.prefixes) {
+      memories.get(prefix)?.clear();
+      for await (const entries of journal.entries({ gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) })) {
+        await journal.writeOps(entries.map(([key]) => ({ key, value: null })));
+      }
+    }
+    await journal.writeOps([{ key: Buffer.from('m' + metaName(view), 'utf8'), value: encodeMeta({ version: view.version, seq: 0 }) }]);
+  }
+
+  async function loadMemory(view: StoredView<unknown>): Promise<void> {
+    for (const prefix of view.memoryPrefixes ?? []) {
+      const memory = memories.get(prefix) as Map<string, Buffer>;
+      memory.clear();
+      for await (const entries of journal.entries({ gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) })) {
+        for (const [key, value] of entries) memory.set(key.toString('latin1'), value);
+      }
+    }
+  }
+
+  // Feeds the events after `from` to the views that lag, REBUILD_BATCH at a time, each batch
+  // written before the next is read (a later event may read what an earlier one wrote).
+  async function catchUp(lagging: Array<{ view: StoredView<unknown>; seq: number }>, onProgress?: ViewsProgress): Promise<void> {
+    if (lagging.length === 0) return;
+    const from = Math.min(...lagging.map((l) => l.seq)) + 1;
+    const last = journal.lastSeq();
+    if (from > last) return;
+    let pending: Stored[] = [];
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      // Only the views that have not seen these events yet.
+      const active = lagging.filter((l) => l.seq < batch[batch.length - 1].seq).map((l) => l.view);
+      const events = batch.filter((e) => lagging.some((l) => e.seq > l.seq));
+      const derived = await deriveFor(active, events);
+      if (derived) {
+        await journal.writeOps(derived.ops);
+        derived.commit();
+      }
+      onProgress?.(active.map((v) => v.name).join(', '), batch[batch.length - 1].seq, last);
+    };
+    for await (const event of journal.read({ since: from, onCorrupt: () => undefined })) {
+      pending.push(event);
+      if (pending.length >= REBUILD_BATCH) await flush();
+    }
+    await flush();
+  }
+
+  async function open(onProgress?: ViewsProgress): Promise<void> {
+    const lagging: Array<{ view: StoredView<unknown>; seq: number }> = [];
+    for (const view of views) {
+      const meta = await readMeta(view);
+      if (!meta || meta.version !== view.version || meta.seq > journal.lastSeq()) {
+        await drop(view);
+        lagging.push({ view, seq: 0 });
+        continue;
+      }
+      await loadMemory(view);
+      if (meta.seq < journal.lastSeq()) lagging.push({ view, seq: meta.seq });
+    }
+    await catchUp(lagging, onProgress);
+  }
+
+  async function rebuild(onProgress?: ViewsProgress): Promise<void> {
+    for (const view of views) await drop(view);
+    await catchUp(
+      views.map((view) => ({ view, seq: 0 })),
+      onProgress,
+    );
+  }
+
+  return {
+    derive: (events) => deriveFor(views, events),
+    open,
+    rebuild,
+    memory: (prefix) => memories.get(prefix) ?? new Map(),
+  };
+}
+
+function encodeMeta(meta: Meta): Buffer {
+  return Buffer.from(JSON.stringify(meta), 'utf8');
+}

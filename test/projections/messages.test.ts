@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { Direction, NewEvent } from '../../src/events/types.js';
+import { decodeRecord, decodeSummary, messageKey, messages, PREFIX, statusOf, summaryKey, unreadOf, type ChatSummary } from '../../src/projections/messages.js';
+import { foldStored, given } from '../helpers/events.js';
+
+// The view over `events`, read back as a person would see each message's status.
+function run(events: NewEvent[]) {
+  const stored = given(events);
+  const { records, changes, get } = foldStored(messages, stored);
+  const summary = (peer: number): ChatSummary | undefined => {
+    const v = get(summaryKey(peer));
+    return v ? decodeSummary(v) : undefined;
+  };
+  const status = (peer: number, direction: Direction, id: string): string | undefined => {
+    const v = get(messageKey(peer, direction, id));
+    return v ? statusOf(direction, decodeRecord(v), summary(peer)) : undefined;
+  };
+  const record = (peer: number, direction: Direction, id: string) => {
+    const v = get(messageKey(peer, direction, id));
+    return v ? decodeRecord(v) : undefined;
+  };
+  const count = (prefix: number) => [...records.keys()].filter((k) => k.charCodeAt(0) === prefix).length;
+  return { stored, changes, summary, status, record, count };
+}
+
+const sent = (id: string, peer = 7): NewEvent => ({ type: 'message.sent', id, peer, text: 'hi ' + id, packets: 1 });
+const received = (id: string, peer = 7): NewEvent => ({ type: 'message.received', id, peer, text: 'yo ' + id, sentAt: 5 });
+
+describe('messages', () => {
+  it('messages - mine goes pending, sent (on a link), delivered, read; the peer clock is kept', () => {
+    const steps: NewEvent[] = [
+      sent('a'),
+      { type: 'message.transmitted', id: 'a', peer: 7 },
+      { type: 'message.delivered', id: 'a', peer: 7, receivedAt: 123 },
+      { type: 'message.read', id: 'a', peer: 7, by: 'peer' },
+    ];
+    const seen = steps.map((_, i) => run(steps.slice(0, i + 1)).status(7, 'out', 'a'));
+    expect(seen).toEqual(['pending', 'sent', 'delivered', 'read']);
+    expect(run(steps).record(7, 'out', 'a')).toMatchObject({ seq: 1, deliveredAt: 123, failed: null });
+  });
+
+  it('messages - a failed message says why; a delivery that comes after all the same wins', () => {
+    const failed = run([sent('a'), { type: 'message.transmitted', id: 'a', peer: 7 }, { type: 'message.failed', id: 'a', peer: 7, reason: 'peer refused: quota' }]);
+    expect(failed.status(7, 'out', 'a')).toBe('failed');
+    expect(failed.record(7, 'out', 'a')?.failed).toBe('peer refused: quota');
+    const late = run([sent('a'), { type: 'message.failed', id: 'a', peer: 7, reason: 'x' }, { type: 'message.delivered', id: 'a', peer: 7, receivedAt: 9 }]);
+    expect(late.status(7, 'out', 'a')).toBe('delivered');
+  });
+
+  it('messages - reading is a watermark: everything up to the message read is read, unread is what came after', () => {
+    const r = run([received('a'), received('b'), sent('m'), received('c'), received('d'), { type: 'message.read', id: 'b', peer: 7, by: 'me' }]);
+    expect(['a', 'b', 'c', 'd'].map((id) => r.status(7, 'in', id))).toEqual(['read', 'read', 'received', 'received']);
+    expect(unreadOf(r.summary(7))).toBe(2);
+    expect(r.summary(7)).toMatchObject({ messages: 5, incoming: 4, readOrd: 2 });
+    // One event, however many messages it covers: no write per message read.
+    expect(r.changes[5]).toEqual({ peer: 7, direction: 'in', id: 'b' });
+  });
+
+  it('messages - a late receipt for an older message does not move a watermark back', () => {
+    const r = run([received('a'), received('b'), { type: 'message.read', id: 'b', peer: 7, by: 'me' }, { type: 'message.read', id: 'a', peer: 7, by: 'me' }]);
+    expect(unreadOf(r.summary(7))).toBe(0);
+    const p = run([sent('a'), sent('b'), { type: 'message.read', id: 'b', peer: 7, by: 'peer' }, { type: 'message.read', id: 'a', peer: 7, by: 'peer' }]);
+    expect([p.status(7, 'out', 'a'), p.status(7, 'out', 'b')]).toEqual(['read', 'read']);
+  });
+
+  it('messages - the peer reading my messages leaves my unread count alone; my read of an id I sent marks nothing', () => {
+    const r = run([received('a'), sent('a'), { type: 'message.read', id: 'a', peer: 7, by: 'peer' }]);
+    expect(unreadOf(r.summary(7))).toBe(1);
+    expect(r.status(7, 'out', 'a')).toBe('read');
+    const m = run([sent('a'), { type: 'message.read', id: 'a', peer: 7, by: 'me' }]);
+    expect(m.status(7, 'out', 'a')).toBe('pending');
+  });
+
+  it('messages - the same id sent and received with one peer is two messages, both kept', () => {
+    const r = run([sent('1'), received('1'), { type: 'message.delivered', id: '1', peer: 7, receivedAt: 50 }]);
+    expect(r.record(7, 'out', '1')).toMatchObject({ seq: 1, deliveredAt: 50 });
+    expect(r.record(7, 'in', '1')).toMatchObject({ seq: 2, deliveredAt: null });
+    expect(r.count(PREFIX.CHAT)).toBe(2);
+    expect(r.summary(7)).toMatchObject({ messages: 2, incoming: 1 });
+  });
+
+  it('messages - the same id from two peers is two messages; an edit names its direction', () => {
+    const r = run([received('x', 1), received('x', 2), { type: 'message.edited', id: 'x', peer: 2, direction: 'in', text: 'edited 2' }, { type: 'message.edited', id: 'x', peer: 2, direction: 'out', text: 'no such' }]);
+    expect(r.record(1, 'in', 'x')?.editSeq).toBe(0);
+    expect(r.record(2, 'in', 'x')).toMatchObject({ editSeq: 3, editedAt: r.stored[2].at });
+    expect(r.record(2, 'out', 'x')).toBeUndefined();
+  });
+
+  it('messages - a second copy of a message keeps the first and is only indexed for a clear', () => {
+    const r = run([received('b'), received('b')]);
+    expect(r.record(7, 'in', 'b')?.seq).toBe(1);
+    expect(r.summary(7)).toMatchObject({ messages: 1, incoming: 1 });
+    expect([r.count(PREFIX.CHAT), r.count(PREFIX.OTHER)]).toEqual([1, 1]);
+    expect(r.changes).toEqual([{ peer: 7, direction: 'in', id: 'b' }, null]);
+  });
+
+  it('messages - every event about a chat is indexed for its clear, even a receipt for an unknown message', () => {
+    const r = run([sent('a'), { type: 'message.delivered', id: 'gone', peer: 7, receivedAt: 1 }, { type: 'message.read', id: 'a', peer: 7, by: 'peer' }, { type: 'quota.spent', peer: 7, direction: 'outbound', kind: 'messages', n: 1 }]);
+    expect([r.count(PREFIX.CHAT), r.count(PREFIX.OTHER)]).toEqual([1, 2]);
+  });
+
+  it('messages - a clear drops the chat summary (the clear batch drops the records)', () => {
+    const r = run([received('a'), received('b', 8), { type: 'chat.cleared', peer: 7, removed: 0 }]);
+    expect(r.summary(7)).toBeUndefined();
+    expect(unreadOf(r.summary(8))).toBe(1);
+    expect(r.changes[2]).toEqual({ peer: 7, cleared: true });
+  });
+});
