@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import { isKnownType, type Stored } from '../events/types.js';
-import { parseCount, printJson, printLine, profileOptions, withProfile, rebuildProgress } from './common.js';
+import { parseCount, printJson, printLine, profileOptions, withProfile, rebuildProgress, writeOut } from './common.js';
 
 // {"seq","at","type",...fields}: seq, at and type first, then the event's own fields.
 export function inspectRow(e: Stored): Record<string, unknown> {
@@ -22,24 +22,29 @@ export function registerJournalCommands(program: Command): void {
       const since = opts.since === undefined ? 1 : parseCount(opts.since, '--since');
       let bad = 0;
       await withProfile(cmd, async (profile) => {
-        await profile.journal.scan(
-          (e) => {
-            if (opts.type !== undefined && e.type !== opts.type) return;
-            const row = inspectRow(e);
-            if (opts.json) printJson(row);
-            else {
-              const { seq, at, type, ...fields } = row;
-              printLine(`${seq}\t${new Date(at as number).toISOString()}\t${type}\t${JSON.stringify(fields)}`);
-            }
+        let out = '';
+        // A page of the journal at a time, waiting while the pipe is full: flat memory for a
+        // journal of any length.
+        for await (const e of profile.journal.read({
+          since,
+          onCorrupt: (err, seq) => {
+            bad++;
+            process.stderr.write(`parley: event ${seq} cannot be read: ${err.message}\n`);
           },
-          {
-            since,
-            onCorrupt: (err, seq) => {
-              bad++;
-              process.stderr.write(`parley: event ${seq} cannot be read: ${err.message}\n`);
-            },
-          },
-        );
+        })) {
+          if (opts.type !== undefined && e.type !== opts.type) continue;
+          const row = inspectRow(e);
+          if (opts.json) out += JSON.stringify(row) + '\n';
+          else {
+            const { seq, at, type, ...fields } = row;
+            out += `${seq}\t${new Date(at as number).toISOString()}\t${type}\t${JSON.stringify(fields)}\n`;
+          }
+          if (out.length > 64 * 1024) {
+            await writeOut(out);
+            out = '';
+          }
+        }
+        await writeOut(out);
       }, { readOnly: true });
       if (bad > 0) process.stderr.write(`parley: ${bad} event(s) could not be read; the others are shown\n`);
     });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import type { QuotaDirection, QuotaKind, Stored } from '../events/types.js';
 import { inboundGrants, left, quotaOf, type PeerQuota, type QuotasState } from '../projections/quotas.js';
-import { parseCount, parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
+import { parseCount, parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile, writeOut } from './common.js';
 
 const DIRECTIONS: QuotaDirection[] = ['inbound', 'outbound'];
 const KINDS: QuotaKind[] = ['messages', 'files'];
@@ -35,41 +35,61 @@ export type AuditLine = {
 
 // The audit: every grant, spend and refusal in journal order with the running balance (what is
 // left) of its (peer, direction, kind), and whether those balances end where the quota
-// projection says they are. Pure, so that a test can feed it events.
-export function auditQuotas(events: Iterable<Stored>, state: QuotasState, peer?: number): { lines: AuditLine[]; consistent: boolean } {
+// projection says they are. Pure and fed one event at a time, so that the command streams a
+// journal of any length in flat memory (only the running balances are kept), and a test can
+// feed it events.
+export type Audit = {
+  add: (event: Stored) => AuditLine | null;
+  consistent: (state: QuotasState) => boolean;
+};
+
+export function makeAudit(peer?: number): Audit {
   const running = new Map<string, { granted: number; spent: number }>();
+  return {
+    add(e) {
+      if (e.type !== 'quota.granted' && e.type !== 'quota.spent' && e.type !== 'quota.refused') return null;
+      if (peer !== undefined && e.peer !== peer) return null;
+      const key = `${e.peer}/${e.direction}/${e.kind}`;
+      let r = running.get(key);
+      if (!r) {
+        r = { granted: 0, spent: 0 };
+        running.set(key, r);
+      }
+      if (e.type === 'quota.granted') r.granted += e.n;
+      if (e.type === 'quota.spent') r.spent += e.n;
+      const op = e.type === 'quota.granted' ? 'grant' : e.type === 'quota.spent' ? 'spend' : 'refuse';
+      return { seq: e.seq, at: e.at, peer: e.peer, direction: e.direction, kind: e.kind, op, n: e.n, balance: r.granted - r.spent };
+    },
+    consistent(state) {
+      for (const key of Object.keys(state)) {
+        const p = Number(key);
+        if (peer !== undefined && p !== peer) continue;
+        for (const d of DIRECTIONS) {
+          for (const k of KINDS) {
+            const b = state[key][d][k];
+            const r = running.get(`${p}/${d}/${k}`) ?? { granted: 0, spent: 0 };
+            if (b.granted !== r.granted || b.spent !== r.spent) return false;
+          }
+        }
+      }
+      for (const key of running.keys()) {
+        const [p] = key.split('/');
+        if (!state[p]) return false;
+      }
+      return true;
+    },
+  };
+}
+
+// The whole audit of a list of events at once: for tests.
+export function auditQuotas(events: Iterable<Stored>, state: QuotasState, peer?: number): { lines: AuditLine[]; consistent: boolean } {
+  const audit = makeAudit(peer);
   const lines: AuditLine[] = [];
   for (const e of events) {
-    if (e.type !== 'quota.granted' && e.type !== 'quota.spent' && e.type !== 'quota.refused') continue;
-    if (peer !== undefined && e.peer !== peer) continue;
-    const key = `${e.peer}/${e.direction}/${e.kind}`;
-    let r = running.get(key);
-    if (!r) {
-      r = { granted: 0, spent: 0 };
-      running.set(key, r);
-    }
-    if (e.type === 'quota.granted') r.granted += e.n;
-    if (e.type === 'quota.spent') r.spent += e.n;
-    const op = e.type === 'quota.granted' ? 'grant' : e.type === 'quota.spent' ? 'spend' : 'refuse';
-    lines.push({ seq: e.seq, at: e.at, peer: e.peer, direction: e.direction, kind: e.kind, op, n: e.n, balance: r.granted - r.spent });
+    const line = audit.add(e);
+    if (line) lines.push(line);
   }
-  let consistent = true;
-  for (const key of Object.keys(state)) {
-    const p = Number(key);
-    if (peer !== undefined && p !== peer) continue;
-    for (const d of DIRECTIONS) {
-      for (const k of KINDS) {
-        const b = state[key][d][k];
-        const r = running.get(`${p}/${d}/${k}`) ?? { granted: 0, spent: 0 };
-        if (b.granted !== r.granted || b.spent !== r.spent) consistent = false;
-      }
-    }
-  }
-  for (const key of running.keys()) {
-    const [p] = key.split('/');
-    if (!state[p]) consistent = false;
-  }
-  return { lines, consistent };
+  return { lines, consistent: audit.consistent(state) };
 }
 
 export function registerLimitsCommands(program: Command): void {
@@ -123,27 +143,27 @@ export function registerLimitsCommands(program: Command): void {
       const only = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
       await withProfile(cmd, async (profile) => {
         if (only !== undefined) requireKnownPeer(profile, only);
-        const quotaEvents: Stored[] = [];
+        const audit = makeAudit(only);
         let unreadable = 0;
-        await profile.journal.scan(
-          (e) => {
-            if (e.type.startsWith('quota.')) quotaEvents.push(e);
+        let out = '';
+        // Read and printed a journal page at a time, waiting for a full pipe: flat memory.
+        for await (const e of profile.journal.read({
+          onCorrupt: (_err, seq) => {
+            unreadable++;
+            process.stderr.write(`parley: event ${seq} cannot be read, so the audit cannot vouch for it\n`);
           },
-          {
-            onCorrupt: (err, seq) => {
-              unreadable++;
-              process.stderr.write(`parley: event ${seq} cannot be read, so the audit cannot vouch for it\n`);
-            },
-          },
-        );
-        const audit = auditQuotas(quotaEvents, profile.views.quotas, only);
-        // An unreadable event may have been a grant or a spend: then nothing can be said to add up.
-        const consistent = audit.consistent && unreadable === 0;
-        const lines = audit.lines;
-        for (const l of lines) {
-          if (opts.json) printJson(l);
-          else printLine(`${l.seq}\t${new Date(l.at).toISOString()}\t${l.peer}\t${l.direction}\t${l.kind}\t${l.op}\t${l.n}\tleft ${l.balance}`);
+        })) {
+          const l = audit.add(e);
+          if (l === null) continue;
+          out += opts.json ? JSON.stringify(l) + '\n' : `${l.seq}\t${new Date(l.at).toISOString()}\t${l.peer}\t${l.direction}\t${l.kind}\t${l.op}\t${l.n}\tleft ${l.balance}\n`;
+          if (out.length > 64 * 1024) {
+            await writeOut(out);
+            out = '';
+          }
         }
+        await writeOut(out);
+        // An unreadable event may have been a grant or a spend: then nothing can be said to add up.
+        const consistent = audit.consistent(profile.views.quotas) && unreadable === 0;
         if (opts.json) printJson({ consistent });
         else if (consistent) printLine('consistent: the journal adds up to the limits shown');
         else if (unreadable > 0) printLine(`NOT consistent: ${unreadable} event(s) of the journal cannot be read`);

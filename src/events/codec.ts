@@ -35,15 +35,12 @@ export function seqOfKey(key: Uint8Array): number {
 export const FIRST_EVENT_KEY = Buffer.from([EVENT_PREFIX, 0, 0, 0, 0, 0, 0, 0, 0]);
 export const END_EVENT_KEY = Buffer.from([EVENT_PREFIX + 1]);
 
-// A plain MessagePack value, as stored views write them (msgpack.ts), read back.
-export function decodeMsgpack(value: Uint8Array): unknown {
-  return unpackr.unpack(value);
-}
-
 export function encodeValue(event: object): Buffer {
   return encodeMsgpack(event);
 }
 
+// A plain MessagePack value read back: a value that is not trusted yet (journal inspect of a
+// damaged store), or a stored view's record (msgpack.ts wrote it).
 export function decodeRaw(value: Uint8Array): unknown {
   return unpackr.unpack(value);
 }

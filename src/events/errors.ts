@@ -35,3 +35,8 @@ export function openFailed(dir: string, cause: unknown): ParleyError {
 export function badEvent(message: string): ParleyError {
   return parleyError('EVENT_INVALID', message, EXIT.BUG);
 }
+
+export function keyringUnreadable(home: string, cause: unknown): ParleyError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return parleyError('KEYRING_UNREADABLE', `the keys of profile ${home} (keys.json) cannot be read: ${why}; without them its message texts cannot be opened`, EXIT.BUG, cause);
+}

@@ -57,9 +57,19 @@ export type Op = { key: Buffer; value: Buffer | null };
 export type Derived = { ops: Op[]; changes: unknown[]; commit: () => void };
 export type Derive = (events: Stored[]) => Promise<Derived | null>;
 
+// What a profile does to the values it stores (src/node/keyring.ts seals message texts):
+// `seal` gives what to encode in place of an event (the event itself when nothing changes; never
+// changing the event it is given), `open` undoes it on an event read back, in place, and throws
+// (a ParleyError, JOURNAL_CORRUPT) when it cannot.
+export type Sealer = {
+  seal: (event: Stored) => object;
+  open: (event: Stored) => void;
+};
+
 export type JournalOptions = {
   // For tests that watch or fail the store's writes: makes the store's LevelDB (not the lock's).
   level?: (dir: string) => ClassicLevel<Buffer, Buffer>;
+  sealer?: Sealer;
 };
 
 export type Range = { gte: Buffer; lt: Buffer; reverse?: boolean; limit?: number };
@@ -77,6 +87,8 @@ export type Journal = {
   // The stored views: set once, before the first append; every batch from then on goes
   // through `derive` before it is written, and its writes go in the same batch.
   setDerive: (derive: Derive) => void;
+  // One stored value as an event (opened by the sealer): for readers that fetch events by key.
+  decode: (seq: number, value: Buffer) => Stored;
   // Reads of any key of the store (stored views' records), after every batch written so far.
   getMany: (keys: Buffer[]) => Promise<Array<Buffer | undefined>>;
   entries: (range: Range) => AsyncGenerator<Array<[Buffer, Buffer]>>;
@@ -105,6 +117,9 @@ function isLocked(err: unknown): boolean {
 // the data directory for a server.
 export async function openJournal(dir: string, owner: string = dir, options: JournalOptions = {}): Promise<Journal> {
   const storeAt = options.level ?? levelAt;
+  const sealer = options.sealer ?? null;
+  const encodeStored = (event: Stored): Buffer => encodeValue(sealer ? sealer.seal(event) : event);
+  const decodeOptions = (scan: ScanOptions): DecodeOptions => ({ onCorrupt: scan.onCorrupt, sealer });
   // The lock: a tiny LevelDB of its own beside the journal, held from open to close. The
   // journal's store itself is closed and reopened by purge(); this one never is, so no other
   // process can slip in while the store is rewritten. LevelDB's lock works the same on
@@ -161,7 +176,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     for (let i = 0; i < n; i++) {
       const event = stamp(inputs[i]);
       events[i] = event;
-      values[i] = encodeValue(event);
+      values[i] = encodeStored(event);
       if (!durable && isDurable(event.type)) durable = true;
     }
     for (let i = 0; i < n; i++) events[i].seq = nextSeq++;
@@ -280,7 +295,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
   function appendRemoving(event: NewEvent & { removed: number }, pick: (seq: number) => Promise<{ removes: number[]; ops: Op[] }>): Promise<Stored> {
     if (closed) return Promise.reject(journalClosed());
     const stored = stamp(event);
-    encodeValue(stored); // refuse what cannot be encoded before it takes a number
+    encodeStored(stored); // refuse what cannot be encoded before it takes a number
     stored.seq = nextSeq++;
     const group: Group = { events: [stored], values: [], removes: [], ops: [], durable: true, resolve: () => undefined, reject: () => undefined };
     group.prepare = async () => {
@@ -289,7 +304,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
       (stored as unknown as { removed: number }).removed = removes.length;
       group.removes = removes;
       group.ops = picked.ops;
-      group.values.push(encodeValue(stored));
+      group.values.push(encodeStored(stored));
     };
     return new Promise<Stored>((resolve, reject) => {
       group.resolve = (events) => resolve(events[0]);
@@ -313,7 +328,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
         let failure: unknown = null;
         for (const [key, value] of entries) {
           try {
-            const event = decodeEntry(key, value, options);
+            const event = decodeEntry(key, value, decodeOptions(options));
             if (event) events.push(event);
           } catch (err) {
             failure = err;
@@ -456,6 +471,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     read,
     subscribe,
     setDerive,
+    decode: (seq, value) => decodeEntry(eventKey(seq), value, { sealer }) as Stored,
     getMany,
     entries,
     writeOps,
@@ -466,10 +482,14 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
   };
 }
 
-function decodeEntry(key: Buffer, value: Buffer, options: ScanOptions): Stored | null {
+type DecodeOptions = { onCorrupt?: ScanOptions['onCorrupt']; sealer: Sealer | null };
+
+function decodeEntry(key: Buffer, value: Buffer, options: DecodeOptions): Stored | null {
   const seq = seqOfKey(key);
   try {
-    return decodeEvent(seq, value);
+    const event = decodeEvent(seq, value);
+    if (options.sealer) options.sealer.open(event);
+    return event;
   } catch (err) {
     if (!options.onCorrupt) throw err;
     options.onCorrupt(err as ParleyError, seq);

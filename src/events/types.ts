@@ -39,23 +39,38 @@ export type MessageEdited = Base<'message.edited'> & { id: string; peer: number;
 // Forgetting a chat: the events of its messages before this one were removed from the store in
 // the same batch that wrote this event; `removed` says how many, so a reader can tell the gaps.
 export type ChatCleared = Base<'chat.cleared'> & { peer: number; removed: number };
-export type TransferOffered = Base<'transfer.offered'> & {
-  id: string;
-  peer: number;
-  direction: Direction;
-  name: string;
-  size: number;
-  chunkSize: number;
-};
-export type TransferAccepted = Base<'transfer.accepted'> & { id: string; path?: string };
-export type TransferDeclined = Base<'transfer.declined'> & { id: string; reason?: string };
-// The receiver wrote, flushed and verified these chunks.
-export type TransferChunksStored = Base<'transfer.chunks-stored'> & { id: string; chunks: number[] };
-// The sender learnt that the receiver stored these chunks.
-export type TransferChunksAcked = Base<'transfer.chunks-acked'> & { id: string; chunks: number[] };
-export type TransferCompleted = Base<'transfer.completed'> & { id: string; sha256?: string };
-export type TransferFailed = Base<'transfer.failed'> & { id: string; reason: string };
-export type TransferCancelled = Base<'transfer.cancelled'> & { id: string; by: 'me' | 'peer' };
+// A transfer is known by (peer, direction, id): both sides choose their own ids, so my "t1" to a
+// peer and the peer's "t1" to me are two transfers. Every transfer event names all three
+// (version 2; transfer.offered always did). Events of version 1 other than transfer.offered
+// named the id alone: read back, they lack peer and direction (upcast.ts cannot know them), and
+// the transfers view finds them through the first offer of that id (projections/transfers.ts).
+type TransferKey = { id: string; peer: number; direction: Direction };
+// States (projections/transfers.ts): offered -> active (accepted) <-> paused (the link went
+// away, resumed when it is back) -> completed | failed | cancelled; offered -> declined.
+export type TransferOffered = Base<'transfer.offered'> &
+  TransferKey & {
+    name: string;
+    size: number;
+    chunkSize: number;
+  };
+export type TransferAccepted = Base<'transfer.accepted'> & TransferKey & { path?: string };
+export type TransferDeclined = Base<'transfer.declined'> & TransferKey & { reason?: string };
+// The link that carried an active transfer went away; it goes on when a link is back. Not
+// durable, like the links themselves (see NOT_DURABLE).
+export type TransferPaused = Base<'transfer.paused'> & TransferKey & { reason: string; wireBytes?: number };
+export type TransferResumed = Base<'transfer.resumed'> & TransferKey;
+// wireBytes, on the events below that have it: the bytes of this transfer's chunks put on the
+// wire (sender) or taken off it (receiver) since the previous event of this transfer that
+// counted them, resends and chunks that failed their check included. The view sums them, so a
+// restart keeps the count. The pause and the end carry what was sent after the last ack.
+//
+// The receiver wrote, flushed and verified these chunks (so the direction is always 'in').
+export type TransferChunksStored = Base<'transfer.chunks-stored'> & TransferKey & { direction: 'in'; chunks: number[]; wireBytes?: number };
+// The sender learnt that the receiver stored these chunks (so the direction is always 'out').
+export type TransferChunksAcked = Base<'transfer.chunks-acked'> & TransferKey & { direction: 'out'; chunks: number[]; wireBytes?: number };
+export type TransferCompleted = Base<'transfer.completed'> & TransferKey & { sha256?: string; wireBytes?: number };
+export type TransferFailed = Base<'transfer.failed'> & TransferKey & { reason: string; wireBytes?: number };
+export type TransferCancelled = Base<'transfer.cancelled'> & TransferKey & { by: 'me' | 'peer'; wireBytes?: number };
 export type QuotaGranted = Base<'quota.granted'> & { peer: number; direction: QuotaDirection; kind: QuotaKind; n: number };
 export type QuotaSpent = Base<'quota.spent'> & { peer: number; direction: QuotaDirection; kind: QuotaKind; n: number; ref?: string };
 export type QuotaRefused = Base<'quota.refused'> & { peer: number; direction: QuotaDirection; kind: QuotaKind; n: number; ref?: string };
@@ -90,6 +105,8 @@ export type ParleyEvent =
   | TransferOffered
   | TransferAccepted
   | TransferDeclined
+  | TransferPaused
+  | TransferResumed
   | TransferChunksStored
   | TransferChunksAcked
   | TransferCompleted
@@ -135,13 +152,15 @@ export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = Object.freeze
   'message.edited': 2,
   'chat.cleared': 1,
   'transfer.offered': 1,
-  'transfer.accepted': 1,
-  'transfer.declined': 1,
-  'transfer.chunks-stored': 1,
-  'transfer.chunks-acked': 1,
-  'transfer.completed': 1,
-  'transfer.failed': 1,
-  'transfer.cancelled': 1,
+  'transfer.accepted': 2,
+  'transfer.declined': 2,
+  'transfer.paused': 1,
+  'transfer.resumed': 1,
+  'transfer.chunks-stored': 2,
+  'transfer.chunks-acked': 2,
+  'transfer.completed': 2,
+  'transfer.failed': 2,
+  'transfer.cancelled': 2,
   'quota.granted': 1,
   'quota.spent': 1,
   'quota.refused': 1,
@@ -156,9 +175,25 @@ export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = Object.freeze
 
 // Events a person would miss if a crash lost them: the batch that holds one is synced to disk
 // before append resolves, so nothing acknowledges them to anyone earlier. Not so: chunk progress
-// (a lost chunks-stored only makes the sender resend the chunk, DESIGN.md, Events) and links,
-// sessions and relays coming and going (the next start knows they are gone anyway).
-const NOT_DURABLE: ReadonlySet<string> = new Set(['message.transmitted', 'transfer.chunks-stored', 'transfer.chunks-acked', 'link.opened', 'link.closed', 'session.opened', 'session.closed', 'relay.opened', 'relay.closed']);
+// (a lost chunks-stored only makes the sender resend the chunk, DESIGN.md, Events; the wire
+// bytes it counted are lost with it, a few ms of them), links, sessions and relays coming and
+// going (the next start knows they are gone anyway), and for the same reason a transfer paused
+// or resumed with its link: after a restart no transfer has a link, whatever the view says. A
+// crash loses only a tail of the journal (LevelDB's log is written in order, and a synced batch
+// carries every one before it), so a lost resume never leaves the chunks after it behind.
+const NOT_DURABLE: ReadonlySet<string> = new Set([
+  'message.transmitted',
+  'transfer.chunks-stored',
+  'transfer.chunks-acked',
+  'transfer.paused',
+  'transfer.resumed',
+  'link.opened',
+  'link.closed',
+  'session.opened',
+  'session.closed',
+  'relay.opened',
+  'relay.closed',
+]);
 
 export function isDurable(type: string): boolean {
   return !NOT_DURABLE.has(type);

@@ -18,7 +18,22 @@ export const UPCASTERS: Readonly<Partial<Record<EventType, readonly Step[]>>> = 
   // message.edited v1 had no direction and matched a message by (peer, id) alone. Only a
   // person's own messages could be edited before messaging existed: v1 edits are of mine.
   'message.edited': [(e: Raw) => ({ ...e, v: 2, direction: 'out' })],
+  // Transfer events v1 (all but transfer.offered) named a transfer by its id alone; v2 adds the
+  // peer and the direction. A pure step cannot know them (they are in the offer, elsewhere in
+  // the journal), so they stay absent, and the transfers view resolves such an event through the
+  // first offer of that id, as version 1 matched it (projections/transfers.ts, the 'u' records).
+  'transfer.accepted': [toTransferV2],
+  'transfer.declined': [toTransferV2],
+  'transfer.chunks-stored': [toTransferV2],
+  'transfer.chunks-acked': [toTransferV2],
+  'transfer.completed': [toTransferV2],
+  'transfer.failed': [toTransferV2],
+  'transfer.cancelled': [toTransferV2],
 });
+
+function toTransferV2(e: Raw): Raw {
+  return { ...e, v: 2 };
+}
 
 // Events without `v` were written before versions existed: they are version 1.
 export function upcast(event: Raw): Raw {

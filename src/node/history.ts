@@ -2,7 +2,6 @@
 // a chat: the chat's entries by key range, their records and their events by key. A page of 50
 // is three reads whatever the size of the history.
 import { eventKey } from '../events/codec.js';
-import { decodeEvent } from '../events/codec.js';
 import type { Journal } from '../events/journal.js';
 import type { Direction, Stored } from '../events/types.js';
 import {
@@ -111,7 +110,7 @@ async function resolveRecords(journal: Journal, summary: ChatSummary | undefined
     const value = values[i];
     if (value === undefined) continue;
     try {
-      events.set(seqs[i], decodeEvent(seqs[i], value));
+      events.set(seqs[i], journal.decode(seqs[i], value));
     } catch {
       // An unreadable event: its message is left out, as a replay leaves it out.
     }

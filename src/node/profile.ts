@@ -2,9 +2,9 @@
 // Everything a client or a command knows comes from here.
 //
 // Two kinds of view (projection.ts). Small ones live in memory (contacts, quotas, links,
-// settings, transfers for now): a start loads each one's checkpoint and replays the journal after
-// the oldest one, and checkpoints are written every CHECKPOINT_EVERY events, after a history
-// clear, and at close. Stored ones (messages) keep their records in the journal's LevelDB,
+// settings): a start loads each one's checkpoint and replays the journal after the oldest one,
+// and checkpoints are written every CHECKPOINT_EVERY events, after a history clear, and at
+// close. Stored ones (messages, transfers) keep their records in the journal's LevelDB,
 // written in the same batch as the events (views.ts); a start only checks that they are current,
 // and reads of them go by page (history.ts).
 import path from 'node:path';
@@ -16,31 +16,45 @@ import { PROJECTIONS, STORED_VIEWS, VIEW_NAMES, type ViewName, type Views } from
 import { decodeChatEntry, decodeSummary, messageKey, otherKey, peerRange, PREFIX, seqOfChatKey, unreadOf, type ChatSummary, type MessageChange } from '../projections/messages.js';
 import { messageOf, pageOf, streamOf, summaryOf, type ChatMessage, type PageOptions } from './history.js';
 import { openStoredViews, type ViewsProgress } from './views.js';
+import { PREFIX as TRANSFER_PREFIX, type Transfer, type TransferChange } from '../projections/transfers.js';
+import { openTransfersOf, transferOf, transfersPage, type TransfersPageOptions } from './transfers.js';
+import { openKeyring, type Keyring } from './keyring.js';
+import { corruptEvent, keyringUnreadable } from '../events/errors.js';
+import type { Sealer } from '../events/journal.js';
 
 // Small views only: a replay of this many events at open costs a few tens of ms.
 export const CHECKPOINT_EVERY = 10_000;
 
 // Meta key set while a history clear still owes the rewrite of the store (journal.purge): a
 // crash after the clear's checkpoints were written and before the rewrite ended leaves it set,
-// and the next start rewrites the store again.
+// and the next start rewrites the store again. Only texts stored before they were sealed (a
+// profile an older Parley wrote) need it.
 const PURGE_OWED = 'purge-owed';
+// Meta key set while a history clear still owes the forgetting of the chat's old keys:
+// { peer, after } (the last seq before the clear). The next start finishes the clear if its
+// batch is in the journal.
+const CLEAR_OWED = 'clear-owed';
+// Meta key: the first seq whose text was sealed (keyring.ts). Texts before it are plain.
+const SEALED_SINCE = 'sealed-since';
 // Meta key written with the checkpoints: the unreadable events the checkpointed views went
 // without, so that a start from those checkpoints names them again instead of hiding them.
 const SKIPPED = 'skipped';
 
-const OBSOLETE_CHECKPOINTS = ['chats', 'unread'];
+const OBSOLETE_CHECKPOINTS = ['chats', 'unread', 'transfers'];
 
 export type Skipped = { seq: number; message: string };
 
 // What an appended event changed, once every view reflects it: subscribers (the running client,
 // the UI) are told after the batch is stored and the views updated, never half-way.
-export type Change = { seq: number; type: Stored['type']; message?: MessageChange };
+export type Change = { seq: number; type: Stored['type']; message?: MessageChange; transfer?: TransferChange };
 
 export type Profile = {
   home: string;
   journal: Journal;
   // The small views, in memory.
   views: Views;
+  // The keys that seal the chats' texts (keyring.ts).
+  keyring: Keyring;
   // Events that could not be read at start (a damaged store): skipped, named, never hidden.
   skipped: Skipped[];
   append: (event: NewEvent) => Promise<Stored>;
@@ -52,6 +66,11 @@ export type Profile = {
   chat: (peer: number) => ChatSummary | undefined;
   chats: () => ChatSummary[];
   unread: (peer: number) => number;
+  // The stored transfers view: one by its key, the list by page (newest offer first), and the
+  // ones not finished (offered, active, paused), newest first.
+  transfer: (peer: number, direction: Direction, id: string) => Promise<Transfer | undefined>;
+  transfers: (options?: TransfersPageOptions) => Promise<Transfer[]>;
+  openTransfers: () => Promise<Transfer[]>;
   subscribe: (listener: (event: Stored, change: Change) => void) => () => void;
   checkpoint: () => Promise<void>;
   clearChat: (peer: number) => Promise<Stored>;
@@ -71,7 +90,16 @@ export function journalDir(home: string): string {
 }
 
 export async function openProfile(home: string, options: OpenOptions = {}): Promise<Profile> {
-  const journal = await openJournal(journalDir(home), home);
+  // The keyring is read once the journal's lock is held; nothing is sealed or opened before.
+  let keyring: Keyring = undefined as unknown as Keyring;
+  const journal = await openJournal(journalDir(home), home, { sealer: makeSealer(() => keyring) });
+  try {
+    keyring = openKeyring(home);
+  } catch (err) {
+    await journal.close();
+    throw keyringUnreadable(home, err);
+  }
+  let sealedSince = 1;
   const stored = openStoredViews(journal, STORED_VIEWS);
   const summaries = stored.memory(PREFIX.SUMMARY);
   const listeners = new Set<(event: Stored, change: Change) => void>();
@@ -123,8 +151,31 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     // A clear that a crash cut short: finish it, so no old checkpoint and no old file of the
     // store keeps the text the person asked to forget. The mark is set before the clear is
     // appended and taken away once the store is rewritten.
+    await finishClearOwed();
     const owed = await journal.getMeta(PURGE_OWED);
     if (owed !== undefined && owed[0] === 1) await forget();
+  }
+
+  // A clear that a crash cut short between its batch and the forgetting of the chat's old keys:
+  // if the batch is in the journal, the keys go now; if not, the clear never happened and the
+  // keys still open the chat's texts (the extra key it made is harmless).
+  async function finishClearOwed(): Promise<void> {
+    const value = await journal.getMeta(CLEAR_OWED);
+    if (value === undefined) return;
+    let mark: { peer: number; after: number } | null = null;
+    try {
+      mark = JSON.parse(value.toString('utf8')) as { peer: number; after: number };
+    } catch {
+      mark = null;
+    }
+    if (mark && typeof mark.peer === 'number' && typeof mark.after === 'number') {
+      let done = false;
+      await journal.scan((e) => {
+        if (e.type === 'chat.cleared' && e.peer === mark.peer) done = true;
+      }, { since: mark.after + 1, onCorrupt: () => undefined });
+      if (done) keyring.forgetOld(mark.peer);
+    }
+    await journal.writeOps([{ key: Buffer.from('m' + CLEAR_OWED, 'utf8'), value: null }]);
   }
 
   function applyLive(event: Stored, derived?: unknown): void {
@@ -134,7 +185,11 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     }
     if (listeners.size > 0) {
       const change: Change = { seq: event.seq, type: event.type };
-      if (derived) change.message = derived as MessageChange;
+      // An event belongs to one stored view: a transfer.* event's change is the transfer's.
+      if (derived) {
+        if (event.type.startsWith('transfer.')) change.transfer = derived as TransferChange;
+        else change.message = derived as MessageChange;
+      }
       for (const listener of listeners) {
         try {
           listener(event, change);
@@ -175,6 +230,17 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     }
   }
 
+  // The first seq sealed: set when this version first opens a profile, so that every event
+  // before it may hold a plain text and every one after it does not.
+  async function readSealedSince(): Promise<number> {
+    const value = await journal.getMeta(SEALED_SINCE);
+    const known = value === undefined ? NaN : Number(value.toString('utf8'));
+    if (Number.isSafeInteger(known) && known >= 1) return known;
+    const since = journal.lastSeq() + 1;
+    await journal.putMeta([{ name: SEALED_SINCE, value: Buffer.from(String(since)) }], true);
+    return since;
+  }
+
   async function setPurgeOwed(owed: boolean): Promise<void> {
     await journal.putMeta([{ name: PURGE_OWED, value: Buffer.from([owed ? 1 : 0]) }], true);
   }
@@ -188,13 +254,23 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     await setPurgeOwed(false);
   }
 
-  // Forgets a chat: one atomic batch appends chat.cleared and deletes the events of that
-  // chat's messages (their text, receipts and edits) with their records in the messages view,
-  // found through that view: the cost is the chat's, not the store's. Quota events stay, so the
-  // audit still adds up. Then the store is rewritten so the deleted values are gone from the
-  // disk too. A chat with nothing to remove costs no rewrite.
+  // Forgets a chat, at the cost of the chat, not of the store:
+  // 1. a mark (CLEAR_OWED) so that a crash from here on is finished at the next start;
+  // 2. a new key for the chat: whatever is appended from now on is sealed with it;
+  // 3. one atomic batch appends chat.cleared and deletes the events of the chat's messages
+  //    (texts, receipts, edits) with their records in the messages view, found through that
+  //    view; quota events stay, so the audit still adds up;
+  // 4. the chat's old keys are forgotten: any copy of its texts left in LevelDB's files or logs
+  //    can no longer be opened. Texts stored before sealing existed (an older Parley's profile)
+  //    are plain in those files: for them the store is rewritten as before (journal.purge).
   async function clearChat(peer: number): Promise<Stored> {
-    await setPurgeOwed(true);
+    await journal.putMeta([{ name: CLEAR_OWED, value: Buffer.from(JSON.stringify({ peer, after: journal.lastSeq() })) }], true);
+    // Plain texts may be among the chat's events only in a profile that had events before
+    // sealing: the rewrite is owed until the pick says otherwise.
+    const mayHoldPlain = sealedSince > 1 && profileChat(peer) !== undefined;
+    if (mayHoldPlain) await setPurgeOwed(true);
+    keyring.rotate(peer);
+    let plain = false;
     const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer, removed: 0 }, async () => {
       const removes: number[] = [];
       const ops: Array<{ key: Buffer; value: null }> = [];
@@ -212,11 +288,18 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
         }
       }
       removes.sort((a, b) => a - b);
+      plain = removes.length > 0 && removes[0] < sealedSince;
       return { removes, ops };
     });
-    if ((cleared as { removed?: number }).removed === 0) await setPurgeOwed(false);
-    else await forget();
+    keyring.forgetOld(peer);
+    if (plain) await forget();
+    else if (mayHoldPlain) await setPurgeOwed(false);
+    await journal.writeOps([{ key: Buffer.from('m' + CLEAR_OWED, 'utf8'), value: null }]);
     return cleared;
+  }
+
+  function profileChat(peer: number): ChatSummary | undefined {
+    return summaryOf(summaries, peer);
   }
 
   async function rebuild(onProgress?: ViewsProgress): Promise<void> {
@@ -239,8 +322,10 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
 
   try {
     // Checkpoints of views that are stored now (chats and unread held every text in memory and
-    // in their checkpoints): dropped, so that no copy of a text outlives a history clear.
+    // in their checkpoints; transfers every bitmap): dropped, so that no copy of a text outlives
+    // a history clear.
     await journal.writeOps(OBSOLETE_CHECKPOINTS.map((name) => ({ key: Buffer.from('mcheckpoint/' + name, 'utf8'), value: null })));
+    sealedSince = await readSealedSince();
     await stored.open(options.onProgress);
     await load(true);
   } catch (err) {
@@ -253,6 +338,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   return {
     home,
     journal,
+    keyring,
     views,
     skipped,
     append: (event) => journal.append(event),
@@ -263,6 +349,9 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     chat: (peer) => summaryOf(summaries, peer),
     chats: () => [...summaries.values()].map(decodeSummary),
     unread: (peer) => unreadOf(summaryOf(summaries, peer)),
+    transfer: (peer, direction, id) => transferOf(journal, peer, direction, id),
+    transfers: (pageOptions) => transfersPage(journal, pageOptions),
+    openTransfers: () => openTransfersOf(journal, stored.memory(TRANSFER_PREFIX.OPEN)),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -271,5 +360,40 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     clearChat,
     rebuild,
     close,
+  };
+}
+
+// Message texts are sealed with their chat's key as they are stored and opened as they are read
+// (keyring.ts): the value holds `sealed` (bytes) in place of `text`.
+const SEALED_TYPES: ReadonlySet<string> = new Set(['message.sent', 'message.received', 'message.edited']);
+
+function aadOf(event: { type: string; peer: number; id: string }): string {
+  return `${event.type}\u0000${event.peer}\u0000${event.id}`;
+}
+
+// For a tool that opens a profile's journal alone (it holds the profile's lock the same way):
+// texts opened with the profile's keys.
+export function journalSealer(home: string): Sealer {
+  let keyring: Keyring | null = null;
+  return makeSealer(() => (keyring ??= openKeyring(home)));
+}
+
+function makeSealer(keyring: () => Keyring): Sealer {
+  return {
+    seal(event) {
+      if (!SEALED_TYPES.has(event.type)) return event;
+      const e = event as Stored & { peer: number; id: string; text: string };
+      if (typeof e.text !== 'string') return event;
+      const { text, seq: _seq, ...rest } = e;
+      return { ...rest, sealed: keyring().seal(e.peer, aadOf(e), text) };
+    },
+    open(event) {
+      const e = event as unknown as { type: string; peer: number; id: string; text?: string; sealed?: Uint8Array; seq: number };
+      if (e.sealed === undefined || !SEALED_TYPES.has(e.type)) return;
+      const text = keyring().open(aadOf(e), e.sealed);
+      if (text === null) throw corruptEvent(e.seq, new Error('its text cannot be opened: the key that sealed it is gone (a cleared chat) or the bytes were altered'));
+      e.text = text;
+      delete e.sealed;
+    },
   };
 }

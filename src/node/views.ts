@@ -54,6 +54,30 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
     const values = await journal.getMany(keys);
     const fetched = new Map<string, Buffer | undefined>();
     for (let i = 0; i < keys.length; i++) fetched.set(keys[i].toString('latin1'), values[i]);
+    const stored = (key: Buffer): Buffer | undefined => {
+      const k = key.toString('latin1');
+      const memory = memories.get(key[0]);
+      return memory ? memory.get(k) : fetched.get(k);
+    };
+    // 1b. The records found through those (an index), in a second read, only when one is named
+    // (the transfers view's events of version 1, which name a transfer by its id alone).
+    const through = active.flatMap((view) => (view.readsThrough ? [view.readsThrough] : []));
+    if (through.length > 0) {
+      const more = new Map<string, Buffer>();
+      for (const event of events) {
+        for (const readsThrough of through) {
+          for (const key of readsThrough(event, stored)) {
+            const k = key.toString('latin1');
+            if (!memories.has(key[0]) && !fetched.has(k)) more.set(k, key);
+          }
+        }
+      }
+      if (more.size > 0) {
+        const moreKeys = [...more.values()];
+        const moreValues = await journal.getMany(moreKeys);
+        for (let i = 0; i < moreKeys.length; i++) fetched.set(moreKeys[i].toString('latin1'), moreValues[i]);
+      }
+    }
 
     // 2. apply, event by event, through an overlay: a later event of the batch sees what an
     // earlier one wrote. null in the overlay is a deletion.

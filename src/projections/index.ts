@@ -4,14 +4,14 @@ import { links, type LinksState } from './links.js';
 import type { Projection } from './projection.js';
 import { quotas, type QuotasState } from './quotas.js';
 import { settings, type SettingsState } from './settings.js';
-import { transfers, type TransfersState } from './transfers.js';
+import { transfers } from './transfers.js';
 import { messages } from './messages.js';
 import type { StoredView } from './projection.js';
 
 // The views kept in memory. Chats, message states and unread counts are the stored messages
-// view (messages.ts), read by page through the profile.
+// view (messages.ts), transfers the stored transfers view (transfers.ts), both read by page
+// through the profile.
 export type Views = {
-  transfers: TransfersState;
   quotas: QuotasState;
   contacts: ContactsState;
   links: LinksState;
@@ -21,7 +21,6 @@ export type Views = {
 export type ViewName = keyof Views;
 
 export const PROJECTIONS: { [K in ViewName]: Projection<Views[K]> } = {
-  transfers,
   quotas,
   contacts,
   links,
@@ -39,4 +38,4 @@ export function initialViews(): Views {
 export type { Projection };
 
 // The views whose records live on disk beside the journal (projection.ts, StoredView).
-export const STORED_VIEWS: ReadonlyArray<StoredView<unknown>> = [messages as StoredView<unknown>];
+export const STORED_VIEWS: ReadonlyArray<StoredView<unknown>> = [messages as StoredView<unknown>, transfers as StoredView<unknown>];

@@ -21,10 +21,13 @@
 // number of incoming messages after it (their count minus the ordinal of the one read up to).
 // The peer's "read up to my message X" sets peerReadSeq: every message of mine at or before it
 // shows as read. Neither costs a write per message.
-import { decodeMsgpack } from '../events/codec.js';
+import { decodeRaw as decodeMsgpack } from '../events/codec.js';
 import { encodeMsgpack } from '../events/msgpack.js';
 import type { Direction, Stored } from '../events/types.js';
+import { peerSeqKey, refKey, seqOfPeerSeqKey } from './keys.js';
 import type { StoredView, Tx } from './projection.js';
+
+export { peerRange, prefixRange } from './keys.js';
 
 export const PREFIX = Object.freeze({ CHAT: 0x63, MESSAGE: 0x69, OTHER: 0x78, SUMMARY: 0x73 });
 
@@ -58,14 +61,6 @@ export type MessageChange = { peer: number; direction?: Direction; id?: string; 
 
 // ---- keys ----
 
-function peerSeqKey(prefix: number, peer: number, seq: number): Buffer {
-  const key = Buffer.allocUnsafe(12);
-  key[0] = prefix;
-  key.writeUIntBE(peer, 1, 5);
-  key.writeUIntBE(seq, 6, 6);
-  return key;
-}
-
 export function chatKey(peer: number, seq: number): Buffer {
   return peerSeqKey(PREFIX.CHAT, peer, seq);
 }
@@ -74,29 +69,8 @@ export function otherKey(peer: number, seq: number): Buffer {
   return peerSeqKey(PREFIX.OTHER, peer, seq);
 }
 
-// The whole range of one peer under a prefix: [gte, lt).
-export function peerRange(prefix: number, peer: number): { gte: Buffer; lt: Buffer } {
-  const gte = Buffer.allocUnsafe(6);
-  gte[0] = prefix;
-  gte.writeUIntBE(peer, 1, 5);
-  // Past every key of this peer: a seq's bytes, a direction byte ('o', 'i') and UTF-8 never
-  // start with 0xff after the peer, so the peer's keys all sort below this one.
-  const lt = Buffer.concat([gte, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])]);
-  return { gte, lt };
-}
-
-export function prefixRange(prefix: number): { gte: Buffer; lt: Buffer } {
-  return { gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) };
-}
-
 export function messageKey(peer: number, direction: Direction, id: string): Buffer {
-  const idBytes = Buffer.from(id, 'utf8');
-  const key = Buffer.allocUnsafe(7 + idBytes.length);
-  key[0] = PREFIX.MESSAGE;
-  key.writeUIntBE(peer, 1, 5);
-  key[6] = direction === 'out' ? 0x6f : 0x69; // 'o', 'i'
-  idBytes.copy(key, 7);
-  return key;
+  return refKey(PREFIX.MESSAGE, peer, direction, id);
 }
 
 export function summaryKey(peer: number): Buffer {
@@ -106,9 +80,7 @@ export function summaryKey(peer: number): Buffer {
   return key;
 }
 
-export function seqOfChatKey(key: Uint8Array): number {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).readUIntBE(6, 6);
-}
+export const seqOfChatKey = seqOfPeerSeqKey;
 
 // ---- values ----
 // Plain MessagePack arrays: a record is read on every page, and arrays are the smallest form.

@@ -54,6 +54,11 @@ export type StoredView<Change> = {
   memoryPrefixes?: readonly number[];
   // The records apply will read for this event (besides those in memory).
   reads: (event: Stored) => Buffer[];
+  // The records apply will read that are found through others (an index): called once the
+  // records of `reads` are fetched, `get` returning them (and those in memory); the keys it
+  // names are fetched in a second read, made only when a view names any. A record written by an
+  // earlier event of the same batch is not seen by `get`, but apply sees it through the Tx.
+  readsThrough?: (event: Stored, get: (key: Buffer) => Buffer | undefined) => Buffer[];
   // Returns what changed, for subscribers, or null when the event changed nothing here.
   apply: (event: Stored, tx: Tx) => Change | null;
 };

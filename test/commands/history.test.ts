@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { NewEvent } from '../../src/events/types.js';
+import { openJournal } from '../../src/events/journal.js';
 import { openProfile } from '../../src/node/profile.js';
 import { expectRefused, filesContaining, jsonLines, ok, runParley, runPython, tempHome } from '../helpers/cli.js';
 
@@ -78,6 +79,12 @@ function expectRow(row: Record<string, unknown>): void {
   expect(typeof row.status).toBe('string');
   expect(row.edited_at === null || Number.isSafeInteger(row.edited_at)).toBe(true);
   expect(row.reply_to === null || typeof row.reply_to === 'string').toBe(true);
+}
+
+// The keys (base64) that seal a chat's texts, as the profile's keys.json holds them.
+function chatKeys(home: string, peer: number): string[] {
+  const data = JSON.parse(fs.readFileSync(path.join(home, 'keys.json'), 'utf8')) as { chats: Record<string, Array<{ key: string }>> };
+  return (data.chats[peer] ?? []).map((k) => k.key);
 }
 
 async function journalOf(home: string): Promise<Record<string, unknown>[]> {
@@ -285,8 +292,12 @@ describe('history', () => {
     const before = await journalOf(home);
     const auditBefore = (await ok(['limits', 'audit', '--json'], { home })).stdout;
     const boBefore = (await ok(['history', '--peer', String(BIG), '--json'], { home })).stdout;
-    // Before: each of Ann's texts (and Bo's) is in the raw bytes of the store.
-    for (const word of [...ANN_WORDS, BO_WORD]) expect(filesContaining(journalDir, word), word).not.toEqual([]);
+    // Before: no text is in the raw bytes of the store (each is sealed with its chat's key), and
+    // Ann's key is in the profile's keys.json.
+    for (const word of [...ANN_WORDS, BO_WORD]) expect(filesContaining(home, word), word).toEqual([]);
+    const [annKey] = chatKeys(home, 5);
+    const [boKey] = chatKeys(home, BIG);
+    expect(filesContaining(home, annKey).map((f) => path.relative(home, f))).toEqual(['keys.json']);
 
     const cleared = await ok(['history', 'clear', '--peer', '5', '--json'], { home });
     const [c] = jsonLines(cleared.stdout);
@@ -328,9 +339,29 @@ describe('history', () => {
     expect(auditAfter).toBe(auditBefore);
     expect(jsonLines(auditAfter).at(-1)).toEqual({ consistent: true });
 
-    // And the text is gone from the store's files, not only from the view.
+    // And the key that sealed Ann's texts is gone from every file: whatever copy of them a
+    // LevelDB file still holds cannot be opened. Bo's stays.
+    expect(filesContaining(home, annKey)).toEqual([]);
+    expect(filesContaining(home, boKey).map((f) => path.relative(home, f))).toEqual(['keys.json']);
+    for (const word of [...ANN_WORDS, BO_WORD]) expect(filesContaining(home, word), word).toEqual([]);
+  });
+
+  test('history - clear of a chat that an older Parley stored in plain rewrites the store: the text leaves the disk', async () => {
+    const home = tempHome();
+    const journalDir = path.join(home, 'journal');
+    // The journal alone writes what Parley 0.1 wrote: texts in plain, no views, no keys.
+    const journal = await openJournal(journalDir, home);
+    await journal.appendMany(structuredClone(SEED));
+    await journal.close();
+    await ok(['contacts'], { home }); // a first open by this version: views built, nothing sealed
+    for (const word of [...ANN_WORDS, BO_WORD]) expect(filesContaining(journalDir, word), word).not.toEqual([]);
+    expect((await ok(['history', '--peer', '5', '--json'], { home })).stdout).toBe(ANN_HISTORY.map((m) => JSON.stringify(m) + '\n').join(''));
+
+    const [c] = jsonLines((await ok(['history', 'clear', '--peer', '5', '--json'], { home })).stdout);
+    expect(c).toEqual({ peer: 5, seq: SEED.length + 1, removed: ANN_MESSAGE_EVENTS });
     for (const word of ANN_WORDS) expect(filesContaining(journalDir, word), word).toEqual([]);
     expect(filesContaining(journalDir, BO_WORD)).not.toEqual([]);
+    expect((await ok(['history', '--peer', String(BIG), '--json'], { home })).stdout).toBe(BO_HISTORY.map((m) => JSON.stringify(m) + '\n').join(''));
   });
 
   test('history - clear with PARLEY_HOME, then a second clear removes nothing more', async () => {

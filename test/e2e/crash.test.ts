@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { openJournal } from '../../src/events/journal.js';
 import type { Stored } from '../../src/events/types.js';
-import { openProfile } from '../../src/node/profile.js';
+import { journalSealer, openProfile } from '../../src/node/profile.js';
+import { KEYRING_FILE } from '../../src/node/keyring.js';
 import { CLI, filesUnder, startScript, tempHome } from '../helpers/cli.js';
 import { allMessages, dumpViews } from '../helpers/views.js';
 
@@ -57,7 +58,7 @@ function peerOf(e: Stored): number | undefined {
 
 // Reopens after a crash and checks the journal against every ack seen so far.
 async function checkJournal(home: string, acks: Ack[]): Promise<{ events: Stored[]; lastSeq: number; clears: Stored<Extract<Stored, { type: 'chat.cleared' }>>[] }> {
-  const journal = await openJournal(path.join(home, 'journal'));
+  const journal = await openJournal(path.join(home, 'journal'), home, { sealer: journalSealer(home) });
   const events: Stored[] = [];
   let lastSeq: number;
   try {
@@ -98,6 +99,14 @@ async function checkJournal(home: string, acks: Ack[]): Promise<{ events: Stored
     if (a.token !== undefined) expect((e as Stored & { text: string }).text.endsWith(' ' + a.token)).toBe(true);
   }
   return { events, lastSeq, clears };
+}
+
+// The keys (base64, as keys.json holds them) a chat has in the profile's keyring file now.
+function keysOf(home: string, peer: number): string[] {
+  const file = path.join(home, KEYRING_FILE);
+  if (!fs.existsSync(file)) return [];
+  const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { chats: Record<string, Array<{ key: string }>> };
+  return (data.chats[peer] ?? []).map((k) => k.key);
 }
 
 // Which of these texts are still somewhere in the raw bytes of the files under dir, and where.
@@ -152,22 +161,25 @@ describe('crash', () => {
     const acks: Ack[] = [];
     // 1: no clear, killed at 1000 acks; the next start moves these events from LevelDB's log
     //    into its table files, which a clear must then rewrite.
-    // 2: killed as the rewrite of the store begins, after the clear's batch and its fresh
-    //    checkpoints are stored: the next start must finish the rewrite.
+    // 2: killed as the chat's old keys are about to be forgotten, after the clear's batch is
+    //    stored: the next start must forget them.
     // 3: a clear after 600 acks, killed at 1500 (the clear is long done).
     // 4: killed as soon as a clear's batch is stored: its fresh checkpoints are cut short.
     // 5: killed as soon as a clear begins (its batch may or may not be stored).
     // 6: a clear after 200 acks, killed at 800, on the store the cut-short clears left.
     const runs: { until: { acks: number } | { line: (l: string) => boolean }; clearAfter?: number }[] = [
       { until: { acks: 1000 } },
-      { until: { line: (l) => l === 'purging' }, clearAfter: 300 },
+      { until: { line: (l) => l === 'forgetting' }, clearAfter: 300 },
       { until: { acks: 1500 }, clearAfter: 600 },
       { until: { line: (l) => l.startsWith('clear-stored ') }, clearAfter: 300 },
       { until: { line: (l) => l === 'clearing' }, clearAfter: 300 },
       { until: { acks: 800 }, clearAfter: 200 },
     ];
     let clearsSeen = 0;
+    // Every key peer 5 had before its last clear: none may be left anywhere on the disk.
+    const peer5Keys = new Set<string>();
     for (const { until, clearAfter } of runs) {
+      const keysBefore = keysOf(home, 5);
       const run = await crashOnce(home, until, clearAfter);
       acks.push(...run.acks);
       const { clears } = await checkJournal(home, acks);
@@ -181,6 +193,7 @@ describe('crash', () => {
       for (const seq of stored) expect(clears.map((c) => c.seq)).toContain(seq);
       expect(clears.length).toBeGreaterThanOrEqual(clearsSeen + stored.length);
       expect(clears.length).toBeLessThanOrEqual(clearsSeen + 1);
+      const clearedNow = clears.length > clearsSeen;
       clearsSeen = clears.length;
 
       // The first start after the crash finishes any clear the crash cut short: no removed
@@ -190,24 +203,31 @@ describe('crash', () => {
       const profile = await openProfile(home);
       try {
         if (last) expect((await allMessages(profile, 5)).every((m) => m.seq > last.seq)).toBe(true);
+        // A clear of this run whose batch is stored: the keys peer 5 had before it are forgotten
+        // (by the clear, or by this start when the crash cut the clear short), but the new one.
+        if (clearedNow) {
+          for (const k of keysBefore) peer5Keys.add(k);
+          expect(profile.keyring.keysOf(5)).toBe(1);
+        }
       } finally {
         await profile.close();
       }
       await checkProjections(home);
+      // No text is ever on the disk in plain: every one is sealed with its chat's key.
+      const tokens = acks.filter((a) => a.token !== undefined).map((a) => a.token as string);
+      const plain = textsInFiles(home, tokens);
+      expect([...plain].slice(0, 3), `${plain.size} of ${tokens.length} texts are on the disk in plain`).toEqual([]);
       if (!last) continue;
-      const removed = acks.filter((a) => a.peer === 5 && a.seq < last.seq && a.token !== undefined).map((a) => a.token as string);
-      expect(removed.length).toBeGreaterThan(0);
-      const left = textsInFiles(home, removed);
-      expect([...left].slice(0, 3), `${left.size} of ${removed.length} texts of a cleared chat are still in the store after the crash and a restart`).toEqual([]);
-      // The search works: the texts of the chat never cleared are found (most of them: LevelDB
-      // compresses its table files, which can hide a text from a byte search).
-      const kept = acks.filter((a) => a.peer === 6 && a.token !== undefined).map((a) => a.token as string);
-      expect(textsInFiles(home, kept).size).toBeGreaterThanOrEqual(kept.length / 2);
+      // And no key of a cleared chat is left in any file: its texts cannot be opened, wherever
+      // LevelDB's files still hold their sealed bytes. (The search works: the live keys are found.)
+      const gone = textsInFiles(home, [...peer5Keys]);
+      expect([...gone].slice(0, 3), `${gone.size} of ${peer5Keys.size} keys of a cleared chat are still on the disk`).toEqual([]);
+      expect(textsInFiles(home, keysOf(home, 6)).size).toBe(keysOf(home, 6).length);
     }
     expect(clearsSeen).toBeGreaterThanOrEqual(4);
   });
-  test('crash - a clear killed as its store rewrite begins is finished at the next start: the text leaves the disk', async () => {
-    const home = tempHome('crash-purge');
+  test('crash - a clear killed before it forgets the chat\'s old key is finished at the next start: no copy of the texts can be opened', async () => {
+    const home = tempHome('crash-forget');
     // Ann's messages, then a start that moves them from LevelDB's log into a table file.
     const tokens = Array.from({ length: 40 }, () => crypto.randomBytes(18).toString('base64url'));
     const profile = await openProfile(home);
@@ -218,29 +238,45 @@ describe('crash', () => {
       await profile.close();
     }
     await (await openProfile(home)).close();
-    // LevelDB compresses its table files (snappy), which can hide a text from a byte search;
-    // the texts a search finds now must all be gone after the clear.
-    const visible = [...textsInFiles(home, tokens).keys()];
-    expect(visible.length).toBeGreaterThanOrEqual(tokens.length / 2);
+    // The texts are sealed on the disk: no token is there in plain, and the sealed bytes are what
+    // a copy left behind in LevelDB's files would hold.
+    expect(textsInFiles(home, tokens).size).toBe(0);
+    const annKeys = keysOf(home, 5);
+    expect(annKeys).toHaveLength(1);
+    const sealed: Array<{ aad: string; bytes: Buffer }> = [];
+    const raw = await openJournal(path.join(home, 'journal'), home);
+    try {
+      await raw.scan((e) => {
+        const m = e as Stored & { sealed?: Buffer; id: string };
+        if (m.type === 'message.sent' && m.peer === 5) sealed.push({ aad: `message.sent\u0000${m.peer}\u0000${m.id}`, bytes: Buffer.from(m.sealed as Buffer) });
+      });
+    } finally {
+      await raw.close();
+    }
+    expect(sealed).toHaveLength(tokens.length);
 
-    // The child clears Ann's chat and dies right after the clear's batch and checkpoints are
-    // stored, as the rewrite of the store begins.
-    const script = startScript(APPENDER, [home, '1', 'die-at-purge']);
+    // The child clears Ann's chat and dies right after the clear's batch is stored, as the
+    // chat's old key is about to be forgotten.
+    const script = startScript(APPENDER, [home, '1', 'die-at-forget']);
     const exit = await script.exited;
     expect(exit.signal, script.stderr()).toBe('SIGKILL');
-    expect(script.lines).toContain('purging');
+    expect(script.lines).toContain('forgetting');
     const storedClear = script.lines.find((l) => l.startsWith('clear-stored '));
     expect(storedClear).toBeDefined();
+    expect(keysOf(home, 5)).toContain(annKeys[0]); // the crash came before the key was forgotten
 
-    // One ordinary start later, nothing of Ann's messages is left on the disk.
+    // One ordinary start later, the old key is gone from every file, and nothing opens the
+    // sealed texts any more.
     const again = await openProfile(home);
     try {
       expect((await allMessages(again, 5)).every((m) => m.seq > Number(storedClear?.split(' ')[1]))).toBe(true);
+      expect(again.keyring.keysOf(5)).toBe(1);
+      for (const s of sealed) expect(again.keyring.open(s.aad, s.bytes)).toBeNull();
     } finally {
       await again.close();
     }
-    const left = textsInFiles(home, visible);
-    expect([...left].slice(0, 3), `${left.size} of ${visible.length} cleared texts still on disk`).toEqual([]);
+    expect(textsInFiles(home, annKeys).size).toBe(0);
+    expect(textsInFiles(home, keysOf(home, 6)).size).toBe(1);
     await checkJournal(home, script.lines.map(parseAck).filter((a): a is Ack => a !== null));
     await checkProjections(home);
   });

@@ -1,7 +1,9 @@
-// A profile's journal read with tools no one here wrote: Debian's python3-plyvel (LevelDB) and
-// python3-msgpack. The store must be plain LevelDB with keys 'e' + 8-byte big-endian seq and
-// values of plain MessagePack, so that any reader gets back the events `journal inspect` shows,
-// with integers as integers (times in ms and 40-bit ids included).
+// A profile's journal read with tools no one here wrote: Debian's python3-plyvel (LevelDB),
+// python3-msgpack and python3-cryptography. The store must be plain LevelDB with keys 'e' +
+// 8-byte big-endian seq and values of plain MessagePack, so that any reader gets back the events
+// `journal inspect` shows, with integers as integers (times in ms and 40-bit ids included), and
+// message texts sealed with AES-256-GCM under the chat's key in keys.json (docs/ARCHITECTURE.md,
+// "Forgetting a chat"), which a reader with that file opens.
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { NewEvent } from '../../src/events/types.js';
@@ -11,11 +13,24 @@ import { jsonLines, runParley, runPython, tempHome } from '../helpers/cli.js';
 const BIG = 1099511627775; // 2^40 - 1, the largest id
 const AT = Date.UTC(2024, 4, 17, 12, 0, 0, 123);
 
-// Prints, for each key under b'e': its hex, the decoded value, and the Python type of every
-// leaf (int, float, str, bool, None), so the test can tell 1 from 1.0.
+// Prints, for each key under b'e': its hex, the decoded value (a sealed text opened with the
+// keys of argv[2]), whether its text was sealed, and the Python type of every leaf (int, float,
+// str, bool, None), so the test can tell 1 from 1.0.
 const READER = `
-import json, sys
+import base64, json, sys
 import msgpack, plyvel
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+keys = {}
+with open(sys.argv[2], encoding='utf-8') as f:
+    for chat in json.load(f)['chats'].values():
+        for k in chat:
+            keys[bytes.fromhex(k['id'])] = base64.b64decode(k['key'])
+
+def unseal(event):
+    s = event.pop('sealed')
+    aad = ('%s\\0%s\\0%s' % (event['type'], event['peer'], event['id'])).encode('utf-8')
+    event['text'] = AESGCM(keys[s[:8]]).decrypt(s[8:20], s[20:], aad).decode('utf-8')
 
 def types(v):
     if isinstance(v, dict):
@@ -29,18 +44,21 @@ out = []
 try:
     for key, value in db.iterator(prefix=b'e'):
         event = msgpack.unpackb(value, raw=False)
-        out.append({'key': key.hex(), 'value': event, 'types': types(event)})
+        sealed = 'sealed' in event and 'text' not in event
+        if sealed:
+            unseal(event)
+        out.append({'key': key.hex(), 'value': event, 'sealed': sealed, 'types': types(event)})
 finally:
     db.close()
 print(json.dumps(out, ensure_ascii=False))
 `;
 
 async function requirePython(): Promise<void> {
-  const r = await runPython('import plyvel, msgpack').catch((err: Error) => ({ code: -1, stderr: err.message }));
+  const r = await runPython('import plyvel, msgpack, cryptography').catch((err: Error) => ({ code: -1, stderr: err.message }));
   if (r.code !== 0) {
     throw new Error(
-      `/usr/bin/python3 cannot import plyvel and msgpack (${r.stderr.trim().split('\n').pop()}): ` +
-        'run .ci/run, or `apt-get install python3-plyvel python3-msgpack` (CI installs them)',
+      `/usr/bin/python3 cannot import plyvel, msgpack and cryptography (${r.stderr.trim().split('\n').pop()}): ` +
+        'run .ci/run, or `apt-get install python3-plyvel python3-msgpack python3-cryptography` (CI installs them)',
     );
   }
 }
@@ -76,7 +94,7 @@ function pick(value: unknown, dotted: string): unknown {
 }
 
 describe('interop', () => {
-  test('interop - python3 has plyvel and msgpack (Debian python3-plyvel, python3-msgpack)', async () => {
+  test('interop - python3 has plyvel, msgpack and cryptography (Debian python3-plyvel, python3-msgpack, python3-cryptography)', async () => {
     await requirePython();
   });
 
@@ -96,9 +114,11 @@ describe('interop', () => {
     const events = jsonLines(inspect.stdout);
     expect(events).toHaveLength(EVENTS.length + FILLER.length + 1);
 
-    const py = await runPython(READER, [path.join(home, 'journal')]);
+    const py = await runPython(READER, [path.join(home, 'journal'), path.join(home, 'keys.json')]);
     expect(py.code, py.stderr).toBe(0);
-    const read = JSON.parse(py.stdout) as { key: string; value: Record<string, unknown>; types: Record<string, unknown> }[];
+    const read = JSON.parse(py.stdout) as { key: string; value: Record<string, unknown>; sealed: boolean; types: Record<string, unknown> }[];
+    // Message texts, and only they, are sealed at rest: no other reader sees them without the keys.
+    expect(read.filter((r) => r.sealed).map((r) => r.value.type)).toEqual(['message.sent', 'message.received']);
     expect(read).toHaveLength(events.length);
 
     // Keys: 9 bytes, 0x65 then the seq big-endian, in seq order (LevelDB's order is append order).

@@ -1,13 +1,16 @@
 // What a profile's views hold, in a form tests compare: the small views in memory, every record
-// of the stored views as bytes, and each chat as a person reads it (pages, unread counts).
+// of the stored views as bytes, each chat as a person reads it (pages, unread counts), and the
+// transfers as the profile lists them (every page, and the open ones).
 import type { ChatMessage } from '../../src/node/history.js';
 import type { Profile } from '../../src/node/profile.js';
+import type { Transfer } from '../../src/projections/transfers.js';
 import { STORED_VIEWS } from '../../src/projections/index.js';
 
 export type ViewsDump = {
   memory: unknown;
   records: Array<[string, string]>;
   chats: Record<string, { unread: number; messages: ChatMessage[] }>;
+  transfers: { all: Transfer[]; open: Transfer[] };
 };
 
 // Every record under the stored views' prefixes, as hex, in key order.
@@ -30,8 +33,20 @@ export async function allMessages(profile: Profile, peer: number): Promise<ChatM
   return out;
 }
 
+// Every transfer, newest offer first, read page after page (`pageSize` each) as a list command
+// would.
+export async function allTransfers(profile: Profile, pageSize = 3): Promise<Transfer[]> {
+  const out: Transfer[] = [];
+  for (;;) {
+    const page = await profile.transfers({ limit: pageSize, before: out.length > 0 ? out[out.length - 1].seq : undefined });
+    out.push(...page);
+    if (page.length < pageSize) return out;
+  }
+}
+
 export async function dumpViews(profile: Profile, peers: readonly number[]): Promise<ViewsDump> {
   const chats: ViewsDump['chats'] = {};
   for (const peer of peers) chats[peer] = { unread: profile.unread(peer), messages: await allMessages(profile, peer) };
-  return { memory: structuredClone(profile.views), records: await storedRecords(profile), chats };
+  const transfers = { all: await allTransfers(profile), open: await profile.openTransfers() };
+  return { memory: structuredClone(profile.views), records: await storedRecords(profile), chats, transfers };
 }
