@@ -367,10 +367,6 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
 // (keyring.ts): the value holds `sealed` (bytes) in place of `text`.
 const SEALED_TYPES: ReadonlySet<string> = new Set(['message.sent', 'message.received', 'message.edited']);
 
-function aadOf(event: { type: string; peer: number; id: string }): string {
-  return `${event.type}\u0000${event.peer}\u0000${event.id}`;
-}
-
 // For a tool that opens a profile's journal alone (it holds the profile's lock the same way):
 // texts opened with the profile's keys.
 export function journalSealer(home: string): Sealer {
@@ -385,13 +381,13 @@ function makeSealer(keyring: () => Keyring): Sealer {
       const e = event as Stored & { peer: number; id: string; text: string };
       if (typeof e.text !== 'string') return event;
       const { text, seq: _seq, ...rest } = e;
-      return { ...rest, sealed: keyring().seal(e.peer, aadOf(e), text) };
+      return { ...rest, sealed: keyring().seal(e.peer, text) };
     },
     open(event) {
       const e = event as unknown as { type: string; peer: number; id: string; text?: string; sealed?: Uint8Array; seq: number };
       if (e.sealed === undefined || !SEALED_TYPES.has(e.type)) return;
-      const text = keyring().open(aadOf(e), e.sealed);
-      if (text === null) throw corruptEvent(e.seq, new Error('its text cannot be opened: the key that sealed it is gone (a cleared chat) or the bytes were altered'));
+      const text = keyring().open(e.sealed);
+      if (text === null) throw corruptEvent(e.seq, new Error('its text cannot be opened: the key that sealed it is gone (a cleared chat)'));
       e.text = text;
       delete e.sealed;
     },
