@@ -18,12 +18,21 @@ import { decodeEvent, encodeValue, END_EVENT_KEY, eventKey, FIRST_EVENT_KEY, seq
 import { badEvent, journalClosed, openFailed, profileInUse, writeFailed } from './errors.js';
 import { EVENT_VERSIONS, isDurable, isKnownType, type NewEvent, type Stored } from './types.js';
 import type { ParleyError } from '../errors.js';
+import { encodeMsgpackReplacing } from './msgpack.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
 
 // Every LevelDB here (the store, its lock, a rewrite's copy) holds raw bytes both ways; made, not yet opened.
+//
+// At most 64 table files open (LevelDB's default is 1,000): LevelDB maps each open table file into
+// memory, and every page a read touches then counts in the process's RSS; a profile of
+// 10,000,000 messages holds over a thousand 2 MiB tables, and a client reading pages of old chats
+// would map most of them. 64 keeps that bounded (~128 MiB of mappings at most, only touched pages
+// resident) for a few more table opens on reads far back in the history (docs/BENCHMARKS.md).
+const MAX_OPEN_FILES = 64;
+
 function levelAt(dir: string): Db {
-  return new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  return new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', maxOpenFiles: MAX_OPEN_FILES });
 }
 
 // A group of appends made by one call: their events and encoded values, and (history clear
@@ -58,11 +67,11 @@ export type Derived = { ops: Op[]; changes: unknown[]; commit: () => void };
 export type Derive = (events: Stored[]) => Promise<Derived | null>;
 
 // What a profile does to the values it stores (src/node/keyring.ts seals message texts):
-// `seal` gives what to encode in place of an event (the event itself when nothing changes; never
-// changing the event it is given), `open` undoes it on an event read back, in place, and throws
-// (a ParleyError, JOURNAL_CORRUPT) when it cannot.
+// `seal` names the one field of an event stored in another form (`from` written as `to: value`),
+// or null for an event stored as it is; it never changes the event. `open` undoes it on an event
+// read back, in place, and throws (a ParleyError, JOURNAL_CORRUPT) when it cannot.
 export type Sealer = {
-  seal: (event: Stored) => object;
+  seal: (event: Stored) => { from: string; to: string; value: unknown } | null;
   open: (event: Stored) => void;
 };
 
@@ -118,7 +127,10 @@ function isLocked(err: unknown): boolean {
 export async function openJournal(dir: string, owner: string = dir, options: JournalOptions = {}): Promise<Journal> {
   const storeAt = options.level ?? levelAt;
   const sealer = options.sealer ?? null;
-  const encodeStored = (event: Stored): Buffer => encodeValue(sealer ? sealer.seal(event) : event);
+  const encodeStored = (event: Stored): Buffer => {
+    const sealed = sealer ? sealer.seal(event) : null;
+    return sealed ? encodeMsgpackReplacing(event, sealed.from, sealed.to, sealed.value) : encodeValue(event);
+  };
   const decodeOptions = (scan: ScanOptions): DecodeOptions => ({ onCorrupt: scan.onCorrupt, sealer });
   // The lock: a tiny LevelDB of its own beside the journal, held from open to close. The
   // journal's store itself is closed and reopened by purge(); this one never is, so no other

@@ -224,6 +224,32 @@ function writeArray(a: unknown[]): void {
   for (let i = 0; i < a.length; i++) write(a[i]);
 }
 
+// The map `o` with its entry `from` written as `to: value` instead, in the same place; the object
+// itself is left as it is. For a value stored in another form than its caller holds it (a sealed
+// text, keyring.ts), without copying the object first (a copy per event cost more than the
+// encoding).
+export function encodeMsgpackReplacing(o: Record<string, unknown>, from: string, to: string, value: unknown): Buffer {
+  start = pos;
+  let n = 0;
+  for (const k in o) if (o[k] !== undefined) n++;
+  writeLength(n, 0x80, 16, 0xde, 0xdf);
+  for (const k in o) {
+    const v = o[k];
+    if (v === undefined) continue;
+    if (k === from) {
+      writeString(to);
+      write(value);
+    } else {
+      writeString(k);
+      write(v);
+    }
+  }
+  const out = slab.subarray(start, pos);
+  pos = (pos + 7) & ~7;
+  if (pos > slab.length) pos = slab.length;
+  return out;
+}
+
 function writeMap(o: Record<string, unknown>): void {
   let n = 0;
   for (const k in o) if (o[k] !== undefined) n++;

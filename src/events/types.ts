@@ -25,17 +25,22 @@ export type LinkOpened = Base<'link.opened'> & { peer: number; route: Route; add
 export type LinkClosed = Base<'link.closed'> & { peer: number; reason: string };
 export type MessageSent = Base<'message.sent'> & { id: string; peer: number; text: string; replyTo?: string; packets: number };
 export type MessageReceived = Base<'message.received'> & { id: string; peer: number; text: string; sentAt: number; replyTo?: string };
+// Events about a message name it by id, and by `msgSeq` too, the seq of its message.sent or
+// message.received, when the writer knows it (the running client does: it looks the message up
+// before it journals a receipt, to drop one about a message it never had). The messages view
+// then writes without reading; without msgSeq it finds the message by id.
+type AboutMessage = { id: string; peer: number; msgSeq?: number };
 // The peer says it has my message; receivedAt is its clock.
-export type MessageDelivered = Base<'message.delivered'> & { id: string; peer: number; receivedAt: number };
+export type MessageDelivered = Base<'message.delivered'> & AboutMessage & { receivedAt: number };
 // Reading is a watermark. by 'me': I read the peer's messages up to and including this one (an
 // incoming id). by 'peer': the peer read mine up to and including this one (an outgoing id).
-export type MessageRead = Base<'message.read'> & { id: string; peer: number; by: 'me' | 'peer' };
+export type MessageRead = Base<'message.read'> & AboutMessage & { by: 'me' | 'peer' };
 // My message was written to a link (status sent); non-durable: losing it costs a resend.
-export type MessageTransmitted = Base<'message.transmitted'> & { id: string; peer: number; route?: Route };
+export type MessageTransmitted = Base<'message.transmitted'> & AboutMessage & { route?: Route };
 // My message could not be delivered and will not be retried.
-export type MessageFailed = Base<'message.failed'> & { id: string; peer: number; reason: string };
+export type MessageFailed = Base<'message.failed'> & AboutMessage & { reason: string };
 // An edit of my message (out) or of one of the peer's (in).
-export type MessageEdited = Base<'message.edited'> & { id: string; peer: number; direction: Direction; text: string };
+export type MessageEdited = Base<'message.edited'> & AboutMessage & { direction: Direction; text: string };
 // Forgetting a chat: the events of its messages before this one were removed from the store in
 // the same batch that wrote this event; `removed` says how many, so a reader can tell the gaps.
 export type ChatCleared = Base<'chat.cleared'> & { peer: number; removed: number };

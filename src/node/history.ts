@@ -7,16 +7,18 @@ import type { Direction, Stored } from '../events/types.js';
 import {
   chatKey,
   decodeChatEntry,
-  decodeRecord,
+  decodeSeq,
   decodeSummary,
+  decodeUpdateKey,
+  foldUpdates,
   messageKey,
   peerRange,
   PREFIX,
-  seqOfChatKey,
   statusOf,
   summaryKey,
+  updateRange,
+  type ChatEntry,
   type ChatSummary,
-  type MessageRecord,
   type MessageStatus,
 } from '../projections/messages.js';
 
@@ -56,8 +58,8 @@ export async function pageOf(journal: Journal, summaries: Summaries, peer: numbe
   if (limit <= 0) return [];
   const range = peerRange(PREFIX.CHAT, peer);
   const lt = options.before !== undefined ? chatKey(peer, Math.max(0, Math.min(options.before, 2 ** 48 - 1))) : range.lt;
-  const entries: Array<[Buffer, Buffer]> = [];
-  for await (const batch of journal.entries({ gte: range.gte, lt, reverse: true, limit })) entries.push(...batch);
+  const entries: ChatEntry[] = [];
+  for await (const batch of journal.entries({ gte: range.gte, lt, reverse: true, limit })) for (const [key, value] of batch) entries.push(decodeChatEntry(key, value));
   entries.reverse();
   return resolve(journal, summaryOf(summaries, peer), peer, entries);
 }
@@ -67,8 +69,9 @@ export async function pageOf(journal: Journal, summaries: Summaries, peer: numbe
 export async function* streamOf(journal: Journal, summaries: Summaries, peer: number, after = 0, pageSize = 500): AsyncGenerator<ChatMessage[]> {
   const range = peerRange(PREFIX.CHAT, peer);
   const summary = summaryOf(summaries, peer);
-  for await (const batch of journal.entries({ gte: after > 0 ? chatKey(peer, after + 1) : range.gte, lt: range.lt, limit: -1 })) {
-    for (let i = 0; i < batch.length; i += pageSize) yield await resolve(journal, summary, peer, batch.slice(i, i + pageSize));
+  for await (const batch of journal.entries({ gte: after > 0 ? chatKey(peer, after + 1) : range.gte, lt: range.lt })) {
+    const entries = batch.map(([key, value]) => decodeChatEntry(key, value));
+    for (let i = 0; i < entries.length; i += pageSize) yield await resolve(journal, summary, peer, entries.slice(i, i + pageSize));
   }
 }
 
@@ -76,33 +79,36 @@ export async function* streamOf(journal: Journal, summaries: Summaries, peer: nu
 export async function messageOf(journal: Journal, summaries: Summaries, peer: number, direction: Direction, id: string): Promise<ChatMessage | undefined> {
   const [value] = await journal.getMany([messageKey(peer, direction, id)]);
   if (value === undefined) return undefined;
-  const record = decodeRecord(value);
-  const [message] = await resolveRecords(journal, summaryOf(summaries, peer), peer, [{ direction, id, record }]);
+  const [entry] = await journal.getMany([chatKey(peer, decodeSeq(value))]);
+  if (entry === undefined) return undefined;
+  const [message] = await resolve(journal, summaryOf(summaries, peer), peer, [decodeChatEntry(chatKey(peer, decodeSeq(value)), entry)]);
   return message;
 }
 
-async function resolve(journal: Journal, summary: ChatSummary | undefined, peer: number, entries: Array<[Buffer, Buffer]>): Promise<ChatMessage[]> {
+// Entries (in chat order) made into messages: their updates, read with one range from the first
+// to the last (the chat's keys between them are these messages' own), and their texts, from the
+// journal: the message's own event and its last edit.
+async function resolve(journal: Journal, summary: ChatSummary | undefined, peer: number, entries: ChatEntry[]): Promise<ChatMessage[]> {
   if (entries.length === 0) return [];
-  const heads = entries.map(([key, value]) => ({ seq: seqOfChatKey(key), ...decodeChatEntry(value) }));
-  const values = await journal.getMany(heads.map((h) => messageKey(peer, h.direction, h.id)));
-  const found: Array<{ direction: Direction; id: string; record: MessageRecord }> = [];
-  for (let i = 0; i < heads.length; i++) {
-    const value = values[i];
-    if (value === undefined) continue;
-    const record = decodeRecord(value);
-    // A second copy of a message in the journal has an entry of its own; the first stands.
-    if (record.seq !== heads[i].seq) continue;
-    found.push({ direction: heads[i].direction, id: heads[i].id, record });
+  const updates = new Map<number, Array<{ kind: number; eventSeq: number; value: Buffer }>>();
+  const first = entries[0].seq;
+  const last = entries[entries.length - 1].seq;
+  for await (const batch of journal.entries(updateRange(peer, first, last + 1))) {
+    for (const [key, value] of batch) {
+      const u = decodeUpdateKey(key);
+      let list = updates.get(u.msgSeq);
+      if (!list) {
+        list = [];
+        updates.set(u.msgSeq, list);
+      }
+      list.push({ kind: u.kind, eventSeq: u.eventSeq, value });
+    }
   }
-  return resolveRecords(journal, summary, peer, found);
-}
-
-// The texts come from the journal: the message's own event and its last edit.
-async function resolveRecords(journal: Journal, summary: ChatSummary | undefined, peer: number, found: Array<{ direction: Direction; id: string; record: MessageRecord }>): Promise<ChatMessage[]> {
+  const states = entries.map((e) => foldUpdates(updates.get(e.seq) ?? []));
   const seqs: number[] = [];
-  for (const f of found) {
-    seqs.push(f.record.seq);
-    if (f.record.editSeq > 0) seqs.push(f.record.editSeq);
+  for (let i = 0; i < entries.length; i++) {
+    seqs.push(entries[i].seq);
+    if (states[i].editSeq > 0) seqs.push(states[i].editSeq);
   }
   const values = await journal.getMany(seqs.map((seq) => eventKey(seq)));
   const events = new Map<number, Stored>();
@@ -116,23 +122,25 @@ async function resolveRecords(journal: Journal, summary: ChatSummary | undefined
     }
   }
   const out: ChatMessage[] = [];
-  for (const { direction, id, record } of found) {
-    const event = events.get(record.seq);
+  for (let i = 0; i < entries.length; i++) {
+    const { seq, direction, id } = entries[i];
+    const state = states[i];
+    const event = events.get(seq);
     if (!event || (event.type !== 'message.sent' && event.type !== 'message.received')) continue;
-    const edit = record.editSeq > 0 ? events.get(record.editSeq) : undefined;
+    const edit = state.editSeq > 0 ? events.get(state.editSeq) : undefined;
     const text = edit && edit.type === 'message.edited' ? edit.text : event.text;
     out.push({
-      seq: record.seq,
+      seq,
       id,
       peer,
       direction,
       at: event.type === 'message.received' ? event.sentAt : event.at,
-      receivedAt: event.type === 'message.received' ? event.at : record.deliveredAt,
+      receivedAt: event.type === 'message.received' ? event.at : state.deliveredAt,
       text,
-      status: statusOf(direction, record, summary),
-      editedAt: record.editedAt,
+      status: statusOf(direction, seq, state, summary),
+      editedAt: state.editedAt,
       replyTo: event.replyTo ?? null,
-      reason: record.failed,
+      reason: state.failed,
     });
   }
   return out;

@@ -13,7 +13,7 @@ import type { Direction, NewEvent, Stored } from '../events/types.js';
 import type { ParleyError } from '../errors.js';
 import { encodeCheckpoint, loadCheckpoint } from '../projections/checkpoint.js';
 import { PROJECTIONS, STORED_VIEWS, VIEW_NAMES, type ViewName, type Views } from '../projections/index.js';
-import { decodeChatEntry, decodeSummary, messageKey, otherKey, peerRange, PREFIX, seqOfChatKey, unreadOf, type ChatSummary, type MessageChange } from '../projections/messages.js';
+import { decodeSummary, decodeUpdateKey, peerRange, PREFIX, seqOfChatKey, unreadOf, type ChatSummary, type MessageChange } from '../projections/messages.js';
 import { messageOf, pageOf, streamOf, summaryOf, type ChatMessage, type PageOptions } from './history.js';
 import { openStoredViews, type ViewsProgress } from './views.js';
 import { PREFIX as TRANSFER_PREFIX, type Transfer, type TransferChange } from '../projections/transfers.js';
@@ -274,17 +274,15 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer, removed: 0 }, async () => {
       const removes: number[] = [];
       const ops: Array<{ key: Buffer; value: null }> = [];
-      for await (const entries of journal.entries(peerRange(PREFIX.CHAT, peer))) {
-        for (const [key, value] of entries) {
-          const { direction, id } = decodeChatEntry(value);
-          removes.push(seqOfChatKey(key));
-          ops.push({ key, value: null }, { key: messageKey(peer, direction, id), value: null });
-        }
-      }
-      for await (const entries of journal.entries(peerRange(PREFIX.OTHER, peer))) {
-        for (const [key] of entries) {
-          removes.push(seqOfChatKey(key));
-          ops.push({ key, value: null });
+      // Every key of the chat goes; the events named by its entries (messages), its updates
+      // (the seq of the event that made each) and its other events go from the journal.
+      for (const prefix of [PREFIX.CHAT, PREFIX.MESSAGE, PREFIX.UPDATE, PREFIX.OTHER]) {
+        for await (const entries of journal.entries(peerRange(prefix, peer))) {
+          for (const [key] of entries) {
+            ops.push({ key, value: null });
+            if (prefix === PREFIX.UPDATE) removes.push(decodeUpdateKey(key).eventSeq);
+            else if (prefix !== PREFIX.MESSAGE) removes.push(seqOfChatKey(key));
+          }
         }
       }
       removes.sort((a, b) => a - b);
@@ -377,11 +375,10 @@ export function journalSealer(home: string): Sealer {
 function makeSealer(keyring: () => Keyring): Sealer {
   return {
     seal(event) {
-      if (!SEALED_TYPES.has(event.type)) return event;
-      const e = event as Stored & { peer: number; id: string; text: string };
-      if (typeof e.text !== 'string') return event;
-      const { text, seq: _seq, ...rest } = e;
-      return { ...rest, sealed: keyring().seal(e.peer, text) };
+      if (!SEALED_TYPES.has(event.type)) return null;
+      const e = event as Stored & { peer: number; text: string };
+      if (typeof e.text !== 'string') return null;
+      return { from: 'text', to: 'sealed', value: keyring().seal(e.peer, e.text) };
     },
     open(event) {
       const e = event as unknown as { type: string; peer: number; id: string; text?: string; sealed?: Uint8Array; seq: number };

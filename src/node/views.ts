@@ -8,7 +8,7 @@
 // an older Parley wrote, a changed version, `journal rebuild`), and then the open catches it up.
 import type { Derived, Journal, Op } from '../events/journal.js';
 import type { Stored } from '../events/types.js';
-import type { StoredView, Tx } from '../projections/projection.js';
+import type { Codec, StoredView, Tx } from '../projections/projection.js';
 
 export type ViewsProgress = (view: string, seq: number, lastSeq: number) => void;
 
@@ -80,21 +80,46 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
     }
 
     // 2. apply, event by event, through an overlay: a later event of the batch sees what an
-    // earlier one wrote. null in the overlay is a deletion.
+    // earlier one wrote. null in the overlay is a deletion. Records used decoded stay decoded
+    // until the end of the batch.
     const overlay = new Map<string, Buffer | null>();
+    const records = new Map<string, { value: unknown; codec: Codec<unknown> }>();
+    const added: Op[] = [];
+    const read = (k: string, prefix: number): Buffer | undefined => {
+      const r = records.get(k);
+      if (r !== undefined) return r.codec.encode(r.value);
+      const o = overlay.get(k);
+      if (o !== undefined) return o ?? undefined;
+      const memory = memories.get(prefix);
+      return memory ? memory.get(k) : fetched.get(k);
+    };
     const tx: Tx = {
-      get(key) {
-        const k = key.toString('latin1');
-        const o = overlay.get(k);
-        if (o !== undefined) return o ?? undefined;
-        const memory = memories.get(key[0]);
-        return memory ? memory.get(k) : fetched.get(k);
-      },
+      get: (key) => read(key.toString('latin1'), key[0]),
       put(key, value) {
-        overlay.set(key.toString('latin1'), value);
+        const k = key.toString('latin1');
+        records.delete(k);
+        overlay.set(k, value);
       },
       del(key) {
-        overlay.set(key.toString('latin1'), null);
+        const k = key.toString('latin1');
+        records.delete(k);
+        overlay.set(k, null);
+      },
+      add(key, value) {
+        added.push({ key, value });
+      },
+      record<T>(key: Buffer, codec: Codec<T>): T | undefined {
+        const k = key.toString('latin1');
+        const r = records.get(k);
+        if (r !== undefined) return r.value as T;
+        const bytes = read(k, key[0]);
+        if (bytes === undefined) return undefined;
+        const value = codec.decode(bytes);
+        records.set(k, { value, codec: codec as Codec<unknown> });
+        return value;
+      },
+      putRecord<T>(key: Buffer, value: T, codec: Codec<T>) {
+        records.set(key.toString('latin1'), { value, codec: codec as Codec<unknown> });
       },
     };
     const changes = new Array<unknown>(events.length);
@@ -108,7 +133,8 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
     }
 
     // 3. The writes, and each view's seq in the same batch.
-    const ops: Op[] = [];
+    for (const [k, r] of records) overlay.set(k, r.codec.encode(r.value));
+    const ops: Op[] = added;
     for (const [k, value] of overlay) ops.push({ key: Buffer.from(k, 'latin1'), value });
     const seq = events[events.length - 1].seq;
     const metas = active.map((view) => ({ name: metaName(view), value: encodeMeta({ version: view.version, seq }) }));

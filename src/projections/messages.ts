@@ -1,21 +1,34 @@
 // Messages: the stored view of every chat. Its records live in the profile's LevelDB beside the
 // journal, written in the same batch as the events they derive from (projection.ts, StoredView),
-// so its cost does not grow with the history: a page of a chat is a range read, an update is a
-// point read and a put, and memory holds one small summary per chat.
+// so its cost does not grow with the history: a page of a chat is two range reads and a read of
+// its events, an append writes a few keys without reading any, and memory holds one small
+// summary per chat.
 //
 // A message is known by (peer, direction, id): both sides choose their own ids, so my "1" and the
-// peer's "1" are two messages. Texts are not copied here: a record names the seq of the event that
-// holds the text (and of its last edit), and readers fetch those events from the journal.
+// peer's "1" are two messages. Texts are not copied here: a chat entry is the seq of the event
+// that holds the text, and an edit's update the seq of the edit.
 //
 // Records (keys start with one byte of their own; peer is 5 bytes, seq 6, big-endian, so a
 // chat's keys sort by peer, then in journal order):
 //
-//   'c' peer seq        -> [dir, id]        the chat in order: one per message
-//   'i' peer dir id     -> MessageRecord    a message's state, found by its id (dir 'o' or 'i')
-//   'x' peer seq        -> (empty)          every other event about the chat's messages
-//                                           (receipts, edits), so a clear can find them all
-//   's' peer            -> ChatSummary      counts and read watermarks; all of them are kept in
-//                                           memory too (one per chat)
+//   'c' peer seq                 -> [dir, id, ord]   the chat in order, one per message; ord:
+//                                                    incoming messages so far, this one included
+//   'i' peer dir id              -> seq              a message found by its id (dir 'o' or 'i')
+//   'u' peer msgSeq kind evSeq   -> value            an update of the message at msgSeq, made by
+//                                                    the event at evSeq: 't' sent on a link (at),
+//                                                    'd' delivered (the peer's receivedAt), 'f'
+//                                                    failed (reason), 'e' edited (at; the text is
+//                                                    in event evSeq), 'r' a read receipt (nothing)
+//   'x' peer seq                 -> (empty)          an event about the chat that names no message
+//                                                    this view knows; kept so a clear removes it
+//   's' peer                     -> ChatSummary      counts and read watermarks, one per chat, all
+//                                                    of them kept in memory too
+//
+// Why updates are keys of their own rather than a message record rewritten: a receipt then
+// writes one key and reads none (the event names the seq of its message: `msgSeq`, which the
+// running client knows when it journals the receipt), and a page reads a chat's updates with
+// the same range as its messages. An event without msgSeq (an older Parley's, or written by hand)
+// finds its message by id: one read. A page folds a message's updates into its status.
 //
 // Reading is a watermark: "I read up to this message" sets the chat's readSeq, and unread is the
 // number of incoming messages after it (their count minus the ordinal of the one read up to).
@@ -25,25 +38,29 @@ import { decodeRaw as decodeMsgpack } from '../events/codec.js';
 import { encodeMsgpack } from '../events/msgpack.js';
 import type { Direction, Stored } from '../events/types.js';
 import { peerSeqKey, refKey, seqOfPeerSeqKey } from './keys.js';
-import type { StoredView, Tx } from './projection.js';
+import type { Codec, StoredView, Tx } from './projection.js';
 
 export { peerRange, prefixRange } from './keys.js';
 
-export const PREFIX = Object.freeze({ CHAT: 0x63, MESSAGE: 0x69, OTHER: 0x78, SUMMARY: 0x73 });
+export const PREFIX = Object.freeze({ CHAT: 0x63, MESSAGE: 0x69, UPDATE: 0x75, OTHER: 0x78, SUMMARY: 0x73 });
+
+// The kinds of update, one byte each in the key.
+export const UPDATE = Object.freeze({ SENT: 0x74, DELIVERED: 0x64, FAILED: 0x66, EDITED: 0x65, READ: 0x72 });
 
 // Mine: pending (journaled, not yet written to a link), sent (written to a link), delivered,
 // read, failed. Theirs: received, read.
 export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'failed' | 'received';
 
-// What a stored message record holds: no text, only where to find it.
-export type MessageRecord = {
-  seq: number; // the message.sent or message.received event
-  ord: number; // incoming messages in this chat up to and including this one
-  sentAt: number; // out: when it was written to a link (0: not yet); in: 0
-  deliveredAt: number | null; // out: the peer's clock when it got it
-  editSeq: number; // the last message.edited event, 0 if none
+// A chat entry as read back.
+export type ChatEntry = { seq: number; direction: Direction; id: string; ord: number };
+
+// A message's updates, folded.
+export type MessageState = {
+  sentAt: number; // out: when it was first written to a link (0: not yet)
+  deliveredAt: number | null; // out: the peer's clock when it got it (the first receipt)
+  editSeq: number; // the last edit's event, 0 if none
   editedAt: number | null;
-  failed: string | null; // out: why it could not be delivered
+  failed: string | null; // out: why it could not be delivered (the last word)
 };
 
 export type ChatSummary = {
@@ -73,6 +90,27 @@ export function messageKey(peer: number, direction: Direction, id: string): Buff
   return refKey(PREFIX.MESSAGE, peer, direction, id);
 }
 
+// 'u' peer(5) msgSeq(6) kind(1) eventSeq(6)
+export function updateKey(peer: number, msgSeq: number, kind: number, eventSeq: number): Buffer {
+  const key = Buffer.allocUnsafe(19);
+  key[0] = PREFIX.UPDATE;
+  key.writeUIntBE(peer, 1, 5);
+  key.writeUIntBE(msgSeq, 6, 6);
+  key[12] = kind;
+  key.writeUIntBE(eventSeq, 13, 6);
+  return key;
+}
+
+// The updates of the messages of `peer` from seq `from` up to, not including, `to`.
+export function updateRange(peer: number, from: number, to: number): { gte: Buffer; lt: Buffer } {
+  return { gte: peerSeqKey(PREFIX.UPDATE, peer, from), lt: peerSeqKey(PREFIX.UPDATE, peer, to) };
+}
+
+export function decodeUpdateKey(key: Uint8Array): { msgSeq: number; kind: number; eventSeq: number } {
+  const b = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  return { msgSeq: b.readUIntBE(6, 6), kind: b[12], eventSeq: b.readUIntBE(13, 6) };
+}
+
 export function summaryKey(peer: number): Buffer {
   const key = Buffer.allocUnsafe(6);
   key[0] = PREFIX.SUMMARY;
@@ -83,34 +121,37 @@ export function summaryKey(peer: number): Buffer {
 export const seqOfChatKey = seqOfPeerSeqKey;
 
 // ---- values ----
-// Plain MessagePack arrays: a record is read on every page, and arrays are the smallest form.
+// Plain MessagePack arrays: an entry is read on every page, and arrays are the smallest form.
 
-export function encodeRecord(r: MessageRecord): Buffer {
-  return encodeMsgpack([r.seq, r.ord, r.sentAt, r.deliveredAt, r.editSeq, r.editedAt, r.failed]);
+export function encodeChatEntry(direction: Direction, id: string, ord: number): Buffer {
+  return encodeMsgpack([direction === 'out' ? 0 : 1, id, ord]);
 }
 
-export function decodeRecord(value: Uint8Array): MessageRecord {
-  const [seq, ord, sentAt, deliveredAt, editSeq, editedAt, failed] = decodeMsgpack(value) as [number, number, number, number | null, number, number | null, string | null];
-  return { seq, ord, sentAt, deliveredAt, editSeq, editedAt, failed };
+export function decodeChatEntry(key: Uint8Array, value: Uint8Array): ChatEntry {
+  const [dir, id, ord] = decodeMsgpack(value) as [number, string, number];
+  return { seq: seqOfChatKey(key), direction: dir === 0 ? 'out' : 'in', id, ord };
 }
 
-export function encodeChatEntry(direction: Direction, id: string): Buffer {
-  return encodeMsgpack([direction === 'out' ? 0 : 1, id]);
+// A message's seq, as the 'i' record holds it: 6 bytes, big-endian.
+export function encodeSeq(seq: number): Buffer {
+  const b = Buffer.allocUnsafe(6);
+  b.writeUIntBE(seq, 0, 6);
+  return b;
 }
 
-export function decodeChatEntry(value: Uint8Array): { direction: Direction; id: string } {
-  const [dir, id] = decodeMsgpack(value) as [number, string];
-  return { direction: dir === 0 ? 'out' : 'in', id };
+export function decodeSeq(value: Uint8Array): number {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).readUIntBE(0, 6);
 }
 
-export function encodeSummary(s: ChatSummary): Buffer {
-  return encodeMsgpack([s.peer, s.messages, s.incoming, s.readSeq, s.readOrd, s.peerReadSeq, s.lastSeq]);
-}
+export const SUMMARY: Codec<ChatSummary> = {
+  encode: (s) => encodeMsgpack([s.peer, s.messages, s.incoming, s.readSeq, s.readOrd, s.peerReadSeq, s.lastSeq]),
+  decode(value) {
+    const [peer, messages, incoming, readSeq, readOrd, peerReadSeq, lastSeq] = decodeMsgpack(value) as number[];
+    return { peer, messages, incoming, readSeq, readOrd, peerReadSeq, lastSeq };
+  },
+};
 
-export function decodeSummary(value: Uint8Array): ChatSummary {
-  const [peer, messages, incoming, readSeq, readOrd, peerReadSeq, lastSeq] = decodeMsgpack(value) as number[];
-  return { peer, messages, incoming, readSeq, readOrd, peerReadSeq, lastSeq };
-}
+export const decodeSummary = SUMMARY.decode;
 
 export function emptySummary(peer: number): ChatSummary {
   return { peer, messages: 0, incoming: 0, readSeq: 0, readOrd: 0, peerReadSeq: 0, lastSeq: 0 };
@@ -120,130 +161,151 @@ export function unreadOf(s: ChatSummary | undefined): number {
   return s ? s.incoming - s.readOrd : 0;
 }
 
-// The status a person sees, from the record and the chat's watermarks.
-export function statusOf(direction: Direction, r: MessageRecord, s: ChatSummary | undefined): MessageStatus {
-  if (direction === 'in') return s && r.seq <= s.readSeq ? 'read' : 'received';
-  if (s && r.seq <= s.peerReadSeq) return 'read';
-  if (r.deliveredAt !== null) return 'delivered';
-  if (r.failed !== null) return 'failed';
-  return r.sentAt > 0 ? 'sent' : 'pending';
+// A message's updates, in key order (by kind, then by the seq of the event that made each).
+export function foldUpdates(updates: ReadonlyArray<{ kind: number; eventSeq: number; value: Uint8Array }>): MessageState {
+  const state: MessageState = { sentAt: 0, deliveredAt: null, editSeq: 0, editedAt: null, failed: null };
+  for (const u of updates) {
+    const v = u.value.length > 0 ? decodeMsgpack(u.value) : null;
+    if (u.kind === UPDATE.SENT && state.sentAt === 0) state.sentAt = v as number;
+    else if (u.kind === UPDATE.DELIVERED && state.deliveredAt === null) state.deliveredAt = v as number;
+    else if (u.kind === UPDATE.FAILED) state.failed = v as string;
+    else if (u.kind === UPDATE.EDITED) {
+      state.editSeq = u.eventSeq;
+      state.editedAt = v as number;
+    }
+  }
+  return state;
+}
+
+// The status a person sees, from the message's updates and the chat's watermarks.
+export function statusOf(direction: Direction, seq: number, m: MessageState, s: ChatSummary | undefined): MessageStatus {
+  if (direction === 'in') return s && seq <= s.readSeq ? 'read' : 'received';
+  if (s && seq <= s.peerReadSeq) return 'read';
+  if (m.deliveredAt !== null) return 'delivered';
+  if (m.failed !== null) return 'failed';
+  return m.sentAt > 0 ? 'sent' : 'pending';
 }
 
 // ---- the view ----
 
-// The events this view reads a record for, and which one.
-function recordKeyOf(event: Stored): Buffer | null {
+type Receipt = Extract<Stored, { type: 'message.transmitted' | 'message.delivered' | 'message.failed' | 'message.edited' | 'message.read' }>;
+
+// The direction of the message a receipt is about.
+function directionOf(event: Receipt): Direction {
+  if (event.type === 'message.edited') return event.direction;
+  if (event.type === 'message.read') return event.by === 'me' ? 'in' : 'out';
+  return 'out';
+}
+
+function isReceipt(event: Stored): event is Stored<Receipt> {
   switch (event.type) {
-    case 'message.sent':
     case 'message.transmitted':
     case 'message.delivered':
     case 'message.failed':
-      return messageKey(event.peer, 'out', event.id);
-    case 'message.received':
-      return messageKey(event.peer, 'in', event.id);
-    case 'message.read':
-      return messageKey(event.peer, event.by === 'me' ? 'in' : 'out', event.id);
     case 'message.edited':
-      return messageKey(event.peer, event.direction, event.id);
+    case 'message.read':
+      return true;
     default:
-      return null;
+      return false;
   }
 }
 
-// The chat summaries live in memory (`summaries`, one per chat, loaded at open) and on disk;
-// apply reads and changes them through the transaction like any record, so a batch that fails
-// to be written changes nothing.
-export const messages: StoredView<MessageChange> = {
-  name: 'messages',
-  // 1: the chats and unread projections in memory (checkpointed whole). 2: this stored view.
-  version: 2,
-  prefixes: [PREFIX.CHAT, PREFIX.MESSAGE, PREFIX.OTHER, PREFIX.SUMMARY],
-  memoryPrefixes: [PREFIX.SUMMARY],
-  reads(event) {
-    const key = recordKeyOf(event);
-    return key ? [key] : [];
-  },
-  apply(event, tx) {
-    switch (event.type) {
-      case 'message.sent':
-      case 'message.received': {
-        const direction: Direction = event.type === 'message.sent' ? 'out' : 'in';
-        const key = messageKey(event.peer, direction, event.id);
-        // Delivery is at-least-once on the wire; if the journal holds two copies, the first
-        // stands, and the second is only found again by a clear.
-        if (tx.get(key) !== undefined) {
-          tx.put(otherKey(event.peer, event.seq), EMPTY);
-          return null;
-        }
-        const s = summaryOf(tx, event.peer);
-        s.messages++;
-        if (direction === 'in') s.incoming++;
-        s.lastSeq = event.seq;
-        tx.put(summaryKey(event.peer), encodeSummary(s));
-        tx.put(key, encodeRecord({ seq: event.seq, ord: s.incoming, sentAt: 0, deliveredAt: null, editSeq: 0, editedAt: null, failed: null }));
-        tx.put(chatKey(event.peer, event.seq), encodeChatEntry(direction, event.id));
-        return { peer: event.peer, direction, id: event.id };
-      }
-      case 'message.transmitted':
-      case 'message.delivered':
-      case 'message.failed':
-      case 'message.edited': {
-        const direction: Direction = event.type === 'message.edited' ? event.direction : 'out';
-        const key = messageKey(event.peer, direction, event.id);
-        // Every event about the chat is found again by a clear, even one about a message this
-        // view does not know (a receipt for a message cleared before).
-        tx.put(otherKey(event.peer, event.seq), EMPTY);
-        const value = tx.get(key);
-        if (value === undefined) return null;
-        const r = decodeRecord(value);
-        if (event.type === 'message.transmitted') {
-          if (r.sentAt !== 0) return null;
-          r.sentAt = event.at;
-        } else if (event.type === 'message.delivered') {
-          if (r.deliveredAt !== null) return null;
-          r.deliveredAt = event.receivedAt;
-        } else if (event.type === 'message.failed') {
-          r.failed = event.reason;
-        } else {
-          r.editSeq = event.seq;
-          r.editedAt = event.at;
-        }
-        tx.put(key, encodeRecord(r));
-        return { peer: event.peer, direction, id: event.id };
-      }
-      case 'message.read': {
-        const direction: Direction = event.by === 'me' ? 'in' : 'out';
-        tx.put(otherKey(event.peer, event.seq), EMPTY);
-        const value = tx.get(messageKey(event.peer, direction, event.id));
-        if (value === undefined) return null;
-        const r = decodeRecord(value);
-        const s = summaryOf(tx, event.peer);
-        // A watermark only moves forward: a late receipt for an older message changes nothing.
-        if (direction === 'in') {
-          if (r.seq <= s.readSeq) return null;
-          s.readSeq = r.seq;
-          s.readOrd = r.ord;
-        } else {
-          if (r.seq <= s.peerReadSeq) return null;
-          s.peerReadSeq = r.seq;
-        }
-        tx.put(summaryKey(event.peer), encodeSummary(s));
-        return { peer: event.peer, direction, id: event.id };
-      }
-      case 'chat.cleared':
-        // The records themselves are removed with the events, in the clear's own batch
-        // (profile.clearChat); here the summary goes.
-        tx.del(summaryKey(event.peer));
-        return { peer: event.peer, cleared: true };
-      default:
-        return null;
-    }
-  },
-};
+// The seq of the message a receipt is about: named by the event, else found by its id.
+function messageSeqOf(event: Stored<Receipt>, tx: Tx): number | undefined {
+  if (event.msgSeq !== undefined) return event.msgSeq;
+  const value = tx.get(messageKey(event.peer, directionOf(event), event.id));
+  return value === undefined ? undefined : decodeSeq(value);
+}
 
 const EMPTY = Buffer.alloc(0);
 
-function summaryOf(tx: Tx, peer: number): ChatSummary {
-  const value = tx.get(summaryKey(peer));
-  return value === undefined ? emptySummary(peer) : decodeSummary(value);
-}
+export const messages: StoredView<MessageChange> = {
+  name: 'messages',
+  // 1: the chats and unread projections in memory. 2: a record per message. 3: updates as keys.
+  version: 3,
+  prefixes: [PREFIX.CHAT, PREFIX.MESSAGE, PREFIX.UPDATE, PREFIX.OTHER, PREFIX.SUMMARY],
+  memoryPrefixes: [PREFIX.SUMMARY],
+  reads(event) {
+    // A new message: is it there already (a second copy)? A receipt without msgSeq: which
+    // message? A read by me: that message's incoming ordinal.
+    if (event.type === 'message.sent') return [messageKey(event.peer, 'out', event.id)];
+    if (event.type === 'message.received') return [messageKey(event.peer, 'in', event.id)];
+    if (!isReceipt(event)) return [];
+    if (event.msgSeq === undefined) return [messageKey(event.peer, directionOf(event), event.id)];
+    return event.type === 'message.read' && event.by === 'me' ? [chatKey(event.peer, event.msgSeq)] : [];
+  },
+  readsThrough(event, get) {
+    // A read by me that named its message by id alone: its chat entry, through the 'i' record.
+    if (event.type !== 'message.read' || event.by !== 'me' || event.msgSeq !== undefined) return [];
+    const value = get(messageKey(event.peer, 'in', event.id));
+    return value === undefined ? [] : [chatKey(event.peer, decodeSeq(value))];
+  },
+  apply(event, tx) {
+    if (event.type === 'message.sent' || event.type === 'message.received') {
+      const direction: Direction = event.type === 'message.sent' ? 'out' : 'in';
+      const key = messageKey(event.peer, direction, event.id);
+      // Delivery is at-least-once on the wire; if the journal holds two copies, the first
+      // stands, and the second is only found again by a clear.
+      if (tx.get(key) !== undefined) {
+        tx.add(otherKey(event.peer, event.seq), EMPTY);
+        return null;
+      }
+      const s = tx.record(summaryKey(event.peer), SUMMARY) ?? emptySummary(event.peer);
+      s.messages++;
+      if (direction === 'in') s.incoming++;
+      s.lastSeq = event.seq;
+      tx.putRecord(summaryKey(event.peer), s, SUMMARY);
+      tx.put(key, encodeSeq(event.seq));
+      // Through the overlay: a read by me later in this batch may read it.
+      tx.put(chatKey(event.peer, event.seq), encodeChatEntry(direction, event.id, s.incoming));
+      return { peer: event.peer, direction, id: event.id };
+    }
+    if (event.type === 'chat.cleared') {
+      // The records themselves are removed with the events, in the clear's own batch
+      // (profile.clearChat); here the summary goes.
+      tx.del(summaryKey(event.peer));
+      return { peer: event.peer, cleared: true };
+    }
+    if (!isReceipt(event)) return null;
+    const direction = directionOf(event);
+    const msgSeq = messageSeqOf(event, tx);
+    if (msgSeq === undefined) {
+      // Every event about the chat is found again by a clear, even one about a message this
+      // view does not know (a receipt for a message cleared before).
+      tx.add(otherKey(event.peer, event.seq), EMPTY);
+      return null;
+    }
+    const change = { peer: event.peer, direction, id: event.id };
+    switch (event.type) {
+      case 'message.transmitted':
+        tx.add(updateKey(event.peer, msgSeq, UPDATE.SENT, event.seq), encodeMsgpack(event.at));
+        return change;
+      case 'message.delivered':
+        tx.add(updateKey(event.peer, msgSeq, UPDATE.DELIVERED, event.seq), encodeMsgpack(event.receivedAt));
+        return change;
+      case 'message.failed':
+        tx.add(updateKey(event.peer, msgSeq, UPDATE.FAILED, event.seq), encodeMsgpack(event.reason));
+        return change;
+      case 'message.edited':
+        tx.add(updateKey(event.peer, msgSeq, UPDATE.EDITED, event.seq), encodeMsgpack(event.at));
+        return change;
+      default: {
+        tx.add(updateKey(event.peer, msgSeq, UPDATE.READ, event.seq), EMPTY);
+        const s = tx.record(summaryKey(event.peer), SUMMARY);
+        if (!s) return null;
+        // A watermark only moves forward: a late receipt for an older message changes nothing.
+        if (direction === 'in') {
+          const entry = tx.get(chatKey(event.peer, msgSeq));
+          if (entry === undefined || msgSeq <= s.readSeq) return null;
+          s.readSeq = msgSeq;
+          s.readOrd = decodeChatEntry(chatKey(event.peer, msgSeq), entry).ord;
+        } else {
+          if (msgSeq <= s.peerReadSeq) return null;
+          s.peerReadSeq = msgSeq;
+        }
+        tx.putRecord(summaryKey(event.peer), s, SUMMARY);
+        return change;
+      }
+    }
+  },
+};

@@ -43,7 +43,16 @@ export type Tx = {
   get: (key: Buffer) => Buffer | undefined;
   put: (key: Buffer, value: Buffer) => void;
   del: (key: Buffer) => void;
+  // A write of a key that no event reads (an entry keyed by its own event's seq): straight into
+  // the batch, without the overlay's bookkeeping.
+  add: (key: Buffer, value: Buffer) => void;
+  // A record read and written decoded: decoded once per batch and encoded once at its end,
+  // however many events of the batch change it (a chat's summary, changed by most events).
+  record: <T>(key: Buffer, codec: Codec<T>) => T | undefined;
+  putRecord: <T>(key: Buffer, value: T, codec: Codec<T>) => void;
 };
+
+export type Codec<T> = { encode: (value: T) => Buffer; decode: (bytes: Buffer) => T };
 
 export type StoredView<Change> = {
   name: string;

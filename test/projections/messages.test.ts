@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Direction, NewEvent } from '../../src/events/types.js';
-import { decodeRecord, decodeSummary, messageKey, messages, PREFIX, statusOf, summaryKey, unreadOf, type ChatSummary } from '../../src/projections/messages.js';
+import { decodeSeq, decodeSummary, decodeUpdateKey, foldUpdates, messageKey, messages, PREFIX, statusOf, summaryKey, unreadOf, updateRange, type ChatSummary } from '../../src/projections/messages.js';
 import { foldStored, given } from '../helpers/events.js';
 
-// The view over `events`, read back as a person would see each message's status.
+// The view over `events`, read back as a person would see each message: its seq, its updates
+// folded, its status.
 function run(events: NewEvent[]) {
   const stored = given(events);
   const { records, changes, get } = foldStored(messages, stored);
@@ -11,13 +12,21 @@ function run(events: NewEvent[]) {
     const v = get(summaryKey(peer));
     return v ? decodeSummary(v) : undefined;
   };
-  const status = (peer: number, direction: Direction, id: string): string | undefined => {
-    const v = get(messageKey(peer, direction, id));
-    return v ? statusOf(direction, decodeRecord(v), summary(peer)) : undefined;
-  };
   const record = (peer: number, direction: Direction, id: string) => {
     const v = get(messageKey(peer, direction, id));
-    return v ? decodeRecord(v) : undefined;
+    if (!v) return undefined;
+    const seq = decodeSeq(v);
+    const { gte, lt } = updateRange(peer, seq, seq + 1);
+    const updates = [...records.entries()]
+      .map(([k, value]) => ({ key: Buffer.from(k, 'latin1'), value }))
+      .filter((r) => Buffer.compare(r.key, gte) >= 0 && Buffer.compare(r.key, lt) < 0)
+      .sort((x, y) => Buffer.compare(x.key, y.key))
+      .map((r) => ({ ...decodeUpdateKey(r.key), value: r.value }));
+    return { seq, ...foldUpdates(updates) };
+  };
+  const status = (peer: number, direction: Direction, id: string): string | undefined => {
+    const r = record(peer, direction, id);
+    return r ? statusOf(direction, r.seq, r, summary(peer)) : undefined;
   };
   const count = (prefix: number) => [...records.keys()].filter((k) => k.charCodeAt(0) === prefix).length;
   return { stored, changes, summary, status, record, count };
@@ -96,7 +105,8 @@ describe('messages', () => {
 
   it('messages - every event about a chat is indexed for its clear, even a receipt for an unknown message', () => {
     const r = run([sent('a'), { type: 'message.delivered', id: 'gone', peer: 7, receivedAt: 1 }, { type: 'message.read', id: 'a', peer: 7, by: 'peer' }, { type: 'quota.spent', peer: 7, direction: 'outbound', kind: 'messages', n: 1 }]);
-    expect([r.count(PREFIX.CHAT), r.count(PREFIX.OTHER)]).toEqual([1, 2]);
+    // The unknown one under 'x', the read receipt as an update of its message.
+    expect([r.count(PREFIX.CHAT), r.count(PREFIX.OTHER), r.count(PREFIX.UPDATE)]).toEqual([1, 1, 1]);
   });
 
   it('messages - a clear drops the chat summary (the clear batch drops the records)', () => {
@@ -104,5 +114,32 @@ describe('messages', () => {
     expect(r.summary(7)).toBeUndefined();
     expect(unreadOf(r.summary(8))).toBe(1);
     expect(r.changes[2]).toEqual({ peer: 7, cleared: true });
+  });
+});
+
+describe('messages - receipts that name their message by seq', () => {
+  it('messages - a receipt with msgSeq reads nothing and lands on that message; without it, the message is found by id', () => {
+    const withSeq: NewEvent[] = [sent('a'), received('a'), { type: 'message.delivered', id: 'a', peer: 7, msgSeq: 1, receivedAt: 9 }, { type: 'message.read', id: 'a', peer: 7, by: 'me', msgSeq: 2 }];
+    const byId: NewEvent[] = [sent('a'), received('a'), { type: 'message.delivered', id: 'a', peer: 7, receivedAt: 9 }, { type: 'message.read', id: 'a', peer: 7, by: 'me' }];
+    for (const events of [withSeq, byId]) {
+      const r = run(events);
+      expect([r.status(7, 'out', 'a'), r.status(7, 'in', 'a')]).toEqual(['delivered', 'read']);
+      expect(r.record(7, 'out', 'a')?.deliveredAt).toBe(9);
+    }
+    const stored = given(withSeq);
+    expect(stored.slice(2).map((e) => messages.reads(e))).toEqual([[], [Buffer.from('630000000007000000000002', 'hex')]]);
+  });
+
+  it('messages - the first delivery and the first sending stand, the last failure and edit do', () => {
+    const r = run([
+      sent('a'),
+      { type: 'message.transmitted', id: 'a', peer: 7, at: 100 },
+      { type: 'message.transmitted', id: 'a', peer: 7, at: 200 },
+      { type: 'message.edited', id: 'a', peer: 7, direction: 'out', text: 'one' },
+      { type: 'message.edited', id: 'a', peer: 7, direction: 'out', text: 'two' },
+      { type: 'message.failed', id: 'a', peer: 7, reason: 'first' },
+      { type: 'message.failed', id: 'a', peer: 7, reason: 'last' },
+    ]);
+    expect(r.record(7, 'out', 'a')).toMatchObject({ sentAt: 100, editSeq: 5, failed: 'last' });
   });
 });
