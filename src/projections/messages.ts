@@ -226,10 +226,8 @@ export const messages: StoredView<MessageChange> = {
   prefixes: [PREFIX.CHAT, PREFIX.MESSAGE, PREFIX.UPDATE, PREFIX.OTHER, PREFIX.SUMMARY],
   memoryPrefixes: [PREFIX.SUMMARY],
   reads(event) {
-    // A new message: is it there already (a second copy)? A receipt without msgSeq: which
-    // message? A read by me: that message's incoming ordinal.
-    if (event.type === 'message.sent') return [messageKey(event.peer, 'out', event.id)];
-    if (event.type === 'message.received') return [messageKey(event.peer, 'in', event.id)];
+    // A receipt without msgSeq: which message? A read by me: that message's incoming ordinal.
+    // A new message reads nothing (see apply).
     if (!isReceipt(event)) return [];
     if (event.msgSeq === undefined) return [messageKey(event.peer, directionOf(event), event.id)];
     return event.type === 'message.read' && event.by === 'me' ? [chatKey(event.peer, event.msgSeq)] : [];
@@ -244,12 +242,12 @@ export const messages: StoredView<MessageChange> = {
     if (event.type === 'message.sent' || event.type === 'message.received') {
       const direction: Direction = event.type === 'message.sent' ? 'out' : 'in';
       const key = messageKey(event.peer, direction, event.id);
-      // Delivery is at-least-once on the wire; if the journal holds two copies, the first
-      // stands, and the second is only found again by a clear.
-      if (tx.get(key) !== undefined) {
-        tx.add(otherKey(event.peer, event.seq), EMPTY);
-        return null;
-      }
+      // No read for a second copy: delivery is at-least-once on the wire, exactly-once in the
+      // journal because the client drops a copy before it journals it (a peer resends only what
+      // it saw unacknowledged, so the ids of a link's recent messages, kept in memory, tell a
+      // copy). Reading here instead cost a lookup per message that grew slower with the store
+      // (docs/BENCHMARKS.md). A journal that holds two copies anyway shows both; the later one is
+      // the one found by id.
       const s = tx.record(summaryKey(event.peer), SUMMARY) ?? emptySummary(event.peer);
       s.messages++;
       if (direction === 'in') s.incoming++;
