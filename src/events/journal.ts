@@ -43,6 +43,7 @@ type Group = {
   removes: number[];
   // Other keys written or deleted with the group (a stored view's records: rebuild, clear).
   ops: Op[];
+  dels?: Buffer[];
   // Work that must see every earlier group stored and nothing later (appendRemoving): it runs
   // when the group's turn comes, alone in its batch, and fills `values` and `removes`.
   prepare?: () => Promise<void>;
@@ -83,12 +84,16 @@ export type JournalOptions = {
 
 export type Range = { gte: Buffer; lt: Buffer; reverse?: boolean; limit?: number };
 
+// What a removal takes with it: events by seq, other keys to write, and keys to delete (a list of
+// keys, not of ops: a clear deletes hundreds of thousands).
+export type Picked = { removes: number[]; ops: Op[]; dels?: Buffer[] };
+
 export type Journal = {
   dir: string;
   lastSeq: () => number;
   append: (event: NewEvent) => Promise<Stored>;
   appendMany: (events: NewEvent[]) => Promise<Stored[]>;
-  appendRemoving: (event: NewEvent & { removed: number }, pick: (seq: number) => Promise<{ removes: number[]; ops: Op[] }>) => Promise<Stored>;
+  appendRemoving: (event: NewEvent & { removed: number }, pick: (seq: number) => Promise<Picked>) => Promise<Stored>;
   scan: (onEvent: (event: Stored) => void, options?: ScanOptions) => Promise<void>;
   read: (options?: ScanOptions) => AsyncGenerator<Stored>;
   // `change` is what the stored views made of the event (Derived.changes), when they are set.
@@ -101,6 +106,8 @@ export type Journal = {
   // Reads of any key of the store (stored views' records), after every batch written so far.
   getMany: (keys: Buffer[]) => Promise<Array<Buffer | undefined>>;
   entries: (range: Range) => AsyncGenerator<Array<[Buffer, Buffer]>>;
+  // The keys alone, many at a time: for a clear, which needs no values.
+  keys: (range: Range) => AsyncGenerator<Buffer[]>;
   // Writes records alone (a rebuild of a stored view), in turn with appends.
   writeOps: (ops: Op[]) => Promise<void>;
   getMeta: (name: string) => Promise<Buffer | undefined>;
@@ -112,6 +119,7 @@ export type Journal = {
 const META_PREFIX = 'm';
 const MAX_BATCH_EVENTS = 8192;
 const READ_BATCH = 1000;
+const KEYS_BATCH = 10_000;
 
 function metaKey(name: string): Buffer {
   return Buffer.from(META_PREFIX + name, 'utf8');
@@ -231,6 +239,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
       const batch = db.batch();
       for (const g of groups) {
         for (const seq of g.removes) batch.del(eventKey(seq));
+        if (g.dels) for (const key of g.dels) batch.del(key);
         for (const op of g.ops) {
           if (op.value === null) batch.del(op.key);
           else batch.put(op.key, op.value);
@@ -304,7 +313,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
   // written; so an event appended while a clear is under way is either before it and removed,
   // or after it and kept, never missed. `removed` is set to the number of events removed. Used
   // by history clear, whose pick reads the chat's records in the stored view.
-  function appendRemoving(event: NewEvent & { removed: number }, pick: (seq: number) => Promise<{ removes: number[]; ops: Op[] }>): Promise<Stored> {
+  function appendRemoving(event: NewEvent & { removed: number }, pick: (seq: number) => Promise<Picked>): Promise<Stored> {
     if (closed) return Promise.reject(journalClosed());
     const stored = stamp(event);
     encodeStored(stored); // refuse what cannot be encoded before it takes a number
@@ -316,6 +325,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
       (stored as unknown as { removed: number }).removed = removes.length;
       group.removes = removes;
       group.ops = picked.ops;
+      group.dels = picked.dels;
       group.values.push(encodeStored(stored));
     };
     return new Promise<Stored>((resolve, reject) => {
@@ -389,6 +399,20 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
         const batch = await it.nextv(range.limit !== undefined && range.limit > 0 ? Math.min(READ_BATCH, range.limit) : READ_BATCH);
         if (batch.length === 0) break;
         yield batch as Array<[Buffer, Buffer]>;
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  async function* keys(range: Range): AsyncGenerator<Buffer[]> {
+    if (closed) throw journalClosed();
+    const it = db.keys({ gte: range.gte, lt: range.lt });
+    try {
+      for (;;) {
+        const batch = await it.nextv(KEYS_BATCH);
+        if (batch.length === 0) break;
+        yield batch;
       }
     } finally {
       await it.close();
@@ -486,6 +510,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     decode: (seq, value) => decodeEntry(eventKey(seq), value, { sealer }) as Stored,
     getMany,
     entries,
+    keys,
     writeOps,
     getMeta,
     putMeta,

@@ -273,13 +273,13 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     let plain = false;
     const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer, removed: 0 }, async () => {
       const removes: number[] = [];
-      const ops: Array<{ key: Buffer; value: null }> = [];
+      const dels: Buffer[] = [];
       // Every key of the chat goes; the events named by its entries (messages), its updates
       // (the seq of the event that made each) and its other events go from the journal.
       for (const prefix of [PREFIX.CHAT, PREFIX.MESSAGE, PREFIX.UPDATE, PREFIX.OTHER]) {
-        for await (const entries of journal.entries(peerRange(prefix, peer))) {
-          for (const [key] of entries) {
-            ops.push({ key, value: null });
+        for await (const keys of journal.keys(peerRange(prefix, peer))) {
+          for (const key of keys) {
+            dels.push(key);
             if (prefix === PREFIX.UPDATE) removes.push(decodeUpdateKey(key).eventSeq);
             else if (prefix !== PREFIX.MESSAGE) removes.push(seqOfChatKey(key));
           }
@@ -287,7 +287,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
       }
       removes.sort((a, b) => a - b);
       plain = removes.length > 0 && removes[0] < sealedSince;
-      return { removes, ops };
+      return { removes, ops: [], dels };
     });
     keyring.forgetOld(peer);
     if (plain) await forget();
