@@ -41,14 +41,18 @@ function makeEvent(i) {
       const id = 'f' + Math.floor(t / 500);
       if (t % 500 === 0) return { type: 'transfer.offered', id, peer, direction: 'in', name: 'video.mkv', size: 2048 * 65_536, chunkSize: 65_536, at };
       const k = (t % 500) - 1;
-      return { type: 'transfer.chunks-stored', id, chunks: [k * 4, k * 4 + 1, k * 4 + 2, k * 4 + 3], at };
+      // A transfer is known by (peer, direction, id): the peer of its offer's event.
+      const offeredBy = 1 + (((t - (t % 500)) * 12 + 7) % PEERS);
+      return { type: 'transfer.chunks-stored', id, peer: offeredBy, direction: 'in', chunks: [k * 4, k * 4 + 1, k * 4 + 2, k * 4 + 3], at };
     }
     default: {
       // Outgoing files of 128 MiB acked a chunk at a time.
       const t = Math.floor(i / 12) * 4 + (i % 12) - 8;
       const id = 'g' + Math.floor(t / 2000);
       if (t % 2000 === 0) return { type: 'transfer.offered', id, peer, direction: 'out', name: 'photos.zip', size: 2048 * 65_536, chunkSize: 65_536, at };
-      return { type: 'transfer.chunks-acked', id, chunks: [t % 2000], at };
+      const t0 = t - (t % 2000);
+      const offeredBy = 1 + ((Math.floor(t0 / 4) * 12 + 8 + (t0 % 4)) % PEERS);
+      return { type: 'transfer.chunks-acked', id, peer: offeredBy, direction: 'out', chunks: [t % 2000], at };
     }
   }
 }
@@ -185,7 +189,9 @@ try {
   const home = path.join(base, 'profile');
   const { rawMs: rawAppendMs, journalMs: appendMs } = await appendBoth(rawDir, home);
   // Replay: raw, then the profile from empty through every projection, twice in turns; the
-  // faster of each pair counts.
+  // faster of each pair counts. The append above went through the journal alone (no stored
+  // views set), so the replay also builds the stored messages view: the open finds it missing
+  // and derives it from the whole journal, and rebuild() drops and derives it again.
   gc();
   const rawReplays = [await rawReplay(rawDir)];
   gc();
@@ -202,8 +208,10 @@ try {
   t0 = performance.now();
   await first.profile.checkpoint();
   const checkpointMs = performance.now() - t0;
+  // Chats live in the stored messages view now (profile.chats(), summaries kept in memory), read
+  // while the profile is still open.
+  const messages = first.profile.chats().reduce((n, c) => n + c.messages, 0);
   await first.profile.close();
-  const messages = Object.values(first.profile.views.chats.byPeer).reduce((n, list) => n + list.length, 0);
   // Cold start: the median of three new processes opening the profile.
   const colds = [];
   for (let i = 0; i < 3; i++) {
@@ -225,7 +233,7 @@ try {
     replay_ratio: Number((rawReplayMs / replayMs).toFixed(3)),
     cold_start_ms: Math.round(coldMs),
   };
-  process.stdout.write(`journal: ${N} events, ${messages} messages in the chats view, checkpoint write ${Math.round(checkpointMs)} ms, cold starts ${colds.map(Math.round).join(', ')} ms\n`);
+  process.stdout.write(`journal: ${N} events, ${messages} messages in the stored messages view (the replay feeds it too: rebuilt in the same pass), checkpoint write ${Math.round(checkpointMs)} ms, cold starts ${colds.map(Math.round).join(', ')} ms\n`);
   process.stdout.write(JSON.stringify(result) + '\n');
 } finally {
   fs.rmSync(base, { recursive: true, force: true });

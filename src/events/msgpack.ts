@@ -230,6 +230,15 @@ function writeArray(a: unknown[]): void {
 // encoding).
 export function encodeMsgpackReplacing(o: Record<string, unknown>, from: string, to: string, value: unknown): Buffer {
   start = pos;
+  writeMap(o, from, to, value);
+  const out = slab.subarray(start, pos);
+  pos = (pos + 7) & ~7;
+  if (pos > slab.length) pos = slab.length;
+  return out;
+}
+
+// `from`, when given, is written as `to: value` in its place (encodeMsgpackReplacing).
+function writeMap(o: Record<string, unknown>, from?: string, to?: string, value?: unknown): void {
   let n = 0;
   for (const k in o) if (o[k] !== undefined) n++;
   writeLength(n, 0x80, 16, 0xde, 0xdf);
@@ -237,26 +246,10 @@ export function encodeMsgpackReplacing(o: Record<string, unknown>, from: string,
     const v = o[k];
     if (v === undefined) continue;
     if (k === from) {
-      writeString(to);
+      writeString(to as string);
       write(value);
-    } else {
-      writeString(k);
-      write(v);
+      continue;
     }
-  }
-  const out = slab.subarray(start, pos);
-  pos = (pos + 7) & ~7;
-  if (pos > slab.length) pos = slab.length;
-  return out;
-}
-
-function writeMap(o: Record<string, unknown>): void {
-  let n = 0;
-  for (const k in o) if (o[k] !== undefined) n++;
-  writeLength(n, 0x80, 16, 0xde, 0xdf);
-  for (const k in o) {
-    const v = o[k];
-    if (v === undefined) continue;
     writeString(k);
     write(v);
   }

@@ -1,19 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KEYRING_FILE, openKeyring } from '../../src/node/keyring.js';
-
-const dirs: string[] = [];
-function tempHome(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-keyring-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+import { tempHome } from '../helpers/cli.js';
 
 // The 16-byte counter block and skip of a sealed text: where in its keystream it starts.
 function startOf(sealed: Buffer): bigint {

@@ -1,25 +1,13 @@
 // Reading the stored transfers view through the profile: one transfer, the list by page, the
 // open ones from memory, subscribers told which transfer changed, and a journal of version 1
 // (transfers named by id alone) read by this Parley.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventKey, encodeValue } from '../../src/events/codec.js';
 import { openJournal } from '../../src/events/journal.js';
 import type { NewEvent } from '../../src/events/types.js';
 import { journalDir, openProfile, type Change } from '../../src/node/profile.js';
 import { allTransfers } from '../helpers/views.js';
-
-const dirs: string[] = [];
-function tempHome(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-transfers-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+import { tempHome } from '../helpers/cli.js';
 
 const BIG = 2 ** 40 - 1;
 const offer = (id: string, peer: number, direction: 'in' | 'out', at: number): NewEvent => ({ type: 'transfer.offered', id, peer, direction, name: `${id}.bin`, size: 4096, chunkSize: 1024, at });
