@@ -1,0 +1,474 @@
+// npm run bench -- history [MESSAGES]
+// Builds a profile of MESSAGES chat messages (default 10,000,000; rounded down to a multiple of
+// 10) across 50 chats, with their receipts, reads and quota spends: 3.5 events a message, so
+// 35,000,000 events by default. Appends go through profile.appendMany (the stored messages view
+// is derived in the same LevelDB batch as the events, so what is appended has caught up), in
+// batches of 1,000 events with 8 in flight, taking turns with the same events written raw
+// (classic-level chained batch puts of eventKey(seq) -> msgpackr pack) into a store of their own,
+// as bench/journal does.
+//
+// Measured at two points: "1m" at 1,000,000 messages, or at MESSAGES / 10 when MESSAGES is below
+// 10,000,000 (so `history 300000` measures at 30,000 and at 300,000 messages; the JSON fields keep
+// the names *_1m); and at the end. At each point the profile is closed and three new processes
+// (`node bench/history.mjs --cold HOME SEED FIRSTS DIST`) each open it cold, time openProfile until
+// ready, read 1,000 pages of 50 messages at random places of random chats (seeded, so the same
+// places every run), timing each, and report the RSS after the reads; each figure is the median
+// of the three. Then the profile is opened again in this process and the appends go on.
+// At the end: clearChat of peer 1, the chat that holds 2% of the messages (200,000 of 10M).
+//
+// The events of 10 messages, 35 events, always the same pattern (the peer of each message comes
+// from a hash of its number, peer 1 for 1 in 50, the other 49 peers share the rest):
+//   out: sent, quota.spent outbound, transmitted; delivered one message later
+//   in:  received, quota.spent inbound
+//   3 reads in 10 messages: by me of the incoming message just received (twice), by the peer of
+//   my last message (once).
+// Events are generated a round at a time (20,000 events), outside the timed part, for each side
+// alike; only appending is timed. Memory stays flat: no event outlives its round.
+//
+// The code measured is dist/ as bench/run.mjs built it, copied into the run's temp directory at
+// the start: this process and the cold children all load that copy, whatever happens to dist/
+// meanwhile. The human line names the commit (and how many files of src/ differed from it).
+//
+// Prints one human line, then one JSON line, last.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ClassicLevel } from 'classic-level';
+import { Packr } from 'msgpackr';
+
+// The code under test: a copy of dist/ taken when the run starts (see codeSnapshot), loaded by
+// this process and by every cold child, so that a rebuild of dist/ while the run goes on (other
+// work on the same tree; a full run takes half an hour) cannot measure two versions at once.
+let openProfile;
+let eventKey;
+async function loadCode(dist) {
+  ({ openProfile } = await import(pathToFileURL(path.join(dist, 'src', 'node', 'profile.js')).href));
+  ({ eventKey } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'codec.js')).href));
+}
+
+const BATCH = 1000;
+const DEPTH = 8;
+const ROUND = 20_000;
+const PEERS = 50;
+const PAGE = 50;
+const READS = 1000;
+const EVENTS_PER_BLOCK = 35; // per 10 messages
+const T0 = 1_790_000_000_000;
+
+// ---- the events ----
+
+// Peer of message m: 1 in 50 go to peer 1, the rest spread over peers 2..50.
+function peerOf(m) {
+  const h = Math.imul(m ^ (m >>> 16), 0x45d9f3b) >>> 0;
+  const h2 = Math.imul(h ^ (h >>> 16), 0x45d9f3b) >>> 0;
+  const x = (h2 ^ (h2 >>> 16)) >>> 0;
+  return x % 50 === 0 ? 1 : 2 + (Math.floor(x / 50) % (PEERS - 1));
+}
+
+const TEXTS = [
+  'Привет! How are you doing today?',
+  'Fine, thanks. Did you see the file I sent yesterday?',
+  'ok',
+  'Let us meet at 7 near the station, the usual place.',
+  'Sure 👍',
+  'I will call you back in ten minutes, I am on the train now and the signal is poor.',
+  'Thanks!',
+  'What time works for you tomorrow?',
+];
+
+// One block: 10 messages, 35 events. Each slot: [message offset in block, kind].
+// Kinds: S sent, Q quota out, T transmitted, D delivered (of the message at the offset),
+// R received, I quota in, M read by me (of the offset), P read by peer (of the offset).
+// Directions: offsets 0,1,2,5,6,7 out; 3,4,8,9 in.
+const BLOCK = [
+  [0, 'S'], [0, 'Q'], [0, 'T'],
+  [1, 'S'], [1, 'Q'], [1, 'T'], [0, 'D'],
+  [2, 'S'], [2, 'Q'], [2, 'T'], [1, 'D'],
+  [3, 'R'], [3, 'I'], [2, 'D'],
+  [4, 'R'], [4, 'I'], [4, 'M'],
+  [5, 'S'], [5, 'Q'], [5, 'T'],
+  [6, 'S'], [6, 'Q'], [6, 'T'], [5, 'D'],
+  [7, 'S'], [7, 'Q'], [7, 'T'], [6, 'D'],
+  [8, 'R'], [8, 'I'], [7, 'D'], [7, 'P'],
+  [9, 'R'], [9, 'I'], [9, 'M'],
+];
+if (BLOCK.length !== EVENTS_PER_BLOCK) throw new Error('the block is not 35 events');
+
+// Where in a block each message's own event (sent or received) is: its seq, which the receipts
+// name (msgSeq), as the running client names it when it journals a receipt.
+const SLOT_OF = Array.from({ length: 10 }, (_, off) => BLOCK.findIndex(([o, k]) => o === off && (k === 'S' || k === 'R')));
+
+// Event i of the stream (0-based; its seq in a fresh profile is i + 1).
+function makeEvent(i) {
+  const block = Math.floor(i / EVENTS_PER_BLOCK);
+  const [off, kind] = BLOCK[i - block * EVENTS_PER_BLOCK];
+  const m = block * 10 + off;
+  const msgSeq = block * EVENTS_PER_BLOCK + SLOT_OF[off] + 1;
+  const peer = peerOf(m);
+  const at = T0 + i * 97;
+  switch (kind) {
+    case 'S': return { type: 'message.sent', id: 'o' + m, peer, text: TEXTS[m % TEXTS.length] + ' #' + m, packets: 1, at };
+    case 'Q': return { type: 'quota.spent', peer, direction: 'outbound', kind: 'messages', n: 1, ref: 'o' + m, at };
+    case 'T': return { type: 'message.transmitted', id: 'o' + m, peer, msgSeq, at };
+    case 'D': return { type: 'message.delivered', id: 'o' + m, peer, msgSeq, receivedAt: at - 40, at };
+    case 'R': return { type: 'message.received', id: 'i' + m, peer, text: TEXTS[(m * 3) % TEXTS.length] + ' #' + m, sentAt: at - 150, at };
+    case 'I': return { type: 'quota.spent', peer, direction: 'inbound', kind: 'messages', n: 1, ref: 'i' + m, at };
+    case 'M': return { type: 'message.read', id: 'i' + m, peer, by: 'me', msgSeq, at };
+    case 'P': return { type: 'message.read', id: 'o' + m, peer, by: 'peer', msgSeq, at };
+    default: throw new Error('kind ' + kind);
+  }
+}
+
+// Events [start, end) in batches of BATCH.
+function batchesOf(start, end) {
+  const out = [];
+  for (let b = start; b < end; b += BATCH) {
+    const n = Math.min(BATCH, end - b);
+    const events = new Array(n);
+    for (let k = 0; k < n; k++) events[k] = makeEvent(b + k);
+    out.push(events);
+  }
+  return out;
+}
+
+// The seq of the first message of each chat (and how many messages each holds) in the first
+// `messages` messages: the range a page read picks its place in.
+function chatsOf(messages) {
+  const first = {};
+  const count = {};
+  for (let m = 0; m < messages; m++) {
+    const peer = peerOf(m);
+    if (first[peer] === undefined) {
+      const block = Math.floor(m / 10);
+      const off = m % 10;
+      const slot = BLOCK.findIndex(([o, k]) => o === off && (k === 'S' || k === 'R'));
+      first[peer] = block * EVENTS_PER_BLOCK + slot + 1;
+    }
+    count[peer] = (count[peer] ?? 0) + 1;
+  }
+  return { first, count };
+}
+
+// ---- helpers ----
+
+function gc() {
+  if (globalThis.gc) globalThis.gc();
+}
+
+function rate(n, ms) {
+  return Math.round((n / ms) * 1000);
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function mib(bytes) {
+  return Math.round((bytes / 2 ** 20) * 10) / 10;
+}
+
+function du(dir) {
+  let total = 0;
+  const walk = (d) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else total += fs.statSync(p).size;
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return total;
+}
+
+// A small seeded PRNG (mulberry32): the same places every run.
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function fmt(n) {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+// ---- the cold child ----
+
+if (process.argv[2] === '--cold') {
+  // A new process: Parley starting on the profile. Then 1,000 pages at random places.
+  const home = process.argv[3];
+  const seed = Number(process.argv[4]);
+  const first = JSON.parse(process.argv[5]);
+  await loadCode(process.argv[6]);
+  const t0 = performance.now();
+  const profile = await openProfile(home);
+  const openMs = performance.now() - t0;
+  const sinceStartMs = performance.now(); // from the process's own start (timeOrigin)
+  const rssOpen = process.memoryUsage().rss;
+  const random = prng(seed);
+  const peers = profile.chats().map((c) => c.peer);
+  const times = new Array(READS);
+  let short = 0;
+  let read = 0;
+  for (let k = 0; k < READS; k++) {
+    const peer = peers[Math.floor(random() * peers.length)];
+    const lo = first[peer] ?? 1;
+    const hi = profile.chat(peer).lastSeq + 1;
+    const before = lo + Math.floor(random() * (hi - lo + 1));
+    const t = performance.now();
+    const page = await profile.page(peer, { limit: PAGE, before });
+    times[k] = performance.now() - t;
+    read += page.length;
+    if (page.length < PAGE) short++;
+    for (let j = 0; j < page.length; j++) {
+      const msg = page[j];
+      if (msg.seq >= before || (j > 0 && msg.seq <= page[j - 1].seq) || msg.peer !== peer || !msg.text) {
+        throw new Error(`page of peer ${peer} before ${before} is wrong at ${j}: ${JSON.stringify(msg)}`);
+      }
+    }
+  }
+  const rss = process.memoryUsage().rss;
+  // Where the RSS is: LevelDB maps table files (mmap), whose pages count as RssFile.
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const kib = (name) => Number((status.match(new RegExp(name + ':\\s+(\\d+)')) ?? [0, 0])[1]) * 1024;
+  const rssAnon = kib('RssAnon');
+  const rssFile = kib('RssFile');
+  const heap = process.memoryUsage().heapUsed;
+  times.sort((a, b) => a - b);
+  const p99 = times[Math.ceil(READS * 0.99) - 1];
+  const p50 = times[Math.ceil(READS * 0.5) - 1];
+  await profile.close();
+  process.stdout.write(JSON.stringify({ openMs, sinceStartMs, p99, p50, max: times[READS - 1], rss, rssOpen, rssAnon, rssFile, heap, short, read, chats: peers.length }) + '\n');
+  process.exit(0);
+}
+
+// ---- the run ----
+
+const started = performance.now();
+const MESSAGES = Math.floor(Number(process.argv[2] ?? 10_000_000) / 10) * 10;
+if (!(MESSAGES >= 100)) {
+  process.stderr.write('usage: npm run bench -- history [MESSAGES] (at least 100)\n');
+  process.exit(2);
+}
+const CHECK_MESSAGES = MESSAGES >= 10_000_000 ? 1_000_000 : Math.floor(MESSAGES / 100) * 10;
+const EVENTS = (MESSAGES / 10) * EVENTS_PER_BLOCK;
+const CHECK_EVENTS = (CHECK_MESSAGES / 10) * EVENTS_PER_BLOCK;
+const base = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-history-'));
+const home = path.join(base, 'profile');
+const rawDir = path.join(base, 'raw');
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+// dist/ as bench/run.mjs just built it, copied beside the profile with what it needs to load
+// (ES modules: a package.json saying so; node_modules by a link).
+function codeSnapshot() {
+  const code = path.join(base, 'code');
+  fs.cpSync(path.join(root, 'dist'), path.join(code, 'dist'), { recursive: true });
+  fs.writeFileSync(path.join(code, 'package.json'), JSON.stringify({ type: 'module' }));
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(code, 'node_modules'), 'dir');
+  let version = 'unknown';
+  try {
+    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    version = dirty > 0 ? `${head} with ${dirty} changed files in src/` : head;
+  } catch {
+    // not a git checkout: the version stays unknown
+  }
+  return { dist: path.join(code, 'dist'), version };
+}
+const log = (line) => process.stderr.write(`[history ${((performance.now() - started) / 1000).toFixed(0)} s] ${line}\n`);
+
+// Both sides: ROUND events at a time in turns, who goes first changing every round (the second
+// shares the machine with the compaction of the first one's writes), DEPTH batches in flight.
+async function appendBoth(state, from, to) {
+  const packr = new Packr({ useRecords: false });
+  let seq = from;
+  async function rawRound(batches) {
+    const t0 = performance.now();
+    const inflight = [];
+    for (const events of batches) {
+      // A chained batch, as the journal writes.
+      const batch = state.raw.batch();
+      for (const e of events) batch.put(eventKey(++seq), packr.pack(e));
+      inflight.push(batch.write());
+      if (inflight.length >= DEPTH) await inflight.shift();
+    }
+    await Promise.all(inflight);
+    state.rawMs += performance.now() - t0;
+  }
+  async function profileRound(batches) {
+    const t0 = performance.now();
+    const inflight = [];
+    for (const events of batches) {
+      inflight.push(state.profile.appendMany(events));
+      if (inflight.length >= DEPTH) await inflight.shift();
+    }
+    await Promise.all(inflight);
+    state.profileMs += performance.now() - t0;
+  }
+  let nextLog = performance.now() + 30_000;
+  for (let round = from; round < to; round += ROUND) {
+    const end = Math.min(to, round + ROUND);
+    const rawFirst = state.turn++ % 2 === 0;
+    for (const side of rawFirst ? ['raw', 'profile'] : ['profile', 'raw']) {
+      // Made before the clock starts, for each side alike: only the appends are timed.
+      const batches = batchesOf(round, end);
+      gc();
+      if (side === 'raw') await rawRound(batches);
+      else await profileRound(batches);
+    }
+    if (performance.now() > nextLog) {
+      nextLog = performance.now() + 30_000;
+      log(`${fmt(end)} of ${fmt(EVENTS)} events: profile ${fmt(rate(end, state.profileMs))}/s, raw ${fmt(rate(end, state.rawMs))}/s, rss ${mib(process.memoryUsage().rss)} MiB`);
+    }
+  }
+}
+
+async function openBoth(state) {
+  const t0 = performance.now();
+  state.profile = await openProfile(home);
+  state.reopenMs.push(performance.now() - t0);
+  state.raw = new ClassicLevel(rawDir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await state.raw.open();
+}
+
+async function closeBoth(state) {
+  await state.profile.close();
+  await state.raw.close();
+  state.profile = null;
+  state.raw = null;
+}
+
+function runChild(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args, code.dist], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`cold child failed (${code}): ${err}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()));
+    });
+  });
+}
+
+// Three new processes on the closed profile; the median of each figure.
+async function measureCold(messages, label) {
+  const { first } = chatsOf(messages);
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await runChild(['--cold', home, String(1 + i), JSON.stringify(first)]));
+  const m = {
+    openMs: median(runs.map((r) => r.openMs)),
+    opens: runs.map((r) => r.openMs),
+    sinceStartMs: median(runs.map((r) => r.sinceStartMs)),
+    p99: median(runs.map((r) => r.p99)),
+    p50: median(runs.map((r) => r.p50)),
+    max: Math.max(...runs.map((r) => r.max)),
+    rss: median(runs.map((r) => r.rss)),
+    rssOpen: median(runs.map((r) => r.rssOpen)),
+    rssAnon: median(runs.map((r) => r.rssAnon)),
+    rssFile: median(runs.map((r) => r.rssFile)),
+    heap: median(runs.map((r) => r.heap)),
+    short: runs[0].short,
+    chats: runs[0].chats,
+  };
+  if (m.chats !== PEERS) throw new Error(`${label}: the profile holds ${m.chats} chats, not ${PEERS}`);
+  log(`${label}: cold opens ${runs.map((r) => Math.round(r.openMs)).join(', ')} ms, page p50 ${m.p50.toFixed(2)} p99 ${m.p99.toFixed(2)} max ${m.max.toFixed(1)} ms, rss ${mib(m.rss)} MiB (${mib(m.rssOpen)} after open; anon ${mib(m.rssAnon)}, file ${mib(m.rssFile)}, JS heap ${mib(m.heap)}), ${m.short} short pages`);
+  return m;
+}
+
+let state = null;
+let code = null;
+try {
+  code = codeSnapshot();
+  await loadCode(code.dist);
+  fs.mkdirSync(home, { recursive: true });
+  state = { profile: null, raw: null, rawMs: 0, profileMs: 0, turn: 0, reopenMs: [] };
+  await openBoth(state);
+  state.reopenMs.length = 0; // the first open is of an empty profile
+  log(`${fmt(MESSAGES)} messages, ${fmt(EVENTS)} events; first figures at ${fmt(CHECK_MESSAGES)} messages (${fmt(CHECK_EVENTS)} events) in ${base}; code ${code.version}`);
+
+  await appendBoth(state, 0, CHECK_EVENTS);
+  if (state.profile.journal.lastSeq() !== CHECK_EVENTS) throw new Error(`profile holds ${state.profile.journal.lastSeq()} of ${CHECK_EVENTS}`);
+  const atCheck = { profileMs: state.profileMs, rawMs: state.rawMs };
+  await closeBoth(state);
+  const diskCheck = du(home);
+  const cold1 = await measureCold(CHECK_MESSAGES, `at ${fmt(CHECK_MESSAGES)} messages`);
+  await openBoth(state);
+
+  await appendBoth(state, CHECK_EVENTS, EVENTS);
+  if (state.profile.journal.lastSeq() !== EVENTS) throw new Error(`profile holds ${state.profile.journal.lastSeq()} of ${EVENTS}`);
+  const chats = state.profile.chats();
+  const messagesInView = chats.reduce((n, c) => n + c.messages, 0);
+  if (messagesInView !== MESSAGES) throw new Error(`the messages view holds ${messagesInView} of ${MESSAGES}`);
+  const unreadTotal = chats.reduce((n, c) => n + state.profile.unread(c.peer), 0);
+  await closeBoth(state);
+  const appendWallS = (performance.now() - started) / 1000;
+  const disk = du(home);
+  const rawDisk = du(rawDir);
+  const cold = await measureCold(MESSAGES, `at ${fmt(MESSAGES)} messages`);
+
+  // Clear: peer 1's chat, in this process, on the profile opened again (not timed).
+  const t0open = performance.now();
+  const profile = await openProfile(home);
+  const openMainMs = performance.now() - t0open;
+  const clearMessages = profile.chat(1)?.messages ?? 0;
+  let batchMs = null;
+  const t0 = performance.now();
+  const unsubscribe = profile.subscribe((event) => {
+    if (event.type === 'chat.cleared' && batchMs === null) batchMs = performance.now() - t0;
+  });
+  const cleared = await profile.clearChat(1);
+  const clearMs = performance.now() - t0;
+  unsubscribe();
+  const after = profile.chat(1);
+  const left = (await profile.page(1)).length;
+  await profile.close();
+  if (left !== 0 || (after && after.messages !== 0)) throw new Error(`peer 1 still holds ${left} messages after the clear`);
+  const diskAfterClear = du(home);
+
+  const result = {
+    bench: 'history',
+    messages: MESSAGES,
+    events: EVENTS,
+    open_ms_1m: Math.round(cold1.openMs),
+    open_ms: Math.round(cold.openMs),
+    rss_mib_1m: mib(cold1.rss),
+    rss_mib: mib(cold.rss),
+    page_p99_ms: Number(cold.p99.toFixed(2)),
+    append_per_s: rate(EVENTS, state.profileMs),
+    raw_append_per_s: rate(EVENTS, state.rawMs),
+    append_ratio: Number((state.rawMs / state.profileMs).toFixed(3)),
+    clear_ms: Math.round(clearMs),
+  };
+  const wallS = (performance.now() - started) / 1000;
+  process.stdout.write(
+    `history: ${fmt(MESSAGES)} messages in ${chats.length} chats (${fmt(unreadTotal)} unread), ${fmt(EVENTS)} events; ` +
+      `at ${fmt(CHECK_MESSAGES)} messages: cold open ${cold1.opens.map(Math.round).join(', ')} ms, page p99 ${cold1.p99.toFixed(2)} ms, rss ${mib(cold1.rss)} MiB, ` +
+      `append ${fmt(rate(CHECK_EVENTS, atCheck.profileMs))}/s vs raw ${fmt(rate(CHECK_EVENTS, atCheck.rawMs))}/s, profile ${mib(diskCheck)} MiB on disk; ` +
+      `at ${fmt(MESSAGES)}: cold open ${cold.opens.map(Math.round).join(', ')} ms (${Math.round(cold.sinceStartMs)} ms from process start), ` +
+      `page p50 ${cold.p50.toFixed(2)} p99 ${cold.p99.toFixed(2)} max ${cold.max.toFixed(1)} ms, rss ${mib(cold.rss)} MiB (${mib(cold.rssOpen)} after open; anon ${mib(cold.rssAnon)}, file-backed ${mib(cold.rssFile)}); ` +
+      `append ${fmt(result.append_per_s)}/s vs raw ${fmt(result.raw_append_per_s)}/s (ratio ${result.append_ratio}), reopens in this process ${state.reopenMs.map(Math.round).join(', ')} ms; ` +
+      `profile ${mib(disk)} MiB on disk (raw store ${mib(rawDisk)} MiB); ` +
+      `clear of peer 1 (${fmt(clearMessages)} messages): removed ${fmt(cleared.removed)} events in ${fmt(clearMs)} ms (its batch written at ${batchMs === null ? '?' : fmt(batchMs)} ms; the rest: keys forgotten, checkpoints, a rewrite of the store if it held plain texts), ` +
+      `open before it ${Math.round(openMainMs)} ms, profile ${mib(diskAfterClear)} MiB after; ` +
+      `appends done at ${Math.round(appendWallS)} s, wall ${Math.round(wallS)} s; code ${code.version}\n`,
+  );
+  process.stdout.write(JSON.stringify(result) + '\n');
+} finally {
+  try {
+    if (state?.profile) await state.profile.close();
+    if (state?.raw) await state.raw.close();
+  } catch {
+    // the directory goes anyway
+  }
+  fs.rmSync(base, { recursive: true, force: true });
+}
