@@ -43,7 +43,7 @@ type Group = {
   removes: number[];
   // Other keys written or deleted with the group (a stored view's records: rebuild, clear).
   ops: Op[];
-  dels?: Buffer[];
+  dels: Buffer[];
   // Work that must see every earlier group stored and nothing later (appendRemoving): it runs
   // when the group's turn comes, alone in its batch, and fills `values` and `removes`.
   prepare?: () => Promise<void>;
@@ -84,9 +84,9 @@ export type JournalOptions = {
 
 export type Range = { gte: Buffer; lt: Buffer; reverse?: boolean; limit?: number };
 
-// What a removal takes with it: events by seq, other keys to write, and keys to delete (a list of
-// keys, not of ops: a clear deletes hundreds of thousands).
-export type Picked = { removes: number[]; ops: Op[]; dels?: Buffer[] };
+// What a removal takes with it: events by seq, and other keys to delete (a list of keys: a clear
+// deletes hundreds of thousands).
+export type Picked = { removes: number[]; dels: Buffer[] };
 
 export type Journal = {
   dir: string;
@@ -121,7 +121,8 @@ const MAX_BATCH_EVENTS = 8192;
 const READ_BATCH = 1000;
 const KEYS_BATCH = 10_000;
 
-function metaKey(name: string): Buffer {
+// The key of a meta entry: 'm' + name. => 6d 76 69 65 77 2f ... for 'view/messages'
+export function metaKey(name: string): Buffer {
   return Buffer.from(META_PREFIX + name, 'utf8');
 }
 
@@ -201,7 +202,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     }
     for (let i = 0; i < n; i++) events[i].seq = nextSeq++;
     return new Promise<Stored[]>((resolve, reject) => {
-      queue.push({ events, values, removes: [], ops: [], durable, resolve, reject });
+      queue.push({ events, values, removes: [], ops: [], dels: [], durable, resolve, reject });
       schedule();
     });
   }
@@ -239,19 +240,11 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
       const batch = db.batch();
       for (const g of groups) {
         for (const seq of g.removes) batch.del(eventKey(seq));
-        if (g.dels) for (const key of g.dels) batch.del(key);
-        for (const op of g.ops) {
-          if (op.value === null) batch.del(op.key);
-          else batch.put(op.key, op.value);
-        }
+        for (const key of g.dels) batch.del(key);
+        writeOpsTo(batch, g.ops);
         for (let i = 0; i < g.events.length; i++) batch.put(eventKey(g.events[i].seq), g.values[i]);
       }
-      if (derived) {
-        for (const op of derived.ops) {
-          if (op.value === null) batch.del(op.key);
-          else batch.put(op.key, op.value);
-        }
-      }
+      if (derived) writeOpsTo(batch, (derived as Derived).ops);
       return batch.write({ sync });
     };
     writing = (prepare ? prepare().then(write) : write()).then(
@@ -318,13 +311,12 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     const stored = stamp(event);
     encodeStored(stored); // refuse what cannot be encoded before it takes a number
     stored.seq = nextSeq++;
-    const group: Group = { events: [stored], values: [], removes: [], ops: [], durable: true, resolve: () => undefined, reject: () => undefined };
+    const group: Group = { events: [stored], values: [], removes: [], ops: [], dels: [], durable: true, resolve: () => undefined, reject: () => undefined };
     group.prepare = async () => {
       const picked = await pick(stored.seq);
       const removes = picked.removes.filter((seq) => seq < stored.seq);
       (stored as unknown as { removed: number }).removed = removes.length;
       group.removes = removes;
-      group.ops = picked.ops;
       group.dels = picked.dels;
       group.values.push(encodeStored(stored));
     };
@@ -422,7 +414,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
   function writeOps(ops: Op[]): Promise<void> {
     if (closed) return Promise.reject(journalClosed());
     return new Promise<void>((resolve, reject) => {
-      queue.push({ events: [], values: [], removes: [], ops, durable: false, resolve: () => resolve(), reject });
+      queue.push({ events: [], values: [], removes: [], ops, dels: [], durable: false, resolve: () => resolve(), reject });
       schedule();
     });
   }
@@ -520,6 +512,13 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
 }
 
 type DecodeOptions = { onCorrupt?: ScanOptions['onCorrupt']; sealer: Sealer | null };
+
+function writeOpsTo(batch: ReturnType<Db['batch']>, ops: readonly Op[]): void {
+  for (const op of ops) {
+    if (op.value === null) batch.del(op.key);
+    else batch.put(op.key, op.value);
+  }
+}
 
 function decodeEntry(key: Buffer, value: Buffer, options: DecodeOptions): Stored | null {
   const seq = seqOfKey(key);

@@ -79,9 +79,10 @@ export async function* streamOf(journal: Journal, summaries: Summaries, peer: nu
 export async function messageOf(journal: Journal, summaries: Summaries, peer: number, direction: Direction, id: string): Promise<ChatMessage | undefined> {
   const [value] = await journal.getMany([messageKey(peer, direction, id)]);
   if (value === undefined) return undefined;
-  const [entry] = await journal.getMany([chatKey(peer, decodeSeq(value))]);
+  const key = chatKey(peer, decodeSeq(value));
+  const [entry] = await journal.getMany([key]);
   if (entry === undefined) return undefined;
-  const [message] = await resolve(journal, summaryOf(summaries, peer), peer, [decodeChatEntry(chatKey(peer, decodeSeq(value)), entry)]);
+  const [message] = await resolve(journal, summaryOf(summaries, peer), peer, [decodeChatEntry(key, entry)]);
   return message;
 }
 

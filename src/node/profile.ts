@@ -8,10 +8,10 @@
 // written in the same batch as the events (views.ts); a start only checks that they are current,
 // and reads of them go by page (history.ts).
 import path from 'node:path';
-import { openJournal, type Journal } from '../events/journal.js';
+import { metaKey, openJournal, type Journal } from '../events/journal.js';
 import type { Direction, NewEvent, Stored } from '../events/types.js';
 import type { ParleyError } from '../errors.js';
-import { encodeCheckpoint, loadCheckpoint } from '../projections/checkpoint.js';
+import { checkpointName, encodeCheckpoint, loadCheckpoint } from '../projections/checkpoint.js';
 import { PROJECTIONS, STORED_VIEWS, VIEW_NAMES, type ViewName, type Views } from '../projections/index.js';
 import { decodeSummary, decodeUpdateKey, peerRange, PREFIX, seqOfChatKey, unreadOf, type ChatSummary, type MessageChange } from '../projections/messages.js';
 import { messageOf, pageOf, streamOf, summaryOf, type ChatMessage, type PageOptions } from './history.js';
@@ -175,7 +175,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
       }, { since: mark.after + 1, onCorrupt: () => undefined });
       if (done) keyring.forgetOld(mark.peer);
     }
-    await journal.writeOps([{ key: Buffer.from('m' + CLEAR_OWED, 'utf8'), value: null }]);
+    await journal.writeOps([{ key: metaKey(CLEAR_OWED), value: null }]);
   }
 
   function applyLive(event: Stored, derived?: unknown): void {
@@ -267,7 +267,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     await journal.putMeta([{ name: CLEAR_OWED, value: Buffer.from(JSON.stringify({ peer, after: journal.lastSeq() })) }], true);
     // Plain texts may be among the chat's events only in a profile that had events before
     // sealing: the rewrite is owed until the pick says otherwise.
-    const mayHoldPlain = sealedSince > 1 && profileChat(peer) !== undefined;
+    const mayHoldPlain = sealedSince > 1 && summaryOf(summaries, peer) !== undefined;
     if (mayHoldPlain) await setPurgeOwed(true);
     keyring.rotate(peer);
     let plain = false;
@@ -287,17 +287,13 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
       }
       removes.sort((a, b) => a - b);
       plain = removes.length > 0 && removes[0] < sealedSince;
-      return { removes, ops: [], dels };
+      return { removes, dels };
     });
     keyring.forgetOld(peer);
     if (plain) await forget();
     else if (mayHoldPlain) await setPurgeOwed(false);
-    await journal.writeOps([{ key: Buffer.from('m' + CLEAR_OWED, 'utf8'), value: null }]);
+    await journal.writeOps([{ key: metaKey(CLEAR_OWED), value: null }]);
     return cleared;
-  }
-
-  function profileChat(peer: number): ChatSummary | undefined {
-    return summaryOf(summaries, peer);
   }
 
   async function rebuild(onProgress?: ViewsProgress): Promise<void> {
@@ -322,7 +318,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     // Checkpoints of views that are stored now (chats and unread held every text in memory and
     // in their checkpoints; transfers every bitmap): dropped, so that no copy of a text outlives
     // a history clear.
-    await journal.writeOps(OBSOLETE_CHECKPOINTS.map((name) => ({ key: Buffer.from('mcheckpoint/' + name, 'utf8'), value: null })));
+    await journal.writeOps(OBSOLETE_CHECKPOINTS.map((name) => ({ key: metaKey(checkpointName(name)), value: null })));
     sealedSince = await readSealedSince();
     await stored.open(options.onProgress);
     await load(true);

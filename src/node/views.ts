@@ -6,7 +6,8 @@
 // every batch that carries its records. Since records and events share the batch, that seq is
 // the journal's own after any crash; it lags only when the view is new or was dropped (a profile
 // an older Parley wrote, a changed version, `journal rebuild`), and then the open catches it up.
-import type { Derived, Journal, Op } from '../events/journal.js';
+import { metaKey, type Derived, type Journal, type Op } from '../events/journal.js';
+import { prefixRange } from '../projections/keys.js';
 import type { Stored } from '../events/types.js';
 import type { Codec, StoredView, Tx } from '../projections/projection.js';
 
@@ -138,7 +139,7 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
     for (const [k, value] of overlay) ops.push({ key: Buffer.from(k, 'latin1'), value });
     const seq = events[events.length - 1].seq;
     const metas = active.map((view) => ({ name: metaName(view), value: encodeMeta({ version: view.version, seq }) }));
-    for (const m of metas) ops.push({ key: Buffer.from('m' + m.name, 'utf8'), value: m.value });
+    for (const m of metas) ops.push({ key: metaKey(m.name), value: m.value });
     return {
       ops,
       changes,
@@ -168,18 +169,16 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
   async function drop(view: StoredView<unknown>): Promise<void> {
     for (const prefix of view.prefixes) {
       memories.get(prefix)?.clear();
-      for await (const entries of journal.entries({ gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) })) {
-        await journal.writeOps(entries.map(([key]) => ({ key, value: null })));
-      }
+      for await (const keys of journal.keys(prefixRange(prefix))) await journal.writeOps(keys.map((key) => ({ key, value: null })));
     }
-    await journal.writeOps([{ key: Buffer.from('m' + metaName(view), 'utf8'), value: encodeMeta({ version: view.version, seq: 0 }) }]);
+    await journal.writeOps([{ key: metaKey(metaName(view)), value: encodeMeta({ version: view.version, seq: 0 }) }]);
   }
 
   async function loadMemory(view: StoredView<unknown>): Promise<void> {
     for (const prefix of view.memoryPrefixes ?? []) {
       const memory = memories.get(prefix) as Map<string, Buffer>;
       memory.clear();
-      for await (const entries of journal.entries({ gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) })) {
+      for await (const entries of journal.entries(prefixRange(prefix))) {
         for (const [key, value] of entries) memory.set(key.toString('latin1'), value);
       }
     }

@@ -16,12 +16,13 @@ type Stored = { version: number; seq: number; state: unknown };
 
 export type Loaded<S> = { state: S; seq: number };
 
-function metaName(name: string): string {
+// The meta name of a view's checkpoint. => 'checkpoint/contacts'
+export function checkpointName(name: string): string {
   return 'checkpoint/' + name;
 }
 
 export async function loadCheckpoint<S>(journal: Journal, projection: Projection<S>): Promise<Loaded<S> | null> {
-  const value = await journal.getMeta(metaName(projection.name));
+  const value = await journal.getMeta(checkpointName(projection.name));
   if (!value) return null;
   let data: Stored;
   try {
@@ -37,5 +38,5 @@ export async function loadCheckpoint<S>(journal: Journal, projection: Projection
 
 export function encodeCheckpoint<S>(projection: Projection<S>, state: S, seq: number): { name: string; value: Buffer } {
   const snapshot = projection.snapshot ? projection.snapshot(state) : state;
-  return { name: metaName(projection.name), value: packr.pack({ version: projection.version, seq, state: snapshot }) };
+  return { name: checkpointName(projection.name), value: packr.pack({ version: projection.version, seq, state: snapshot }) };
 }

@@ -219,6 +219,22 @@ function messageSeqOf(event: Stored<Receipt>, tx: Tx): number | undefined {
 
 const EMPTY = Buffer.alloc(0);
 
+// The update a receipt makes: its kind and what it keeps (foldUpdates reads it back).
+function updateOf(event: Stored<Receipt>): [number, Buffer] {
+  switch (event.type) {
+    case 'message.transmitted':
+      return [UPDATE.SENT, encodeMsgpack(event.at)];
+    case 'message.delivered':
+      return [UPDATE.DELIVERED, encodeMsgpack(event.receivedAt)];
+    case 'message.failed':
+      return [UPDATE.FAILED, encodeMsgpack(event.reason)];
+    case 'message.edited':
+      return [UPDATE.EDITED, encodeMsgpack(event.at)];
+    default:
+      return [UPDATE.READ, EMPTY];
+  }
+}
+
 export const messages: StoredView<MessageChange> = {
   name: 'messages',
   // 1: the chats and unread projections in memory. 2: a record per message. 3: updates as keys.
@@ -274,36 +290,22 @@ export const messages: StoredView<MessageChange> = {
       return null;
     }
     const change = { peer: event.peer, direction, id: event.id };
-    switch (event.type) {
-      case 'message.transmitted':
-        tx.add(updateKey(event.peer, msgSeq, UPDATE.SENT, event.seq), encodeMsgpack(event.at));
-        return change;
-      case 'message.delivered':
-        tx.add(updateKey(event.peer, msgSeq, UPDATE.DELIVERED, event.seq), encodeMsgpack(event.receivedAt));
-        return change;
-      case 'message.failed':
-        tx.add(updateKey(event.peer, msgSeq, UPDATE.FAILED, event.seq), encodeMsgpack(event.reason));
-        return change;
-      case 'message.edited':
-        tx.add(updateKey(event.peer, msgSeq, UPDATE.EDITED, event.seq), encodeMsgpack(event.at));
-        return change;
-      default: {
-        tx.add(updateKey(event.peer, msgSeq, UPDATE.READ, event.seq), EMPTY);
-        const s = tx.record(summaryKey(event.peer), SUMMARY);
-        if (!s) return null;
-        // A watermark only moves forward: a late receipt for an older message changes nothing.
-        if (direction === 'in') {
-          const entry = tx.get(chatKey(event.peer, msgSeq));
-          if (entry === undefined || msgSeq <= s.readSeq) return null;
-          s.readSeq = msgSeq;
-          s.readOrd = decodeChatEntry(chatKey(event.peer, msgSeq), entry).ord;
-        } else {
-          if (msgSeq <= s.peerReadSeq) return null;
-          s.peerReadSeq = msgSeq;
-        }
-        tx.putRecord(summaryKey(event.peer), s, SUMMARY);
-        return change;
-      }
+    const [kind, value] = updateOf(event);
+    tx.add(updateKey(event.peer, msgSeq, kind, event.seq), value);
+    if (event.type !== 'message.read') return change;
+    const s = tx.record(summaryKey(event.peer), SUMMARY);
+    if (!s) return null;
+    // A watermark only moves forward: a late receipt for an older message changes nothing.
+    if (direction === 'in') {
+      const entry = tx.get(chatKey(event.peer, msgSeq));
+      if (entry === undefined || msgSeq <= s.readSeq) return null;
+      s.readSeq = msgSeq;
+      s.readOrd = decodeChatEntry(chatKey(event.peer, msgSeq), entry).ord;
+    } else {
+      if (msgSeq <= s.peerReadSeq) return null;
+      s.peerReadSeq = msgSeq;
     }
+    tx.putRecord(summaryKey(event.peer), s, SUMMARY);
+    return change;
   },
 };

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import type { NewEvent } from '../../src/events/types.js';
 import { openJournal } from '../../src/events/journal.js';
 import { openProfile } from '../../src/node/profile.js';
-import { expectRefused, filesContaining, jsonLines, ok, runParley, runPython, tempHome } from '../helpers/cli.js';
+import { chatKeysOf, expectRefused, filesContaining, jsonLines, ok, runParley, runPython, tempHome } from '../helpers/cli.js';
 
 const COLUMNS = ['seq', 'id', 'peer', 'direction', 'at', 'received_at', 'text', 'status', 'edited_at', 'reply_to', 'reason'];
 const BAD_IDS = ['0', '1099511627776', 'abc', '-1', '1.5'];
@@ -79,12 +79,6 @@ function expectRow(row: Record<string, unknown>): void {
   expect(typeof row.status).toBe('string');
   expect(row.edited_at === null || Number.isSafeInteger(row.edited_at)).toBe(true);
   expect(row.reply_to === null || typeof row.reply_to === 'string').toBe(true);
-}
-
-// The keys (base64) that seal a chat's texts, as the profile's keys.json holds them.
-function chatKeys(home: string, peer: number): string[] {
-  const data = JSON.parse(fs.readFileSync(path.join(home, 'keys.json'), 'utf8')) as { chats: Record<string, Array<{ key: string }>> };
-  return (data.chats[peer] ?? []).map((k) => k.key);
 }
 
 async function journalOf(home: string): Promise<Record<string, unknown>[]> {
@@ -295,8 +289,8 @@ describe('history', () => {
     // Before: no text is in the raw bytes of the store (each is sealed with its chat's key), and
     // Ann's key is in the profile's keys.json.
     for (const word of [...ANN_WORDS, BO_WORD]) expect(filesContaining(home, word), word).toEqual([]);
-    const [annKey] = chatKeys(home, 5);
-    const [boKey] = chatKeys(home, BIG);
+    const [annKey] = chatKeysOf(home, 5);
+    const [boKey] = chatKeysOf(home, BIG);
     expect(filesContaining(home, annKey).map((f) => path.relative(home, f))).toEqual(['keys.json']);
 
     const cleared = await ok(['history', 'clear', '--peer', '5', '--json'], { home });

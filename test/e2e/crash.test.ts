@@ -12,8 +12,7 @@ import { describe, expect, test } from 'vitest';
 import { openJournal } from '../../src/events/journal.js';
 import type { Stored } from '../../src/events/types.js';
 import { journalSealer, openProfile } from '../../src/node/profile.js';
-import { KEYRING_FILE } from '../../src/node/keyring.js';
-import { CLI, filesUnder, startScript, tempHome } from '../helpers/cli.js';
+import { chatKeysOf, CLI, filesUnder, startScript, tempHome } from '../helpers/cli.js';
 import { allMessages, dumpViews } from '../helpers/views.js';
 
 const APPENDER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'appender.mjs');
@@ -101,14 +100,6 @@ async function checkJournal(home: string, acks: Ack[]): Promise<{ events: Stored
   return { events, lastSeq, clears };
 }
 
-// The keys (base64, as keys.json holds them) a chat has in the profile's keyring file now.
-function keysOf(home: string, peer: number): string[] {
-  const file = path.join(home, KEYRING_FILE);
-  if (!fs.existsSync(file)) return [];
-  const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { chats: Record<string, Array<{ key: string }>> };
-  return (data.chats[peer] ?? []).map((k) => k.key);
-}
-
 // Which of these texts are still somewhere in the raw bytes of the files under dir, and where.
 function textsInFiles(dir: string, texts: string[]): Map<string, string[]> {
   const needles = texts.map((t) => Buffer.from(t, 'utf8'));
@@ -179,7 +170,7 @@ describe('crash', () => {
     // Every key peer 5 had before its last clear: none may be left anywhere on the disk.
     const peer5Keys = new Set<string>();
     for (const { until, clearAfter } of runs) {
-      const keysBefore = keysOf(home, 5);
+      const keysBefore = chatKeysOf(home, 5);
       const run = await crashOnce(home, until, clearAfter);
       acks.push(...run.acks);
       const { clears } = await checkJournal(home, acks);
@@ -222,7 +213,7 @@ describe('crash', () => {
       // LevelDB's files still hold their sealed bytes. (The search works: the live keys are found.)
       const gone = textsInFiles(home, [...peer5Keys]);
       expect([...gone].slice(0, 3), `${gone.size} of ${peer5Keys.size} keys of a cleared chat are still on the disk`).toEqual([]);
-      expect(textsInFiles(home, keysOf(home, 6)).size).toBe(keysOf(home, 6).length);
+      expect(textsInFiles(home, chatKeysOf(home, 6)).size).toBe(chatKeysOf(home, 6).length);
     }
     expect(clearsSeen).toBeGreaterThanOrEqual(4);
   });
@@ -241,7 +232,7 @@ describe('crash', () => {
     // The texts are sealed on the disk: no token is there in plain, and the sealed bytes are what
     // a copy left behind in LevelDB's files would hold.
     expect(textsInFiles(home, tokens).size).toBe(0);
-    const annKeys = keysOf(home, 5);
+    const annKeys = chatKeysOf(home, 5);
     expect(annKeys).toHaveLength(1);
     const sealed: Buffer[] = [];
     const raw = await openJournal(path.join(home, 'journal'), home);
@@ -263,7 +254,7 @@ describe('crash', () => {
     expect(script.lines).toContain('forgetting');
     const storedClear = script.lines.find((l) => l.startsWith('clear-stored '));
     expect(storedClear).toBeDefined();
-    expect(keysOf(home, 5)).toContain(annKeys[0]); // the crash came before the key was forgotten
+    expect(chatKeysOf(home, 5)).toContain(annKeys[0]); // the crash came before the key was forgotten
 
     // One ordinary start later, the old key is gone from every file, and nothing opens the
     // sealed texts any more.
@@ -276,7 +267,7 @@ describe('crash', () => {
       await again.close();
     }
     expect(textsInFiles(home, annKeys).size).toBe(0);
-    expect(textsInFiles(home, keysOf(home, 6)).size).toBe(1);
+    expect(textsInFiles(home, chatKeysOf(home, 6)).size).toBe(1);
     await checkJournal(home, script.lines.map(parseAck).filter((a): a is Ack => a !== null));
     await checkProjections(home);
   });

@@ -203,7 +203,7 @@ describe('journal', () => {
     const w = watchedStore();
     const journal = await openJournal(tempDir(), undefined, { level: w.level });
     await journal.appendMany([msg(1), msg(2), msg(3)]);
-    const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer: 7, removed: 0 }, async () => ({ removes: [1, 3], ops: [] }));
+    const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer: 7, removed: 0 }, async () => ({ removes: [1, 3], dels: [] }));
     expect(cleared).toMatchObject({ seq: 4, removed: 2 });
     expect(w.writes.slice(1)).toEqual([{ puts: [4], dels: [1, 3], sync: true, stored: true }]);
     expect((await all(journal)).map((e) => e.seq)).toEqual([2, 4]);
@@ -222,7 +222,7 @@ describe('journal', () => {
       await journal.scan((e) => {
         if (e.type === 'message.sent') removes.push(e.seq);
       });
-      return { removes, ops: [] };
+      return { removes, dels: [] };
     });
     const after = journal.append(msg(-2)); // queued after: must stay
     const [b, c, a] = await Promise.all([before, clearing, after]);

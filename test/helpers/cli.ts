@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, onTestFinished } from 'vitest';
+import { KEYRING_FILE } from '../../src/node/keyring.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
@@ -218,4 +219,12 @@ export async function ok(args: string[], options: Parameters<typeof runParley>[1
   const r = await runParley(args, options);
   expect(r.code, `parley ${args.join(' ')}: ${r.stderr}`).toBe(0);
   return r;
+}
+
+// The keys (base64) that seal a chat's texts, as the profile's keys.json holds them now.
+export function chatKeysOf(home: string, peer: number): string[] {
+  const file = path.join(home, KEYRING_FILE);
+  if (!fs.existsSync(file)) return [];
+  const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { chats: Record<string, Array<{ key: string }>> };
+  return (data.chats[peer] ?? []).map((k) => k.key);
 }

@@ -5,6 +5,7 @@ import type { ChatMessage } from '../../src/node/history.js';
 import type { Profile } from '../../src/node/profile.js';
 import type { Transfer } from '../../src/projections/transfers.js';
 import { STORED_VIEWS } from '../../src/projections/index.js';
+import { prefixRange } from '../../src/projections/keys.js';
 
 export type ViewsDump = {
   memory: unknown;
@@ -18,7 +19,7 @@ export async function storedRecords(profile: Profile): Promise<Array<[string, st
   const out: Array<[string, string]> = [];
   for (const view of STORED_VIEWS) {
     for (const prefix of view.prefixes) {
-      for await (const entries of profile.journal.entries({ gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) })) {
+      for await (const entries of profile.journal.entries(prefixRange(prefix))) {
         for (const [key, value] of entries) out.push([key.toString('hex'), value.toString('hex')]);
       }
     }
