@@ -19,6 +19,7 @@ import { badEvent, journalClosed, openFailed, profileInUse, writeFailed } from '
 import { EVENT_VERSIONS, isDurable, isKnownType, type NewEvent, type Stored } from './types.js';
 import type { ParleyError } from '../errors.js';
 import { encodeMsgpackReplacing } from './msgpack.js';
+import { recoverRewrite, rewriteStore } from './rewrite.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
 
@@ -31,7 +32,7 @@ type Db = ClassicLevel<Buffer, Buffer>;
 // resident) for a few more table opens on reads far back in the history (docs/BENCHMARKS.md).
 const MAX_OPEN_FILES = 64;
 
-function levelAt(dir: string): Db {
+export function levelAt(dir: string): Db {
   return new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', maxOpenFiles: MAX_OPEN_FILES });
 }
 
@@ -531,49 +532,6 @@ function decodeEntry(key: Buffer, value: Buffer, options: DecodeOptions): Stored
     options.onCorrupt(err as ParleyError, seq);
     return null;
   }
-}
-
-// A rewrite builds DIR.rewrite beside DIR, then swaps: DIR -> DIR.old, DIR.rewrite -> DIR,
-// removes DIR.old. A crash at any point leaves a state recoverRewrite() finishes or undoes.
-async function rewriteStore(dir: string): Promise<void> {
-  const fresh = dir + '.rewrite';
-  const old = dir + '.old';
-  fs.rmSync(fresh, { recursive: true, force: true });
-  const source = levelAt(dir);
-  const target = levelAt(fresh);
-  await source.open();
-  await target.open();
-  try {
-    const it = source.iterator();
-    try {
-      for (;;) {
-        const entries = await it.nextv(READ_BATCH);
-        if (entries.length === 0) break;
-        await target.batch(entries.map(([key, value]) => ({ type: 'put' as const, key, value })));
-      }
-    } finally {
-      await it.close();
-    }
-    // A synced write makes LevelDB sync its log, and with it every write before.
-    await target.batch([{ type: 'put', key: Buffer.from('mrewritten'), value: Buffer.from(String(Date.now())) }], { sync: true });
-  } finally {
-    await target.close();
-    await source.close();
-  }
-  fs.renameSync(dir, old);
-  fs.renameSync(fresh, dir);
-  fs.rmSync(old, { recursive: true, force: true });
-}
-
-async function recoverRewrite(dir: string): Promise<void> {
-  const fresh = dir + '.rewrite';
-  const old = dir + '.old';
-  // Crashed between the two renames: the rewrite was complete, finish the swap.
-  if (!fs.existsSync(dir) && fs.existsSync(old) && fs.existsSync(fresh)) fs.renameSync(fresh, dir);
-  // Crashed while copying: the original is intact, drop the copy.
-  if (fs.existsSync(dir) && fs.existsSync(fresh)) fs.rmSync(fresh, { recursive: true, force: true });
-  // Crashed after the swap, before the old files were removed.
-  if (fs.existsSync(dir) && fs.existsSync(old)) fs.rmSync(old, { recursive: true, force: true });
 }
 
 async function findLastSeq(db: Db): Promise<number> {

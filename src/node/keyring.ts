@@ -6,7 +6,8 @@
 //
 // The keys are not secret from whoever can read the profile (they lie beside it); they exist to
 // be thrown away. The file is replaced whole (written to a temporary file, flushed, renamed over),
-// so it is always one version or the other, never half of each.
+// so it is always one version or the other, never half of each. The journal's sealer (makeSealer,
+// at the end) puts a sealed text in place of `text` as an event is stored, and opens it as it is read.
 //
 // A sealed text: key id (8 bytes) | counter block (16) | skip (1) | AES-256-CTR ciphertext.
 // Each chat key runs one keystream per process: the counter block is 8 random bytes drawn when
@@ -23,6 +24,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { corruptEvent } from '../events/errors.js';
+import type { Sealer } from '../events/journal.js';
+import type { Stored } from '../events/types.js';
 
 export const KEYRING_FILE = 'keys.json';
 const VERSION = 1;
@@ -169,4 +173,34 @@ function syncDir(dir: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+// Message texts are sealed with their chat's key as they are stored and opened as they are read
+// (keyring.ts): the value holds `sealed` (bytes) in place of `text`.
+const SEALED_TYPES: ReadonlySet<string> = new Set(['message.sent', 'message.received', 'message.edited']);
+
+// For a tool that opens a profile's journal alone (it holds the profile's lock the same way):
+// texts opened with the profile's keys.
+export function journalSealer(home: string): Sealer {
+  let keyring: Keyring | null = null;
+  return makeSealer(() => (keyring ??= openKeyring(home)));
+}
+
+export function makeSealer(keyring: () => Keyring): Sealer {
+  return {
+    seal(event) {
+      if (!SEALED_TYPES.has(event.type)) return null;
+      const e = event as Stored & { peer: number; text: string };
+      if (typeof e.text !== 'string') return null;
+      return { from: 'text', to: 'sealed', value: keyring().seal(e.peer, e.text) };
+    },
+    open(event) {
+      const e = event as unknown as { type: string; peer: number; id: string; text?: string; sealed?: Uint8Array; seq: number };
+      if (e.sealed === undefined || !SEALED_TYPES.has(e.type)) return;
+      const text = keyring().open(e.sealed);
+      if (text === null) throw corruptEvent(e.seq, new Error('its text cannot be opened: the key that sealed it is gone (a cleared chat)'));
+      e.text = text;
+      delete e.sealed;
+    },
+  };
 }

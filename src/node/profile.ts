@@ -18,9 +18,8 @@ import { messageOf, pageOf, streamOf, summaryOf, type ChatMessage, type PageOpti
 import { openStoredViews, type ViewsProgress } from './views.js';
 import { PREFIX as TRANSFER_PREFIX, type Transfer, type TransferChange } from '../projections/transfers.js';
 import { openTransfersOf, transferOf, transfersPage, type TransfersPageOptions } from './transfers.js';
-import { openKeyring, type Keyring } from './keyring.js';
-import { corruptEvent, keyringUnreadable } from '../events/errors.js';
-import type { Sealer } from '../events/journal.js';
+import { makeSealer, openKeyring, type Keyring } from './keyring.js';
+import { keyringUnreadable } from '../events/errors.js';
 
 // Small views only: a replay of this many events at open costs a few tens of ms.
 export const CHECKPOINT_EVERY = 10_000;
@@ -354,35 +353,5 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     clearChat,
     rebuild,
     close,
-  };
-}
-
-// Message texts are sealed with their chat's key as they are stored and opened as they are read
-// (keyring.ts): the value holds `sealed` (bytes) in place of `text`.
-const SEALED_TYPES: ReadonlySet<string> = new Set(['message.sent', 'message.received', 'message.edited']);
-
-// For a tool that opens a profile's journal alone (it holds the profile's lock the same way):
-// texts opened with the profile's keys.
-export function journalSealer(home: string): Sealer {
-  let keyring: Keyring | null = null;
-  return makeSealer(() => (keyring ??= openKeyring(home)));
-}
-
-function makeSealer(keyring: () => Keyring): Sealer {
-  return {
-    seal(event) {
-      if (!SEALED_TYPES.has(event.type)) return null;
-      const e = event as Stored & { peer: number; text: string };
-      if (typeof e.text !== 'string') return null;
-      return { from: 'text', to: 'sealed', value: keyring().seal(e.peer, e.text) };
-    },
-    open(event) {
-      const e = event as unknown as { type: string; peer: number; id: string; text?: string; sealed?: Uint8Array; seq: number };
-      if (e.sealed === undefined || !SEALED_TYPES.has(e.type)) return;
-      const text = keyring().open(e.sealed);
-      if (text === null) throw corruptEvent(e.seq, new Error('its text cannot be opened: the key that sealed it is gone (a cleared chat)'));
-      e.text = text;
-      delete e.sealed;
-    },
   };
 }
