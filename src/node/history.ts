@@ -1,22 +1,23 @@
 // Reading chats from the stored messages view (projections/messages.ts) by page, without loading
-// a chat: the chat's entries by key range, their records and their events by key. A page of 50
-// is three reads whatever the size of the history.
+// a chat: the chat's entries with their updates by key range, and their events by key. A page of
+// 50 is two reads whatever the size of the history.
 import { eventKey } from '../events/codec.js';
 import type { Journal } from '../events/journal.js';
 import type { Direction, Stored } from '../events/types.js';
 import {
   chatKey,
+  chatRange,
   decodeChatEntry,
   decodeSeq,
   decodeSummary,
   decodeUpdateKey,
   foldUpdates,
+  isUpdateKey,
   messageKey,
   peerRange,
   PREFIX,
   statusOf,
   summaryKey,
-  updateRange,
   type ChatEntry,
   type ChatSummary,
   type MessageStatus,
@@ -51,61 +52,109 @@ export function summaryOf(summaries: Summaries, peer: number): ChatSummary | und
   return value ? decodeSummary(value) : undefined;
 }
 
+// A message's entry with its updates, as one range read gives them (messages.ts: an update's key
+// starts with its message's entry key).
+type Item = { entry: ChatEntry; updates: Update[] };
+type Update = { msgSeq: number; kind: number; eventSeq: number; value: Buffer };
+
+function updateOf(key: Buffer, value: Buffer): Update {
+  return { ...decodeUpdateKey(key), value };
+}
+
+// How many keys to ask LevelDB for, for `messages` messages: a message and its updates are two or
+// three keys on average (a receipt or two); a page that needs more asks again.
+function keysFor(messages: number): number {
+  return messages * 3 + 16;
+}
+
 // The last `limit` messages of the chat before `before` (all of them before the end when it is
-// not given), oldest first.
+// not given), oldest first. Read backwards, a message's updates come just before its entry, so
+// the page is complete when its oldest entry is: one range read, then one read of the events.
 export async function pageOf(journal: Journal, summaries: Summaries, peer: number, options: PageOptions = {}): Promise<ChatMessage[]> {
   const limit = options.limit ?? DEFAULT_PAGE;
   if (limit <= 0) return [];
   const range = peerRange(PREFIX.CHAT, peer);
-  const lt = options.before !== undefined ? chatKey(peer, Math.max(0, Math.min(options.before, 2 ** 48 - 1))) : range.lt;
-  const entries: ChatEntry[] = [];
-  for await (const batch of journal.entries({ gte: range.gte, lt, reverse: true, limit })) for (const [key, value] of batch) entries.push(decodeChatEntry(key, value));
-  entries.reverse();
-  return resolve(journal, summaryOf(summaries, peer), peer, entries);
+  let lt = options.before !== undefined ? chatKey(peer, Math.max(0, Math.min(options.before, 2 ** 48 - 1))) : range.lt;
+  const items: Item[] = []; // newest first
+  let updates: Update[] = []; // of the entry the next key read may be, newest first
+  while (items.length < limit) {
+    const want = keysFor(limit - items.length);
+    let read = 0;
+    let last: Buffer | null = null;
+    for await (const batch of journal.entries({ gte: range.gte, lt, reverse: true, limit: want })) {
+      for (const [key, value] of batch) {
+        read++;
+        last = key;
+        if (isUpdateKey(key)) {
+          updates.push(updateOf(key, value));
+          continue;
+        }
+        const entry = decodeChatEntry(key, value);
+        // An update that names no message here (a receipt with a wrong msgSeq) is left out.
+        items.push({ entry, updates: updates.filter((u) => u.msgSeq === entry.seq).reverse() });
+        updates = [];
+        if (items.length === limit) break;
+      }
+      if (items.length === limit) break;
+    }
+    if (read < want || last === null) break; // the start of the chat
+    lt = last;
+  }
+  items.reverse();
+  return resolve(journal, summaryOf(summaries, peer), peer, items);
 }
 
 // Every message of the chat from `after` on, oldest first, a page at a time: memory stays flat
-// however long the chat (exports, `history` without --limit).
+// however long the chat (exports, `history` without --limit). Read forwards, a message's updates
+// follow its entry, so a message is complete when the next entry (or the end) is read.
 export async function* streamOf(journal: Journal, summaries: Summaries, peer: number, after = 0, pageSize = 500): AsyncGenerator<ChatMessage[]> {
   const range = peerRange(PREFIX.CHAT, peer);
   const summary = summaryOf(summaries, peer);
+  let current: Item | null = null;
+  let pending: Item[] = [];
   for await (const batch of journal.entries({ gte: after > 0 ? chatKey(peer, after + 1) : range.gte, lt: range.lt })) {
-    const entries = batch.map(([key, value]) => decodeChatEntry(key, value));
-    for (let i = 0; i < entries.length; i += pageSize) yield await resolve(journal, summary, peer, entries.slice(i, i + pageSize));
+    for (const [key, value] of batch) {
+      if (isUpdateKey(key)) {
+        const update = updateOf(key, value);
+        if (current && update.msgSeq === current.entry.seq) current.updates.push(update);
+        continue;
+      }
+      if (current) pending.push(current);
+      current = { entry: decodeChatEntry(key, value), updates: [] };
+      if (pending.length >= pageSize) {
+        const page = pending;
+        pending = [];
+        yield await resolve(journal, summary, peer, page);
+      }
+    }
   }
+  if (current) pending.push(current);
+  if (pending.length > 0) yield await resolve(journal, summary, peer, pending);
 }
 
 // One message by its key, or undefined.
 export async function messageOf(journal: Journal, summaries: Summaries, peer: number, direction: Direction, id: string): Promise<ChatMessage | undefined> {
   const [value] = await journal.getMany([messageKey(peer, direction, id)]);
   if (value === undefined) return undefined;
-  const key = chatKey(peer, decodeSeq(value));
-  const [entry] = await journal.getMany([key]);
-  if (entry === undefined) return undefined;
-  const [message] = await resolve(journal, summaryOf(summaries, peer), peer, [decodeChatEntry(key, entry)]);
+  const seq = decodeSeq(value);
+  let item: Item | null = null;
+  for await (const batch of journal.entries(chatRange(peer, seq, seq + 1))) {
+    for (const [key, value] of batch) {
+      if (!isUpdateKey(key)) item = { entry: decodeChatEntry(key, value), updates: [] };
+      else if (item) item.updates.push(updateOf(key, value));
+    }
+  }
+  if (!item) return undefined;
+  const [message] = await resolve(journal, summaryOf(summaries, peer), peer, [item]);
   return message;
 }
 
-// Entries (in chat order) made into messages: their updates, read with one range from the first
-// to the last (the chat's keys between them are these messages' own), and their texts, from the
-// journal: the message's own event and its last edit.
-async function resolve(journal: Journal, summary: ChatSummary | undefined, peer: number, entries: ChatEntry[]): Promise<ChatMessage[]> {
-  if (entries.length === 0) return [];
-  const updates = new Map<number, Array<{ kind: number; eventSeq: number; value: Buffer }>>();
-  const first = entries[0].seq;
-  const last = entries[entries.length - 1].seq;
-  for await (const batch of journal.entries(updateRange(peer, first, last + 1))) {
-    for (const [key, value] of batch) {
-      const u = decodeUpdateKey(key);
-      let list = updates.get(u.msgSeq);
-      if (!list) {
-        list = [];
-        updates.set(u.msgSeq, list);
-      }
-      list.push({ kind: u.kind, eventSeq: u.eventSeq, value });
-    }
-  }
-  const states = entries.map((e) => foldUpdates(updates.get(e.seq) ?? []));
+// Entries (in chat order) with their updates made into messages: their texts from the journal,
+// the message's own event and its last edit, in one read.
+async function resolve(journal: Journal, summary: ChatSummary | undefined, peer: number, items: Item[]): Promise<ChatMessage[]> {
+  if (items.length === 0) return [];
+  const entries = items.map((item) => item.entry);
+  const states = items.map((item) => foldUpdates(item.updates));
   const seqs: number[] = [];
   for (let i = 0; i < entries.length; i++) {
     seqs.push(entries[i].seq);

@@ -13,7 +13,7 @@ import type { Direction, NewEvent, Stored } from '../events/types.js';
 import type { ParleyError } from '../errors.js';
 import { checkpointName, encodeCheckpoint, loadCheckpoint } from '../projections/checkpoint.js';
 import { PROJECTIONS, STORED_VIEWS, VIEW_NAMES, type ViewName, type Views } from '../projections/index.js';
-import { decodeSummary, decodeUpdateKey, peerRange, PREFIX, seqOfChatKey, unreadOf, type ChatSummary, type MessageChange } from '../projections/messages.js';
+import { decodeSummary, openSeqsKey, peerRange, PREFIX, SEQS, unreadOf, type ChatSummary, type MessageChange } from '../projections/messages.js';
 import { messageOf, pageOf, streamOf, summaryOf, type ChatMessage, type PageOptions } from './history.js';
 import { openStoredViews, type ViewsProgress } from './views.js';
 import { PREFIX as TRANSFER_PREFIX, type Transfer, type TransferChange } from '../projections/transfers.js';
@@ -101,6 +101,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   let sealedSince = 1;
   const stored = openStoredViews(journal, STORED_VIEWS);
   const summaries = stored.memory(PREFIX.SUMMARY);
+  const openSeqs = stored.memory(PREFIX.OPEN_SEQS);
   const listeners = new Set<(event: Stored, change: Change) => void>();
   const skipped: Skipped[] = [];
   const views = {} as Views;
@@ -147,17 +148,12 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     for (const name of VIEW_NAMES) seen[name] = journal.lastSeq();
     // What was replayed now need not be replayed at the next start.
     sinceCheckpoint += replayed;
-    // A clear that a crash cut short: finish it, so no old checkpoint and no old file of the
-    // store keeps the text the person asked to forget. The mark is set before the clear is
-    // appended and taken away once the store is rewritten.
-    await finishClearOwed();
     const owed = await journal.getMeta(PURGE_OWED);
     if (owed !== undefined && owed[0] === 1) await forget();
   }
 
-  // A clear that a crash cut short between its batch and the forgetting of the chat's old keys:
-  // if the batch is in the journal, the keys go now; if not, the clear never happened and the
-  // keys still open the chat's texts (the extra key it made is harmless).
+  // A clear that a crash cut short: if its batch is in the journal, the chat's old keys go now;
+  // if not, the clear is made again (the extra key the first try made is harmless).
   async function finishClearOwed(): Promise<void> {
     const value = await journal.getMeta(CLEAR_OWED);
     if (value === undefined) return;
@@ -173,6 +169,12 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
         if (e.type === 'chat.cleared' && e.peer === mark.peer) done = true;
       }, { since: mark.after + 1, onCorrupt: () => undefined });
       if (done) keyring.forgetOld(mark.peer);
+      // Not done: the crash came before the clear's batch, maybe after its records went by
+      // range. The person asked for it: it is made again, whole.
+      else {
+        await clearChat(mark.peer);
+        return;
+      }
     }
     await journal.writeOps([{ key: metaKey(CLEAR_OWED), value: null }]);
   }
@@ -256,12 +258,15 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   // Forgets a chat, at the cost of the chat, not of the store:
   // 1. a mark (CLEAR_OWED) so that a crash from here on is finished at the next start;
   // 2. a new key for the chat: whatever is appended from now on is sealed with it;
-  // 3. one atomic batch appends chat.cleared and deletes the events of the chat's messages
-  //    (texts, receipts, edits) with their records in the messages view, found through that
-  //    view; quota events stay, so the audit still adds up;
+  // 3. when the clear's turn comes (nothing else is written meanwhile: journal.appendRemoving),
+  //    the chat's records in the messages view go by key range, and one atomic batch appends
+  //    chat.cleared and deletes the chat's events (texts, receipts, edits), found through the
+  //    view's list of them; quota events stay, so the audit still adds up;
   // 4. the chat's old keys are forgotten: any copy of its texts left in LevelDB's files or logs
   //    can no longer be opened. Texts stored before sealing existed (an older Parley's profile)
   //    are plain in those files: for them the store is rewritten as before (journal.purge).
+  // A crash before the batch of step 3 is written leaves the mark and no chat.cleared: the next
+  // start clears the chat again (its list of events goes only with that batch).
   async function clearChat(peer: number): Promise<Stored> {
     await journal.putMeta([{ name: CLEAR_OWED, value: Buffer.from(JSON.stringify({ peer, after: journal.lastSeq() })) }], true);
     // Plain texts may be among the chat's events only in a profile that had events before
@@ -271,21 +276,24 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     keyring.rotate(peer);
     let plain = false;
     const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer, removed: 0 }, async () => {
+      // The chat's events: its full chunks of seqs on disk (deleted with the events) and the
+      // chunk being filled (deleted by the view when it applies chat.cleared).
       const removes: number[] = [];
       const dels: Buffer[] = [];
-      // Every key of the chat goes; the events named by its entries (messages), its updates
-      // (the seq of the event that made each) and its other events go from the journal.
-      for (const prefix of [PREFIX.CHAT, PREFIX.MESSAGE, PREFIX.UPDATE, PREFIX.OTHER]) {
-        for await (const keys of journal.keys(peerRange(prefix, peer))) {
-          for (const key of keys) {
-            dels.push(key);
-            if (prefix === PREFIX.UPDATE) removes.push(decodeUpdateKey(key).eventSeq);
-            else if (prefix !== PREFIX.MESSAGE) removes.push(seqOfChatKey(key));
-          }
+      for await (const batch of journal.entries(peerRange(PREFIX.SEQS, peer))) {
+        for (const [key, value] of batch) {
+          dels.push(key);
+          for (const seq of SEQS.decode(value)) removes.push(seq);
         }
       }
-      removes.sort((a, b) => a - b);
-      plain = removes.length > 0 && removes[0] < sealedSince;
+      const open = openSeqs.get(openSeqsKey(peer).toString('latin1'));
+      if (open) for (const seq of SEQS.decode(open)) removes.push(seq);
+      // Its records, by range: LevelDB deletes them without a key crossing into JavaScript. Not
+      // in the atomic batch, so a crash can leave them deleted and the events not: the mark
+      // then has the clear made again at the next start, from the list, which is still there.
+      await journal.clearRange(peerRange(PREFIX.CHAT, peer));
+      await journal.clearRange(peerRange(PREFIX.MESSAGE, peer));
+      plain = removes.some((seq) => seq < sealedSince);
       return { removes, dels };
     });
     keyring.forgetOld(peer);
@@ -327,6 +335,16 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   }
   journal.setDerive(stored.derive);
   const unsubscribe = journal.subscribe(applyLive);
+  // A clear that a crash cut short: finished now, with the views wired, so that no old key, no
+  // old checkpoint and no old file of the store keeps the text the person asked to forget.
+  try {
+    await finishClearOwed();
+  } catch (err) {
+    closed = true;
+    unsubscribe();
+    await journal.close();
+    throw err;
+  }
 
   return {
     home,

@@ -81,16 +81,17 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
     }
 
     // 2. apply, event by event, through an overlay: a later event of the batch sees what an
-    // earlier one wrote. null in the overlay is a deletion. Records used decoded stay decoded
-    // until the end of the batch.
-    const overlay = new Map<string, Buffer | null>();
-    const records = new Map<string, { value: unknown; codec: Codec<unknown> }>();
+    // earlier one wrote. A null value in the overlay is a deletion. Records used decoded stay
+    // decoded until the end of the batch. Both keep the key's own bytes, so that the batch
+    // writes them without making them again from the string.
+    const overlay = new Map<string, { key: Buffer; value: Buffer | null }>();
+    const records = new Map<string, { key: Buffer; value: unknown; codec: Codec<unknown> }>();
     const added: Op[] = [];
     const read = (k: string, prefix: number): Buffer | undefined => {
       const r = records.get(k);
       if (r !== undefined) return r.codec.encode(r.value);
       const o = overlay.get(k);
-      if (o !== undefined) return o ?? undefined;
+      if (o !== undefined) return o.value ?? undefined;
       const memory = memories.get(prefix);
       return memory ? memory.get(k) : fetched.get(k);
     };
@@ -99,12 +100,12 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
       put(key, value) {
         const k = key.toString('latin1');
         records.delete(k);
-        overlay.set(k, value);
+        overlay.set(k, { key, value });
       },
       del(key) {
         const k = key.toString('latin1');
         records.delete(k);
-        overlay.set(k, null);
+        overlay.set(k, { key, value: null });
       },
       add(key, value) {
         added.push({ key, value });
@@ -116,11 +117,11 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
         const bytes = read(k, key[0]);
         if (bytes === undefined) return undefined;
         const value = codec.decode(bytes);
-        records.set(k, { value, codec: codec as Codec<unknown> });
+        records.set(k, { key, value, codec: codec as Codec<unknown> });
         return value;
       },
       putRecord<T>(key: Buffer, value: T, codec: Codec<T>) {
-        records.set(key.toString('latin1'), { value, codec: codec as Codec<unknown> });
+        records.set(key.toString('latin1'), { key, value, codec: codec as Codec<unknown> });
       },
     };
     const changes = new Array<unknown>(events.length);
@@ -134,9 +135,9 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
     }
 
     // 3. The writes, and each view's seq in the same batch.
-    for (const [k, r] of records) overlay.set(k, r.codec.encode(r.value));
+    for (const [k, r] of records) overlay.set(k, { key: r.key, value: r.codec.encode(r.value) });
     const ops: Op[] = added;
-    for (const [k, value] of overlay) ops.push({ key: Buffer.from(k, 'latin1'), value });
+    for (const op of overlay.values()) ops.push(op);
     const seq = events[events.length - 1].seq;
     const metas = active.map((view) => ({ name: metaName(view), value: encodeMeta({ version: view.version, seq }) }));
     for (const m of metas) ops.push({ key: metaKey(m.name), value: m.value });
@@ -144,7 +145,7 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
       ops,
       changes,
       commit() {
-        for (const [k, value] of overlay) {
+        for (const [k, { value }] of overlay) {
           const memory = memories.get(k.charCodeAt(0));
           if (!memory) continue;
           if (value === null) memory.delete(k);

@@ -10,6 +10,7 @@ import type { NewEvent } from '../../src/events/types.js';
 import { openProfile, type Profile } from '../../src/node/profile.js';
 import { STORED_VIEWS, VIEW_NAMES } from '../../src/projections/index.js';
 import { dumpViews, type ViewsDump } from '../helpers/views.js';
+import { peerRange, PREFIX } from '../../src/projections/messages.js';
 
 const dirs: string[] = [];
 function tempHome(): string {
@@ -23,6 +24,9 @@ afterEach(() => {
 
 const peer = fc.constantFrom(1, 2, 2 ** 40 - 1);
 const msgId = fc.constantFrom('a', 'b', 'c', 'd');
+// A receipt names its message's seq as the running client writes it, or not (an older Parley's,
+// or found by id); a wrong one too, which must attach to no other message.
+const msgSeq = fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined });
 const transferId = fc.constantFrom('t1', 't2');
 // Transfers are known by (peer, direction, id): few of each, so that events meet often, and the
 // same id lives both ways and with two peers. Their events weigh more (below): a transfer
@@ -47,11 +51,11 @@ const event: fc.Arbitrary<NewEvent> = fc.oneof(
   fc.record({ type: fc.constant('message.sent' as const), id: msgId, peer, text, packets: fc.integer({ min: 1, max: 3 }), at }),
   fc.record({ type: fc.constant('message.sent' as const), id: msgId, peer, text, packets: fc.constant(1), replyTo: msgId, at }),
   fc.record({ type: fc.constant('message.received' as const), id: msgId, peer, text, sentAt: at, at }),
-  fc.record({ type: fc.constant('message.delivered' as const), id: msgId, peer, receivedAt: at, at }),
-  fc.record({ type: fc.constant('message.read' as const), id: msgId, peer, by: fc.constantFrom('me' as const, 'peer' as const), at }),
+  fc.record({ type: fc.constant('message.delivered' as const), id: msgId, peer, msgSeq, receivedAt: at, at }),
+  fc.record({ type: fc.constant('message.read' as const), id: msgId, peer, msgSeq, by: fc.constantFrom('me' as const, 'peer' as const), at }),
   fc.record({ type: fc.constant('message.edited' as const), id: msgId, peer, direction: fc.constantFrom('in' as const, 'out' as const), text, at }),
-  fc.record({ type: fc.constant('message.transmitted' as const), id: msgId, peer, at }),
-  fc.record({ type: fc.constant('message.failed' as const), id: msgId, peer, reason: text, at }),
+  fc.record({ type: fc.constant('message.transmitted' as const), id: msgId, peer, msgSeq, at }),
+  fc.record({ type: fc.constant('message.failed' as const), id: msgId, peer, msgSeq, reason: text, at }),
   { weight: 4, arbitrary: fc.record({ type: fc.constant('transfer.offered' as const), id: transferId, peer: transferPeer, direction: transferDirection, name: text, size: fc.integer({ min: 0, max: 5000 }), chunkSize: fc.constantFrom(256, 1024), at }) },
   { weight: 3, arbitrary: fc.record({ type: fc.constant('transfer.accepted' as const), id: transferId, peer: transferPeer, direction: transferDirection, path: fc.option(text, { nil: undefined }), at }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('transfer.paused' as const), id: transferId, peer: transferPeer, direction: transferDirection, reason: text, wireBytes, at }) },
@@ -185,6 +189,38 @@ describe('profile', () => {
       expect(bytes.includes('secret-marker-5150'), file).toBe(false);
     }
   });
+
+  it('profile - a clear cut short after its records went by range and before its batch is made again, whole, at the next start', async () => {
+    const home = tempHome();
+    let profile = await openProfile(home);
+    const events: NewEvent[] = [];
+    // More events than a chunk of the chat's list, so that a closed chunk is read too.
+    for (let i = 0; i < 600; i++) events.push({ type: 'message.sent', id: 'm' + i, peer: 5, text: 'gone ' + i, packets: 1 });
+    events.push({ type: 'message.sent', id: 'k', peer: 6, text: 'kept', packets: 1 });
+    await profile.appendMany(events);
+    const keysBefore = profile.keyring.keysOf(5);
+    // What clearChat has done when a crash comes inside its pick: the mark, a new key, the
+    // chat's records deleted by range; the batch with chat.cleared never written.
+    await profile.journal.putMeta([{ name: 'clear-owed', value: Buffer.from(JSON.stringify({ peer: 5, after: profile.journal.lastSeq() })) }], true);
+    profile.keyring.rotate(5);
+    await profile.journal.clearRange(peerRange(PREFIX.CHAT, 5));
+    await profile.journal.clearRange(peerRange(PREFIX.MESSAGE, 5));
+    await profile.close();
+
+    profile = await openProfile(home);
+    expect(profile.chat(5)).toBeUndefined();
+    expect(await profile.page(5)).toEqual([]);
+    const types: string[] = [];
+    await profile.journal.scan((e) => types.push(e.type + ':' + ('peer' in e ? e.peer : '')));
+    expect(types).toEqual(['message.sent:6', 'chat.cleared:5']);
+    expect(profile.keyring.keysOf(5)).toBe(keysBefore);
+    expect(await profile.journal.getMeta('clear-owed')).toBeUndefined();
+    expect((await profile.page(6)).map((m) => m.text)).toEqual(['kept']);
+    const live = await dumpViews(profile, [5, 6]);
+    await profile.rebuild();
+    expect(await dumpViews(profile, [5, 6])).toEqual(live);
+    await profile.close();
+  });
 });
 
 describe('profile - the stored messages view', () => {
@@ -211,6 +247,32 @@ describe('profile - the stored messages view', () => {
     expect(await profile.message(5, 'in', '1')).toMatchObject({ seq: 3, text: 'theirs, id 1 too' });
     expect(await profile.message(5, 'out', '1')).toMatchObject({ seq: 2, receivedAt: 5 });
     expect(profile.unread(5)).toBe(1);
+    await profile.close();
+  });
+
+  it('profile - a page reads on past a message with more updates than one read asks for; an update that names no message is left out', async () => {
+    const profile = await openProfile(tempHome());
+    const events: NewEvent[] = [
+      { type: 'message.received', id: 'a', peer: 5, text: 'first', sentAt: 1, at: 2 },
+      { type: 'message.sent', id: 'b', peer: 5, text: 'second', packets: 1, at: 3 },
+    ];
+    // 40 edits of b (more keys than a page of one asks LevelDB for), the last one wins.
+    for (let i = 0; i < 40; i++) events.push({ type: 'message.edited', id: 'b', peer: 5, direction: 'out', text: 'edit ' + i, msgSeq: 2, at: 10 + i });
+    // A receipt whose msgSeq names no message of the chat: its update sorts between a and b.
+    events.push({ type: 'message.delivered', id: 'zz', peer: 5, msgSeq: 1, receivedAt: 77, at: 60 });
+    events.push({ type: 'message.delivered', id: 'b', peer: 5, msgSeq: 2, receivedAt: 99, at: 61 });
+    await profile.appendMany(events);
+    const both = await profile.page(5);
+    expect(both.map((m) => [m.id, m.text, m.status, m.receivedAt])).toEqual([
+      ['a', 'first', 'received', 2],
+      ['b', 'edit 39', 'delivered', 99],
+    ]);
+    expect(await profile.page(5, { limit: 1 })).toEqual([both[1]]);
+    expect(await profile.page(5, { limit: 1, before: both[1].seq })).toEqual([both[0]]);
+    expect(await profile.message(5, 'out', 'b')).toEqual(both[1]);
+    const streamed: unknown[] = [];
+    for await (const page of profile.stream(5)) streamed.push(...page);
+    expect(streamed).toEqual(both);
     await profile.close();
   });
 

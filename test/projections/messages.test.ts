@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Direction, NewEvent } from '../../src/events/types.js';
-import { decodeSeq, decodeSummary, decodeUpdateKey, foldUpdates, messageKey, messages, PREFIX, statusOf, summaryKey, unreadOf, updateRange, type ChatSummary } from '../../src/projections/messages.js';
+import { chatRange, CHUNK, decodeSeq, decodeSummary, decodeUpdateKey, foldUpdates, isUpdateKey, messageKey, messages, openSeqsKey, PREFIX, SEQS, statusOf, summaryKey, unreadOf, type ChatSummary } from '../../src/projections/messages.js';
 import { foldStored, given } from '../helpers/events.js';
 
 // The view over `events`, read back as a person would see each message: its seq, its updates
@@ -16,10 +16,10 @@ function run(events: NewEvent[]) {
     const v = get(messageKey(peer, direction, id));
     if (!v) return undefined;
     const seq = decodeSeq(v);
-    const { gte, lt } = updateRange(peer, seq, seq + 1);
+    const { gte, lt } = chatRange(peer, seq, seq + 1);
     const updates = [...records.entries()]
       .map(([k, value]) => ({ key: Buffer.from(k, 'latin1'), value }))
-      .filter((r) => Buffer.compare(r.key, gte) >= 0 && Buffer.compare(r.key, lt) < 0)
+      .filter((r) => isUpdateKey(r.key) && Buffer.compare(r.key, gte) >= 0 && Buffer.compare(r.key, lt) < 0)
       .sort((x, y) => Buffer.compare(x.key, y.key))
       .map((r) => ({ ...decodeUpdateKey(r.key), value: r.value }));
     return { seq, ...foldUpdates(updates) };
@@ -28,8 +28,21 @@ function run(events: NewEvent[]) {
     const r = record(peer, direction, id);
     return r ? statusOf(direction, r.seq, r, summary(peer)) : undefined;
   };
-  const count = (prefix: number) => [...records.keys()].filter((k) => k.charCodeAt(0) === prefix).length;
-  return { stored, changes, summary, status, record, count };
+  // Records under a prefix; under 'c', the messages' entries alone (their updates: `updates`).
+  const keysOf = (prefix: number) => [...records.keys()].filter((k) => k.charCodeAt(0) === prefix);
+  const count = (prefix: number) => keysOf(prefix).filter((k) => prefix !== PREFIX.CHAT || !isUpdateKey(Buffer.from(k, 'latin1'))).length;
+  const updates = () => keysOf(PREFIX.CHAT).filter((k) => isUpdateKey(Buffer.from(k, 'latin1'))).length;
+  // The chat's list of events: its chunks on disk in key order, then the one being filled.
+  const seqs = (peer: number): number[] => {
+    const closed = [...records.entries()]
+      .map(([k, value]) => ({ key: Buffer.from(k, 'latin1'), value }))
+      .filter((r) => r.key[0] === PREFIX.SEQS && r.key.readUIntBE(1, 5) === peer)
+      .sort((x, y) => Buffer.compare(x.key, y.key))
+      .flatMap((r) => SEQS.decode(r.value));
+    const open = get(openSeqsKey(peer));
+    return closed.concat(open ? SEQS.decode(open) : []);
+  };
+  return { stored, changes, summary, status, record, count, updates, seqs };
 }
 
 const sent = (id: string, peer = 7): NewEvent => ({ type: 'message.sent', id, peer, text: 'hi ' + id, packets: 1 });
@@ -103,10 +116,25 @@ describe('messages', () => {
     expect(given([sent('a'), received('b')]).map((e) => messages.reads(e))).toEqual([[], []]);
   });
 
-  it('messages - every event about a chat is indexed for its clear, even a receipt for an unknown message', () => {
+  it('messages - every event about a chat is listed for its clear, even a receipt for an unknown message', () => {
     const r = run([sent('a'), { type: 'message.delivered', id: 'gone', peer: 7, receivedAt: 1 }, { type: 'message.read', id: 'a', peer: 7, by: 'peer' }, { type: 'quota.spent', peer: 7, direction: 'outbound', kind: 'messages', n: 1 }]);
-    // The unknown one under 'x', the read receipt as an update of its message.
-    expect([r.count(PREFIX.CHAT), r.count(PREFIX.OTHER), r.count(PREFIX.UPDATE)]).toEqual([1, 1, 1]);
+    // The read receipt moves a watermark and writes no update; both receipts are in the list.
+    expect([r.count(PREFIX.CHAT), r.updates()]).toEqual([1, 0]);
+    expect(r.seqs(7)).toEqual([1, 2, 3]);
+  });
+
+  it("messages - the list of a chat's events fills a chunk, goes to disk under its first seq, and starts the next", () => {
+    const events: NewEvent[] = [];
+    for (let i = 0; i < CHUNK + 3; i++) events.push(i % 2 === 0 ? sent('m' + i) : received('m' + i, 8));
+    const r = run(events);
+    const mine = r.stored.filter((e) => e.peer === 7).map((e) => e.seq);
+    expect(r.seqs(7)).toEqual(mine);
+    expect(r.seqs(8)).toEqual(r.stored.filter((e) => e.peer === 8).map((e) => e.seq));
+    // Two chats of half a chunk each close none; one of CHUNK + 1 events closes one.
+    expect(r.count(PREFIX.SEQS)).toBe(0);
+    const one = run(Array.from({ length: CHUNK + 1 }, (_, i) => sent('n' + i)));
+    expect(one.count(PREFIX.SEQS)).toBe(1);
+    expect(one.seqs(7)).toEqual(Array.from({ length: CHUNK + 1 }, (_, i) => i + 1));
   });
 
   it('messages - a clear drops the chat summary (the clear batch drops the records)', () => {
@@ -128,6 +156,16 @@ describe('messages - receipts that name their message by seq', () => {
     }
     const stored = given(withSeq);
     expect(stored.slice(2).map((e) => messages.reads(e))).toEqual([[], [Buffer.from('630000000007000000000002', 'hex')]]);
+  });
+
+  it('messages - an update sits beside its message entry, and a receipt naming a seq not yet written goes aside', () => {
+    const r = run([sent('a'), { type: 'message.delivered', id: 'a', peer: 7, msgSeq: 1, receivedAt: 9 }, { type: 'message.delivered', id: 'b', peer: 7, msgSeq: 4, receivedAt: 9 }, sent('b')]);
+    // Entry 'c' 7 seq 1, then its update 'c' 7 seq 1 'd' evSeq 2: one range holds both.
+    const keys = [...foldStored(messages, r.stored).records.keys()].map((k) => Buffer.from(k, 'latin1').toString('hex')).filter((k) => k.startsWith('63')).sort();
+    expect(keys).toEqual(['630000000007000000000001', '630000000007000000000001' + '64' + '000000000002', '630000000007000000000004']);
+    // The receipt at seq 3 named seq 4, written after it: not b's update, listed all the same.
+    expect(r.record(7, 'out', 'b')).toMatchObject({ seq: 4, deliveredAt: null });
+    expect(r.seqs(7)).toEqual([1, 2, 3, 4]);
   });
 
   it('messages - the first delivery and the first sending stand, the last failure and edit do', () => {
