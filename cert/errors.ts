@@ -2,7 +2,8 @@
 // and a one-line message that tells the operator what to do; the CLI prints the message and ends
 // with the error's exit code (src/errors.ts): 2 for bad input, 4 for a refused peer, 5 when a
 // password was needed and there was no terminal to ask on.
-import { EXIT, badInput, parleyError, type ParleyError } from '../src/errors.js';
+import { EXIT, badInput, causeText, parleyError, type ParleyError } from '../src/errors.js';
+import { WIRE_CODE } from '../src/net/constants.js';
 import { KEY_BITS, MIN_PASSWORD_LENGTH, DEFAULTS } from './constants.js';
 
 // Why a peer's certificate was refused: returned by checkPeerCertificate, carried by the error
@@ -18,16 +19,34 @@ export const PEER_CODES = Object.freeze({
 });
 export type PeerCode = (typeof PEER_CODES)[keyof typeof PEER_CODES];
 
+// The code a refusal on the wire carries for each problem: login-refused from the server, a peer
+// link's error from a client (docs/PROTOCOL.md "Codes carried in messages"). One code each, so
+// the refused side learns which check failed; the Record makes a new PEER_CODE need its own.
+const WIRE_CODE_OF: Readonly<Record<PeerCode, string>> = Object.freeze({
+  [PEER_CODES.MISSING]: WIRE_CODE.CERT_MISSING,
+  [PEER_CODES.UNREADABLE]: WIRE_CODE.CERT_UNREADABLE,
+  [PEER_CODES.FOREIGN_CA]: WIRE_CODE.CERT_UNKNOWN_CA,
+  [PEER_CODES.WRONG_ROLE]: WIRE_CODE.CERT_WRONG_ROLE,
+  [PEER_CODES.EXPIRED]: WIRE_CODE.CERT_EXPIRED,
+  [PEER_CODES.NOT_YET_VALID]: WIRE_CODE.CERT_NOT_YET_VALID,
+  [PEER_CODES.KEY_MISMATCH]: WIRE_CODE.CERT_KEY_MISMATCH,
+});
+
+// => 'CERT_UNKNOWN_CA' from 'CERT_FOREIGN_CA'
+export function refusalCode(code: PeerCode): string {
+  return WIRE_CODE_OF[code];
+}
+
 export function fileExists(file: string): ParleyError {
   return badInput('FILE_EXISTS', `${file} already exists; move it away or choose another place (nothing was written)`);
 }
 
 export function fileUnreadable(file: string, what: string, cause?: unknown): ParleyError {
-  return badInput('FILE_UNREADABLE', `cannot read the ${what} ${file}: ${reasonOf(cause)}`, cause);
+  return badInput('FILE_UNREADABLE', `cannot read the ${what} ${file}: ${causeText(cause)}`, cause);
 }
 
 export function fileUnwritable(file: string, cause?: unknown): ParleyError {
-  return badInput('FILE_UNWRITABLE', `cannot write ${file}: ${reasonOf(cause)} (nothing was written)`, cause);
+  return badInput('FILE_UNWRITABLE', `cannot write ${file}: ${causeText(cause)} (nothing was written)`, cause);
 }
 
 export function wrongPassword(file: string, cause?: unknown): ParleyError {
@@ -59,15 +78,15 @@ export function passwordFileEmpty(file: string): ParleyError {
 }
 
 export function badKeyFile(file: string, cause?: unknown): ParleyError {
-  return badInput('BAD_KEY_FILE', `${file} is not a private key Parley can read (an RSA key in PEM): ${reasonOf(cause)}`, cause);
+  return badInput('BAD_KEY_FILE', `${file} is not a private key Parley can read (an RSA key in PEM): ${causeText(cause)}`, cause);
 }
 
 export function badCertFile(file: string, cause?: unknown): ParleyError {
-  return badInput('BAD_CERT_FILE', `${file} is not a certificate in PEM: ${reasonOf(cause)}`, cause);
+  return badInput('BAD_CERT_FILE', `${file} is not a certificate in PEM: ${causeText(cause)}`, cause);
 }
 
 export function badCsr(file: string, cause?: unknown): ParleyError {
-  return badInput('BAD_CSR', `${file} is not a certificate request Parley can sign (an RSA CSR in PEM): ${reasonOf(cause)}`, cause);
+  return badInput('BAD_CSR', `${file} is not a certificate request Parley can sign (an RSA CSR in PEM): ${causeText(cause)}`, cause);
 }
 
 export function csrBadSignature(file: string): ParleyError {
@@ -122,10 +141,4 @@ export function badRole(text: string): ParleyError {
 
 export function badName(text: string): ParleyError {
   return badInput('BAD_NAME', `a name must be 1 to 64 printable characters, got "${text}"`);
-}
-
-function reasonOf(cause: unknown): string {
-  if (cause instanceof Error) return cause.message.split('\n')[0];
-  if (cause === undefined) return 'unknown reason';
-  return String(cause);
 }

@@ -83,6 +83,17 @@ export function keySha256(key: KeyObject): string {
   return crypto.createHash('sha256').update(spki).digest('hex');
 }
 
+const KEY_SHA256_HEX = /^[0-9a-f]{64}$/;
+
+// A key's SHA-256 as pins, the server's registry and its revocations keep it: 64 lowercase hex,
+// with the colons and the case of a pasted fingerprint ignored; null when the text is not one.
+// Spaces are not forgiven here: a command line trims its argument first.
+// => 'ab12…' from 'AB:12:…'
+export function normalKeySha256(text: string): string | null {
+  const key = String(text).replace(/:/g, '').toLowerCase();
+  return KEY_SHA256_HEX.test(key) ? key : null;
+}
+
 // The same key in node-forge's shape, for signing. Only RSA: node-forge has no other.
 export function toForgePrivateKey(key: KeyObject): forge.pki.rsa.PrivateKey {
   return forge.pki.privateKeyFromPem(key.export({ type: 'pkcs1', format: 'pem' }) as string) as forge.pki.rsa.PrivateKey;

@@ -4,9 +4,10 @@
 // operator's CA, its role, its validity and, when known, its key fingerprint.
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import tls from 'node:tls';
+import { causeText } from '../src/errors.js';
 import type { Role } from './constants.js';
 import { certRefused, keyMismatch, PEER_CODES, peerRefused, type PeerCode } from './errors.js';
-import { decryptPrivateKey, keySha256 } from './keys.js';
+import { decryptPrivateKey, keySha256, normalKeySha256 } from './keys.js';
 import { readText } from './files.js';
 import { issuerOf, keySha256OfX509, nameWithBytes, readCertificate, roleOf, subjectOf, validityOf } from './x509.js';
 
@@ -131,7 +132,7 @@ export function makePeerChecker(options: PeerCheckOptions): PeerChecker {
   try {
     ca = readCertificate(options.caPem, 'the CA certificate');
   } catch (err) {
-    const reason = `the CA certificate cannot be read: ${(err as Error).message}`;
+    const reason = `the CA certificate cannot be read: ${causeText(err)}`;
     return () => refuse(PEER_CODES.UNREADABLE, reason);
   }
   let caKey: KeyObject | null = null;
@@ -157,7 +158,7 @@ export function makePeerChecker(options: PeerCheckOptions): PeerChecker {
       try {
         cert = new X509Certificate(raw);
       } catch (err) {
-        return refuse(PEER_CODES.UNREADABLE, `the peer's certificate cannot be read: ${(err as Error).message}`);
+        return refuse(PEER_CODES.UNREADABLE, `the peer's certificate cannot be read: ${causeText(err)}`);
       }
     }
 
@@ -173,8 +174,10 @@ export function makePeerChecker(options: PeerCheckOptions): PeerChecker {
       return refuse(PEER_CODES.WRONG_ROLE, `${subject} is a ${role ?? 'roleless'} certificate, ${accepted.join(' or ')} expected`);
     }
     const key = keySha256OfX509(cert);
-    if (expectKeySha256 !== undefined && normalHex(expectKeySha256) !== key) {
-      return refuse(PEER_CODES.KEY_MISMATCH, `${subject} has key ${key}, ${normalHex(expectKeySha256)} expected`);
+    if (expectKeySha256 !== undefined) {
+      const expected = normalKeySha256(expectKeySha256);
+      // A pin that is not a key's SHA-256 matches no key: shown as it was given.
+      if (expected !== key) return refuse(PEER_CODES.KEY_MISMATCH, `${subject} has key ${key}, ${expected ?? expectKeySha256} expected`);
     }
     return { ok: true, keySha256: key, role, subject, notAfter: validity.notAfter };
   };
@@ -215,9 +218,4 @@ function refuse(code: PeerCode, reason: string): PeerCheck {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-// => "ab12..." from "AB:12:..."
-function normalHex(text: string): string {
-  return text.replace(/:/g, '').toLowerCase();
 }

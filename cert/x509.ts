@@ -4,6 +4,7 @@
 import crypto, { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import forge from 'node-forge';
+import { hasControlChars } from '../src/net/text.js';
 import { OID, type Role } from './constants.js';
 import { badCertFile, badHost, badName } from './errors.js';
 import { keySha256 } from './keys.js';
@@ -220,7 +221,7 @@ export function wholeSeconds(ms: number): Date {
 export function commonName(name: string): forge.pki.CertificateField[] {
   const trimmed = String(name).trim();
   // 64 is X.520's upper bound for a common name; control characters would garble terminals.
-  if (trimmed.length < 1 || [...trimmed].length > 64 || /[\u0000-\u001f\u007f]/.test(trimmed)) throw badName(name);
+  if (trimmed.length < 1 || [...trimmed].length > 64 || hasControlChars(trimmed)) throw badName(name);
   return [{ name: 'commonName', value: trimmed, valueTagClass: forge.asn1.Type.UTF8 } as unknown as forge.pki.CertificateField];
 }
 

@@ -2,15 +2,14 @@
 // check it) and a one-line message that tells the operator what to do; the CLI prints the message
 // and ends with the error's exit code (src/errors.ts): 2 bad input, 3 the data directory is held
 // by another process or the running server does not answer.
-import { EXIT, badInput, parleyError, type ParleyError } from '../src/errors.js';
+import { EXIT, badInput, causeText, parleyError, type ParleyError } from '../src/errors.js';
 
 export function badListen(text: string): ParleyError {
   return badInput('SERVER_BAD_LISTEN', `--listen must be HOST:PORT (e.g. 0.0.0.0:7300 or [::]:7300), got "${text}"`);
 }
 
 export function listenFailed(host: string, port: number, cause: unknown): ParleyError {
-  const why = (cause as NodeJS.ErrnoException)?.code ?? (cause instanceof Error ? cause.message : String(cause));
-  return badInput('SERVER_LISTEN_FAILED', `cannot listen on ${host}:${port} (${why}): choose another address or port`, cause);
+  return badInput('SERVER_LISTEN_FAILED', `cannot listen on ${host}:${port} (${causeText(cause, { code: true })}): choose another address or port`, cause);
 }
 
 export function notAServerCertificate(file: string, role: string): ParleyError {
@@ -29,10 +28,9 @@ export function badKeySha256(text: string): ParleyError {
 }
 
 export function adminUnreachable(dir: string, cause?: unknown): ParleyError {
-  const why = (cause as NodeJS.ErrnoException)?.code ?? (cause instanceof Error ? cause.message : String(cause));
   return parleyError(
     'SERVER_ADMIN_UNREACHABLE',
-    `a server holds ${dir} but its admin socket does not answer (${why}); stop it and run the command again`,
+    `a server holds ${dir} but its admin socket does not answer (${causeText(cause, { code: true })}); stop it and run the command again`,
     EXIT.BUSY,
     cause,
   );

@@ -43,14 +43,9 @@ export function apply(state: Registry, event: ParleyEvent): Registry {
   }
 }
 
-const KEY_HEX = /^[0-9a-f]{64}$/;
-
 // A key's SHA-256 as the registry keeps it (64 lowercase hex, colons dropped), or null when the
-// text is not one. => 'ab12…' from 'AB:12:…'
-export function keySha256Of(text: string): string | null {
-  const key = String(text).replace(/:/g, '').toLowerCase();
-  return KEY_HEX.test(key) ? key : null;
-}
+// text is not one: the certificate code's form, which pins use too. => 'ab12…' from 'AB:12:…'
+export { normalKeySha256 as keySha256Of } from '../cert/keys.js';
 
 export function idOf(state: Registry, keySha256: string): number | undefined {
   return state.byKey.get(keySha256);

@@ -3,25 +3,20 @@
 // journal, which the server replays at its next start.
 import fs from 'node:fs';
 import path from 'node:path';
+import { normalKeySha256 } from '../cert/keys.js';
 import { badInput, isParleyError } from '../src/errors.js';
 import { openJournal } from '../src/events/journal.js';
 import { requestAdmin } from './admin.js';
 import { adminFailed, adminUnreachable, badKeySha256 } from './errors.js';
-import { keySha256Of } from './registry.js';
 import { loadRegistry } from './checkpoint.js';
 import type { RevokeResult } from './server.js';
 
 export type RevokeOutcome = RevokeResult & { via: 'running-server' | 'journal' };
 
-// As typed on the command line, where spaces around it are forgiven too. => 'ab12…' from ' AB:12:… '
-export function normalKeySha256(text: string): string {
-  const key = keySha256Of(String(text).replace(/:/g, '').trim());
-  if (key === null) throw badKeySha256(text);
-  return key;
-}
-
 export async function revokeKey(dataDir: string, keySha256: string): Promise<RevokeOutcome> {
-  const key = normalKeySha256(keySha256);
+  // As typed on the command line, where spaces around it are forgiven too. => 'ab12…' from ' AB:12:… '
+  const key = normalKeySha256(String(keySha256).trim());
+  if (key === null) throw badKeySha256(keySha256);
   const journalDir = path.join(dataDir, 'journal');
   if (!fs.existsSync(journalDir)) {
     throw badInput('SERVER_NO_DATA', `${dataDir} holds no server data (no journal): pass the --data directory the server runs with`);

@@ -21,6 +21,19 @@ export function parleyError(code: string, message: string, exitCode: number, cau
   return err;
 }
 
+// A wrapped error's cause as words for its message, which is one line: an Error's first line,
+// anything else as a string. Options: `max` cuts it (a cause that came from a peer may be long);
+// `code` gives an error's code alone when it has one, for messages that already name what failed.
+// => "ENOENT: no such file or directory, open '/tmp/x'"; with code: 'ENOENT'
+export function causeText(cause: unknown, options: { max?: number; code?: boolean } = {}): string {
+  const code = (cause as { code?: unknown } | null | undefined)?.code;
+  let text: string;
+  if (options.code && typeof code === 'string') text = code;
+  else if (cause instanceof Error) text = cause.message.split('\n')[0] || (typeof code === 'string' ? code : cause.name);
+  else text = cause === undefined ? 'unknown reason' : String(cause);
+  return options.max === undefined ? text : text.slice(0, options.max);
+}
+
 export function isParleyError(err: unknown): err is ParleyError {
   return err instanceof Error && typeof (err as ParleyError).exitCode === 'number' && typeof (err as ParleyError).code === 'string';
 }

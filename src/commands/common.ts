@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { badInput, EXIT, parleyError } from '../errors.js';
+import { LIMITS } from '../net/constants.js';
 import { journalDir, openProfile, type Profile } from '../node/profile.js';
 
-export const MAX_ID = 2 ** 40 - 1;
+const { MAX_ID } = LIMITS;
 
 // The profile: --home DIR, else PARLEY_HOME, else a per-user default.
 // => C:\Users\ann\AppData\Roaming\parley on Windows, /home/ann/.parley elsewhere

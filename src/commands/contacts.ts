@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import type { NewEvent } from '../events/types.js';
+import { hasControlChars } from '../net/text.js';
 import type { Contact } from '../projections/contacts.js';
 import { inboundGrants, quotaOf } from '../projections/quotas.js';
 import { parseId, printJson, printLine, profileOptions, withProfile } from './common.js';
@@ -36,8 +37,9 @@ export function registerContactsCommands(program: Command): void {
     .action(async (idText: string, opts: { name: string; json?: boolean }, cmd: Command) => {
       const peer = parseId(idText, 'contact id');
       const name = opts.name.trim();
-      if (name.length === 0 || name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)) {
-        throw badInput('BAD_NAME', 'a contact name must be 1 to 100 characters with no control characters');
+      // The wire's rule (C0, DEL and C1): a name is shown on terminals, as a peer's reason is.
+      if (name.length === 0 || name.length > 100 || hasControlChars(name)) {
+        throw badInput('BAD_NAME', 'a contact name must be 1 to 100 characters with no control characters (U+0000-U+001F, U+007F-U+009F)');
       }
       await withProfile(cmd, async (profile) => {
         const known = profile.views.contacts[peer];

@@ -1,10 +1,10 @@
 // Errors of the journal. Each has a fixed code that tests check and the CLI maps to an exit code.
-import { EXIT, parleyError, profileInUse, type ParleyError } from '../errors.js';
+import { causeText, EXIT, parleyError, profileInUse, type ParleyError } from '../errors.js';
 
 export { profileInUse };
 
 export function corruptEvent(seq: number, cause?: unknown): ParleyError {
-  const why = cause instanceof Error ? `: ${cause.message}` : '';
+  const why = cause === undefined ? '' : `: ${causeText(cause)}`;
   return parleyError(
     'JOURNAL_CORRUPT',
     `event ${seq} in the journal cannot be read${why}; the events around it are intact (journal inspect --since ${seq} shows them)`,
@@ -18,7 +18,7 @@ export function journalClosed(): ParleyError {
 }
 
 export function writeFailed(cause: unknown): ParleyError {
-  const why = cause instanceof Error ? cause.message : String(cause);
+  const why = causeText(cause);
   return parleyError(
     'JOURNAL_WRITE_FAILED',
     `could not write to the journal (${why}); nothing of this batch was stored: free disk space and try again`,
@@ -28,7 +28,7 @@ export function writeFailed(cause: unknown): ParleyError {
 }
 
 export function openFailed(dir: string, cause: unknown): ParleyError {
-  const why = cause instanceof Error ? cause.message : String(cause);
+  const why = causeText(cause);
   return parleyError('JOURNAL_OPEN_FAILED', `could not open the journal in ${dir}: ${why}`, EXIT.BUG, cause);
 }
 
@@ -37,6 +37,6 @@ export function badEvent(message: string): ParleyError {
 }
 
 export function keyringUnreadable(home: string, cause: unknown): ParleyError {
-  const why = cause instanceof Error ? cause.message : String(cause);
+  const why = causeText(cause);
   return parleyError('KEYRING_UNREADABLE', `the keys of profile ${home} (keys.json) cannot be read: ${why}; without them its message texts cannot be opened`, EXIT.BUG, cause);
 }

@@ -143,10 +143,13 @@ export type NetErrorCode = (typeof ERR)[keyof typeof ERR];
 // that form, known or not, and shows the reason text beside it: a newer server may send codes
 // this build has never heard of.
 export const WIRE_CODE = Object.freeze({
-  // login-refused
+  // login-refused (and, for a peer's certificate, a peer link's error): one code for each problem
+  // of cert/errors.ts PEER_CODES, mapped there by refusalCode
   CERT_UNKNOWN_CA: 'CERT_UNKNOWN_CA',
   CERT_WRONG_ROLE: 'CERT_WRONG_ROLE',
   CERT_EXPIRED: 'CERT_EXPIRED',
+  CERT_NOT_YET_VALID: 'CERT_NOT_YET_VALID',
+  CERT_KEY_MISMATCH: 'CERT_KEY_MISMATCH',
   CERT_REVOKED: 'CERT_REVOKED',
   CERT_MISSING: 'CERT_MISSING',
   CERT_UNREADABLE: 'CERT_UNREADABLE',

@@ -2,7 +2,7 @@
 // A decode error means the peer sent something this side will not read: the caller closes that
 // link only, with the error's message as the reason. An encode error (FRAME_INVALID,
 // CONTROL_TOO_LARGE) is a bug of this side.
-import { EXIT, parleyError, type ParleyError } from '../errors.js';
+import { causeText, EXIT, parleyError, type ParleyError } from '../errors.js';
 import { ERR } from './constants.js';
 import type { Frame } from './frame.js';
 
@@ -126,10 +126,9 @@ export function frameInvalid(message: string): NetError {
 }
 
 export function controlMalformed(cause: unknown): NetError {
-  const why = cause instanceof Error ? cause.message.slice(0, 200) : String(cause).slice(0, 200);
   return netError(
     ERR.CONTROL_MALFORMED,
-    `the peer sent a control message that is not valid MessagePack (${why}); the link was closed`,
+    `the peer sent a control message that is not valid MessagePack (${causeText(cause, { max: 200 })}); the link was closed`,
     EXIT.PEER,
     undefined,
     cause,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KDF } from '../../cert/constants.js';
-import { decryptPrivateKey, encryptPrivateKey, generateKey, keySha256 } from '../../cert/keys.js';
+import { decryptPrivateKey, encryptPrivateKey, generateKey, keySha256, normalKeySha256 } from '../../cert/keys.js';
 import { openssl, removeDir, sha256Hex, tempDir } from './helpers.js';
 
 describe('keys', () => {
@@ -75,6 +75,22 @@ describe('keys', () => {
     expect(der.status).toBe(0);
     expect(keySha256(key)).toBe(sha256Hex(der.bytes!));
     expect(keySha256(key)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('keys - normalKeySha256 lowercases, drops colons and refuses anything but 64 hex', () => {
+    const k = 'ab'.repeat(32);
+    const cases: Array<[string, string | null]> = [
+      [k, k],
+      ['AB'.repeat(32), k],
+      [Array(32).fill('Ab').join(':'), k],
+      // Spaces are the command line's to trim, not this function's.
+      [` ${k}`, null],
+      [k.slice(1), null],
+      [k + 'ab', null],
+      ['zz'.repeat(32), null],
+      ['', null],
+    ];
+    for (const [text, want] of cases) expect(normalKeySha256(text)).toBe(want);
   });
 
   it('keys - generates 3072-bit keys on request', async () => {

@@ -89,6 +89,13 @@ describe('cert names in any script', () => {
     );
   });
 
+  it('cert names - a name with a control character, C1 included, is refused as BAD_NAME as the wire refuses it', () => {
+    for (const name of ['Ann\u0007', 'Ann\u007f', 'Ann\u0085', '\u009b2JAnn', 'Ann\u009f']) {
+      expect(() => commonName(name), JSON.stringify(name)).toThrow(expect.objectContaining({ code: 'BAD_NAME' }));
+    }
+    expect(commonName('Ann\u00a0Lee')[0]).toMatchObject({ value: 'Ann\u00a0Lee' });
+  });
+
   it('cert names - any name within the bounds makes a chain Node and OpenSSL verify, or is refused as BAD_NAME', () => {
     // Keys made once: the property is about names, and RSA key generation is the slow part.
     const { privateKey: caKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

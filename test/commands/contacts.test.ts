@@ -115,6 +115,20 @@ describe('contacts', () => {
     expect(fs.existsSync(home)).toBe(false);
   });
 
+  test('contacts - refuses a name with a C1 control character (U+0080..U+009F) with exit 2, as the wire would', async () => {
+    const home = path.join(tempHome(), 'profile');
+    // NEL, CSI (a terminal may read it as ESC [) and the last of C1; a no-break space, just after C1, is a letter.
+    for (const name of ['Ann\u0085', 'a\u009b2Jb', 'Ann\u009f']) {
+      const r = await runParley(['contacts', 'add', '5', '--name', name], { home });
+      expectRefused(r);
+      expect(r.stderr).toMatch(/contact name must be 1 to 100 characters with no control characters \(U\+0000-U\+001F, U\+007F-U\+009F\)/);
+    }
+    expect(fs.existsSync(home)).toBe(false);
+    const ok = await runParley(['contacts', 'add', '5', '--name', 'Ann\u00a0Lee', '--json'], { home });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(jsonLines(ok.stdout)).toEqual([{ id: 5, name: 'Ann\u00a0Lee', folder: 'main', whitelisted: true, blocked: false }]);
+  });
+
   test('contacts - commander usage errors exit 2 with one line', async () => {
     const home = path.join(tempHome(), 'profile');
     const cases: [string[], RegExp][] = [

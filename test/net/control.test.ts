@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
-import { ERR, LIMITS } from '../../src/net/constants.js';
+import { CONTENT, ERR, FLAGS, LIMITS } from '../../src/net/constants.js';
 import {
   assignId,
   CONTROL_TYPES,
@@ -13,6 +14,7 @@ import {
   type ControlMessage,
 } from '../../src/net/control.js';
 import type { NetError } from '../../src/net/errors.js';
+import { encodeFrame } from '../../src/net/frame.js';
 
 const KEY = 'ab'.repeat(32);
 const NONCE = '0f'.repeat(16);
@@ -146,12 +148,28 @@ describe('control', () => {
     });
   }
 
-  it('control - writes integers of 2^32 and more as int64, never as float64', () => {
+  it('control - writes integers of 2^32 and more as uint64, never as float64', () => {
     const wire = encodeControl({ type: 'login-ok', id: MAX_ID, serverTime: T, host: '::1', port: 1, heartbeatMs: 10_000 });
     expect(wire.includes(0xcb)).toBe(false);
-    expect(wire.includes(Buffer.from('d3000000ffffffffff', 'hex')) || wire.includes(Buffer.from('cf000000ffffffffff', 'hex'))).toBe(true);
-    const ids = encodeControl({ type: 'presence-watch', ids: [2 ** 32] });
-    expect(ids.includes(0xcb)).toBe(false);
+    expect(wire.includes(Buffer.from('cf000000ffffffffff', 'hex'))).toBe(true);
+    const ids = encodeControl({ type: 'presence-watch', ids: [2 ** 32 - 1, 2 ** 32] });
+    expect(ids.subarray(-15).toString('hex')).toBe('92' + 'ceffffffff' + 'cf0000000100000000');
+  });
+
+  it('control - writes the examples of PROTOCOL.md byte for byte', () => {
+    // Every frame example of a control message in the document, in its order.
+    const doc = fs.readFileSync(new URL('../../docs/PROTOCOL.md', import.meta.url), 'utf8');
+    const examples = [...doc.matchAll(/```\n(50 4c 01 [0-9a-f \n]+)```/g)].map((m) => m[1].replace(/\s+/g, ''));
+    const frames: Array<[number, ControlMessage]> = [
+      [0, { type: 'login', version: 1, lan: ['192.168.0.23'], listenPort: 40123 }],
+      [347_227_087_000, { type: 'login-ok', id: 347_227_087_000, serverTime: 1_764_230_400_000, host: '203.0.113.7', port: 51000, heartbeatMs: 10_000 }],
+      [0, { type: 'login-refused', code: 'CERT_REVOKED', reason: 'revoked' }],
+      [0, { type: 'relay-request', peer: 42, nonce: NONCE }],
+    ];
+    const written = frames.map(([destination, msg]) =>
+      encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: 0, destination, contentId: 0, payload: encodeControl(msg) }).toString('hex'),
+    );
+    expect(examples).toEqual(written);
   });
 
   it('control - leaves undefined optional fields out of the bytes', () => {
@@ -170,6 +188,9 @@ describe('control', () => {
     const withFloat = Buffer.concat([Buffer.from([0x82, 0xa4]), Buffer.from('type'), Buffer.from([0xa4]), Buffer.from('time'),
       Buffer.from([0xaa]), Buffer.from('serverTime'), Buffer.from([0xcb]), (() => { const b = Buffer.alloc(8); b.writeDoubleBE(T); return b; })()]);
     expect(decodeControl(withFloat)).toEqual({ type: 'time', serverTime: T });
+    // int64, as Parley wrote them before it used the journal's encoder.
+    const withInt64 = Buffer.concat([withFloat.subarray(0, -9), Buffer.from([0xd3]), (() => { const b = Buffer.alloc(8); b.writeBigInt64BE(BigInt(T)); return b; })()]);
+    expect(decodeControl(withInt64)).toEqual({ type: 'time', serverTime: T });
   });
 
   it('control - drops fields it does not know', () => {
