@@ -19,7 +19,7 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { makePeerChecker, serverTlsOptions, type Identity } from '../cert/tls.js';
-import { PEER_CODES } from '../cert/errors.js';
+import { refusalCode } from '../cert/errors.js';
 import { openJournal, type Journal } from '../src/events/journal.js';
 import type { NewEvent, ParleyEvent } from '../src/events/types.js';
 import { isParleyError } from '../src/errors.js';
@@ -27,6 +27,7 @@ import { CONTENT, FLAGS, FRAME, LIMITS, PROTOCOL_VERSION, SUPPORTED_VERSIONS, TI
 import { assignId, decodeControl, encodeControl, isControlError, type ControlMessage, type ControlOf } from '../src/net/control.js';
 import { createFrameDecoder, encodeFrame, versionRefusedFrame, type Frame, type FrameDecoder } from '../src/net/frame.js';
 import type { NetError } from '../src/net/errors.js';
+import { reasonText } from '../src/net/text.js';
 import { listenAdmin, type AdminAnswer, type AdminRequest } from './admin.js';
 import { badKeySha256, badOption, dataInUse, listenFailed, serverClosed } from './errors.js';
 import { createIntroductions, rolesOf } from './introductions.js';
@@ -51,6 +52,9 @@ export type ServerOptions = {
   maxSessions?: number;
   // Connections still in the TLS handshake or before their first frame.
   maxPending?: number;
+  // The share of maxPending one source address may hold (default a quarter of it): beyond it, new
+  // connections from that address are closed at accept, so one host cannot lock out the others.
+  maxPendingPerAddress?: number;
   // A session whose unsent output grows beyond this (it does not read) is dropped.
   maxWriteQueueBytes?: number;
   maxRelays?: number;
@@ -63,6 +67,8 @@ export type ServerOptions = {
   punchLeadMs?: number;
   // Introductions one client may ask for per minute.
   introductionsPerMinute?: number;
+  // presence-watch and block-list messages one session may send per minute, both kinds together.
+  listChangesPerMinute?: number;
   // How long a closing connection may take to go before it is destroyed.
   closeGraceMs?: number;
   // Listen on the admin socket (default true). Tests that run several servers in one
@@ -113,8 +119,15 @@ export const SERVER_DEFAULTS = Object.freeze({
   introductionTtlMs: TIMING.INTRODUCTION_TTL_MS,
   punchLeadMs: TIMING.PUNCH_LEAD_MS,
   introductionsPerMinute: 60,
+  // A client sends both lists after login-ok and then once per change of its contacts; each watch
+  // is answered with up to 1,024 presence frames (about 80 KiB).
+  listChangesPerMinute: 30,
   closeGraceMs: 2_000,
 });
+
+// maxPendingPerAddress by default: the server bench (96 handshakes in flight from one address)
+// and a NAT of many honest clients get in, while a flood from one host leaves 3/4 of the slots.
+const PENDING_SHARE_OF_ADDRESS = 4;
 
 const enum State {
   NEW,
@@ -147,6 +160,8 @@ type Conn = {
   blocked: Set<number> | null;
   introWindow: number;
   introCount: number;
+  listWindow: number;
+  listCount: number;
   // Relay ends: the peer asked for, the nonce, bytes that came after relay-request.
   relayPeer: number;
   early: Buffer | null;
@@ -155,8 +170,9 @@ type Conn = {
 
 const kConn = Symbol('parley.conn');
 const kAccepted = Symbol('parley.accepted');
+const kFrom = Symbol('parley.from');
 // The TCP socket under a TLS socket: Node keeps it as `_parent`.
-type Raw = net.Socket & { [kAccepted]?: number };
+type Raw = net.Socket & { [kAccepted]?: number; [kFrom]?: string };
 type Tagged = tls.TLSSocket & { [kConn]?: Conn; _parent?: Raw };
 
 // What a waiting relay end may send before its pair is complete (one TLS flight is a few KiB).
@@ -176,29 +192,6 @@ function plainAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
-// The certificate checks' codes, as login-refused carries them (PROTOCOL.md section 5).
-function refusalCode(code: string): string {
-  switch (code) {
-    case PEER_CODES.FOREIGN_CA:
-      return WIRE_CODE.CERT_UNKNOWN_CA;
-    case PEER_CODES.EXPIRED:
-    case PEER_CODES.NOT_YET_VALID:
-      return WIRE_CODE.CERT_EXPIRED;
-    case PEER_CODES.WRONG_ROLE:
-      return WIRE_CODE.CERT_WRONG_ROLE;
-    case PEER_CODES.MISSING:
-      return WIRE_CODE.CERT_MISSING;
-    default:
-      return WIRE_CODE.CERT_UNREADABLE;
-  }
-}
-
-// Reasons travel in control messages: at most 512 characters, no control characters.
-function reasonText(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, LIMITS.MAX_REASON_LENGTH);
-}
-
 export async function startServer(options: ServerOptions): Promise<RendezvousServer> {
   const o = {
     heartbeatMs: positive('heartbeatMs', options.heartbeatMs, SERVER_DEFAULTS.heartbeatMs, LIMITS.MIN_HEARTBEAT_MS),
@@ -215,8 +208,10 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     introductionTtlMs: positive('introductionTtlMs', options.introductionTtlMs, SERVER_DEFAULTS.introductionTtlMs, 10),
     punchLeadMs: positive('punchLeadMs', options.punchLeadMs, SERVER_DEFAULTS.punchLeadMs, 0),
     introductionsPerMinute: positive('introductionsPerMinute', options.introductionsPerMinute, SERVER_DEFAULTS.introductionsPerMinute),
+    listChangesPerMinute: positive('listChangesPerMinute', options.listChangesPerMinute, SERVER_DEFAULTS.listChangesPerMinute),
     closeGraceMs: positive('closeGraceMs', options.closeGraceMs, SERVER_DEFAULTS.closeGraceMs, 10),
   };
+  const maxPendingPerAddress = positive('maxPendingPerAddress', options.maxPendingPerAddress, Math.max(1, Math.floor(o.maxPending / PENDING_SHARE_OF_ADDRESS)));
   const identity = options.identity;
   // The CA parsed once, not per login.
   const checkPeer = makePeerChecker({ caPem: identity.ca, expectRole: 'client' });
@@ -333,7 +328,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     socket.resume();
     socket.end();
 
-    if (was === State.NEW) pending -= 1;
+    if (was === State.NEW) leavePending(conn);
     if (was === State.LOGGING_IN || was === State.SESSION) {
       sessions -= 1;
       if (sessionsById.get(conn.id) === conn) sessionsById.delete(conn.id);
@@ -437,20 +432,48 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   // Sockets accepted whose TLS handshake has not finished. The raw socket closes in every case
   // (handshake failed, timed out, or the TLS socket closed later), so its 'close' frees the slot.
   const handshaking = new Set<Raw>();
+  // Pending connections (handshaking, or NEW) by source address, for maxPendingPerAddress.
+  const pendingByAddress = new Map<string, number>();
   tlsServer.prependListener('connection', (raw: Raw) => {
-    if (closed || handshaking.size + pending >= o.maxPending) {
+    const from = plainAddress(raw.remoteAddress);
+    if (closed || handshaking.size + pending >= o.maxPending || (pendingByAddress.get(from) ?? 0) >= maxPendingPerAddress) {
       raw.destroy();
       return;
     }
     handshaking.add(raw);
+    holdAddress(from);
     raw[kAccepted] = Date.now();
-    raw.once('close', () => handshaking.delete(raw));
+    raw[kFrom] = from;
+    raw.once('close', () => handshakeOver(raw));
   });
-  tlsServer.on('tlsClientError', noop);
+  // A handshake that failed is destroyed by Node, but one that timed out (handshakeTimeout) is
+  // left to this listener: without the destroy it stays open for good.
+  tlsServer.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
   tlsServer.on('secureConnection', onSecure);
 
+  function holdAddress(from: string): void {
+    pendingByAddress.set(from, (pendingByAddress.get(from) ?? 0) + 1);
+  }
+
+  function releaseAddress(from: string): void {
+    const n = (pendingByAddress.get(from) ?? 1) - 1;
+    if (n <= 0) pendingByAddress.delete(from);
+    else pendingByAddress.set(from, n);
+  }
+
+  // Each phase of pending holds one place of its address: the handshake (released here, by its
+  // end or the socket's close, whichever comes first), then NEW (released by leavePending).
+  function handshakeOver(raw: Raw): void {
+    if (handshaking.delete(raw)) releaseAddress(raw[kFrom] ?? '');
+  }
+
+  function leavePending(conn: Conn): void {
+    pending -= 1;
+    releaseAddress(conn.host);
+  }
+
   function onSecure(socket: Tagged): void {
-    if (socket._parent) handshaking.delete(socket._parent);
+    if (socket._parent) handshakeOver(socket._parent);
     const now = Date.now();
     const conn: Conn = {
       socket,
@@ -469,6 +492,8 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       blocked: null,
       introWindow: 0,
       introCount: 0,
+      listWindow: 0,
+      listCount: 0,
       relayPeer: 0,
       early: null,
       relay: null,
@@ -478,6 +503,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     socket.on('close', onClose);
     conns.add(conn);
     pending += 1;
+    holdAddress(conn.host);
     if (closed) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: 'the server is stopping' }, WIRE_CODE.SHUTTING_DOWN);
 
     // Step 3: the certificate, before a single byte from the client is read.
@@ -578,7 +604,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     const msg = readControl(conn, frame);
     if (!msg) return;
     if (msg.type === 'login') {
-      pending -= 1;
+      leavePending(conn);
       conn.state = State.LOGGING_IN;
       sessions += 1;
       conn.socket.pause();
@@ -602,8 +628,10 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       case 'time-request':
         return send(conn, { type: 'time', serverTime: Date.now() });
       case 'presence-watch':
+        if (!listChangeAllowed(conn, msg.type)) return;
         return watch(conn, msg.ids);
       case 'block-list':
+        if (!listChangeAllowed(conn, msg.type)) return;
         conn.blocked = msg.ids.length > 0 ? new Set(msg.ids) : null;
         return;
       case 'introduce-request':
@@ -617,6 +645,22 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       default:
         return refuse(conn, { type: 'error', code: WIRE_CODE.UNEXPECTED, reason: `a ${msg.type} message is not one a client sends on a session` }, WIRE_CODE.UNEXPECTED);
     }
+  }
+
+  // A watch is answered with up to 1,024 presence frames: without a bound, one session could make
+  // the server write megabytes a second. Beyond listChangesPerMinute the change is refused with
+  // `error` RATE_LIMITED, the lists stay as they were, and the session goes on (PROTOCOL.md
+  // section 6, Bounds): the client sends its latest list again when the minute is over.
+  function listChangeAllowed(conn: Conn, type: string): boolean {
+    const now = Date.now();
+    if (now - conn.listWindow >= 60_000) {
+      conn.listWindow = now;
+      conn.listCount = 0;
+    }
+    if (++conn.listCount <= o.listChangesPerMinute) return true;
+    const wait = Math.ceil((conn.listWindow + 60_000 - now) / 1000);
+    send(conn, { type: 'error', code: WIRE_CODE.RATE_LIMITED, reason: `at most ${o.listChangesPerMinute} presence-watch and block-list changes a minute: this ${type} was not applied; send it again in ${wait} s` });
+    return false;
   }
 
   // ---- login (steps 4-5) ----
@@ -705,7 +749,6 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     const now = Date.now();
     if (!introductions.find(msg.nonce, id, msg.peer, now)) return no(WIRE_CODE.RELAY_NO_INTRODUCTION, `no live introduction of you and ${msg.peer} with this nonce; ask for a new one`);
     if ((relaysOf.get(id) ?? 0) >= o.maxRelaysPerClient) return no(WIRE_CODE.RELAY_LIMIT, `at most ${o.maxRelaysPerClient} relays per client`);
-    if (relays + waitingRelays.size >= o.maxRelays) return no(WIRE_CODE.RELAY_LIMIT, 'the server relays as many pairs as it may; try later');
 
     conn.id = id;
     conn.relayPeer = msg.peer;
@@ -715,8 +758,11 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     if (other && (other.id !== msg.peer || other.relayPeer !== id)) {
       return no(WIRE_CODE.RELAY_NO_INTRODUCTION, 'this nonce is already waiting for another pair');
     }
+    // Relays in all count pairs, spliced or waiting: the second end of a waiting pair opens none,
+    // so only a first end can find the server full (else at the cap no pair could ever complete).
+    if (!other && relays + waitingRelays.size >= o.maxRelays) return no(WIRE_CODE.RELAY_LIMIT, 'the server relays as many pairs as it may; try later');
     relaysOf.set(id, (relaysOf.get(id) ?? 0) + 1);
-    pending -= 1;
+    leavePending(conn);
     conn.state = State.RELAY_WAIT;
     if (!other) {
       waitingRelays.set(msg.nonce, conn);
@@ -812,6 +858,12 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
 
   function sweep(): void {
     const now = Date.now();
+    // Steps 1-3 within loginTimeoutMs of the accept, whatever arrives meanwhile (section 6). Node's
+    // handshakeTimeout (tlsClientError, above) closes these too, but it is a socket timer whose
+    // rules are Node's; this is the bound the protocol states, counted from the accept.
+    for (const raw of handshaking) {
+      if (now - (raw[kAccepted] ?? now) > o.loginTimeoutMs) raw.destroy();
+    }
     for (const conn of conns) {
       switch (conn.state) {
         case State.NEW:
