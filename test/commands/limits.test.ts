@@ -51,6 +51,19 @@ async function knownPeers(home: string, peers: number[]): Promise<void> {
   await append(home, peers.map((peer) => ({ type: 'contact.added' as const, peer, name: 'p' + peer, whitelisted: true })));
 }
 
+// The setup of the refusal tests: peer 5 a contact with a grant of 5 messages, checked, so that
+// "the journal is unchanged" compares a journal that holds that grant.
+async function grantedFive(home: string): Promise<string> {
+  await knownPeers(home, [5]);
+  const r = await runParley(['limits', 'grant', '--peer', '5', '--messages', '5'], { home });
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe('5 may now send me 5 packets of messages and 0 of files\n');
+  const journal = await journalOf(home);
+  expect(jsonLines(journal).filter((e) => e.type === 'quota.granted')).toEqual([expect.objectContaining({ peer: 5, direction: 'inbound', kind: 'messages', n: 5 })]);
+  return journal;
+}
+
 describe('limits', () => {
   test('limits - a new user has no limits and an empty, consistent audit', async () => {
     const home = path.join(tempHome(), 'profile');
@@ -205,8 +218,7 @@ describe('limits', () => {
       expect(fs.existsSync(fresh)).toBe(false);
 
       const home = tempHome();
-      await runParley(['limits', 'grant', '--peer', '5', '--messages', '5'], { home });
-      const before = await journalOf(home);
+      const before = await grantedFive(home);
       (await Promise.all(commands.map((args) => runParley(args, { home })))).forEach(expectRefused);
       expect(await journalOf(home)).toBe(before);
     });
@@ -214,8 +226,7 @@ describe('limits', () => {
 
   test('limits - grant refuses no amount, zero, negative and fractional counts with exit 2', async () => {
     const home = tempHome();
-    await runParley(['limits', 'grant', '--peer', '5', '--messages', '5'], { home });
-    const before = await journalOf(home);
+    const before = await grantedFive(home);
     const extras = [[], ['--messages', '0'], ['--messages', '-3'], ['--files', '1.5'], ['--messages', 'ten'], ['--files', '2000000000000']];
     (await Promise.all(extras.map((extra) => runParley(['limits', 'grant', '--peer', '5', ...extra], { home })))).forEach(expectRefused);
     expect(await journalOf(home)).toBe(before);

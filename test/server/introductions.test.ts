@@ -1,9 +1,49 @@
-import { describe, expect, it } from 'vitest';
-import { createIntroductions, rolesOf } from '../../server/introductions.js';
+// The introductions table on its own (nonces, expiry, bound), and the roles as the server sends
+// them to both ends of an introduction over real mutual TLS.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createIntroductions } from '../../server/introductions.js';
+import type { RendezvousServer } from '../../server/server.js';
+import { cleanup, makeServerPki, serverOn, signIn, tempDir, type Client, type TestPki } from './helpers.js';
+
+let pki: TestPki;
+const open: Client[] = [];
+const servers: RendezvousServer[] = [];
+
+beforeAll(async () => {
+  pki = await makeServerPki(['alice', 'bob']);
+});
+afterAll(() => cleanup(pki?.dir));
+afterEach(async () => {
+  for (const c of open.splice(0)) c.close();
+  for (const s of servers.splice(0)) await s.close();
+});
 
 describe('introductions', () => {
-  it('introductions - the asker dials (tls-client), the target accepts (tls-server)', () => {
-    expect(rolesOf()).toEqual({ asker: 'tls-client', target: 'tls-server' });
+  it('introductions - the asker dials (tls-client), the target accepts (tls-server), whichever of the two asks', async () => {
+    const srv = await serverOn(pki, tempDir('intro-data'));
+    servers.push(srv);
+    const port = srv.address().port;
+    const online = async (name: string): Promise<Client> => {
+      const c = await signIn({ port, creds: pki.creds[name], caPem: pki.caPem });
+      open.push(c);
+      return c;
+    };
+    const alice = await online('alice');
+    const bob = await online('bob');
+    expect(alice.id).not.toBe(bob.id);
+
+    // Both ways round, so the role follows who asked, not the lower id or the first to sign in.
+    for (const [asker, target] of [
+      [alice, bob],
+      [bob, alice],
+    ]) {
+      asker.send({ type: 'introduce-request', target: target.id });
+      const [toAsker, toTarget] = await Promise.all([asker.next('introduce'), target.next('introduce')]);
+      expect(toAsker).toMatchObject({ peer: target.id, role: 'tls-client' });
+      expect(toTarget).toMatchObject({ peer: asker.id, role: 'tls-server' });
+      // One introduction, seen from its two ends.
+      expect(toTarget.nonce).toBe(toAsker.nonce);
+    }
   });
 
   it('introductions - a nonce is found for its pair, either way round, until it expires', () => {
