@@ -4,45 +4,22 @@
 // the others able to sign in. On Linux every 127.0.0.x is loopback: the flood comes from 127.0.0.2.
 import net from 'node:net';
 import tls from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RendezvousServer } from '../../server/server.js';
-import { cleanup, connect, makeServerPki, serverOn, signIn, tempDir, within, WAIT_MS, type Client, type TestPki } from './helpers.js';
+import { connect, serverSuite, within, WAIT_MS } from './helpers.js';
 
 // Long enough that a client which connects after a silent one has logged in before the silent one
 // is due, even on a loaded machine; the waits for the close allow several times as much.
 const LOGIN_TIMEOUT_MS = 1_000;
 const FLOOD_FROM = '127.0.0.2';
 
-let pki: TestPki;
+const suite = serverSuite(['alice', 'bob'], 'handshake');
+const { server, online } = suite;
 let hello: Buffer;
-const open: Array<{ destroy: () => void }> = [];
-const servers: RendezvousServer[] = [];
-const dirs: string[] = [];
 
 beforeAll(async () => {
-  pki = await makeServerPki(['alice', 'bob']);
   hello = await clientHello();
 });
-afterAll(() => cleanup(pki?.dir));
-afterEach(async () => {
-  for (const s of open.splice(0)) s.destroy();
-  for (const s of servers.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) cleanup(d);
-});
-
-async function server(options: Parameters<typeof serverOn>[2] = {}): Promise<{ port: number; srv: RendezvousServer }> {
-  const dataDir = tempDir('handshake-data');
-  dirs.push(dataDir);
-  const srv = await serverOn(pki, dataDir, options);
-  servers.push(srv);
-  return { port: srv.address().port, srv };
-}
-
-async function online(port: number, name: string): Promise<Client> {
-  const c = await signIn({ port, creds: pki.creds[name], caPem: pki.caPem });
-  open.push({ destroy: c.close });
-  return c;
-}
 
 type Raw = { socket: net.Socket; closed: Promise<void>; isClosed: () => boolean; received: () => number };
 
@@ -51,7 +28,7 @@ type Raw = { socket: net.Socket; closed: Promise<void>; isClosed: () => boolean;
 // the server drops at accept resolves too, and then closes.
 function raw(port: number, localAddress = '127.0.0.1'): Promise<Raw> {
   const socket = net.connect({ host: '127.0.0.1', port, localAddress });
-  open.push(socket);
+  suite.keep({ close: () => socket.destroy() });
   let closedFlag = false;
   let bytes = 0;
   socket.on('data', (d: Buffer) => void (bytes += d.length));
@@ -69,7 +46,7 @@ async function clientHello(): Promise<Buffer> {
   const catcher = net.createServer();
   await new Promise<void>((resolve) => catcher.listen(0, '127.0.0.1', resolve));
   const port = (catcher.address() as net.AddressInfo).port;
-  const client = tls.connect({ host: '127.0.0.1', port, key: pki.creds.alice.key, cert: pki.creds.alice.cert, ca: [pki.caPem], minVersion: 'TLSv1.3', checkServerIdentity: () => undefined });
+  const client = tls.connect({ host: '127.0.0.1', port, key: suite.pki.creds.alice.key, cert: suite.pki.creds.alice.cert, ca: [suite.pki.caPem], minVersion: 'TLSv1.3', checkServerIdentity: () => undefined });
   client.on('error', () => undefined);
   try {
     return await within<Buffer>(WAIT_MS, 'a ClientHello', (resolve) => {
@@ -146,8 +123,8 @@ describe('handshake - the login timeout, from the TCP accept', () => {
 
   it('handshake - a finished handshake without a login gets LOGIN_TIMEOUT at the login timeout, not at once', async () => {
     const { port, srv } = await server({ loginTimeoutMs: LOGIN_TIMEOUT_MS });
-    const silent = await connect({ port, creds: pki.creds.bob, caPem: pki.caPem });
-    open.push({ destroy: silent.close });
+    const silent = await connect({ port, creds: suite.pki.creds.bob, caPem: suite.pki.caPem });
+    suite.keep(silent);
     await online(port, 'alice');
     expect(silent.isClosed()).toBe(false);
     await expect(silent.next('error', 4 * LOGIN_TIMEOUT_MS + WAIT_MS)).resolves.toMatchObject({ code: 'LOGIN_TIMEOUT' });
@@ -167,7 +144,7 @@ describe('handshake - pending connections are capped', () => {
     const dropped = await raw(port);
     await closesWithin(dropped, WAIT_MS, 'the connection beyond maxPending to be dropped');
     expect(dropped.received()).toBe(0);
-    await expect(connect({ port, creds: pki.creds.alice, caPem: pki.caPem })).rejects.toThrow(/closed before the TLS handshake finished/);
+    await expect(connect({ port, creds: suite.pki.creds.alice, caPem: suite.pki.caPem })).rejects.toThrow(/closed before the TLS handshake finished/);
     expect(waiting.filter((w) => w.isClosed())).toEqual([]);
     expect(srv.stats().pending).toBe(4);
     // One of them goes: its place is free again.
@@ -198,10 +175,8 @@ describe('handshake - pending connections are capped', () => {
   });
 
   it('handshake - maxPendingPerAddress is checked like the other options', async () => {
-    const dataDir = tempDir('handshake-data');
-    dirs.push(dataDir);
     for (const bad of [0, -1, 1.5]) {
-      await expect(serverOn(pki, dataDir, { maxPendingPerAddress: bad })).rejects.toMatchObject({ code: 'SERVER_BAD_OPTION' });
+      await expect(server({ maxPendingPerAddress: bad })).rejects.toMatchObject({ code: 'SERVER_BAD_OPTION' });
     }
   });
 });

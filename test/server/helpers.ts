@@ -1,6 +1,7 @@
 // Shared by the server tests: a small PKI made once per test file, a server on 127.0.0.1 port 0,
 // and a client that connects with a certificate, logs in and reads control frames. Every wait has
 // a bound; nothing sleeps for luck.
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -302,4 +303,47 @@ export async function journalOf(dataDir: string): Promise<Stored[]> {
 
 export function cleanup(dir: string | undefined): void {
   removeDir(dir);
+}
+
+// The fixture most server test files share: a CA with the named clients (made once for the
+// file), servers started on it in data folders of their own, and, after each test, every client,
+// socket, server and folder it opened closed and removed. `suite.pki` is set once beforeAll ran.
+export type ServerSuite = {
+  pki: TestPki;
+  server: (options?: Partial<ServerOptions>, dataDir?: string) => Promise<{ port: number; srv: RendezvousServer; dataDir: string }>;
+  online: (port: number, name: string) => Promise<Client>;
+  // Anything else the test opened (a raw socket, a client that never signed in): closed after it.
+  keep: (closeable: { close: () => void }) => void;
+};
+
+export function serverSuite(names: string[], prefix: string): ServerSuite {
+  const open: Array<{ close: () => void }> = [];
+  const servers: RendezvousServer[] = [];
+  const dirs: string[] = [];
+  const suite: ServerSuite = {
+    pki: undefined as unknown as TestPki,
+    async server(options = {}, dataDir) {
+      const dir = dataDir ?? tempDir(`${prefix}-data`);
+      if (dataDir === undefined) dirs.push(dir);
+      const srv = await serverOn(suite.pki, dir, options);
+      servers.push(srv);
+      return { port: srv.address().port, srv, dataDir: dir };
+    },
+    async online(port, name) {
+      const c = await signIn({ port, creds: suite.pki.creds[name], caPem: suite.pki.caPem });
+      open.push(c);
+      return c;
+    },
+    keep: (closeable) => void open.push(closeable),
+  };
+  beforeAll(async () => {
+    suite.pki = await makeServerPki(names);
+  });
+  afterAll(() => cleanup(suite.pki?.dir));
+  afterEach(async () => {
+    for (const c of open.splice(0)) c.close();
+    for (const s of servers.splice(0)) await s.close();
+    for (const d of dirs.splice(0)) cleanup(d);
+  });
+  return suite;
 }

@@ -1,33 +1,15 @@
 // The introductions table on its own (nonces, expiry, bound), and the roles as the server sends
 // them to both ends of an introduction over real mutual TLS.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createIntroductions } from '../../server/introductions.js';
-import type { RendezvousServer } from '../../server/server.js';
-import { cleanup, makeServerPki, serverOn, signIn, tempDir, type Client, type TestPki } from './helpers.js';
+import { serverSuite, type Client } from './helpers.js';
 
-let pki: TestPki;
-const open: Client[] = [];
-const servers: RendezvousServer[] = [];
-
-beforeAll(async () => {
-  pki = await makeServerPki(['alice', 'bob']);
-});
-afterAll(() => cleanup(pki?.dir));
-afterEach(async () => {
-  for (const c of open.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.close();
-});
+const suite = serverSuite(['alice', 'bob'], 'intro');
 
 describe('introductions', () => {
   it('introductions - the asker dials (tls-client), the target accepts (tls-server), whichever of the two asks', async () => {
-    const srv = await serverOn(pki, tempDir('intro-data'));
-    servers.push(srv);
-    const port = srv.address().port;
-    const online = async (name: string): Promise<Client> => {
-      const c = await signIn({ port, creds: pki.creds[name], caPem: pki.caPem });
-      open.push(c);
-      return c;
-    };
+    const { port } = await suite.server();
+    const online = (name: string): Promise<Client> => suite.online(port, name);
     const alice = await online('alice');
     const bob = await online('bob');
     expect(alice.id).not.toBe(bob.id);

@@ -2,43 +2,16 @@
 // introductions a minute (introduce-refused RATE_LIMITED), relays in all (relay-refused
 // RELAY_LIMIT), and presence-watch and block-list changes a minute (error RATE_LIMITED, the
 // session goes on). Real server, real TLS clients on loopback.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RendezvousServer } from '../../server/server.js';
-import { cleanup, connect, makeServerPki, serverOn, signIn, tempDir, within, WAIT_MS, type Client, type TestPki } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { connect, serverSuite, within, WAIT_MS, type Client } from './helpers.js';
 
-let pki: TestPki;
-const open: Client[] = [];
-const servers: RendezvousServer[] = [];
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  pki = await makeServerPki(['alice', 'bob', 'carol', 'dave']);
-});
-afterAll(() => cleanup(pki?.dir));
-afterEach(async () => {
-  for (const c of open.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) cleanup(d);
-});
-
-async function server(options: Parameters<typeof serverOn>[2] = {}): Promise<{ port: number; srv: RendezvousServer }> {
-  const dataDir = tempDir('limits-data');
-  dirs.push(dataDir);
-  const srv = await serverOn(pki, dataDir, options);
-  servers.push(srv);
-  return { port: srv.address().port, srv };
-}
-
-async function online(port: number, name: string): Promise<Client> {
-  const c = await signIn({ port, creds: pki.creds[name], caPem: pki.caPem });
-  open.push(c);
-  return c;
-}
+const suite = serverSuite(['alice', 'bob', 'carol', 'dave'], 'limits');
+const { server, online } = suite;
 
 // A relay connection: TLS with the same certificate, no login, relay-request first (section 8).
 async function relayEnd(port: number, name: string, peer: number, nonce: string): Promise<Client> {
-  const c = await connect({ port, creds: pki.creds[name], caPem: pki.caPem, stopAt: 'relay-ready' });
-  open.push(c);
+  const c = await connect({ port, creds: suite.pki.creds[name], caPem: suite.pki.caPem, stopAt: 'relay-ready' });
+  suite.keep(c);
   c.send({ type: 'relay-request', peer, nonce });
   return c;
 }
@@ -137,10 +110,8 @@ describe('limits - presence-watch and block-list changes', () => {
   });
 
   it('limits - listChangesPerMinute is checked like the other options', async () => {
-    const dataDir = tempDir('limits-data');
-    dirs.push(dataDir);
     for (const bad of [0, -1, 2.5]) {
-      await expect(serverOn(pki, dataDir, { listChangesPerMinute: bad })).rejects.toMatchObject({ code: 'SERVER_BAD_OPTION' });
+      await expect(server({ listChangesPerMinute: bad })).rejects.toMatchObject({ code: 'SERVER_BAD_OPTION' });
     }
   });
 });

@@ -1,39 +1,17 @@
 // Two revocations of one key at once (srv.revoke twice, unawaited): the second waits for the
 // first's journal write and finds it done, so the key is journaled revoked once, its watchers
 // hear "revoked" once, its session gets one bye, and both calls resolve and agree.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RendezvousServer, RevokeResult } from '../../server/server.js';
-import { cleanup, journalOf, makeServerPki, serverOn, signIn, tempDir, within, WAIT_MS, type Client, type TestPki } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { RevokeResult } from '../../server/server.js';
+import { journalOf, serverSuite, within, WAIT_MS } from './helpers.js';
 
-let pki: TestPki;
-const open: Client[] = [];
-const servers: RendezvousServer[] = [];
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  pki = await makeServerPki(['alice', 'bob']);
-});
-afterAll(() => cleanup(pki?.dir));
-afterEach(async () => {
-  for (const c of open.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) cleanup(d);
-});
-
-async function online(port: number, name: string): Promise<Client> {
-  const c = await signIn({ port, creds: pki.creds[name], caPem: pki.caPem });
-  open.push(c);
-  return c;
-}
+const suite = serverSuite(['alice', 'bob'], 'revocation');
+const { online } = suite;
 
 describe('revocation', () => {
   it('revocation - two revocations of one key at once: journaled once, watchers told once, both resolve and agree', async () => {
-    const dataDir = tempDir('revocation-data');
-    dirs.push(dataDir);
-    const srv = await serverOn(pki, dataDir);
-    servers.push(srv);
-    const port = srv.address().port;
-    const key = pki.creds.alice.keySha256;
+    const { srv, port, dataDir } = await suite.server();
+    const key = suite.pki.creds.alice.keySha256;
     const w = await online(port, 'bob');
     const a = await online(port, 'alice');
     w.send({ type: 'presence-watch', ids: [a.id] });
