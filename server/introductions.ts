@@ -1,8 +1,9 @@
 // Introductions the server has made and not yet used: nonce -> the pair and when it stops being
 // good. A relay-request must name a live one (docs/PROTOCOL.md sections 7 and 8). Bounded by its
-// time to live and by each client's introduction rate (server.ts), and by `max` in all.
+// time to live and by each client's introduction rate (decideIntroduction), and by `max` in all.
 import { randomBytes } from 'node:crypto';
-import type { TlsRole } from '../src/net/constants.js';
+import { WIRE_CODE, type TlsRole } from '../src/net/constants.js';
+import { spend, type Window } from './rates.js';
 
 export type Introduction = { nonce: string; asker: number; target: number; expires: number };
 
@@ -50,4 +51,34 @@ export function createIntroductions(options: { ttlMs: number; max: number }): In
   }
 
   return { add, find, remove: (nonce) => void live.delete(nonce), sweep, size: () => live.size };
+}
+
+// What an introduction needs to know of the target's session: whom it blocks.
+export type TargetView = { blocked: ReadonlySet<number> | null };
+
+export type IntroductionState = {
+  isRegistered: (id: number) => boolean;
+  // The target's live session, if it has one.
+  sessionOf: (id: number) => TargetView | undefined;
+};
+
+// May `asker` be introduced to `target` now (section 7)? Every request spends one of the asker's
+// introductionsPerMinute, refused or not: a client cannot probe who is online faster than that.
+// `window` is the asker's window after this request, to keep whatever the answer.
+export function decideIntroduction(
+  state: IntroductionState,
+  asker: { id: number; window: Window },
+  target: number,
+  now: number,
+  perMinute: number,
+): { window: Window; refused: { code: string; reason: string } | null } {
+  const spent = spend(asker.window, now, perMinute);
+  const no = (code: string, reason: string) => ({ window: spent.window, refused: { code, reason } });
+  if (!spent.ok) return no(WIRE_CODE.RATE_LIMITED, `at most ${perMinute} introductions a minute; try later`);
+  if (target === asker.id) return no(WIRE_CODE.PEER_SELF, 'that is your own id');
+  if (!state.isRegistered(target)) return no(WIRE_CODE.PEER_UNKNOWN, `no client has id ${target} on this server`);
+  const peer = state.sessionOf(target);
+  if (!peer) return no(WIRE_CODE.PEER_OFFLINE, `${target} is not online`);
+  if (peer.blocked?.has(asker.id)) return no(WIRE_CODE.PEER_REFUSED, `${target} does not accept you`);
+  return { window: spent.window, refused: null };
 }

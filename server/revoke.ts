@@ -9,7 +9,7 @@ import { openJournal } from '../src/events/journal.js';
 import { requestAdmin } from './admin.js';
 import { adminFailed, adminUnreachable, badKeySha256 } from './errors.js';
 import { loadRegistry } from './checkpoint.js';
-import type { RevokeResult } from './server.js';
+import type { RevokeResult } from './revocation.js';
 
 export type RevokeOutcome = RevokeResult & { via: 'running-server' | 'journal' };
 
