@@ -3,7 +3,11 @@
 // time to live and by each client's introduction rate (decideIntroduction), and by `max` in all.
 import { randomBytes } from 'node:crypto';
 import { WIRE_CODE, type TlsRole } from '../src/net/constants.js';
+import type { ControlMessage } from '../src/net/control.js';
+import type { Conn, Connections, Phase } from './connections.js';
+import type { Limits } from './options.js';
 import { spend, type Window } from './rates.js';
+import type { Registry } from './registry.js';
 
 export type Introduction = { nonce: string; asker: number; target: number; expires: number };
 
@@ -81,4 +85,43 @@ export function decideIntroduction(
   if (!peer) return no(WIRE_CODE.PEER_OFFLINE, `${target} is not online`);
   if (peer.blocked?.has(asker.id)) return no(WIRE_CODE.PEER_REFUSED, `${target} does not accept you`);
   return { window: spent.window, refused: null };
+}
+
+type SessionPhase = Extract<Phase, { state: 'SESSION' }>;
+
+export type IntroducerDeps = {
+  limits: Pick<Limits, 'introductionsPerMinute' | 'punchLeadMs'>;
+  now: () => number;
+  registry: () => Registry;
+  connections: Connections;
+  introductions: Introductions;
+  send: (conn: Conn, msg: ControlMessage) => void;
+};
+
+// Answers introduce-request (section 7): both sides learn each other's addresses, the roles, the
+// time to punch and a nonce; or the asker learns why not.
+export function createIntroducer(deps: IntroducerDeps) {
+  const sessionOf = (id: number): SessionPhase | undefined => {
+    const c = deps.connections.session(id);
+    return c?.phase.state === 'SESSION' ? c.phase : undefined;
+  };
+  const state: IntroductionState = { isRegistered: (id) => deps.registry().byId.has(id), sessionOf };
+
+  function introduce(conn: Conn, p: SessionPhase, target: number): void {
+    const no = (code: string, reason: string): void => deps.send(conn, { type: 'introduce-refused', target, code, reason });
+    const now = deps.now();
+    const decision = decideIntroduction(state, { id: conn.id, window: p.introductions }, target, now, deps.limits.introductionsPerMinute);
+    p.introductions = decision.window;
+    if (decision.refused) return no(decision.refused.code, decision.refused.reason);
+    const peer = deps.connections.session(target);
+    const q = sessionOf(target);
+    const intro = deps.introductions.add(conn.id, target, now);
+    if (!intro || !peer || !q) return no(WIRE_CODE.RATE_LIMITED, 'the server has too many introductions under way; try later');
+    const roles = rolesOf();
+    const punchAt = now + deps.limits.punchLeadMs;
+    deps.send(conn, { type: 'introduce', peer: target, peerKey: peer.keySha256, host: peer.host, port: peer.port || 1, lan: q.lan, listenPort: q.listenPort, role: roles.asker, punchAt, nonce: intro.nonce });
+    deps.send(peer, { type: 'introduce', peer: conn.id, peerKey: conn.keySha256, host: conn.host, port: conn.port || 1, lan: p.lan, listenPort: p.listenPort, role: roles.target, punchAt, nonce: intro.nonce });
+  }
+
+  return { introduce };
 }

@@ -6,10 +6,11 @@
 //   login.ts        which id a key signs in with     presence.ts     watchers and announcements
 //   introductions.ts  who may meet whom              pairing.ts      relay ends paired by nonce
 //   relay.ts        the splice                       revocation.ts   revoke on the running server
+//   closing.ts      a connection's last message and its leaving
+//   recorder.ts     the journal's writes
 //   deadlines.ts    what is due on each connection, asked by one sweep timer
 import path from 'node:path';
 import { openJournal, type Journal } from '../src/events/journal.js';
-import type { NewEvent, ParleyEvent } from '../src/events/types.js';
 import { isParleyError } from '../src/errors.js';
 import { LIMITS, WIRE_CODE } from '../src/net/constants.js';
 import { encodeControl, type ControlMessage, type ControlOf } from '../src/net/control.js';
@@ -17,16 +18,18 @@ import { createFrameDecoder, type Frame } from '../src/net/frame.js';
 import { createAcceptor } from './accept.js';
 import { listenAdmin, type AdminAnswer, type AdminRequest } from './admin.js';
 import { loadRegistry, saveRegistry } from './checkpoint.js';
+import { createClosing } from './closing.js';
 import { createConnections, type Conn } from './connections.js';
 import { dueOf, sweepInterval } from './deadlines.js';
 import { dataInUse, listenFailed } from './errors.js';
-import { createIntroductions, decideIntroduction, rolesOf } from './introductions.js';
+import { createIntroducer, createIntroductions } from './introductions.js';
 import { decideLogin, revokedRefusal } from './login.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { createPairing } from './pairing.js';
 import { createPresence, decideListChange } from './presence.js';
 import { FRESH_WINDOW } from './rates.js';
-import { apply, type Registry } from './registry.js';
+import { createRecorder } from './recorder.js';
+import type { Registry } from './registry.js';
 import { createRevocation, type RevokeResult } from './revocation.js';
 import { createSession, frameOf } from './session.js';
 
@@ -85,27 +88,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     throw err;
   }
 
-  // Journal writes under way, so that close() can wait for them before its checkpoint.
-  const writes = new Set<Promise<unknown>>();
-  function track<T>(p: Promise<T>): Promise<T> {
-    writes.add(p);
-    const forget = (): void => void writes.delete(p);
-    p.then(forget, forget);
-    return p;
-  }
-
-  // Journals an event and applies it to the registry. Session and relay events are not awaited
-  // (the journal does not sync them: types.ts NOT_DURABLE); a failure is logged, never thrown.
-  function record(event: ParleyEvent): void {
-    apply(registry, event);
-    void track(journal.append(event as NewEvent).catch((err: Error) => log(`parley server: journal write failed: ${err.message}`)));
-  }
-
-  // A registration or a revocation: stored (and synced) first, then applied. Rejects when the
-  // write fails, and then the registry is as it was.
-  function durable(event: ParleyEvent): Promise<void> {
-    return track(journal.append(event as NewEvent).then(() => void apply(registry, event)));
-  }
+  const { record, durable, settled } = createRecorder(journal, registry, log);
 
   let closed = false;
   const isClosed = (): boolean => closed;
@@ -113,6 +96,8 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   const introductions = createIntroductions({ ttlMs: o.introductionTtlMs, max: Math.max(1024, o.maxSessions * 4) });
   // Keys whose first registration is being journaled -> the id they will get.
   const registering = new Map<string, number>();
+  // session, closing and presence call one another: each is given the others' functions late.
+  const { refuse, finish } = createClosing({ connections, now, write: (c, b) => write(c, b), presence: () => presence, record });
   const session = createSession({ maxWriteQueueBytes: o.maxWriteQueueBytes, now, refuse, finish, onFirstFrame, onFrame });
   const { write, send } = session;
   const isOnline = (id: number): boolean => connections.session(id) !== undefined;
@@ -121,45 +106,10 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     const id = registry.byKey.get(key);
     return id !== undefined && isOnline(id) ? id : undefined;
   };
+  const introducer = createIntroducer({ limits: o, now, registry: () => registry, connections, introductions, send });
   const pairing = createPairing({ limits: o, now, connections, introductions, onlineIdOf, refuse, send, record, onRelayData: o.onRelayData });
   const revocation = createRevocation({ registry: () => registry, now, isClosed, durable, connections: connections.all, presence, refuse, finish });
   const acceptor = createAcceptor({ options: o, connections, isClosed, isRevoked: (key) => registry.revoked.has(key), refuse, onConn, onReady });
-
-  // ---- closing ----
-
-  // Sends a last message (when given), ends the socket, and forgets the connection everywhere.
-  // The reason the connection closed is the message's code unless given.
-  function refuse(conn: Conn, last: ControlMessage | Buffer | null, reason?: string): void {
-    const state = conn.phase.state;
-    if (state === 'CLOSING' || state === 'CLOSED') return;
-    if (last) write(conn, Buffer.isBuffer(last) ? last : frameOf(conn.id, encodeControl(last)));
-    finish(conn, reason ?? (last && !Buffer.isBuffer(last) && 'code' in last ? last.code : 'CLOSED'));
-  }
-
-  function finish(conn: Conn, reason: string): void {
-    const state = conn.phase.state;
-    if (state === 'CLOSING' || state === 'CLOSED') return;
-    const was = connections.enter(conn, { state: 'CLOSING' });
-    // Keep reading, and dropping (session.ts), what the peer still sends: closing with unread
-    // bytes makes the kernel send a reset, which can overtake the refusal just written.
-    conn.socket.resume();
-    conn.socket.end();
-    if (was.state === 'SESSION') {
-      presence.unwatch(conn, was.watching);
-      const at = now();
-      record({ type: 'session.closed', id: conn.id, reason, at });
-      presence.announce(conn.id, false, at);
-    }
-    if (was.state === 'RELAY') {
-      const relay = was.relay;
-      const other = relay.a === conn ? relay.b : relay.a;
-      relay.splice?.stop();
-      if (other.phase.state === 'RELAY') {
-        record({ type: 'relay.closed', a: relay.a.id, b: relay.b.id, bytes: relay.splice?.bytes() ?? 0, reason, at: now() });
-        finish(other, reason);
-      }
-    }
-  }
 
   // ---- accepted connections ----
 
@@ -251,7 +201,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
         return;
       }
       case 'introduce-request':
-        return introduce(conn, p, msg.target);
+        return introducer.introduce(conn, p, msg.target);
       case 'bye':
       case 'error':
         return finish(conn, msg.code);
@@ -260,28 +210,6 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       default:
         return refuse(conn, { type: 'error', code: WIRE_CODE.UNEXPECTED, reason: `a ${msg.type} message is not one a client sends on a session` });
     }
-  }
-
-  // Section 7: both sides learn each other's addresses, the roles, the time to punch and a nonce.
-  function introduce(conn: Conn, p: Extract<Conn['phase'], { state: 'SESSION' }>, target: number): void {
-    const no = (code: string, reason: string): void => send(conn, { type: 'introduce-refused', target, code, reason });
-    const t = now();
-    const state = { isRegistered: (id: number) => registry.byId.has(id), sessionOf: (id: number) => sessionPhase(connections.session(id)) };
-    const decision = decideIntroduction(state, { id: conn.id, window: p.introductions }, target, t, o.introductionsPerMinute);
-    p.introductions = decision.window;
-    if (decision.refused) return no(decision.refused.code, decision.refused.reason);
-    const peer = connections.session(target) as Conn;
-    const q = sessionPhase(peer);
-    const intro = introductions.add(conn.id, target, t);
-    if (!intro || !q) return no(WIRE_CODE.RATE_LIMITED, 'the server has too many introductions under way; try later');
-    const roles = rolesOf();
-    const punchAt = t + o.punchLeadMs;
-    send(conn, { type: 'introduce', peer: target, peerKey: peer.keySha256, host: peer.host, port: peer.port || 1, lan: q.lan, listenPort: q.listenPort, role: roles.asker, punchAt, nonce: intro.nonce });
-    send(peer, { type: 'introduce', peer: conn.id, peerKey: conn.keySha256, host: conn.host, port: conn.port || 1, lan: p.lan, listenPort: p.listenPort, role: roles.target, punchAt, nonce: intro.nonce });
-  }
-
-  function sessionPhase(c: Conn | undefined): Extract<Conn['phase'], { state: 'SESSION' }> | undefined {
-    return c?.phase.state === 'SESSION' ? c.phase : undefined;
   }
 
   // ---- deadlines ----
@@ -352,7 +280,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       for (const conn of connections.all()) conn.socket.destroy();
       await stopped;
       // Every write settled, so the registry is exactly the journal up to its last seq.
-      while (writes.size > 0) await Promise.allSettled([...writes]);
+      await settled();
       await saveRegistry(journal, registry, journal.lastSeq()).catch((err: Error) => log(`parley server: cannot write the registry's checkpoint: ${err.message}`));
       await journal.close();
     })();
