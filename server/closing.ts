@@ -17,12 +17,13 @@ export type ClosingDeps = {
 
 export function createClosing(deps: ClosingDeps) {
   // Sends a last message (when given), ends the socket, and forgets the connection everywhere.
-  // The reason the connection closed is the message's code unless given.
+  // The reason the connection closed (journaled for a session or a relay) is the message's code,
+  // unless given: a message says its code once.
   function refuse(conn: Conn, last: ControlMessage | Buffer | null, reason?: string): void {
     const state = conn.phase.state;
     if (state === 'CLOSING' || state === 'CLOSED') return;
     if (last) deps.write(conn, Buffer.isBuffer(last) ? last : frameOf(conn.id, encodeControl(last)));
-    finish(conn, reason ?? (last && !Buffer.isBuffer(last) && 'code' in last ? last.code : 'CLOSED'));
+    finish(conn, reason ?? reasonOf(last));
   }
 
   function finish(conn: Conn, reason: string): void {
@@ -52,4 +53,11 @@ export function createClosing(deps: ClosingDeps) {
   }
 
   return { refuse, finish };
+}
+
+// => 'LOGIN_TIMEOUT' for { type: 'error', code: 'LOGIN_TIMEOUT', ... }
+function reasonOf(last: ControlMessage | Buffer | null): string {
+  if (!last || Buffer.isBuffer(last)) return 'CLOSED';
+  if ('code' in last) return last.code;
+  return last.type === 'version-refused' ? 'VERSION_REFUSED' : 'CLOSED';
 }

@@ -15,7 +15,8 @@ export type LoginState = {
 };
 
 export type LoginDecision =
-  | { ok: false; message: ControlMessage; code: string }
+  // The last message before the connection closes: login-refused, or version-refused.
+  | { ok: false; message: ControlMessage }
   // fresh: the key had no id; `registered` is the event to journal (durably) before login-ok.
   | { ok: true; id: number; fresh: false }
   | { ok: true; id: number; fresh: true; registered: Extract<ParleyEvent, { type: 'client.registered' }> };
@@ -25,13 +26,13 @@ export function revokedRefusal(): ControlMessage & { code: string } {
 }
 
 function refused(code: string, reason: string): LoginDecision {
-  return { ok: false, message: { type: 'login-refused', code, reason }, code };
+  return { ok: false, message: { type: 'login-refused', code, reason } };
 }
 
 export function decideLogin(state: LoginState, key: string, msg: ControlOf<'login'>, now: number): LoginDecision {
-  if (msg.version !== PROTOCOL_VERSION) return { ok: false, message: { type: 'version-refused', versions: [...SUPPORTED_VERSIONS] }, code: 'VERSION_REFUSED' };
+  if (msg.version !== PROTOCOL_VERSION) return { ok: false, message: { type: 'version-refused', versions: [...SUPPORTED_VERSIONS] } };
   const { registry, registering } = state;
-  if (registry.revoked.has(key)) return { ok: false, message: revokedRefusal(), code: WIRE_CODE.CERT_REVOKED };
+  if (registry.revoked.has(key)) return { ok: false, message: revokedRefusal() };
 
   // The key's id: the journaled one, the one being journaled, or a new one (section 4).
   const known = registry.byKey.get(key) ?? registering.get(key);

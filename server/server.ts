@@ -148,7 +148,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   async function login(conn: Conn, msg: ControlOf<'login'>, rest: Buffer): Promise<void> {
     const key = conn.keySha256;
     const decision = decideLogin({ registry, registering, holderOf: connections.holder }, key, msg, now());
-    if (!decision.ok) return refuse(conn, decision.message, decision.code);
+    if (!decision.ok) return refuse(conn, decision.message);
     const id = decision.id;
     connections.claim(conn, id);
     if (decision.fresh) {
@@ -220,7 +220,8 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     for (const conn of connections.all()) {
       const due = dueOf(conn, t, o);
       if (due.action === 'heartbeat') write(conn, frameOf(conn.id, HEARTBEAT));
-      else if (due.action === 'refuse') refuse(conn, due.message, due.code);
+      else if (due.action === 'refuse' && due.message) refuse(conn, due.message);
+      else if (due.action === 'refuse') finish(conn, due.code);
       else if (due.action === 'destroy') conn.socket.destroy();
     }
     introductions.sweep(t);
