@@ -86,15 +86,17 @@ export function serverTlsOptions(identity: Identity): tls.TlsOptions {
 // Node skips checkServerIdentity when a session is resumed: do not pass `session` with these.
 // The options carry a secureContext: keep them and reuse them for every connection to that kind
 // of peer; `key`, `cert` and `ca` spread over them would be ignored.
+// Without `key` and `cert` the client presents no certificate: only the server's tests do that,
+// and they still check the server.
 export function clientTlsOptions(
-  identity: Identity,
+  identity: Pick<Identity, 'ca'> & Partial<Pick<Identity, 'key' | 'cert'>>,
   expect: { expectRole?: Role | readonly Role[]; expectKeySha256?: string } = {},
 ): tls.ConnectionOptions {
   const checkPeer = makePeerChecker({ caPem: identity.ca, expectRole: expect.expectRole ?? 'server', expectKeySha256: expect.expectKeySha256 });
   return {
     // Built once here, not by every tls.connect: parsing the key and the CA is a fifth of a
     // dialler's CPU per handshake (bench/cert.mjs).
-    secureContext: tls.createSecureContext({ key: identity.key, cert: identity.cert, ca: [identity.ca], minVersion: 'TLSv1.3' }),
+    secureContext: tls.createSecureContext({ key: identity.key || undefined, cert: identity.cert || undefined, ca: [identity.ca], minVersion: 'TLSv1.3' }),
     minVersion: 'TLSv1.3',
     rejectUnauthorized: true,
     checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => {
@@ -102,6 +104,29 @@ export function clientTlsOptions(
       return check.ok ? undefined : peerRefused(check.code, check.reason);
     },
   };
+}
+
+// OpenSSL checks a server's chain and dates before checkServerIdentity runs, and Node then
+// destroys the socket with OpenSSL's code. The same problem gets the same code as from
+// checkPeerCertificate, so a client tells its user one story. Other errors pass as they are.
+// => CERT_FOREIGN_CA from SELF_SIGNED_CERT_IN_CHAIN
+const OPENSSL_PEER_CODES: Readonly<Record<string, PeerCode>> = Object.freeze({
+  SELF_SIGNED_CERT_IN_CHAIN: PEER_CODES.FOREIGN_CA,
+  DEPTH_ZERO_SELF_SIGNED_CERT: PEER_CODES.FOREIGN_CA,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: PEER_CODES.FOREIGN_CA,
+  UNABLE_TO_GET_ISSUER_CERT: PEER_CODES.FOREIGN_CA,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: PEER_CODES.FOREIGN_CA,
+  CERT_SIGNATURE_FAILURE: PEER_CODES.FOREIGN_CA,
+  CERT_HAS_EXPIRED: PEER_CODES.EXPIRED,
+  CERT_NOT_YET_VALID: PEER_CODES.NOT_YET_VALID,
+});
+
+export function tlsPeerError(err: Error): Error {
+  const code = OPENSSL_PEER_CODES[(err as NodeJS.ErrnoException).code ?? ''];
+  if (!code) return err;
+  const refused = peerRefused(code, `the server's certificate was refused by TLS: ${err.message}`);
+  (refused as Error & { cause?: unknown }).cause = err;
+  return refused;
 }
 
 // The check of a live peer, for either end once the handshake is done.

@@ -135,6 +135,10 @@ export const ERR = Object.freeze({
   CONTROL_MISSING_FIELD: 'CONTROL_MISSING_FIELD',
   CONTROL_BAD_FIELD: 'CONTROL_BAD_FIELD',
   CONTROL_TOO_LARGE: 'CONTROL_TOO_LARGE',
+  // The client's server session (session.ts): a wait that ran out, a wait or login on a session
+  // that ended (the error carries how it ended).
+  SESSION_TIMEOUT: 'SESSION_TIMEOUT',
+  SESSION_CLOSED: 'SESSION_CLOSED',
 });
 export type NetErrorCode = (typeof ERR)[keyof typeof ERR];
 

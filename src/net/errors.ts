@@ -17,6 +17,8 @@ export type NetError = ParleyError & {
   // Decoder errors: frames that were complete in the same push, before the bad bytes. They are
   // valid; a caller may still act on them before it closes the link.
   frames?: Frame[];
+  // SESSION_CLOSED: how the session ended.
+  end?: SessionEndInfo;
 };
 
 function netError(code: string, message: string, exitCode: number, extra?: Partial<NetError>, cause?: unknown): NetError {
@@ -187,5 +189,23 @@ export function controlTooLarge(type: string, length: number, limit: number): Ne
     `cannot encode a ${type} message of ${length} bytes: control messages are at most ${limit} bytes`,
     EXIT.BUG,
     { messageType: type },
+  );
+}
+
+// The client's server session (session.ts). `end` says how the session ended: the server's code
+// (bye, error, login-refused), this side's, or the connection's.
+export type SessionEndInfo = { by: 'server' | 'client' | 'link'; code: string; reason: string };
+
+export function sessionTimeout(what: string, ms: number, host: string, port: number): NetError {
+  return netError(ERR.SESSION_TIMEOUT, `the server at ${host}:${port} sent no ${what} within ${ms} ms; check that it runs and is reachable`, EXIT.PEER);
+}
+
+export function sessionClosed(what: string, end: SessionEndInfo, host: string, port: number): NetError {
+  const by = end.by === 'server' ? 'the server ended it' : end.by === 'client' ? 'this side ended it' : 'the connection was lost';
+  return netError(
+    ERR.SESSION_CLOSED,
+    `the session with ${host}:${port} closed before ${what} (${by}: ${end.code}, ${end.reason})`,
+    EXIT.PEER,
+    { end },
   );
 }

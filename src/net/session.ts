@@ -1,0 +1,382 @@
+// The client's side of a server session (docs/PROTOCOL.md section 6): TLS 1.3 to the rendezvous
+// server with the server's certificate checked, the frame loop on the socket, login, heartbeats,
+// the server's clock, bounded waits for a message, and how the session ended. What the messages
+// mean (presence, introductions, the relay) is the caller's: the messaging issue builds on this.
+//
+//   const s = await openSession({ host, port, identity });
+//   const ok = await s.login({ lan, listenPort });      // => { type: 'login-ok', id, ... } or a refusal
+//   const { offsetMs } = await s.time();
+//   s.subscribe((msg) => ...);                          // every control message, in order
+//   await s.close();                                    // bye QUIT; s.closed says why it ended
+import tls from 'node:tls';
+import type { Identity } from '../../cert/tls.js';
+import { clientTlsOptions, tlsPeerError } from '../../cert/tls.js';
+import { causeText } from '../errors.js';
+import { CONTENT, ERR, FLAGS, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
+import { decodeControl, encodeControl, type ControlMessage, type ControlOf, type ControlType } from './control.js';
+import { sessionClosed, sessionTimeout, type NetError, type SessionEndInfo } from './errors.js';
+import { createFrameDecoder, encodeFrame, type Frame } from './frame.js';
+import { reasonText } from './text.js';
+
+export type SessionOptions = {
+  host: string;
+  port: number;
+  // The client's certificate, key and CA. A test of the server's own checks may give the CA with
+  // no key and certificate, or another client's; the server's certificate is checked either way
+  // (chain to `ca`, server role, dates) before a byte of the session is sent.
+  identity: Pick<Identity, 'ca'> & Partial<Pick<Identity, 'key' | 'cert'>>;
+  // PROTOCOL.md section 6 step 1: the local port the whole session keeps (hole punching reuses
+  // its NAT mapping). Omitted: any.
+  localPort?: number;
+  // The clock for heartbeat bookkeeping and time(). Timers still run on the event loop.
+  now?: () => number;
+  // false: never send a heartbeat nor answer one (a test of the server's silence deadline).
+  // everyMs: send one after this much silence instead of login-ok's heartbeatMs; deadAfterMs:
+  // end the session when nothing came for this long (default three of the intervals).
+  heartbeat?: false | { everyMs?: number; deadAfterMs?: number };
+  // Bound of a wait (login, time, next) unless the call names its own; and of the TLS handshake.
+  waitMs?: number;
+  // What this side leaves unwritten before it gives up on a server that does not read.
+  maxWriteQueueBytes?: number;
+  // Called with every control message, in order, from the first one (also those that come
+  // before openSession resolves: a SERVER_FULL refusal follows the handshake at once).
+  onMessage?: (msg: ControlMessage) => void;
+  // A relay connection (section 8): stop reading frames after this message (relay-ready), so that
+  // detach() hands the stream to the peers' own TLS.
+  stopAfter?: ControlType;
+};
+
+// How a session ended: `by` the server (bye, error, login-refused, version-refused, relay-refused:
+// its code), by this side (close(): QUIT; a heartbeat timeout; a frame this side refused: BAD_FRAME,
+// BAD_CONTROL; a server that does not read: WRITE_QUEUE_FULL), or by the link (its error's code,
+// ECONNRESET, or CONNECTION_CLOSED when it closed without a word).
+export type SessionEnd = SessionEndInfo & {
+  // version-refused: the versions the server speaks.
+  versions?: number[];
+  // The decode error behind BAD_FRAME, BAD_CONTROL or a frame-level VERSION_REFUSED.
+  cause?: NetError;
+};
+
+export type LoginAnswer = ControlOf<'login-ok'> | ControlOf<'login-refused'> | ControlOf<'version-refused'>;
+
+export type TimeSample = {
+  serverTime: number;
+  rttMs: number;
+  // PROTOCOL.md "Timing": serverTime + rtt / 2 - localNow. Add it to local time for server time.
+  offsetMs: number;
+};
+
+export type ServerSession = {
+  // For its addresses (localPort) and, in tests, raw writes. Reading it is the session's job.
+  socket: tls.TLSSocket;
+  // 0 until login-ok.
+  id: () => number;
+  login: (fields?: Partial<ControlOf<'login'>>) => Promise<LoginAnswer>;
+  time: (ms?: number) => Promise<TimeSample>;
+  // Writes one control message. False when the socket's buffer is full: wait for drained().
+  send: (msg: ControlMessage) => boolean;
+  drained: () => Promise<void>;
+  // The next message of this type (that `match` accepts) arriving from now on. A message goes to
+  // the first wait that takes it. Rejects with SESSION_TIMEOUT after `ms`, SESSION_CLOSED if the
+  // session ends first.
+  next: <T extends ControlType>(type: T, options?: { match?: (m: ControlOf<T>) => boolean; ms?: number }) => Promise<ControlOf<T>>;
+  // Every control message from now on; returns the unsubscribe.
+  subscribe: (listener: (msg: ControlMessage) => void) => () => void;
+  // Says bye (QUIT unless told), ends the link, and destroys it if the server has not closed it
+  // within the wait bound. Resolves with how the session ended.
+  close: (code?: string, reason?: string) => Promise<SessionEnd>;
+  // Resolves (never rejects) once the socket has closed.
+  closed: Promise<SessionEnd>;
+  ended: () => SessionEnd | null;
+  // After stopAfter's message: stop the session and take the bytes that came after it.
+  detach: () => Buffer;
+};
+
+const WAIT_MS = 5_000;
+const noop = (): void => undefined;
+// Messages after which the server closes the link (PROTOCOL.md section 5); `error` RATE_LIMITED
+// refuses one message only.
+const CLOSING: ReadonlySet<ControlType> = new Set(['bye', 'error', 'login-refused', 'version-refused', 'relay-refused']);
+
+// Connects and completes TLS; rejects with the peer check's code (CERT_FOREIGN_CA,
+// CERT_WRONG_ROLE, ...) when the server's certificate is refused, before anything is sent.
+export function openSession(options: SessionOptions): Promise<ServerSession> {
+  const { host, port } = options;
+  const now = options.now ?? Date.now;
+  const waitMs = options.waitMs ?? WAIT_MS;
+  const maxWriteQueueBytes = options.maxWriteQueueBytes ?? LIMITS.MAX_CONTROL_PAYLOAD * 4;
+  const beat = options.heartbeat === false ? null : (options.heartbeat ?? {});
+  // localPort goes on to net.connect (Node's types for tls.connect leave it out).
+  const connectOptions: tls.ConnectionOptions & { localPort?: number } = { host, port, localPort: options.localPort, ...clientTlsOptions(options.identity, { expectRole: 'server' }) };
+  const socket = tls.connect(connectOptions);
+
+  const subscribers = new Set<(msg: ControlMessage) => void>();
+  if (options.onMessage) subscribers.add(options.onMessage);
+  type Waiter = { take: (m: ControlMessage) => boolean; fail: (end: SessionEnd) => void };
+  const waiters: Waiter[] = [];
+  let id = 0;
+  let end: SessionEnd | null = null;
+  // A login-refused or version-refused that came before login() was called (SERVER_FULL, a
+  // certificate the server refuses): login() answers with it.
+  let refusal: ControlOf<'login-refused'> | ControlOf<'version-refused'> | null = null;
+  let lastTx = now();
+  let lastRx = now();
+  let everyMs = 0;
+  let deadAfterMs = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let linkError: Error | null = null;
+  let detached = false;
+  let resolveClosed: (end: SessionEnd) => void = noop;
+  const closed = new Promise<SessionEnd>((resolve) => (resolveClosed = resolve));
+  const decoder = createFrameDecoder({
+    maxPayload: LIMITS.MAX_CONTROL_PAYLOAD,
+    stopWhen: options.stopAfter ? (f) => typeOf(f) === options.stopAfter : undefined,
+  });
+
+  // The first reason wins: a bye is followed by the socket's close, which must not replace it.
+  function finish(reason: SessionEnd): void {
+    if (!end) end = reason;
+  }
+
+  function write(buf: Buffer): boolean {
+    if (socket.destroyed || !socket.writable) return false;
+    lastTx = now();
+    const ok = socket.write(buf);
+    // Control messages are small: a queue this long means the server stopped reading.
+    if (socket.writableLength > maxWriteQueueBytes) {
+      finish({ by: 'client', code: 'WRITE_QUEUE_FULL', reason: `the server left ${socket.writableLength} bytes unread` });
+      socket.destroy();
+    }
+    return ok;
+  }
+
+  function send(msg: ControlMessage): boolean {
+    return write(encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: id, destination: 0, contentId: 0, payload: encodeControl(msg) }));
+  }
+
+  // This side refuses what the server sent: say why, then close (PROTOCOL.md section 6).
+  function refuse(code: string, cause: NetError): void {
+    finish({ by: 'client', code, reason: cause.message, cause });
+    send({ type: 'error', code, reason: reasonText(cause.message) });
+    socket.end();
+  }
+
+  function deliver(msg: ControlMessage): void {
+    lastRx = now();
+    if (msg.type === 'heartbeat' && beat) send({ type: 'heartbeat-ack' });
+    if (msg.type === 'login-ok') startHeartbeats(msg.heartbeatMs);
+    if ((msg.type === 'login-refused' || msg.type === 'version-refused') && !refusal) refusal = msg;
+    if (CLOSING.has(msg.type) && !(msg.type === 'error' && msg.code === WIRE_CODE.RATE_LIMITED)) {
+      const m = msg as { code?: string; reason?: string; versions?: number[] };
+      finish(m.versions ? { by: 'server', code: 'VERSION_REFUSED', reason: `the server speaks versions ${m.versions.join(', ')}`, versions: m.versions } : { by: 'server', code: m.code ?? msg.type, reason: m.reason ?? '' });
+    }
+    for (let i = 0; i < waiters.length; i++) {
+      if (waiters[i].take(msg)) {
+        waiters.splice(i, 1);
+        break;
+      }
+    }
+    for (const s of [...subscribers]) s(msg);
+  }
+
+  function onFrames(frames: Frame[]): boolean {
+    for (const f of frames) {
+      let msg: ControlMessage;
+      try {
+        msg = decodeControl(f.payload);
+      } catch (err) {
+        refuse(WIRE_CODE.BAD_CONTROL, err as NetError);
+        return false;
+      }
+      deliver(msg);
+    }
+    return true;
+  }
+
+  function onData(chunk: Buffer): void {
+    if (detached || end?.by === 'client') return;
+    lastRx = now();
+    let frames: Frame[];
+    try {
+      frames = decoder.push(chunk);
+    } catch (err) {
+      const e = err as NetError;
+      if (!onFrames(e.frames ?? [])) return;
+      if (e.code === ERR.FRAME_VERSION_REFUSED) {
+        // The server does not read version 1 frames at all (section 3): nothing to answer.
+        finish({ by: 'server', code: 'VERSION_REFUSED', reason: e.message, versions: e.peerVersions ?? [], cause: e });
+        socket.end();
+      } else {
+        refuse(WIRE_CODE.BAD_FRAME, e);
+      }
+      return;
+    }
+    onFrames(frames);
+    if (options.stopAfter && frames.length > 0 && typeOf(frames[frames.length - 1]) === options.stopAfter) {
+      // The bytes after relay-ready are the peer's: stop reading until detach() takes them.
+      socket.pause();
+      socket.removeListener('data', onData);
+    }
+  }
+
+  // PROTOCOL.md "Timing": a heartbeat after everyMs of sending nothing; the end after
+  // deadAfterMs of receiving nothing. One timer, set for whichever is due first.
+  function startHeartbeats(announcedMs: number): void {
+    if (!beat) return;
+    everyMs = beat.everyMs ?? announcedMs;
+    deadAfterMs = beat.deadAfterMs ?? 3 * Math.max(everyMs, announcedMs);
+    arm();
+  }
+
+  function arm(): void {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (end || detached || everyMs === 0) return;
+    const due = Math.min(lastTx + everyMs, lastRx + deadAfterMs);
+    timer = setTimeout(tick, Math.max(1, due - now()));
+  }
+
+  function tick(): void {
+    timer = null;
+    const t = now();
+    if (t - lastRx >= deadAfterMs) {
+      const reason = `nothing received for ${deadAfterMs} ms`;
+      finish({ by: 'client', code: WIRE_CODE.HEARTBEAT_TIMEOUT, reason });
+      send({ type: 'bye', code: WIRE_CODE.HEARTBEAT_TIMEOUT, reason });
+      socket.end();
+      graceThenDestroy();
+      return;
+    }
+    if (t - lastTx >= everyMs) send({ type: 'heartbeat' });
+    arm();
+  }
+
+  function graceThenDestroy(): void {
+    setTimeout(() => socket.destroy(), waitMs).unref();
+  }
+
+  function wait<T>(what: string, take: (m: ControlMessage) => T | undefined, ms: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (end && socket.destroyed) {
+        reject(sessionClosed(what, end, host, port));
+        return;
+      }
+      const t = setTimeout(() => {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        reject(sessionTimeout(what, ms, host, port));
+      }, ms);
+      const waiter: Waiter = {
+        take: (m) => {
+          const v = take(m);
+          if (v === undefined) return false;
+          clearTimeout(t);
+          resolve(v);
+          return true;
+        },
+        fail: (e) => {
+          clearTimeout(t);
+          reject(sessionClosed(what, e, host, port));
+        },
+      };
+      waiters.push(waiter);
+    });
+  }
+
+  const session: ServerSession = {
+    socket,
+    id: () => id,
+    async login(fields = {}) {
+      if (refusal) return refusal;
+      const answer = wait<LoginAnswer>(
+        'an answer to login',
+        (m) => (m.type === 'login-ok' || m.type === 'login-refused' || m.type === 'version-refused' ? m : undefined),
+        waitMs,
+      );
+      send({ type: 'login', version: PROTOCOL_VERSION, lan: [], listenPort: 0, ...fields });
+      const m = await answer;
+      if (m.type === 'login-ok') id = m.id;
+      return m;
+    },
+    async time(ms = waitMs) {
+      const sent = now();
+      const answer = session.next('time', { ms });
+      send({ type: 'time-request' });
+      const { serverTime } = await answer;
+      const at = now();
+      const rttMs = at - sent;
+      return { serverTime, rttMs, offsetMs: serverTime + rttMs / 2 - at };
+    },
+    send,
+    drained: () =>
+      new Promise<void>((resolve) => {
+        if (socket.writableLength === 0 || socket.destroyed) return resolve();
+        const done = (): void => {
+          socket.off('drain', done).off('close', done);
+          resolve();
+        };
+        socket.on('drain', done).on('close', done);
+      }),
+    next: (type, { match, ms } = {}) =>
+      wait<ControlOf<typeof type>>(type, (m) => (m.type === type && (!match || match(m as never)) ? (m as never) : undefined), ms ?? waitMs),
+    subscribe(listener) {
+      subscribers.add(listener);
+      return () => void subscribers.delete(listener);
+    },
+    close(code = WIRE_CODE.QUIT, reason = 'the user quit') {
+      if (!end && !socket.destroyed) {
+        finish({ by: 'client', code, reason });
+        send({ type: 'bye', code, reason });
+        socket.end();
+        graceThenDestroy();
+      }
+      return closed;
+    },
+    closed,
+    ended: () => end,
+    detach() {
+      detached = true;
+      if (timer) clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.pause();
+      return Buffer.from(decoder.rest());
+    },
+  };
+
+  socket.on('data', onData);
+  socket.on('error', (err) => {
+    linkError ??= err;
+  });
+  socket.on('close', () => {
+    if (timer) clearTimeout(timer);
+    const code = (linkError as NodeJS.ErrnoException | null)?.code;
+    finish({ by: 'link', code: code ?? 'CONNECTION_CLOSED', reason: linkError ? causeText(linkError) : 'the server closed the connection without a word' });
+    const e = end as SessionEnd;
+    for (const w of waiters.splice(0)) w.fail(e);
+    resolveClosed(e);
+  });
+
+  return new Promise<ServerSession>((resolve, reject) => {
+    const t = setTimeout(() => {
+      socket.destroy();
+      reject(sessionTimeout('TLS handshake', waitMs, host, port));
+    }, waitMs);
+    socket.once('secureConnect', () => {
+      clearTimeout(t);
+      resolve(session);
+    });
+    // Before secureConnect: a refused server certificate (its code from cert/tls.ts), a refused
+    // connection, a reset.
+    socket.once('close', () => {
+      clearTimeout(t);
+      reject(linkError ? tlsPeerError(linkError) : new Error(`the connection to ${host}:${port} closed before the TLS handshake finished`));
+    });
+  });
+}
+
+function typeOf(f: Frame): ControlType | null {
+  try {
+    return decodeControl(f.payload).type;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,161 @@
+// The client's server session against the real server on 127.0.0.1 port 0, and against small
+// TLS servers that misbehave (a foreign CA, the wrong role, a server that goes silent).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { serverTlsOptions, type Identity } from '../../cert/tls.js';
+import { CONTENT, FLAGS } from '../../src/net/constants.js';
+import { decodeControl, encodeControl, type ControlMessage } from '../../src/net/control.js';
+import { createFrameDecoder, encodeFrame } from '../../src/net/frame.js';
+import { openSession, type ServerSession } from '../../src/net/session.js';
+import type { RendezvousServer, ServerOptions } from '../../server/server.js';
+import { cleanup, journalOf, makeServerPki, serverOn, tempDir, type TestPki } from '../server/helpers.js';
+
+let pki: TestPki;
+const open: ServerSession[] = [];
+const servers: RendezvousServer[] = [];
+const rawServers: tls.Server[] = [];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  pki = await makeServerPki(['alice', 'bob']);
+});
+afterAll(() => cleanup(pki?.dir));
+afterEach(async () => {
+  for (const s of open.splice(0)) s.socket.destroy();
+  for (const s of servers.splice(0)) await s.close();
+  for (const s of rawServers.splice(0)) await new Promise((r) => s.close(r));
+  for (const d of dirs.splice(0)) cleanup(d);
+});
+
+async function server(options: Partial<ServerOptions> = {}): Promise<{ port: number; srv: RendezvousServer; dataDir: string }> {
+  const dataDir = tempDir('session-data');
+  dirs.push(dataDir);
+  const srv = await serverOn(pki, dataDir, options);
+  servers.push(srv);
+  return { port: srv.address().port, srv, dataDir };
+}
+
+async function session(port: number, name: string, options: Partial<Parameters<typeof openSession>[0]> = {}): Promise<ServerSession> {
+  const s = await openSession({ host: '127.0.0.1', port, identity: pki.identity(name), ...options });
+  open.push(s);
+  return s;
+}
+
+// A TLS server with the given identity that hands each decoded control message to `onMessage`
+// with a function to answer on that connection.
+async function rawServer(identity: Identity, onMessage: (msg: ControlMessage, reply: (m: ControlMessage) => void) => void = () => undefined): Promise<{ port: number; bytes: () => number }> {
+  let bytes = 0;
+  const srv = tls.createServer({ ...serverTlsOptions(identity), rejectUnauthorized: false }, (socket) => {
+    const decoder = createFrameDecoder();
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      for (const f of decoder.push(chunk)) {
+        onMessage(decodeControl(f.payload), (m) => socket.write(encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: 0, destination: 7, contentId: 0, payload: encodeControl(m) })));
+      }
+    });
+  });
+  srv.on('tlsClientError', () => undefined);
+  rawServers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { port: (srv.address() as AddressInfo).port, bytes: () => bytes };
+}
+
+describe('session', () => {
+  it('session - logs in, asks the time, and says bye QUIT on close', async () => {
+    const { port, srv, dataDir } = await server();
+    const before = Date.now();
+    const s = await session(port, 'alice');
+    const ok = await s.login({ lan: ['192.168.1.10'], listenPort: 40000 });
+    expect(ok).toMatchObject({ type: 'login-ok', host: '127.0.0.1', port: s.socket.localPort, heartbeatMs: 10_000 });
+    expect(s.id()).toBe(ok.type === 'login-ok' ? ok.id : -1);
+
+    const t = await s.time();
+    expect(t.serverTime).toBeGreaterThanOrEqual(before - 1);
+    expect(t.serverTime).toBeLessThanOrEqual(Date.now() + 1);
+    expect(t.rttMs).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(t.offsetMs)).toBeLessThan(1_000);
+
+    await expect(s.close()).resolves.toMatchObject({ by: 'client', code: 'QUIT' });
+    expect(s.ended()).toMatchObject({ code: 'QUIT' });
+    await srv.close();
+    servers.splice(servers.indexOf(srv), 1);
+    const went = (await journalOf(dataDir)).filter((e) => e.type === 'session.closed');
+    expect(went).toEqual([expect.objectContaining({ id: s.id(), reason: 'QUIT' })]);
+  });
+
+  it('session - a refused login resolves with the refusal and closed carries its code', async () => {
+    const { port } = await server();
+    const first = await session(port, 'alice');
+    await first.login();
+    const second = await session(port, 'alice');
+    await expect(second.login()).resolves.toMatchObject({ type: 'login-refused', code: 'ALREADY_SIGNED_IN' });
+    await expect(second.closed).resolves.toMatchObject({ by: 'server', code: 'ALREADY_SIGNED_IN' });
+    // A refusal that came before login() was called (the server checks the certificate first).
+    const mallory = await session(port, 'alice', { identity: { ca: pki.caPem, key: pki.creds.mallory.key, cert: pki.creds.mallory.cert } });
+    await expect(mallory.closed).resolves.toMatchObject({ by: 'server', code: 'CERT_UNKNOWN_CA' });
+    await expect(mallory.login()).resolves.toMatchObject({ type: 'login-refused', code: 'CERT_UNKNOWN_CA' });
+  });
+
+  it('session - answers the server heartbeats and stays past deadAfterMs', async () => {
+    const { port } = await server({ heartbeatMs: 1_000, deadAfterMs: 1_600 });
+    // Its own heartbeats pushed far away: only its answers keep it alive.
+    const s = await session(port, 'alice', { heartbeat: { everyMs: 60_000, deadAfterMs: 60_000 } });
+    await s.login();
+    await s.next('heartbeat', { ms: 4_000 });
+    await s.next('heartbeat', { ms: 4_000 });
+    expect(s.ended()).toBeNull();
+  });
+
+  it('session - sends its own heartbeats at the announced interval and stays past deadAfterMs', async () => {
+    const { port } = await server({ heartbeatMs: 1_000, deadAfterMs: 1_600 });
+    const s = await session(port, 'alice');
+    await s.login();
+    // heartbeat-ack only answers a heartbeat of ours.
+    await s.next('heartbeat-ack', { ms: 4_000 });
+    await s.next('heartbeat-ack', { ms: 4_000 });
+    expect(s.ended()).toBeNull();
+  });
+
+  it('session - a server gone silent is left with bye HEARTBEAT_TIMEOUT', async () => {
+    const got: ControlMessage[] = [];
+    const { port } = await rawServer(pki.server, (m, reply) => {
+      got.push(m);
+      if (m.type === 'login') reply({ type: 'login-ok', id: 7, serverTime: Date.now(), host: '127.0.0.1', port: 1, heartbeatMs: 1_000 });
+    });
+    const s = await session(port, 'alice', { heartbeat: { everyMs: 1_000, deadAfterMs: 300 } });
+    await s.login();
+    await expect(s.closed).resolves.toMatchObject({ by: 'client', code: 'HEARTBEAT_TIMEOUT' });
+    expect(got.map((m) => m.type)).toEqual(['login', 'bye']);
+  });
+
+  it('session - a server that stops yields closed with its code', async () => {
+    const { port, srv } = await server();
+    const s = await session(port, 'alice');
+    await s.login();
+    const waiting = expect(s.next('presence', { ms: 4_000 })).rejects.toMatchObject({ code: 'SESSION_CLOSED', end: { code: 'SHUTTING_DOWN' } });
+    await srv.close();
+    servers.splice(servers.indexOf(srv), 1);
+    await expect(s.closed).resolves.toMatchObject({ by: 'server', code: 'SHUTTING_DOWN' });
+    await waiting;
+  });
+
+  it('session - a wait with nothing to wait for fails with SESSION_TIMEOUT', async () => {
+    const { port } = await server();
+    const s = await session(port, 'alice');
+    await s.login();
+    await expect(s.next('presence', { ms: 50 })).rejects.toMatchObject({ code: 'SESSION_TIMEOUT' });
+    expect(s.ended()).toBeNull();
+  });
+
+  it.each([
+    ['from another CA', () => ({ ca: pki.foreign.ca.certPem, cert: pki.creds.mallory.cert, key: pki.creds.mallory.key }), 'CERT_FOREIGN_CA'],
+    ['with the client role', () => ({ ca: pki.caPem, cert: pki.creds.bob.cert, key: pki.creds.bob.key }), 'CERT_WRONG_ROLE'],
+  ])('session - a server certificate %s is refused before login', async (_what, who, code) => {
+    const { ca, cert, key } = who();
+    const { port, bytes } = await rawServer({ ...pki.server, ca, cert, key });
+    await expect(openSession({ host: '127.0.0.1', port, identity: pki.identity('alice') })).rejects.toMatchObject({ code });
+    expect(bytes()).toBe(0);
+  });
+});
