@@ -108,7 +108,8 @@ export function clientTlsOptions(
 
 // OpenSSL checks a server's chain and dates before checkServerIdentity runs, and Node then
 // destroys the socket with OpenSSL's code. The same problem gets the same code as from
-// checkPeerCertificate, so a client tells its user one story. Other errors pass as they are.
+// checkPeerCertificate, so a client tells its user one story. Null for an error that is not a
+// refusal of the certificate (a reset, a refused connection).
 // => CERT_FOREIGN_CA from SELF_SIGNED_CERT_IN_CHAIN
 const OPENSSL_PEER_CODES: Readonly<Record<string, PeerCode>> = Object.freeze({
   SELF_SIGNED_CERT_IN_CHAIN: PEER_CODES.FOREIGN_CA,
@@ -121,9 +122,12 @@ const OPENSSL_PEER_CODES: Readonly<Record<string, PeerCode>> = Object.freeze({
   CERT_NOT_YET_VALID: PEER_CODES.NOT_YET_VALID,
 });
 
-export function tlsPeerError(err: Error): Error {
-  const code = OPENSSL_PEER_CODES[(err as NodeJS.ErrnoException).code ?? ''];
-  if (!code) return err;
+export function tlsPeerError(err: Error): Error | null {
+  const given = (err as NodeJS.ErrnoException).code ?? '';
+  // Already ours: checkServerIdentity's refusal (clientTlsOptions).
+  if ((Object.values(PEER_CODES) as string[]).includes(given)) return err;
+  const code = OPENSSL_PEER_CODES[given];
+  if (!code) return null;
   const refused = peerRefused(code, `the server's certificate was refused by TLS: ${err.message}`);
   (refused as Error & { cause?: unknown }).cause = err;
   return refused;

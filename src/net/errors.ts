@@ -209,3 +209,16 @@ export function sessionClosed(what: string, end: SessionEndInfo, host: string, p
     { end },
   );
 }
+
+// Before TLS was up: refused, reset, or closed by a server that does not take this client.
+export function sessionNoHandshake(host: string, port: number, cause: Error | null): NetError {
+  const code = (cause as NodeJS.ErrnoException | null)?.code ?? 'CONNECTION_CLOSED';
+  const why = cause ? `: ${causeText(cause, { max: 200 })}` : '';
+  return netError(
+    ERR.SESSION_CLOSED,
+    `the connection to ${host}:${port} closed before the TLS handshake finished${why}; check the address and that the server runs`,
+    EXIT.PEER,
+    { end: { by: 'link', code, reason: cause ? causeText(cause, { max: 200 }) : 'closed without a word' } },
+    cause ?? undefined,
+  );
+}

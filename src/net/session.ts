@@ -14,7 +14,7 @@ import { clientTlsOptions, tlsPeerError } from '../../cert/tls.js';
 import { causeText } from '../errors.js';
 import { CONTENT, ERR, FLAGS, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
 import { decodeControl, encodeControl, type ControlMessage, type ControlOf, type ControlType } from './control.js';
-import { sessionClosed, sessionTimeout, type NetError, type SessionEndInfo } from './errors.js';
+import { sessionClosed, sessionNoHandshake, sessionTimeout, type NetError, type SessionEndInfo } from './errors.js';
 import { createFrameDecoder, encodeFrame, type Frame } from './frame.js';
 import { reasonText } from './text.js';
 
@@ -323,7 +323,9 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
       return () => void subscribers.delete(listener);
     },
     close(code = WIRE_CODE.QUIT, reason = 'the user quit') {
-      if (!end && !socket.destroyed) {
+      // After detach the stream is the peers': a bye frame would corrupt it.
+      if (detached) socket.destroy();
+      else if (!end && !socket.destroyed) {
         finish({ by: 'client', code, reason });
         send({ type: 'bye', code, reason });
         socket.end();
@@ -368,7 +370,8 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     // connection, a reset.
     socket.once('close', () => {
       clearTimeout(t);
-      reject(linkError ? tlsPeerError(linkError) : new Error(`the connection to ${host}:${port} closed before the TLS handshake finished`));
+      const refused = linkError && tlsPeerError(linkError);
+      reject(refused ?? sessionNoHandshake(host, port, linkError));
     });
   });
 }

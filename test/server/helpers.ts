@@ -4,14 +4,13 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { signCsr } from '../../cert/sign.js';
 import { openJournal } from '../../src/events/journal.js';
 import type { Stored } from '../../src/events/types.js';
 import { keySha256OfCert, loadIdentity, type Identity } from '../../cert/tls.js';
-import { CONTENT, FLAGS, PROTOCOL_VERSION } from '../../src/net/constants.js';
-import { decodeControl, encodeControl, type ControlMessage, type ControlType, type ControlOf } from '../../src/net/control.js';
-import { createFrameDecoder, encodeFrame, type Frame, type FrameDecoder } from '../../src/net/frame.js';
+import type { ControlMessage, ControlType, ControlOf } from '../../src/net/control.js';
+import { openSession, type ServerSession, type SessionEnd } from '../../src/net/session.js';
 import type { NetError } from '../../src/net/errors.js';
 import { startServer, type RendezvousServer, type ServerOptions } from '../../server/server.js';
 import { decryptPrivateKey } from '../../cert/keys.js';
@@ -135,39 +134,45 @@ export type ConnectOptions = {
   caPem: string;
   // Frame reading stops after this message (relay-ready), leaving the stream to the caller.
   stopAt?: ControlType;
+  // Heartbeats after this much silence, and answers to the server's. Omitted: a silent client
+  // that neither sends nor answers one (for the server's deadlines).
   heartbeatEveryMs?: number;
 };
 
-// A client with `creds` that trusts `caPem` for the server. The server's certificate is checked
-// for the chain only: this is a test of the server's checks, not the client's.
-export function connect(options: ConnectOptions): Promise<Client> {
-  const socket = tls.connect({
-    host: '127.0.0.1',
-    port: options.port,
-    key: options.creds.key || undefined,
-    cert: options.creds.cert || undefined,
-    ca: [options.caPem],
-    minVersion: 'TLSv1.3',
-    checkServerIdentity: () => undefined,
-  });
+// The product's session client (src/net/session.ts) with `creds`, trusting `caPem` for the
+// server: it checks the server's chain and role, while the server tests check what the server
+// does with these credentials (missing, foreign, expired, of the wrong role). On top of it, the
+// log every server test reads: every message received, in order, with waits over that log
+// (a message that came before the wait still counts).
+export async function connect(options: ConnectOptions): Promise<Client> {
   const received: ControlMessage[] = [];
   let cursor = 0;
   const listeners = new Set<() => void>();
   let closedFlag = false;
-  let stopped = false;
-  let rest: Buffer = Buffer.alloc(0);
-  const stopAt = options.stopAt;
-  const decoder: FrameDecoder = createFrameDecoder({
-    stopWhen: stopAt ? (f: Frame) => safeType(f) === stopAt : undefined,
+  const notify = (): void => {
+    for (const l of [...listeners]) l();
+  };
+  const session: ServerSession = await openSession({
+    host: '127.0.0.1',
+    port: options.port,
+    identity: { ca: options.caPem, key: options.creds.key, cert: options.creds.cert },
+    heartbeat: options.heartbeatEveryMs ? { everyMs: options.heartbeatEveryMs } : false,
+    waitMs: WAIT_MS,
+    stopAfter: options.stopAt,
+    onMessage: (m) => {
+      received.push(m);
+      notify();
+    },
   });
-  let heartbeat: NodeJS.Timeout | null = null;
 
   const client: Client = {
-    socket,
+    socket: session.socket,
     received,
     versionRefused: null,
     decodeError: null,
-    id: 0,
+    get id() {
+      return session.id();
+    },
     next: (type, ms = WAIT_MS) =>
       within(ms, `${type} (received so far: ${received.map((m) => m.type).join(', ') || 'nothing'}${closedFlag ? ', then closed' : ''})`, (resolve) => {
         const look = (): void => {
@@ -193,95 +198,22 @@ export function connect(options: ConnectOptions): Promise<Client> {
         listeners.add(look);
         return () => listeners.delete(look);
       }),
-    send: (msg) => {
-      socket.write(encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: client.id, destination: 0, contentId: 0, payload: encodeControl(msg) }));
-    },
-    sendRaw: (bytes) => {
-      socket.write(bytes);
-    },
-    login: async (fields = {}) => {
-      client.send({ type: 'login', version: PROTOCOL_VERSION, lan: ['192.168.1.10'], listenPort: 40000, ...fields });
-      const answer = await within<ControlOf<'login-ok'> | ControlOf<'login-refused'>>(WAIT_MS, 'login-ok or login-refused', (resolve) => {
-        const look = (): void => {
-          const m = received.find((x) => x.type === 'login-ok' || x.type === 'login-refused' || x.type === 'version-refused');
-          if (m) resolve(m as never);
-        };
-        look();
-        listeners.add(look);
-        return () => listeners.delete(look);
-      });
-      if (answer.type === 'login-ok') {
-        client.id = answer.id;
-        if (options.heartbeatEveryMs) {
-          heartbeat = setInterval(() => {
-            if (!closedFlag) client.send({ type: 'heartbeat' });
-          }, options.heartbeatEveryMs);
-        }
-      }
-      return answer;
-    },
-    closed: new Promise<void>((resolve) => {
-      socket.on('close', () => {
-        closedFlag = true;
-        if (heartbeat) clearInterval(heartbeat);
-        for (const l of [...listeners]) l();
-        resolve();
-      });
+    send: (msg) => void session.send(msg),
+    sendRaw: (bytes) => void session.socket.write(bytes),
+    login: (fields = {}) => session.login({ lan: ['192.168.1.10'], listenPort: 40000, ...fields }) as Promise<ControlOf<'login-ok'> | ControlOf<'login-refused'>>,
+    closed: session.closed.then((end: SessionEnd) => {
+      // What the session refused of the server's bytes (there should be nothing), and a raw
+      // version-refused reply at the frame level.
+      if (end.cause?.code === 'FRAME_VERSION_REFUSED') client.versionRefused = end.versions ?? [];
+      else if (end.cause) client.decodeError = end.cause;
+      closedFlag = true;
+      notify();
     }),
     isClosed: () => closedFlag,
-    close: () => {
-      if (heartbeat) clearInterval(heartbeat);
-      socket.destroy();
-    },
-    detach: () => {
-      stopped = true;
-      socket.removeListener('data', onData);
-      socket.pause();
-      return rest;
-    },
+    close: () => void session.close(),
+    detach: () => session.detach(),
   };
-
-  function onData(chunk: Buffer): void {
-    if (stopped) return;
-    let frames: Frame[] = [];
-    try {
-      frames = decoder.push(chunk);
-    } catch (err) {
-      const e = err as NetError;
-      if (e.code === 'FRAME_VERSION_REFUSED') client.versionRefused = e.peerVersions ?? [];
-      else client.decodeError = e;
-      frames = e.frames ?? [];
-    }
-    for (const f of frames) {
-      try {
-        received.push(decodeControl(f.payload));
-      } catch (err) {
-        client.decodeError = err as NetError;
-      }
-    }
-    if (stopAt && received.some((m) => m.type === stopAt)) {
-      rest = Buffer.from(decoder.rest());
-      stopped = true;
-      socket.removeListener('data', onData);
-      socket.pause();
-    }
-    for (const l of [...listeners]) l();
-  }
-
-  socket.on('data', onData);
-  socket.on('error', () => undefined);
-  return new Promise<Client>((resolve, reject) => {
-    socket.once('secureConnect', () => resolve(client));
-    socket.once('close', () => reject(new Error('closed before the TLS handshake finished')));
-  });
-}
-
-function safeType(f: Frame): string | null {
-  try {
-    return decodeControl(f.payload).type;
-  } catch {
-    return null;
-  }
+  return client;
 }
 
 // Connects and logs in; fails the test unless login-ok comes back.
