@@ -39,7 +39,8 @@ export type SessionOptions = {
   // What this side leaves unwritten before it gives up on a server that does not read.
   maxWriteQueueBytes?: number;
   // Called with every control message, in order, from the first one (also those that come
-  // before openSession resolves: a SERVER_FULL refusal follows the handshake at once).
+  // before openSession resolves: a SERVER_FULL refusal follows the handshake at once). Runs
+  // inside the read loop: it must not throw, and slow work belongs elsewhere.
   onMessage?: (msg: ControlMessage) => void;
   // A relay connection (section 8): stop reading frames after this message (relay-ready), so that
   // detach() hands the stream to the peers' own TLS.
@@ -162,7 +163,6 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
   }
 
   function deliver(msg: ControlMessage): void {
-    lastRx = now();
     if (msg.type === 'heartbeat' && beat) send({ type: 'heartbeat-ack' });
     if (msg.type === 'login-ok') startHeartbeats(msg.heartbeatMs);
     if ((msg.type === 'login-refused' || msg.type === 'version-refused') && !refusal) refusal = msg;
@@ -195,6 +195,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
 
   function onData(chunk: Buffer): void {
     if (detached || end?.by === 'client') return;
+    // Any bytes are a sign of life, a frame still arriving too (PROTOCOL.md "Timing").
     lastRx = now();
     let frames: Frame[];
     try {

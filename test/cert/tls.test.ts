@@ -15,6 +15,7 @@ import {
   loadIdentity,
   makePeerChecker,
   serverTlsOptions,
+  tlsPeerError,
   verifyTlsPeer,
   type Identity,
 } from '../../cert/tls.js';
@@ -149,6 +150,24 @@ describe('tls', () => {
       expect(check(bob, { now: Date.now() })).toMatchObject({ ok: true, role: 'client', keySha256: id.bob.keySha256 });
       expect(check(readCertificate(pem(pki.holders.alice.certFile)), { now: Date.now() })).toMatchObject({ ok: true, keySha256: id.alice.keySha256 });
       expect(check(readCertificate(pem(expiredFile)), { now: Date.now() })).toMatchObject({ ok: false, code: 'CERT_EXPIRED' });
+    });
+  });
+
+  describe('tlsPeerError', () => {
+    const coded = (code: string): Error => Object.assign(new Error(code.toLowerCase()), { code });
+    it.each([
+      ['SELF_SIGNED_CERT_IN_CHAIN', 'CERT_FOREIGN_CA'],
+      ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_FOREIGN_CA'],
+      ['CERT_HAS_EXPIRED', 'CERT_EXPIRED'],
+      ['CERT_NOT_YET_VALID', 'CERT_NOT_YET_VALID'],
+      ['CERT_WRONG_ROLE', 'CERT_WRONG_ROLE'],
+    ])('tls - OpenSSL or peer check code %s reads as %s', (given, code) => {
+      expect(tlsPeerError(coded(given))).toMatchObject({ code });
+    });
+
+    it('tls - an error that is not about the certificate is not a refusal', () => {
+      expect(tlsPeerError(coded('ECONNRESET'))).toBeNull();
+      expect(tlsPeerError(new Error('no code'))).toBeNull();
     });
   });
 

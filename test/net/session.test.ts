@@ -15,6 +15,8 @@ let pki: TestPki;
 const open: ServerSession[] = [];
 const servers: RendezvousServer[] = [];
 const rawServers: tls.Server[] = [];
+// A paused server socket never sees the client go: destroyed after each test.
+const rawSockets: Array<{ destroy: () => void }> = [];
 const dirs: string[] = [];
 
 beforeAll(async () => {
@@ -24,6 +26,7 @@ afterAll(() => cleanup(pki?.dir));
 afterEach(async () => {
   for (const s of open.splice(0)) s.socket.destroy();
   for (const s of servers.splice(0)) await s.close();
+  for (const s of rawSockets.splice(0)) s.destroy();
   for (const s of rawServers.splice(0)) await new Promise((r) => s.close(r));
   for (const d of dirs.splice(0)) cleanup(d);
 });
@@ -44,9 +47,18 @@ async function session(port: number, name: string, options: Partial<Parameters<t
 
 // A TLS server with the given identity that hands each decoded control message to `onMessage`
 // with a function to answer on that connection.
-async function rawServer(identity: Identity, onMessage: (msg: ControlMessage, reply: (m: ControlMessage) => void) => void = () => undefined): Promise<{ port: number; bytes: () => number }> {
+// `reading` false: a server that never reads (its socket paused), until resume() is called.
+async function rawServer(
+  identity: Identity,
+  onMessage: (msg: ControlMessage, reply: (m: ControlMessage) => void) => void = () => undefined,
+  reading = true,
+): Promise<{ port: number; bytes: () => number; resume: () => void }> {
   let bytes = 0;
+  const sockets: tls.TLSSocket[] = [];
   const srv = tls.createServer({ ...serverTlsOptions(identity), rejectUnauthorized: false }, (socket) => {
+    sockets.push(socket);
+    rawSockets.push(socket);
+    if (!reading) socket.pause();
     const decoder = createFrameDecoder();
     socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => {
@@ -57,9 +69,18 @@ async function rawServer(identity: Identity, onMessage: (msg: ControlMessage, re
     });
   });
   srv.on('tlsClientError', () => undefined);
+  // The TCP connection as well: one still in its handshake holds srv.close() too.
+  srv.on('connection', (tcp: { destroy: () => void }) => rawSockets.push(tcp));
   rawServers.push(srv);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return { port: (srv.address() as AddressInfo).port, bytes: () => bytes };
+  return {
+    port: (srv.address() as AddressInfo).port,
+    bytes: () => bytes,
+    resume: () => {
+      reading = true;
+      for (const s of sockets) s.resume();
+    },
+  };
 }
 
 describe('session', () => {
@@ -147,6 +168,30 @@ describe('session', () => {
     await s.login();
     await expect(s.next('presence', { ms: 50 })).rejects.toMatchObject({ code: 'SESSION_TIMEOUT' });
     expect(s.ended()).toBeNull();
+  });
+
+  it('session - send says when the buffer is full, and drained() waits for the server to read', async () => {
+    const raw = await rawServer(pki.server, () => undefined, false);
+    const s = await session(raw.port, 'alice', { maxWriteQueueBytes: 64 * 1024 * 1024 });
+    const watch = { type: 'presence-watch' as const, ids: Array.from({ length: 1_024 }, (_, i) => i + 1) };
+    let sent = 0;
+    while (s.send(watch)) sent++;
+    expect(s.socket.writableLength).toBeGreaterThan(0);
+    raw.resume();
+    await s.drained();
+    expect(s.socket.writableLength).toBe(0);
+    expect(sent).toBeGreaterThan(0);
+    expect(s.ended()).toBeNull();
+  });
+
+  it('session - a server that does not read is left once the queue passes the bound', async () => {
+    const raw = await rawServer(pki.server, () => undefined, false);
+    const s = await session(raw.port, 'alice', { maxWriteQueueBytes: 256 * 1024 });
+    const watch = { type: 'presence-watch' as const, ids: Array.from({ length: 1_024 }, (_, i) => i + 1) };
+    // Written in one go: what the kernel does not take at once stays in the socket's queue.
+    for (let i = 0; i < 4_000 && s.ended() === null; i++) s.send(watch);
+    expect(s.ended()).toMatchObject({ code: 'WRITE_QUEUE_FULL' });
+    await expect(s.closed).resolves.toMatchObject({ by: 'client', code: 'WRITE_QUEUE_FULL' });
   });
 
   it.each([
