@@ -160,6 +160,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     finish({ by: 'client', code, reason: cause.message, cause });
     send({ type: 'error', code, reason: reasonText(cause.message) });
     socket.end();
+    graceThenDestroy();
   }
 
   function deliver(msg: ControlMessage): void {
@@ -169,6 +170,8 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     if (CLOSING.has(msg.type) && !(msg.type === 'error' && msg.code === WIRE_CODE.RATE_LIMITED)) {
       const m = msg as { code?: string; reason?: string; versions?: number[] };
       finish(m.versions ? { by: 'server', code: 'VERSION_REFUSED', reason: `the server speaks versions ${m.versions.join(', ')}`, versions: m.versions } : { by: 'server', code: m.code ?? msg.type, reason: m.reason ?? '' });
+      // The server closes after these; one that does not is cut after the wait bound.
+      graceThenDestroy();
     }
     for (let i = 0; i < waiters.length; i++) {
       if (waiters[i].take(msg)) {
@@ -207,6 +210,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
         // The server does not read version 1 frames at all (section 3): nothing to answer.
         finish({ by: 'server', code: 'VERSION_REFUSED', reason: e.message, versions: e.peerVersions ?? [], cause: e });
         socket.end();
+        graceThenDestroy();
       } else {
         refuse(WIRE_CODE.BAD_FRAME, e);
       }
@@ -252,8 +256,14 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     arm();
   }
 
+  // An end this side started or was told of: the other side has the wait bound to close.
+  let cutting = false;
   function graceThenDestroy(): void {
-    setTimeout(() => socket.destroy(), waitMs).unref();
+    if (cutting) return;
+    cutting = true;
+    const t = setTimeout(() => socket.destroy(), waitMs);
+    t.unref();
+    socket.once('close', () => clearTimeout(t));
   }
 
   function wait<T>(what: string, take: (m: ControlMessage) => T | undefined, ms: number): Promise<T> {

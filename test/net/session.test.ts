@@ -9,6 +9,7 @@ import { decodeControl, encodeControl, type ControlMessage } from '../../src/net
 import { createFrameDecoder, encodeFrame } from '../../src/net/frame.js';
 import { openSession, type ServerSession } from '../../src/net/session.js';
 import type { RendezvousServer, ServerOptions } from '../../server/server.js';
+import { freePort } from '../cert/helpers.js';
 import { cleanup, journalOf, makeServerPki, serverOn, tempDir, type TestPki } from '../server/helpers.js';
 
 let pki: TestPki;
@@ -104,6 +105,17 @@ describe('session', () => {
     servers.splice(servers.indexOf(srv), 1);
     const went = (await journalOf(dataDir)).filter((e) => e.type === 'session.closed');
     expect(went).toEqual([expect.objectContaining({ id: s.id(), reason: 'QUIT' })]);
+  });
+
+  it('session - keeps the local port it is given, and time() measures against its own clock', async () => {
+    const { port } = await server();
+    const localPort = await freePort();
+    // A local clock a minute fast: the offset says so.
+    const s = await session(port, 'alice', { localPort, now: () => Date.now() + 60_000 });
+    await expect(s.login()).resolves.toMatchObject({ type: 'login-ok', port: localPort });
+    const t = await s.time();
+    expect(t.offsetMs).toBeGreaterThan(-61_000);
+    expect(t.offsetMs).toBeLessThan(-59_000);
   });
 
   it('session - a refused login resolves with the refusal and closed carries its code', async () => {
