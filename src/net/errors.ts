@@ -103,6 +103,11 @@ export function frameTooLarge(length: number, limit: number, type: number): NetE
   );
 }
 
+// On a server session, where only CONTROL frames travel.
+export function frameNotControl(type: number): NetError {
+  return netError(ERR.FRAME_BAD_TYPE, `the server sent a frame of content type ${type} on a session, which carries control messages only; the link was closed`, EXIT.PEER);
+}
+
 // After a decode error the decoder stays failed: the bytes that follow cannot be framed again.
 export function decoderFailed(first: NetError): NetError {
   return netError(

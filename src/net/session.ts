@@ -14,7 +14,7 @@ import { clientTlsOptions, tlsPeerError } from '../../cert/tls.js';
 import { causeText } from '../errors.js';
 import { CONTENT, ERR, FLAGS, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
 import { decodeControl, encodeControl, type ControlMessage, type ControlOf, type ControlType } from './control.js';
-import { sessionClosed, sessionNoHandshake, sessionTimeout, type NetError, type SessionEndInfo } from './errors.js';
+import { frameNotControl, sessionClosed, sessionNoHandshake, sessionTimeout, type NetError, type SessionEndInfo } from './errors.js';
 import { createFrameDecoder, encodeFrame, type Frame } from './frame.js';
 import { reasonText } from './text.js';
 
@@ -184,6 +184,11 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
 
   function onFrames(frames: Frame[]): boolean {
     for (const f of frames) {
+      // A session carries control frames only (PROTOCOL.md section 6).
+      if (f.contentType !== CONTENT.CONTROL) {
+        refuse(WIRE_CODE.BAD_FRAME, frameNotControl(f.contentType));
+        return false;
+      }
       let msg: ControlMessage;
       try {
         msg = decodeControl(f.payload);

@@ -51,7 +51,7 @@ async function session(port: number, name: string, options: Partial<Parameters<t
 // `reading` false: a server that never reads (its socket paused), until resume() is called.
 async function rawServer(
   identity: Identity,
-  onMessage: (msg: ControlMessage, reply: (m: ControlMessage) => void) => void = () => undefined,
+  onMessage: (msg: ControlMessage, reply: (m: ControlMessage | Buffer) => void) => void = () => undefined,
   reading = true,
 ): Promise<{ port: number; bytes: () => number; resume: () => void }> {
   let bytes = 0;
@@ -65,7 +65,7 @@ async function rawServer(
     socket.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       for (const f of decoder.push(chunk)) {
-        onMessage(decodeControl(f.payload), (m) => socket.write(encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: 0, destination: 7, contentId: 0, payload: encodeControl(m) })));
+        onMessage(decodeControl(f.payload), (m) => socket.write(Buffer.isBuffer(m) ? m : encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: 0, destination: 7, contentId: 0, payload: encodeControl(m) })));
       }
     });
   });
@@ -161,6 +161,21 @@ describe('session', () => {
     await s.login();
     await expect(s.closed).resolves.toMatchObject({ by: 'client', code: 'HEARTBEAT_TIMEOUT' });
     expect(got.map((m) => m.type)).toEqual(['login', 'bye']);
+  });
+
+  it('session - a frame that is not a control message gets error BAD_FRAME and the session ends', async () => {
+    const got: ControlMessage[] = [];
+    const { port } = await rawServer(pki.server, (m, reply) => {
+      got.push(m);
+      if (m.type === 'login') {
+        reply({ type: 'login-ok', id: 7, serverTime: Date.now(), host: '127.0.0.1', port: 1, heartbeatMs: 1_000 });
+        reply(encodeFrame({ contentType: CONTENT.TEXT, flags: FLAGS.NONE, source: 0, destination: 7, contentId: 1, payload: Buffer.from('hi') }));
+      }
+    });
+    const s = await session(port, 'alice');
+    await s.login();
+    await expect(s.closed).resolves.toMatchObject({ by: 'client', code: 'BAD_FRAME', cause: { code: 'FRAME_BAD_TYPE' } });
+    expect(got.map((m) => m.type)).toEqual(['login', 'error']);
   });
 
   it('session - a server that stops yields closed with its code', async () => {
