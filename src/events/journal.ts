@@ -85,8 +85,8 @@ export type JournalOptions = {
 
 export type Range = { gte: Buffer; lt: Buffer; reverse?: boolean; limit?: number };
 
-// What a removal takes with it: events by seq, and other keys to delete (a list of keys: a clear
-// deletes hundreds of thousands).
+// What a removal takes with it: events by seq (a clear of a long chat: hundreds of thousands), and
+// other keys to delete in the same batch.
 export type Picked = { removes: number[]; dels: Buffer[] };
 
 export type Journal = {
@@ -107,11 +107,9 @@ export type Journal = {
   // Reads of any key of the store (stored views' records), after every batch written so far.
   getMany: (keys: Buffer[]) => Promise<Array<Buffer | undefined>>;
   entries: (range: Range) => AsyncGenerator<Array<[Buffer, Buffer]>>;
-  // The keys alone, many at a time: for a clear, which needs no values.
-  keys: (range: Range) => AsyncGenerator<Buffer[]>;
   // Deletes every key of a range inside LevelDB, no key crossing into JavaScript; not atomic,
   // and not in turn with appends: for a history clear's pick (appendRemoving), while nothing
-  // else is written.
+  // else is written, and a stored view dropped before its rebuild (views.ts).
   clearRange: (range: Range) => Promise<void>;
   // Writes records alone (a rebuild of a stored view), in turn with appends.
   writeOps: (ops: Op[]) => Promise<void>;
@@ -124,7 +122,6 @@ export type Journal = {
 const META_PREFIX = 'm';
 const MAX_BATCH_EVENTS = 8192;
 const READ_BATCH = 1000;
-const KEYS_BATCH = 10_000;
 
 // The key of a meta entry: 'm' + name. => 6d 76 69 65 77 2f ... for 'view/messages'
 export function metaKey(name: string): Buffer {
@@ -413,20 +410,6 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     await db.clear({ gte: range.gte, lt: range.lt });
   }
 
-  async function* keys(range: Range): AsyncGenerator<Buffer[]> {
-    if (closed) throw journalClosed();
-    const it = db.keys({ gte: range.gte, lt: range.lt });
-    try {
-      for (;;) {
-        const batch = await it.nextv(KEYS_BATCH);
-        if (batch.length === 0) break;
-        yield batch;
-      }
-    } finally {
-      await it.close();
-    }
-  }
-
   function writeOps(ops: Op[]): Promise<void> {
     if (closed) return Promise.reject(journalClosed());
     return new Promise<void>((resolve, reject) => {
@@ -518,7 +501,6 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     decode: (seq, value) => decodeEntry(eventKey(seq), value, { sealer }) as Stored,
     getMany,
     entries,
-    keys,
     clearRange,
     writeOps,
     getMeta,

@@ -105,30 +105,19 @@ export async function pageOf(journal: Journal, summaries: Summaries, peer: numbe
 }
 
 // Every message of the chat from `after` on, oldest first, a page at a time: memory stays flat
-// however long the chat (exports, `history` without --limit). Read forwards, a message's updates
-// follow its entry, so a message is complete when the next entry (or the end) is read.
+// however long the chat (exports, `history` without --limit).
 export async function* streamOf(journal: Journal, summaries: Summaries, peer: number, after = 0, pageSize = 500): AsyncGenerator<ChatMessage[]> {
   const range = peerRange(PREFIX.CHAT, peer);
   const summary = summaryOf(summaries, peer);
-  let current: Item | null = null;
   let pending: Item[] = [];
-  for await (const batch of journal.entries({ gte: after > 0 ? chatKey(peer, after + 1) : range.gte, lt: range.lt })) {
-    for (const [key, value] of batch) {
-      if (isUpdateKey(key)) {
-        const update = updateOf(key, value);
-        if (current && update.msgSeq === current.entry.seq) current.updates.push(update);
-        continue;
-      }
-      if (current) pending.push(current);
-      current = { entry: decodeChatEntry(key, value), updates: [] };
-      if (pending.length >= pageSize) {
-        const page = pending;
-        pending = [];
-        yield await resolve(journal, summary, peer, page);
-      }
+  for await (const item of itemsForward(journal.entries({ gte: after > 0 ? chatKey(peer, after + 1) : range.gte, lt: range.lt }))) {
+    pending.push(item);
+    if (pending.length >= pageSize) {
+      const page = pending;
+      pending = [];
+      yield await resolve(journal, summary, peer, page);
     }
   }
-  if (current) pending.push(current);
   if (pending.length > 0) yield await resolve(journal, summary, peer, pending);
 }
 
@@ -137,16 +126,30 @@ export async function messageOf(journal: Journal, summaries: Summaries, peer: nu
   const [value] = await journal.getMany([messageKey(peer, direction, id)]);
   if (value === undefined) return undefined;
   const seq = decodeSeq(value);
-  let item: Item | null = null;
-  for await (const batch of journal.entries(chatRange(peer, seq, seq + 1))) {
+  for await (const item of itemsForward(journal.entries(chatRange(peer, seq, seq + 1)))) {
+    const [message] = await resolve(journal, summaryOf(summaries, peer), peer, [item]);
+    return message;
+  }
+  return undefined;
+}
+
+// A chat's keys read forwards made into messages with their updates: an update follows its
+// message's entry, so a message is complete when the next entry (or the end) is read. An update
+// that names no message here (a receipt with a wrong msgSeq) is left out.
+async function* itemsForward(batches: AsyncIterable<Array<[Buffer, Buffer]>>): AsyncGenerator<Item> {
+  let current: Item | null = null;
+  for await (const batch of batches) {
     for (const [key, value] of batch) {
-      if (!isUpdateKey(key)) item = { entry: decodeChatEntry(key, value), updates: [] };
-      else if (item) item.updates.push(updateOf(key, value));
+      if (isUpdateKey(key)) {
+        const update = updateOf(key, value);
+        if (current && update.msgSeq === current.entry.seq) current.updates.push(update);
+        continue;
+      }
+      if (current) yield current;
+      current = { entry: decodeChatEntry(key, value), updates: [] };
     }
   }
-  if (!item) return undefined;
-  const [message] = await resolve(journal, summaryOf(summaries, peer), peer, [item]);
-  return message;
+  if (current) yield current;
 }
 
 // Entries (in chat order) with their updates made into messages: their texts from the journal,

@@ -170,7 +170,7 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
   async function drop(view: StoredView<unknown>): Promise<void> {
     for (const prefix of view.prefixes) {
       memories.get(prefix)?.clear();
-      for await (const keys of journal.keys(prefixRange(prefix))) await journal.writeOps(keys.map((key) => ({ key, value: null })));
+      await journal.clearRange(prefixRange(prefix));
     }
     await journal.writeOps([{ key: metaKey(metaName(view)), value: encodeMeta({ version: view.version, seq: 0 }) }]);
   }
