@@ -1,11 +1,11 @@
 // Frames in and out on a server connection (PROTOCOL.md sections 2, 5 and 6): the decoder loop,
 // the checks every control frame passes, and writing with a bound on what a peer leaves unread.
 // What the frames mean is decided elsewhere (onFirstFrame, onFrame, given by the wiring).
-import { CONTENT, FLAGS, SUPPORTED_VERSIONS, WIRE_CODE } from '../src/net/constants.js';
-import { decodeControl, encodeControl, isControlError, type ControlMessage } from '../src/net/control.js';
-import { encodeFrame, versionRefusedFrame, type Frame } from '../src/net/frame.js';
+import type { ControlMessage } from '../src/net/control.js';
+import { encodeControl } from '../src/net/control.js';
 import type { NetError } from '../src/net/errors.js';
-import { reasonText } from '../src/net/text.js';
+import type { Frame } from '../src/net/frame.js';
+import { controlFrame, controlOf, feed, refusalFor, writeBounded } from '../src/net/link.js';
 import type { Conn } from './connections.js';
 
 // What a waiting relay end may send before its pair is complete (one TLS flight is a few KiB).
@@ -25,19 +25,19 @@ export type SessionDeps = {
 
 export type Session = ReturnType<typeof createSession>;
 
+// A frame from the server (source 0) to a client (its id, 0 before login-ok).
 export function frameOf(destination: number, payload: Buffer): Buffer {
-  return encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: 0, destination, contentId: 0, payload });
+  return controlFrame(0, destination, payload);
 }
 
 export function createSession(deps: SessionDeps) {
   function write(conn: Conn, buf: Buffer): void {
-    const socket = conn.socket;
-    if (socket.destroyed || !socket.writable) return;
-    socket.write(buf);
+    const written = writeBounded(conn.socket, buf, deps.maxWriteQueueBytes);
+    if (written === 'closed') return;
     conn.lastTx = deps.now();
     // A peer that does not read would make this queue grow without end: drop it.
-    if (socket.writableLength > deps.maxWriteQueueBytes && conn.phase.state !== 'CLOSING') {
-      socket.destroy();
+    if (written === 'over' && conn.phase.state !== 'CLOSING') {
+      conn.socket.destroy();
       deps.finish(conn, 'SLOW_READER');
     }
   }
@@ -54,27 +54,19 @@ export function createSession(deps: SessionDeps) {
     if (p.state === 'RELAY_WAIT') return keepEarly(conn, p, chunk);
     if ((p.state !== 'NEW' && p.state !== 'SESSION') || !p.decoder) return;
     conn.lastRx = deps.now();
-    let frames: Frame[];
-    try {
-      frames = p.decoder.push(chunk);
-    } catch (err) {
-      const e = err as NetError;
-      // The frames before the bad bytes are valid: act on them, then refuse.
-      for (const f of e.frames ?? []) {
-        if (conn.phase.state !== 'SESSION') break;
-        deps.onFrame(conn, f);
+    const decoder = p.decoder;
+    // A NEW connection's first frame decides what it is (a session or a relay end); the bytes
+    // after it are handed over with it, for a relay end's splice.
+    const failure = feed(decoder, chunk, (f) => {
+      if (conn.phase.state === 'NEW') {
+        deps.onFirstFrame(conn, f, decoder.rest());
+        return false;
       }
-      badFrame(conn, e);
-      return;
-    }
-    if (p.state === 'NEW') {
-      if (frames.length > 0) deps.onFirstFrame(conn, frames[0], p.decoder.rest());
-      return;
-    }
-    for (const f of frames) {
-      if (conn.phase.state !== 'SESSION') return;
+      if (conn.phase.state !== 'SESSION') return false;
       deps.onFrame(conn, f);
-    }
+      return true;
+    });
+    if (failure && (conn.phase.state === 'NEW' || conn.phase.state === 'SESSION')) badFrame(conn, failure);
   }
 
   // A relay end waiting for its pair (section 8, step 4): bytes it sends are kept for the splice.
@@ -86,23 +78,15 @@ export function createSession(deps: SessionDeps) {
   }
 
   function badFrame(conn: Conn, err: NetError): void {
-    if (err.code === 'FRAME_BAD_VERSION') return deps.refuse(conn, versionRefusedFrame(SUPPORTED_VERSIONS), 'VERSION_REFUSED');
-    deps.refuse(conn, { type: 'error', code: isControlError(err) ? WIRE_CODE.BAD_CONTROL : WIRE_CODE.BAD_FRAME, reason: reasonText(err.message) });
+    const { code, reply } = refusalFor(err);
+    deps.refuse(conn, reply, code);
   }
 
   // Frames on a server session are CONTROL, from the client (its id, or 0 before it knew it),
   // to the server (0). Returns the message, or refuses the connection and returns null.
   function readControl(conn: Conn, frame: Frame): ControlMessage | null {
-    if (frame.contentType !== CONTENT.CONTROL) {
-      deps.refuse(conn, { type: 'error', code: WIRE_CODE.BAD_FRAME, reason: `a server link carries control frames only, not content type ${frame.contentType}` });
-      return null;
-    }
-    if (frame.destination !== 0 || (frame.source !== 0 && frame.source !== conn.id)) {
-      deps.refuse(conn, { type: 'error', code: WIRE_CODE.BAD_FRAME, reason: `a frame from ${frame.source} to ${frame.destination}: a client writes its own id (or 0) and the server's (0)` });
-      return null;
-    }
     try {
-      return decodeControl(frame.payload);
+      return controlOf(frame, conn.id, 0);
     } catch (err) {
       badFrame(conn, err as NetError);
       return null;

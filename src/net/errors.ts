@@ -105,7 +105,16 @@ export function frameTooLarge(length: number, limit: number, type: number): NetE
 
 // On a server session, where only CONTROL frames travel.
 export function frameNotControl(type: number): NetError {
-  return netError(ERR.FRAME_BAD_TYPE, `the server sent a frame of content type ${type} on a session, which carries control messages only; the link was closed`, EXIT.PEER);
+  return netError(ERR.FRAME_BAD_TYPE, `the peer sent a frame of content type ${type} on a server session, which carries control messages only; the link was closed`, EXIT.PEER);
+}
+
+// A frame whose source or destination is neither the id expected there nor 0 (no id yet).
+export function frameBadAddress(source: number, destination: number, from: number, to: number): NetError {
+  return netError(
+    ERR.FRAME_BAD_ADDRESS,
+    `the peer sent a frame from ${source} to ${destination} where ${from} (or 0) writes to ${to} (or 0); the link was closed`,
+    EXIT.PEER,
+  );
 }
 
 // After a decode error the decoder stays failed: the bytes that follow cannot be framed again.

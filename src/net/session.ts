@@ -12,11 +12,11 @@ import tls from 'node:tls';
 import type { Identity } from '../../cert/tls.js';
 import { clientTlsOptions, tlsPeerError } from '../../cert/tls.js';
 import { causeText } from '../errors.js';
-import { CONTENT, ERR, FLAGS, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
+import { ERR, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
 import { decodeControl, encodeControl, type ControlMessage, type ControlOf, type ControlType } from './control.js';
-import { frameNotControl, sessionClosed, sessionNoHandshake, sessionTimeout, type NetError, type SessionEndInfo } from './errors.js';
-import { createFrameDecoder, encodeFrame, type Frame } from './frame.js';
-import { reasonText } from './text.js';
+import { sessionClosed, sessionNoHandshake, sessionTimeout, type NetError, type SessionEndInfo } from './errors.js';
+import { createFrameDecoder, type Frame } from './frame.js';
+import { controlFrame, controlOf, feed, refusalFor, writeBounded } from './link.js';
 
 export type SessionOptions = {
   host: string;
@@ -140,25 +140,33 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
   }
 
   function write(buf: Buffer): boolean {
-    if (socket.destroyed || !socket.writable) return false;
+    const written = writeBounded(socket, buf, maxWriteQueueBytes);
+    if (written === 'closed') return false;
     lastTx = now();
-    const ok = socket.write(buf);
     // Control messages are small: a queue this long means the server stopped reading.
-    if (socket.writableLength > maxWriteQueueBytes) {
+    if (written === 'over') {
       finish({ by: 'client', code: 'WRITE_QUEUE_FULL', reason: `the server left ${socket.writableLength} bytes unread` });
       socket.destroy();
     }
-    return ok;
+    return written === 'ok';
   }
 
   function send(msg: ControlMessage): boolean {
-    return write(encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: id, destination: 0, contentId: 0, payload: encodeControl(msg) }));
+    return write(controlFrame(id, 0, encodeControl(msg)));
   }
 
-  // This side refuses what the server sent: say why, then close (PROTOCOL.md section 6).
-  function refuse(code: string, cause: NetError): void {
-    finish({ by: 'client', code, reason: cause.message, cause });
-    send({ type: 'error', code, reason: reasonText(cause.message) });
+  // This side refuses what the server sent: say why (the version-refused reply to a frame of
+  // another version, an error otherwise), then close (PROTOCOL.md sections 3 and 6). A
+  // version-refused reply from the server ends the session by the server.
+  function refuse(cause: NetError): void {
+    const { code, reply } = refusalFor(cause);
+    if (cause.code === ERR.FRAME_VERSION_REFUSED) {
+      finish({ by: 'server', code, reason: cause.message, versions: cause.peerVersions ?? [], cause });
+    } else {
+      finish({ by: 'client', code, reason: cause.message, cause });
+    }
+    if (Buffer.isBuffer(reply)) write(reply);
+    else if (reply) send(reply);
     socket.end();
     graceThenDestroy();
   }
@@ -182,21 +190,22 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     for (const s of [...subscribers]) s(msg);
   }
 
-  function onFrames(frames: Frame[]): boolean {
-    for (const f of frames) {
-      // A session carries control frames only (PROTOCOL.md section 6).
-      if (f.contentType !== CONTENT.CONTROL) {
-        refuse(WIRE_CODE.BAD_FRAME, frameNotControl(f.contentType));
-        return false;
-      }
-      let msg: ControlMessage;
-      try {
-        msg = decodeControl(f.payload);
-      } catch (err) {
-        refuse(WIRE_CODE.BAD_CONTROL, err as NetError);
-        return false;
-      }
-      deliver(msg);
+  // A session carries control frames only, from the server (0) to this client (its id, or 0
+  // before login-ok): PROTOCOL.md sections 2 and 6.
+  function onFrame(f: Frame): boolean {
+    let msg: ControlMessage;
+    try {
+      msg = controlOf(f, 0, id === 0 ? null : id);
+    } catch (err) {
+      refuse(err as NetError);
+      return false;
+    }
+    deliver(msg);
+    if (options.stopAfter && msg.type === options.stopAfter) {
+      // The bytes after relay-ready are the peer's: stop reading until detach() takes them.
+      socket.pause();
+      socket.removeListener('data', onData);
+      return false;
     }
     return true;
   }
@@ -205,28 +214,8 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     if (detached || end?.by === 'client') return;
     // Any bytes are a sign of life, a frame still arriving too (PROTOCOL.md "Timing").
     lastRx = now();
-    let frames: Frame[];
-    try {
-      frames = decoder.push(chunk);
-    } catch (err) {
-      const e = err as NetError;
-      if (!onFrames(e.frames ?? [])) return;
-      if (e.code === ERR.FRAME_VERSION_REFUSED) {
-        // The server does not read version 1 frames at all (section 3): nothing to answer.
-        finish({ by: 'server', code: 'VERSION_REFUSED', reason: e.message, versions: e.peerVersions ?? [], cause: e });
-        socket.end();
-        graceThenDestroy();
-      } else {
-        refuse(WIRE_CODE.BAD_FRAME, e);
-      }
-      return;
-    }
-    onFrames(frames);
-    if (options.stopAfter && frames.length > 0 && typeOf(frames[frames.length - 1]) === options.stopAfter) {
-      // The bytes after relay-ready are the peer's: stop reading until detach() takes them.
-      socket.pause();
-      socket.removeListener('data', onData);
-    }
+    const failure = feed(decoder, chunk, onFrame);
+    if (failure) refuse(failure);
   }
 
   // PROTOCOL.md "Timing": a heartbeat after everyMs of sending nothing; the end after

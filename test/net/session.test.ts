@@ -53,8 +53,9 @@ async function rawServer(
   identity: Identity,
   onMessage: (msg: ControlMessage, reply: (m: ControlMessage | Buffer) => void) => void = () => undefined,
   reading = true,
-): Promise<{ port: number; bytes: () => number; resume: () => void }> {
+): Promise<{ port: number; bytes: () => number; received: () => Buffer; resume: () => void }> {
   let bytes = 0;
+  const received: Buffer[] = [];
   const sockets: tls.TLSSocket[] = [];
   const srv = tls.createServer({ ...serverTlsOptions(identity), rejectUnauthorized: false }, (socket) => {
     sockets.push(socket);
@@ -64,7 +65,14 @@ async function rawServer(
     socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      for (const f of decoder.push(chunk)) {
+      received.push(chunk);
+      let frames;
+      try {
+        frames = decoder.push(chunk);
+      } catch {
+        return; // bytes that are not frames of version 1 (a version-refused reply): see received()
+      }
+      for (const f of frames) {
         onMessage(decodeControl(f.payload), (m) => socket.write(Buffer.isBuffer(m) ? m : encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: 0, destination: 7, contentId: 0, payload: encodeControl(m) })));
       }
     });
@@ -77,6 +85,7 @@ async function rawServer(
   return {
     port: (srv.address() as AddressInfo).port,
     bytes: () => bytes,
+    received: () => Buffer.concat(received),
     resume: () => {
       reading = true;
       for (const s of sockets) s.resume();
@@ -176,6 +185,45 @@ describe('session', () => {
     await s.login();
     await expect(s.closed).resolves.toMatchObject({ by: 'client', code: 'BAD_FRAME', cause: { code: 'FRAME_BAD_TYPE' } });
     expect(got.map((m) => m.type)).toEqual(['login', 'error']);
+  });
+
+  it('session - a frame addressed to another client gets error BAD_FRAME (FRAME_BAD_ADDRESS) and the session ends', async () => {
+    const got: ControlMessage[] = [];
+    const { port } = await rawServer(pki.server, (m, reply) => {
+      got.push(m);
+      if (m.type === 'login') {
+        reply({ type: 'login-ok', id: 7, serverTime: Date.now(), host: '127.0.0.1', port: 1, heartbeatMs: 1_000 });
+        reply(encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: 0, destination: 8, contentId: 0, payload: encodeControl({ type: 'heartbeat' }) }));
+      }
+    });
+    const s = await session(port, 'alice');
+    expect(await s.login()).toMatchObject({ type: 'login-ok', id: 7 });
+    await expect(s.closed).resolves.toMatchObject({ by: 'client', code: 'BAD_FRAME', cause: { code: 'FRAME_BAD_ADDRESS' } });
+    expect(got.map((m) => m.type)).toEqual(['login', 'error']);
+    expect(got[1]).toMatchObject({ code: 'BAD_FRAME', reason: expect.stringContaining('from 0 to 8') });
+  });
+
+  it('session - a frame from a server id other than 0 gets error BAD_FRAME', async () => {
+    const { port } = await rawServer(pki.server, (m, reply) => {
+      if (m.type === 'login') reply(encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: 5, destination: 0, contentId: 0, payload: encodeControl({ type: 'heartbeat' }) }));
+    });
+    const s = await session(port, 'alice');
+    await expect(s.login()).rejects.toMatchObject({ code: 'SESSION_CLOSED', end: { by: 'client', code: 'BAD_FRAME' } });
+    await expect(s.closed).resolves.toMatchObject({ cause: { code: 'FRAME_BAD_ADDRESS' } });
+  });
+
+  it('session - a frame of another version gets the version-refused reply with this side\'s versions, and the session ends', async () => {
+    const v2 = encodeFrame({ contentType: CONTENT.CONTROL, flags: FLAGS.NONE, source: 0, destination: 0, contentId: 0, payload: encodeControl({ type: 'heartbeat' }) });
+    v2[2] = 2;
+    const raw = await rawServer(pki.server, (m, reply) => {
+      if (m.type === 'login') reply(v2);
+    });
+    const s = await session(raw.port, 'alice');
+    await expect(s.login()).rejects.toMatchObject({ code: 'SESSION_CLOSED' });
+    await expect(s.closed).resolves.toMatchObject({ by: 'client', code: 'VERSION_REFUSED', cause: { code: 'FRAME_BAD_VERSION', peerVersion: 2 } });
+    // What the server received after the login frame is the reply: magic, version 0, one version, 1.
+    const bytes = raw.received();
+    expect(bytes.subarray(bytes.length - 5)).toEqual(Buffer.from([0x50, 0x4c, 0x00, 0x01, 0x01]));
   });
 
   it('session - a server that stops yields closed with its code', async () => {
