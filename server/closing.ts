@@ -1,7 +1,7 @@
 // Closing a connection: the last message (when there is one), the end of the socket, and what
 // its leaving means to others (watchers told, the session or relay journaled as closed, the
 // other end of a relay closed too). The counters move in connections.enter.
-import type { ParleyEvent } from '../src/events/types.js';
+import type { ServerEvent } from './events.js';
 import { encodeControl, type ControlMessage } from '../src/net/control.js';
 import type { Conn, Connections } from './connections.js';
 import type { Presence } from './presence.js';
@@ -12,7 +12,7 @@ export type ClosingDeps = {
   now: () => number;
   write: (conn: Conn, buf: Buffer) => void;
   presence: () => Presence;
-  record: (event: ParleyEvent) => void;
+  record: (event: ServerEvent) => void;
 };
 
 export function createClosing(deps: ClosingDeps) {

@@ -3,7 +3,7 @@
 // an id once given out is never given to another key.
 import { PROTOCOL_VERSION, SUPPORTED_VERSIONS, WIRE_CODE } from '../src/net/constants.js';
 import { assignId, type ControlMessage, type ControlOf } from '../src/net/control.js';
-import type { ParleyEvent } from '../src/events/types.js';
+import type { ClientRegistered } from './events.js';
 import type { Registry } from './registry.js';
 
 export type LoginState = {
@@ -19,7 +19,7 @@ export type LoginDecision =
   | { ok: false; message: ControlMessage }
   // fresh: the key had no id; `registered` is the event to journal (durably) before login-ok.
   | { ok: true; id: number; fresh: false }
-  | { ok: true; id: number; fresh: true; registered: Extract<ParleyEvent, { type: 'client.registered' }> };
+  | { ok: true; id: number; fresh: true; registered: ClientRegistered };
 
 export function revokedRefusal(): ControlMessage & { code: string } {
   return { type: 'login-refused', code: WIRE_CODE.CERT_REVOKED, reason: 'this certificate\'s key was revoked by the server\'s operator' };

@@ -4,7 +4,7 @@
 // what it says.
 import { WIRE_CODE } from '../src/net/constants.js';
 import type { ControlMessage, ControlOf } from '../src/net/control.js';
-import type { ParleyEvent } from '../src/events/types.js';
+import type { ServerEvent } from './events.js';
 import type { Conn, Connections, Counts, Relay } from './connections.js';
 import type { Introductions } from './introductions.js';
 import type { Limits } from './options.js';
@@ -48,7 +48,7 @@ export type PairingDeps = {
   onlineIdOf: (keySha256: string) => number | undefined;
   refuse: (conn: Conn, last: ControlMessage | null) => void;
   send: (conn: Conn, msg: ControlMessage) => void;
-  record: (event: ParleyEvent) => void;
+  record: (event: ServerEvent) => void;
   onRelayData?: (relay: { a: number; b: number }, direction: Direction, chunk: Buffer) => void;
 };
 

@@ -2,10 +2,10 @@
 // registry stays what a replay of the journal gives. Kept apart from startServer so that close()
 // can wait for every write under way before it saves the registry's checkpoint.
 import type { Journal } from '../src/events/journal.js';
-import type { NewEvent, ParleyEvent } from '../src/events/types.js';
+import type { ServerEvent } from './events.js';
 import { apply, type Registry } from './registry.js';
 
-export function createRecorder(journal: Journal, registry: Registry, log: (line: string) => void) {
+export function createRecorder(journal: Journal<ServerEvent>, registry: Registry, log: (line: string) => void) {
   const writes = new Set<Promise<unknown>>();
   function track<T>(p: Promise<T>): Promise<T> {
     writes.add(p);
@@ -15,16 +15,16 @@ export function createRecorder(journal: Journal, registry: Registry, log: (line:
   }
 
   // Journals an event and applies it to the registry. Session and relay events are not awaited
-  // (the journal does not sync them: types.ts NOT_DURABLE); a failure is logged, never thrown.
-  function record(event: ParleyEvent): void {
+  // (the journal does not sync them: events.ts notDurable); a failure is logged, never thrown.
+  function record(event: ServerEvent): void {
     apply(registry, event);
-    void track(journal.append(event as NewEvent).catch((err: Error) => log(`parley server: journal write failed: ${err.message}`)));
+    void track(journal.append(event).catch((err: Error) => log(`parley server: journal write failed: ${err.message}`)));
   }
 
   // A registration or a revocation: stored (and synced) first, then applied. Rejects when the
   // write fails, and then the registry is as it was.
-  function durable(event: ParleyEvent): Promise<void> {
-    return track(journal.append(event as NewEvent).then(() => void apply(registry, event)));
+  function durable(event: ServerEvent): Promise<void> {
+    return track(journal.append(event).then(() => void apply(registry, event)));
   }
 
   // Resolves once every write started so far has settled (and those they started).

@@ -2,7 +2,7 @@
 // journal it durably, tell the watchers of its id, close every connection of that key. The CLI's
 // side of it is server/revoke.ts.
 import { WIRE_CODE } from '../src/net/constants.js';
-import type { ParleyEvent } from '../src/events/types.js';
+import type { ServerEvent } from './events.js';
 import type { Conn } from './connections.js';
 import { badKeySha256, serverClosed } from './errors.js';
 import { revokedRefusal } from './login.js';
@@ -17,7 +17,7 @@ export type RevocationDeps = {
   now: () => number;
   isClosed: () => boolean;
   // Stored and synced, then applied to the registry; rejects when the write fails.
-  durable: (event: ParleyEvent) => Promise<void>;
+  durable: (event: ServerEvent) => Promise<void>;
   connections: () => Iterable<Conn>;
   presence: Presence;
   refuse: (conn: Conn, last: ControlMessage | null) => void;

@@ -8,7 +8,9 @@ import { badInput, isParleyError } from '../src/errors.js';
 import { openJournal } from '../src/events/journal.js';
 import { requestAdmin } from './admin.js';
 import { adminFailed, adminUnreachable, badKeySha256 } from './errors.js';
-import { loadRegistry } from './checkpoint.js';
+import { loadProjection } from '../src/projections/checkpoint.js';
+import { SERVER_EVENTS, type ServerEvent } from './events.js';
+import { REGISTRY } from './registry.js';
 import type { RevokeResult } from './revocation.js';
 
 export type RevokeOutcome = RevokeResult & { via: 'running-server' | 'journal' };
@@ -23,13 +25,13 @@ export async function revokeKey(dataDir: string, keySha256: string): Promise<Rev
   }
   let journal;
   try {
-    journal = await openJournal(journalDir, dataDir);
+    journal = await openJournal<ServerEvent>(journalDir, dataDir, { schema: SERVER_EVENTS });
   } catch (err) {
     if (isParleyError(err) && err.code === 'PROFILE_IN_USE') return viaRunningServer(dataDir, key);
     throw err;
   }
   try {
-    const { registry } = await loadRegistry(journal);
+    const { state: registry } = await loadProjection(journal, REGISTRY);
     const already = registry.revoked.has(key);
     if (!already) await journal.append({ type: 'client.revoked', keySha256: key });
     return { keySha256: key, revoked: !already, id: registry.byKey.get(key) ?? null, closed: 0, via: 'journal' };

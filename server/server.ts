@@ -17,7 +17,8 @@ import { encodeControl, type ControlMessage, type ControlOf } from '../src/net/c
 import { createFrameDecoder, type Frame } from '../src/net/frame.js';
 import { createAcceptor } from './accept.js';
 import { listenAdmin, type AdminAnswer, type AdminRequest } from './admin.js';
-import { loadRegistry, saveRegistry } from './checkpoint.js';
+import { loadProjection, saveCheckpoint } from '../src/projections/checkpoint.js';
+import { SERVER_EVENTS, type ServerEvent } from './events.js';
 import { createClosing } from './closing.js';
 import { createConnections, type Conn } from './connections.js';
 import { dueOf, sweepInterval } from './deadlines.js';
@@ -29,7 +30,7 @@ import { createPairing } from './pairing.js';
 import { createPresence, decideListChange } from './presence.js';
 import { FRESH_WINDOW } from './rates.js';
 import { createRecorder } from './recorder.js';
-import type { Registry } from './registry.js';
+import { REGISTRY, type Registry } from './registry.js';
 import { createRevocation, type RevokeResult } from './revocation.js';
 import { createSession, frameOf } from './session.js';
 
@@ -66,23 +67,23 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   const o = resolveOptions(options);
   const { now, log } = o;
 
-  let journal: Journal;
+  let journal: Journal<ServerEvent>;
   try {
-    journal = await openJournal(path.join(o.dataDir, 'journal'), o.dataDir);
+    journal = await openJournal<ServerEvent>(path.join(o.dataDir, 'journal'), o.dataDir, { schema: SERVER_EVENTS });
   } catch (err) {
     if (isParleyError(err) && err.code === 'PROFILE_IN_USE') throw dataInUse(o.dataDir, err);
     throw err;
   }
 
-  // The registry is what the journal says: its checkpoint and the events after it (checkpoint.ts).
+  // The registry is what the journal says: its checkpoint and the events after it (registry.ts, src/projections/checkpoint.ts).
   // From now on every event the server journals goes through `record` or `durable`, and so
   // through apply too. A replay is followed by a new checkpoint, so the next start, even after a
   // crash, replays only what came since this one.
   let registry: Registry;
   try {
-    const loaded = await loadRegistry(journal);
-    registry = loaded.registry;
-    if (loaded.replayed > 0) await saveRegistry(journal, registry, journal.lastSeq());
+    const loaded = await loadProjection(journal, REGISTRY);
+    registry = loaded.state;
+    if (loaded.replayed > 0) await saveCheckpoint(journal, REGISTRY, registry, journal.lastSeq());
   } catch (err) {
     await journal.close();
     throw err;
@@ -282,7 +283,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       await stopped;
       // Every write settled, so the registry is exactly the journal up to its last seq.
       await settled();
-      await saveRegistry(journal, registry, journal.lastSeq()).catch((err: Error) => log(`parley server: cannot write the registry's checkpoint: ${err.message}`));
+      await saveCheckpoint(journal, REGISTRY, registry, journal.lastSeq()).catch((err: Error) => log(`parley server: cannot write the registry's checkpoint: ${err.message}`));
       await journal.close();
     })();
     return closing;

@@ -10,8 +10,8 @@
 import { Unpackr } from 'msgpackr';
 import { encodeMsgpack } from './msgpack.js';
 import { corruptEvent } from './errors.js';
-import { isKnownType, type Stored } from './types.js';
-import { upcast } from './upcast.js';
+import { isKnownIn, upcastIn, type EventBase, type EventSchema, type StoredOf } from './schema.js';
+import { CLIENT_EVENTS, type ParleyEvent } from './types.js';
 
 export const EVENT_PREFIX = 0x65; // 'e'
 export const KEY_LENGTH = 9;
@@ -46,8 +46,9 @@ export function decodeRaw(value: Uint8Array): unknown {
 }
 
 // Decodes one stored value into an event of the current schema, or throws JOURNAL_CORRUPT with
-// the sequence number, so that one damaged value never hides which one it was.
-export function decodeEvent(seq: number, value: Uint8Array): Stored {
+// the sequence number, so that one damaged value never hides which one it was. A type the schema
+// does not hold (a server's event in a profile) is corrupt too.
+export function decodeEvent<E extends EventBase = ParleyEvent>(seq: number, value: Uint8Array, schema: EventSchema = CLIENT_EVENTS): StoredOf<E> {
   let raw: unknown;
   try {
     raw = unpackr.unpack(value);
@@ -56,14 +57,14 @@ export function decodeEvent(seq: number, value: Uint8Array): Stored {
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw corruptEvent(seq, new Error('not a map'));
   const obj = raw as Record<string, unknown>;
-  if (!isKnownType(obj.type)) throw corruptEvent(seq, new Error(`unknown type ${JSON.stringify(obj.type)}`));
+  if (!isKnownIn(schema, obj.type)) throw corruptEvent(seq, new Error(`unknown type ${JSON.stringify(obj.type)} for ${schema.holder}`));
   if (typeof obj.at !== 'number') throw corruptEvent(seq, new Error('no time'));
   let event: Record<string, unknown>;
   try {
-    event = upcast(obj as Record<string, unknown> & { type: string; v: number });
+    event = upcastIn(schema, obj as Record<string, unknown> & { type: string; v: number });
   } catch (err) {
     throw corruptEvent(seq, err);
   }
   event.seq = seq;
-  return event as Stored;
+  return event as StoredOf<E>;
 }

@@ -2,21 +2,23 @@
 //
 // Appends are group-committed: every append made in one tick of the event loop goes into one
 // LevelDB batch, written when the loop turns. A batch holding an event a person would miss
-// (types.ts, isDurable) is synced to disk before its appends resolve; so a caller that awaits
+// (its schema's notDurable, schema.ts) is synced to disk before its appends resolve; so a caller that awaits
 // append before acknowledging anything to a peer never acknowledges what a crash could lose.
 // Sequence numbers are assigned at append, in call order, with no gap: a batch that fails is
 // rejected whole, with every append queued after it, and numbering resumes after the last
 // batch that was stored.
 //
 // One LevelDB holds the events (prefix 'e', codec.ts) and small metadata such as projection
-// checkpoints (prefix 'm'), so one lock guards the whole profile.
+// checkpoints (prefix 'm'), so one lock guards the whole profile. Which events it holds is its
+// schema's (a client profile's by default, CLIENT_EVENTS; the server's, server/events.ts).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { decodeEvent, encodeValue, END_EVENT_KEY, eventKey, FIRST_EVENT_KEY, seqOfKey, decodeRaw } from './codec.js';
 import { badEvent, journalClosed, openFailed, profileInUse, writeFailed } from './errors.js';
-import { EVENT_VERSIONS, isDurable, isKnownType, type NewEvent, type Stored } from './types.js';
+import { isDurableIn, isKnownIn, type EventBase, type EventSchema, type NewOf, type StoredOf } from './schema.js';
+import { CLIENT_EVENTS, type ParleyEvent } from './types.js';
 import type { ParleyError } from '../errors.js';
 import { encodeMsgpackReplacing } from './msgpack.js';
 import { recoverRewrite, rewriteStore } from './rewrite.js';
@@ -38,8 +40,8 @@ export function levelAt(dir: string): Db {
 
 // A group of appends made by one call: their events and encoded values, and (history clear
 // only) the seqs to delete in the same batch. Keys are made at write time from the seqs.
-type Group = {
-  events: Stored[];
+type Group<E extends EventBase> = {
+  events: StoredOf<E>[];
   values: Buffer[];
   removes: number[];
   // Other keys written or deleted with the group (a stored view's records: rebuild, clear).
@@ -49,7 +51,7 @@ type Group = {
   // when the group's turn comes, alone in its batch, and fills `values` and `removes`.
   prepare?: () => Promise<void>;
   durable: boolean;
-  resolve: (events: Stored[]) => void;
+  resolve: (events: StoredOf<E>[]) => void;
   reject: (err: Error) => void;
 };
 
@@ -66,21 +68,23 @@ export type Op = { key: Buffer; value: Buffer | null };
 // event changed (for subscribers, in the order of `events`), and `commit`, called once the batch
 // is stored, so that what they keep in memory changes only with the disk.
 export type Derived = { ops: Op[]; changes: unknown[]; commit: () => void };
-export type Derive = (events: Stored[]) => Promise<Derived | null>;
+export type Derive<E extends EventBase = ParleyEvent> = (events: StoredOf<E>[]) => Promise<Derived | null>;
 
 // What a profile does to the values it stores (src/node/keyring.ts seals message texts):
 // `seal` names the one field of an event stored in another form (`from` written as `to: value`),
 // or null for an event stored as it is; it never changes the event. `open` undoes it on an event
 // read back, in place, and throws (a ParleyError, JOURNAL_CORRUPT) when it cannot.
-export type Sealer = {
-  seal: (event: Stored) => { from: string; to: string; value: unknown } | null;
-  open: (event: Stored) => void;
+export type Sealer<E extends EventBase = ParleyEvent> = {
+  seal: (event: StoredOf<E>) => { from: string; to: string; value: unknown } | null;
+  open: (event: StoredOf<E>) => void;
 };
 
-export type JournalOptions = {
+export type JournalOptions<E extends EventBase = ParleyEvent> = {
   // For tests that watch or fail the store's writes: makes the store's LevelDB (not the lock's).
   level?: (dir: string) => ClassicLevel<Buffer, Buffer>;
-  sealer?: Sealer;
+  sealer?: Sealer<E>;
+  // The events this journal holds; a client profile's unless given.
+  schema?: EventSchema;
 };
 
 export type Range = { gte: Buffer; lt: Buffer; reverse?: boolean; limit?: number };
@@ -89,21 +93,21 @@ export type Range = { gte: Buffer; lt: Buffer; reverse?: boolean; limit?: number
 // other keys to delete in the same batch.
 export type Picked = { removes: number[]; dels: Buffer[] };
 
-export type Journal = {
+export type Journal<E extends EventBase = ParleyEvent> = {
   dir: string;
   lastSeq: () => number;
-  append: (event: NewEvent) => Promise<Stored>;
-  appendMany: (events: NewEvent[]) => Promise<Stored[]>;
-  appendRemoving: (event: NewEvent & { removed: number }, pick: (seq: number) => Promise<Picked>) => Promise<Stored>;
-  scan: (onEvent: (event: Stored) => void, options?: ScanOptions) => Promise<void>;
-  read: (options?: ScanOptions) => AsyncGenerator<Stored>;
+  append: (event: NewOf<E>) => Promise<StoredOf<E>>;
+  appendMany: (events: NewOf<E>[]) => Promise<StoredOf<E>[]>;
+  appendRemoving: (event: NewOf<E> & { removed: number }, pick: (seq: number) => Promise<Picked>) => Promise<StoredOf<E>>;
+  scan: (onEvent: (event: StoredOf<E>) => void, options?: ScanOptions) => Promise<void>;
+  read: (options?: ScanOptions) => AsyncGenerator<StoredOf<E>>;
   // `change` is what the stored views made of the event (Derived.changes), when they are set.
-  subscribe: (listener: (event: Stored, change?: unknown) => void) => () => void;
+  subscribe: (listener: (event: StoredOf<E>, change?: unknown) => void) => () => void;
   // The stored views: set once, before the first append; every batch from then on goes
   // through `derive` before it is written, and its writes go in the same batch.
-  setDerive: (derive: Derive) => void;
+  setDerive: (derive: Derive<E>) => void;
   // One stored value as an event (opened by the sealer): for readers that fetch events by key.
-  decode: (seq: number, value: Buffer) => Stored;
+  decode: (seq: number, value: Buffer) => StoredOf<E>;
   // Reads of any key of the store (stored views' records), after every batch written so far.
   getMany: (keys: Buffer[]) => Promise<Array<Buffer | undefined>>;
   entries: (range: Range) => AsyncGenerator<Array<[Buffer, Buffer]>>;
@@ -135,14 +139,15 @@ function isLocked(err: unknown): boolean {
 
 // `owner` names what holds this journal in messages: the profile directory for a client,
 // the data directory for a server.
-export async function openJournal(dir: string, owner: string = dir, options: JournalOptions = {}): Promise<Journal> {
+export async function openJournal<E extends EventBase = ParleyEvent>(dir: string, owner: string = dir, options: JournalOptions<E> = {}): Promise<Journal<E>> {
   const storeAt = options.level ?? levelAt;
   const sealer = options.sealer ?? null;
-  const encodeStored = (event: Stored): Buffer => {
+  const schema = options.schema ?? CLIENT_EVENTS;
+  const encodeStored = (event: StoredOf<E>): Buffer => {
     const sealed = sealer ? sealer.seal(event) : null;
     return sealed ? encodeMsgpackReplacing(event, sealed.from, sealed.to, sealed.value) : encodeValue(event);
   };
-  const decodeOptions = (scan: ScanOptions): DecodeOptions => ({ onCorrupt: scan.onCorrupt, sealer });
+  const decodeOptions = (scan: ScanOptions): DecodeOptions<E> => ({ onCorrupt: scan.onCorrupt, sealer, schema });
   // The lock: a tiny LevelDB of its own beside the journal, held from open to close. The
   // journal's store itself is closed and reopened by purge(); this one never is, so no other
   // process can slip in while the store is rewritten. LevelDB's lock works the same on
@@ -172,38 +177,38 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
   let writing: Promise<void> | null = null;
   let scheduled = false;
   let rewriting = false;
-  let queue: Group[] = [];
-  const listeners = new Set<(event: Stored, change?: unknown) => void>();
-  let derive: Derive | null = null;
+  let queue: Group<E>[] = [];
+  const listeners = new Set<(event: StoredOf<E>, change?: unknown) => void>();
+  let derive: Derive<E> | null = null;
 
   // The journal takes the event object as it is and completes it (at, v, then seq) rather than
   // copying it: a copy per event cost more than the encoding (measured in bench/journal).
-  function stamp(input: NewEvent): Stored {
+  function stamp(input: NewOf<E>): StoredOf<E> {
     const event = input as Record<string, unknown>;
     const type = event.type;
-    if (!isKnownType(type)) throw badEvent(`cannot append an event of unknown type ${JSON.stringify(type)}`);
+    if (!isKnownIn(schema, type)) throw badEvent(`cannot append an event of unknown type ${JSON.stringify(type)} to ${schema.holder}`);
     if (event.seq !== undefined) throw badEvent(`event ${type} already has a seq: it was appended before`);
     if (event.at === undefined) event.at = Date.now();
     if (!Number.isSafeInteger(event.at)) throw badEvent(`event ${type} has a time that is not a whole number of ms`);
-    event.v = EVENT_VERSIONS[type];
-    return event as Stored;
+    event.v = schema.versions[type as string];
+    return event as StoredOf<E>;
   }
 
-  function enqueue(inputs: NewEvent[]): Promise<Stored[]> {
+  function enqueue(inputs: NewOf<E>[]): Promise<StoredOf<E>[]> {
     if (closed) return Promise.reject(journalClosed());
     // Stamp and encode before numbering: an event that cannot be encoded takes no number.
     const n = inputs.length;
-    const events = new Array<Stored>(n);
+    const events = new Array<StoredOf<E>>(n);
     const values = new Array<Buffer>(n);
     let durable = false;
     for (let i = 0; i < n; i++) {
       const event = stamp(inputs[i]);
       events[i] = event;
       values[i] = encodeStored(event);
-      if (!durable && isDurable(event.type)) durable = true;
+      if (!durable && isDurableIn(schema, event.type)) durable = true;
     }
     for (let i = 0; i < n; i++) events[i].seq = nextSeq++;
-    return new Promise<Stored[]>((resolve, reject) => {
+    return new Promise<StoredOf<E>[]>((resolve, reject) => {
       queue.push({ events, values, removes: [], ops: [], dels: [], durable, resolve, reject });
       schedule();
     });
@@ -220,10 +225,10 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     if (writing || rewriting || queue.length === 0) return;
     // Take whole groups up to the batch limit. A group with work to prepare goes alone, after
     // every group before it is stored.
-    const groups: Group[] = [];
+    const groups: Group<E>[] = [];
     let count = 0;
     while (queue.length > 0 && (groups.length === 0 || (count + queue[0].events.length <= MAX_BATCH_EVENTS && !queue[0].prepare))) {
-      const g = queue.shift() as Group;
+      const g = queue.shift() as Group<E>;
       groups.push(g);
       count += g.events.length;
       if (g.prepare) break;
@@ -274,7 +279,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     );
   }
 
-  function notify(groups: Group[], changes: unknown[] | null): void {
+  function notify(groups: Group<E>[], changes: unknown[] | null): void {
     if (listeners.size === 0) return;
     let i = 0;
     for (const g of groups) {
@@ -292,12 +297,12 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     }
   }
 
-  async function append(event: NewEvent): Promise<Stored> {
+  async function append(event: NewOf<E>): Promise<StoredOf<E>> {
     const [stored] = await enqueue([event]);
     return stored;
   }
 
-  function appendMany(events: NewEvent[]): Promise<Stored[]> {
+  function appendMany(events: NewOf<E>[]): Promise<StoredOf<E>[]> {
     if (events.length === 0) return Promise.resolve([]);
     return enqueue(events);
   }
@@ -308,12 +313,12 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
   // written; so an event appended while a clear is under way is either before it and removed,
   // or after it and kept, never missed. `removed` is set to the number of events removed. Used
   // by history clear, whose pick reads the chat's records in the stored view.
-  function appendRemoving(event: NewEvent & { removed: number }, pick: (seq: number) => Promise<Picked>): Promise<Stored> {
+  function appendRemoving(event: NewOf<E> & { removed: number }, pick: (seq: number) => Promise<Picked>): Promise<StoredOf<E>> {
     if (closed) return Promise.reject(journalClosed());
     const stored = stamp(event);
     encodeStored(stored); // refuse what cannot be encoded before it takes a number
     stored.seq = nextSeq++;
-    const group: Group = { events: [stored], values: [], removes: [], ops: [], dels: [], durable: true, resolve: () => undefined, reject: () => undefined };
+    const group: Group<E> = { events: [stored], values: [], removes: [], ops: [], dels: [], durable: true, resolve: () => undefined, reject: () => undefined };
     group.prepare = async () => {
       const picked = await pick(stored.seq);
       const removes = picked.removes.filter((seq) => seq < stored.seq);
@@ -322,7 +327,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
       group.dels = picked.dels;
       group.values.push(encodeStored(stored));
     };
-    return new Promise<Stored>((resolve, reject) => {
+    return new Promise<StoredOf<E>>((resolve, reject) => {
       group.resolve = (events) => resolve(events[0]);
       group.reject = reject;
       queue.push(group);
@@ -332,7 +337,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
 
   // The events from options.since on, decoded, READ_BATCH at a time: one await per batch, not
   // per event, so a replay of a million events costs a thousand turns of the loop.
-  async function* batches(options: ScanOptions): AsyncGenerator<Stored[]> {
+  async function* batches(options: ScanOptions): AsyncGenerator<StoredOf<E>[]> {
     if (closed) throw journalClosed();
     const since = Math.max(1, options.since ?? 1);
     const it = db.iterator({ gte: eventKey(since), lt: END_EVENT_KEY });
@@ -340,7 +345,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
       for (;;) {
         const entries = await it.nextv(READ_BATCH);
         if (entries.length === 0) break;
-        const events: Stored[] = [];
+        const events: StoredOf<E>[] = [];
         let failure: unknown = null;
         for (const [key, value] of entries) {
           try {
@@ -360,20 +365,20 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     }
   }
 
-  async function scan(onEvent: (event: Stored) => void, options: ScanOptions = {}): Promise<void> {
+  async function scan(onEvent: (event: StoredOf<E>) => void, options: ScanOptions = {}): Promise<void> {
     for await (const events of batches(options)) for (const event of events) onEvent(event);
   }
 
-  async function* read(options: ScanOptions = {}): AsyncGenerator<Stored> {
+  async function* read(options: ScanOptions = {}): AsyncGenerator<StoredOf<E>> {
     for await (const events of batches(options)) yield* events;
   }
 
-  function subscribe(listener: (event: Stored, change?: unknown) => void): () => void {
+  function subscribe(listener: (event: StoredOf<E>, change?: unknown) => void): () => void {
     listeners.add(listener);
     return () => listeners.delete(listener);
   }
 
-  function setDerive(fn: Derive): void {
+  function setDerive(fn: Derive<E>): void {
     derive = fn;
   }
 
@@ -498,7 +503,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
     read,
     subscribe,
     setDerive,
-    decode: (seq, value) => decodeEntry(eventKey(seq), value, { sealer }) as Stored,
+    decode: (seq, value) => decodeEntry(eventKey(seq), value, { sealer, schema }) as StoredOf<E>,
     getMany,
     entries,
     clearRange,
@@ -510,7 +515,7 @@ export async function openJournal(dir: string, owner: string = dir, options: Jou
   };
 }
 
-type DecodeOptions = { onCorrupt?: ScanOptions['onCorrupt']; sealer: Sealer | null };
+type DecodeOptions<E extends EventBase> = { onCorrupt?: ScanOptions['onCorrupt']; sealer: Sealer<E> | null; schema: EventSchema };
 
 function writeOpsTo(batch: ReturnType<Db['batch']>, ops: readonly Op[]): void {
   for (const op of ops) {
@@ -519,10 +524,10 @@ function writeOpsTo(batch: ReturnType<Db['batch']>, ops: readonly Op[]): void {
   }
 }
 
-function decodeEntry(key: Buffer, value: Buffer, options: DecodeOptions): Stored | null {
+function decodeEntry<E extends EventBase>(key: Buffer, value: Buffer, options: DecodeOptions<E>): StoredOf<E> | null {
   const seq = seqOfKey(key);
   try {
-    const event = decodeEvent(seq, value);
+    const event = decodeEvent<E>(seq, value, options.schema);
     if (options.sealer) options.sealer.open(event);
     return event;
   } catch (err) {

@@ -1,6 +1,7 @@
 // Every fact Parley knows is one of these events. `type` is a dotted past-tense name; `at` is
 // milliseconds since the epoch on the writer's clock; `v` is the schema version of that type
-// (see upcast.ts); the journal adds `seq` on append. Peer ids are numbers from 1 to 2^40-1,
+// (see upcast.ts); the journal adds `seq` on append. The server's journal has its own events
+// (server/events.ts). Peer ids are numbers from 1 to 2^40-1,
 // message and transfer ids are strings.
 //
 // Changing the meaning or the fields of a type: bump its version in EVENT_VERSIONS and add an
@@ -11,9 +12,9 @@ export type QuotaDirection = 'inbound' | 'outbound';
 export type QuotaKind = 'messages' | 'files';
 export type Route = 'lan' | 'direct' | 'punched' | 'relay';
 
-type Base<T extends string> = { type: T; at: number; v?: number; seq?: number };
+import { isDurableIn, isKnownIn, type EventOf as Base, type EventSchema, type NewOf, type StoredOf } from './schema.js';
+import { UPCASTERS } from './upcast.js';
 
-// The client's own journal.
 export type IdentityCreated = Base<'identity.created'> & { id: number; keySha256?: string };
 export type ServerRegistered = Base<'server.registered'> & { server: string; id: number };
 export type ContactAdded = Base<'contact.added'> & { peer: number; name: string; whitelisted: boolean };
@@ -81,14 +82,6 @@ export type QuotaSpent = Base<'quota.spent'> & { peer: number; direction: QuotaD
 export type QuotaRefused = Base<'quota.refused'> & { peer: number; direction: QuotaDirection; kind: QuotaKind; n: number; ref?: string };
 export type SettingsChanged = Base<'settings.changed'> & { key: string; value: string | number | boolean };
 
-// The rendezvous server's journal (server/).
-export type ClientRegistered = Base<'client.registered'> & { id: number; keySha256: string };
-export type ClientRevoked = Base<'client.revoked'> & { keySha256: string };
-export type SessionOpened = Base<'session.opened'> & { id: number; address: string };
-export type SessionClosed = Base<'session.closed'> & { id: number; reason: string };
-export type RelayOpened = Base<'relay.opened'> & { a: number; b: number };
-export type RelayClosed = Base<'relay.closed'> & { a: number; b: number; bytes: number; reason: string };
-
 export type ParleyEvent =
   | IdentityCreated
   | ServerRegistered
@@ -120,21 +113,15 @@ export type ParleyEvent =
   | QuotaGranted
   | QuotaSpent
   | QuotaRefused
-  | SettingsChanged
-  | ClientRegistered
-  | ClientRevoked
-  | SessionOpened
-  | SessionClosed
-  | RelayOpened
-  | RelayClosed;
+  | SettingsChanged;
 
 export type EventType = ParleyEvent['type'];
 
-// An event as read back from the journal: the sequence number is always there.
-export type Stored<E extends ParleyEvent = ParleyEvent> = E & { seq: number; v: number };
+// An event of a profile as read back from its journal: the sequence number is always there.
+export type Stored<E extends ParleyEvent = ParleyEvent> = StoredOf<E>;
 
-// What a caller hands to append: the journal fills in `v` (and `at` when missing).
-export type NewEvent = ParleyEvent extends infer E ? (E extends ParleyEvent ? Omit<E, 'v' | 'seq' | 'at'> & { at?: number } : never) : never;
+// What a caller hands to a profile's append: the journal fills in `v` (and `at` when missing).
+export type NewEvent = NewOf<ParleyEvent>;
 
 // The current schema version of each type. A journal written by an older Parley holds lower
 // versions; upcast.ts brings them up to these when they are read.
@@ -170,19 +157,13 @@ export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = Object.freeze
   'quota.spent': 1,
   'quota.refused': 1,
   'settings.changed': 1,
-  'client.registered': 1,
-  'client.revoked': 1,
-  'session.opened': 1,
-  'session.closed': 1,
-  'relay.opened': 1,
-  'relay.closed': 1,
 });
 
 // Events a person would miss if a crash lost them: the batch that holds one is synced to disk
 // before append resolves, so nothing acknowledges them to anyone earlier. Not so: chunk progress
 // (a lost chunks-stored only makes the sender resend the chunk, DESIGN.md, Events; the wire
-// bytes it counted are lost with it, a few ms of them), links, sessions and relays coming and
-// going (the next start knows they are gone anyway), and for the same reason a transfer paused
+// bytes it counted are lost with it, a few ms of them), links coming and going (the next
+// start knows they are gone anyway), and for the same reason a transfer paused
 // or resumed with its link: after a restart no transfer has a link, whatever the view says. A
 // crash loses only a tail of the journal (LevelDB's log is written in order, and a synced batch
 // carries every one before it), so a lost resume never leaves the chunks after it behind.
@@ -194,18 +175,20 @@ const NOT_DURABLE: ReadonlySet<string> = new Set([
   'transfer.resumed',
   'link.opened',
   'link.closed',
-  'session.opened',
-  'session.closed',
-  'relay.opened',
-  'relay.closed',
 ]);
 
+// A client profile's journal: these types, these versions, these steps from older ones.
+export const CLIENT_EVENTS: EventSchema = Object.freeze({
+  holder: 'a Parley profile',
+  versions: EVENT_VERSIONS,
+  notDurable: NOT_DURABLE,
+  upcasters: UPCASTERS as EventSchema['upcasters'],
+});
+
 export function isDurable(type: string): boolean {
-  return !NOT_DURABLE.has(type);
+  return isDurableIn(CLIENT_EVENTS, type);
 }
 
-const KNOWN: ReadonlySet<unknown> = new Set(Object.keys(EVENT_VERSIONS));
-
 export function isKnownType(type: unknown): type is EventType {
-  return KNOWN.has(type);
+  return isKnownIn(CLIENT_EVENTS, type);
 }

@@ -3,10 +3,8 @@
 // version k passes through every step from k to EVENT_VERSIONS[type]. A step is a pure function
 // of the event, like a projection's apply.
 
-import { EVENT_VERSIONS, type EventType } from './types.js';
-
-type Raw = Record<string, unknown> & { type: string; v: number };
-type Step = (event: Raw) => Raw;
+import type { RawEvent as Raw, Step } from './schema.js';
+import type { EventType } from './types.js';
 
 export const UPCASTERS: Readonly<Partial<Record<EventType, readonly Step[]>>> = Object.freeze({
   // contact.added v1 had no whitelist flag: a contact was added by a person, which v2 records
@@ -33,21 +31,4 @@ export const UPCASTERS: Readonly<Partial<Record<EventType, readonly Step[]>>> = 
 
 function toTransferV2(e: Raw): Raw {
   return { ...e, v: 2 };
-}
-
-// Events without `v` were written before versions existed: they are version 1.
-export function upcast(event: Raw): Raw {
-  const target = EVENT_VERSIONS[event.type as EventType];
-  let current = event;
-  if (typeof current.v !== 'number') current.v = 1;
-  if (current.v === target) return current;
-  // Written by a newer Parley: reading it as this version's shape could misread it.
-  if (current.v > target) throw new Error(`it is ${event.type} version ${current.v}, written by a newer Parley (this one reads up to version ${target}): upgrade Parley`);
-  const steps = UPCASTERS[event.type as EventType] ?? [];
-  while (current.v < target) {
-    const step = steps[current.v - 1];
-    if (!step) throw new Error(`no upcaster for ${event.type} from version ${current.v}`);
-    current = step(current);
-  }
-  return current;
 }

@@ -10,8 +10,8 @@
 import path from 'node:path';
 import { metaKey, openJournal, type Journal } from '../events/journal.js';
 import type { Direction, NewEvent, Stored } from '../events/types.js';
-import type { ParleyError } from '../errors.js';
-import { checkpointName, encodeCheckpoint, loadCheckpoint } from '../projections/checkpoint.js';
+import { checkpointName, encodeCheckpoint, loadProjections } from '../projections/checkpoint.js';
+import type { Projection } from '../projections/projection.js';
 import { PROJECTIONS, STORED_VIEWS, VIEW_NAMES, type ViewName, type Views } from '../projections/index.js';
 import { decodeSummary, openSeqsKey, peerRange, PREFIX, SEQS, unreadOf, type ChatSummary, type MessageChange } from '../projections/messages.js';
 import { messageOf, pageOf, streamOf, summaryOf, type ChatMessage, type PageOptions } from './history.js';
@@ -105,47 +105,24 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   const listeners = new Set<(event: Stored, change: Change) => void>();
   const skipped: Skipped[] = [];
   const views = {} as Views;
-  const seen = {} as Record<ViewName, number>; // last seq each view has applied
   let sinceCheckpoint = 0;
   let checkpointing: Promise<void> | null = null;
   let closed = false;
 
-  function onCorrupt(err: ParleyError, seq: number): void {
-    const s = { seq, message: err.message };
-    skipped.push(s);
-    options.onSkipped?.(s);
-  }
-
   async function load(fromCheckpoints: boolean): Promise<void> {
-    let from = Infinity;
-    for (const name of VIEW_NAMES) {
-      const projection = PROJECTIONS[name] as (typeof PROJECTIONS)[ViewName];
-      const loaded = fromCheckpoints ? await loadCheckpoint(journal, projection as never) : null;
-      (views as Record<ViewName, unknown>)[name] = loaded ? loaded.state : projection.initial();
-      seen[name] = loaded ? loaded.seq : 0;
-      from = Math.min(from, seen[name] + 1);
-    }
-    let replayed = 0;
+    // The unreadable events the scan meets are named after those the checkpoints recorded.
+    const met: Skipped[] = [];
+    const loaded = await loadProjections(journal, VIEW_NAMES.map((name) => PROJECTIONS[name] as unknown as Projection<unknown>), {
+      fromCheckpoints,
+      onCorrupt: (err, seq) => void met.push({ seq, message: err.message }),
+    });
+    VIEW_NAMES.forEach((name, i) => ((views as Record<ViewName, unknown>)[name] = loaded.states[i]));
     skipped.length = 0;
-    if (from > 1) {
-      for (const s of await skippedBefore(from)) {
-        skipped.push(s);
-        options.onSkipped?.(s);
-      }
+    for (const s of [...(loaded.from > 1 ? await skippedBefore(loaded.from) : []), ...met]) {
+      skipped.push(s);
+      options.onSkipped?.(s);
     }
-    await journal.scan(
-      (event) => {
-        replayed++;
-        for (const name of VIEW_NAMES) {
-          if (event.seq > seen[name]) {
-            (views as Record<ViewName, unknown>)[name] = (PROJECTIONS[name].apply as (s: unknown, e: Stored) => unknown)(views[name], event);
-            seen[name] = event.seq;
-          }
-        }
-      },
-      { since: from, onCorrupt },
-    );
-    for (const name of VIEW_NAMES) seen[name] = journal.lastSeq();
+    const replayed = loaded.replayed;
     // What was replayed now need not be replayed at the next start.
     sinceCheckpoint += replayed;
     const owed = await journal.getMeta(PURGE_OWED);
@@ -182,7 +159,6 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   function applyLive(event: Stored, derived?: unknown): void {
     for (const name of VIEW_NAMES) {
       (views as Record<ViewName, unknown>)[name] = (PROJECTIONS[name].apply as (s: unknown, e: Stored) => unknown)(views[name], event);
-      seen[name] = event.seq;
     }
     if (listeners.size > 0) {
       const change: Change = { seq: event.seq, type: event.type };

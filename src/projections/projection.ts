@@ -8,15 +8,17 @@
 // whenever apply's meaning changes: a checkpoint of another version is thrown away and the
 // projection is rebuilt from the journal (ssb-db2 and flumeview-reduce do the same).
 
-import type { Stored } from '../events/types.js';
+import type { EventBase, StoredOf } from '../events/schema.js';
+import type { ParleyEvent, Stored } from '../events/types.js';
 
 // ---- in memory ----
 
-export type Projection<S> = {
+// A client profile's by default; the server's registry is one over the server's events.
+export type Projection<S, E extends EventBase = ParleyEvent> = {
   name: string;
   version: number;
   initial: () => S;
-  apply: (state: S, event: Stored) => S;
+  apply: (state: S, event: StoredOf<E>) => S;
   snapshot?: (state: S) => unknown;
   restore?: (data: unknown) => S;
 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEvent, encodeValue, eventKey, seqOfKey } from '../../src/events/codec.js';
-import { upcast } from '../../src/events/upcast.js';
+import { upcastIn } from '../../src/events/schema.js';
+import { CLIENT_EVENTS } from '../../src/events/types.js';
 
 describe('codec', () => {
   it.each([1, 255, 256, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 3, 2 ** 47 + 11])('codec - key of seq %i reads back and sorts in order', (seq) => {
@@ -40,6 +41,6 @@ describe('codec', () => {
     const v1 = encodeValue({ type: 'contact.added', at: 1, peer: 7, name: 'Ann', v: 1 });
     expect(decodeEvent(1, v1)).toMatchObject({ type: 'contact.added', v: 2, whitelisted: true, name: 'Ann' });
     // Written before versions existed: no v at all.
-    expect(upcast({ type: 'contact.added', at: 1, peer: 7, name: 'Ann' } as never)).toMatchObject({ v: 2, whitelisted: true });
+    expect(upcastIn(CLIENT_EVENTS, { type: 'contact.added', at: 1, peer: 7, name: 'Ann' } as never)).toMatchObject({ v: 2, whitelisted: true });
   });
 });

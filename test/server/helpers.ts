@@ -7,7 +7,7 @@ import path from 'node:path';
 import type tls from 'node:tls';
 import { signCsr } from '../../cert/sign.js';
 import { openJournal } from '../../src/events/journal.js';
-import type { Stored } from '../../src/events/types.js';
+import { SERVER_EVENTS, type ServerEvent, type StoredServerEvent } from '../../server/events.js';
 import { keySha256OfCert, loadIdentity, type Identity } from '../../cert/tls.js';
 import type { ControlMessage, ControlType, ControlOf } from '../../src/net/control.js';
 import { openSession, type ServerSession, type SessionEnd } from '../../src/net/session.js';
@@ -225,9 +225,9 @@ export async function signIn(options: ConnectOptions, fields: Partial<ControlOf<
 }
 
 // The events of a server's journal, read while no server holds it.
-export async function journalOf(dataDir: string): Promise<Stored[]> {
-  const j = await openJournal(path.join(dataDir, 'journal'));
-  const events: Stored[] = [];
+export async function journalOf(dataDir: string): Promise<StoredServerEvent[]> {
+  const j = await openJournal<ServerEvent>(path.join(dataDir, 'journal'), dataDir, { schema: SERVER_EVENTS });
+  const events: StoredServerEvent[] = [];
   await j.scan((e) => events.push(e));
   await j.close();
   return events;

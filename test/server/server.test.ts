@@ -7,7 +7,9 @@ import { openJournal } from '../../src/events/journal.js';
 import { CONTENT, FLAGS, LIMITS } from '../../src/net/constants.js';
 import { encodeControl, idCandidate } from '../../src/net/control.js';
 import { encodeFrame } from '../../src/net/frame.js';
-import { loadRegistry } from '../../server/checkpoint.js';
+import { loadProjection } from '../../src/projections/checkpoint.js';
+import { SERVER_EVENTS, type ServerEvent } from '../../server/events.js';
+import { REGISTRY } from '../../server/registry.js';
 import type { RendezvousServer } from '../../server/server.js';
 import { cleanup, connect, journalOf, makeServerPki, serverOn, signIn, tempDir, WAIT_MS, type Client, type TestPki } from './helpers.js';
 
@@ -100,9 +102,9 @@ describe('server - registration and login', () => {
     await srv.close();
     servers.splice(servers.indexOf(srv), 1);
 
-    const j = await openJournal(path.join(dataDir, 'journal'));
+    const j = await openJournal<ServerEvent>(path.join(dataDir, 'journal'), dataDir, { schema: SERVER_EVENTS });
     try {
-      await expect(loadRegistry(j)).resolves.toMatchObject({ from: j.lastSeq(), replayed: 0 });
+      await expect(loadProjection(j, REGISTRY)).resolves.toMatchObject({ from: j.lastSeq(), replayed: 0 });
     } finally {
       await j.close();
     }
