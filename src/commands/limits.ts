@@ -92,10 +92,13 @@ export function auditQuotas(events: Iterable<Stored>, state: QuotasState, peer?:
   return { lines, consistent: audit.consistent(state) };
 }
 
+// `limits` and `limits audit`: all contacts or one (--peer, which must be a contact), as lines or JSON.
+function perPeer(cmd: Command): Command {
+  return profileOptions(cmd).option('--peer <id>', 'only this contact').option('--json', 'one JSON object per line');
+}
+
 export function registerLimitsCommands(program: Command): void {
-  const limits = profileOptions(program.command('limits').description('packet limits per contact: what is granted, spent and left'))
-    .option('--peer <id>', 'only this contact')
-    .option('--json', 'one JSON object per line')
+  const limits = perPeer(program.command('limits').description('packet limits per contact: what is granted, spent and left'))
     .action(async (opts: { peer?: string; json?: boolean }, cmd: Command) => {
       const only = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
       await withProfile(cmd, async (profile) => {
@@ -136,9 +139,7 @@ export function registerLimitsCommands(program: Command): void {
       });
     });
 
-  profileOptions(limits.command('audit').description('every grant, spend and refusal, and whether they add up'))
-    .option('--peer <id>', 'only this contact')
-    .option('--json', 'one JSON object per line')
+  perPeer(limits.command('audit').description('every grant, spend and refusal, and whether they add up'))
     .action(async (opts: { peer?: string; json?: boolean }, cmd: Command) => {
       const only = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
       await withProfile(cmd, async (profile) => {

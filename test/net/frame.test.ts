@@ -9,7 +9,7 @@ import {
   versionRefusedFrame,
   type Frame,
 } from '../../src/net/frame.js';
-import type { NetError } from '../../src/net/errors.js';
+import { catchErr } from './helpers.js';
 
 function frame(fields: Partial<Frame> = {}): Frame {
   return { contentType: CONTENT.CONTROL, flags: 0, source: 0, destination: 0, contentId: 0, payload: Buffer.alloc(0), ...fields };
@@ -29,14 +29,6 @@ function decodeIn(pieces: Buffer[], options = {}): Frame[] {
   return out;
 }
 
-function catchErr(fn: () => unknown): NetError {
-  try {
-    fn();
-  } catch (err) {
-    return err as NetError;
-  }
-  throw new Error('expected a throw');
-}
 
 // A header with chosen raw bytes, for inputs encodeFrame refuses to make.
 function rawHeader(patch: Record<number, number>, length = 0): Buffer {

@@ -7,17 +7,10 @@ import { encodeControl } from '../../src/net/control.js';
 import { createFrameDecoder, encodeFrame, versionRefusedFrame, type Frame } from '../../src/net/frame.js';
 import { controlFrame, controlOf, feed, refusalFor, writeBounded } from '../../src/net/link.js';
 import type { NetError } from '../../src/net/errors.js';
+import { catchErr } from './helpers.js';
 
 const HB = encodeControl({ type: 'heartbeat' });
 
-function caught(f: () => unknown): NetError {
-  try {
-    f();
-  } catch (err) {
-    return err as NetError;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('link - feed', () => {
   it('hands on frames split across chunks, in order', () => {
@@ -67,7 +60,7 @@ describe('link - refusalFor', () => {
   });
 
   it('a control payload that does not decode: BAD_CONTROL with the reader\'s reason', () => {
-    const err = caught(() => controlOf({ ...head(0, 0), payload: Buffer.from([0xc1]) }, 0, 0));
+    const err = catchErr(() => controlOf({ ...head(0, 0), payload: Buffer.from([0xc1]) }, 0, 0));
     expect(refusalFor(err)).toEqual({ code: 'BAD_CONTROL', reply: { type: 'error', code: 'BAD_CONTROL', reason: expect.any(String) } });
   });
 });
@@ -91,13 +84,13 @@ describe('link - controlOf', () => {
   ])('from %i to %i where %i writes to %s: %s', (source, destination, from, to, ok) => {
     const frame = { ...head(source, destination), payload: HB };
     if (ok) expect(controlOf(frame, from, to)).toEqual({ type: 'heartbeat' });
-    else expect(caught(() => controlOf(frame, from, to)).code).toBe(ERR.FRAME_BAD_ADDRESS);
+    else expect(catchErr(() => controlOf(frame, from, to)).code).toBe(ERR.FRAME_BAD_ADDRESS);
   });
 
   it('a frame that is not CONTROL is refused with FRAME_BAD_TYPE', () => {
     const frame = { ...head(0, 0, CONTENT.TEXT), payload: Buffer.from('hi') };
-    expect(caught(() => controlOf(frame, 0, 0)).code).toBe(ERR.FRAME_BAD_TYPE);
-    expect(refusalFor(caught(() => controlOf(frame, 0, 0))).code).toBe('BAD_FRAME');
+    expect(catchErr(() => controlOf(frame, 0, 0)).code).toBe(ERR.FRAME_BAD_TYPE);
+    expect(refusalFor(catchErr(() => controlOf(frame, 0, 0))).code).toBe('BAD_FRAME');
   });
 
   it('controlFrame writes the header as encodeFrame does', () => {

@@ -9,11 +9,10 @@ import { CONTENT, FLAGS } from '../../src/net/constants.js';
 import { decodeControl, encodeControl, type ControlMessage } from '../../src/net/control.js';
 import { createFrameDecoder, encodeFrame, type Frame } from '../../src/net/frame.js';
 import type { RendezvousServer } from '../../server/server.js';
+import { SAMPLES } from '../net/helpers.js';
 import { cleanup, connect, makeServerPki, serverOn, signIn, tempDir, within, type Client, type TestPki } from './helpers.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
-const KEY = 'ab'.repeat(32);
-const NONCE = '0f'.repeat(16);
 // A session that says nothing is closed after this; a run never waits much longer.
 const DEADLINE_MS = 400;
 
@@ -36,30 +35,6 @@ afterAll(async () => {
   cleanup(dataDir);
   cleanup(pki?.dir);
 });
-
-// Every message type, valid, in both directions: a server message sent by a client is refused too.
-const SAMPLES: ControlMessage[] = [
-  { type: 'login', version: 1, lan: ['10.0.0.2'], listenPort: 40000 },
-  { type: 'login-ok', id: 5, serverTime: 1, host: '10.0.0.1', port: 1, heartbeatMs: 10_000 },
-  { type: 'login-refused', code: 'X', reason: '' },
-  { type: 'heartbeat' },
-  { type: 'heartbeat-ack' },
-  { type: 'time-request' },
-  { type: 'time', serverTime: 1 },
-  { type: 'presence-watch', ids: [1, 2, 2 ** 40 - 1] },
-  { type: 'presence', id: 1, online: true, at: 1 },
-  { type: 'block-list', ids: [3] },
-  { type: 'introduce-request', target: 7 },
-  { type: 'introduce', peer: 7, peerKey: KEY, host: '10.0.0.1', port: 1, lan: [], listenPort: 0, role: 'tls-client', punchAt: 1, nonce: NONCE },
-  { type: 'introduce-refused', target: 7, code: 'X', reason: '' },
-  { type: 'relay-request', peer: 7, nonce: NONCE },
-  { type: 'relay-ready', peer: 7, nonce: NONCE },
-  { type: 'relay-refused', peer: 7, code: 'X', reason: '' },
-  { type: 'revoked', id: 7, key: KEY, at: 1 },
-  { type: 'bye', code: 'QUIT', reason: '' },
-  { type: 'error', code: 'X', reason: '' },
-  { type: 'version-refused', versions: [1] },
-];
 
 function frame(payload: Buffer, contentType: number = CONTENT.CONTROL): Buffer {
   return encodeFrame({ contentType: contentType as 1, flags: FLAGS.NONE, source: 0, destination: 0, contentId: 0, payload });
