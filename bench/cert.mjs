@@ -17,7 +17,7 @@ import { KDF } from '../dist/cert/constants.js';
 import { createCsr } from '../dist/cert/csr.js';
 import { encryptPrivateKey, generateKey } from '../dist/cert/keys.js';
 import { signCsr } from '../dist/cert/sign.js';
-import { clientTlsOptions, loadIdentity, serverTlsOptions } from '../dist/cert/tls.js';
+import { clientTlsOptions, loadIdentity, serverTlsOptions } from '../dist/src/net/tls.js';
 
 const SIZES = [2048, 3072, 4096];
 const PASSWORD = 'bench password';

@@ -252,7 +252,7 @@ function cpuNow() {
 // The Parley server, started as `parley server` starts it (its options at their defaults but
 // the session cap, which is above what a process here can hold anyway).
 async function serverRole() {
-  const { loadIdentity } = await import(path.join(DIST, 'cert/tls.js'));
+  const { loadIdentity } = await import(path.join(DIST, 'src/net/tls.js'));
   const { startServer } = await import(path.join(DIST, 'server/server.js'));
   let server = null;
   return {
@@ -273,7 +273,7 @@ async function serverRole() {
 
 // Bare Node: the same certificate, key and CA; OpenSSL checks the client's chain.
 async function baselineRole() {
-  const { loadIdentity, serverTlsOptions } = await import(path.join(DIST, 'cert/tls.js'));
+  const { loadIdentity, serverTlsOptions } = await import(path.join(DIST, 'src/net/tls.js'));
   let server = null;
   const held = new Set();
   return {

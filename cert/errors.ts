@@ -3,7 +3,6 @@
 // with the error's exit code (src/errors.ts): 2 for bad input, 4 for a refused peer, 5 when a
 // password was needed and there was no terminal to ask on.
 import { EXIT, badInput, causeText, parleyError, type ParleyError } from '../src/errors.js';
-import { WIRE_CODE } from '../src/net/constants.js';
 import { KEY_BITS, MIN_PASSWORD_LENGTH, DEFAULTS } from './constants.js';
 
 // Why a peer's certificate was refused: returned by checkPeerCertificate, carried by the error
@@ -18,24 +17,6 @@ export const PEER_CODES = Object.freeze({
   KEY_MISMATCH: 'CERT_KEY_MISMATCH',
 });
 export type PeerCode = (typeof PEER_CODES)[keyof typeof PEER_CODES];
-
-// The code a refusal on the wire carries for each problem: login-refused from the server, a peer
-// link's error from a client (docs/PROTOCOL.md "Codes carried in messages"). One code each, so
-// the refused side learns which check failed; the Record makes a new PEER_CODE need its own.
-const WIRE_CODE_OF: Readonly<Record<PeerCode, string>> = Object.freeze({
-  [PEER_CODES.MISSING]: WIRE_CODE.CERT_MISSING,
-  [PEER_CODES.UNREADABLE]: WIRE_CODE.CERT_UNREADABLE,
-  [PEER_CODES.FOREIGN_CA]: WIRE_CODE.CERT_UNKNOWN_CA,
-  [PEER_CODES.WRONG_ROLE]: WIRE_CODE.CERT_WRONG_ROLE,
-  [PEER_CODES.EXPIRED]: WIRE_CODE.CERT_EXPIRED,
-  [PEER_CODES.NOT_YET_VALID]: WIRE_CODE.CERT_NOT_YET_VALID,
-  [PEER_CODES.KEY_MISMATCH]: WIRE_CODE.CERT_KEY_MISMATCH,
-});
-
-// => 'CERT_UNKNOWN_CA' from 'CERT_FOREIGN_CA'
-export function refusalCode(code: PeerCode): string {
-  return WIRE_CODE_OF[code];
-}
 
 export function fileExists(file: string): ParleyError {
   return badInput('FILE_EXISTS', `${file} already exists; move it away or choose another place (nothing was written)`);

@@ -10,8 +10,7 @@
 // application checks the certificate (makePeerChecker) and says why it refuses.
 import net from 'node:net';
 import tls from 'node:tls';
-import { refusalCode } from '../cert/errors.js';
-import { makePeerChecker, serverTlsOptions } from '../cert/tls.js';
+import { makePeerChecker, refusalCode, serverTlsOptions } from '../src/net/tls.js';
 import { WIRE_CODE } from '../src/net/constants.js';
 import type { ControlMessage } from '../src/net/control.js';
 import { reasonText } from '../src/net/text.js';

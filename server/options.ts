@@ -1,6 +1,6 @@
 // The server's options, their defaults, and the one place they are checked: startServer works
 // only with `Resolved`, where every bound is a whole number in its range and the clock is set.
-import type { Identity } from '../cert/tls.js';
+import type { Identity } from '../src/net/tls.js';
 import { LIMITS, TIMING } from '../src/net/constants.js';
 import { badOption } from './errors.js';
 import type { Direction } from './relay.js';

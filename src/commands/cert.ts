@@ -11,7 +11,7 @@ import { ensureAbsent, KEY_MODE, PUBLIC_MODE, readText, writeNewFiles } from '..
 import { keySha256 } from '../../cert/keys.js';
 import { obtainPassword } from '../../cert/password.js';
 import { loadCa, signCsr } from '../../cert/sign.js';
-import { checkPeerCertificate } from '../../cert/tls.js';
+import { checkPeerCertificate } from '../net/tls.js';
 import { describeCertificate, readCertificate, type CertInfo } from '../../cert/x509.js';
 import { printJson, printLine } from './common.js';
 

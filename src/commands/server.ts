@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ENV } from '../../cert/constants.js';
 import { obtainPassword } from '../../cert/password.js';
-import { loadIdentity } from '../../cert/tls.js';
+import { loadIdentity } from '../net/tls.js';
 import { badListen, notAServerCertificate } from '../../server/errors.js';
 import { revokeKey } from '../../server/revoke.js';
 import { SERVER_DEFAULTS, startServer } from '../../server/server.js';

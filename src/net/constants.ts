@@ -149,7 +149,7 @@ export type NetErrorCode = (typeof ERR)[keyof typeof ERR];
 // this build has never heard of.
 export const WIRE_CODE = Object.freeze({
   // login-refused (and, for a peer's certificate, a peer link's error): one code for each problem
-  // of cert/errors.ts PEER_CODES, mapped there by refusalCode
+  // of cert/errors.ts PEER_CODES, mapped by src/net/tls.ts refusalCode
   CERT_UNKNOWN_CA: 'CERT_UNKNOWN_CA',
   CERT_WRONG_ROLE: 'CERT_WRONG_ROLE',
   CERT_EXPIRED: 'CERT_EXPIRED',

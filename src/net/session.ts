@@ -9,8 +9,8 @@
 //   s.subscribe((msg) => ...);                          // every control message, in order
 //   await s.close();                                    // bye QUIT; s.closed says why it ended
 import tls from 'node:tls';
-import type { Identity } from '../../cert/tls.js';
-import { clientTlsOptions, tlsPeerError } from '../../cert/tls.js';
+import type { Identity } from './tls.js';
+import { clientTlsOptions, tlsPeerError } from './tls.js';
 import { causeText } from '../errors.js';
 import { ERR, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
 import { decodeControl, encodeControl, type ControlMessage, type ControlOf, type ControlType } from './control.js';
@@ -371,7 +371,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
       clearTimeout(t);
       resolve(session);
     });
-    // Before secureConnect: a refused server certificate (its code from cert/tls.ts), a refused
+    // Before secureConnect: a refused server certificate (its code from tls.ts), a refused
     // connection, a reset.
     socket.once('close', () => {
       clearTimeout(t);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PEER_CODES, refusalCode, type PeerCode } from '../../cert/errors.js';
+import { PEER_CODES, type PeerCode } from '../../cert/errors.js';
+import { refusalCode } from '../../src/net/tls.js';
 import { WIRE_CODE } from '../../src/net/constants.js';
 
 // Every certificate problem and the code a refusal carries on the wire (docs/PROTOCOL.md "Codes

@@ -11,7 +11,7 @@ import { createCaCertificate } from '../../cert/ca.js';
 import { createCsrFor, readCsr } from '../../cert/csr.js';
 import { decryptPrivateKey } from '../../cert/keys.js';
 import { issueCertificate } from '../../cert/sign.js';
-import { checkPeerCertificate, loadIdentity } from '../../cert/tls.js';
+import { checkPeerCertificate, loadIdentity } from '../../src/net/tls.js';
 import { commonName, namesOf } from '../../cert/x509.js';
 import type { RendezvousServer } from '../../server/server.js';
 import { startServer } from '../../server/server.js';

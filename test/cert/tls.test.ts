@@ -18,7 +18,7 @@ import {
   tlsPeerError,
   verifyTlsPeer,
   type Identity,
-} from '../../cert/tls.js';
+} from '../../src/net/tls.js';
 import { readCertificate } from '../../cert/x509.js';
 import { freePort, KEY_PASSWORD, makePki, openssl, removeDir, tempDir, type Pki } from './helpers.js';
 

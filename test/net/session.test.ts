@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { serverTlsOptions, type Identity } from '../../cert/tls.js';
+import { serverTlsOptions, type Identity } from '../../src/net/tls.js';
 import { CONTENT, FLAGS } from '../../src/net/constants.js';
 import { decodeControl, encodeControl, type ControlMessage } from '../../src/net/control.js';
 import { createFrameDecoder, encodeFrame } from '../../src/net/frame.js';

@@ -2,7 +2,7 @@
 // refusalCode): a certificate that is not valid yet is not called expired.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signCsr } from '../../cert/sign.js';
-import { keySha256OfCert } from '../../cert/tls.js';
+import { keySha256OfCert } from '../../src/net/tls.js';
 import type { RendezvousServer } from '../../server/server.js';
 import { cleanup, connect, makeServerPki, serverOn, tempDir, type Client, type Credentials, type TestPki } from './helpers.js';
 

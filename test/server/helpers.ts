@@ -8,7 +8,7 @@ import type tls from 'node:tls';
 import { signCsr } from '../../cert/sign.js';
 import { openJournal } from '../../src/events/journal.js';
 import { SERVER_EVENTS, type ServerEvent, type StoredServerEvent } from '../../server/events.js';
-import { keySha256OfCert, loadIdentity, type Identity } from '../../cert/tls.js';
+import { keySha256OfCert, loadIdentity, type Identity } from '../../src/net/tls.js';
 import type { ControlMessage, ControlType, ControlOf } from '../../src/net/control.js';
 import { openSession, type ServerSession, type SessionEnd } from '../../src/net/session.js';
 import type { NetError } from '../../src/net/errors.js';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clientTlsOptions, serverTlsOptions, verifyTlsPeer } from '../../cert/tls.js';
+import { clientTlsOptions, serverTlsOptions, verifyTlsPeer } from '../../src/net/tls.js';
 import type { RendezvousServer } from '../../server/server.js';
 import { splice, type Direction } from '../../server/relay.js';
 import { cleanup, connect, journalOf, makeServerPki, serverOn, signIn, tempDir, within, type Client, type TestPki } from './helpers.js';

@@ -4,12 +4,31 @@
 // operator's CA, its role, its validity and, when known, its key fingerprint.
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import tls from 'node:tls';
-import { causeText } from '../src/errors.js';
-import type { Role } from './constants.js';
-import { certRefused, keyMismatch, PEER_CODES, peerRefused, type PeerCode } from './errors.js';
-import { decryptPrivateKey, keySha256, normalKeySha256 } from './keys.js';
-import { readText } from './files.js';
-import { issuerOf, keySha256OfX509, nameWithBytes, readCertificate, roleOf, subjectOf, validityOf } from './x509.js';
+import type { Role } from '../../cert/constants.js';
+import { certRefused, keyMismatch, PEER_CODES, peerRefused, type PeerCode } from '../../cert/errors.js';
+import { readText } from '../../cert/files.js';
+import { decryptPrivateKey, keySha256, normalKeySha256 } from '../../cert/keys.js';
+import { issuerOf, keySha256OfX509, nameWithBytes, readCertificate, roleOf, subjectOf, validityOf } from '../../cert/x509.js';
+import { causeText } from '../errors.js';
+import { WIRE_CODE } from './constants.js';
+
+// The code a refusal on the wire carries for each problem: login-refused from the server, a peer
+// link's error from a client (docs/PROTOCOL.md "Codes carried in messages"). One code each, so
+// the refused side learns which check failed; the Record makes a new PEER_CODE need its own.
+const WIRE_CODE_OF: Readonly<Record<PeerCode, string>> = Object.freeze({
+  [PEER_CODES.MISSING]: WIRE_CODE.CERT_MISSING,
+  [PEER_CODES.UNREADABLE]: WIRE_CODE.CERT_UNREADABLE,
+  [PEER_CODES.FOREIGN_CA]: WIRE_CODE.CERT_UNKNOWN_CA,
+  [PEER_CODES.WRONG_ROLE]: WIRE_CODE.CERT_WRONG_ROLE,
+  [PEER_CODES.EXPIRED]: WIRE_CODE.CERT_EXPIRED,
+  [PEER_CODES.NOT_YET_VALID]: WIRE_CODE.CERT_NOT_YET_VALID,
+  [PEER_CODES.KEY_MISMATCH]: WIRE_CODE.CERT_KEY_MISMATCH,
+});
+
+// => 'CERT_UNKNOWN_CA' from 'CERT_FOREIGN_CA'
+export function refusalCode(code: PeerCode): string {
+  return WIRE_CODE_OF[code];
+}
 
 export type Identity = {
   // PEM texts, as node:tls takes them. `key` is the decrypted private key (PKCS#8 PEM): it lives
