@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { EXIT, isParleyError } from './errors.js';
 import { registerCommands } from './commands/index.js';
+import { runWithIo, stderr, stdout, type CommandIo } from './commands/io.js';
+import { isForwarded } from './node/control.js';
 
 export function buildProgram(): Command {
   const program = new Command('parley');
@@ -18,7 +20,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .option('--home <dir>', 'profile directory (default: PARLEY_HOME or the per-user default)')
     .showHelpAfterError(false);
-  registerCommands(program);
+  registerCommands(program, { runInClient });
   // The program and every subcommand: their usage errors come back to main() as one line.
   applyOverride(program);
   return program;
@@ -29,7 +31,11 @@ function applyOverride(cmd: Command): void {
   // `contacts --json` and `contacts add --json`: an option after a subcommand's name belongs to
   // the subcommand, even where the parent declares it too.
   if (cmd.commands.length > 0) cmd.enablePositionalOptions();
-  cmd.configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+  cmd.configureOutput({
+    writeOut: (text) => stdout().write(text),
+    writeErr: (text) => stderr().write(text),
+    outputError: (text, write) => write(text.split('\n')[0] + '\n'),
+  });
   for (const sub of cmd.commands) applyOverride(sub);
 }
 
@@ -43,21 +49,29 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A command line sent to the running client (src/node/control.ts), run there on its profile with
+// the caller's streams: the same program, the same output, the same exit code.
+export function runInClient(client: NonNullable<CommandIo['client']>, argv: string[], io: Omit<CommandIo, 'client'>): Promise<number> {
+  return runWithIo({ ...io, client }, () => main(['node', 'parley', ...argv]));
+}
+
 function reportFailure(err: unknown): number {
+  // Run by the client: its output is written already.
+  if (isForwarded(err)) return err.forwardedExit;
   if (err instanceof CommanderError) {
     // Help and version end with a zero code; every other usage error is bad input.
     if (err.exitCode === 0) return EXIT.OK;
     return EXIT.USAGE;
   }
   if (isParleyError(err)) {
-    process.stderr.write(`parley: ${err.message}\n`);
+    stderr().write(`parley: ${err.message}\n`);
     // Exit 1 is a failure nobody planned for (a store that cannot be opened, a write that
     // failed): keep what a developer needs to look into it.
     if (err.exitCode === EXIT.BUG) writeCrashLog(errorDetail(err));
     return err.exitCode;
   }
   // A stack trace is a bug: say so, keep the trace out of the user's way.
-  process.stderr.write(`parley: unexpected failure (a bug): ${err instanceof Error ? err.message : String(err)}\n`);
+  stderr().write(`parley: unexpected failure (a bug): ${err instanceof Error ? err.message : String(err)}\n`);
   writeCrashLog(errorDetail(err));
   return EXIT.BUG;
 }
@@ -76,9 +90,9 @@ function writeCrashLog(detail: string): void {
   const file = path.join(os.tmpdir(), `parley-crash-${process.pid}.log`);
   try {
     fs.writeFileSync(file, `${new Date().toISOString()}\n${detail}\n`);
-    process.stderr.write(`parley: details are in ${file}\n`);
+    stderr().write(`parley: details are in ${file}\n`);
   } catch {
-    process.stderr.write(detail + '\n');
+    stderr().write(detail + '\n');
   }
 }
 

@@ -5,7 +5,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { badInput, EXIT, parleyError } from '../errors.js';
 import { LIMITS } from '../net/constants.js';
+import { forwardToClient, hasRunningClient } from '../node/control.js';
 import { journalDir, openProfile, type Profile } from '../node/profile.js';
+import { clientProfile, resolvePath, stderr, stdout } from './io.js';
 
 const { MAX_ID } = LIMITS;
 
@@ -19,7 +21,7 @@ export function defaultHome(): string {
 export function homeOf(cmd: Command): string {
   const opts = cmd.optsWithGlobals() as { home?: string };
   const home = opts.home || process.env.PARLEY_HOME || defaultHome();
-  return path.resolve(home);
+  return resolvePath(home);
 }
 
 // Adds the options every profile command takes. Declared on each leaf, because commander lets a
@@ -49,19 +51,32 @@ export function parseCount(text: string, what: string): number {
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value) + '\n');
+  stdout().write(JSON.stringify(value) + '\n');
 }
 
 export function printLine(text: string): void {
-  process.stdout.write(text + '\n');
+  stdout().write(text + '\n');
+}
+
+// A warning or a note, on standard error (the caller's, for a command the client runs).
+export function printError(text: string): void {
+  stderr().write(text + '\n');
 }
 
 // Writes to standard output and waits while the pipe is full, so a long output (a history of a
 // million messages) streams in flat memory instead of piling up in Node's buffer.
 export function writeOut(text: string): Promise<void> {
   if (text.length === 0) return Promise.resolve();
-  if (process.stdout.write(text)) return Promise.resolve();
-  return new Promise((resolve) => process.stdout.once('drain', resolve));
+  const out = stdout();
+  if (out.write(text)) return Promise.resolve();
+  // A forwarded command's output closes when its caller goes away: no drain comes then.
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done).off('close', done);
+      resolve();
+    };
+    out.once('drain', done).once('close', done);
+  });
 }
 
 // Progress of a view rebuilt at open (a profile an older Parley wrote), on a terminal only and
@@ -70,10 +85,11 @@ export function rebuildProgress(): (view: string, seq: number, lastSeq: number) 
   const started = Date.now();
   let shown = false;
   return (view, seq, lastSeq) => {
-    if (!process.stderr.isTTY || Date.now() - started < 1000) return;
+    const err = stderr();
+    if (!err.isTTY || Date.now() - started < 1000) return;
     shown = true;
     const percent = lastSeq > 0 ? Math.floor((seq / lastSeq) * 100) : 100;
-    process.stderr.write(`\rparley: rebuilding the ${view} view from the journal: ${percent}%${seq >= lastSeq && shown ? '\n' : ''}`);
+    err.write(`\rparley: rebuilding the ${view} view from the journal: ${percent}%${seq >= lastSeq && shown ? '\n' : ''}`);
   };
 }
 
@@ -83,8 +99,17 @@ export function rebuildProgress(): (view: string, seq: number, lastSeq: number) 
 // A command that only reads never creates a profile: pointed at a folder that holds none (a new
 // user, or a mistyped --home), it runs on an empty profile made in the temp folder and removed
 // after, so it prints what an empty profile holds and leaves nothing behind.
+//
+// While a client runs on the profile (`parley up`), the command goes to it over its local socket
+// and runs there, on the client's open profile, with the same output (src/node/control.ts).
 export async function withProfile<T>(cmd: Command, work: (profile: Profile) => Promise<T>, options: { readOnly?: boolean } = {}): Promise<T> {
+  const running = clientProfile();
+  if (running) return work(running);
   const home = homeOf(cmd);
+  if (hasRunningClient(home)) {
+    const forwarded = await forwardToClient(home);
+    if (forwarded) throw forwarded;
+  }
   if (fs.existsSync(home) && !fs.statSync(home).isDirectory()) {
     throw badInput('HOME_NOT_A_FOLDER', `the profile ${home} is a file, not a folder: choose another --home`);
   }
@@ -92,7 +117,7 @@ export async function withProfile<T>(cmd: Command, work: (profile: Profile) => P
   const dir = empty ? fs.mkdtempSync(path.join(os.tmpdir(), 'parley-empty-')) : home;
   try {
     const profile = await openProfile(dir, {
-      onSkipped: (s) => process.stderr.write(`parley: warning: skipped event ${s.seq}: ${s.message}\n`),
+      onSkipped: (s) => printError(`parley: warning: skipped event ${s.seq}: ${s.message}`),
       onProgress: rebuildProgress(),
     });
     try {

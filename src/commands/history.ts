@@ -7,6 +7,7 @@ import { badInput } from '../errors.js';
 import type { ChatMessage } from '../node/history.js';
 import { exporter, FORMATS, historyRow, timeOf, dayOf, type Format } from '../node/export.js';
 import type { Profile } from '../node/profile.js';
+import { resolvePath } from './io.js';
 import { parseCount, parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile, writeOut } from './common.js';
 
 // The messages asked for, a page at a time, oldest first: the last --limit before --before, or
@@ -76,7 +77,7 @@ export function registerHistoryCommands(program: Command): void {
     .action(async (opts: { peer: string; format: string; out?: string }, cmd: Command) => {
       const peer = parseId(opts.peer, 'peer id');
       if (!FORMATS.includes(opts.format as Format)) throw badInput('BAD_FORMAT', `--format must be one of ${FORMATS.join(', ')}, got "${opts.format}"`);
-      const out = opts.out === undefined ? undefined : path.resolve(opts.out);
+      const out = opts.out === undefined ? undefined : resolvePath(opts.out);
       if (out !== undefined && fs.existsSync(out)) throw badInput('FILE_EXISTS', `${out} already exists; choose another --out`);
       if (out !== undefined && !fs.existsSync(path.dirname(out))) throw badInput('NO_SUCH_DIR', `cannot write ${out}: folder ${path.dirname(out)} does not exist`);
       await withProfile(cmd, async (profile) => {

@@ -1,16 +1,20 @@
 // Every command group registers itself here, in the order `parley --help` lists them.
 import type { Command } from 'commander';
 import { registerCertCommands } from './cert.js';
+import { registerClientCommands, type RunInClient } from './client.js';
 import { registerContactsCommands } from './contacts.js';
 import { registerHistoryCommands } from './history.js';
 import { registerJournalCommands } from './journal.js';
 import { registerLimitsCommands } from './limits.js';
 import { registerServerCommands } from './server.js';
+import { registerSettingsCommands } from './settings.js';
 
-export function registerCommands(program: Command): void {
+export function registerCommands(program: Command, options: { runInClient: RunInClient }): void {
+  registerClientCommands(program, options.runInClient);
   registerContactsCommands(program);
   registerHistoryCommands(program);
   registerLimitsCommands(program);
+  registerSettingsCommands(program);
   registerJournalCommands(program);
   registerCertCommands(program);
   registerServerCommands(program);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import { isKnownType, type Stored } from '../events/types.js';
-import { parseCount, printJson, printLine, profileOptions, withProfile, rebuildProgress, writeOut } from './common.js';
+import { parseCount, printError, printJson, printLine, profileOptions, withProfile, rebuildProgress, writeOut } from './common.js';
 
 // {"seq","at","type",...fields}: seq, at and type first, then the event's own fields.
 export function inspectRow(e: Stored): Record<string, unknown> {
@@ -29,7 +29,7 @@ export function registerJournalCommands(program: Command): void {
           since,
           onCorrupt: (err, seq) => {
             bad++;
-            process.stderr.write(`parley: event ${seq} cannot be read: ${err.message}\n`);
+            printError(`parley: event ${seq} cannot be read: ${err.message}`);
           },
         })) {
           if (opts.type !== undefined && e.type !== opts.type) continue;
@@ -46,7 +46,7 @@ export function registerJournalCommands(program: Command): void {
         }
         await writeOut(out);
       }, { readOnly: true });
-      if (bad > 0) process.stderr.write(`parley: ${bad} event(s) could not be read; the others are shown\n`);
+      if (bad > 0) printError(`parley: ${bad} event(s) could not be read; the others are shown`);
     });
 
   profileOptions(journal.command('rebuild').description('rebuild every projection from the journal'))

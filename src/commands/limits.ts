@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { badInput } from '../errors.js';
 import type { QuotaDirection, QuotaKind, Stored } from '../events/types.js';
 import { inboundGrants, left, quotaOf, type PeerQuota, type QuotasState } from '../projections/quotas.js';
-import { parseCount, parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile, writeOut } from './common.js';
+import { parseCount, parseId, peerName, printError, printJson, printLine, profileOptions, requireKnownPeer, withProfile, writeOut } from './common.js';
 
 const DIRECTIONS: QuotaDirection[] = ['inbound', 'outbound'];
 const KINDS: QuotaKind[] = ['messages', 'files'];
@@ -151,7 +151,7 @@ export function registerLimitsCommands(program: Command): void {
         for await (const e of profile.journal.read({
           onCorrupt: (_err, seq) => {
             unreadable++;
-            process.stderr.write(`parley: event ${seq} cannot be read, so the audit cannot vouch for it\n`);
+            printError(`parley: event ${seq} cannot be read, so the audit cannot vouch for it`);
           },
         })) {
           const l = audit.add(e);

@@ -1,5 +1,6 @@
 // Every projection a client runs, and the record of their states that the rest of Parley reads.
 import { contacts, type ContactsState } from './contacts.js';
+import { identity, type IdentityState } from './identity.js';
 import { links, type LinksState } from './links.js';
 import type { Projection } from './projection.js';
 import { quotas, type QuotasState } from './quotas.js';
@@ -16,6 +17,7 @@ export type Views = {
   contacts: ContactsState;
   links: LinksState;
   settings: SettingsState;
+  identity: IdentityState;
 };
 
 export type ViewName = keyof Views;
@@ -25,6 +27,7 @@ export const PROJECTIONS: { [K in ViewName]: Projection<Views[K]> } = {
   contacts,
   links,
   settings,
+  identity,
 };
 
 export const VIEW_NAMES = Object.keys(PROJECTIONS) as ViewName[];

@@ -1,8 +1,15 @@
 // Settings: the last value given to each key (language, download folder, ...).
-import type { Stored } from '../events/types.js';
+//
+// The projection keeps whatever the journal says, keys and values alike; what a key means, its
+// default and the values it takes are the table below, so that `parley settings` and the client
+// read the same thing through settingsOf(state).
+import { badInput } from '../errors.js';
+import type { NewOf } from '../events/schema.js';
+import type { SettingsChanged, Stored } from '../events/types.js';
 import type { Projection } from './projection.js';
 
-export type SettingsState = Record<string, string | number | boolean>;
+export type SettingValue = string | number | boolean;
+export type SettingsState = Record<string, SettingValue>;
 
 export const settings: Projection<SettingsState> = {
   name: 'settings',
@@ -13,3 +20,129 @@ export const settings: Projection<SettingsState> = {
     return state;
   },
 };
+
+// ---- the keys a person may set ----
+
+// Every key with its value, defaults filled in: what the client reads.
+export type Settings = {
+  language: 'en' | 'ru';
+  'default-quota-messages': number;
+  'default-quota-files': number;
+  notify: boolean;
+};
+export type SettingKey = keyof Settings;
+
+// The most a quota setting may hold: the most `parley limits grant` grants at once, so that a
+// default grant is always one that could have been typed.
+export const MAX_QUOTA_SETTING = 1e12;
+
+type Rule = {
+  fallback: SettingValue;
+  // What the key takes, for the error message: "en or ru".
+  takes: string;
+  // The value as journaled, from what a person typed; undefined when the key does not take it.
+  parse: (text: string) => SettingValue | undefined;
+  // Whether a journaled value is one this key takes. A journal may hold anything another
+  // version of Parley (or a hand) wrote, and such a value reads as the default.
+  valid: (value: SettingValue) => boolean;
+  // How the value is printed: as a person types it (on/off), numbers as numbers for JSON.
+  shown: (value: SettingValue) => string | number;
+};
+
+function oneOf(words: string[], fallback: string): Rule {
+  return {
+    fallback,
+    takes: words.join(' or '),
+    parse: (text) => (words.includes(text) ? text : undefined),
+    valid: (value) => typeof value === 'string' && words.includes(value),
+    shown: (value) => String(value),
+  };
+}
+
+function count(fallback: number): Rule {
+  const valid = (value: SettingValue) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_QUOTA_SETTING;
+  return {
+    fallback,
+    takes: `a whole number from 0 to ${MAX_QUOTA_SETTING}`,
+    // Digits only: no sign, point, exponent or hex, which Number() would take.
+    parse: (text) => (/^[0-9]+$/.test(text) && valid(Number(text)) ? Number(text) : undefined),
+    valid,
+    shown: (value) => value as number,
+  };
+}
+
+// Journaled as a boolean, which is what the client tests; shown as the words a person types.
+function onOff(fallback: boolean): Rule {
+  return {
+    fallback,
+    takes: 'on or off',
+    parse: (text) => (text === 'on' ? true : text === 'off' ? false : undefined),
+    valid: (value) => typeof value === 'boolean',
+    shown: (value) => (value ? 'on' : 'off'),
+  };
+}
+
+// In the order `parley settings` lists them.
+const RULES: Record<SettingKey, Rule> = {
+  language: oneOf(['en', 'ru'], 'en'),
+  'default-quota-messages': count(1000),
+  'default-quota-files': count(1000),
+  notify: onOff(true),
+};
+
+export const SETTING_KEYS = Object.keys(RULES) as SettingKey[];
+
+// What each key takes, for help: "language: en or ru; ...".
+export function settingValuesHelp(): string {
+  return SETTING_KEYS.map((key) => `${key}: ${RULES[key].takes}`).join('; ');
+}
+
+// Own keys only: "toString" or "__proto__" is no setting.
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(RULES, key);
+}
+
+export function settingsOf(state: SettingsState): Settings {
+  const out: Record<string, SettingValue> = {};
+  for (const key of SETTING_KEYS) {
+    const rule = RULES[key];
+    const value = Object.hasOwn(state, key) ? state[key] : undefined;
+    out[key] = value !== undefined && rule.valid(value) ? value : rule.fallback;
+  }
+  return out as Settings;
+}
+
+// The settings as printed: `parley settings --json` prints this object, the text form one
+// `key value` line per key.
+export function shownSettings(s: Settings): Record<SettingKey, string | number> {
+  const out = {} as Record<SettingKey, string | number>;
+  for (const key of SETTING_KEYS) out[key] = RULES[key].shown(s[key]);
+  return out;
+}
+
+// A typed text in an error message: quoted, cut, and with control characters escaped, so that
+// the message stays one line that cannot rewrite the terminal.
+function quoted(text: string): string {
+  const cut = text.length > 40 ? text.slice(0, 40) + '...' : text;
+  // eslint-disable-next-line no-control-regex
+  const escaped = cut.replace(/["\\]/g, '\\$&').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return `"${escaped}"`;
+}
+
+// A key and value as a person typed them, checked: exit 2 for an unknown key or a bad value.
+export function parseSetting(key: string, text: string): { key: SettingKey; value: SettingValue } {
+  if (!isSettingKey(key)) {
+    throw badInput('UNKNOWN_SETTING', `unknown setting ${quoted(key)}: the settings are ${SETTING_KEYS.join(', ')}`);
+  }
+  const rule = RULES[key];
+  const value = rule.parse(text);
+  if (value === undefined) throw badInput('BAD_SETTING', `${key} must be ${rule.takes}, got ${quoted(text)}`);
+  return { key, value };
+}
+
+// decide: the event that sets `key` to `value`, or null when that is its value already (the
+// default counts), so that setting a value twice journals it once.
+export function decideSetting(state: SettingsState, key: SettingKey, value: SettingValue): NewOf<SettingsChanged> | null {
+  if (settingsOf(state)[key] === value) return null;
+  return { type: 'settings.changed', key, value };
+}

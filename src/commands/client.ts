@@ -1,0 +1,158 @@
+// parley init, parley up, parley status: a profile tied to an operator's server, the client that
+// runs on it, and what it knows of itself and its contacts.
+import fs from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import type { Command } from 'commander';
+import { ENV } from '../../cert/constants.js';
+import { obtainPassword } from '../../cert/password.js';
+import { badInput, EXIT, parleyError } from '../errors.js';
+import { hasControlChars } from '../net/text.js';
+import { startClient, type ClientState, type RunningClient } from '../node/client.js';
+import { hasRunningClient, isClientAnswering, type RunCommand } from '../node/control.js';
+import { hasIdentity, identityFiles, installIdentity, loadHomeIdentity, NAME_SETTING, parseServerAddress, SERVER_SETTING } from '../node/identity.js';
+import type { Profile } from '../node/profile.js';
+import type { CommandIo } from './io.js';
+import { clientState } from './io.js';
+import { homeOf, printError, printJson, printLine, profileOptions, withProfile } from './common.js';
+
+// How `up` runs a command sent to it: the commander program, on the client's profile (cli.ts).
+export type RunInClient = (client: NonNullable<CommandIo['client']>, argv: string[], io: Omit<CommandIo, 'client'>) => Promise<number>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+// From this long before the certificate expires, status warns every day (by the server's clock).
+const CERT_WARNING_MS = 30 * DAY_MS;
+
+type InitOpts = { name?: string; server: string; ca: string; cert: string; key: string; passwordFile?: string; json?: boolean };
+
+export function registerClientCommands(program: Command, runInClient: RunInClient): void {
+  profileOptions(program.command('init').description('make a profile for an operator\'s server from its CA and your certificate and key'))
+    .option('--name <name>', 'your name, as you want it shown')
+    .requiredOption('--server <host:port>', 'the rendezvous server')
+    .requiredOption('--ca <file>', 'the operator\'s CA certificate (ca.pem)')
+    .requiredOption('--cert <file>', 'your certificate, signed by that CA with --role client')
+    .requiredOption('--key <file>', 'your private key (key.pem from parley cert csr)')
+    .option('--password-file <file>', `the key password, first line (else ${ENV.KEY_PASSWORD}, else asked)`)
+    .option('--json', 'print the profile as JSON')
+    .action(async (opts: InitOpts, cmd: Command) => init(cmd, opts));
+
+  profileOptions(program.command('up').description('run the client: online with the server until Ctrl+C'))
+    .option('--password-file <file>', `the key password, first line (else ${ENV.KEY_PASSWORD}, else asked)`)
+    .action(async (opts: { passwordFile?: string }, cmd: Command) => up(cmd, opts, runInClient));
+
+  profileOptions(program.command('status').description('who you are, the server, your contacts\' presence'))
+    .option('--json', 'one JSON object')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await withProfile(cmd, async (profile) => printStatus(profile, homeOf(cmd), clientState(), opts.json === true), { readOnly: true });
+    });
+}
+
+async function init(cmd: Command, opts: InitOpts): Promise<void> {
+  const home = homeOf(cmd);
+  const server = opts.server.trim();
+  parseServerAddress(server);
+  const name = opts.name?.trim();
+  if (name !== undefined && (name.length === 0 || name.length > 100 || hasControlChars(name))) {
+    throw badInput('BAD_NAME', 'a name must be 1 to 100 characters with no control characters');
+  }
+  if (hasIdentity(home)) throw badInput('PROFILE_EXISTS', `${home} already holds a profile with a certificate: choose another --home`);
+  if (hasRunningClient(home)) throw parleyError('CLIENT_RUNNING', `a client runs on ${home}: stop it first`, EXIT.BUSY);
+  const password = await obtainPassword({ what: 'key', file: opts.passwordFile, env: ENV.KEY_PASSWORD });
+  const identity = installIdentity(home, { caFile: opts.ca, certFile: opts.cert, keyFile: opts.key }, password);
+  await withProfile(cmd, async (profile) => {
+    await profile.appendMany([
+      { type: 'settings.changed', key: SERVER_SETTING, value: server },
+      ...(name !== undefined ? [{ type: 'settings.changed' as const, key: NAME_SETTING, value: name }] : []),
+    ]);
+  });
+  const row = { home, name: name ?? null, server, key_sha256: identity.keySha256, cert_expires_at: new Date(identity.notAfter).toISOString() };
+  if (opts.json) printJson(row);
+  else printLine(`profile ${home} is ready for ${server} (key ${identity.keySha256.slice(0, 16)}…, certificate until ${row.cert_expires_at.slice(0, 10)}): start it with parley up --home ${home}`);
+}
+
+async function up(cmd: Command, opts: { passwordFile?: string }, runInClient: RunInClient): Promise<void> {
+  const home = homeOf(cmd);
+  if (!hasIdentity(home)) throw badInput('NO_IDENTITY', `${home} holds no profile for a server: make one with parley init --home ${home} --server HOST:PORT --ca FILE --cert FILE --key FILE`);
+  if (hasRunningClient(home) && (await isClientAnswering(home))) throw alreadyRunning(home);
+  const password = await obtainPassword({ what: 'key', file: opts.passwordFile, env: ENV.KEY_PASSWORD });
+  const identity = loadHomeIdentity(home, password);
+  // SIGHUP: the console window was closed. Every way ends the same clean way. Listened to from
+  // before the start, so a signal that comes while the client starts stops it too.
+  let signal: string | null = null;
+  let wake: () => void = () => undefined;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signal ??= name;
+    wake();
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
+  try {
+    let client: RunningClient | null = null;
+    const run: RunCommand = (argv, io) => (client ? runInClient({ profile: client.profile, state: client.state }, argv, io) : Promise.resolve(EXIT.BUSY));
+    try {
+      client = await startClient({ home, identity, run, log: printError });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'PROFILE_IN_USE') throw alreadyRunning(home);
+      throw err;
+    }
+    printError(`parley: the client runs on ${home}; Ctrl+C stops it`);
+    if (signal === null) await new Promise<void>((resolve) => (wake = resolve));
+    printError(`parley: stopping (${signal})`);
+    await client.close();
+  } finally {
+    for (const s of SIGNALS) process.off(s, onSignal);
+  }
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function alreadyRunning(home: string): Error {
+  return parleyError('CLIENT_RUNNING', `a client already runs on ${home}: its commands reach it, no second one is needed`, EXIT.BUSY);
+}
+
+type StatusRow = {
+  id: number | null;
+  name: string | null;
+  server: ClientState['server'];
+  cert_expires_at: string | null;
+  contacts: Array<{ id: number; name: string; presence: 'online' | 'offline' | 'refused'; route: string | null; unread: number }>;
+};
+
+function printStatus(profile: Profile, home: string, state: ClientState | undefined, json: boolean): void {
+  const settings = profile.views.settings;
+  const notAfter = certNotAfter(home);
+  const row: StatusRow = {
+    id: profile.views.identity.id,
+    name: typeof settings[NAME_SETTING] === 'string' ? (settings[NAME_SETTING] as string) : null,
+    server: state ? state.server : settings[SERVER_SETTING] ? 'offline' : 'none',
+    cert_expires_at: notAfter === null ? null : new Date(notAfter).toISOString(),
+    contacts: Object.values(profile.views.contacts)
+      .sort((a, b) => a.id - b.id)
+      .map((c) => {
+        const link = profile.views.links[c.id];
+        return {
+          id: c.id,
+          name: c.name,
+          presence: state?.presence.get(c.id)?.online ? 'online' : 'offline',
+          route: state && link?.state === 'open' ? link.route : null,
+          unread: profile.unread(c.id),
+        };
+      }),
+  };
+  if (json) return printJson(row);
+  printLine(`${row.name ?? 'you'}${row.id !== null ? ` (${row.id})` : ' (no id yet: the server gives it at the first login)'}, server ${row.server}${state?.address ? ` ${state.address}` : ''}`);
+  const now = Date.now() + (state?.clockOffsetMs ?? 0);
+  if (notAfter !== null && notAfter - now < CERT_WARNING_MS) {
+    const days = Math.max(0, Math.ceil((notAfter - now) / DAY_MS));
+    printLine(`warning: your certificate expires in ${days} day(s), on ${row.cert_expires_at?.slice(0, 10)}: ask the operator for a new one`);
+  }
+  for (const c of row.contacts) printLine(`${c.id}\t${c.name}\t${c.presence}${c.route ? `\t${c.route}` : ''}${c.unread > 0 ? `\t${c.unread} unread` : ''}`);
+  if (row.contacts.length === 0) printLine('no contacts yet: parley contacts add ID --name NAME');
+}
+
+// The certificate's end, read from the profile's copy (no password needed), or null without one.
+function certNotAfter(home: string): number | null {
+  try {
+    return Date.parse(new X509Certificate(fs.readFileSync(identityFiles(home).certFile)).validTo);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,211 @@
+// The client that `parley up` runs (and, later, the UI in its own process): the profile held open,
+// a session with the operator's server kept up with reconnects, and the local socket through
+// which every other command on the profile reaches it (control.ts).
+//
+//   const client = await startClient({ home, identity, run });
+//   client.state();      // { server: 'online', id: 42, presence: Map { 7 => true } ... }
+//   await client.close();
+import os from 'node:os';
+import { LIMITS } from '../net/constants.js';
+import type { ControlMessage } from '../net/control.js';
+import type { LocalListener } from '../net/local.js';
+import { openSession, type ServerSession } from '../net/session.js';
+import type { Identity } from '../net/tls.js';
+import { listenControl, type RunCommand } from './control.js';
+import { parseServerAddress, SERVER_SETTING } from './identity.js';
+import { openProfile, type Profile } from './profile.js';
+
+export type ServerState = 'online' | 'offline' | 'none';
+
+export type ClientState = {
+  server: ServerState;
+  // The server's address as configured, and why the last session ended or was refused.
+  address: string | null;
+  lastError: string | null;
+  id: number | null;
+  // What the server said of each watched contact: online or not, and since when.
+  presence: ReadonlyMap<number, { online: boolean; at: number }>;
+  // serverTime - local time, from the last login (the certificate's expiry is judged by it).
+  clockOffsetMs: number;
+};
+
+export type RunningClient = {
+  profile: Profile;
+  identity: Identity;
+  state: () => ClientState;
+  // Resolves when the first login of this run has been answered (or failed): for tests and `up`.
+  firstLogin: Promise<void>;
+  close: () => Promise<void>;
+};
+
+export type ClientOptions = {
+  home: string;
+  identity: Identity;
+  // How commands sent over the local socket are run (the commander program).
+  run: RunCommand;
+  log?: (line: string) => void;
+  // Reconnect delays: the first wait after a lost session, doubled up to the last.
+  backoffMs?: { first: number; max: number };
+};
+
+// The addresses other clients on this machine's networks may dial (PROTOCOL.md section 6,
+// login.lan): every non-internal address of every interface.
+export function lanAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal) out.push(a.family === 'IPv6' && a.scopeid ? `${a.address}%${a.scopeid}` : a.address);
+  }
+  return out.slice(0, LIMITS.MAX_LAN_ADDRESSES);
+}
+
+// The next wait before a reconnect: doubled each time, at most `max`, with a random part so that
+// many clients dropped by one server restart do not all come back in the same instant.
+export function nextBackoff(previous: number, first: number, max: number, random: number = Math.random()): number {
+  const base = previous === 0 ? first : Math.min(max, previous * 2);
+  return Math.round(base * (0.75 + random * 0.5));
+}
+
+export async function startClient(options: ClientOptions): Promise<RunningClient> {
+  const { home, identity } = options;
+  const log = options.log ?? (() => undefined);
+  const backoff = options.backoffMs ?? { first: 500, max: 30_000 };
+  const profile = await openProfile(home);
+  const address = (profile.views.settings[SERVER_SETTING] as string | undefined) ?? null;
+  const state = {
+    server: (address ? 'offline' : 'none') as ServerState,
+    address,
+    lastError: null as string | null,
+    id: knownId(profile),
+    presence: new Map<number, { online: boolean; at: number }>(),
+    clockOffsetMs: 0,
+  };
+  let session: ServerSession | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let wait = 0;
+  let closing = false;
+  let control: LocalListener | null = null;
+  let firstDone: () => void = () => undefined;
+  const firstLogin = new Promise<void>((resolve) => (firstDone = resolve));
+
+  async function connect(): Promise<void> {
+    timer = null;
+    if (closing || !address) return;
+    const { host, port } = parseServerAddress(address);
+    let s: ServerSession;
+    try {
+      s = await openSession({ host, port, identity, onMessage: onMessage });
+    } catch (err) {
+      return lost(`cannot reach ${address}: ${(err as Error).message}`);
+    }
+    if (closing) {
+      void s.close();
+      return;
+    }
+    session = s;
+    void s.closed.then((end) => {
+      if (session === s) session = null;
+      lost(`${end.by}: ${end.code} ${end.reason}`.trim());
+    });
+    let answer;
+    try {
+      answer = await s.login({ lan: lanAddresses(), listenPort: 0, agent: 'parley/0.1.0' });
+    } catch {
+      return; // the session closed: lost() says why and schedules the next try
+    }
+    if (answer.type !== 'login-ok') {
+      state.lastError = `${answer.type}: ${'code' in answer ? answer.code : ''} ${'reason' in answer ? answer.reason : ''}`.trim();
+      log(`parley: the server refused the login (${state.lastError})`);
+      firstDone();
+      return;
+    }
+    state.server = 'online';
+    state.lastError = null;
+    state.clockOffsetMs = answer.serverTime - Date.now();
+    wait = 0;
+    await recordId(answer.id, address);
+    watch(s);
+    log(`parley: online at ${address} as ${answer.id}`);
+    firstDone();
+  }
+
+  // The id the server gives is journaled once: identity.created, and server.registered for
+  // each server that gave one.
+  async function recordId(id: number, server: string): Promise<void> {
+    const events = [];
+    if (state.id === null) events.push({ type: 'identity.created' as const, id, keySha256: identity.keySha256 });
+    if (!registeredAt(profile, server, id)) events.push({ type: 'server.registered' as const, server, id });
+    state.id = id;
+    if (events.length > 0) await profile.appendMany(events);
+  }
+
+  // After every login: which contacts to hear about, and whom the server must keep away.
+  function watch(s: ServerSession): void {
+    const contacts = Object.values(profile.views.contacts);
+    const ids = contacts.map((c) => c.id).slice(0, LIMITS.MAX_WATCH_IDS);
+    s.send({ type: 'presence-watch', ids });
+    s.send({ type: 'block-list', ids: contacts.filter((c) => c.blocked).map((c) => c.id).slice(0, LIMITS.MAX_WATCH_IDS) });
+  }
+
+  // A contact added, blocked or unblocked while online: the server hears the new lists at once
+  // (coalesced: a batch of changes sends them once; the server bounds how often they may change).
+  let rewatch: NodeJS.Immediate | null = null;
+  const unsubscribe = profile.subscribe((event) => {
+    if (!event.type.startsWith('contact.') || rewatch) return;
+    rewatch = setImmediate(() => {
+      rewatch = null;
+      if (session && state.server === 'online') watch(session);
+    });
+  });
+
+  function onMessage(msg: ControlMessage): void {
+    if (msg.type === 'presence') state.presence.set(msg.id, { online: msg.online, at: msg.at });
+  }
+
+  function lost(reason: string): void {
+    if (state.server === 'online') log(`parley: offline (${reason})`);
+    state.server = address ? 'offline' : 'none';
+    state.presence.clear();
+    state.lastError = state.lastError ?? reason;
+    firstDone();
+    if (closing || timer) return;
+    wait = nextBackoff(wait, backoff.first, backoff.max);
+    timer = setTimeout(() => void connect(), wait);
+  }
+
+  try {
+    control = await listenControl(home, options.run);
+  } catch (err) {
+    await profile.close();
+    throw err;
+  }
+  if (address) void connect();
+  else firstDone();
+
+  return {
+    profile,
+    identity,
+    state: () => ({ ...state, presence: new Map(state.presence) }),
+    firstLogin,
+    async close() {
+      if (closing) return;
+      closing = true;
+      if (timer) clearTimeout(timer);
+      if (rewatch) clearImmediate(rewatch);
+      unsubscribe();
+      const s = session;
+      session = null;
+      if (s) await s.close().catch(() => undefined);
+      await control?.close();
+      await profile.close();
+    },
+  };
+}
+
+// The id this profile got from a server, if it has one yet.
+function knownId(profile: Profile): number | null {
+  return profile.views.identity.id;
+}
+
+function registeredAt(profile: Profile, server: string, id: number): boolean {
+  return profile.views.identity.servers[server] === id;
+}

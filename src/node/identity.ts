@@ -1,0 +1,57 @@
+// Who this client is to an operator's server: its CA certificate, its own certificate and its
+// key, copied into the profile by `parley init` (the key stays encrypted with its password, as
+// `parley cert csr` wrote it), and the server's address, journaled as a setting. The id is not
+// known until the server gives it at the first login (client.ts journals it then).
+//
+//   <home>/identity/ca.pem  cert.pem  key.pem
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeNewFiles, KEY_MODE } from '../../cert/files.js';
+import { badInput } from '../errors.js';
+import { loadIdentity, type Identity } from '../net/tls.js';
+
+export const SERVER_SETTING = 'server';
+export const NAME_SETTING = 'name';
+
+export type IdentityFiles = { caFile: string; certFile: string; keyFile: string };
+
+export function identityFiles(home: string): IdentityFiles {
+  const dir = path.join(home, 'identity');
+  return { caFile: path.join(dir, 'ca.pem'), certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem') };
+}
+
+export function hasIdentity(home: string): boolean {
+  return fs.existsSync(identityFiles(home).certFile);
+}
+
+// A server's address as the user types it: HOST:PORT, [IPv6]:PORT. => { host: '::1', port: 7400 }
+export function parseServerAddress(text: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text.trim()) ?? /^([^:\s]+):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port >= 1 && port <= 65535)) {
+    throw badInput('BAD_SERVER', `the server is HOST:PORT (or [IPv6]:PORT), port 1 to 65535, got "${text}"`);
+  }
+  return { host: m[1], port };
+}
+
+// Checks the three files as the client will use them (the certificate chains to the CA, is a
+// client's and in date, the key opens with the password and matches it) and copies them into the
+// profile. Nothing is written when a check fails.
+export function installIdentity(home: string, source: IdentityFiles, password: string | undefined): Identity {
+  const identity = loadIdentity({ ...source, password });
+  if (identity.role !== 'client') {
+    throw badInput('CERT_WRONG_ROLE', `${source.certFile} is a ${identity.role} certificate: a client needs one signed with --role client`);
+  }
+  const target = identityFiles(home);
+  writeNewFiles([
+    { file: target.caFile, data: fs.readFileSync(source.caFile) },
+    { file: target.certFile, data: fs.readFileSync(source.certFile) },
+    { file: target.keyFile, data: fs.readFileSync(source.keyFile), mode: KEY_MODE },
+  ]);
+  return identity;
+}
+
+// The identity of a profile, its key opened with the password.
+export function loadHomeIdentity(home: string, password: string | undefined): Identity {
+  return loadIdentity({ ...identityFiles(home), password });
+}

@@ -1,0 +1,208 @@
+// parley settings [--json]; parley settings set KEY VALUE — run as a new user runs them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { NewEvent } from '../../src/events/types.js';
+import { openProfile } from '../../src/node/profile.js';
+import { settingsOf } from '../../src/projections/settings.js';
+import { expectRefused, jsonLines, lines, ok, runParley, tempHome } from '../helpers/cli.js';
+
+const DEFAULTS = { language: 'en', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: 'on' };
+const DEFAULT_LINES = ['language en', 'default-quota-messages 1000', 'default-quota-files 1000', 'notify on'];
+
+// Values each key refuses. Digits only for the counts: no sign, point, exponent, hex or space.
+const BAD_VALUES: [string, string][] = [
+  ['language', 'de'],
+  ['language', 'RU'],
+  ['language', ''],
+  ['language', 'en\nru'],
+  ['default-quota-messages', '-1'],
+  ['default-quota-messages', '1.5'],
+  ['default-quota-messages', 'ten'],
+  ['default-quota-messages', ''],
+  ['default-quota-files', '1e3'],
+  ['default-quota-files', '0x10'],
+  ['default-quota-files', ' 5'],
+  ['default-quota-files', '1000000000001'],
+  ['default-quota-files', '99999999999999999999'],
+  ['notify', 'yes'],
+  ['notify', 'true'],
+  ['notify', 'ON'],
+  ['notify', '1'],
+];
+const UNKNOWN_KEYS = ['colour', 'Language', 'toString', '__proto__', ''];
+
+async function journalOf(home: string): Promise<string> {
+  const r = await runParley(['journal', 'inspect', '--json'], { home });
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+async function settingsEvents(home: string): Promise<Array<{ key: unknown; value: unknown }>> {
+  return jsonLines(await journalOf(home))
+    .filter((e) => e.type === 'settings.changed')
+    .map((e) => ({ key: e.key, value: e.value }));
+}
+
+async function listed(home: string): Promise<Record<string, unknown>> {
+  const r = await ok(['settings', '--json'], { home });
+  expect(r.stderr).toBe('');
+  // One JSON object on one line.
+  expect(lines(r.stdout)).toHaveLength(1);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+// Events written as another Parley (or a hand) could have written them.
+async function append(home: string, events: NewEvent[]): Promise<void> {
+  const profile = await openProfile(home);
+  try {
+    await profile.appendMany(structuredClone(events));
+  } finally {
+    await profile.close();
+  }
+}
+
+describe('settings', () => {
+  test('settings - a new user sees every key with its default, as JSON and as lines, and no profile is made', async () => {
+    const home = path.join(tempHome(), 'profile');
+    const json = await runParley(['settings', '--json'], { home });
+    expect(json).toMatchObject({ code: 0, stderr: '' });
+    expect(json.stdout).toBe(JSON.stringify(DEFAULTS) + '\n');
+
+    const plain = await runParley(['settings'], { home });
+    expect(plain).toMatchObject({ code: 0, stderr: '' });
+    expect(lines(plain.stdout)).toEqual(DEFAULT_LINES);
+    expect(fs.existsSync(home)).toBe(false);
+  });
+
+  test('settings - set then list shows the new values, journaled as settings.changed', async () => {
+    const home = path.join(tempHome(), 'profile');
+    const ru = await ok(['settings', 'set', 'language', 'ru'], { home });
+    expect(ru.stdout).toBe('language is now ru\n');
+    expect(ru.stderr).toBe('');
+    expect((await ok(['settings', 'set', 'notify', 'off'], { home })).stdout).toBe('notify is now off\n');
+    expect((await ok(['settings', 'set', 'default-quota-messages', '0'], { home })).stdout).toBe('default-quota-messages is now 0\n');
+    const json = await ok(['settings', 'set', 'default-quota-files', '1000000000000', '--json'], { home });
+    expect(jsonLines(json.stdout)).toEqual([{ language: 'ru', 'default-quota-messages': 0, 'default-quota-files': 1000000000000, notify: 'off' }]);
+
+    expect(await listed(home)).toEqual({ language: 'ru', 'default-quota-messages': 0, 'default-quota-files': 1000000000000, notify: 'off' });
+    const plain = await ok(['settings'], { home });
+    expect(lines(plain.stdout)).toEqual(['language ru', 'default-quota-messages 0', 'default-quota-files 1000000000000', 'notify off']);
+
+    // Numbers as numbers, on/off as booleans.
+    expect(await settingsEvents(home)).toEqual([
+      { key: 'language', value: 'ru' },
+      { key: 'notify', value: false },
+      { key: 'default-quota-messages', value: 0 },
+      { key: 'default-quota-files', value: 1000000000000 },
+    ]);
+
+    // And back: the last value wins.
+    await ok(['settings', 'set', 'language', 'en'], { home });
+    await ok(['settings', 'set', 'notify', 'on'], { home });
+    expect(await listed(home)).toEqual({ ...DEFAULTS, 'default-quota-messages': 0, 'default-quota-files': 1000000000000 });
+  });
+
+  test('settings - the Russian language is accepted and survives a journal rebuild', async () => {
+    const home = tempHome();
+    await ok(['settings', 'set', 'language', 'ru'], { home });
+    await ok(['journal', 'rebuild'], { home });
+    expect(await listed(home)).toEqual({ ...DEFAULTS, language: 'ru' });
+    expect(lines((await ok(['settings'], { home })).stdout)).toContain('language ru');
+  });
+
+  test('settings - setting a value it already has journals nothing', async () => {
+    const home = tempHome();
+    const first = await ok(['settings', 'set', 'notify', 'off'], { home });
+    expect(first.stdout).toBe('notify is now off\n');
+    const again = await ok(['settings', 'set', 'notify', 'off'], { home });
+    expect(again.stdout).toBe('notify is off already\n');
+    // A default counts as the value a key has.
+    expect((await ok(['settings', 'set', 'language', 'en'], { home })).stdout).toBe('language is en already\n');
+    expect((await ok(['settings', 'set', 'default-quota-files', '1000'], { home })).stdout).toBe('default-quota-files is 1000 already\n');
+    expect(await settingsEvents(home)).toEqual([{ key: 'notify', value: false }]);
+  });
+
+  test('settings - every bad value is refused with exit 2 and one line, writing nothing', async () => {
+    const home = tempHome();
+    await ok(['contacts', 'add', '5', '--name', 'Ann'], { home });
+    const before = await journalOf(home);
+    // Refusals never open the profile, so they may run side by side.
+    const results = await Promise.all(BAD_VALUES.map(([key, value]) => runParley(['settings', 'set', key, value], { home })));
+    results.forEach((r, i) => {
+      expectRefused(r);
+      expect(r.stderr).toMatch(new RegExp(`^parley: ${BAD_VALUES[i][0]} must be `));
+    });
+    const stderrOf = (key: string, value: string) => results[BAD_VALUES.findIndex(([k, v]) => k === key && v === value)].stderr;
+    expect(stderrOf('language', 'de')).toBe('parley: language must be en or ru, got "de"\n');
+    expect(stderrOf('language', 'en\nru')).toBe('parley: language must be en or ru, got "en\\u000aru"\n');
+    expect(stderrOf('default-quota-messages', '-1')).toBe('parley: default-quota-messages must be a whole number from 0 to 1000000000000, got "-1"\n');
+    expect(stderrOf('notify', 'yes')).toBe('parley: notify must be on or off, got "yes"\n');
+    expect(await journalOf(home)).toBe(before);
+    expect(await settingsEvents(home)).toEqual([]);
+
+    // Nor is a profile made for one: not even with --json.
+    const fresh = path.join(tempHome(), 'profile');
+    const quoted = await runParley(['settings', 'set', 'notify', 'say "hi" \\', '--json'], { home: fresh });
+    expectRefused(quoted);
+    expect(quoted.stderr).toBe('parley: notify must be on or off, got "say \\"hi\\" \\\\"\n');
+    expect(fs.existsSync(fresh)).toBe(false);
+  });
+
+  test('settings - an unknown key is refused with exit 2, naming the keys there are', async () => {
+    const home = tempHome();
+    await ok(['settings', 'set', 'notify', 'off'], { home });
+    const before = await journalOf(home);
+    const results = await Promise.all(UNKNOWN_KEYS.map((key) => runParley(['settings', 'set', key, 'en'], { home })));
+    results.forEach((r, i) => {
+      expectRefused(r);
+      expect(r.stderr).toBe(`parley: unknown setting "${UNKNOWN_KEYS[i]}": the settings are language, default-quota-messages, default-quota-files, notify\n`);
+    });
+    expect(await journalOf(home)).toBe(before);
+  });
+
+  test('settings - commander usage errors exit 2 with one line', async () => {
+    const home = path.join(tempHome(), 'profile');
+    const cases: [string[], RegExp][] = [
+      [['settings', '--bogus'], /unknown option '--bogus'/],
+      [['settings', 'extra'], /too many arguments/],
+      [['settings', 'set'], /missing required argument 'key'/],
+      [['settings', 'set', 'language'], /missing required argument 'value'/],
+      [['settings', 'set', 'language', 'ru', 'en'], /too many arguments/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runParley(args, { home })));
+    results.forEach((r, i) => {
+      expectRefused(r);
+      expect(r.stderr).toMatch(cases[i][1]);
+    });
+    expect(fs.existsSync(home)).toBe(false);
+  });
+
+  test('settings - a journaled value a key does not take, or a key nobody knows, reads as the default', async () => {
+    const home = tempHome();
+    await append(home, [
+      { type: 'settings.changed', key: 'language', value: 'ru' },
+      { type: 'settings.changed', key: 'language', value: 'de' },
+      { type: 'settings.changed', key: 'notify', value: 'off' },
+      { type: 'settings.changed', key: 'default-quota-messages', value: -5 },
+      { type: 'settings.changed', key: 'default-quota-files', value: 2.5 },
+      { type: 'settings.changed', key: 'downloads', value: '/tmp' },
+    ]);
+    expect(await listed(home)).toEqual(DEFAULTS);
+    // A good value after them counts again, and setting the default it reads as journals nothing.
+    await ok(['settings', 'set', 'language', 'ru'], { home });
+    await ok(['settings', 'set', 'notify', 'on'], { home });
+    expect(await listed(home)).toEqual({ ...DEFAULTS, language: 'ru' });
+    expect((await settingsEvents(home)).slice(-1)).toEqual([{ key: 'language', value: 'ru' }]);
+  });
+
+  test('settings - settingsOf gives the client typed values, defaults filled in', () => {
+    expect(settingsOf({})).toEqual({ language: 'en', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true });
+    expect(settingsOf({ language: 'ru', notify: false, 'default-quota-files': 7, other: 1 })).toEqual({
+      language: 'ru',
+      'default-quota-messages': 1000,
+      'default-quota-files': 7,
+      notify: false,
+    });
+  });
+});
