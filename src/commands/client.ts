@@ -127,12 +127,11 @@ function printStatus(profile: Profile, home: string, state: ClientState | undefi
     contacts: Object.values(profile.views.contacts)
       .sort((a, b) => a.id - b.id)
       .map((c) => {
-        const link = profile.views.links[c.id];
         return {
           id: c.id,
           name: c.name,
           presence: state?.presence.get(c.id)?.online ? 'online' : 'offline',
-          route: state && link?.state === 'open' ? link.route : null,
+          route: state?.routes.get(c.id) ?? null,
           unread: profile.unread(c.id),
         };
       }),

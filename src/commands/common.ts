@@ -102,12 +102,14 @@ export function rebuildProgress(): (view: string, seq: number, lastSeq: number) 
 //
 // While a client runs on the profile (`parley up`), the command goes to it over its local socket
 // and runs there, on the client's open profile, with the same output (src/node/control.ts).
-export async function withProfile<T>(cmd: Command, work: (profile: Profile) => Promise<T>, options: { readOnly?: boolean } = {}): Promise<T> {
+// `argv`: the command line to send to a running client, when it is not this process's own (a
+// text read from standard input goes inline).
+export async function withProfile<T>(cmd: Command, work: (profile: Profile) => Promise<T>, options: { readOnly?: boolean; argv?: string[] } = {}): Promise<T> {
   const running = clientProfile();
   if (running) return work(running);
   const home = homeOf(cmd);
   if (hasRunningClient(home)) {
-    const forwarded = await forwardToClient(home);
+    const forwarded = await forwardToClient(home, options.argv);
     if (forwarded) throw forwarded;
   }
   if (fs.existsSync(home) && !fs.statSync(home).isDirectory()) {

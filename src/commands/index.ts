@@ -6,12 +6,14 @@ import { registerContactsCommands } from './contacts.js';
 import { registerHistoryCommands } from './history.js';
 import { registerJournalCommands } from './journal.js';
 import { registerLimitsCommands } from './limits.js';
+import { registerMessageCommands } from './messages.js';
 import { registerServerCommands } from './server.js';
 import { registerSettingsCommands } from './settings.js';
 
 export function registerCommands(program: Command, options: { runInClient: RunInClient }): void {
   registerClientCommands(program, options.runInClient);
   registerContactsCommands(program);
+  registerMessageCommands(program);
   registerHistoryCommands(program);
   registerLimitsCommands(program);
   registerSettingsCommands(program);

@@ -72,7 +72,9 @@ export type ControlMessage =
   | { type: 'bye'; code: string; reason: string }
   | { type: 'error'; code: string; reason: string }
   // Answer to a login whose version this side does not speak (frames still readable).
-  | { type: 'version-refused'; versions: number[] };
+  | { type: 'version-refused'; versions: number[] }
+  // peer -> peer, the first frame each way on a peer link (section 9): who I am, whom I meant.
+  | { type: 'hello'; version: number; id: Id; peer: Id };
 
 export type ControlType = ControlMessage['type'];
 export type ControlOf<T extends ControlType> = Extract<ControlMessage, { type: T }>;
@@ -180,6 +182,7 @@ const SCHEMA: Schema = {
   bye: { code: F.code, reason: F.reason },
   error: { code: F.code, reason: F.reason },
   'version-refused': { versions: F.versions },
+  hello: { version: F.version, id: F.id, peer: F.id },
 };
 
 export const CONTROL_TYPES: readonly ControlType[] = Object.freeze(Object.keys(SCHEMA) as ControlType[]);

@@ -11,6 +11,8 @@ import type { ControlMessage } from '../net/control.js';
 import type { LocalListener } from '../net/local.js';
 import { openSession, type ServerSession } from '../net/session.js';
 import type { Identity } from '../net/tls.js';
+import type { Route } from '../events/types.js';
+import { startMessenger, type Messenger } from './messenger.js';
 import { listenControl, type RunCommand } from './control.js';
 import { parseServerAddress, SERVER_SETTING } from './identity.js';
 import { openProfile, type Profile } from './profile.js';
@@ -27,6 +29,8 @@ export type ClientState = {
   presence: ReadonlyMap<number, { online: boolean; at: number }>;
   // serverTime - local time, from the last login (the certificate's expiry is judged by it).
   clockOffsetMs: number;
+  // The route of each contact's peer link that is up.
+  routes: ReadonlyMap<number, Route>;
 };
 
 export type RunningClient = {
@@ -84,6 +88,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   let wait = 0;
   let closing = false;
   let control: LocalListener | null = null;
+  let messenger: Messenger | null = null;
   let firstDone: () => void = () => undefined;
   const firstLogin = new Promise<void>((resolve) => (firstDone = resolve));
 
@@ -108,7 +113,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     });
     let answer;
     try {
-      answer = await s.login({ lan: lanAddresses(), listenPort: 0, agent: 'parley/0.1.0' });
+      answer = await s.login({ lan: lanAddresses(), listenPort: messenger?.listenPort ?? 0, agent: 'parley/0.1.0' });
     } catch {
       return; // the session closed: lost() says why and schedules the next try
     }
@@ -158,7 +163,12 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   });
 
   function onMessage(msg: ControlMessage): void {
-    if (msg.type === 'presence') state.presence.set(msg.id, { online: msg.online, at: msg.at });
+    if (msg.type === 'presence') {
+      state.presence.set(msg.id, { online: msg.online, at: msg.at });
+      messenger?.onPresence(msg.id, msg.online);
+    }
+    if (msg.type === 'introduce') messenger?.onIntroduce(msg);
+    if (msg.type === 'introduce-refused') log(`parley: the server will not introduce ${msg.target}: ${msg.code} ${msg.reason}`.trim());
   }
 
   function lost(reason: string): void {
@@ -173,8 +183,17 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   }
 
   try {
+    messenger = await startMessenger({
+      profile,
+      identity,
+      id: () => state.id,
+      introduce: (peer) => (session && state.server === 'online' ? session.send({ type: 'introduce-request', target: peer }) || true : false),
+      isOnline: (peer) => state.presence.get(peer)?.online === true,
+      log,
+    });
     control = await listenControl(home, options.run);
   } catch (err) {
+    await messenger?.close();
     await profile.close();
     throw err;
   }
@@ -184,7 +203,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   return {
     profile,
     identity,
-    state: () => ({ ...state, presence: new Map(state.presence) }),
+    state: () => ({ ...state, presence: new Map(state.presence), routes: messenger?.routes() ?? new Map() }),
     firstLogin,
     async close() {
       if (closing) return;
@@ -194,6 +213,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       unsubscribe();
       const s = session;
       session = null;
+      await messenger?.close();
       if (s) await s.close().catch(() => undefined);
       await control?.close();
       await profile.close();

@@ -2,14 +2,15 @@
 // loopback: the profile made from the operator's files, the client online with its id, every
 // command on the profile reaching the running client over its private local socket, one client
 // per profile, a clean end on SIGINT, SIGTERM and SIGHUP, and reconnects when the server comes.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RendezvousServer } from '../../server/server.js';
 import { freePort } from '../cert/helpers.js';
-import { CLI, jsonLines, ROOT, runParley, tempHome } from '../helpers/cli.js';
-import { cleanup, makeServerPki, serverOn, tempDir, type TestPki } from '../server/helpers.js';
+import { jsonLines, runParley, tempHome } from '../helpers/cli.js';
+import { clientInitArgs, serverAt, startUp, until, type Up } from '../helpers/client.js';
+import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -17,68 +18,9 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup(pki?.dir));
 
-function initArgs(name: string, server: string, extra: string[] = []): string[] {
-  const h = pki.ours.holders[name];
-  return ['init', '--server', server, '--ca', pki.ours.caCertFile, '--cert', h.certFile, '--key', h.keyFile, '--password-file', pki.ours.passwordFile, ...extra];
-}
-
-type Up = { child: ChildProcessWithoutNullStreams; stderr: () => string; waitFor: (text: string, ms?: number) => Promise<void>; exited: Promise<number | null> };
-
-// `parley up` as a long-running child; its notes come on stderr.
-function up(home: string): Up {
-  const child = spawn(process.execPath, [CLI, 'up', '--home', home, '--password-file', pki.ours.passwordFile], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  let err = '';
-  const waiters = new Set<() => void>();
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => {
-    err += d;
-    for (const w of [...waiters]) w();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const waitFor = (text: string, ms = 15_000): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!err.includes(text)) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`parley up did not say "${text}" within ${ms} ms; stderr: ${err}`));
-      }, ms);
-      waiters.add(check);
-      void exited.then(() => {
-        if (waiters.has(check)) {
-          waiters.delete(check);
-          clearTimeout(timer);
-          if (err.includes(text)) resolve();
-          else reject(new Error(`parley up exited before saying "${text}"; stderr: ${err}`));
-        }
-      });
-      check();
-    });
-  return { child, stderr: () => err, waitFor, exited };
-}
-
-// Polls a condition that another process makes true (the status of a running client), bounded.
-async function until(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-  }
-}
-
-async function withServer<T>(port: number, work: (srv: RendezvousServer) => Promise<T>): Promise<T> {
-  const dataDir = tempDir('client-server');
-  const srv = await serverOn(pki, dataDir, { port });
-  try {
-    return await work(srv);
-  } finally {
-    await srv.close();
-    cleanup(dataDir);
-  }
-}
+const initArgs = (name: string, server: string, extra: string[] = []): string[] => clientInitArgs(pki, name, server, extra);
+const up = (home: string): Up => startUp(pki, home);
+const withServer = <T>(port: number, work: (srv: RendezvousServer) => Promise<T>): Promise<T> => serverAt(pki, port, work);
 
 describe('init', () => {
   it('init - copies the operator\'s files into the profile, key encrypted and private, and journals the server and the name', async () => {

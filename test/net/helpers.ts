@@ -57,4 +57,5 @@ export const SAMPLES: ControlMessage[] = [
   { type: 'bye', code: 'QUIT', reason: 'до свидания' },
   { type: 'error', code: 'BAD_CONTROL', reason: 'x'.repeat(LIMITS.MAX_REASON_LENGTH) },
   { type: 'version-refused', versions: [1, 2] },
+  { type: 'hello', version: 1, id: MAX_ID, peer: 1 },
 ];

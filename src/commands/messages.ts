@@ -1,0 +1,69 @@
+// parley send --to ID [--reply-to MSGID] [--yes] TEXT: a message journaled, then sent by the
+// running client when both clients are up.
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { badInput, EXIT, parleyError } from '../errors.js';
+import { MAX_TEXT_BYTES } from '../net/chat.js';
+import { packetsFor } from '../projections/quotas.js';
+import { clientProfile, clientState } from './io.js';
+import { parseId, printError, printJson, printLine, profileOptions, withProfile } from './common.js';
+
+type SendOpts = { to: string; replyTo?: string; yes?: boolean; json?: boolean };
+
+// What one command-line argument can hold on every system (Windows' command line: 32 KiB; Linux
+// about 128 KiB per argument): a longer text comes through standard input.
+const MAX_ARGUMENT_BYTES = 128 * 1024;
+
+export function registerMessageCommands(program: Command): void {
+  profileOptions(program.command('send').description('send a message to a contact').argument('<text>', 'the message, or - to read it from standard input'))
+    .requiredOption('--to <id>', 'the contact')
+    .option('--reply-to <msgid>', 'the message this one answers')
+    .option('--yes', 'send a message longer than one packet (65,535 bytes) without asking')
+    .option('--json', 'print {"id","status"}')
+    .action(async (textArg: string, opts: SendOpts, cmd: Command) => {
+      const peer = parseId(opts.to, 'contact id');
+      const text = textArg === '-' ? await readStdin() : textArg;
+      // A text forwarded to the running client comes inline, whatever its length.
+      if (textArg !== '-' && !clientProfile() && Buffer.byteLength(text) > MAX_ARGUMENT_BYTES) {
+        throw badInput('TEXT_TOO_LONG', 'a text this long does not fit in one argument: give - and pipe it to standard input');
+      }
+      const bytes = Buffer.byteLength(text);
+      if (text.length === 0) throw badInput('EMPTY_TEXT', 'the message is empty');
+      if (bytes > MAX_TEXT_BYTES) throw badInput('TEXT_TOO_LONG', `a message is at most ${MAX_TEXT_BYTES} bytes of UTF-8 and this one has ${bytes}: send it as a file instead`);
+      if (opts.replyTo !== undefined && !/^[\x21-\x7e]{1,64}$/.test(opts.replyTo)) throw badInput('BAD_ID', `--reply-to takes a message id, got "${opts.replyTo}"`);
+      const packets = packetsFor(bytes);
+      if (packets > 1 && !opts.yes) {
+        throw parleyError('CONFIRM_NEEDED', `this message takes ${packets} packets of your limit with ${peer}: add --yes to send it`, EXIT.CONFIRM);
+      }
+      // To a running client the text goes inline, read from standard input here if it was.
+      const argv = ['send', '--to', String(peer), ...(opts.replyTo ? ['--reply-to', opts.replyTo] : []), ...(opts.yes ? ['--yes'] : []), ...(opts.json ? ['--json'] : []), '--', text];
+      await withProfile(
+        cmd,
+        async (profile) => {
+          const contact = profile.views.contacts[peer];
+          if (!contact) throw parleyError('UNKNOWN_PEER', `${peer} is not one of your contacts: add it first with parley contacts add ${peer} --name NAME`, EXIT.PEER);
+          const id = randomBytes(8).toString('hex');
+          await profile.append({ type: 'message.sent', id, peer, text, packets, ...(opts.replyTo ? { replyTo: opts.replyTo } : {}) });
+          if (opts.json) printJson({ id, status: 'pending' });
+          else printLine(`${id} pending`);
+          const state = clientState();
+          if (!state) printError(`parley: it goes when your client (parley up) and ${contact.name}'s are both running; there is no store-and-forward yet`);
+          else if (state.presence.get(peer)?.online !== true) printError(`parley: ${contact.name} is offline: it goes when their client is up (there is no store-and-forward yet)`);
+        },
+        { argv },
+      );
+    });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > MAX_TEXT_BYTES + 4) throw badInput('TEXT_TOO_LONG', `a message is at most ${MAX_TEXT_BYTES} bytes of UTF-8: send it as a file instead`);
+    chunks.push(b);
+  }
+  // Bytes that are not UTF-8 are kept as the replacement character, never a crash.
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}

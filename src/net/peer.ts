@@ -1,0 +1,252 @@
+// A peer link (docs/PROTOCOL.md section 9): TLS 1.3 between two clients, each checking the
+// other's certificate (the operator's CA, the client role, the dates, the key fingerprint the
+// server gave in the introduction), then one `hello` each way saying who each is, then frames:
+// TEXT payloads of the messaging layer, heartbeats, bye. The dialler is the TLS client.
+//
+//   const link = await dialPeer({ host, port, identity, id: 5, peer: 9, peerKey });
+//   link.onText((payload) => ...);
+//   link.sendText(encodeTextPayload({ k: 'msg', ... }));
+//   await link.close();
+import tls from 'node:tls';
+import { CONTENT, FLAGS, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
+import { decodeControl, encodeControl, type ControlMessage } from './control.js';
+import { frameBadAddress, type NetError } from './errors.js';
+import { createFrameDecoder, encodeFrame, type Frame } from './frame.js';
+import { controlFrame, feed, refusalFor, writeBounded } from './link.js';
+import { clientTlsOptions, verifyTlsPeer, type Identity } from './tls.js';
+import { reasonText } from './text.js';
+
+export type PeerEnd = { by: 'peer' | 'self' | 'link'; code: string; reason: string };
+
+export type PeerLink = {
+  peer: number;
+  keySha256: string;
+  remote: { address: string; port: number };
+  // Queues one TEXT payload; false when the socket's buffer is full (wait for drained()).
+  sendText: (payload: Buffer) => boolean;
+  drained: () => Promise<void>;
+  onText: (listener: (payload: Buffer) => void) => void;
+  close: (code?: string, reason?: string) => Promise<PeerEnd>;
+  closed: Promise<PeerEnd>;
+};
+
+export type PeerTiming = { helloMs?: number; heartbeatMs?: number; deadAfterMs?: number };
+
+// What this side leaves unwritten before it gives up on a peer that does not read: a few of the
+// largest frames.
+const MAX_WRITE_QUEUE = 4 * LIMITS.MAX_FRAME_PAYLOAD;
+
+// Dials a peer's listener and says hello; resolves once the peer's hello came back.
+export function dialPeer(options: {
+  host: string;
+  port: number;
+  identity: Identity;
+  id: number;
+  peer: number;
+  peerKey: string;
+  localPort?: number;
+  timing?: PeerTiming;
+}): Promise<PeerLink> {
+  const connectOptions: tls.ConnectionOptions & { localPort?: number } = {
+    host: options.host,
+    port: options.port,
+    localPort: options.localPort,
+    ...clientTlsOptions(options.identity, { expectRole: 'client', expectKeySha256: options.peerKey }),
+  };
+  const socket = tls.connect(connectOptions);
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error): void => {
+      socket.destroy();
+      reject(err);
+    };
+    socket.once('error', fail);
+    socket.once('secureConnect', () => {
+      socket.off('error', fail);
+      startLink(socket, { ...options, keySha256: options.peerKey, dialled: true }).then(resolve, reject);
+    });
+  });
+}
+
+// Takes a socket a peer opened to this side's listener, after its TLS handshake: checks the
+// certificate, then the hello (whose key must be the one the server gave for that id: keyOf).
+export function acceptPeer(
+  socket: tls.TLSSocket,
+  options: { identity: Identity; id: number; keyOf: (peer: number) => string | undefined; timing?: PeerTiming },
+): Promise<PeerLink> {
+  const check = verifyTlsPeer(socket, { identity: options.identity, expectRole: 'client' });
+  if (!check.ok) {
+    socket.destroy();
+    return Promise.reject(Object.assign(new Error(`a peer's certificate was refused: ${check.reason}`), { code: check.code }));
+  }
+  return startLink(socket, { identity: options.identity, id: options.id, peer: 0, keySha256: check.keySha256, keyOf: options.keyOf, dialled: false, timing: options.timing });
+}
+
+type Start = {
+  identity: Identity;
+  id: number;
+  // 0 on the accepting side until the hello names it.
+  peer: number;
+  keySha256: string;
+  keyOf?: (peer: number) => string | undefined;
+  dialled: boolean;
+  timing?: PeerTiming;
+};
+
+function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
+  const helloMs = start.timing?.helloMs ?? TIMING.LOGIN_TIMEOUT_MS;
+  const heartbeatMs = start.timing?.heartbeatMs ?? TIMING.HEARTBEAT_MS;
+  const deadAfterMs = start.timing?.deadAfterMs ?? TIMING.DEAD_AFTER_MS;
+  const decoder = createFrameDecoder();
+  const textListeners: Array<(payload: Buffer) => void> = [];
+  let peer = start.peer;
+  let ready = false;
+  let end: PeerEnd | null = null;
+  let lastRx = Date.now();
+  let lastTx = Date.now();
+  let resolveClosed: (e: PeerEnd) => void = () => undefined;
+  const closed = new Promise<PeerEnd>((r) => (resolveClosed = r));
+  let resolveReady: (link: PeerLink) => void = () => undefined;
+  let rejectReady: (err: Error) => void = () => undefined;
+  const readyPromise = new Promise<PeerLink>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+
+  function finish(e: PeerEnd): void {
+    if (!end) end = e;
+  }
+
+  function write(buf: Buffer): boolean {
+    const written = writeBounded(socket, buf, MAX_WRITE_QUEUE);
+    if (written === 'closed') return false;
+    lastTx = Date.now();
+    if (written === 'over') {
+      finish({ by: 'self', code: 'WRITE_QUEUE_FULL', reason: `the peer left ${socket.writableLength} bytes unread` });
+      socket.destroy();
+    }
+    return written === 'ok';
+  }
+
+  function sendControl(msg: ControlMessage): boolean {
+    return write(controlFrame(start.id, peer, encodeControl(msg)));
+  }
+
+  function refuse(code: string, reason: string, reply: ControlMessage | Buffer | null = { type: 'error', code, reason: reasonText(reason) }): void {
+    finish({ by: 'self', code, reason });
+    if (Buffer.isBuffer(reply)) write(reply);
+    else if (reply) sendControl(reply);
+    socket.end();
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  }
+
+  function onHello(msg: ControlMessage): void {
+    if (msg.type !== 'hello') return refuse(WIRE_CODE.UNEXPECTED, `${msg.type} before hello: a peer link begins with hello`);
+    if (msg.peer !== start.id) return refuse('PEER_MISMATCH', `the peer meant ${msg.peer}, and this is ${start.id}`);
+    if (start.dialled) {
+      if (msg.id !== peer) return refuse('PEER_MISMATCH', `the peer says it is ${msg.id}, and ${peer} was dialled`);
+    } else {
+      const expected = start.keyOf?.(msg.id);
+      if (!expected || expected !== start.keySha256) return refuse('PEER_UNKNOWN', `no introduction names ${msg.id} with this key`);
+      peer = msg.id;
+      sendControl({ type: 'hello', version: PROTOCOL_VERSION, id: start.id, peer });
+    }
+    ready = true;
+    arm();
+    resolveReady(link);
+  }
+
+  function onFrame(f: Frame): boolean {
+    if (end) return false;
+    // Before hello the accepting side does not know the peer's id: any source, to this side.
+    if ((ready || start.dialled) && (f.source !== peer || f.destination !== start.id)) {
+      refuse(WIRE_CODE.BAD_FRAME, frameBadAddress(f.source, f.destination, peer, start.id).message);
+      return false;
+    }
+    if (f.contentType === CONTENT.CONTROL) {
+      let msg: ControlMessage;
+      try {
+        msg = decodeControl(f.payload);
+      } catch (err) {
+        const r = refusalFor(err as NetError);
+        refuse(r.code, (err as Error).message, r.reply);
+        return false;
+      }
+      if (!ready) {
+        onHello(msg);
+        return !end;
+      }
+      if (msg.type === 'heartbeat') sendControl({ type: 'heartbeat-ack' });
+      else if (msg.type === 'bye' || msg.type === 'error') {
+        finish({ by: 'peer', code: msg.code, reason: msg.reason });
+        socket.end();
+        return false;
+      }
+      return true;
+    }
+    if (!ready) {
+      refuse(WIRE_CODE.UNEXPECTED, `content type ${f.contentType} before hello`);
+      return false;
+    }
+    if (f.contentType === CONTENT.TEXT) for (const l of textListeners) l(Buffer.from(f.payload));
+    return true;
+  }
+
+  socket.on('data', (chunk: Buffer) => {
+    lastRx = Date.now();
+    const failure = feed(decoder, chunk, onFrame);
+    if (failure) {
+      const r = refusalFor(failure);
+      refuse(r.code, failure.message, r.reply);
+    }
+  });
+  socket.on('error', (err: NodeJS.ErrnoException) => finish({ by: 'link', code: err.code ?? 'LINK_ERROR', reason: err.message }));
+  socket.on('close', () => {
+    if (timer) clearTimeout(timer);
+    finish({ by: 'link', code: 'CONNECTION_CLOSED', reason: 'the link closed' });
+    if (!ready) rejectReady(Object.assign(new Error(`the peer link closed before hello: ${end?.code} ${end?.reason}`), { code: end?.code }));
+    resolveClosed(end as PeerEnd);
+  });
+
+  // Heartbeats after silence, the end after deadAfterMs of nothing; before hello, the hello bound.
+  let timer: NodeJS.Timeout | null = setTimeout(() => {
+    if (!ready) refuse('HELLO_TIMEOUT', `no hello within ${helloMs} ms`);
+  }, helloMs);
+  function arm(): void {
+    if (timer) clearTimeout(timer);
+    if (end) return;
+    const due = Math.min(lastTx + heartbeatMs, lastRx + deadAfterMs);
+    timer = setTimeout(tick, Math.max(1, due - Date.now()));
+  }
+  function tick(): void {
+    const t = Date.now();
+    if (t - lastRx >= deadAfterMs) return refuse(WIRE_CODE.HEARTBEAT_TIMEOUT, `nothing received for ${deadAfterMs} ms`, { type: 'bye', code: WIRE_CODE.HEARTBEAT_TIMEOUT, reason: 'silent' });
+    if (t - lastTx >= heartbeatMs) sendControl({ type: 'heartbeat' });
+    arm();
+  }
+
+  const link: PeerLink = {
+    get peer() {
+      return peer;
+    },
+    keySha256: start.keySha256,
+    remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+    sendText: (payload) => write(encodeFrame({ contentType: CONTENT.TEXT, flags: FLAGS.NONE, source: start.id, destination: peer, contentId: 0, payload })),
+    drained: () =>
+      new Promise<void>((resolve) => {
+        if (socket.writableLength === 0 || socket.destroyed) return resolve();
+        const done = (): void => {
+          socket.off('drain', done).off('close', done);
+          resolve();
+        };
+        socket.on('drain', done).on('close', done);
+      }),
+    onText: (l) => void textListeners.push(l),
+    async close(code = WIRE_CODE.QUIT, reason = 'the user quit') {
+      if (!end && !socket.destroyed) refuse(code, reason, { type: 'bye', code, reason });
+      return closed;
+    },
+    closed,
+  };
+  if (start.dialled) sendControl({ type: 'hello', version: PROTOCOL_VERSION, id: start.id, peer });
+  return readyPromise;
+}

@@ -1,0 +1,276 @@
+// Messages between two running clients over peer links (docs/PROTOCOL.md sections 7 and 9): the
+// listener for links, the introductions that lead to them, and what travels on them. Every fact
+// is journaled before anyone is told of it, so a crash at any point loses nothing and a message
+// is received once however often it is sent:
+//
+//   sender                                   receiver
+//   message.sent (pending)
+//   ── msg ─────────────────────────────────▶ (already journaled? ack again)
+//   quota.spent + message.transmitted (sent)  message.received + quota.spent, then
+//   ◀──────────────────────────────────── ack
+//   message.delivered
+//
+// Pending messages go in order, one at a time per contact, when a link is up and the contact's
+// grant allows; a grant travels as a running total on every new link.
+import tls from 'node:tls';
+import type { ControlOf } from '../net/control.js';
+import { decodeChat, encodeChat, type ChatPayload } from '../net/chat.js';
+import { acceptPeer, dialPeer, type PeerLink } from '../net/peer.js';
+import { serverTlsOptions, type Identity } from '../net/tls.js';
+import type { NewEvent, Route } from '../events/types.js';
+import { left, packetsFor, quotaOf } from '../projections/quotas.js';
+import type { Profile } from './profile.js';
+
+export type Messenger = {
+  // Where peers dial this client (announced at login).
+  listenPort: number;
+  onIntroduce: (msg: ControlOf<'introduce'>) => void;
+  // A contact's presence changed, or the session came up (all of them then).
+  onPresence: (peer: number, online: boolean) => void;
+  // The route of each contact's link that is up now.
+  routes: () => Map<number, Route>;
+  close: () => Promise<void>;
+};
+
+export type MessengerDeps = {
+  profile: Profile;
+  identity: Identity;
+  // This client's id, once the server gave it.
+  id: () => number | null;
+  // Asks the server to introduce a contact (false: no session now).
+  introduce: (peer: number) => boolean;
+  isOnline: (peer: number) => boolean;
+  log: (line: string) => void;
+};
+
+// How long an introduction's key is good for a link the other side dials.
+const INTRODUCTION_MS = 60_000;
+// At most one introduction asked for a contact in this long.
+const ASK_EVERY_MS = 5_000;
+// Pending messages read at a time from the end of a chat.
+const PAGE = 50;
+
+export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
+  const { profile, identity, log } = deps;
+  const links = new Map<number, { link: PeerLink; route: Route }>();
+  const introduced = new Map<number, { key: string; until: number }>();
+  const asked = new Map<number, number>();
+  // One chain of work per contact: payloads handled and messages sent in order.
+  const chains = new Map<number, Promise<void>>();
+  let closing = false;
+
+  function inTurn(peer: number, work: () => Promise<void>): void {
+    const next = (chains.get(peer) ?? Promise.resolve()).then(work).catch((err: Error) => log(`parley: with ${peer}: ${err.message}`));
+    chains.set(peer, next);
+  }
+
+  const server = tls.createServer(serverTlsOptions(identity), (socket) => {
+    const id = deps.id();
+    if (id === null || closing) return socket.destroy();
+    acceptPeer(socket, { identity, id, keyOf: keyOf }).then(
+      (link) => adopt(link, routeOf(socket.remoteAddress ?? '')),
+      () => undefined,
+    );
+  });
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
+  const listenPort = await listen(server);
+
+  function keyOf(peer: number): string | undefined {
+    const i = introduced.get(peer);
+    if (!i || i.until < Date.now() || !isContact(peer)) return undefined;
+    return i.key;
+  }
+
+  function isContact(peer: number): boolean {
+    const c = profile.views.contacts[peer];
+    return c !== undefined && c.whitelisted && !c.blocked;
+  }
+
+  // A link for a contact with something to send: ask the server to introduce us.
+  function want(peer: number): void {
+    if (closing || links.has(peer) || !isContact(peer) || !deps.isOnline(peer)) return;
+    const last = asked.get(peer) ?? 0;
+    if (Date.now() - last < ASK_EVERY_MS) return;
+    if (deps.introduce(peer)) asked.set(peer, Date.now());
+  }
+
+  function onIntroduce(msg: ControlOf<'introduce'>): void {
+    if (closing || !isContact(msg.peer)) return;
+    introduced.set(msg.peer, { key: msg.peerKey, until: Date.now() + INTRODUCTION_MS });
+    const id = deps.id();
+    if (msg.role !== 'tls-client' || links.has(msg.peer) || id === null || msg.listenPort === 0) return;
+    // The asker dials every address it was given at the peer's listener; the first link wins.
+    const targets = [...msg.lan, msg.host];
+    let won = false;
+    for (const host of new Set(targets)) {
+      dialPeer({ host, port: msg.listenPort, identity, id, peer: msg.peer, peerKey: msg.peerKey }).then(
+        (link) => {
+          if (won || links.has(msg.peer)) return void link.close('DUPLICATE', 'another route won');
+          won = true;
+          adopt(link, host === msg.host && !msg.lan.includes(host) ? 'direct' : routeOf(host));
+        },
+        () => undefined,
+      );
+    }
+  }
+
+  function adopt(link: PeerLink, route: Route): void {
+    const peer = link.peer;
+    if (closing || links.has(peer)) return void link.close('DUPLICATE', 'a link to this peer is up already');
+    links.set(peer, { link, route });
+    link.onText((payload) => inTurn(peer, () => onPayload(peer, link, payload)));
+    void link.closed.then((end) => {
+      if (links.get(peer)?.link !== link) return;
+      links.delete(peer);
+      if (!closing) void profile.append({ type: 'link.closed', peer, reason: `${end.by}: ${end.code}` }).catch(() => undefined);
+    });
+    inTurn(peer, async () => {
+      await profile.append({ type: 'link.opened', peer, route, address: `${link.remote.address}:${link.remote.port}` });
+      sendGrant(peer, link);
+      await drain(peer);
+    });
+  }
+
+  function sendGrant(peer: number, link: PeerLink): void {
+    const q = quotaOf(profile.views.quotas, peer).inbound;
+    link.sendText(encodeChat({ k: 'grant', messages: q.messages.granted, files: q.files.granted }));
+  }
+
+  async function onPayload(peer: number, link: PeerLink, bytes: Buffer): Promise<void> {
+    let p: ChatPayload;
+    try {
+      p = decodeChat(bytes);
+    } catch (err) {
+      log(`parley: ${peer} sent a payload this client cannot read: ${(err as Error).message}`);
+      return;
+    }
+    if (p.k === 'msg') return receive(peer, link, p);
+    if (p.k === 'ack') {
+      const m = await profile.message(peer, 'out', p.id);
+      if (m && (m.status === 'pending' || m.status === 'sent')) await profile.append({ type: 'message.delivered', id: p.id, peer, msgSeq: m.seq, receivedAt: p.at });
+      return;
+    }
+    if (p.k === 'refused') {
+      const m = await profile.message(peer, 'out', p.id);
+      if (m && m.status !== 'failed') {
+        await profile.appendMany([
+          { type: 'quota.refused', peer, direction: 'outbound', kind: 'messages', n: p.need, ref: p.id },
+          { type: 'message.failed', id: p.id, peer, msgSeq: m.seq, reason: `${peer} refused it: it needs ${p.need} more packets granted (parley limits grant on their side)` },
+        ]);
+      }
+      return;
+    }
+    // A grant: the running totals the peer allows me. Only what is new is journaled.
+    const out = quotaOf(profile.views.quotas, peer).outbound;
+    const events: NewEvent[] = [];
+    if (p.messages > out.messages.granted) events.push({ type: 'quota.granted', peer, direction: 'outbound', kind: 'messages', n: p.messages - out.messages.granted });
+    if (p.files > out.files.granted) events.push({ type: 'quota.granted', peer, direction: 'outbound', kind: 'files', n: p.files - out.files.granted });
+    if (events.length > 0) await profile.appendMany(events);
+    await drain(peer);
+  }
+
+  // A message: journaled once (a resent one is only acknowledged again), within the grant.
+  async function receive(peer: number, link: PeerLink, p: Extract<ChatPayload, { k: 'msg' }>): Promise<void> {
+    const known = await profile.message(peer, 'in', p.id);
+    if (known) {
+      link.sendText(encodeChat({ k: 'ack', id: p.id, at: known.receivedAt ?? known.at }));
+      return;
+    }
+    const packets = packetsFor(Buffer.byteLength(p.text));
+    const room = left(quotaOf(profile.views.quotas, peer).inbound.messages);
+    if (room < packets) {
+      await profile.append({ type: 'quota.refused', peer, direction: 'inbound', kind: 'messages', n: packets, ref: p.id });
+      link.sendText(encodeChat({ k: 'refused', id: p.id, need: packets - room }));
+      return;
+    }
+    const [stored] = await profile.appendMany([
+      { type: 'message.received', id: p.id, peer, text: p.text, sentAt: p.at, ...(p.replyTo ? { replyTo: p.replyTo } : {}) },
+      { type: 'quota.spent', peer, direction: 'inbound', kind: 'messages', n: packets, ref: p.id },
+    ]);
+    link.sendText(encodeChat({ k: 'ack', id: p.id, at: stored.at }));
+  }
+
+  // The contact's pending messages, oldest first: the newest messages of the chat back to the
+  // first of mine that is not pending (messages go in order, so those before it went too).
+  async function pendingOf(peer: number): Promise<Array<{ id: string; seq: number; text: string; at: number; replyTo: string | null }>> {
+    const found: Array<{ id: string; seq: number; text: string; at: number; replyTo: string | null }> = [];
+    let before: number | undefined;
+    for (;;) {
+      const page = await profile.page(peer, { limit: PAGE, before });
+      for (let i = page.length - 1; i >= 0; i--) {
+        const m = page[i];
+        if (m.direction !== 'out') continue;
+        if (m.status !== 'pending') return found.reverse();
+        found.push({ id: m.id, seq: m.seq, text: m.text, at: m.at, replyTo: m.replyTo });
+      }
+      if (page.length < PAGE) return found.reverse();
+      before = page[0].seq;
+    }
+  }
+
+  async function drain(peer: number): Promise<void> {
+    const entry = links.get(peer);
+    if (!entry) return want(peer);
+    for (const m of await pendingOf(peer)) {
+      if (links.get(peer) !== entry) return;
+      const packets = packetsFor(Buffer.byteLength(m.text));
+      // Waiting for the contact's grant: the next grant drains again.
+      if (left(quotaOf(profile.views.quotas, peer).outbound.messages) < packets) return;
+      entry.link.sendText(encodeChat({ k: 'msg', id: m.id, text: m.text, at: m.at, ...(m.replyTo ? { replyTo: m.replyTo } : {}) }));
+      // Written: spent and sent, in one batch (a crash before it sends the message again, and
+      // the receiver, which has it, only acknowledges it again).
+      await profile.appendMany([
+        { type: 'quota.spent', peer, direction: 'outbound', kind: 'messages', n: packets, ref: m.id },
+        { type: 'message.transmitted', id: m.id, peer, msgSeq: m.seq, route: entry.route },
+      ]);
+    }
+  }
+
+  // A message written by `parley send` (in this process), or a grant made by `limits grant`.
+  const unsubscribe = profile.subscribe((event) => {
+    if (event.type === 'message.sent') inTurn(event.peer, () => drain(event.peer));
+    if (event.type === 'quota.granted' && event.direction === 'inbound') {
+      const entry = links.get(event.peer);
+      if (entry) sendGrant(event.peer, entry.link);
+    }
+  });
+
+  return {
+    listenPort,
+    onIntroduce,
+    onPresence(peer, online) {
+      if (online) inTurn(peer, () => drain(peer));
+    },
+    routes: () => new Map([...links].map(([peer, e]) => [peer, e.route])),
+    async close() {
+      closing = true;
+      unsubscribe();
+      await Promise.all([...links.values()].map(({ link }) => link.close()));
+      await Promise.all([...chains.values()]);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// IPv6 and IPv4 where the machine has it; IPv4 alone where it has no IPv6.
+function listen(server: tls.Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      if (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL') {
+        server.listen(0, '0.0.0.0', () => resolve((server.address() as { port: number }).port));
+      } else reject(err);
+    };
+    server.once('error', onError);
+    server.listen(0, '::', () => {
+      server.off('error', onError);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}
+
+// `lan` for an address on a private or link-local range, `direct` for any other.
+export function routeOf(address: string): Route {
+  const a = address.replace(/^::ffff:/, '');
+  if (/^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|127\.)/.test(a) || /^(fe80:|fc|fd|::1$)/i.test(a)) return 'lan';
+  return 'direct';
+}

@@ -1,0 +1,183 @@
+// Two people chat through an operator's server (issue 9): two `parley up` processes on loopback,
+// a real server, messages sent with `parley send` as a user sends them. Each waits for the state
+// it needs (a status, a history row), bounded; none sleeps.
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../cert/helpers.js';
+import { jsonLines, runParley, tempHome } from '../helpers/cli.js';
+import { clientInitArgs, serverAt, startUp, until, type Up } from '../helpers/client.js';
+import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await makeServerPki(['alice', 'bob']);
+});
+afterAll(() => cleanup(pki?.dir));
+
+type Person = { home: string; id: number; up: Up | null };
+
+async function person(name: string, port: number): Promise<Person> {
+  const home = tempHome(`msg-${name}`);
+  expect((await runParley(clientInitArgs(pki, name, `127.0.0.1:${port}`), { home })).code).toBe(0);
+  const up = startUp(pki, home);
+  await up.waitFor('online at');
+  const id = (JSON.parse((await runParley(['status', '--json'], { home })).stdout) as { id: number }).id;
+  return { home, id, up };
+}
+
+async function restart(p: Person): Promise<void> {
+  p.up = startUp(pki, p.home);
+  await p.up.waitFor('online at');
+}
+
+async function stop(p: Person, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!p.up) return;
+  p.up.child.kill(signal);
+  await p.up.exited;
+  p.up = null;
+}
+
+async function history(p: Person, peer: number): Promise<Array<Record<string, unknown>>> {
+  const r = await runParley(['history', '--peer', String(peer), '--json'], { home: p.home });
+  return r.code === 0 ? jsonLines(r.stdout) : [];
+}
+
+async function send(p: Person, peer: number, text: string, extra: string[] = [], input?: string): Promise<string> {
+  const r = await runParley(['send', '--to', String(peer), '--json', ...extra, text], { home: p.home, input });
+  expect(r.code, r.stderr).toBe(0);
+  const row = JSON.parse(r.stdout) as { id: string; status: string };
+  expect(row.status).toBe('pending');
+  return row.id;
+}
+
+async function befriend(a: Person, b: Person): Promise<void> {
+  expect((await runParley(['contacts', 'add', String(b.id), '--name', 'B'], { home: a.home })).code).toBe(0);
+  expect((await runParley(['contacts', 'add', String(a.id), '--name', 'A'], { home: b.home })).code).toBe(0);
+}
+
+async function statusOf(p: Person, id: string, peer: number): Promise<string | undefined> {
+  return (await history(p, peer)).find((m) => m.id === id)?.status as string | undefined;
+}
+
+describe('messaging', () => {
+  it('messaging - both ways over a direct link: received once, delivered, the route shown, the limits adding up on both sides', async () => {
+    const port = await freePort();
+    await serverAt(pki, port, async () => {
+      const a = await person('alice', port);
+      const b = await person('bob', port);
+      try {
+        await befriend(a, b);
+        const m1 = await send(a, b.id, 'Привет, Боб! 👋');
+        await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'alice sees her message delivered');
+        const m2 = await send(b, a.id, 'Hi Alice', ['--reply-to', m1]);
+        await until(async () => (await statusOf(b, m2, a.id)) === 'delivered', 'bob sees his answer delivered');
+
+        const atBob = await history(b, a.id);
+        expect(atBob.map((m) => [m.id, m.direction, m.text, m.status])).toEqual([
+          [m1, 'in', 'Привет, Боб! 👋', 'received'],
+          [m2, 'out', 'Hi Alice', 'delivered'],
+        ]);
+        expect((await history(a, b.id)).find((m) => m.id === m2)).toMatchObject({ reply_to: m1, status: 'received' });
+        const status = JSON.parse((await runParley(['status', '--json'], { home: a.home })).stdout) as { contacts: Array<{ presence: string; route: string }> };
+        expect(status.contacts[0]).toMatchObject({ presence: 'online', route: expect.stringMatching(/^(direct|lan)$/) });
+        for (const p of [a, b]) {
+          const audit = await runParley(['limits', 'audit', '--json'], { home: p.home });
+          expect(audit.code, audit.stdout + audit.stderr).toBe(0);
+        }
+        const limits = jsonLines((await runParley(['limits', '--json'], { home: a.home })).stdout)[0] as { inbound: { messages: { spent: number } }; outbound: { messages: { spent: number; granted: number } } };
+        expect(limits.outbound.messages).toMatchObject({ spent: 1, granted: 1000 });
+        expect(limits.inbound.messages).toMatchObject({ spent: 1 });
+      } finally {
+        await stop(a);
+        await stop(b);
+      }
+    });
+  });
+
+  it('messaging - the outbox: written while the receiver is down (stopped, then killed), delivered when it is back, in order and once', async () => {
+    const port = await freePort();
+    await serverAt(pki, port, async () => {
+      const a = await person('alice', port);
+      const b = await person('bob', port);
+      try {
+        await befriend(a, b);
+        await stop(b);
+        const sent = [await send(a, b.id, 'one'), await send(a, b.id, 'two')];
+        expect(await statusOf(a, sent[0], b.id)).toBe('pending');
+        await restart(b);
+        await until(async () => (await statusOf(a, sent[1], b.id)) === 'delivered', 'both delivered after bob came back');
+        await stop(b, 'SIGKILL');
+        sent.push(await send(a, b.id, 'three'));
+        // The sender stopped too: both ends restart.
+        await stop(a, 'SIGKILL');
+        await restart(b);
+        await restart(a);
+        await until(async () => (await statusOf(a, sent[2], b.id)) === 'delivered', 'the third delivered after both restarts');
+        const got = (await history(b, a.id)).filter((m) => m.direction === 'in');
+        expect(got.map((m) => m.text)).toEqual(['one', 'two', 'three']);
+        expect(got.map((m) => m.id)).toEqual(sent);
+      } finally {
+        await stop(a);
+        await stop(b);
+      }
+    });
+  });
+
+  it('messaging - a message sent and one received with the same id are both kept', async () => {
+    const port = await freePort();
+    await serverAt(pki, port, async () => {
+      const a = await person('alice', port);
+      const b = await person('bob', port);
+      try {
+        await befriend(a, b);
+        const m1 = await send(a, b.id, 'from alice');
+        await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'delivered');
+        // Bob's next message gets the same id as Alice's: written as his client would.
+        const { openProfile } = await import('../../src/node/profile.js');
+        await stop(b);
+        const profile = await openProfile(b.home);
+        await profile.append({ type: 'message.sent', id: m1, peer: a.id, text: 'from bob, same id', packets: 1 });
+        await profile.close();
+        await restart(b);
+        await until(async () => (await history(a, b.id)).some((m) => m.direction === 'in' && m.id === m1), 'alice received bob\'s message of the same id');
+        const atAlice = await history(a, b.id);
+        expect(atAlice.map((m) => [m.direction, m.id, m.text])).toEqual([
+          ['out', m1, 'from alice'],
+          ['in', m1, 'from bob, same id'],
+        ]);
+      } finally {
+        await stop(a);
+        await stop(b);
+      }
+    });
+  });
+
+  it('messaging - a 200 KB text from standard input needs --yes (exit 5 without), then arrives whole; a non-contact gets exit 4 and nothing journaled', async () => {
+    const port = await freePort();
+    await serverAt(pki, port, async () => {
+      const a = await person('alice', port);
+      const b = await person('bob', port);
+      try {
+        await befriend(a, b);
+        // Multi-byte characters split across packets and reads: é is two bytes.
+        const big = 'é'.repeat(100_000) + ' end';
+        const without = await runParley(['send', '--to', String(b.id), '-'], { home: a.home, input: big });
+        expect(without.code).toBe(5);
+        expect(without.stderr).toMatch(/--yes/);
+        const id = await send(a, b.id, '-', ['--yes'], big);
+        await until(async () => (await statusOf(a, id, b.id)) === 'delivered', 'the long message delivered', 20_000);
+        expect((await history(b, a.id)).find((m) => m.id === id)?.text).toBe(big);
+
+        const before = (await runParley(['journal', 'inspect', '--json'], { home: a.home })).stdout;
+        const stranger = await runParley(['send', '--to', '424242', 'hi'], { home: a.home });
+        expect(stranger.code).toBe(4);
+        expect(stranger.stderr).toMatch(/not one of your contacts/);
+        expect((await runParley(['journal', 'inspect', '--json'], { home: a.home })).stdout).toBe(before);
+        expect(fs.existsSync(a.home)).toBe(true);
+      } finally {
+        await stop(a);
+        await stop(b);
+      }
+    });
+  });
+});

@@ -1,0 +1,70 @@
+// Running clients in tests: `parley init` arguments for a holder of the test PKI, `parley up` as a
+// long-running child, a server on a chosen port, and a bounded wait for another process's state.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { RendezvousServer } from '../../server/server.js';
+import { cleanup, serverOn, tempDir, type TestPki } from '../server/helpers.js';
+import { CLI, ROOT } from './cli.js';
+
+export function clientInitArgs(pki: TestPki, name: string, server: string, extra: string[] = []): string[] {
+  const h = pki.ours.holders[name];
+  return ['init', '--server', server, '--ca', pki.ours.caCertFile, '--cert', h.certFile, '--key', h.keyFile, '--password-file', pki.ours.passwordFile, ...extra];
+}
+
+export type Up = { child: ChildProcessWithoutNullStreams; stderr: () => string; waitFor: (text: string, ms?: number) => Promise<void>; exited: Promise<number | null> };
+
+// `parley up` as a long-running child; its notes come on stderr.
+export function startUp(pki: TestPki, home: string): Up {
+  const child = spawn(process.execPath, [CLI, 'up', '--home', home, '--password-file', pki.ours.passwordFile], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  const waiters = new Set<() => void>();
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
+    err += d;
+    for (const w of [...waiters]) w();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const waitFor = (text: string, ms = 15_000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!err.includes(text)) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`parley up did not say "${text}" within ${ms} ms; stderr: ${err}`));
+      }, ms);
+      waiters.add(check);
+      void exited.then(() => {
+        if (waiters.has(check)) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          if (err.includes(text)) resolve();
+          else reject(new Error(`parley up exited before saying "${text}"; stderr: ${err}`));
+        }
+      });
+      check();
+    });
+  return { child, stderr: () => err, waitFor, exited };
+}
+
+// Polls a condition that another process makes true (the status of a running client), bounded.
+export async function until(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+  }
+}
+
+export async function serverAt<T>(pki: TestPki, port: number, work: (srv: RendezvousServer) => Promise<T>): Promise<T> {
+  const dataDir = tempDir('client-server');
+  const srv = await serverOn(pki, dataDir, { port });
+  try {
+    return await work(srv);
+  } finally {
+    await srv.close();
+    cleanup(dataDir);
+  }
+}
+
