@@ -183,6 +183,10 @@ export const WIRE_CODE = Object.freeze({
   BAD_FRAME: 'BAD_FRAME',
   BAD_CONTROL: 'BAD_CONTROL',
   UNEXPECTED: 'UNEXPECTED',
+  // a peer link's first exchange (section 9)
+  PEER_MISMATCH: 'PEER_MISMATCH',
+  HELLO_TIMEOUT: 'HELLO_TIMEOUT',
+  DUPLICATE: 'DUPLICATE',
 });
 
 // The two parts of a simultaneous open (docs/PROTOCOL.md "Introduction and hole punch").

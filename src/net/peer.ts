@@ -141,12 +141,12 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
 
   function onHello(msg: ControlMessage): void {
     if (msg.type !== 'hello') return refuse(WIRE_CODE.UNEXPECTED, `${msg.type} before hello: a peer link begins with hello`);
-    if (msg.peer !== start.id) return refuse('PEER_MISMATCH', `the peer meant ${msg.peer}, and this is ${start.id}`);
+    if (msg.peer !== start.id) return refuse(WIRE_CODE.PEER_MISMATCH, `the peer meant ${msg.peer}, and this is ${start.id}`);
     if (start.dialled) {
-      if (msg.id !== peer) return refuse('PEER_MISMATCH', `the peer says it is ${msg.id}, and ${peer} was dialled`);
+      if (msg.id !== peer) return refuse(WIRE_CODE.PEER_MISMATCH, `the peer says it is ${msg.id}, and ${peer} was dialled`);
     } else {
       const expected = start.keyOf?.(msg.id);
-      if (!expected || expected !== start.keySha256) return refuse('PEER_UNKNOWN', `no introduction names ${msg.id} with this key`);
+      if (!expected || expected !== start.keySha256) return refuse(WIRE_CODE.PEER_UNKNOWN, `no introduction names ${msg.id} with this key`);
       peer = msg.id;
       sendControl({ type: 'hello', version: PROTOCOL_VERSION, id: start.id, peer });
     }
@@ -209,7 +209,7 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
 
   // Heartbeats after silence, the end after deadAfterMs of nothing; before hello, the hello bound.
   let timer: NodeJS.Timeout | null = setTimeout(() => {
-    if (!ready) refuse('HELLO_TIMEOUT', `no hello within ${helloMs} ms`);
+    if (!ready) refuse(WIRE_CODE.HELLO_TIMEOUT, `no hello within ${helloMs} ms`);
   }, helloMs);
   function arm(): void {
     if (timer) clearTimeout(timer);

@@ -13,6 +13,7 @@
 // Pending messages go in order, one at a time per contact, when a link is up and the contact's
 // grant allows; a grant travels as a running total on every new link.
 import tls from 'node:tls';
+import { WIRE_CODE } from '../net/constants.js';
 import type { ControlOf } from '../net/control.js';
 import { decodeChat, encodeChat, type ChatPayload } from '../net/chat.js';
 import { acceptPeer, dialPeer, type PeerLink } from '../net/peer.js';
@@ -105,7 +106,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     for (const host of new Set(targets)) {
       dialPeer({ host, port: msg.listenPort, identity, id, peer: msg.peer, peerKey: msg.peerKey }).then(
         (link) => {
-          if (won || links.has(msg.peer)) return void link.close('DUPLICATE', 'another route won');
+          if (won || links.has(msg.peer)) return void link.close(WIRE_CODE.DUPLICATE, 'another route won');
           won = true;
           adopt(link, host === msg.host && !msg.lan.includes(host) ? 'direct' : routeOf(host));
         },
@@ -116,7 +117,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
 
   function adopt(link: PeerLink, route: Route): void {
     const peer = link.peer;
-    if (closing || links.has(peer)) return void link.close('DUPLICATE', 'a link to this peer is up already');
+    if (closing || links.has(peer)) return void link.close(WIRE_CODE.DUPLICATE, 'a link to this peer is up already');
     links.set(peer, { link, route });
     link.onText((payload) => inTurn(peer, () => onPayload(peer, link, payload)));
     void link.closed.then((end) => {
