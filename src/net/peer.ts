@@ -141,13 +141,14 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
 
   function onHello(msg: ControlMessage): void {
     if (msg.type !== 'hello') return refuse(WIRE_CODE.UNEXPECTED, `${msg.type} before hello: a peer link begins with hello`);
+    // The listener answers (hello or refusal) to the id the hello gives.
+    if (!start.dialled) peer = msg.id;
     if (msg.peer !== start.id) return refuse(WIRE_CODE.PEER_MISMATCH, `the peer meant ${msg.peer}, and this is ${start.id}`);
     if (start.dialled) {
       if (msg.id !== peer) return refuse(WIRE_CODE.PEER_MISMATCH, `the peer says it is ${msg.id}, and ${peer} was dialled`);
     } else {
       const expected = start.keyOf?.(msg.id);
       if (!expected || expected !== start.keySha256) return refuse(WIRE_CODE.PEER_UNKNOWN, `no introduction names ${msg.id} with this key`);
-      peer = msg.id;
       sendControl({ type: 'hello', version: PROTOCOL_VERSION, id: start.id, peer });
     }
     ready = true;
@@ -157,8 +158,10 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
 
   function onFrame(f: Frame): boolean {
     if (end) return false;
-    // Before hello the accepting side does not know the peer's id: any source, to this side.
-    if ((ready || start.dialled) && (f.source !== peer || f.destination !== start.id)) {
+    // After hello: from the peer to this side. Before it the hello says who speaks (and a
+    // refusal may come from an id the dialler did not expect): to this side, from anyone.
+    const misaddressed = ready ? f.source !== peer || f.destination !== start.id : start.dialled && f.destination !== start.id;
+    if (misaddressed) {
       refuse(WIRE_CODE.BAD_FRAME, frameBadAddress(f.source, f.destination, peer, start.id).message);
       return false;
     }
@@ -171,16 +174,17 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
         refuse(r.code, (err as Error).message, r.reply);
         return false;
       }
+      // The other side's word on why it ends, before or after hello.
+      if (msg.type === 'bye' || msg.type === 'error') {
+        finish({ by: 'peer', code: msg.code, reason: msg.reason });
+        socket.end();
+        return false;
+      }
       if (!ready) {
         onHello(msg);
         return !end;
       }
       if (msg.type === 'heartbeat') sendControl({ type: 'heartbeat-ack' });
-      else if (msg.type === 'bye' || msg.type === 'error') {
-        finish({ by: 'peer', code: msg.code, reason: msg.reason });
-        socket.end();
-        return false;
-      }
       return true;
     }
     if (!ready) {
