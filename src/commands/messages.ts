@@ -6,7 +6,8 @@ import { badInput, EXIT, parleyError } from '../errors.js';
 import { MAX_TEXT_BYTES } from '../net/chat.js';
 import { packetsFor } from '../projections/quotas.js';
 import { clientProfile, clientState } from './io.js';
-import { parseId, printError, printJson, printLine, profileOptions, withProfile } from './common.js';
+import { parseId, peerName, printError, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
+import type { Profile } from '../node/profile.js';
 
 type SendOpts = { to: string; replyTo?: string; yes?: boolean; json?: boolean };
 
@@ -15,6 +16,22 @@ type SendOpts = { to: string; replyTo?: string; yes?: boolean; json?: boolean };
 const MAX_ARGUMENT_BYTES = 128 * 1024;
 
 export function registerMessageCommands(program: Command): void {
+  profileOptions(program.command('read').description('mark a chat read up to its last message, as opening it does'))
+    .requiredOption('--peer <id>', 'the contact')
+    .option('--json', 'print {"peer","read","unread"}')
+    .action(async (opts: { peer: string; json?: boolean }, cmd: Command) => {
+      const peer = parseId(opts.peer, 'peer id');
+      await withProfile(cmd, async (profile) => {
+        requireKnownPeer(profile, peer);
+        const last = await lastIncoming(profile, peer);
+        const before = profile.unread(peer);
+        // One mark for everything up to the last message (a watermark), and the peer is told.
+        if (last && last.seq > (profile.chat(peer)?.readSeq ?? 0)) await profile.append({ type: 'message.read', id: last.id, peer, by: 'me', msgSeq: last.seq });
+        if (opts.json) printJson({ peer, read: before, unread: profile.unread(peer) });
+        else printLine(before > 0 ? `${before} message(s) from ${peerName(profile, peer)} marked read` : `nothing unread from ${peerName(profile, peer)}`);
+      });
+    });
+
   profileOptions(program.command('send').description('send a message to a contact').argument('<text>', 'the message, or - to read it from standard input'))
     .requiredOption('--to <id>', 'the contact')
     .option('--reply-to <msgid>', 'the message this one answers')
@@ -53,6 +70,17 @@ export function registerMessageCommands(program: Command): void {
         { argv },
       );
     });
+}
+
+// The last message the contact sent me, or null: read back from the end of the chat.
+async function lastIncoming(profile: Profile, peer: number): Promise<{ id: string; seq: number } | null> {
+  let before: number | undefined;
+  for (;;) {
+    const page = await profile.page(peer, { limit: 50, before });
+    for (let i = page.length - 1; i >= 0; i--) if (page[i].direction === 'in') return { id: page[i].id, seq: page[i].seq };
+    if (page.length < 50) return null;
+    before = page[0].seq;
+  }
 }
 
 async function readStdin(): Promise<string> {

@@ -7,6 +7,7 @@
 //   refused  the receiver will not take message `id`: beyond the packets it granted (`need` more)
 //   grant    the packets the sender of this payload has granted the other side, in all (a running
 //            total: a grant delivered twice counts once)
+//   read     the receiver has read the other side's messages up to and including `id`
 import { Unpackr } from 'msgpackr';
 import { encodeMsgpack } from '../events/msgpack.js';
 import { LIMITS } from './constants.js';
@@ -15,7 +16,8 @@ export type ChatPayload =
   | { k: 'msg'; id: string; text: string; at: number; replyTo?: string }
   | { k: 'ack'; id: string; at: number }
   | { k: 'refused'; id: string; need: number }
-  | { k: 'grant'; messages: number; files: number };
+  | { k: 'grant'; messages: number; files: number }
+  | { k: 'read'; id: string; at: number };
 
 // A message id: 1 to 64 printable ASCII characters.
 const ID = /^[\x21-\x7e]{1,64}$/;
@@ -62,6 +64,9 @@ export function decodeChat(bytes: Buffer): ChatPayload {
     case 'grant':
       if (!isCount(v.messages) || !isCount(v.files)) throw new Error('a grant payload without its totals');
       return { k: 'grant', messages: v.messages, files: v.files };
+    case 'read':
+      if (!isTime(v.at)) throw new Error('a read payload without its time');
+      return { k: 'read', id: id(), at: v.at };
     default:
       throw new Error(`a TEXT payload of unknown kind ${JSON.stringify(v.k)}`);
   }

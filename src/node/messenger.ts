@@ -128,6 +128,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     inTurn(peer, async () => {
       await profile.append({ type: 'link.opened', peer, route, address: `${link.remote.address}:${link.remote.port}` });
       sendGrant(peer, link);
+      await sendReadMark(peer, link);
       await drain(peer);
     });
   }
@@ -135,6 +136,15 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   function sendGrant(peer: number, link: PeerLink): void {
     const q = quotaOf(profile.views.quotas, peer).inbound;
     link.sendText(encodeChat({ k: 'grant', messages: q.messages.granted, files: q.files.granted }));
+  }
+
+  // How far I have read the contact's messages: sent on every new link (the peer journals only a
+  // mark beyond the one it has) and whenever I read more.
+  async function sendReadMark(peer: number, link: PeerLink): Promise<void> {
+    const readSeq = profile.chat(peer)?.readSeq ?? 0;
+    if (readSeq === 0) return;
+    const [m] = await profile.page(peer, { before: readSeq + 1, limit: 1 });
+    if (m && m.direction === 'in') link.sendText(encodeChat({ k: 'read', id: m.id, at: Date.now() }));
   }
 
   async function onPayload(peer: number, link: PeerLink, bytes: Buffer): Promise<void> {
@@ -149,6 +159,11 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     if (p.k === 'ack') {
       const m = await profile.message(peer, 'out', p.id);
       if (m && (m.status === 'pending' || m.status === 'sent')) await profile.append({ type: 'message.delivered', id: p.id, peer, msgSeq: m.seq, receivedAt: p.at });
+      return;
+    }
+    if (p.k === 'read') {
+      const m = await profile.message(peer, 'out', p.id);
+      if (m && m.seq > (profile.chat(peer)?.peerReadSeq ?? 0)) await profile.append({ type: 'message.read', id: p.id, peer, by: 'peer', msgSeq: m.seq });
       return;
     }
     if (p.k === 'refused') {
@@ -230,6 +245,10 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   // A message written by `parley send` (in this process), or a grant made by `limits grant`.
   const unsubscribe = profile.subscribe((event) => {
     if (event.type === 'message.sent') inTurn(event.peer, () => drain(event.peer));
+    if (event.type === 'message.read' && event.by === 'me') {
+      const entry = links.get(event.peer);
+      if (entry) entry.link.sendText(encodeChat({ k: 'read', id: event.id, at: event.at }));
+    }
     if (event.type === 'quota.granted' && event.direction === 'inbound') {
       const entry = links.get(event.peer);
       if (entry) sendGrant(event.peer, entry.link);

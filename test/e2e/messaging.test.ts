@@ -72,9 +72,14 @@ describe('messaging', () => {
         const m2 = await send(b, a.id, 'Hi Alice', ['--reply-to', m1]);
         await until(async () => (await statusOf(b, m2, a.id)) === 'delivered', 'bob sees his answer delivered');
 
+        // Bob opens the chat: Alice's message shows read on her side.
+        const read = await runParley(['read', '--peer', String(a.id), '--json'], { home: b.home });
+        expect(JSON.parse(read.stdout)).toEqual({ peer: a.id, read: 1, unread: 0 });
+        await until(async () => (await statusOf(a, m1, b.id)) === 'read', 'alice sees her message read');
+
         const atBob = await history(b, a.id);
         expect(atBob.map((m) => [m.id, m.direction, m.text, m.status])).toEqual([
-          [m1, 'in', 'Привет, Боб! 👋', 'received'],
+          [m1, 'in', 'Привет, Боб! 👋', 'read'],
           [m2, 'out', 'Hi Alice', 'delivered'],
         ]);
         expect((await history(a, b.id)).find((m) => m.id === m2)).toMatchObject({ reply_to: m1, status: 'received' });

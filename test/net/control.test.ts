@@ -89,7 +89,7 @@ const BAD_FIELDS: Array<[ControlMessage['type'], string, unknown]> = [
 describe('control', () => {
   it('control - has a sample of every message type', () => {
     expect(new Set(SAMPLES.map((s) => s.type))).toEqual(new Set(CONTROL_TYPES));
-    expect(CONTROL_TYPES).toHaveLength(20);
+    expect(CONTROL_TYPES).toHaveLength(21);
   });
 
   for (const msg of SAMPLES) {
