@@ -88,7 +88,9 @@ async function up(cmd: Command, opts: { passwordFile?: string }, runInClient: Ru
     let client: RunningClient | null = null;
     const run: RunCommand = (argv, io) => (client ? runInClient({ profile: client.profile, state: client.state }, argv, io) : Promise.resolve(EXIT.BUSY));
     try {
-      client = await startClient({ home, identity, run, log: printError });
+      // PARLEY_NO_LISTEN=1: no listener for direct links (a machine that must not accept inbound
+      // connections, and the tests of the relay).
+      client = await startClient({ home, identity, run, log: printError, listen: process.env.PARLEY_NO_LISTEN !== '1' });
     } catch (err) {
       if ((err as { code?: string }).code === 'PROFILE_IN_USE') throw alreadyRunning(home);
       throw err;

@@ -7,6 +7,7 @@
 //   link.onText((payload) => ...);
 //   link.sendText(encodeTextPayload({ k: 'msg', ... }));
 //   await link.close();
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { CONTENT, FLAGS, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
 import { decodeControl, encodeControl, type ControlMessage } from './control.js';
@@ -36,10 +37,12 @@ export type PeerTiming = { helloMs?: number; heartbeatMs?: number; deadAfterMs?:
 // largest frames.
 const MAX_WRITE_QUEUE = 4 * LIMITS.MAX_FRAME_PAYLOAD;
 
-// Dials a peer's listener and says hello; resolves once the peer's hello came back.
+// Dials a peer's listener (or runs TLS over a relayed stream: `socket`) and says hello;
+// resolves once the peer's hello came back.
 export function dialPeer(options: {
-  host: string;
-  port: number;
+  host?: string;
+  port?: number;
+  socket?: Duplex;
   identity: Identity;
   id: number;
   peer: number;
@@ -48,9 +51,7 @@ export function dialPeer(options: {
   timing?: PeerTiming;
 }): Promise<PeerLink> {
   const connectOptions: tls.ConnectionOptions & { localPort?: number } = {
-    host: options.host,
-    port: options.port,
-    localPort: options.localPort,
+    ...(options.socket ? { socket: options.socket } : { host: options.host, port: options.port, localPort: options.localPort }),
     ...clientTlsOptions(options.identity, { expectRole: 'client', expectKeySha256: options.peerKey }),
   };
   const socket = tls.connect(connectOptions);

@@ -6,6 +6,7 @@
 //   client.state();      // { server: 'online', id: 42, presence: Map { 7 => true } ... }
 //   await client.close();
 import os from 'node:os';
+import type { Duplex } from 'node:stream';
 import { LIMITS } from '../net/constants.js';
 import type { ControlMessage } from '../net/control.js';
 import type { LocalListener } from '../net/local.js';
@@ -50,7 +51,12 @@ export type ClientOptions = {
   log?: (line: string) => void;
   // Reconnect delays: the first wait after a lost session, doubled up to the last.
   backoffMs?: { first: number; max: number };
+  // false: no listener for direct peer links; every link comes through the relay.
+  listen?: boolean;
 };
+
+// How long a relay end waits for the other side (the server's own bound is 30 s).
+const RELAY_WAIT_MS = 35_000;
 
 // The addresses other clients on this machine's networks may dial (PROTOCOL.md section 6,
 // login.lan): every non-internal address of every interface.
@@ -89,6 +95,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   let closing = false;
   let control: LocalListener | null = null;
   let messenger: Messenger | null = null;
+  const relaying = new Set<Duplex>();
   let firstDone: () => void = () => undefined;
   const firstLogin = new Promise<void>((resolve) => (firstDone = resolve));
 
@@ -143,6 +150,29 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     if (events.length > 0) await profile.appendMany(events);
   }
 
+  // A second connection to the server, for a relay (PROTOCOL.md section 8): asked for, spliced,
+  // then handed over as the stream of the peers' own TLS.
+  async function openRelay(peer: number, nonce: string): Promise<Duplex> {
+    if (!address) throw new Error('no server');
+    const { host, port } = parseServerAddress(address);
+    const r = await openSession({ host, port, identity, stopAfter: 'relay-ready' });
+    // One still waiting for its pair when the client stops is cut then.
+    relaying.add(r.socket);
+    const ready = r.next('relay-ready', { ms: RELAY_WAIT_MS });
+    r.send({ type: 'relay-request', peer, nonce });
+    try {
+      await ready;
+    } catch (err) {
+      r.socket.destroy();
+      throw err;
+    } finally {
+      relaying.delete(r.socket);
+    }
+    const rest = r.detach();
+    if (rest.length > 0) r.socket.unshift(rest);
+    return r.socket;
+  }
+
   // After every login: which contacts to hear about, and whom the server must keep away.
   function watch(s: ServerSession): void {
     const contacts = Object.values(profile.views.contacts);
@@ -188,6 +218,9 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       identity,
       id: () => state.id,
       introduce: (peer) => (session && state.server === 'online' ? session.send({ type: 'introduce-request', target: peer }) || true : false),
+      listen: options.listen !== false,
+      clockOffsetMs: () => state.clockOffsetMs,
+      openRelay: (peer, nonce) => openRelay(peer, nonce),
       isOnline: (peer) => state.presence.get(peer)?.online === true,
       log,
     });
@@ -213,6 +246,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       unsubscribe();
       const s = session;
       session = null;
+      for (const r of relaying) r.destroy();
       await messenger?.close();
       if (s) await s.close().catch(() => undefined);
       await control?.close();

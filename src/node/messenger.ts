@@ -12,6 +12,7 @@
 //
 // Pending messages go in order, one at a time per contact, when a link is up and the contact's
 // grant allows; a grant travels as a running total on every new link.
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { WIRE_CODE } from '../net/constants.js';
 import type { ControlOf } from '../net/control.js';
@@ -36,6 +37,14 @@ export type Messenger = {
 export type MessengerDeps = {
   profile: Profile;
   identity: Identity;
+  // false: accept no direct links (a machine that must not take inbound connections): every
+  // link then comes through the relay.
+  listen: boolean;
+  // The server's clock minus this one's (punchAt is on the server's clock).
+  clockOffsetMs: () => number;
+  // A relay connection to the server for this introduction, spliced (PROTOCOL.md section 8): the
+  // stream the peers' own TLS runs over.
+  openRelay: (peer: number, nonce: string) => Promise<Duplex>;
   // This client's id, once the server gave it.
   id: () => number | null;
   // Asks the server to introduce a contact (false: no session now).
@@ -46,6 +55,8 @@ export type MessengerDeps = {
 
 // How long an introduction's key is good for a link the other side dials.
 const INTRODUCTION_MS = 60_000;
+// No link this long after the introduction's punchAt: both sides go to the relay (section 7, 9).
+const RELAY_AFTER_MS = 5_000;
 // At most one introduction asked for a contact in this long.
 const ASK_EVERY_MS = 5_000;
 // Pending messages read at a time from the end of a chat.
@@ -74,7 +85,17 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     );
   });
   server.on('tlsClientError', (_err, socket) => socket.destroy());
-  const listenPort = await listen(server);
+  const listenPort = deps.listen ? await listen(server) : 0;
+  // The TLS server of relayed links: it never listens, it is handed each spliced stream.
+  const relayed = tls.createServer(serverTlsOptions(identity), (socket) => {
+    const id = deps.id();
+    if (id === null || closing) return socket.destroy();
+    acceptPeer(socket, { identity, id, keyOf: keyOf }).then(
+      (link) => adopt(link, 'relay'),
+      () => undefined,
+    );
+  });
+  relayed.on('tlsClientError', (_err, socket) => socket.destroy());
 
   function keyOf(peer: number): string | undefined {
     const i = introduced.get(peer);
@@ -99,7 +120,10 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     if (closing || !isContact(msg.peer)) return;
     introduced.set(msg.peer, { key: msg.peerKey, until: Date.now() + INTRODUCTION_MS });
     const id = deps.id();
-    if (msg.role !== 'tls-client' || links.has(msg.peer) || id === null || msg.listenPort === 0) return;
+    if (id === null || links.has(msg.peer)) return;
+    const relayAt = msg.punchAt - deps.clockOffsetMs() + RELAY_AFTER_MS;
+    setTimeout(() => void relay(msg, id), Math.max(0, relayAt - Date.now())).unref();
+    if (msg.role !== 'tls-client' || msg.listenPort === 0) return;
     // The asker dials every address it was given at the peer's listener; the first link wins.
     const targets = [...msg.lan, msg.host];
     let won = false;
@@ -113,6 +137,29 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
         () => undefined,
       );
     }
+  }
+
+  // The introduction led to no link in time: both sides ask the server to splice them, and run
+  // their own TLS in the introduction's roles over it.
+  async function relay(msg: ControlOf<'introduce'>, id: number): Promise<void> {
+    if (closing || links.has(msg.peer)) return;
+    let stream: Duplex;
+    try {
+      stream = await deps.openRelay(msg.peer, msg.nonce);
+    } catch (err) {
+      log(`parley: no relay to ${msg.peer}: ${(err as Error).message}`);
+      return;
+    }
+    if (closing || links.has(msg.peer)) return void stream.destroy();
+    if (msg.role === 'tls-server') {
+      relayed.emit('connection', stream);
+      stream.resume();
+      return;
+    }
+    dialPeer({ socket: stream, identity, id, peer: msg.peer, peerKey: msg.peerKey }).then(
+      (link) => adopt(link, 'relay'),
+      (err: Error) => log(`parley: the relayed link to ${msg.peer} failed: ${err.message}`),
+    );
   }
 
   function adopt(link: PeerLink, route: Route): void {
@@ -226,8 +273,13 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
 
   async function drain(peer: number): Promise<void> {
     const entry = links.get(peer);
-    if (!entry) return want(peer);
-    for (const m of await pendingOf(peer)) {
+    const pending = await pendingOf(peer);
+    // No link: one is asked for only when there is something to send.
+    if (!entry) {
+      if (pending.length > 0) want(peer);
+      return;
+    }
+    for (const m of pending) {
       if (links.get(peer) !== entry) return;
       const packets = packetsFor(Buffer.byteLength(m.text));
       // Waiting for the contact's grant: the next grant drains again.
@@ -267,7 +319,8 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       unsubscribe();
       await Promise.all([...links.values()].map(({ link }) => link.close()));
       await Promise.all([...chains.values()]);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      relayed.close();
+      await new Promise<void>((resolve) => (deps.listen ? server.close(() => resolve()) : resolve()));
     },
   };
 }

@@ -16,10 +16,10 @@ afterAll(() => cleanup(pki?.dir));
 
 type Person = { home: string; id: number; up: Up | null };
 
-async function person(name: string, port: number): Promise<Person> {
+async function person(name: string, port: number, env: Record<string, string> = {}): Promise<Person> {
   const home = tempHome(`msg-${name}`);
   expect((await runParley(clientInitArgs(pki, name, `127.0.0.1:${port}`), { home })).code).toBe(0);
-  const up = startUp(pki, home);
+  const up = startUp(pki, home, env);
   await up.waitFor('online at');
   const id = (JSON.parse((await runParley(['status', '--json'], { home })).stdout) as { id: number }).id;
   return { home, id, up };
@@ -92,6 +92,29 @@ describe('messaging', () => {
         const limits = jsonLines((await runParley(['limits', '--json'], { home: a.home })).stdout)[0] as { inbound: { messages: { spent: number } }; outbound: { messages: { spent: number; granted: number } } };
         expect(limits.outbound.messages).toMatchObject({ spent: 1, granted: 1000 });
         expect(limits.inbound.messages).toMatchObject({ spent: 1 });
+      } finally {
+        await stop(a);
+        await stop(b);
+      }
+    });
+  });
+
+  it('messaging - with no direct route (neither side listens) the message goes through the relay, both ways', async () => {
+    const port = await freePort();
+    await serverAt(pki, port, async (srv) => {
+      const a = await person('alice', port, { PARLEY_NO_LISTEN: '1' });
+      const b = await person('bob', port, { PARLEY_NO_LISTEN: '1' });
+      try {
+        await befriend(a, b);
+        const m1 = await send(a, b.id, 'through the relay');
+        await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'delivered through the relay', 20_000);
+        expect(srv.stats()).toMatchObject({ relays: 1 });
+        const m2 = await send(b, a.id, 'and back');
+        await until(async () => (await statusOf(b, m2, a.id)) === 'delivered', 'the answer delivered', 20_000);
+        const status = JSON.parse((await runParley(['status', '--json'], { home: a.home })).stdout) as { contacts: Array<{ route: string }> };
+        expect(status.contacts[0].route).toBe('relay');
+        const atA = (await history(a, b.id)).find((m) => m.id === m1);
+        expect(atA).toMatchObject({ status: 'delivered' });
       } finally {
         await stop(a);
         await stop(b);

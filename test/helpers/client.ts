@@ -13,8 +13,8 @@ export function clientInitArgs(pki: TestPki, name: string, server: string, extra
 export type Up = { child: ChildProcessWithoutNullStreams; stderr: () => string; waitFor: (text: string, ms?: number) => Promise<void>; exited: Promise<number | null> };
 
 // `parley up` as a long-running child; its notes come on stderr.
-export function startUp(pki: TestPki, home: string): Up {
-  const child = spawn(process.execPath, [CLI, 'up', '--home', home, '--password-file', pki.ours.passwordFile], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startUp(pki: TestPki, home: string, env: Record<string, string> = {}): Up {
+  const child = spawn(process.execPath, [CLI, 'up', '--home', home, '--password-file', pki.ours.passwordFile], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   const waiters = new Set<() => void>();
   child.stderr.setEncoding('utf8');
