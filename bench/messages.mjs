@@ -1,0 +1,176 @@
+// npm run bench -- messages [N]
+// (standalone, after `npm run build`: node bench/messages.mjs [N])
+//
+// Message round trips between two running Parley clients through a Parley server on loopback:
+// the time from a message journaled by the sender (`message.sent`, synced) to its delivered
+// receipt journaled by the sender, after the receiver journaled the message (synced) and
+// acknowledged it. N round trips (10,000 by default) one after the other, over a direct link and
+// over the server's relay. In the same run, the baseline: a bare Node TLS 1.3 ping-pong of the
+// same sizes, with the same certificates, in which each side appends one synced record to a
+// LevelDB before it answers (the least work a durable receipt needs: two synced writes per round
+// trip, where Parley makes three: sent, received, delivered).
+//
+// The last line is one JSON object:
+//   {"bench":"messages","n":…,"direct_p50_ms":…,"direct_p99_ms":…,"relay_p99_ms":…,"baseline_p99_ms":…}
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { ClassicLevel } from 'classic-level';
+
+const DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const N = Number(process.argv[2] ?? 10_000);
+const TEXT = 'Привет! How are you doing today? '.repeat(3); // about 110 bytes of UTF-8
+const PASSWORD = 'bench password';
+
+const { createCa } = await import(path.join(DIST, 'cert/ca.js'));
+const { createCsr } = await import(path.join(DIST, 'cert/csr.js'));
+const { signCsr } = await import(path.join(DIST, 'cert/sign.js'));
+const { loadIdentity, serverTlsOptions, clientTlsOptions } = await import(path.join(DIST, 'src/net/tls.js'));
+const { startServer } = await import(path.join(DIST, 'server/server.js'));
+const { startClient } = await import(path.join(DIST, 'src/node/client.js'));
+const { installIdentity } = await import(path.join(DIST, 'src/node/identity.js'));
+
+const log = (line) => process.stderr.write(`[messages] ${line}\n`);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-messages-'));
+
+// ---- the PKI: a CA, the server, two clients (as parley cert makes them, fewer key iterations)
+async function holder(ca, name, role) {
+  const csr = await createCsr(name, PASSWORD, { iterations: 1000 });
+  const signed = signCsr({ certPem: ca.certPem, key: ca.key }, csr.csrPem, role === 'server' ? { role, hosts: ['127.0.0.1'] } : { role });
+  const files = { caFile: path.join(dir, 'ca.pem'), certFile: path.join(dir, `${name}.crt`), keyFile: path.join(dir, `${name}.key`) };
+  fs.writeFileSync(files.certFile, signed.certPem);
+  fs.writeFileSync(files.keyFile, csr.keyPem, { mode: 0o600 });
+  return files;
+}
+const ca = await createCa(PASSWORD, { name: 'Bench CA', iterations: 1000 });
+fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
+const serverFiles = await holder(ca, 'server', 'server');
+const aliceFiles = await holder(ca, 'alice', 'client');
+const bobFiles = await holder(ca, 'bob', 'client');
+
+function stats(times) {
+  const s = [...times].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)];
+  return { p50: q(0.5), p99: q(0.99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+
+// ---- Parley: two clients, one route
+async function parleyRun(route, srv) {
+  const port = srv.address().port;
+  async function client(name, files) {
+    const home = path.join(dir, `${route}-${name}`);
+    const identity = installIdentity(home, files, PASSWORD);
+    const c = await startClient({ home, identity, run: async () => 2, listen: route === 'direct', log: () => undefined });
+    await c.profile.append({ type: 'settings.changed', key: 'server', value: `127.0.0.1:${port}` });
+    await c.close();
+    const again = await startClient({ home, identity, run: async () => 2, listen: route === 'direct', log: () => undefined });
+    await again.firstLogin;
+    return again;
+  }
+  const a = await client('alice', aliceFiles);
+  const b = await client('bob', bobFiles);
+  const aId = a.state().id;
+  const bId = b.state().id;
+  // Each grants the other what the run needs (the bench grants itself its quota).
+  await a.profile.appendMany([
+    { type: 'contact.added', peer: bId, name: 'bob', whitelisted: true },
+    { type: 'quota.granted', peer: bId, direction: 'inbound', kind: 'messages', n: N + 100 },
+  ]);
+  await b.profile.appendMany([
+    { type: 'contact.added', peer: aId, name: 'alice', whitelisted: true },
+    { type: 'quota.granted', peer: aId, direction: 'inbound', kind: 'messages', n: N + 100 },
+  ]);
+  let waiting = null;
+  a.profile.subscribe((event) => {
+    if (event.type === 'message.delivered' && waiting && event.id === waiting.id) waiting.resolve();
+  });
+  const roundTrip = async (i) => {
+    const id = `${route}-${i}`;
+    const done = new Promise((resolve) => (waiting = { id, resolve }));
+    const t0 = performance.now();
+    await a.profile.append({ type: 'message.sent', id, peer: bId, text: TEXT, packets: 1 });
+    await done;
+    return performance.now() - t0;
+  };
+  // The first one waits for presence, the introduction and the link (the relay's 5 s window).
+  const first = await roundTrip(-1);
+  log(`${route}: the first message (presence, introduction, link) in ${first.toFixed(0)} ms; route ${a.state().routes.get(bId)}`);
+  const times = [];
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) times.push(await roundTrip(i));
+  const s = stats(times);
+  log(`${route}: ${N} round trips in ${((performance.now() - t0) / 1000).toFixed(1)} s: p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${s.max.toFixed(1)} ms`);
+  await a.close();
+  await b.close();
+  return s;
+}
+
+// ---- the baseline: TLS ping-pong, a synced LevelDB append on each side per round trip
+async function baselineRun() {
+  const alice = loadIdentity({ ...aliceFiles, password: PASSWORD });
+  const bob = loadIdentity({ ...bobFiles, password: PASSWORD });
+  const dbA = new ClassicLevel(path.join(dir, 'base-a'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const dbB = new ClassicLevel(path.join(dir, 'base-b'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await dbA.open();
+  await dbB.open();
+  const payload = Buffer.from(TEXT);
+  const key = (i) => {
+    const k = Buffer.alloc(9);
+    k[0] = 0x65;
+    k.writeUIntBE(i + 1, 3, 6);
+    return k;
+  };
+  let seqB = 0;
+  const server = tls.createServer(serverTlsOptions(bob), (s) => {
+    s.on('data', async (chunk) => {
+      await dbB.put(key(seqB++), chunk, { sync: true });
+      s.write(Buffer.from('ack'));
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const c = tls.connect({ host: '127.0.0.1', port: server.address().port, ...clientTlsOptions(alice, { expectRole: 'client' }) });
+  await new Promise((r) => c.once('secureConnect', r));
+  let pending = null;
+  c.on('data', () => pending && pending());
+  const times = [];
+  for (let i = -1; i < N; i++) {
+    const t0 = performance.now();
+    const answered = new Promise((r) => (pending = r));
+    c.write(payload);
+    await answered;
+    await dbA.put(key(i + 1), payload, { sync: true });
+    if (i >= 0) times.push(performance.now() - t0);
+  }
+  c.destroy();
+  server.close();
+  await dbA.close();
+  await dbB.close();
+  const s = stats(times);
+  log(`baseline: ${N} TLS ping-pongs with a synced LevelDB append each side: p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${s.max.toFixed(1)} ms`);
+  return s;
+}
+
+const started = performance.now();
+const serverIdentity = loadIdentity({ ...serverFiles, password: PASSWORD });
+const srv = await startServer({ identity: serverIdentity, dataDir: path.join(dir, 'server'), host: '127.0.0.1', port: 0, admin: false });
+const base1 = await baselineRun();
+const direct = await parleyRun('direct', srv);
+const relay = await parleyRun('relay', srv);
+await srv.close();
+fs.rmSync(dir, { recursive: true, force: true });
+log(`direct p99 is ${(direct.p99 / base1.p99).toFixed(2)} x the baseline's; relay p99 ${(relay.p99 / base1.p99).toFixed(2)} x; total ${((performance.now() - started) / 1000).toFixed(0)} s`);
+process.stdout.write(
+  JSON.stringify({
+    bench: 'messages',
+    n: N,
+    direct_p50_ms: Number(direct.p50.toFixed(2)),
+    direct_p99_ms: Number(direct.p99.toFixed(2)),
+    relay_p50_ms: Number(relay.p50.toFixed(2)),
+    relay_p99_ms: Number(relay.p99.toFixed(2)),
+    baseline_p50_ms: Number(base1.p50.toFixed(2)),
+    baseline_p99_ms: Number(base1.p99.toFixed(2)),
+    direct_ratio: Number((direct.p99 / base1.p99).toFixed(2)),
+  }) + '\n',
+);
