@@ -97,7 +97,9 @@ export type Journal<E extends EventBase = ParleyEvent> = {
   dir: string;
   lastSeq: () => number;
   append: (event: NewOf<E>) => Promise<StoredOf<E>>;
-  appendMany: (events: NewOf<E>[]) => Promise<StoredOf<E>[]>;
+  // `lazy`: the caller repairs a crash that loses these events (a message marked sent and its
+  // spend: lost together, the message is sent again), so their batch need not be synced for them.
+  appendMany: (events: NewOf<E>[], options?: { lazy?: boolean }) => Promise<StoredOf<E>[]>;
   appendRemoving: (event: NewOf<E> & { removed: number }, pick: (seq: number) => Promise<Picked>) => Promise<StoredOf<E>>;
   scan: (onEvent: (event: StoredOf<E>) => void, options?: ScanOptions) => Promise<void>;
   read: (options?: ScanOptions) => AsyncGenerator<StoredOf<E>>;
@@ -194,7 +196,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
     return event as StoredOf<E>;
   }
 
-  function enqueue(inputs: NewOf<E>[]): Promise<StoredOf<E>[]> {
+  function enqueue(inputs: NewOf<E>[], lazy = false): Promise<StoredOf<E>[]> {
     if (closed) return Promise.reject(journalClosed());
     // Stamp and encode before numbering: an event that cannot be encoded takes no number.
     const n = inputs.length;
@@ -205,7 +207,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
       const event = stamp(inputs[i]);
       events[i] = event;
       values[i] = encodeStored(event);
-      if (!durable && isDurableIn(schema, event.type)) durable = true;
+      if (!durable && !lazy && isDurableIn(schema, event.type)) durable = true;
     }
     for (let i = 0; i < n; i++) events[i].seq = nextSeq++;
     return new Promise<StoredOf<E>[]>((resolve, reject) => {
@@ -302,9 +304,9 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
     return stored;
   }
 
-  function appendMany(events: NewOf<E>[]): Promise<StoredOf<E>[]> {
+  function appendMany(events: NewOf<E>[], options: { lazy?: boolean } = {}): Promise<StoredOf<E>[]> {
     if (events.length === 0) return Promise.resolve([]);
-    return enqueue(events);
+    return enqueue(events, options.lazy === true);
   }
 
   // Appends one event and deletes the earlier events (and other keys) that `pick` names, in one

@@ -2,7 +2,8 @@
 // in `k`. What a chat needs between two clients, and nothing of how each stores it.
 //
 //   msg      a message: its id (chosen by the sender, unique among its messages to this peer),
-//            its text, when it was sent (sender's clock), the id it replies to
+//            its text, when it was sent (sender's clock), the id it replies to; `again` when the
+//            sender may have written it before (it was pending after a restart or a lost link)
 //   ack      the receiver has journaled message `id` (a delivered receipt), at its clock
 //   refused  the receiver will not take message `id`: beyond the packets it granted (`need` more)
 //   grant    the packets the sender of this payload has granted the other side, in all (a running
@@ -13,7 +14,7 @@ import { encodeMsgpack } from '../events/msgpack.js';
 import { LIMITS } from './constants.js';
 
 export type ChatPayload =
-  | { k: 'msg'; id: string; text: string; at: number; replyTo?: string }
+  | { k: 'msg'; id: string; text: string; at: number; replyTo?: string; again?: boolean }
   | { k: 'ack'; id: string; at: number }
   | { k: 'refused'; id: string; need: number }
   | { k: 'grant'; messages: number; files: number }
@@ -51,8 +52,10 @@ export function decodeChat(bytes: Buffer): ChatPayload {
       if (typeof v.text !== 'string' || Buffer.byteLength(v.text) > MAX_TEXT_BYTES) throw new Error('a msg payload whose text is not a string of at most 1 MiB');
       if (!isTime(v.at)) throw new Error('a msg payload without its time');
       if (v.replyTo !== undefined && (typeof v.replyTo !== 'string' || !ID.test(v.replyTo))) throw new Error('a msg payload whose replyTo is not an id');
+      if (v.again !== undefined && typeof v.again !== 'boolean') throw new Error('a msg payload whose again is not a boolean');
       const m: ChatPayload = { k: 'msg', id: id(), text: v.text, at: v.at };
       if (typeof v.replyTo === 'string') m.replyTo = v.replyTo;
+      if (v.again === true) m.again = true;
       return m;
     }
     case 'ack':

@@ -69,6 +69,12 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const asked = new Map<number, number>();
   // One chain of work per contact: payloads handled and messages sent in order.
   const chains = new Map<number, Promise<void>>();
+  // Messages written to a link and not acknowledged yet: 'peer/id' -> their seq, so that an ack
+  // needs no lookup.
+  const inFlight = new Map<string, number>();
+  // Contacts whose outbox is known empty while their link is up: a new message goes at once,
+  // without reading the chat for older pending ones.
+  const clean = new Set<number>();
   let closing = false;
 
   function inTurn(peer: number, work: () => Promise<void>): void {
@@ -170,6 +176,8 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     void link.closed.then((end) => {
       if (links.get(peer)?.link !== link) return;
       links.delete(peer);
+      clean.delete(peer);
+      for (const key of [...inFlight.keys()]) if (key.startsWith(`${peer}/`)) inFlight.delete(key);
       if (!closing) void profile.append({ type: 'link.closed', peer, reason: `${end.by}: ${end.code}` }).catch(() => undefined);
     });
     inTurn(peer, async () => {
@@ -204,6 +212,13 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     }
     if (p.k === 'msg') return receive(peer, link, p);
     if (p.k === 'ack') {
+      const key = `${peer}/${p.id}`;
+      const seq = inFlight.get(key);
+      if (seq !== undefined) {
+        inFlight.delete(key);
+        await profile.append({ type: 'message.delivered', id: p.id, peer, msgSeq: seq, receivedAt: p.at });
+        return;
+      }
       const m = await profile.message(peer, 'out', p.id);
       if (m && (m.status === 'pending' || m.status === 'sent')) await profile.append({ type: 'message.delivered', id: p.id, peer, msgSeq: m.seq, receivedAt: p.at });
       return;
@@ -234,7 +249,9 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
 
   // A message: journaled once (a resent one is only acknowledged again), within the grant.
   async function receive(peer: number, link: PeerLink, p: Extract<ChatPayload, { k: 'msg' }>): Promise<void> {
-    const known = await profile.message(peer, 'in', p.id);
+    // Only a message the sender may have written before can be here already: a first one needs
+    // no lookup.
+    const known = p.again ? await profile.message(peer, 'in', p.id) : undefined;
     if (known) {
       link.sendText(encodeChat({ k: 'ack', id: p.id, at: known.receivedAt ?? known.at }));
       return;
@@ -280,23 +297,51 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       return;
     }
     for (const m of pending) {
-      if (links.get(peer) !== entry) return;
-      const packets = packetsFor(Buffer.byteLength(m.text));
-      // Waiting for the contact's grant: the next grant drains again.
-      if (left(quotaOf(profile.views.quotas, peer).outbound.messages) < packets) return;
-      entry.link.sendText(encodeChat({ k: 'msg', id: m.id, text: m.text, at: m.at, ...(m.replyTo ? { replyTo: m.replyTo } : {}) }));
-      // Written: spent and sent, in one batch (a crash before it sends the message again, and
-      // the receiver, which has it, only acknowledges it again).
-      await profile.appendMany([
+      if (!(await transmit(peer, entry, m, true))) return;
+    }
+    if (links.get(peer) === entry) clean.add(peer);
+  }
+
+  // Writes one message and journals it spent and sent; false when it cannot go now (the link
+  // went, or the contact's grant does not cover it: the next grant drains again).
+  // `again`: found pending in the chat, so maybe written before a crash or on a lost link.
+  async function transmit(peer: number, entry: { link: PeerLink; route: Route }, m: { id: string; seq: number; text: string; at: number; replyTo: string | null }, again = false): Promise<boolean> {
+    if (links.get(peer) !== entry) return false;
+    const packets = packetsFor(Buffer.byteLength(m.text));
+    if (left(quotaOf(profile.views.quotas, peer).outbound.messages) < packets) {
+      clean.delete(peer);
+      return false;
+    }
+    inFlight.set(`${peer}/${m.id}`, m.seq);
+    entry.link.sendText(encodeChat({ k: 'msg', id: m.id, text: m.text, at: m.at, ...(m.replyTo ? { replyTo: m.replyTo } : {}), ...(again ? { again: true } : {}) }));
+    // Written: spent and sent, in one batch, not synced for them: a crash that loses it leaves
+    // the message pending and unspent, so it is sent again, and the receiver, which has it,
+    // only acknowledges it again.
+    await profile.appendMany(
+      [
         { type: 'quota.spent', peer, direction: 'outbound', kind: 'messages', n: packets, ref: m.id },
         { type: 'message.transmitted', id: m.id, peer, msgSeq: m.seq, route: entry.route },
-      ]);
-    }
+      ],
+      { lazy: true },
+    );
+    return true;
   }
 
   // A message written by `parley send` (in this process), or a grant made by `limits grant`.
   const unsubscribe = profile.subscribe((event) => {
-    if (event.type === 'message.sent') inTurn(event.peer, () => drain(event.peer));
+    if (event.type === 'message.sent') {
+      const peer = event.peer;
+      const m = { id: event.id, seq: event.seq, text: event.text, at: event.at, replyTo: event.replyTo ?? null };
+      inTurn(peer, async () => {
+        const entry = links.get(peer);
+        // Nothing older waits: this one goes at once, read from the event itself.
+        if (entry && clean.has(peer)) {
+          if (!(await transmit(peer, entry, m))) await drain(peer);
+          return;
+        }
+        await drain(peer);
+      });
+    }
     if (event.type === 'message.read' && event.by === 'me') {
       const entry = links.get(event.peer);
       if (entry) entry.link.sendText(encodeChat({ k: 'read', id: event.id, at: event.at }));

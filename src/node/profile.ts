@@ -57,7 +57,7 @@ export type Profile = {
   // Events that could not be read at start (a damaged store): skipped, named, never hidden.
   skipped: Skipped[];
   append: (event: NewEvent) => Promise<Stored>;
-  appendMany: (events: NewEvent[]) => Promise<Stored[]>;
+  appendMany: (events: NewEvent[], options?: { lazy?: boolean }) => Promise<Stored[]>;
   // The stored messages view, read by page.
   page: (peer: number, options?: PageOptions) => Promise<ChatMessage[]>;
   stream: (peer: number, after?: number) => AsyncGenerator<ChatMessage[]>;
@@ -329,7 +329,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     views,
     skipped,
     append: (event) => journal.append(event),
-    appendMany: (events) => journal.appendMany(events),
+    appendMany: (events, options) => journal.appendMany(events, options),
     page: (peer, pageOptions) => pageOf(journal, summaries, peer, pageOptions),
     stream: (peer, after) => streamOf(journal, summaries, peer, after),
     message: (peer, direction, id) => messageOf(journal, summaries, peer, direction, id),

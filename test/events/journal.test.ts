@@ -127,6 +127,24 @@ describe('journal', () => {
     await journal.close();
   });
 
+  it('journal - a lazy appendMany is written without sync, unless a durable append shares its batch', async () => {
+    const w = watchedStore();
+    const journal = await openJournal(tempDir(), undefined, { level: w.level });
+    const sentAndSpent = (): NewEvent[] => [
+      { type: 'quota.spent', peer: 7, direction: 'outbound', kind: 'messages', n: 1, ref: 'a' },
+      { type: 'message.transmitted', id: 'a', peer: 7, msgSeq: 1 },
+    ];
+    await journal.appendMany(sentAndSpent(), { lazy: true });
+    await journal.appendMany(sentAndSpent());
+    await Promise.all([journal.appendMany(sentAndSpent(), { lazy: true }), journal.append(msg(3))]);
+    expect(w.writes.map((x) => ({ puts: x.puts, sync: x.sync }))).toEqual([
+      { puts: [1, 2], sync: false },
+      { puts: [3, 4], sync: true },
+      { puts: [5, 6, 7], sync: true },
+    ]);
+    await journal.close();
+  });
+
   it('journal - after a failed batch the next append, without a reopen, takes the next number after the last stored', async () => {
     const w = watchedStore();
     const journal = await openJournal(tempDir(), undefined, { level: w.level });
