@@ -5,11 +5,9 @@ import type { NewEvent } from '../events/types.js';
 import { hasControlChars } from '../net/text.js';
 import type { Contact } from '../projections/contacts.js';
 import { inboundGrants, quotaOf } from '../projections/quotas.js';
+import { settingsOf } from '../projections/settings.js';
 import { parseId, printJson, printLine, profileOptions, withProfile } from './common.js';
 
-// What a new contact may send me before I grant more: the original gave 1000 packets of each
-// kind at the first connection.
-export const DEFAULT_GRANT = 1000;
 
 // What `contacts --json` and `contacts add --json` print of a contact.
 function contactRow(c: Contact): Omit<Contact, 'addedAt'> {
@@ -50,10 +48,15 @@ export function registerContactsCommands(program: Command): void {
           if (!known.whitelisted) changes.push({ type: 'contact.whitelisted', peer, whitelisted: true });
           await profile.appendMany(changes);
         } else {
+          // The first grant is the settings' default-quota-* (1000 each unless set).
           const q = quotaOf(profile.views.quotas, peer).inbound;
+          const d = settingsOf(profile.views.settings);
           await profile.appendMany([
             { type: 'contact.added', peer, name, whitelisted: true },
-            ...inboundGrants(peer, { messages: q.messages.granted === 0 ? DEFAULT_GRANT : 0, files: q.files.granted === 0 ? DEFAULT_GRANT : 0 }),
+            ...inboundGrants(peer, {
+              messages: q.messages.granted === 0 ? d['default-quota-messages'] : 0,
+              files: q.files.granted === 0 ? d['default-quota-files'] : 0,
+            }),
           ]);
         }
         const c = profile.views.contacts[peer];

@@ -206,3 +206,15 @@ describe('settings', () => {
     });
   });
 });
+
+describe('settings in use', () => {
+  test('settings - default-quota-messages and default-quota-files are the first grant to a new contact', async () => {
+    const home = tempHome('settings-grant');
+    expect((await runParley(['settings', 'set', 'default-quota-messages', '25'], { home })).code).toBe(0);
+    expect((await runParley(['settings', 'set', 'default-quota-files', '0'], { home })).code).toBe(0);
+    expect((await runParley(['contacts', 'add', '7', '--name', 'Ann'], { home })).code).toBe(0);
+    const [row] = jsonLines((await runParley(['limits', '--json'], { home })).stdout) as Array<{ inbound: { messages: { granted: number }; files: { granted: number } } }>;
+    expect(row.inbound.messages.granted).toBe(25);
+    expect(row.inbound.files.granted).toBe(0);
+  });
+});

@@ -99,6 +99,33 @@ describe('messaging', () => {
     });
   });
 
+  it('messaging - a server restart: the link between the clients stays and carries a message meanwhile; both come back online', async () => {
+    const port = await freePort();
+    let a: Person | null = null;
+    let b: Person | null = null;
+    try {
+      await serverAt(pki, port, async () => {
+        a = await person('alice', port);
+        b = await person('bob', port);
+        await befriend(a, b);
+        const m1 = await send(a, b.id, 'before');
+        await until(async () => (await statusOf(a as Person, m1, (b as Person).id)) === 'delivered', 'delivered before the restart');
+      });
+      const [pa, pb] = [a as unknown as Person, b as unknown as Person];
+      await pa.up?.waitFor('parley: offline');
+      expect(JSON.parse((await runParley(['status', '--json'], { home: pa.home })).stdout)).toMatchObject({ server: 'offline' });
+      const m2 = await send(pa, pb.id, 'while the server is away');
+      await until(async () => (await statusOf(pa, m2, pb.id)) === 'delivered', 'delivered over the link that stayed up');
+      await serverAt(pki, port, async () => {
+        await until(async () => (JSON.parse((await runParley(['status', '--json'], { home: pa.home })).stdout) as { server: string }).server === 'online', 'alice online again', 20_000);
+        await until(async () => (JSON.parse((await runParley(['status', '--json'], { home: pb.home })).stdout) as { server: string }).server === 'online', 'bob online again', 20_000);
+      });
+    } finally {
+      if (a) await stop(a);
+      if (b) await stop(b);
+    }
+  });
+
   it('messaging - with no direct route (neither side listens) the message goes through the relay, both ways', async () => {
     const port = await freePort();
     await serverAt(pki, port, async (srv) => {
