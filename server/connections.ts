@@ -32,6 +32,8 @@ export type Phase =
       listenPort: number;
       watching: number[] | null;
       blocked: Set<number> | null;
+      // Who may be introduced to it at once; null: anyone (a client that sent no allow list).
+      allowed: Set<number> | null;
       introductions: Window;
       listChanges: Window;
     }

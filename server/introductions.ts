@@ -57,8 +57,8 @@ export function createIntroductions(options: { ttlMs: number; max: number }): In
   return { add, find, remove: (nonce) => void live.delete(nonce), sweep, size: () => live.size };
 }
 
-// What an introduction needs to know of the target's session: whom it blocks.
-export type TargetView = { blocked: ReadonlySet<number> | null };
+// What an introduction needs to know of the target's session: whom it blocks, whom it allows.
+export type TargetView = { blocked: ReadonlySet<number> | null; allowed: ReadonlySet<number> | null };
 
 export type IntroductionState = {
   isRegistered: (id: number) => boolean;
@@ -68,14 +68,15 @@ export type IntroductionState = {
 
 // May `asker` be introduced to `target` now (section 7)? Every request spends one of the asker's
 // introductionsPerMinute, refused or not: a client cannot probe who is online faster than that.
-// `window` is the asker's window after this request, to keep whatever the answer.
+// `window` is the asker's window after this request, to keep whatever the answer. `ask`: the
+// target does not allow the asker (yet): it is asked, and learns no address, nor does the asker.
 export function decideIntroduction(
   state: IntroductionState,
   asker: { id: number; window: Window },
   target: number,
   now: number,
   perMinute: number,
-): { window: Window; refused: { code: string; reason: string } | null } {
+): { window: Window; refused: { code: string; reason: string } | null; ask?: boolean } {
   const spent = spend(asker.window, now, perMinute);
   const no = (code: string, reason: string) => ({ window: spent.window, refused: { code, reason } });
   if (!spent.ok) return no(WIRE_CODE.RATE_LIMITED, `at most ${perMinute} introductions a minute; try later`);
@@ -84,6 +85,9 @@ export function decideIntroduction(
   const peer = state.sessionOf(target);
   if (!peer) return no(WIRE_CODE.PEER_OFFLINE, `${target} is not online`);
   if (peer.blocked?.has(asker.id)) return no(WIRE_CODE.PEER_REFUSED, `${target} does not accept you`);
+  if (peer.allowed && !peer.allowed.has(asker.id)) {
+    return { window: spent.window, refused: { code: WIRE_CODE.PEER_ASKED, reason: `${target} has not accepted you yet: it is asked to` }, ask: true };
+  }
   return { window: spent.window, refused: null };
 }
 
@@ -112,6 +116,10 @@ export function createIntroducer(deps: IntroducerDeps) {
     const now = deps.now();
     const decision = decideIntroduction(state, { id: conn.id, window: p.introductions }, target, now, deps.limits.introductionsPerMinute);
     p.introductions = decision.window;
+    if (decision.ask) {
+      const peer = deps.connections.session(target);
+      if (peer) deps.send(peer, { type: 'contact-request', from: conn.id, at: now });
+    }
     if (decision.refused) return no(decision.refused.code, decision.refused.reason);
     const peer = deps.connections.session(target);
     const q = sessionOf(target);

@@ -168,7 +168,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       if (registry.revoked.has(key)) return refuse(conn, revokedRefusal());
     }
     const decoder = createFrameDecoder({ maxPayload: LIMITS.MAX_CONTROL_PAYLOAD });
-    connections.enter(conn, { state: 'SESSION', decoder, lan: msg.lan, listenPort: msg.listenPort, watching: null, blocked: null, introductions: FRESH_WINDOW, listChanges: FRESH_WINDOW });
+    connections.enter(conn, { state: 'SESSION', decoder, lan: msg.lan, listenPort: msg.listenPort, watching: null, blocked: null, allowed: msg.allow ? new Set(msg.allow) : null, introductions: FRESH_WINDOW, listChanges: FRESH_WINDOW });
     const at = now();
     conn.lastRx = at;
     record({ type: 'session.opened', id, address: `${conn.host}:${conn.port}`, at });
@@ -193,12 +193,14 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       case 'time-request':
         return send(conn, { type: 'time', serverTime: now() });
       case 'presence-watch':
+      case 'allow-list':
       case 'block-list': {
         const change = decideListChange(p.listChanges, now(), o.listChangesPerMinute, msg.type);
         p.listChanges = change.window;
         if (change.refused) return send(conn, change.refused);
         if (msg.type === 'presence-watch') return presence.watch(conn, msg.ids);
-        p.blocked = msg.ids.length > 0 ? new Set(msg.ids) : null;
+        if (msg.type === 'allow-list') p.allowed = new Set(msg.ids);
+        else p.blocked = msg.ids.length > 0 ? new Set(msg.ids) : null;
         return;
       }
       case 'introduce-request':

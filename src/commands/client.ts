@@ -132,7 +132,7 @@ function printStatus(profile: Profile, home: string, state: ClientState | undefi
         return {
           id: c.id,
           name: c.name,
-          presence: state?.presence.get(c.id)?.online ? 'online' : 'offline',
+          presence: state?.refusedBy.has(c.id) ? 'refused' : state?.presence.get(c.id)?.online ? 'online' : 'offline',
           route: state?.routes.get(c.id) ?? null,
           unread: profile.unread(c.id),
         };

@@ -1,12 +1,14 @@
 // parley contacts [--json]; parley contacts add ID --name NAME
 import type { Command } from 'commander';
-import { badInput } from '../errors.js';
+import { badInput, EXIT, parleyError } from '../errors.js';
 import type { NewEvent } from '../events/types.js';
 import { hasControlChars } from '../net/text.js';
 import type { Contact } from '../projections/contacts.js';
 import { inboundGrants, quotaOf } from '../projections/quotas.js';
 import { settingsOf } from '../projections/settings.js';
-import { parseId, printJson, printLine, profileOptions, withProfile } from './common.js';
+import { parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
+import type { Profile } from '../node/profile.js';
+import { pendingRequests } from '../projections/requests.js';
 
 
 // What `contacts --json` and `contacts add --json` print of a contact.
@@ -34,35 +36,93 @@ export function registerContactsCommands(program: Command): void {
     .option('--json', 'print the contact as JSON')
     .action(async (idText: string, opts: { name: string; json?: boolean }, cmd: Command) => {
       const peer = parseId(idText, 'contact id');
-      const name = opts.name.trim();
-      // The wire's rule (C0, DEL and C1): a name is shown on terminals, as a peer's reason is.
-      if (name.length === 0 || name.length > 100 || hasControlChars(name)) {
-        throw badInput('BAD_NAME', 'a contact name must be 1 to 100 characters with no control characters (U+0000-U+001F, U+007F-U+009F)');
-      }
+      const name = checkName(opts.name);
       await withProfile(cmd, async (profile) => {
         const known = profile.views.contacts[peer];
-        if (known) {
-          // One batch, one sync: both changes or neither.
-          const changes: NewEvent[] = [];
-          if (known.name !== name) changes.push({ type: 'contact.renamed', peer, name });
-          if (!known.whitelisted) changes.push({ type: 'contact.whitelisted', peer, whitelisted: true });
-          await profile.appendMany(changes);
-        } else {
-          // The first grant is the settings' default-quota-* (1000 each unless set).
-          const q = quotaOf(profile.views.quotas, peer).inbound;
-          const d = settingsOf(profile.views.settings);
-          await profile.appendMany([
-            { type: 'contact.added', peer, name, whitelisted: true },
-            ...inboundGrants(peer, {
-              messages: q.messages.granted === 0 ? d['default-quota-messages'] : 0,
-              files: q.files.granted === 0 ? d['default-quota-files'] : 0,
-            }),
-          ]);
-        }
+        await welcome(profile, peer, name);
         const c = profile.views.contacts[peer];
         const row = contactRow(c);
         if (opts.json) printJson(row);
         else printLine(`${known ? 'updated' : 'added'} contact ${c.id} (${c.name})`);
       });
     });
+
+  profileOptions(contacts.command('block').description('keep a contact away: no introduction, no message').argument('<id>', 'the contact\'s id'))
+    .option('--undo', 'let it in again')
+    .action(async (idText: string, opts: { undo?: boolean }, cmd: Command) => {
+      const peer = parseId(idText, 'contact id');
+      await withProfile(cmd, async (profile) => {
+        requireKnownPeer(profile, peer);
+        const blocked = !opts.undo;
+        if (profile.views.contacts[peer]?.blocked !== blocked) await profile.append({ type: 'contact.blocked', peer, blocked });
+        printLine(`${peerName(profile, peer)} ${blocked ? 'is blocked' : 'is not blocked any more'}`);
+      });
+    });
+
+  const requestsCmd = profileOptions(program.command('requests').description('who asked to talk to you: accept or refuse them'))
+    .option('--json', 'one JSON object per line: {"id","name","at"}')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await withProfile(cmd, async (profile) => {
+        const list = pendingRequests(profile.views.requests);
+        for (const r of list) {
+          const row = { id: r.peer, name: peerName(profile, r.peer), at: new Date(r.at).toISOString() };
+          if (opts.json) printJson(row);
+          else printLine(`${row.id}\t${row.name}\t${row.at}`);
+        }
+        if (!opts.json && list.length === 0) printLine('no requests');
+      }, { readOnly: true });
+    });
+
+  profileOptions(requestsCmd.command('accept').description('accept a request: the asker becomes a whitelisted contact').argument('<id>', 'the asker\'s id'))
+    .option('--name <name>', 'how the contact is shown (default: its id)')
+    .action(async (idText: string, opts: { name?: string }, cmd: Command) => {
+      const peer = parseId(idText, 'id');
+      const name = checkName(opts.name ?? String(peer));
+      await withProfile(cmd, async (profile) => {
+        if (profile.views.requests[peer]?.state !== 'pending') throw parleyError('NO_REQUEST', `${peer} has not asked to talk to you (parley requests lists who has)`, EXIT.PEER);
+        await welcome(profile, peer, profile.views.contacts[peer]?.name ?? name);
+        printLine(`${peer} accepted: it may write to you now`);
+      });
+    });
+
+  profileOptions(requestsCmd.command('refuse').description('refuse a request: the asker is kept away and sees you as refused').argument('<id>', 'the asker\'s id'))
+    .action(async (idText: string, _opts: unknown, cmd: Command) => {
+      const peer = parseId(idText, 'id');
+      await withProfile(cmd, async (profile) => {
+        if (profile.views.requests[peer]?.state !== 'pending') throw parleyError('NO_REQUEST', `${peer} has not asked to talk to you (parley requests lists who has)`, EXIT.PEER);
+        await profile.append({ type: 'contact.refused', peer });
+        printLine(`${peer} refused`);
+      });
+    });
+}
+
+// Adds a whitelisted contact (or whitelists and renames a known one), with the first grant from
+// the settings' default-quota-* when it has none yet. One batch, one sync.
+async function welcome(profile: Profile, peer: number, name: string): Promise<void> {
+  const known = profile.views.contacts[peer];
+  if (known) {
+    const changes: NewEvent[] = [];
+    if (known.name !== name) changes.push({ type: 'contact.renamed', peer, name });
+    if (!known.whitelisted) changes.push({ type: 'contact.whitelisted', peer, whitelisted: true });
+    await profile.appendMany(changes);
+    return;
+  }
+  const q = quotaOf(profile.views.quotas, peer).inbound;
+  const d = settingsOf(profile.views.settings);
+  await profile.appendMany([
+    { type: 'contact.added', peer, name, whitelisted: true },
+    ...inboundGrants(peer, {
+      messages: q.messages.granted === 0 ? d['default-quota-messages'] : 0,
+      files: q.files.granted === 0 ? d['default-quota-files'] : 0,
+    }),
+  ]);
+}
+
+// The wire's rule (C0, DEL and C1): a name is shown on terminals, as a peer's reason is.
+function checkName(text: string): string {
+  const name = text.trim();
+  if (name.length === 0 || name.length > 100 || hasControlChars(name)) {
+    throw badInput('BAD_NAME', 'a contact name must be 1 to 100 characters with no control characters (U+0000-U+001F, U+007F-U+009F)');
+  }
+  return name;
 }

@@ -22,6 +22,10 @@ export type ContactRenamed = Base<'contact.renamed'> & { peer: number; name: str
 export type ContactMoved = Base<'contact.moved'> & { peer: number; folder: string };
 export type ContactWhitelisted = Base<'contact.whitelisted'> & { peer: number; whitelisted: boolean };
 export type ContactBlocked = Base<'contact.blocked'> & { peer: number; blocked: boolean };
+// Someone who is not a whitelisted contact asked the server to introduce us (a contact-request);
+// the person accepts (contact.added or contact.whitelisted) or refuses.
+export type ContactRequested = Base<'contact.requested'> & { peer: number };
+export type ContactRefused = Base<'contact.refused'> & { peer: number };
 export type LinkOpened = Base<'link.opened'> & { peer: number; route: Route; address?: string };
 export type LinkClosed = Base<'link.closed'> & { peer: number; reason: string };
 export type MessageSent = Base<'message.sent'> & { id: string; peer: number; text: string; replyTo?: string; packets: number };
@@ -90,6 +94,8 @@ export type ParleyEvent =
   | ContactMoved
   | ContactWhitelisted
   | ContactBlocked
+  | ContactRequested
+  | ContactRefused
   | LinkOpened
   | LinkClosed
   | MessageSent
@@ -133,6 +139,8 @@ export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = Object.freeze
   'contact.moved': 1,
   'contact.whitelisted': 1,
   'contact.blocked': 1,
+  'contact.requested': 1,
+  'contact.refused': 1,
   'link.opened': 1,
   'link.closed': 1,
   'message.sent': 1,

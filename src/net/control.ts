@@ -33,7 +33,9 @@ export type Address = string;
 export type ControlMessage =
   // client -> server, first frame after TLS. lan: the client's own interface addresses, for peers
   // on the same LAN; listenPort: where it accepts peer links (0: it does not listen).
-  | { type: 'login'; version: number; lan: Address[]; listenPort: number; agent?: string }
+  // allow: the ids that may be introduced to it at once (its whitelisted contacts); anyone else's
+  // introduce-request reaches it as a contact-request. Left out: anyone may be (older clients).
+  | { type: 'login'; version: number; lan: Address[]; listenPort: number; agent?: string; allow?: Id[] }
   // server -> client. host/port: the client's address as the server sees it (after any NAT).
   | { type: 'login-ok'; id: Id; serverTime: Time; host: Address; port: number; heartbeatMs: number }
   | { type: 'login-refused'; code: string; reason: string }
@@ -48,7 +50,12 @@ export type ControlMessage =
   // client -> server: the whole set of ids this client refuses introductions from (replaces the
   // previous set; kept for the session only, so a client sends it again after each login-ok).
   | { type: 'block-list'; ids: Id[] }
+  // client -> server: the whole set of ids that may be introduced to it at once (replaces the
+  // set given at login or before).
+  | { type: 'allow-list'; ids: Id[] }
   | { type: 'introduce-request'; target: Id }
+  // server -> the target of an introduce-request from an id it does not allow: who asks, no address.
+  | { type: 'contact-request'; from: Id; at: Time }
   // server -> both sides of a pair, the same punchAt and nonce to each.
   | {
       type: 'introduce';
@@ -139,6 +146,11 @@ const F = {
     check: listOf(wholeIn(1, LIMITS.MAX_ID), 0, LIMITS.MAX_WATCH_IDS),
     expected: `a list of at most ${LIMITS.MAX_WATCH_IDS} ids (1 to 2^40-1)`,
   },
+  optionalIds: {
+    check: listOf(wholeIn(1, LIMITS.MAX_ID), 0, LIMITS.MAX_WATCH_IDS),
+    expected: `a list of at most ${LIMITS.MAX_WATCH_IDS} ids (1 to 2^40-1)`,
+    optional: true,
+  },
   keySha256: {
     check: isHex(LIMITS.KEY_SHA256_HEX_LENGTH),
     expected: 'a SHA-256 in 64 lowercase hex characters',
@@ -152,7 +164,7 @@ const F = {
 type Schema = { readonly [T in ControlType]: { readonly [K in Exclude<keyof ControlOf<T>, 'type'>]-?: Field } };
 
 const SCHEMA: Schema = {
-  login: { version: F.version, lan: F.lan, listenPort: F.listenPort, agent: F.agent },
+  login: { version: F.version, lan: F.lan, listenPort: F.listenPort, agent: F.agent, allow: F.optionalIds },
   'login-ok': { id: F.id, serverTime: F.time, host: F.address, port: F.port, heartbeatMs: F.heartbeatMs },
   'login-refused': { code: F.code, reason: F.reason },
   heartbeat: {},
@@ -162,7 +174,9 @@ const SCHEMA: Schema = {
   'presence-watch': { ids: F.ids },
   presence: { id: F.id, online: F.bool, at: F.time },
   'block-list': { ids: F.ids },
+  'allow-list': { ids: F.ids },
   'introduce-request': { target: F.id },
+  'contact-request': { from: F.id, at: F.time },
   introduce: {
     peer: F.id,
     peerKey: F.keySha256,

@@ -7,7 +7,7 @@
 //   await client.close();
 import os from 'node:os';
 import type { Duplex } from 'node:stream';
-import { LIMITS } from '../net/constants.js';
+import { LIMITS, WIRE_CODE } from '../net/constants.js';
 import type { ControlMessage } from '../net/control.js';
 import type { LocalListener } from '../net/local.js';
 import { openSession, type ServerSession } from '../net/session.js';
@@ -28,6 +28,8 @@ export type ClientState = {
   id: number | null;
   // What the server said of each watched contact: online or not, and since when.
   presence: ReadonlyMap<number, { online: boolean; at: number }>;
+  // Contacts whose client refuses this one (the server said PEER_REFUSED).
+  refusedBy: ReadonlySet<number>;
   // serverTime - local time, from the last login (the certificate's expiry is judged by it).
   clockOffsetMs: number;
   // The route of each contact's peer link that is up.
@@ -88,6 +90,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     id: knownId(profile),
     presence: new Map<number, { online: boolean; at: number }>(),
     clockOffsetMs: 0,
+    refusedBy: new Set<number>(),
   };
   let session: ServerSession | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -120,7 +123,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     });
     let answer;
     try {
-      answer = await s.login({ lan: lanAddresses(), listenPort: messenger?.listenPort ?? 0, agent: 'parley/0.1.0' });
+      answer = await s.login({ lan: lanAddresses(), listenPort: messenger?.listenPort ?? 0, agent: 'parley/0.1.0', allow: allowed() });
     } catch {
       return; // the session closed: lost() says why and schedules the next try
     }
@@ -173,22 +176,42 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     return r.socket;
   }
 
-  // After every login: which contacts to hear about, and whom the server must keep away.
+  // Who may be introduced to this client at once: its whitelisted contacts. Anyone else's
+  // introduce-request reaches it as a request, and the asker learns no address (PROTOCOL.md 7).
+  function allowed(): number[] {
+    return Object.values(profile.views.contacts)
+      .filter((c) => c.whitelisted && !c.blocked)
+      .map((c) => c.id)
+      .slice(0, LIMITS.MAX_WATCH_IDS);
+  }
+
+  // After every login: which contacts to hear about, whom the server must keep away (blocked
+  // contacts and refused requests), whom it may introduce.
   function watch(s: ServerSession): void {
     const contacts = Object.values(profile.views.contacts);
     const ids = contacts.map((c) => c.id).slice(0, LIMITS.MAX_WATCH_IDS);
+    const refused = Object.values(profile.views.requests).filter((r) => r.state === 'refused').map((r) => r.peer);
     s.send({ type: 'presence-watch', ids });
-    s.send({ type: 'block-list', ids: contacts.filter((c) => c.blocked).map((c) => c.id).slice(0, LIMITS.MAX_WATCH_IDS) });
+    s.send({ type: 'block-list', ids: [...contacts.filter((c) => c.blocked).map((c) => c.id), ...refused].slice(0, LIMITS.MAX_WATCH_IDS) });
+    s.send({ type: 'allow-list', ids: allowed() });
   }
 
   // A contact added, blocked or unblocked while online: the server hears the new lists at once
   // (coalesced: a batch of changes sends them once; the server bounds how often they may change).
   let rewatch: NodeJS.Immediate | null = null;
   const unsubscribe = profile.subscribe((event) => {
-    if (!event.type.startsWith('contact.') || rewatch) return;
+    if (!event.type.startsWith('contact.')) return;
+    // A contact whitelisted (added, or a request accepted) is introduced at once when online:
+    // the asker of an accepted request can then send, and someone newly added is asked.
+    const welcomed = (event.type === 'contact.added' || event.type === 'contact.whitelisted') && event.whitelisted;
+    const peer = welcomed ? event.peer : null;
+    if (rewatch && peer === null) return;
+    if (rewatch) clearImmediate(rewatch);
     rewatch = setImmediate(() => {
       rewatch = null;
-      if (session && state.server === 'online') watch(session);
+      if (!session || state.server !== 'online') return;
+      watch(session);
+      if (peer !== null) session.send({ type: 'introduce-request', target: peer });
     });
   });
 
@@ -197,8 +220,32 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       state.presence.set(msg.id, { online: msg.online, at: msg.at });
       messenger?.onPresence(msg.id, msg.online);
     }
-    if (msg.type === 'introduce') messenger?.onIntroduce(msg);
-    if (msg.type === 'introduce-refused') log(`parley: the server will not introduce ${msg.target}: ${msg.code} ${msg.reason}`.trim());
+    if (msg.type === 'introduce') {
+      state.refusedBy.delete(msg.peer);
+      messenger?.onIntroduce(msg);
+    }
+    if (msg.type === 'introduce-refused') {
+      if (msg.code === WIRE_CODE.PEER_REFUSED) state.refusedBy.add(msg.target);
+      log(`parley: the server will not introduce ${msg.target}: ${msg.code} ${msg.reason}`.trim());
+    }
+    if (msg.type === 'contact-request') void onRequest(msg.from);
+  }
+
+  // Someone not whitelisted asks to talk: kept as a request for the person to accept or refuse,
+  // once (a refused one stays refused; the server is told through the block list).
+  async function onRequest(from: number): Promise<void> {
+    const c = profile.views.contacts[from];
+    if (c?.blocked || profile.views.requests[from]) return;
+    if (c?.whitelisted) {
+      // The server's allow list was behind: it is sent again, and the asker introduced.
+      if (session && state.server === 'online') {
+        watch(session);
+        session.send({ type: 'introduce-request', target: from });
+      }
+      return;
+    }
+    await profile.append({ type: 'contact.requested', peer: from }).catch((err: Error) => log(`parley: cannot keep the request of ${from}: ${err.message}`));
+    log(`parley: ${from} asks to talk: parley requests accept ${from} (or refuse)`);
   }
 
   function lost(reason: string): void {
@@ -236,7 +283,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   return {
     profile,
     identity,
-    state: () => ({ ...state, presence: new Map(state.presence), routes: messenger?.routes() ?? new Map() }),
+    state: () => ({ ...state, presence: new Map(state.presence), refusedBy: new Set(state.refusedBy), routes: messenger?.routes() ?? new Map() }),
     firstLogin,
     async close() {
       if (closing) return;

@@ -1,6 +1,7 @@
 // Every projection a client runs, and the record of their states that the rest of Parley reads.
 import { contacts, type ContactsState } from './contacts.js';
 import { identity, type IdentityState } from './identity.js';
+import { requests, type RequestsState } from './requests.js';
 import { links, type LinksState } from './links.js';
 import type { Projection } from './projection.js';
 import { quotas, type QuotasState } from './quotas.js';
@@ -18,6 +19,7 @@ export type Views = {
   links: LinksState;
   settings: SettingsState;
   identity: IdentityState;
+  requests: RequestsState;
 };
 
 export type ViewName = keyof Views;
@@ -28,6 +30,7 @@ export const PROJECTIONS: { [K in ViewName]: Projection<Views[K]> } = {
   links,
   settings,
   identity,
+  requests,
 };
 
 export const VIEW_NAMES = Object.keys(PROJECTIONS) as ViewName[];

@@ -10,7 +10,7 @@ import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 
 let pki: TestPki;
 beforeAll(async () => {
-  pki = await makeServerPki(['alice', 'bob']);
+  pki = await makeServerPki(['alice', 'bob', 'carol']);
 });
 afterAll(() => cleanup(pki?.dir));
 
@@ -124,6 +124,56 @@ describe('messaging', () => {
       if (a) await stop(a);
       if (b) await stop(b);
     }
+  });
+
+  it('messaging - a stranger\'s message waits until the target accepts its request; a refused one shows the target as refused', async () => {
+    const port = await freePort();
+    await serverAt(pki, port, async () => {
+      const a = await person('alice', port);
+      const b = await person('bob', port);
+      const c = await person('carol', port);
+      try {
+        // Alice and Carol add Bob; Bob has added nobody.
+        expect((await runParley(['contacts', 'add', String(b.id), '--name', 'Bob'], { home: a.home })).code).toBe(0);
+        expect((await runParley(['contacts', 'add', String(b.id), '--name', 'Bob'], { home: c.home })).code).toBe(0);
+        const m1 = await send(a, b.id, 'hello, may I?');
+        const requests = async (): Promise<number[]> => jsonLines((await runParley(['requests', '--json'], { home: b.home })).stdout).map((r) => r.id as number);
+        await until(async () => (await requests()).includes(a.id), 'bob has alice\'s request');
+        await send(c, b.id, 'me too');
+        await until(async () => (await requests()).includes(c.id), 'bob has carol\'s request');
+        // Nothing reached Bob, and nobody was introduced: no link anywhere.
+        expect(await statusOf(a, m1, b.id)).toBe('pending');
+        expect(await history(b, a.id)).toEqual([]);
+        for (const p of [a, b, c]) {
+          const events = jsonLines((await runParley(['journal', 'inspect', '--json'], { home: p.home })).stdout);
+          expect(events.filter((e) => e.type === 'link.opened')).toEqual([]);
+        }
+
+        const accepted = await runParley(['requests', 'accept', String(a.id), '--name', 'Alice'], { home: b.home });
+        expect(accepted.code, accepted.stderr).toBe(0);
+        await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'alice\'s message delivered once accepted');
+        expect((await history(b, a.id)).map((m) => m.text)).toEqual(['hello, may I?']);
+
+        expect((await runParley(['requests', 'refuse', String(c.id)], { home: b.home })).code).toBe(0);
+        expect(await requests()).toEqual([]);
+        // Carol asks again (each new message does, at most every 5 s): the server refuses her now.
+        await until(
+          async () => {
+            await send(c, b.id, 'still there?');
+            const st = JSON.parse((await runParley(['status', '--json'], { home: c.home })).stdout) as { contacts: Array<{ presence: string }> };
+            return st.contacts[0].presence === 'refused';
+          },
+          'carol sees bob as refused',
+          20_000,
+        );
+        expect(await history(b, c.id)).toEqual([]);
+        expect((await runParley(['requests', 'accept', String(c.id)], { home: b.home })).code).toBe(4);
+      } finally {
+        await stop(a);
+        await stop(b);
+        await stop(c);
+      }
+    });
   });
 
   it('messaging - with no direct route (neither side listens) the message goes through the relay, both ways', async () => {

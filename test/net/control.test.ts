@@ -89,7 +89,7 @@ const BAD_FIELDS: Array<[ControlMessage['type'], string, unknown]> = [
 describe('control', () => {
   it('control - has a sample of every message type', () => {
     expect(new Set(SAMPLES.map((s) => s.type))).toEqual(new Set(CONTROL_TYPES));
-    expect(CONTROL_TYPES).toHaveLength(21);
+    expect(CONTROL_TYPES).toHaveLength(23);
   });
 
   for (const msg of SAMPLES) {
@@ -173,7 +173,7 @@ describe('control', () => {
   it('control - refuses every message missing any required field', () => {
     for (const msg of SAMPLES) {
       for (const field of Object.keys(msg)) {
-        if (field === 'type' || field === 'agent') continue;
+        if (field === 'type' || field === 'agent' || field === 'allow') continue;
         const { [field]: _gone, ...rest } = msg as Record<string, unknown>;
         const err = catchErr(() => decodeControl(packRaw(rest)));
         expect(err.code, `${msg.type}.${field}`).toBe(ERR.CONTROL_MISSING_FIELD);

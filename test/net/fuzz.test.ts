@@ -199,6 +199,8 @@ const FIELD_ARBS: Record<string, fc.Arbitrary<unknown>> = {
   lan: fc.array(addressArb, { maxLength: LIMITS.MAX_LAN_ADDRESSES }),
   listenPort: fc.integer({ min: 0, max: 65535 }),
   agent: fc.option(reasonArb, { nil: undefined }),
+  allow: fc.option(fc.array(idArb, { maxLength: 20 }), { nil: undefined }),
+  from: idArb,
   id: idArb,
   peer: idArb,
   target: idArb,
@@ -227,6 +229,7 @@ function fieldsOf(type: string): string[] {
   const probe: Record<string, unknown> = { type };
   for (const n of names) probe[n] = fc.sample(FIELD_ARBS[n], { numRuns: 1, seed: 1 })[0];
   probe.agent = 'a';
+  probe.allow = [1];
   return Object.keys(validateControl(probe)).filter((k) => k !== 'type');
 }
 
@@ -236,6 +239,7 @@ const validMessageArb: fc.Arbitrary<ControlMessage> = fc.constantFrom(...CONTROL
   return fc.record(shape).map((m) => {
     const out = { ...m };
     if (out.agent === undefined) delete out.agent;
+    if (out.allow === undefined) delete out.allow;
     return out as ControlMessage;
   });
 });

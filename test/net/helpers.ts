@@ -58,4 +58,7 @@ export const SAMPLES: ControlMessage[] = [
   { type: 'error', code: 'BAD_CONTROL', reason: 'x'.repeat(LIMITS.MAX_REASON_LENGTH) },
   { type: 'version-refused', versions: [1, 2] },
   { type: 'hello', version: 1, id: MAX_ID, peer: 1 },
+  { type: 'allow-list', ids: [7, MAX_ID] },
+  { type: 'contact-request', from: MAX_ID, at: T },
+  { type: 'login', version: 1, lan: [], listenPort: 0, allow: [3, 4] },
 ];

@@ -69,6 +69,7 @@ const event: fc.Arbitrary<NewEvent> = fc.oneof(
   fc.record({ type: fc.constantFrom('quota.granted' as const, 'quota.spent' as const, 'quota.refused' as const), peer, direction, kind, n: fc.integer({ min: 1, max: 50 }), at }),
   fc.record({ type: fc.constant('settings.changed' as const), key: fc.constantFrom('language', 'downloads'), value: fc.oneof(text, fc.boolean()), at }),
   fc.record({ type: fc.constant('identity.created' as const), id: peer, keySha256: fc.constantFrom('ab'.repeat(32), 'cd'.repeat(32)), at }),
+  fc.record({ type: fc.constantFrom('contact.requested' as const, 'contact.refused' as const), peer, at }),
   fc.record({ type: fc.constant('server.registered' as const), server: fc.constantFrom('127.0.0.1:7400', '[::1]:7400'), id: peer, at }),
 ) as fc.Arbitrary<NewEvent>;
 

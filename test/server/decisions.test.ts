@@ -80,22 +80,32 @@ describe('decideLogin', () => {
 });
 
 describe('decideIntroduction', () => {
-  // 1 asks; 2 is online and accepts everyone, 3 online and blocks 1, 4 registered and offline.
+  // 1 asks; 2 is online and accepts everyone (no allow list), 3 online and blocks 1, 4 registered
+  // and offline, 5 allows only 1, 6 allows only 7 (1 is asked about, not introduced).
   const state: IntroductionState = {
-    isRegistered: (id) => [1, 2, 3, 4].includes(id),
-    sessionOf: (id) => (id === 2 ? { blocked: null } : id === 3 ? { blocked: new Set([1]) } : undefined),
+    isRegistered: (id) => [1, 2, 3, 4, 5, 6].includes(id),
+    sessionOf: (id) =>
+      ({
+        2: { blocked: null, allowed: null },
+        3: { blocked: new Set([1]), allowed: null },
+        5: { blocked: null, allowed: new Set([1]) },
+        6: { blocked: null, allowed: new Set([7]) },
+      })[id],
   };
-  const cases: [string, number, string | null][] = [
-    ['yourself', 1, WIRE_CODE.PEER_SELF],
-    ['an unknown id', 99, WIRE_CODE.PEER_UNKNOWN],
-    ['an offline id', 4, WIRE_CODE.PEER_OFFLINE],
-    ['an id that blocks you', 3, WIRE_CODE.PEER_REFUSED],
-    ['an online id that accepts you', 2, null],
+  const cases: [string, number, string | null, boolean][] = [
+    ['yourself', 1, WIRE_CODE.PEER_SELF, false],
+    ['an unknown id', 99, WIRE_CODE.PEER_UNKNOWN, false],
+    ['an offline id', 4, WIRE_CODE.PEER_OFFLINE, false],
+    ['an id that blocks you', 3, WIRE_CODE.PEER_REFUSED, false],
+    ['an online id that accepts everyone', 2, null, false],
+    ['an online id that allows you', 5, null, false],
+    ['an online id that does not allow you (yet): it is asked', 6, WIRE_CODE.PEER_ASKED, true],
   ];
-  for (const [what, target, code] of cases) {
+  for (const [what, target, code, ask] of cases) {
     it(`introductions - ${what}: ${code ?? 'introduced'}`, () => {
       const d = decideIntroduction(state, { id: 1, window: FRESH_WINDOW }, target, NOW, 60);
       expect(d.refused?.code ?? null).toBe(code);
+      expect(d.ask === true).toBe(ask);
       expect(d.window).toEqual({ start: NOW, count: 1 });
     });
   }

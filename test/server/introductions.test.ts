@@ -28,6 +28,42 @@ describe('introductions', () => {
     }
   });
 
+  it('introductions - a target that does not allow the asker gets a contact-request with no address, the asker PEER_ASKED; once allowed, both are introduced', async () => {
+    const { port } = await suite.server();
+    const alice = await suite.online(port, 'alice');
+    const bob = await suite.online(port, 'bob');
+    bob.send({ type: 'allow-list', ids: [] });
+    // The allow list is applied before the next message of the same session is read.
+    bob.send({ type: 'time-request' });
+    await bob.next('time');
+    alice.send({ type: 'introduce-request', target: bob.id });
+    const [refused, request] = await Promise.all([alice.next('introduce-refused'), bob.next('contact-request')]);
+    expect(refused).toMatchObject({ target: bob.id, code: 'PEER_ASKED' });
+    expect(Object.keys(request).sort()).toEqual(['at', 'from', 'type']);
+    expect(request.from).toBe(alice.id);
+    expect(alice.received.map((m) => m.type)).not.toContain('introduce');
+    expect(bob.received.map((m) => m.type)).not.toContain('introduce');
+
+    bob.send({ type: 'allow-list', ids: [alice.id] });
+    bob.send({ type: 'time-request' });
+    await bob.next('time');
+    alice.send({ type: 'introduce-request', target: bob.id });
+    const [toAlice, toBob] = await Promise.all([alice.next('introduce'), bob.next('introduce')]);
+    expect(toAlice.peer).toBe(bob.id);
+    expect(toBob.peer).toBe(alice.id);
+  });
+
+  it('introductions - an allow list given at login applies from the first message', async () => {
+    const { port } = await suite.server();
+    const alice = await suite.online(port, 'alice');
+    const { signIn } = await import('./helpers.js');
+    const bob = await signIn({ port, creds: suite.pki.creds.bob, caPem: suite.pki.caPem }, { allow: [] });
+    suite.keep(bob);
+    alice.send({ type: 'introduce-request', target: bob.id });
+    expect(await alice.next('introduce-refused')).toMatchObject({ code: 'PEER_ASKED' });
+    expect(await bob.next('contact-request')).toMatchObject({ from: alice.id });
+  });
+
   it('introductions - a nonce is found for its pair, either way round, until it expires', () => {
     const intros = createIntroductions({ ttlMs: 100, max: 10 });
     const intro = intros.add(1, 2, 1000);
