@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { badInput, EXIT, parleyError } from '../errors.js';
-import { MAX_TEXT_BYTES } from '../net/chat.js';
+import { MAX_EDIT_BYTES, MAX_TEXT_BYTES } from '../net/chat.js';
 import { packetsFor } from '../projections/quotas.js';
 import { clientProfile, clientState } from './io.js';
 import { parseId, peerName, printError, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
@@ -16,6 +16,28 @@ type SendOpts = { to: string; replyTo?: string; yes?: boolean; json?: boolean };
 const MAX_ARGUMENT_BYTES = 128 * 1024;
 
 export function registerMessageCommands(program: Command): void {
+  profileOptions(program.command('edit').description('change the text of a message you sent').argument('<msgid>', 'the message').argument('<text>', 'its new text (at most one packet, 65,535 bytes)'))
+    .option('--peer <id>', 'the contact it was sent to (found by its id otherwise)')
+    .option('--json', 'print {"id","peer","edited"}')
+    .action(async (msgId: string, text: string, opts: { peer?: string; json?: boolean }, cmd: Command) => {
+      if (!/^[\x21-\x7e]{1,64}$/.test(msgId)) throw badInput('BAD_ID', `a message id is 1 to 64 printable characters, got "${msgId}"`);
+      const only = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
+      if (text.length === 0) throw badInput('EMPTY_TEXT', 'the new text is empty');
+      if (Buffer.byteLength(text) > MAX_EDIT_BYTES) throw badInput('TEXT_TOO_LONG', `an edit is at most one packet (${MAX_EDIT_BYTES} bytes of UTF-8): send a new message instead`);
+      await withProfile(cmd, async (profile) => {
+        const peers = only !== undefined ? [only] : profile.chats().map((c) => c.peer);
+        for (const peer of peers) {
+          const m = await profile.message(peer, 'out', msgId);
+          if (!m) continue;
+          if (m.text !== text) await profile.append({ type: 'message.edited', id: msgId, peer, msgSeq: m.seq, direction: 'out', text });
+          if (opts.json) printJson({ id: msgId, peer, edited: true });
+          else printLine(`${msgId} edited`);
+          return;
+        }
+        throw parleyError('NO_SUCH_MESSAGE', `you sent no message with id ${msgId}${only !== undefined ? ` to ${only}` : ''} (parley history --json shows the ids)`, EXIT.PEER);
+      });
+    });
+
   profileOptions(program.command('read').description('mark a chat read up to its last message, as opening it does'))
     .requiredOption('--peer <id>', 'the contact')
     .option('--json', 'print {"peer","read","unread"}')

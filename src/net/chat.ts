@@ -9,6 +9,7 @@
 //   grant    the packets the sender of this payload has granted the other side, in all (a running
 //            total: a grant delivered twice counts once)
 //   read     the receiver has read the other side's messages up to and including `id`
+//   edit     the sender's message `id` now reads `text` (edited at `at`)
 import { Unpackr } from 'msgpackr';
 import { encodeMsgpack } from '../events/msgpack.js';
 import { LIMITS } from './constants.js';
@@ -18,12 +19,16 @@ export type ChatPayload =
   | { k: 'ack'; id: string; at: number }
   | { k: 'refused'; id: string; need: number }
   | { k: 'grant'; messages: number; files: number }
-  | { k: 'read'; id: string; at: number };
+  | { k: 'read'; id: string; at: number }
+  | { k: 'edit'; id: string; text: string; at: number };
 
 // A message id: 1 to 64 printable ASCII characters.
 const ID = /^[\x21-\x7e]{1,64}$/;
 // The largest text a message carries (PROTOCOL.md: at most 1 MiB of UTF-8, in one payload).
 export const MAX_TEXT_BYTES = LIMITS.MAX_FRAME_PAYLOAD - 1024;
+
+// An edit is at most one packet (the original: a correction, not a new message).
+export const MAX_EDIT_BYTES = 65_535;
 
 const unpackr = new Unpackr({ useRecords: false, int64AsType: 'number', mapsAsObjects: true });
 
@@ -70,6 +75,10 @@ export function decodeChat(bytes: Buffer): ChatPayload {
     case 'read':
       if (!isTime(v.at)) throw new Error('a read payload without its time');
       return { k: 'read', id: id(), at: v.at };
+    case 'edit':
+      if (typeof v.text !== 'string' || Buffer.byteLength(v.text) > MAX_EDIT_BYTES) throw new Error('an edit payload whose text is not a string of at most one packet');
+      if (!isTime(v.at)) throw new Error('an edit payload without its time');
+      return { k: 'edit', id: id(), text: v.text, at: v.at };
     default:
       throw new Error(`a TEXT payload of unknown kind ${JSON.stringify(v.k)}`);
   }

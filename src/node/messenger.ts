@@ -14,7 +14,7 @@
 // grant allows; a grant travels as a running total on every new link.
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { WIRE_CODE } from '../net/constants.js';
+import { TIMING, WIRE_CODE } from '../net/constants.js';
 import type { ControlOf } from '../net/control.js';
 import { decodeChat, encodeChat, type ChatPayload } from '../net/chat.js';
 import { acceptPeer, dialPeer, type PeerLink } from '../net/peer.js';
@@ -61,6 +61,8 @@ const RELAY_AFTER_MS = 5_000;
 const ASK_EVERY_MS = 5_000;
 // Pending messages read at a time from the end of a chat.
 const PAGE = 50;
+// How far back a new link looks for edits the contact may have missed.
+const EDITS_LOOK_BACK = 500;
 
 export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const { profile, identity, log } = deps;
@@ -170,6 +172,9 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
 
   function adopt(link: PeerLink, route: Route): void {
     const peer = link.peer;
+    // Edits the contact may have missed: sent again once the link is up (the receiver keeps an
+    // edit only when it changes the text).
+    const since = missedSince(peer);
     if (closing || links.has(peer)) return void link.close(WIRE_CODE.DUPLICATE, 'a link to this peer is up already');
     links.set(peer, { link, route });
     link.onText((payload) => inTurn(peer, () => onPayload(peer, link, payload)));
@@ -184,6 +189,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       await profile.append({ type: 'link.opened', peer, route, address: `${link.remote.address}:${link.remote.port}` });
       sendGrant(peer, link);
       await sendReadMark(peer, link);
+      for (const edit of await editsSince(peer, since)) link.sendText(encodeChat(edit));
       await drain(peer);
     });
   }
@@ -200,6 +206,33 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     if (readSeq === 0) return;
     const [m] = await profile.page(peer, { before: readSeq + 1, limit: 1 });
     if (m && m.direction === 'in') link.sendText(encodeChat({ k: 'read', id: m.id, at: Date.now() }));
+  }
+
+  // When the last link to this contact went (less the time a dead link takes to be noticed):
+  // edits made since then may not have reached it. 0 when no link ever closed (or the last one
+  // was cut by a crash).
+  function missedSince(peer: number): number {
+    const last = profile.views.links[peer];
+    if (!last) return Infinity;
+    return last.state === 'closed' ? Math.max(0, last.since - TIMING.DEAD_AFTER_MS) : 0;
+  }
+
+  // My edits made at or after `since`, among my last EDITS_LOOK_BACK messages to the contact.
+  async function editsSince(peer: number, since: number): Promise<ChatPayload[]> {
+    const found: ChatPayload[] = [];
+    if (since === Infinity) return found;
+    let before: number | undefined;
+    let seen = 0;
+    while (seen < EDITS_LOOK_BACK) {
+      const page = await profile.page(peer, { limit: PAGE, before });
+      for (const m of page) {
+        if (m.direction === 'out' && m.editedAt !== null && m.editedAt >= since) found.push({ k: 'edit', id: m.id, text: m.text, at: m.editedAt });
+      }
+      seen += page.length;
+      if (page.length < PAGE) break;
+      before = page[0].seq;
+    }
+    return found;
   }
 
   async function onPayload(peer: number, link: PeerLink, bytes: Buffer): Promise<void> {
@@ -221,6 +254,11 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       }
       const m = await profile.message(peer, 'out', p.id);
       if (m && (m.status === 'pending' || m.status === 'sent')) await profile.append({ type: 'message.delivered', id: p.id, peer, msgSeq: m.seq, receivedAt: p.at });
+      return;
+    }
+    if (p.k === 'edit') {
+      const m = await profile.message(peer, 'in', p.id);
+      if (m && m.text !== p.text) await profile.append({ type: 'message.edited', id: p.id, peer, msgSeq: m.seq, direction: 'in', text: p.text });
       return;
     }
     if (p.k === 'read') {
@@ -291,9 +329,10 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   async function drain(peer: number): Promise<void> {
     const entry = links.get(peer);
     const pending = await pendingOf(peer);
-    // No link: one is asked for only when there is something to send.
+    // No link: one is asked for only when there is something to send (a message, or an edit the
+    // contact may have missed).
     if (!entry) {
-      if (pending.length > 0) want(peer);
+      if (pending.length > 0 || (await editsSince(peer, missedSince(peer))).length > 0) want(peer);
       return;
     }
     for (const m of pending) {
@@ -341,6 +380,10 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
         }
         await drain(peer);
       });
+    }
+    if (event.type === 'message.edited' && event.direction === 'out') {
+      const entry = links.get(event.peer);
+      if (entry) entry.link.sendText(encodeChat({ k: 'edit', id: event.id, text: event.text, at: event.at }));
     }
     if (event.type === 'message.read' && event.by === 'me') {
       const entry = links.get(event.peer);

@@ -77,6 +77,18 @@ describe('messaging', () => {
         expect(JSON.parse(read.stdout)).toEqual({ peer: a.id, read: 1, unread: 0 });
         await until(async () => (await statusOf(a, m1, b.id)) === 'read', 'alice sees her message read');
 
+        // Alice corrects her message: Bob sees the new text, marked edited; then once more while
+        // Bob is away, and he gets it when he is back.
+        expect((await runParley(['edit', m1, 'Привет, Боб!'], { home: a.home })).code).toBe(0);
+        await until(async () => (await history(b, a.id)).find((m) => m.id === m1)?.text === 'Привет, Боб!', 'bob sees the edit');
+        await stop(b);
+        expect((await runParley(['edit', m1, 'Привет, Боб! 👋'], { home: a.home })).code).toBe(0);
+        await restart(b);
+        await until(async () => (await history(b, a.id)).find((m) => m.id === m1)?.text === 'Привет, Боб! 👋', 'bob gets the edit made while he was away');
+        expect((await history(b, a.id)).find((m) => m.id === m1)?.edited_at).not.toBeNull();
+        const notMine = await runParley(['edit', 'nope', 'x'], { home: a.home });
+        expect(notMine.code).toBe(4);
+
         const atBob = await history(b, a.id);
         expect(atBob.map((m) => [m.id, m.direction, m.text, m.status])).toEqual([
           [m1, 'in', 'Привет, Боб! 👋', 'read'],
