@@ -246,7 +246,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
         const events = groups.length === 1 ? groups[0].events : groups.flatMap((g) => g.events);
         if (events.length > 0) derived = await derive(events);
       }
-      const batch = db.batch();
+      const batch = writeBatch(db);
       for (const g of groups) {
         for (const seq of g.removes) batch.del(eventKey(seq));
         for (const key of g.dels) batch.del(key);
@@ -254,7 +254,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
         for (let i = 0; i < g.events.length; i++) batch.put(eventKey(g.events[i].seq), g.values[i]);
       }
       if (derived) writeOpsTo(batch, (derived as Derived).ops);
-      return batch.write({ sync });
+      return batch.write(sync);
     };
     writing = (prepare ? prepare().then(write) : write()).then(
       () => {
@@ -519,7 +519,48 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
 
 type DecodeOptions<E extends EventBase> = { onCorrupt?: ScanOptions['onCorrupt']; sealer: Sealer<E> | null; schema: EventSchema };
 
-function writeOpsTo(batch: ReturnType<Db['batch']>, ops: readonly Op[]): void {
+// One batch of puts and deletes of Buffers, written at once.
+type WriteBatch = { put: (key: Buffer, value: Buffer) => void; del: (key: Buffer) => void; write: (sync: boolean) => Promise<void> };
+
+// What every operation of a batch would carry through abstract-level; classic-level reads none of it.
+const BUFFER_OPTIONS = Object.freeze({ keyEncoding: 'buffer', valueEncoding: 'buffer' });
+
+// A chained batch of `db` whose operations go straight to LevelDB's WriteBatch, through
+// classic-level's _put and _del (abstract-level's interface for implementations, in its README).
+// abstract-level's public put checks the key and value, runs prewrite hooks, encodes both with
+// the store's encodings and makes an operation object, for every put; this store holds Buffers
+// both ways (the 'buffer' encoding returns a Buffer as it is), with no hook, no 'write' listener
+// and no sublevel, so all that changed nothing and cost ~4% of an append's CPU, with its garbage
+// (profiled under bench/history). Keys and values here are always Buffers the journal made.
+// The first operation still goes through the public put or del: abstract-level counts them
+// there, and writes a batch only if the count is not 0. A store with a hook or a write listener
+// (never this journal's) gets the public path throughout.
+function writeBatch(db: Db): WriteBatch {
+  const chained = db.batch() as ReturnType<Db['batch']> & {
+    _put: (key: Buffer, value: Buffer, options: object) => void;
+    _del: (key: Buffer, options: object) => void;
+  };
+  // `noop` is how abstract-level itself tells that no prewrite hook is set (lib/hooks.js; not in
+  // its types): a version without it gets the public path.
+  const noHook = (db.hooks.prewrite as unknown as { noop?: boolean }).noop === true;
+  const direct = noHook && db.listenerCount('write') === 0;
+  let counted = false;
+  return {
+    put(key, value) {
+      if (direct && counted) chained._put(key, value, BUFFER_OPTIONS);
+      else chained.put(key, value);
+      counted = true;
+    },
+    del(key) {
+      if (direct && counted) chained._del(key, BUFFER_OPTIONS);
+      else chained.del(key);
+      counted = true;
+    },
+    write: (sync) => chained.write({ sync }),
+  };
+}
+
+function writeOpsTo(batch: WriteBatch, ops: readonly Op[]): void {
   for (const op of ops) {
     if (op.value === null) batch.del(op.key);
     else batch.put(op.key, op.value);

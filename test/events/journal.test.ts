@@ -47,19 +47,20 @@ function watchedStore() {
       if (args.length > 0) return batch(...args);
       const chained = batch() as ReturnType<ClassicLevel<Buffer, Buffer>['batch']>;
       const w: Write = { puts: [], dels: [], sync: false, stored: false };
-      const put = chained.put.bind(chained);
-      const del = chained.del.bind(chained);
+      // Watched at _put and _del, the calls that reach LevelDB's WriteBatch: the journal makes
+      // them straight for all but a batch's first operation (journal.ts, writeBatch).
+      const raw = chained as unknown as Record<'_put' | '_del', (...args: unknown[]) => void>;
+      const put = raw._put.bind(chained);
+      const del = raw._del.bind(chained);
       const write = chained.write.bind(chained);
-      chained.put = ((key: Buffer, value: Buffer) => {
-        if (isEventKey(key)) w.puts.push(seqOfKey(key));
-        put(key, value);
-        return chained;
-      }) as never;
-      chained.del = ((key: Buffer) => {
-        if (isEventKey(key)) w.dels.push(seqOfKey(key));
-        del(key);
-        return chained;
-      }) as never;
+      raw._put = (key, value, options) => {
+        if (isEventKey(key as Buffer)) w.puts.push(seqOfKey(key as Buffer));
+        put(key, value, options);
+      };
+      raw._del = (key, options) => {
+        if (isEventKey(key as Buffer)) w.dels.push(seqOfKey(key as Buffer));
+        del(key, options);
+      };
       chained.write = (async (options?: { sync?: boolean }) => {
         w.sync = options?.sync === true;
         writes.push(w);
