@@ -132,6 +132,11 @@ function writeString(s: string): void {
   }
   // Room for the worst case, three bytes a UTF-16 unit, and a str16 header written after.
   ensure(n * 3 + 3);
+  // Most strings of an event are short and ASCII (field names, types, ids): one byte a unit and
+  // a one-byte header known at once, so no header to move back (copyWithin, a native call, cost
+  // more than the loop for a name such as 'message.transmitted'). A string that turns out not
+  // to be ASCII is written again below.
+  if (n < 32 && writeShortAscii(s, n)) return;
   const headerAt = pos;
   const header = n * 3 < 32 ? 1 : n * 3 < 0x100 ? 2 : 3;
   let p = pos + header;
@@ -168,6 +173,19 @@ function writeString(s: string): void {
   pos = headerAt;
   writeStringHeader(bytes);
   pos += bytes;
+}
+
+// `s` (n < 32 units) as a fixstr if it is all ASCII; false, with nothing kept, if it is not.
+function writeShortAscii(s: string, n: number): boolean {
+  let p = pos + 1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return false;
+    slab[p++] = c;
+  }
+  slab[pos] = 0xa0 | n;
+  pos = p;
+  return true;
 }
 
 function writeStringHeader(bytes: number): void {
