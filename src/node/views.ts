@@ -87,6 +87,19 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
     const overlay = new Map<string, { key: Buffer; value: Buffer | null }>();
     const records = new Map<string, { key: Buffer; value: unknown; codec: Codec<unknown> }>();
     const added: Op[] = [];
+    // The key met last and its string: a view that reads a record and writes it back passes
+    // the same Buffer twice in a row (messages.ts keeps one per peer for its summaries), so
+    // the second use costs no conversion. A key is never changed once given (the overlay keeps
+    // it to write it), so the Buffer itself tells the key.
+    let lastKey: Buffer | null = null;
+    let lastString = '';
+    const keyString = (key: Buffer): string => {
+      if (key !== lastKey) {
+        lastKey = key;
+        lastString = key.toString('latin1');
+      }
+      return lastString;
+    };
     const read = (k: string, prefix: number): Buffer | undefined => {
       const r = records.get(k);
       if (r !== undefined) return r.codec.encode(r.value);
@@ -96,14 +109,14 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
       return memory ? memory.get(k) : fetched.get(k);
     };
     const tx: Tx = {
-      get: (key) => read(key.toString('latin1'), key[0]),
+      get: (key) => read(keyString(key), key[0]),
       put(key, value) {
-        const k = key.toString('latin1');
+        const k = keyString(key);
         records.delete(k);
         overlay.set(k, { key, value });
       },
       del(key) {
-        const k = key.toString('latin1');
+        const k = keyString(key);
         records.delete(k);
         overlay.set(k, { key, value: null });
       },
@@ -111,7 +124,7 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
         added.push({ key, value });
       },
       record<T>(key: Buffer, codec: Codec<T>): T | undefined {
-        const k = key.toString('latin1');
+        const k = keyString(key);
         const r = records.get(k);
         if (r !== undefined) return r.value as T;
         const bytes = read(k, key[0]);
@@ -121,7 +134,7 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
         return value;
       },
       putRecord<T>(key: Buffer, value: T, codec: Codec<T>) {
-        records.set(key.toString('latin1'), { key, value, codec: codec as Codec<unknown> });
+        records.set(keyString(key), { key, value, codec: codec as Codec<unknown> });
       },
     };
     const changes = new Array<unknown>(events.length);

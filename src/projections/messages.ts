@@ -156,6 +156,25 @@ export function summaryKey(peer: number): Buffer {
 
 export const seqOfChatKey = seqOfPeerSeqKey;
 
+// The summary and open-chunk keys of the peers met, made once: nearly every event reads and
+// writes both, and views.ts knows a key it saw last by the Buffer itself (views.ts, keyString),
+// which spares a conversion to a string per use. A key given to a Tx is never changed after
+// (views.ts keeps it to write it with the batch), so one Buffer per peer serves every batch.
+// Forgotten whole past KEY_CACHE_PEERS peers: a profile has far fewer chats than that.
+const KEY_CACHE_PEERS = 4096;
+const summaryKeys = new Map<number, Buffer>();
+const openSeqsKeys = new Map<number, Buffer>();
+
+function cachedKey(cache: Map<number, Buffer>, make: (peer: number) => Buffer, peer: number): Buffer {
+  let key = cache.get(peer);
+  if (key === undefined) {
+    if (cache.size >= KEY_CACHE_PEERS) cache.clear();
+    key = make(peer);
+    cache.set(peer, key);
+  }
+  return key;
+}
+
 // ---- values ----
 // Plain MessagePack arrays: an entry is read on every page, and arrays are the smallest form.
 
@@ -284,7 +303,7 @@ function updateOf(event: Stored<Exclude<Receipt, { type: 'message.read' }>>): [n
 
 // Adds `seq` to the chat's list of events; a full chunk goes to disk under its first seq.
 function listEvent(tx: Tx, peer: number, seq: number): void {
-  const key = openSeqsKey(peer);
+  const key = cachedKey(openSeqsKeys, openSeqsKey, peer);
   const seqs = tx.record(key, SEQS);
   if (seqs === undefined) {
     tx.putRecord(key, [seq], SEQS);
@@ -328,11 +347,12 @@ export const messages: StoredView<MessageChange> = {
       // copy). Reading here instead cost a lookup per message that grew slower with the store
       // (docs/BENCHMARKS.md). A journal that holds two copies anyway shows both; the later one is
       // the one found by id.
-      const s = tx.record(summaryKey(event.peer), SUMMARY) ?? emptySummary(event.peer);
+      const sKey = cachedKey(summaryKeys, summaryKey, event.peer);
+      const s = tx.record(sKey, SUMMARY) ?? emptySummary(event.peer);
       s.messages++;
       if (direction === 'in') s.incoming++;
       s.lastSeq = event.seq;
-      tx.putRecord(summaryKey(event.peer), s, SUMMARY);
+      tx.putRecord(sKey, s, SUMMARY);
       tx.put(key, encodeSeq(event.seq));
       // Through the overlay: a read by me later in this batch may read it.
       tx.put(chatKey(event.peer, event.seq), encodeChatEntry(direction, event.id, s.incoming));
@@ -364,7 +384,8 @@ export const messages: StoredView<MessageChange> = {
       tx.add(updateKey(event.peer, msgSeq, kind, event.seq), value);
       return change;
     }
-    const s = tx.record(summaryKey(event.peer), SUMMARY);
+    const sKey = cachedKey(summaryKeys, summaryKey, event.peer);
+    const s = tx.record(sKey, SUMMARY);
     if (!s) return null;
     // A watermark only moves forward: a late receipt for an older message changes nothing.
     if (direction === 'in') {
@@ -376,7 +397,7 @@ export const messages: StoredView<MessageChange> = {
       if (msgSeq <= s.peerReadSeq) return null;
       s.peerReadSeq = msgSeq;
     }
-    tx.putRecord(summaryKey(event.peer), s, SUMMARY);
+    tx.putRecord(sKey, s, SUMMARY);
     return change;
   },
 };

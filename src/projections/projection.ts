@@ -41,6 +41,9 @@ export type PeerMap<T> = Record<string, T>;
 // records by key range, after the batch that wrote them, so a reader never sees a view half-way
 // through an event. A view of another version, or missing (a profile an older Parley wrote), is
 // rebuilt from the journal at open.
+//
+// A key given to the Tx is never changed afterwards: the batch writes that very Buffer, and the
+// Tx may know a key it met just before by the Buffer alone (views.ts).
 export type Tx = {
   get: (key: Buffer) => Buffer | undefined;
   put: (key: Buffer, value: Buffer) => void;
