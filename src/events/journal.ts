@@ -71,11 +71,14 @@ export type Derived = { ops: Op[]; changes: unknown[]; commit: () => void };
 export type Derive<E extends EventBase = ParleyEvent> = (events: StoredOf<E>[]) => Promise<Derived | null>;
 
 // What a profile does to the values it stores (src/node/keyring.ts seals message texts):
-// `seal` names the one field of an event stored in another form (`from` written as `to: value`),
-// or null for an event stored as it is; it never changes the event. `open` undoes it on an event
-// read back, in place, and throws (a ParleyError, JOURNAL_CORRUPT) when it cannot.
+// `seal` names, for each event of a group in order, the one field stored in another form (`from`
+// written as `to: value`), or null for an event stored as it is; it never changes the events.
+// It takes the group whole so that it may do its work once for many (keyring.ts: a cipher call
+// per chat, not per text). `open` undoes it on an event read back, in place, and throws (a
+// ParleyError, JOURNAL_CORRUPT) when it cannot.
+export type Sealed = { from: string; to: string; value: unknown };
 export type Sealer<E extends EventBase = ParleyEvent> = {
-  seal: (event: StoredOf<E>) => { from: string; to: string; value: unknown } | null;
+  seal: (events: StoredOf<E>[]) => Array<Sealed | null>;
   open: (event: StoredOf<E>) => void;
 };
 
@@ -145,9 +148,13 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
   const storeAt = options.level ?? levelAt;
   const sealer = options.sealer ?? null;
   const schema = options.schema ?? CLIENT_EVENTS;
-  const encodeStored = (event: StoredOf<E>): Buffer => {
-    const sealed = sealer ? sealer.seal(event) : null;
-    return sealed ? encodeMsgpackReplacing(event, sealed.from, sealed.to, sealed.value) : encodeValue(event);
+  // The events' values, each sealed as the sealer says.
+  const encodeStored = (events: StoredOf<E>[]): Buffer[] => {
+    const sealed = sealer ? sealer.seal(events) : null;
+    return events.map((event, i) => {
+      const s = sealed ? sealed[i] : null;
+      return s ? encodeMsgpackReplacing(event, s.from, s.to, s.value) : encodeValue(event);
+    });
   };
   const decodeOptions = (scan: ScanOptions): DecodeOptions<E> => ({ onCorrupt: scan.onCorrupt, sealer, schema });
   // The lock: a tiny LevelDB of its own beside the journal, held from open to close. The
@@ -201,14 +208,13 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
     // Stamp and encode before numbering: an event that cannot be encoded takes no number.
     const n = inputs.length;
     const events = new Array<StoredOf<E>>(n);
-    const values = new Array<Buffer>(n);
     let durable = false;
     for (let i = 0; i < n; i++) {
       const event = stamp(inputs[i]);
       events[i] = event;
-      values[i] = encodeStored(event);
       if (!durable && !lazy && isDurableIn(schema, event.type)) durable = true;
     }
+    const values = encodeStored(events);
     for (let i = 0; i < n; i++) events[i].seq = nextSeq++;
     return new Promise<StoredOf<E>[]>((resolve, reject) => {
       queue.push({ events, values, removes: [], ops: [], dels: [], durable, resolve, reject });
@@ -318,7 +324,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
   function appendRemoving(event: NewOf<E> & { removed: number }, pick: (seq: number) => Promise<Picked>): Promise<StoredOf<E>> {
     if (closed) return Promise.reject(journalClosed());
     const stored = stamp(event);
-    encodeStored(stored); // refuse what cannot be encoded before it takes a number
+    encodeStored([stored]); // refuse what cannot be encoded before it takes a number
     stored.seq = nextSeq++;
     const group: Group<E> = { events: [stored], values: [], removes: [], ops: [], dels: [], durable: true, resolve: () => undefined, reject: () => undefined };
     group.prepare = async () => {
@@ -327,7 +333,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
       (stored as unknown as { removed: number }).removed = removes.length;
       group.removes = removes;
       group.dels = picked.dels;
-      group.values.push(encodeStored(stored));
+      group.values.push(encodeStored([stored])[0]);
     };
     return new Promise<StoredOf<E>>((resolve, reject) => {
       group.resolve = (events) => resolve(events[0]);

@@ -44,6 +44,23 @@ describe('keyring', () => {
     expect(ring.seal(2, 'x').subarray(0, 8).equals(a.subarray(0, 8))).toBe(false);
   });
 
+  it('keyring - sealMany seals each text as seal would, one after the other, chats interleaved', () => {
+    const ring = openKeyring(tempHome());
+    const items = [
+      { peer: 1, text: 'x'.repeat(37) },
+      { peer: 2, text: 'Привет 👍' },
+      { peer: 1, text: 'y' },
+      { peer: 2, text: '' },
+      { peer: 1, text: 'z'.repeat(16) },
+    ];
+    const sealed = ring.sealMany(items);
+    expect(sealed.map((s) => ring.open(s))).toEqual(items.map((i) => i.text));
+    expect([startOf(sealed[0]), startOf(sealed[2]), startOf(sealed[4])]).toEqual([0n, 37n, 38n]);
+    expect([startOf(sealed[1]), startOf(sealed[3])]).toEqual([0n, BigInt(Buffer.byteLength(items[1].text))]);
+    // The stream goes on where the group ended.
+    expect(startOf(ring.seal(1, 'next'))).toBe(54n);
+  });
+
   it('keyring - rotate then forgetOld: texts sealed before cannot be opened, texts after can, and the old key is in no file', () => {
     const home = tempHome();
     const ring = openKeyring(home);
