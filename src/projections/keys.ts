@@ -10,13 +10,14 @@ const IN = 0x69; // 'i'
 export type Ref = { peer: number; direction: Direction; id: string };
 
 // prefix peer(5) dir id => 69 00 00 00 00 07 6f 61 for ('i', 7, 'out', 'a')
+// The id is written into the key itself rather than copied from a Buffer of its own: one
+// allocation a key, made for every message (messages.ts).
 export function refKey(prefix: number, peer: number, direction: Direction, id: string): Buffer {
-  const idBytes = Buffer.from(id, 'utf8');
-  const key = Buffer.allocUnsafe(7 + idBytes.length);
+  const key = Buffer.allocUnsafe(7 + Buffer.byteLength(id, 'utf8'));
   key[0] = prefix;
   key.writeUIntBE(peer, 1, 5);
   key[6] = direction === 'out' ? OUT : IN;
-  idBytes.copy(key, 7);
+  key.write(id, 7, 'utf8');
   return key;
 }
 
