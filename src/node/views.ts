@@ -39,13 +39,15 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
   const memories = new Map<number, Map<string, Buffer>>();
   for (const view of views) for (const p of view.memoryPrefixes ?? []) memories.set(p, new Map());
 
-  async function deriveFor(active: ReadonlyArray<StoredView<unknown>>, events: Stored[]): Promise<Derived | null> {
+  // `since`: the first seq for which no view of `active` has stored records (StoredView.reads);
+  // the batch's first event when every view is current.
+  async function deriveFor(active: ReadonlyArray<StoredView<unknown>>, events: Stored[], since: number): Promise<Derived | null> {
     if (active.length === 0 || events.length === 0) return null;
     // 1. The records apply will read, fetched in one call (those in memory are not).
     const wanted = new Map<string, Buffer>();
     for (const event of events) {
       for (const view of active) {
-        for (const key of view.reads(event)) {
+        for (const key of view.reads(event, since)) {
           if (memories.has(key[0])) continue;
           wanted.set(key.toString('latin1'), key);
         }
@@ -211,9 +213,13 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
       const batch = pending;
       pending = [];
       // Only the views that have not seen these events yet.
-      const active = lagging.filter((l) => l.seq < batch[batch.length - 1].seq).map((l) => l.view);
+      const behind = lagging.filter((l) => l.seq < batch[batch.length - 1].seq);
+      const active = behind.map((l) => l.view);
       const events = batch.filter((e) => lagging.some((l) => e.seq > l.seq));
-      const derived = await deriveFor(active, events);
+      // A view further on than another may meet events it has seen: none of its records is
+      // taken for missing unless it is keyed after every active view's seq.
+      const since = Math.max(...behind.map((l) => l.seq + 1));
+      const derived = await deriveFor(active, events, since);
       if (derived) {
         await journal.writeOps(derived.ops);
         derived.commit();
@@ -251,7 +257,7 @@ export function openStoredViews(journal: Journal, views: ReadonlyArray<StoredVie
   }
 
   return {
-    derive: (events) => deriveFor(views, events),
+    derive: (events) => deriveFor(views, events, events.length > 0 ? events[0].seq : 0),
     open,
     rebuild,
     memory: (prefix) => memories.get(prefix) ?? new Map(),

@@ -66,8 +66,12 @@ export type StoredView<Change> = {
   prefixes: readonly number[];
   // Records kept in memory too, for views that read them on most events (chat summaries).
   memoryPrefixes?: readonly number[];
-  // The records apply will read for this event (besides those in memory).
-  reads: (event: Stored) => Buffer[];
+  // The records apply will read for this event (besides those in memory). `since`, when given:
+  // the first seq of the events being derived, after every one this view has stored records
+  // for; a record keyed by a seq at or after it cannot be in the store (no event of that seq was
+  // derived before), so it need not be read: apply finds it through the Tx if an earlier event
+  // of the same batch wrote it, and knows it missing otherwise.
+  reads: (event: Stored, since?: number) => Buffer[];
   // The records apply will read that are found through others (an index): called once the
   // records of `reads` are fetched, `get` returning them (and those in memory); the keys it
   // names are fetched in a second read, made only when a view names any. A record written by an

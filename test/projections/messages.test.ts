@@ -156,6 +156,9 @@ describe('messages - receipts that name their message by seq', () => {
     }
     const stored = given(withSeq);
     expect(stored.slice(2).map((e) => messages.reads(e))).toEqual([[], [Buffer.from('630000000007000000000002', 'hex')]]);
+    // A message of the batch being derived (seq 2 at or after its first, `since`) is not in the
+    // store: nothing to read, and apply finds its entry through the Tx.
+    expect([messages.reads(stored[3], 2), messages.reads(stored[3], 3)]).toEqual([[], [Buffer.from('630000000007000000000002', 'hex')]]);
   });
 
   it('messages - an update sits beside its message entry, and a receipt naming a seq not yet written goes aside', () => {
