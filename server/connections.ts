@@ -206,7 +206,7 @@ export function createConnections(now: () => number) {
     stats: () => {
       let live = 0;
       for (const c of byId.values()) if (c.phase.state === 'SESSION') live += 1;
-      return { sessions: live, pending: pending + handshakes, relays, relaysWaiting: waiting.size };
+      return { sessions: live, pending: pending + handshakes, handshaking: handshakes, relays, relaysWaiting: waiting.size };
     },
   };
 }

@@ -39,7 +39,9 @@ export type { RevokeResult } from './revocation.js';
 
 export type ServerStats = {
   sessions: number;
+  // Connections not signed in yet, and those of them still in their TLS handshake.
   pending: number;
+  handshaking: number;
   relays: number;
   relaysWaiting: number;
   registered: number;

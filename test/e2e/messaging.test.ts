@@ -240,6 +240,38 @@ describe('messaging', () => {
     });
   });
 
+  it('messaging - the receiver\'s grant bounds the sender: a message beyond it waits, and goes once the receiver grants more; grants resent on every link count once', async () => {
+    const port = await freePort();
+    await serverAt(pki, port, async () => {
+      const a = await person('alice', port);
+      const b = await person('bob', port);
+      try {
+        // Bob lets a new contact send him one packet.
+        expect((await runParley(['settings', 'set', 'default-quota-messages', '1'], { home: b.home })).code).toBe(0);
+        await befriend(a, b);
+        const m1 = await send(a, b.id, 'one');
+        await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'the first delivered');
+        const m2 = await send(a, b.id, 'two');
+        const outbound = async (): Promise<{ granted: number; spent: number }> =>
+          (jsonLines((await runParley(['limits', '--json'], { home: a.home })).stdout)[0] as { outbound: { messages: { granted: number; spent: number } } }).outbound.messages;
+        expect(await outbound()).toEqual({ granted: 1, spent: 1, left: 0 });
+        expect(await statusOf(a, m2, b.id)).toBe('pending');
+        expect((await runParley(['limits', 'grant', '--peer', String(a.id), '--messages', '5'], { home: b.home })).code).toBe(0);
+        await until(async () => (await statusOf(a, m2, b.id)) === 'delivered', 'the second delivered after the grant');
+        // A new link resends the running total: it counts once.
+        await stop(b);
+        await restart(b);
+        const m3 = await send(a, b.id, 'three');
+        await until(async () => (await statusOf(a, m3, b.id)) === 'delivered', 'the third delivered on the new link');
+        expect(await outbound()).toEqual({ granted: 6, spent: 3, left: 3 });
+        for (const p of [a, b]) expect((await runParley(['limits', 'audit', '--json'], { home: p.home })).code).toBe(0);
+      } finally {
+        await stop(a);
+        await stop(b);
+      }
+    });
+  });
+
   it('messaging - a message sent and one received with the same id are both kept', async () => {
     const port = await freePort();
     await serverAt(pki, port, async () => {

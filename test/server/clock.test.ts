@@ -3,7 +3,7 @@
 // only the injected clock can make them fall due within the test's wait.
 import { describe, expect, it } from 'vitest';
 import { WIRE_CODE } from '../../src/net/constants.js';
-import { connect, serverSuite, WAIT_MS } from './helpers.js';
+import { connect, serverSuite, WAIT_MS, within } from './helpers.js';
 
 const suite = serverSuite(['alice'], 'clock');
 
@@ -12,9 +12,19 @@ describe('server - injected clock', () => {
 
   it('clock - a connection that never logs in gets LOGIN_TIMEOUT once the injected clock passes the bound', async () => {
     let t = Date.now();
-    const { port } = await suite.server({ ...minute, now: () => t });
+    const { port, srv } = await suite.server({ ...minute, now: () => t });
     const c = await connect({ port, creds: suite.pki.creds.alice, caPem: suite.pki.caPem });
     suite.keep(c);
+    // The client's handshake can end before the server's (it reads the client's Finished last):
+    // the clock moves once the server holds the connection with TLS up, so that it answers
+    // LOGIN_TIMEOUT rather than a plain close (PROTOCOL.md section 6).
+    await within<void>(WAIT_MS, 'the server to finish the handshake', (resolve) => {
+      const timer = setInterval(() => {
+        const s = srv.stats();
+        if (s.pending === 1 && s.handshaking === 0) resolve();
+      }, 5);
+      return () => clearInterval(timer);
+    });
     // Just before and after the bound are the table's (decisions.test.ts); here, that the sweep
     // reads this clock.
     t += 60_001;
