@@ -53,6 +53,9 @@ export type MessengerDeps = {
   log: (line: string) => void;
 };
 
+// A message of mine on its way: `written` when it went to a link before (status sent).
+type Outgoing = { id: string; seq: number; text: string; at: number; replyTo: string | null; written: boolean };
+
 // How long an introduction's key is good for a link the other side dials.
 const INTRODUCTION_MS = 60_000;
 // No link this long after the introduction's punchAt: both sides go to the relay (section 7, 9).
@@ -69,6 +72,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const links = new Map<number, { link: PeerLink; route: Route }>();
   const introduced = new Map<number, { key: string; until: number }>();
   const asked = new Map<number, number>();
+  const retries = new Map<number, NodeJS.Timeout>();
   // One chain of work per contact: payloads handled and messages sent in order.
   const chains = new Map<number, Promise<void>>();
   // Messages written to a link and not acknowledged yet: 'peer/id' -> their seq, so that an ack
@@ -119,8 +123,19 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   // A link for a contact with something to send: ask the server to introduce us.
   function want(peer: number): void {
     if (closing || links.has(peer) || !isContact(peer) || !deps.isOnline(peer)) return;
-    const last = asked.get(peer) ?? 0;
-    if (Date.now() - last < ASK_EVERY_MS) return;
+    const wait = (asked.get(peer) ?? 0) + ASK_EVERY_MS - Date.now();
+    // Asked a moment ago: asked again once the interval is over, if still needed then.
+    if (wait > 0) {
+      if (!retries.has(peer)) {
+        const timer = setTimeout(() => {
+          retries.delete(peer);
+          inTurn(peer, () => drain(peer));
+        }, wait);
+        timer.unref();
+        retries.set(peer, timer);
+      }
+      return;
+    }
     if (deps.introduce(peer)) asked.set(peer, Date.now());
   }
 
@@ -183,7 +198,11 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       links.delete(peer);
       clean.delete(peer);
       for (const key of [...inFlight.keys()]) if (key.startsWith(`${peer}/`)) inFlight.delete(key);
-      if (!closing) void profile.append({ type: 'link.closed', peer, reason: `${end.by}: ${end.code}` }).catch(() => undefined);
+      if (closing) return;
+      void profile.append({ type: 'link.closed', peer, reason: `${end.by}: ${end.code}` }).catch(() => undefined);
+      // What it carried without an ack goes again on the next link (asked for now if the contact
+      // is still online, else when it comes back).
+      inTurn(peer, () => drain(peer));
     });
     inTurn(peer, async () => {
       await profile.append({ type: 'link.opened', peer, route, address: `${link.remote.address}:${link.remote.port}` });
@@ -308,18 +327,20 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     link.sendText(encodeChat({ k: 'ack', id: p.id, at: stored.at }));
   }
 
-  // The contact's pending messages, oldest first: the newest messages of the chat back to the
-  // first of mine that is not pending (messages go in order, so those before it went too).
-  async function pendingOf(peer: number): Promise<Array<{ id: string; seq: number; text: string; at: number; replyTo: string | null }>> {
-    const found: Array<{ id: string; seq: number; text: string; at: number; replyTo: string | null }> = [];
+  // The contact's messages not yet acknowledged, oldest first: pending ones, and those written to
+  // a link that went before their ack came (sent: the contact may never have read them). They
+  // are the newest of the chat back to the first of mine that is delivered, read or failed:
+  // messages go in order on a link and are acknowledged in order.
+  async function pendingOf(peer: number): Promise<Outgoing[]> {
+    const found: Outgoing[] = [];
     let before: number | undefined;
     for (;;) {
       const page = await profile.page(peer, { limit: PAGE, before });
       for (let i = page.length - 1; i >= 0; i--) {
         const m = page[i];
         if (m.direction !== 'out') continue;
-        if (m.status !== 'pending') return found.reverse();
-        found.push({ id: m.id, seq: m.seq, text: m.text, at: m.at, replyTo: m.replyTo });
+        if (m.status !== 'pending' && m.status !== 'sent') return found.reverse();
+        found.push({ id: m.id, seq: m.seq, text: m.text, at: m.at, replyTo: m.replyTo, written: m.status === 'sent' });
       }
       if (page.length < PAGE) return found.reverse();
       before = page[0].seq;
@@ -336,6 +357,8 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       return;
     }
     for (const m of pending) {
+      // On this link already, its ack to come.
+      if (inFlight.has(`${peer}/${m.id}`)) continue;
       if (!(await transmit(peer, entry, m, true))) return;
     }
     if (links.get(peer) === entry) clean.add(peer);
@@ -344,9 +367,15 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   // Writes one message and journals it spent and sent; false when it cannot go now (the link
   // went, or the contact's grant does not cover it: the next grant drains again).
   // `again`: found pending in the chat, so maybe written before a crash or on a lost link.
-  async function transmit(peer: number, entry: { link: PeerLink; route: Route }, m: { id: string; seq: number; text: string; at: number; replyTo: string | null }, again = false): Promise<boolean> {
+  async function transmit(peer: number, entry: { link: PeerLink; route: Route }, m: Outgoing, again = false): Promise<boolean> {
     if (links.get(peer) !== entry) return false;
     const packets = packetsFor(Buffer.byteLength(m.text));
+    // Written before on a link that went: written again, spent and marked sent already.
+    if (m.written) {
+      inFlight.set(`${peer}/${m.id}`, m.seq);
+      entry.link.sendText(encodeChat({ k: 'msg', id: m.id, text: m.text, at: m.at, ...(m.replyTo ? { replyTo: m.replyTo } : {}), again: true }));
+      return true;
+    }
     if (left(quotaOf(profile.views.quotas, peer).outbound.messages) < packets) {
       clean.delete(peer);
       return false;
@@ -370,7 +399,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const unsubscribe = profile.subscribe((event) => {
     if (event.type === 'message.sent') {
       const peer = event.peer;
-      const m = { id: event.id, seq: event.seq, text: event.text, at: event.at, replyTo: event.replyTo ?? null };
+      const m: Outgoing = { id: event.id, seq: event.seq, text: event.text, at: event.at, replyTo: event.replyTo ?? null, written: false };
       inTurn(peer, async () => {
         const entry = links.get(peer);
         // Nothing older waits: this one goes at once, read from the event itself.
@@ -405,6 +434,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     async close() {
       closing = true;
       unsubscribe();
+      for (const timer of retries.values()) clearTimeout(timer);
       await Promise.all([...links.values()].map(({ link }) => link.close()));
       await Promise.all([...chains.values()]);
       relayed.close();

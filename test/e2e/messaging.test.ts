@@ -230,8 +230,16 @@ describe('messaging', () => {
         await restart(b);
         await restart(a);
         await until(async () => (await statusOf(a, sent[2], b.id)) === 'delivered', 'the third delivered after both restarts');
+        // Written to a link whose other end never reads it (frozen, then killed): the message
+        // is sent but not delivered, and goes again on the next link.
+        b.up?.child.kill('SIGSTOP');
+        sent.push(await send(a, b.id, 'four'));
+        await until(async () => (await statusOf(a, sent[3], b.id)) === 'sent', 'the fourth written to the link');
+        await stop(b, 'SIGKILL');
+        await restart(b);
+        await until(async () => (await statusOf(a, sent[3], b.id)) === 'delivered', 'the fourth delivered after all');
         const got = (await history(b, a.id)).filter((m) => m.direction === 'in');
-        expect(got.map((m) => m.text)).toEqual(['one', 'two', 'three']);
+        expect(got.map((m) => m.text)).toEqual(['one', 'two', 'three', 'four']);
         expect(got.map((m) => m.id)).toEqual(sent);
       } finally {
         await stop(a);
