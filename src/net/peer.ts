@@ -31,6 +31,10 @@ export type PeerLink = {
   closed: Promise<PeerEnd>;
 };
 
+// The key the server gave for an id in an introduction; a promise when this side may still be
+// reading that introduction (the peer's hello can come first: both were sent at once).
+export type KeyOf = (peer: number) => string | undefined | Promise<string | undefined>;
+
 export type PeerTiming = { helloMs?: number; heartbeatMs?: number; deadAfterMs?: number };
 
 // What this side leaves unwritten before it gives up on a peer that does not read: a few of the
@@ -72,7 +76,7 @@ export function dialPeer(options: {
 // certificate, then the hello (whose key must be the one the server gave for that id: keyOf).
 export function acceptPeer(
   socket: tls.TLSSocket,
-  options: { identity: Identity; id: number; keyOf: (peer: number) => string | undefined; timing?: PeerTiming },
+  options: { identity: Identity; id: number; keyOf: KeyOf; timing?: PeerTiming },
 ): Promise<PeerLink> {
   const check = verifyTlsPeer(socket, { identity: options.identity, expectRole: 'client' });
   if (!check.ok) {
@@ -88,7 +92,7 @@ type Start = {
   // 0 on the accepting side until the hello names it.
   peer: number;
   keySha256: string;
-  keyOf?: (peer: number) => string | undefined;
+  keyOf?: KeyOf;
   dialled: boolean;
   timing?: PeerTiming;
 };
@@ -149,9 +153,27 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
       if (msg.id !== peer) return refuse(WIRE_CODE.PEER_MISMATCH, `the peer says it is ${msg.id}, and ${peer} was dialled`);
     } else {
       const expected = start.keyOf?.(msg.id);
-      if (!expected || expected !== start.keySha256) return refuse(WIRE_CODE.PEER_UNKNOWN, `no introduction names ${msg.id} with this key`);
-      sendControl({ type: 'hello', version: PROTOCOL_VERSION, id: start.id, peer });
+      if (expected instanceof Promise) {
+        // Nothing more comes before this side's hello: reading waits with the answer.
+        socket.pause();
+        void expected.then((key) => {
+          if (end) return;
+          socket.resume();
+          welcome(msg.id, key);
+        });
+        return;
+      }
+      return welcome(msg.id, expected);
     }
+    ready = true;
+    arm();
+    resolveReady(link);
+  }
+
+  // The listener's answer to a hello from `id`, whose introduced key is `expected`.
+  function welcome(id: number, expected: string | undefined): void {
+    if (!expected || expected !== start.keySha256) return refuse(WIRE_CODE.PEER_UNKNOWN, `no introduction names ${id} with this key`);
+    sendControl({ type: 'hello', version: PROTOCOL_VERSION, id: start.id, peer });
     ready = true;
     arm();
     resolveReady(link);

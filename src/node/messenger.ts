@@ -45,6 +45,8 @@ export type MessengerDeps = {
 
 // How long an introduction's key is good for a link the other side dials.
 const INTRODUCTION_MS = 60_000;
+// How long a hello waits for its sender's introduction to arrive here.
+const INTRODUCTION_WAIT_MS = 3_000;
 // No link this long after the introduction's punchAt: both sides go to the relay (section 7, 9).
 const RELAY_AFTER_MS = 5_000;
 // At most one introduction asked for a contact in this long.
@@ -56,6 +58,8 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const introduced = new Map<number, { key: string; until: number }>();
   const asked = new Map<number, number>();
   const retries = new Map<number, NodeJS.Timeout>();
+  // Hellos from contacts whose introduction has not come yet (keyOf).
+  const awaiting = new Map<number, Set<() => void>>();
   // One chain of work per contact: payloads handled and messages sent in order.
   const chains = new Map<number, Promise<void>>();
   let closing = false;
@@ -87,10 +91,28 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   });
   relayed.on('tlsClientError', (_err, socket) => socket.destroy());
 
-  function keyOf(peer: number): string | undefined {
-    const i = introduced.get(peer);
-    if (!i || i.until < Date.now() || !isContact(peer)) return undefined;
-    return i.key;
+  // The key introduced for a contact; when none is known yet, its introduction may still be on
+  // its way from the server (the peer dials as soon as it has its own): waited for a moment.
+  function keyOf(peer: number): string | undefined | Promise<string | undefined> {
+    if (!isContact(peer)) return undefined;
+    const known = (): string | undefined => {
+      const i = introduced.get(peer);
+      return i && i.until >= Date.now() ? i.key : undefined;
+    };
+    const key = known();
+    if (key !== undefined) return key;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        awaiting.get(peer)?.delete(done);
+        resolve(known());
+      };
+      const timer = setTimeout(done, INTRODUCTION_WAIT_MS);
+      timer.unref();
+      const set = awaiting.get(peer) ?? new Set<() => void>();
+      set.add(done);
+      awaiting.set(peer, set);
+    });
   }
 
   function isContact(peer: number): boolean {
@@ -120,6 +142,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   function onIntroduce(msg: ControlOf<'introduce'>): void {
     if (closing || !isContact(msg.peer)) return;
     introduced.set(msg.peer, { key: msg.peerKey, until: Date.now() + INTRODUCTION_MS });
+    for (const done of [...(awaiting.get(msg.peer) ?? [])]) done();
     const id = deps.id();
     if (id === null || links.has(msg.peer)) return;
     const relayAt = msg.punchAt - deps.clockOffsetMs() + RELAY_AFTER_MS;

@@ -71,6 +71,8 @@ describe('messaging', () => {
         await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'alice sees her message delivered');
         const m2 = await send(b, a.id, 'Hi Alice', ['--reply-to', m1]);
         await until(async () => (await statusOf(b, m2, a.id)) === 'delivered', 'bob sees his answer delivered');
+        const status = JSON.parse((await runParley(['status', '--json'], { home: a.home })).stdout) as { contacts: Array<{ presence: string; route: string }> };
+        expect(status.contacts[0]).toMatchObject({ presence: 'online', route: expect.stringMatching(/^(direct|lan)$/) });
 
         // Bob opens the chat: Alice's message shows read on her side.
         const read = await runParley(['read', '--peer', String(a.id), '--json'], { home: b.home });
@@ -95,8 +97,6 @@ describe('messaging', () => {
           [m2, 'out', 'Hi Alice', 'delivered'],
         ]);
         expect((await history(a, b.id)).find((m) => m.id === m2)).toMatchObject({ reply_to: m1, status: 'received' });
-        const status = JSON.parse((await runParley(['status', '--json'], { home: a.home })).stdout) as { contacts: Array<{ presence: string; route: string }> };
-        expect(status.contacts[0]).toMatchObject({ presence: 'online', route: expect.stringMatching(/^(direct|lan)$/) });
         for (const p of [a, b]) {
           const audit = await runParley(['limits', 'audit', '--json'], { home: p.home });
           expect(audit.code, audit.stdout + audit.stderr).toBe(0);

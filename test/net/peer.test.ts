@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => cleanup(pki?.dir));
 
 // Bob (id 9) listens; his keyOf says which key each id was introduced with.
-async function bobListens(keyOf: (peer: number) => string | undefined, timing = {}): Promise<{ port: number; links: Promise<PeerLink>; close: () => void }> {
+async function bobListens(keyOf: (peer: number) => string | undefined | Promise<string | undefined>, timing = {}): Promise<{ port: number; links: Promise<PeerLink>; close: () => void }> {
   let resolveLink: (l: PeerLink) => void = () => undefined;
   let rejectLink: (e: Error) => void = () => undefined;
   const links = new Promise<PeerLink>((res, rej) => {
@@ -49,6 +49,21 @@ describe('peer link', () => {
       expect((await gotAtAlice).toString()).toBe('to alice');
       await a.close();
       await expect(b.closed).resolves.toMatchObject({ by: 'peer', code: 'QUIT' });
+    } finally {
+      bobSide.close();
+    }
+  });
+
+  it('peer - a hello that comes before the listener has its introduction waits for it', async () => {
+    let introduce: (key: string | undefined) => void = () => undefined;
+    const later = new Promise<string | undefined>((r) => (introduce = r));
+    const bobSide = await bobListens(() => later);
+    try {
+      const dialled = dialPeer({ host: '127.0.0.1', port: bobSide.port, identity: alice, id: 5, peer: 9, peerKey: bob.keySha256 });
+      introduce(alice.keySha256);
+      const [a, b] = await Promise.all([dialled, bobSide.links]);
+      expect([a.peer, b.peer]).toEqual([9, 5]);
+      await a.close();
     } finally {
       bobSide.close();
     }
