@@ -72,3 +72,15 @@ export function writeBounded(socket: Socket, buf: Buffer, maxQueue: number): Wri
   if (socket.writableLength > maxQueue) return 'over';
   return ok ? 'ok' : 'wait';
 }
+
+// Resolves once the socket's write queue is empty (at once when it is), or the socket closed.
+export function drained(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (socket.writableLength === 0 || socket.destroyed) return resolve();
+    const done = (): void => {
+      socket.off('drain', done).off('close', done);
+      resolve();
+    };
+    socket.on('drain', done).on('close', done);
+  });
+}

@@ -13,7 +13,7 @@ import { CONTENT, FLAGS, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './c
 import { decodeControl, encodeControl, type ControlMessage } from './control.js';
 import { frameBadAddress, type NetError } from './errors.js';
 import { createFrameDecoder, encodeFrame, type Frame } from './frame.js';
-import { controlFrame, feed, refusalFor, writeBounded } from './link.js';
+import { controlFrame, drained, feed, refusalFor, writeBounded } from './link.js';
 import { clientTlsOptions, verifyTlsPeer, type Identity } from './tls.js';
 import { reasonText } from './text.js';
 
@@ -258,15 +258,7 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
     keySha256: start.keySha256,
     remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
     sendText: (payload) => write(encodeFrame({ contentType: CONTENT.TEXT, flags: FLAGS.NONE, source: start.id, destination: peer, contentId: 0, payload })),
-    drained: () =>
-      new Promise<void>((resolve) => {
-        if (socket.writableLength === 0 || socket.destroyed) return resolve();
-        const done = (): void => {
-          socket.off('drain', done).off('close', done);
-          resolve();
-        };
-        socket.on('drain', done).on('close', done);
-      }),
+    drained: () => drained(socket),
     onText: (l) => void textListeners.push(l),
     async close(code = WIRE_CODE.QUIT, reason = 'the user quit') {
       if (!end && !socket.destroyed) refuse(code, reason, { type: 'bye', code, reason });

@@ -16,7 +16,7 @@ import { ERR, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js
 import { decodeControl, encodeControl, type ControlMessage, type ControlOf, type ControlType } from './control.js';
 import { sessionClosed, sessionNoHandshake, sessionTimeout, type NetError, type SessionEndInfo } from './errors.js';
 import { createFrameDecoder, type Frame } from './frame.js';
-import { controlFrame, controlOf, feed, refusalFor, writeBounded } from './link.js';
+import { controlFrame, drained, controlOf, feed, refusalFor, writeBounded } from './link.js';
 
 export type SessionOptions = {
   host: string;
@@ -312,15 +312,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
       return { serverTime, rttMs, offsetMs: serverTime + rttMs / 2 - at };
     },
     send,
-    drained: () =>
-      new Promise<void>((resolve) => {
-        if (socket.writableLength === 0 || socket.destroyed) return resolve();
-        const done = (): void => {
-          socket.off('drain', done).off('close', done);
-          resolve();
-        };
-        socket.on('drain', done).on('close', done);
-      }),
+    drained: () => drained(socket),
     next: (type, { match, ms } = {}) =>
       wait<ControlOf<typeof type>>(type, (m) => (m.type === type && (!match || match(m as never)) ? (m as never) : undefined), ms ?? waitMs),
     subscribe(listener) {

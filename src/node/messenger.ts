@@ -70,26 +70,23 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     chains.set(peer, next);
   }
 
-  const server = tls.createServer(serverTlsOptions(identity), (socket) => {
-    const id = deps.id();
-    if (id === null || closing) return socket.destroy();
-    acceptPeer(socket, { identity, id, keyOf: keyOf }).then(
-      (link) => adopt(link, routeOf(socket.remoteAddress ?? '')),
-      () => undefined,
-    );
-  });
-  server.on('tlsClientError', (_err, socket) => socket.destroy());
+  // The TLS server of links peers open: one on the listener, with the route its address says;
+  // one that never listens, handed each stream the relay spliced.
+  function peerServer(routeFor: (socket: tls.TLSSocket) => Route): tls.Server {
+    const tlsServer = tls.createServer(serverTlsOptions(identity), (socket) => {
+      const id = deps.id();
+      if (id === null || closing) return socket.destroy();
+      acceptPeer(socket, { identity, id, keyOf }).then(
+        (link) => adopt(link, routeFor(socket)),
+        () => undefined,
+      );
+    });
+    tlsServer.on('tlsClientError', (_err, socket) => socket.destroy());
+    return tlsServer;
+  }
+  const server = peerServer((socket) => routeOf(socket.remoteAddress ?? ''));
   const listenPort = deps.listen ? await listen(server) : 0;
-  // The TLS server of relayed links: it never listens, it is handed each spliced stream.
-  const relayed = tls.createServer(serverTlsOptions(identity), (socket) => {
-    const id = deps.id();
-    if (id === null || closing) return socket.destroy();
-    acceptPeer(socket, { identity, id, keyOf: keyOf }).then(
-      (link) => adopt(link, 'relay'),
-      () => undefined,
-    );
-  });
-  relayed.on('tlsClientError', (_err, socket) => socket.destroy());
+  const relayed = peerServer(() => 'relay');
 
   // The key introduced for a contact; when none is known yet, its introduction may still be on
   // its way from the server (the peer dials as soon as it has its own): waited for a moment.

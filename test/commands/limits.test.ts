@@ -2,9 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { NewEvent } from '../../src/events/types.js';
-import { openProfile } from '../../src/node/profile.js';
-import { expectRefused, jsonLines, lines, runParley, tempHome } from '../helpers/cli.js';
+import { appendEvents as append, expectRefused, jsonLines, lines, runParley, tempHome } from '../helpers/cli.js';
 
 const BAD_IDS = ['0', '1099511627776', 'abc', '-1', '1.5'];
 const AUDIT_KEYS = ['at', 'balance', 'direction', 'kind', 'n', 'op', 'peer', 'seq'];
@@ -33,16 +31,6 @@ async function journalOf(home: string): Promise<string> {
   const r = await runParley(['journal', 'inspect', '--json'], { home });
   expect(r.code, r.stderr).toBe(0);
   return r.stdout;
-}
-
-// Spends and refusals come from messaging, which does not exist yet: written as the client would.
-async function append(home: string, events: NewEvent[]): Promise<void> {
-  const profile = await openProfile(home);
-  try {
-    await profile.appendMany(structuredClone(events));
-  } finally {
-    await profile.close();
-  }
 }
 
 // Contacts written as an older client or a test would, without the default grant that

@@ -2,10 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { NewEvent } from '../../src/events/types.js';
-import { openProfile } from '../../src/node/profile.js';
 import { settingsOf } from '../../src/projections/settings.js';
-import { expectRefused, jsonLines, lines, ok, runParley, tempHome } from '../helpers/cli.js';
+import { appendEvents as append, expectRefused, jsonLines, lines, ok, runParley, tempHome } from '../helpers/cli.js';
 
 const DEFAULTS = { language: 'en', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: 'on' };
 const DEFAULT_LINES = ['language en', 'default-quota-messages 1000', 'default-quota-files 1000', 'notify on'];
@@ -50,16 +48,6 @@ async function listed(home: string): Promise<Record<string, unknown>> {
   // One JSON object on one line.
   expect(lines(r.stdout)).toHaveLength(1);
   return JSON.parse(r.stdout) as Record<string, unknown>;
-}
-
-// Events written as another Parley (or a hand) could have written them.
-async function append(home: string, events: NewEvent[]): Promise<void> {
-  const profile = await openProfile(home);
-  try {
-    await profile.appendMany(structuredClone(events));
-  } finally {
-    await profile.close();
-  }
 }
 
 describe('settings', () => {

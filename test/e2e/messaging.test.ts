@@ -3,6 +3,7 @@
 // it needs (a status, a history row), bounded; none sleeps.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RendezvousServer } from '../../server/server.js';
 import { freePort } from '../cert/helpers.js';
 import { jsonLines, runParley, tempHome } from '../helpers/cli.js';
 import { clientInitArgs, serverAt, startUp, until, type Up } from '../helpers/client.js';
@@ -23,6 +24,21 @@ async function person(name: string, port: number, env: Record<string, string> = 
   await up.waitFor('online at');
   const id = (JSON.parse((await runParley(['status', '--json'], { home })).stdout) as { id: number }).id;
   return { home, id, up };
+}
+
+// Alice and Bob online at a server of their own, stopped whatever happens.
+async function withPair(work: (p: { a: Person; b: Person; srv: RendezvousServer }) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
+  const port = await freePort();
+  await serverAt(pki, port, async (srv) => {
+    const a = await person('alice', port, env);
+    const b = await person('bob', port, env);
+    try {
+      await work({ a, b, srv });
+    } finally {
+      await stop(a);
+      await stop(b);
+    }
+  });
 }
 
 async function restart(p: Person): Promise<void> {
@@ -61,53 +77,45 @@ async function statusOf(p: Person, id: string, peer: number): Promise<string | u
 
 describe('messaging', () => {
   it('messaging - both ways over a direct link: received once, delivered, the route shown, the limits adding up on both sides', async () => {
-    const port = await freePort();
-    await serverAt(pki, port, async () => {
-      const a = await person('alice', port);
-      const b = await person('bob', port);
-      try {
-        await befriend(a, b);
-        const m1 = await send(a, b.id, 'Привет, Боб! 👋');
-        await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'alice sees her message delivered');
-        const m2 = await send(b, a.id, 'Hi Alice', ['--reply-to', m1]);
-        await until(async () => (await statusOf(b, m2, a.id)) === 'delivered', 'bob sees his answer delivered');
-        const status = JSON.parse((await runParley(['status', '--json'], { home: a.home })).stdout) as { contacts: Array<{ presence: string; route: string }> };
-        expect(status.contacts[0]).toMatchObject({ presence: 'online', route: expect.stringMatching(/^(direct|lan)$/) });
+    await withPair(async ({ a, b }) => {
+      await befriend(a, b);
+      const m1 = await send(a, b.id, 'Привет, Боб! 👋');
+      await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'alice sees her message delivered');
+      const m2 = await send(b, a.id, 'Hi Alice', ['--reply-to', m1]);
+      await until(async () => (await statusOf(b, m2, a.id)) === 'delivered', 'bob sees his answer delivered');
+      const status = JSON.parse((await runParley(['status', '--json'], { home: a.home })).stdout) as { contacts: Array<{ presence: string; route: string }> };
+      expect(status.contacts[0]).toMatchObject({ presence: 'online', route: expect.stringMatching(/^(direct|lan)$/) });
 
-        // Bob opens the chat: Alice's message shows read on her side.
-        const read = await runParley(['read', '--peer', String(a.id), '--json'], { home: b.home });
-        expect(JSON.parse(read.stdout)).toEqual({ peer: a.id, read: 1, unread: 0 });
-        await until(async () => (await statusOf(a, m1, b.id)) === 'read', 'alice sees her message read');
+      // Bob opens the chat: Alice's message shows read on her side.
+      const read = await runParley(['read', '--peer', String(a.id), '--json'], { home: b.home });
+      expect(JSON.parse(read.stdout)).toEqual({ peer: a.id, read: 1, unread: 0 });
+      await until(async () => (await statusOf(a, m1, b.id)) === 'read', 'alice sees her message read');
 
-        // Alice corrects her message: Bob sees the new text, marked edited; then once more while
-        // Bob is away, and he gets it when he is back.
-        expect((await runParley(['edit', m1, 'Привет, Боб!'], { home: a.home })).code).toBe(0);
-        await until(async () => (await history(b, a.id)).find((m) => m.id === m1)?.text === 'Привет, Боб!', 'bob sees the edit');
-        await stop(b);
-        expect((await runParley(['edit', m1, 'Привет, Боб! 👋'], { home: a.home })).code).toBe(0);
-        await restart(b);
-        await until(async () => (await history(b, a.id)).find((m) => m.id === m1)?.text === 'Привет, Боб! 👋', 'bob gets the edit made while he was away');
-        expect((await history(b, a.id)).find((m) => m.id === m1)?.edited_at).not.toBeNull();
-        const notMine = await runParley(['edit', 'nope', 'x'], { home: a.home });
-        expect(notMine.code).toBe(4);
+      // Alice corrects her message: Bob sees the new text, marked edited; then once more while
+      // Bob is away, and he gets it when he is back.
+      expect((await runParley(['edit', m1, 'Привет, Боб!'], { home: a.home })).code).toBe(0);
+      await until(async () => (await history(b, a.id)).find((m) => m.id === m1)?.text === 'Привет, Боб!', 'bob sees the edit');
+      await stop(b);
+      expect((await runParley(['edit', m1, 'Привет, Боб! 👋'], { home: a.home })).code).toBe(0);
+      await restart(b);
+      await until(async () => (await history(b, a.id)).find((m) => m.id === m1)?.text === 'Привет, Боб! 👋', 'bob gets the edit made while he was away');
+      expect((await history(b, a.id)).find((m) => m.id === m1)?.edited_at).not.toBeNull();
+      const notMine = await runParley(['edit', 'nope', 'x'], { home: a.home });
+      expect(notMine.code).toBe(4);
 
-        const atBob = await history(b, a.id);
-        expect(atBob.map((m) => [m.id, m.direction, m.text, m.status])).toEqual([
-          [m1, 'in', 'Привет, Боб! 👋', 'read'],
-          [m2, 'out', 'Hi Alice', 'delivered'],
-        ]);
-        expect((await history(a, b.id)).find((m) => m.id === m2)).toMatchObject({ reply_to: m1, status: 'received' });
-        for (const p of [a, b]) {
-          const audit = await runParley(['limits', 'audit', '--json'], { home: p.home });
-          expect(audit.code, audit.stdout + audit.stderr).toBe(0);
-        }
-        const limits = jsonLines((await runParley(['limits', '--json'], { home: a.home })).stdout)[0] as { inbound: { messages: { spent: number } }; outbound: { messages: { spent: number; granted: number } } };
-        expect(limits.outbound.messages).toMatchObject({ spent: 1, granted: 1000 });
-        expect(limits.inbound.messages).toMatchObject({ spent: 1 });
-      } finally {
-        await stop(a);
-        await stop(b);
+      const atBob = await history(b, a.id);
+      expect(atBob.map((m) => [m.id, m.direction, m.text, m.status])).toEqual([
+        [m1, 'in', 'Привет, Боб! 👋', 'read'],
+        [m2, 'out', 'Hi Alice', 'delivered'],
+      ]);
+      expect((await history(a, b.id)).find((m) => m.id === m2)).toMatchObject({ reply_to: m1, status: 'received' });
+      for (const p of [a, b]) {
+        const audit = await runParley(['limits', 'audit', '--json'], { home: p.home });
+        expect(audit.code, audit.stdout + audit.stderr).toBe(0);
       }
+      const limits = jsonLines((await runParley(['limits', '--json'], { home: a.home })).stdout)[0] as { inbound: { messages: { spent: number } }; outbound: { messages: { spent: number; granted: number } } };
+      expect(limits.outbound.messages).toMatchObject({ spent: 1, granted: 1000 });
+      expect(limits.inbound.messages).toMatchObject({ spent: 1 });
     });
   });
 
@@ -189,152 +197,112 @@ describe('messaging', () => {
   });
 
   it('messaging - with no direct route (neither side listens) the message goes through the relay, both ways', async () => {
-    const port = await freePort();
-    await serverAt(pki, port, async (srv) => {
-      const a = await person('alice', port, { PARLEY_NO_LISTEN: '1' });
-      const b = await person('bob', port, { PARLEY_NO_LISTEN: '1' });
-      try {
-        await befriend(a, b);
-        const m1 = await send(a, b.id, 'through the relay');
-        await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'delivered through the relay', 20_000);
-        expect(srv.stats()).toMatchObject({ relays: 1 });
-        const m2 = await send(b, a.id, 'and back');
-        await until(async () => (await statusOf(b, m2, a.id)) === 'delivered', 'the answer delivered', 20_000);
-        const status = JSON.parse((await runParley(['status', '--json'], { home: a.home })).stdout) as { contacts: Array<{ route: string }> };
-        expect(status.contacts[0].route).toBe('relay');
-        const atA = (await history(a, b.id)).find((m) => m.id === m1);
-        expect(atA).toMatchObject({ status: 'delivered' });
-      } finally {
-        await stop(a);
-        await stop(b);
-      }
-    });
+    await withPair(async ({ a, b, srv }) => {
+      await befriend(a, b);
+      const m1 = await send(a, b.id, 'through the relay');
+      await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'delivered through the relay', 20_000);
+      expect(srv.stats()).toMatchObject({ relays: 1 });
+      const m2 = await send(b, a.id, 'and back');
+      await until(async () => (await statusOf(b, m2, a.id)) === 'delivered', 'the answer delivered', 20_000);
+      const status = JSON.parse((await runParley(['status', '--json'], { home: a.home })).stdout) as { contacts: Array<{ route: string }> };
+      expect(status.contacts[0].route).toBe('relay');
+      const atA = (await history(a, b.id)).find((m) => m.id === m1);
+      expect(atA).toMatchObject({ status: 'delivered' });
+    }, { PARLEY_NO_LISTEN: '1' });
   });
 
   it('messaging - the outbox: written while the receiver is down (stopped, then killed), delivered when it is back, in order and once', async () => {
-    const port = await freePort();
-    await serverAt(pki, port, async () => {
-      const a = await person('alice', port);
-      const b = await person('bob', port);
-      try {
-        await befriend(a, b);
-        await stop(b);
-        const sent = [await send(a, b.id, 'one'), await send(a, b.id, 'two')];
-        expect(await statusOf(a, sent[0], b.id)).toBe('pending');
-        await restart(b);
-        await until(async () => (await statusOf(a, sent[1], b.id)) === 'delivered', 'both delivered after bob came back');
-        await stop(b, 'SIGKILL');
-        sent.push(await send(a, b.id, 'three'));
-        // The sender stopped too: both ends restart.
-        await stop(a, 'SIGKILL');
-        await restart(b);
-        await restart(a);
-        await until(async () => (await statusOf(a, sent[2], b.id)) === 'delivered', 'the third delivered after both restarts');
-        // Written to a link whose other end never reads it (frozen, then killed): the message
-        // is sent but not delivered, and goes again on the next link.
-        b.up?.child.kill('SIGSTOP');
-        sent.push(await send(a, b.id, 'four'));
-        await until(async () => (await statusOf(a, sent[3], b.id)) === 'sent', 'the fourth written to the link');
-        await stop(b, 'SIGKILL');
-        await restart(b);
-        await until(async () => (await statusOf(a, sent[3], b.id)) === 'delivered', 'the fourth delivered after all');
-        const got = (await history(b, a.id)).filter((m) => m.direction === 'in');
-        expect(got.map((m) => m.text)).toEqual(['one', 'two', 'three', 'four']);
-        expect(got.map((m) => m.id)).toEqual(sent);
-      } finally {
-        await stop(a);
-        await stop(b);
-      }
+    await withPair(async ({ a, b }) => {
+      await befriend(a, b);
+      await stop(b);
+      const sent = [await send(a, b.id, 'one'), await send(a, b.id, 'two')];
+      expect(await statusOf(a, sent[0], b.id)).toBe('pending');
+      await restart(b);
+      await until(async () => (await statusOf(a, sent[1], b.id)) === 'delivered', 'both delivered after bob came back');
+      await stop(b, 'SIGKILL');
+      sent.push(await send(a, b.id, 'three'));
+      // The sender stopped too: both ends restart.
+      await stop(a, 'SIGKILL');
+      await restart(b);
+      await restart(a);
+      await until(async () => (await statusOf(a, sent[2], b.id)) === 'delivered', 'the third delivered after both restarts');
+      // Written to a link whose other end never reads it (frozen, then killed): the message
+      // is sent but not delivered, and goes again on the next link.
+      b.up?.child.kill('SIGSTOP');
+      sent.push(await send(a, b.id, 'four'));
+      await until(async () => (await statusOf(a, sent[3], b.id)) === 'sent', 'the fourth written to the link');
+      await stop(b, 'SIGKILL');
+      await restart(b);
+      await until(async () => (await statusOf(a, sent[3], b.id)) === 'delivered', 'the fourth delivered after all');
+      const got = (await history(b, a.id)).filter((m) => m.direction === 'in');
+      expect(got.map((m) => m.text)).toEqual(['one', 'two', 'three', 'four']);
+      expect(got.map((m) => m.id)).toEqual(sent);
     });
   });
 
   it('messaging - the receiver\'s grant bounds the sender: a message beyond it waits, and goes once the receiver grants more; grants resent on every link count once', async () => {
-    const port = await freePort();
-    await serverAt(pki, port, async () => {
-      const a = await person('alice', port);
-      const b = await person('bob', port);
-      try {
-        // Bob lets a new contact send him one packet.
-        expect((await runParley(['settings', 'set', 'default-quota-messages', '1'], { home: b.home })).code).toBe(0);
-        await befriend(a, b);
-        const m1 = await send(a, b.id, 'one');
-        await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'the first delivered');
-        const m2 = await send(a, b.id, 'two');
-        const outbound = async (): Promise<{ granted: number; spent: number }> =>
-          (jsonLines((await runParley(['limits', '--json'], { home: a.home })).stdout)[0] as { outbound: { messages: { granted: number; spent: number } } }).outbound.messages;
-        expect(await outbound()).toEqual({ granted: 1, spent: 1, left: 0 });
-        expect(await statusOf(a, m2, b.id)).toBe('pending');
-        expect((await runParley(['limits', 'grant', '--peer', String(a.id), '--messages', '5'], { home: b.home })).code).toBe(0);
-        await until(async () => (await statusOf(a, m2, b.id)) === 'delivered', 'the second delivered after the grant');
-        // A new link resends the running total: it counts once.
-        await stop(b);
-        await restart(b);
-        const m3 = await send(a, b.id, 'three');
-        await until(async () => (await statusOf(a, m3, b.id)) === 'delivered', 'the third delivered on the new link');
-        expect(await outbound()).toEqual({ granted: 6, spent: 3, left: 3 });
-        for (const p of [a, b]) expect((await runParley(['limits', 'audit', '--json'], { home: p.home })).code).toBe(0);
-      } finally {
-        await stop(a);
-        await stop(b);
-      }
+    await withPair(async ({ a, b }) => {
+      // Bob lets a new contact send him one packet.
+      expect((await runParley(['settings', 'set', 'default-quota-messages', '1'], { home: b.home })).code).toBe(0);
+      await befriend(a, b);
+      const m1 = await send(a, b.id, 'one');
+      await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'the first delivered');
+      const m2 = await send(a, b.id, 'two');
+      const outbound = async (): Promise<{ granted: number; spent: number }> =>
+        (jsonLines((await runParley(['limits', '--json'], { home: a.home })).stdout)[0] as { outbound: { messages: { granted: number; spent: number } } }).outbound.messages;
+      expect(await outbound()).toEqual({ granted: 1, spent: 1, left: 0 });
+      expect(await statusOf(a, m2, b.id)).toBe('pending');
+      expect((await runParley(['limits', 'grant', '--peer', String(a.id), '--messages', '5'], { home: b.home })).code).toBe(0);
+      await until(async () => (await statusOf(a, m2, b.id)) === 'delivered', 'the second delivered after the grant');
+      // A new link resends the running total: it counts once.
+      await stop(b);
+      await restart(b);
+      const m3 = await send(a, b.id, 'three');
+      await until(async () => (await statusOf(a, m3, b.id)) === 'delivered', 'the third delivered on the new link');
+      expect(await outbound()).toEqual({ granted: 6, spent: 3, left: 3 });
+      for (const p of [a, b]) expect((await runParley(['limits', 'audit', '--json'], { home: p.home })).code).toBe(0);
     });
   });
 
   it('messaging - a message sent and one received with the same id are both kept', async () => {
-    const port = await freePort();
-    await serverAt(pki, port, async () => {
-      const a = await person('alice', port);
-      const b = await person('bob', port);
-      try {
-        await befriend(a, b);
-        const m1 = await send(a, b.id, 'from alice');
-        await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'delivered');
-        // Bob's next message gets the same id as Alice's: written as his client would.
-        const { openProfile } = await import('../../src/node/profile.js');
-        await stop(b);
-        const profile = await openProfile(b.home);
-        await profile.append({ type: 'message.sent', id: m1, peer: a.id, text: 'from bob, same id', packets: 1 });
-        await profile.close();
-        await restart(b);
-        await until(async () => (await history(a, b.id)).some((m) => m.direction === 'in' && m.id === m1), 'alice received bob\'s message of the same id');
-        const atAlice = await history(a, b.id);
-        expect(atAlice.map((m) => [m.direction, m.id, m.text])).toEqual([
-          ['out', m1, 'from alice'],
-          ['in', m1, 'from bob, same id'],
-        ]);
-      } finally {
-        await stop(a);
-        await stop(b);
-      }
+    await withPair(async ({ a, b }) => {
+      await befriend(a, b);
+      const m1 = await send(a, b.id, 'from alice');
+      await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'delivered');
+      // Bob's next message gets the same id as Alice's: written as his client would.
+      const { openProfile } = await import('../../src/node/profile.js');
+      await stop(b);
+      const profile = await openProfile(b.home);
+      await profile.append({ type: 'message.sent', id: m1, peer: a.id, text: 'from bob, same id', packets: 1 });
+      await profile.close();
+      await restart(b);
+      await until(async () => (await history(a, b.id)).some((m) => m.direction === 'in' && m.id === m1), 'alice received bob\'s message of the same id');
+      const atAlice = await history(a, b.id);
+      expect(atAlice.map((m) => [m.direction, m.id, m.text])).toEqual([
+        ['out', m1, 'from alice'],
+        ['in', m1, 'from bob, same id'],
+      ]);
     });
   });
 
   it('messaging - a 200 KB text from standard input needs --yes (exit 5 without), then arrives whole; a non-contact gets exit 4 and nothing journaled', async () => {
-    const port = await freePort();
-    await serverAt(pki, port, async () => {
-      const a = await person('alice', port);
-      const b = await person('bob', port);
-      try {
-        await befriend(a, b);
-        // Multi-byte characters split across packets and reads: é is two bytes.
-        const big = 'é'.repeat(100_000) + ' end';
-        const without = await runParley(['send', '--to', String(b.id), '-'], { home: a.home, input: big });
-        expect(without.code).toBe(5);
-        expect(without.stderr).toMatch(/--yes/);
-        const id = await send(a, b.id, '-', ['--yes'], big);
-        await until(async () => (await statusOf(a, id, b.id)) === 'delivered', 'the long message delivered', 20_000);
-        expect((await history(b, a.id)).find((m) => m.id === id)?.text).toBe(big);
+    await withPair(async ({ a, b }) => {
+      await befriend(a, b);
+      // Multi-byte characters split across packets and reads: é is two bytes.
+      const big = 'é'.repeat(100_000) + ' end';
+      const without = await runParley(['send', '--to', String(b.id), '-'], { home: a.home, input: big });
+      expect(without.code).toBe(5);
+      expect(without.stderr).toMatch(/--yes/);
+      const id = await send(a, b.id, '-', ['--yes'], big);
+      await until(async () => (await statusOf(a, id, b.id)) === 'delivered', 'the long message delivered', 20_000);
+      expect((await history(b, a.id)).find((m) => m.id === id)?.text).toBe(big);
 
-        const before = (await runParley(['journal', 'inspect', '--json'], { home: a.home })).stdout;
-        const stranger = await runParley(['send', '--to', '424242', 'hi'], { home: a.home });
-        expect(stranger.code).toBe(4);
-        expect(stranger.stderr).toMatch(/not one of your contacts/);
-        expect((await runParley(['journal', 'inspect', '--json'], { home: a.home })).stdout).toBe(before);
-        expect(fs.existsSync(a.home)).toBe(true);
-      } finally {
-        await stop(a);
-        await stop(b);
-      }
+      const before = (await runParley(['journal', 'inspect', '--json'], { home: a.home })).stdout;
+      const stranger = await runParley(['send', '--to', '424242', 'hi'], { home: a.home });
+      expect(stranger.code).toBe(4);
+      expect(stranger.stderr).toMatch(/not one of your contacts/);
+      expect((await runParley(['journal', 'inspect', '--json'], { home: a.home })).stdout).toBe(before);
+      expect(fs.existsSync(a.home)).toBe(true);
     });
   });
 });

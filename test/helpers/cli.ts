@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, onTestFinished } from 'vitest';
+import type { NewEvent } from '../../src/events/types.js';
 import { KEYRING_FILE } from '../../src/node/keyring.js';
+import { openProfile } from '../../src/node/profile.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
@@ -227,4 +229,15 @@ export function chatKeysOf(home: string, peer: number): string[] {
   if (!fs.existsSync(file)) return [];
   const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { chats: Record<string, Array<{ key: string }>> };
   return (data.chats[peer] ?? []).map((k) => k.key);
+}
+
+// Events written straight into a profile, as another Parley (or the client, for what no command
+// writes yet) could have written them.
+export async function appendEvents(home: string, events: NewEvent[]): Promise<void> {
+  const profile = await openProfile(home);
+  try {
+    await profile.appendMany(structuredClone(events));
+  } finally {
+    await profile.close();
+  }
 }
