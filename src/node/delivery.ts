@@ -14,7 +14,7 @@
 // The links themselves (listener, introductions, relay) are the messenger's (messenger.ts); it
 // runs everything here in one chain of work per contact.
 import { TIMING } from '../net/constants.js';
-import { decodeChat, encodeChat, type ChatPayload } from '../net/chat.js';
+import { assemble, decodeChat, encodeChat, messagePayloads, type Assembly, type ChatPayload, type WholeMessage } from '../net/chat.js';
 import type { PeerLink } from '../net/peer.js';
 import type { NewEvent, Route, Stored } from '../events/types.js';
 import { left, packetsFor, quotaOf } from '../projections/quotas.js';
@@ -27,7 +27,8 @@ export type DeliveryDeps = {
   log: (line: string) => void;
   // The contact's link that is up, if any.
   linkOf: (peer: number) => LinkEntry | undefined;
-  // Asks for a link to the contact (there is something to send).
+  // Asks for a link to the contact (there is something to send), or for a better one than the
+  // relay.
   want: (peer: number) => void;
 };
 
@@ -49,6 +50,8 @@ export function createDelivery(deps: DeliveryDeps) {
   // Contacts whose outbox is known empty while their link is up: a new message goes at once,
   // without reading the chat for older pending ones.
   const clean = new Set<number>();
+  // Long messages being put together, one per contact (their packets follow each other).
+  const assemblies = new Map<number, Assembly>();
 
   // A new link: the grant, how far I have read, the edits the contact may have missed, then what
   // waits. `since`: missedSince(peer) as it was before the link was journaled.
@@ -62,6 +65,7 @@ export function createDelivery(deps: DeliveryDeps) {
   // The link went: what it carried without an ack goes again on the next one.
   function linkDown(peer: number): void {
     clean.delete(peer);
+    assemblies.delete(peer);
     for (const key of [...inFlight.keys()]) if (key.startsWith(`${peer}/`)) inFlight.delete(key);
   }
 
@@ -115,6 +119,14 @@ export function createDelivery(deps: DeliveryDeps) {
       return;
     }
     if (p.k === 'msg') return receive(peer, link, p);
+    if (p.k === 'long' || p.k === 'part') {
+      const step = assemble(assemblies.get(peer) ?? null, p);
+      if (step.next) assemblies.set(peer, step.next);
+      else assemblies.delete(peer);
+      if (step.error) log(`parley: ${peer} sent ${step.error}`);
+      if (step.whole) return receive(peer, link, step.whole);
+      return;
+    }
     if (p.k === 'ack') {
       const key = `${peer}/${p.id}`;
       const seq = inFlight.get(key);
@@ -157,7 +169,7 @@ export function createDelivery(deps: DeliveryDeps) {
   }
 
   // A message: journaled once (a resent one is only acknowledged again), within the grant.
-  async function receive(peer: number, link: PeerLink, p: Extract<ChatPayload, { k: 'msg' }>): Promise<void> {
+  async function receive(peer: number, link: PeerLink, p: WholeMessage): Promise<void> {
     // Only a message the sender may have written before can be here already: a first one needs
     // no lookup.
     const known = p.again ? await profile.message(peer, 'in', p.id) : undefined;
@@ -225,7 +237,7 @@ export function createDelivery(deps: DeliveryDeps) {
     // Written before on a link that went: written again, spent and marked sent already.
     if (m.written) {
       inFlight.set(`${peer}/${m.id}`, m.seq);
-      entry.link.sendText(encodeChat({ k: 'msg', id: m.id, text: m.text, at: m.at, ...(m.replyTo ? { replyTo: m.replyTo } : {}), again: true }));
+      write(entry, m, true);
       return true;
     }
     if (left(quotaOf(profile.views.quotas, peer).outbound.messages) < packets) {
@@ -233,7 +245,7 @@ export function createDelivery(deps: DeliveryDeps) {
       return false;
     }
     inFlight.set(`${peer}/${m.id}`, m.seq);
-    entry.link.sendText(encodeChat({ k: 'msg', id: m.id, text: m.text, at: m.at, ...(m.replyTo ? { replyTo: m.replyTo } : {}), ...(again ? { again: true } : {}) }));
+    write(entry, m, again);
     // Written: spent and sent, in one batch, not synced for them: a crash that loses it leaves
     // the message pending and unspent, so it is sent again, and the receiver, which has it,
     // only acknowledges it again.
@@ -247,6 +259,11 @@ export function createDelivery(deps: DeliveryDeps) {
     return true;
   }
 
+  // A message's packets, one after the other on the link.
+  function write(entry: LinkEntry, m: Outgoing, again: boolean): void {
+    for (const p of messagePayloads({ id: m.id, text: m.text, at: m.at, ...(m.replyTo ? { replyTo: m.replyTo } : {}), again })) entry.link.sendText(encodeChat(p));
+  }
+
   // What an appended event means for the contact's link (the caller runs it in the contact's
   // turn): a message written by `parley send`, an edit, a read mark, a grant.
   async function onEvent(event: Stored): Promise<void> {
@@ -255,6 +272,8 @@ export function createDelivery(deps: DeliveryDeps) {
     const entry = deps.linkOf(peer);
     if (event.type === 'message.sent') {
       const m: Outgoing = { id: event.id, seq: event.seq, text: event.text, at: event.at, replyTo: event.replyTo ?? null, written: false };
+      // On the relay: a moment to try for a direct link again (the messenger spaces the tries).
+      if (entry?.route === 'relay') deps.want(peer);
       // Nothing older waits: this one goes at once, read from the event itself.
       if (entry && clean.has(peer) && (await transmit(peer, entry, m))) return;
       return drain(peer);

@@ -51,6 +51,14 @@ const INTRODUCTION_WAIT_MS = 3_000;
 const RELAY_AFTER_MS = 5_000;
 // At most one introduction asked for a contact in this long.
 const ASK_EVERY_MS = 5_000;
+// A contact on the relay: a direct link is tried again (a new introduction) at most this often,
+// when there is something to send.
+const UPGRADE_EVERY_MS = 60_000;
+
+// A link on `route` takes over one on `current`: only a link straight to the peer over the relay.
+export function takesOver(route: Route, current: Route): boolean {
+  return current === 'relay' && route !== 'relay';
+}
 
 export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const { profile, identity, log } = deps;
@@ -119,7 +127,14 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
 
   // A link for a contact with something to send: ask the server to introduce us.
   function want(peer: number): void {
-    if (closing || links.has(peer) || !isContact(peer) || !deps.isOnline(peer)) return;
+    if (closing || !isContact(peer) || !deps.isOnline(peer)) return;
+    const current = links.get(peer);
+    if (current) {
+      // On the relay: a direct link is tried again now and then, without a retry.
+      if (current.route !== 'relay' || (asked.get(peer) ?? 0) + UPGRADE_EVERY_MS > Date.now()) return;
+      if (deps.introduce(peer)) asked.set(peer, Date.now());
+      return;
+    }
     const wait = (asked.get(peer) ?? 0) + ASK_EVERY_MS - Date.now();
     // Asked a moment ago: asked again once the interval is over, if still needed then.
     if (wait > 0) {
@@ -141,9 +156,13 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     introduced.set(msg.peer, { key: msg.peerKey, until: Date.now() + INTRODUCTION_MS });
     for (const done of [...(awaiting.get(msg.peer) ?? [])]) done();
     const id = deps.id();
-    if (id === null || links.has(msg.peer)) return;
-    const relayAt = msg.punchAt - deps.clockOffsetMs() + RELAY_AFTER_MS;
-    setTimeout(() => void relay(msg, id), Math.max(0, relayAt - Date.now())).unref();
+    const current = links.get(msg.peer);
+    if (id === null || (current && current.route !== 'relay')) return;
+    // On the relay already: only a direct link is tried, to take over from it.
+    if (!current) {
+      const relayAt = msg.punchAt - deps.clockOffsetMs() + RELAY_AFTER_MS;
+      setTimeout(() => void relay(msg, id), Math.max(0, relayAt - Date.now())).unref();
+    }
     if (msg.role !== 'tls-client' || msg.listenPort === 0) return;
     // The asker dials every address it was given at the peer's listener; the first link wins.
     const targets = [...msg.lan, msg.host];
@@ -151,7 +170,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     for (const host of new Set(targets)) {
       dialPeer({ host, port: msg.listenPort, identity, id, peer: msg.peer, peerKey: msg.peerKey }).then(
         (link) => {
-          if (won || links.has(msg.peer)) return void link.close(WIRE_CODE.DUPLICATE, 'another route won');
+          if (won) return void link.close(WIRE_CODE.DUPLICATE, 'another route won');
           won = true;
           adopt(link, host === msg.host && !msg.lan.includes(host) ? 'direct' : routeOf(host));
         },
@@ -188,9 +207,18 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     // Edits the contact may have missed: sent again once the link is up (the receiver keeps an
     // edit only when it changes the text).
     const since = delivery.missedSince(peer);
-    if (closing || links.has(peer)) return void link.close(WIRE_CODE.DUPLICATE, 'a link to this peer is up already');
+    const current = links.get(peer);
+    if (closing || (current && !takesOver(route, current.route))) return void link.close(WIRE_CODE.DUPLICATE, 'a link to this peer is up already');
     links.set(peer, { link, route });
-    link.onText((payload) => inTurn(peer, () => delivery.onPayload(peer, link, payload)));
+    // Only the contact's current link is read: what still comes on one that a better route took
+    // over is dropped, and its sender writes again on the new link what it did not see
+    // acknowledged (marked again, so the receiver takes it once).
+    link.onText((payload) => inTurn(peer, () => (links.get(peer)?.link === link ? delivery.onPayload(peer, link, payload) : Promise.resolve())));
+    if (current) {
+      delivery.linkDown(peer);
+      void current.link.close(WIRE_CODE.DUPLICATE, `a better route took over: ${route}`);
+      inTurn(peer, () => profile.append({ type: 'link.closed', peer, reason: `self: route changed to ${route}` }).then(() => undefined));
+    }
     void link.closed.then((end) => {
       if (links.get(peer)?.link !== link) return;
       links.delete(peer);

@@ -27,11 +27,11 @@ async function person(name: string, port: number, env: Record<string, string> = 
 }
 
 // Alice and Bob online at a server of their own, stopped whatever happens.
-async function withPair(work: (p: { a: Person; b: Person; srv: RendezvousServer }) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
+async function withPair(work: (p: { a: Person; b: Person; srv: RendezvousServer }) => Promise<void>, env: Record<string, string> = {}, envB = env): Promise<void> {
   const port = await freePort();
   await serverAt(pki, port, async (srv) => {
     const a = await person('alice', port, env);
-    const b = await person('bob', port, env);
+    const b = await person('bob', port, envB);
     try {
       await work({ a, b, srv });
     } finally {
@@ -73,6 +73,11 @@ async function befriend(a: Person, b: Person): Promise<void> {
 
 async function statusOf(p: Person, id: string, peer: number): Promise<string | undefined> {
   return (await history(p, peer)).find((m) => m.id === id)?.status as string | undefined;
+}
+
+async function routeOf(p: Person): Promise<string | null> {
+  const status = JSON.parse((await runParley(['status', '--json'], { home: p.home })).stdout) as { contacts: Array<{ route: string | null }> };
+  return status.contacts[0]?.route ?? null;
 }
 
 describe('messaging', () => {
@@ -209,6 +214,54 @@ describe('messaging', () => {
       const atA = (await history(a, b.id)).find((m) => m.id === m1);
       expect(atA).toMatchObject({ status: 'delivered' });
     }, { PARLEY_NO_LISTEN: '1' });
+  });
+
+  it('messaging - a move from relay to direct mid-chat: the direct link takes over while both write, and every message arrives once, in order', async () => {
+    await withPair(
+      async ({ a, b, srv }) => {
+        // Bob first, so that Alice's first introduction is not a request (whose acceptance would
+        // have Bob ask for one himself and dial her).
+        await befriend(b, a);
+        // Alice asks and dials, but Bob does not listen: the relay.
+        const first = await send(a, b.id, 'a0');
+        await until(async () => (await statusOf(a, first, b.id)) === 'delivered', 'delivered through the relay', 20_000);
+        expect(srv.stats()).toMatchObject({ relays: 1 });
+        expect(await routeOf(a)).toBe('relay');
+        // Bob writes: on the relay he asks for an introduction again and dials Alice's listener;
+        // the direct link takes over while both go on writing.
+        const fromA = [first];
+        const fromB: string[] = [];
+        await Promise.all([
+          (async () => {
+            for (let i = 1; i <= 6; i++) fromB.push(await send(b, a.id, `b${i}`));
+          })(),
+          (async () => {
+            for (let i = 1; i <= 6; i++) fromA.push(await send(a, b.id, `a${i}`));
+          })(),
+        ]);
+        await until(async () => (await routeOf(a)) !== 'relay' && (await routeOf(b)) !== 'relay', 'the direct link took over on both sides', 20_000);
+        fromA.push(await send(a, b.id, 'a7'));
+        fromB.push(await send(b, a.id, 'b7'));
+        await until(async () => (await statusOf(a, fromA[fromA.length - 1], b.id)) === 'delivered', 'alice\'s last delivered', 20_000);
+        await until(async () => (await statusOf(b, fromB[fromB.length - 1], a.id)) === 'delivered', 'bob\'s last delivered', 20_000);
+        const atB = (await history(b, a.id)).filter((m) => m.direction === 'in');
+        const atA = (await history(a, b.id)).filter((m) => m.direction === 'in');
+        expect(atB.map((m) => m.id)).toEqual(fromA);
+        expect(atB.map((m) => m.text)).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7']);
+        expect(atA.map((m) => m.id)).toEqual(fromB);
+        // The journal tells the move: the relay link opened, closed for the better route, the
+        // direct one opened; messages written on each.
+        const events = async (type: string): Promise<Array<Record<string, unknown>>> => jsonLines((await runParley(['journal', 'inspect', '--type', type, '--json'], { home: a.home })).stdout);
+        expect((await events('link.opened')).map((e) => e.route)).toEqual(['relay', expect.stringMatching(/^(lan|direct)$/)]);
+        expect((await events('link.closed')).map((e) => e.reason)).toEqual([expect.stringMatching(/route changed/)]);
+        const routes = new Set((await events('message.transmitted')).map((e) => e.route));
+        expect(routes.has('relay') && routes.size === 2).toBe(true);
+        for (const id of [...fromA]) await until(async () => (await statusOf(a, id, b.id)) === 'delivered', `${id} delivered`);
+        for (const id of [...fromB]) await until(async () => (await statusOf(b, id, a.id)) === 'delivered', `${id} delivered`);
+      },
+      {},
+      { PARLEY_NO_LISTEN: '1' },
+    );
   });
 
   it('messaging - the outbox: written while the receiver is down (stopped, then killed), delivered when it is back, in order and once', async () => {
