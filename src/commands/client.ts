@@ -1,7 +1,5 @@
 // parley init, parley up, parley status: a profile tied to an operator's server, the client that
 // runs on it, and what it knows of itself and its contacts.
-import fs from 'node:fs';
-import { X509Certificate } from 'node:crypto';
 import type { Command } from 'commander';
 import { ENV } from '../../cert/constants.js';
 import { obtainPassword } from '../../cert/password.js';
@@ -9,7 +7,8 @@ import { badInput, EXIT, parleyError } from '../errors.js';
 import { hasControlChars } from '../net/text.js';
 import { startClient, type ClientState, type RunningClient } from '../node/client.js';
 import { hasRunningClient, isClientAnswering, type RunCommand } from '../node/control.js';
-import { hasIdentity, identityFiles, installIdentity, loadHomeIdentity, NAME_SETTING, parseServerAddress, SERVER_SETTING } from '../node/identity.js';
+import { hasIdentity, installIdentity, loadHomeIdentity, NAME_SETTING, parseServerAddress, SERVER_SETTING } from '../node/identity.js';
+import { certNotAfter, statusRow } from '../node/status.js';
 import type { Profile } from '../node/profile.js';
 import type { CommandIo } from './io.js';
 import { clientState } from './io.js';
@@ -110,34 +109,9 @@ function alreadyRunning(home: string): Error {
   return parleyError('CLIENT_RUNNING', `a client already runs on ${home}: its commands reach it, no second one is needed`, EXIT.BUSY);
 }
 
-type StatusRow = {
-  id: number | null;
-  name: string | null;
-  server: ClientState['server'];
-  cert_expires_at: string | null;
-  contacts: Array<{ id: number; name: string; presence: 'online' | 'offline' | 'refused'; route: string | null; unread: number }>;
-};
-
 function printStatus(profile: Profile, home: string, state: ClientState | undefined, json: boolean): void {
-  const settings = profile.views.settings;
   const notAfter = certNotAfter(home);
-  const row: StatusRow = {
-    id: profile.views.identity.id,
-    name: typeof settings[NAME_SETTING] === 'string' ? (settings[NAME_SETTING] as string) : null,
-    server: state ? state.server : settings[SERVER_SETTING] ? 'offline' : 'none',
-    cert_expires_at: notAfter === null ? null : new Date(notAfter).toISOString(),
-    contacts: Object.values(profile.views.contacts)
-      .sort((a, b) => a.id - b.id)
-      .map((c) => {
-        return {
-          id: c.id,
-          name: c.name,
-          presence: state?.refusedBy.has(c.id) ? 'refused' : state?.presence.get(c.id)?.online ? 'online' : 'offline',
-          route: state?.routes.get(c.id) ?? null,
-          unread: profile.unread(c.id),
-        };
-      }),
-  };
+  const row = statusRow(profile, state, notAfter);
   if (json) return printJson(row);
   printLine(`${row.name ?? 'you'}${row.id !== null ? ` (${row.id})` : ' (no id yet: the server gives it at the first login)'}, server ${row.server}${state?.address ? ` ${state.address}` : ''}`);
   const now = Date.now() + (state?.clockOffsetMs ?? 0);
@@ -147,13 +121,4 @@ function printStatus(profile: Profile, home: string, state: ClientState | undefi
   }
   for (const c of row.contacts) printLine(`${c.id}\t${c.name}\t${c.presence}${c.route ? `\t${c.route}` : ''}${c.unread > 0 ? `\t${c.unread} unread` : ''}`);
   if (row.contacts.length === 0) printLine('no contacts yet: parley contacts add ID --name NAME');
-}
-
-// The certificate's end, read from the profile's copy (no password needed), or null without one.
-function certNotAfter(home: string): number | null {
-  try {
-    return Date.parse(new X509Certificate(fs.readFileSync(identityFiles(home).certFile)).validTo);
-  } catch {
-    return null;
-  }
 }
