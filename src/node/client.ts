@@ -1,6 +1,6 @@
 // The client that `parley up` runs (and, later, the UI in its own process): the profile held open,
 // a session with the operator's server kept up with reconnects, and the local socket through
-// which every other command on the profile reaches it (control.ts).
+// which every other command on the profile reaches it (control.ts) and a UI attaches (attach.ts).
 //
 //   const client = await startClient({ home, identity, run });
 //   client.state();      // { server: 'online', id: 42, presence: Map { 7 => true } ... }
@@ -99,8 +99,15 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   let control: LocalListener | null = null;
   let messenger: Messenger | null = null;
   const relaying = new Set<Duplex>();
+  // Attached UIs hear of what changes the state without an event: presence, the session.
+  const stateListeners = new Set<() => void>();
+  const stateChanged = (): void => stateListeners.forEach((listener) => listener());
   let firstDone: () => void = () => undefined;
   const firstLogin = new Promise<void>((resolve) => (firstDone = resolve));
+
+  function current(): ClientState {
+    return { ...state, presence: new Map(state.presence), refusedBy: new Set(state.refusedBy), routes: messenger?.routes() ?? new Map() };
+  }
 
   async function connect(): Promise<void> {
     timer = null;
@@ -137,6 +144,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     state.lastError = null;
     state.clockOffsetMs = answer.serverTime - Date.now();
     wait = 0;
+    stateChanged();
     await recordId(answer.id, address);
     watch(s);
     log(`parley: online at ${address} as ${answer.id}`);
@@ -229,6 +237,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       log(`parley: the server will not introduce ${msg.target}: ${msg.code} ${msg.reason}`.trim());
     }
     if (msg.type === 'contact-request') void onRequest(msg.from);
+    if (msg.type === 'presence' || msg.type === 'introduce' || msg.type === 'introduce-refused') stateChanged();
   }
 
   // Someone not whitelisted asks to talk: kept as a request for the person to accept or refuse,
@@ -253,6 +262,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     state.server = address ? 'offline' : 'none';
     state.presence.clear();
     state.lastError = state.lastError ?? reason;
+    stateChanged();
     firstDone();
     if (closing || timer) return;
     wait = nextBackoff(wait, backoff.first, backoff.max);
@@ -271,7 +281,18 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       isOnline: (peer) => state.presence.get(peer)?.online === true,
       log,
     });
-    control = await listenControl(home, options.run);
+    control = await listenControl(home, {
+      run: options.run,
+      attach: {
+        home,
+        profile,
+        state: current,
+        onStateChange(listener) {
+          stateListeners.add(listener);
+          return () => stateListeners.delete(listener);
+        },
+      },
+    });
   } catch (err) {
     await messenger?.close();
     await profile.close();
@@ -283,7 +304,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   return {
     profile,
     identity,
-    state: () => ({ ...state, presence: new Map(state.presence), refusedBy: new Set(state.refusedBy), routes: messenger?.routes() ?? new Map() }),
+    state: current,
     firstLogin,
     async close() {
       if (closing) return;

@@ -7,6 +7,8 @@
 //   {"op":"run","argv":["contacts","--json"],"cwd":"/home/ann","tty":{"stdout":false,"stderr":true}}
 // and reads until the exit:
 //   {"out":"..."}  {"err":"..."}  ...  {"exit":0}
+// A UI attaches through the same socket with {"op":"subscribe"} and {"op":"page",...}
+// (attach.ts); its intents are "run" requests like any command's.
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import { Writable } from 'node:stream';
 import { EXIT, parleyError } from '../errors.js';
 import { connectLocal, listenLocal, readLines, type LocalKind, type LocalListener } from '../net/local.js';
 import type { CommandIo } from '../commands/io.js';
+import { servePage, serveSubscribe, type AttachSource } from './attach.js';
 
 const CLIENT: LocalKind = {
   dirPrefix: 'parley-client-',
@@ -68,9 +71,14 @@ function answerStream(socket: net.Socket, field: 'out' | 'err', isTTY: boolean):
   return Object.assign(stream, { isTTY });
 }
 
-export function listenControl(home: string, run: RunCommand): Promise<LocalListener> {
+// What the socket serves: forwarded commands, and the attached UIs' subscriptions and pages.
+export type ControlHandlers = { run: RunCommand; attach: AttachSource };
+
+export function listenControl(home: string, handlers: ControlHandlers): Promise<LocalListener> {
+  const { run, attach } = handlers;
   return listenLocal(CLIENT, home, (socket) => {
     let started = false;
+    // One request per connection: what follows it is not read as another.
     readLines(socket, MAX_LINE, (line) => {
       if (started) return;
       started = true;
@@ -80,6 +88,9 @@ export function listenControl(home: string, run: RunCommand): Promise<LocalListe
       } catch {
         request = null;
       }
+      const op = typeof request === 'object' && request !== null ? (request as { op?: unknown }).op : undefined;
+      if (op === 'subscribe') return serveSubscribe(socket, attach);
+      if (op === 'page') return void servePage(socket, attach.profile, request as Record<string, unknown>);
       if (!isRunRequest(request)) {
         socket.end(JSON.stringify({ err: 'parley: not a request this client knows\n' }) + '\n' + JSON.stringify({ exit: EXIT.USAGE }) + '\n');
         return;
@@ -101,10 +112,16 @@ export function listenControl(home: string, run: RunCommand): Promise<LocalListe
   });
 }
 
+// A connection to the client running on `home` (a UI attaching, a command forwarded). Rejects
+// with ENOENT or ECONNREFUSED when none runs, or CLIENT_SOCKET_UNSAFE (src/net/local.ts).
+export function connectClient(home: string): Promise<net.Socket> {
+  return connectLocal(CLIENT, home);
+}
+
 // Whether a client answers on `home`'s socket now (a pointer left by one that crashed: no).
 export async function isClientAnswering(home: string): Promise<boolean> {
   try {
-    const socket = await connectLocal(CLIENT, home);
+    const socket = await connectClient(home);
     socket.destroy();
     return true;
   } catch {
@@ -118,7 +135,7 @@ export async function isClientAnswering(home: string): Promise<boolean> {
 export async function forwardToClient(home: string, argv: string[] = process.argv.slice(2)): Promise<Forwarded | null> {
   let socket: net.Socket;
   try {
-    socket = await connectLocal(CLIENT, home);
+    socket = await connectClient(home);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') return null;
