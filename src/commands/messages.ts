@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { badInput, EXIT, parleyError } from '../errors.js';
 import { MAX_EDIT_BYTES, MAX_TEXT_BYTES } from '../net/chat.js';
 import { packetsFor } from '../projections/quotas.js';
+import { askYesNo, canAsk } from './confirm.js';
 import { clientProfile, clientState } from './io.js';
 import { parseId, peerName, printError, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
 import type { Profile } from '../node/profile.js';
@@ -57,7 +58,7 @@ export function registerMessageCommands(program: Command): void {
   profileOptions(program.command('send').description('send a message to a contact').argument('<text>', 'the message, or - to read it from standard input'))
     .requiredOption('--to <id>', 'the contact')
     .option('--reply-to <msgid>', 'the message this one answers')
-    .option('--yes', 'send a message longer than one packet (65,535 bytes) without asking')
+    .option('--yes', 'send a message longer than one packet (65,535 bytes) without asking (asked on a terminal, exit 5 elsewhere)')
     .option('--json', 'print {"id","status"}')
     .action(async (textArg: string, opts: SendOpts, cmd: Command) => {
       const peer = parseId(opts.to, 'contact id');
@@ -71,11 +72,18 @@ export function registerMessageCommands(program: Command): void {
       if (bytes > MAX_TEXT_BYTES) throw badInput('TEXT_TOO_LONG', `a message is at most ${MAX_TEXT_BYTES} bytes of UTF-8 and this one has ${bytes}: send it as a file instead`);
       if (opts.replyTo !== undefined && !/^[\x21-\x7e]{1,64}$/.test(opts.replyTo)) throw badInput('BAD_ID', `--reply-to takes a message id, got "${opts.replyTo}"`);
       const packets = packetsFor(bytes);
-      if (packets > 1 && !opts.yes) {
+      // Asked here, in the caller's process, before the command goes to a running client (which
+      // has no terminal of the caller's): the answer travels on as --yes. A text read from
+      // standard input leaves no terminal to answer on.
+      let yes = opts.yes === true;
+      if (packets > 1 && !yes && textArg !== '-' && canAsk()) {
+        yes = await askYesNo(`This message takes ${packets} packets of your limit with ${peer}. Send it? [y/N] `);
+      }
+      if (packets > 1 && !yes) {
         throw parleyError('CONFIRM_NEEDED', `this message takes ${packets} packets of your limit with ${peer}: add --yes to send it`, EXIT.CONFIRM);
       }
       // To a running client the text goes inline, read from standard input here if it was.
-      const argv = ['send', '--to', String(peer), ...(opts.replyTo ? ['--reply-to', opts.replyTo] : []), ...(opts.yes ? ['--yes'] : []), ...(opts.json ? ['--json'] : []), '--', text];
+      const argv = ['send', '--to', String(peer), ...(opts.replyTo ? ['--reply-to', opts.replyTo] : []), ...(yes ? ['--yes'] : []), ...(opts.json ? ['--json'] : []), '--', text];
       await withProfile(
         cmd,
         async (profile) => {
