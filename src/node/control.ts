@@ -26,9 +26,9 @@ const CLIENT: LocalKind = {
   unsafeCode: 'CLIENT_SOCKET_UNSAFE',
 };
 
-// A request carries a command line (a message of up to 128 KiB among its arguments); an answer
-// line one chunk of output.
-const MAX_LINE = 1024 * 1024;
+// A request carries a command line: a message of up to 1 MiB among its arguments, each character
+// escaped as \u00XX at worst; an answer line one chunk of output.
+const MAX_LINE = 7 * 1024 * 1024;
 
 export type RunRequest = { op: 'run'; argv: string[]; cwd: string; tty?: { stdout?: boolean; stderr?: boolean } };
 // Runs a command line inside the client; resolves with its exit code, never rejects.

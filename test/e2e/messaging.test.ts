@@ -338,7 +338,7 @@ describe('messaging', () => {
     });
   });
 
-  it('messaging - a 200 KB text from standard input needs --yes (exit 5 without), then arrives whole; a non-contact gets exit 4 and nothing journaled', async () => {
+  it('messaging - a 200 KB text from standard input needs --yes (exit 5 without), then arrives whole, and so does one of 1 MiB (17 packets); a non-contact gets exit 4 and nothing journaled', async () => {
     await withPair(async ({ a, b }) => {
       await befriend(a, b);
       // Multi-byte characters split across packets and reads: é is two bytes.
@@ -349,6 +349,16 @@ describe('messaging', () => {
       const id = await send(a, b.id, '-', ['--yes'], big);
       await until(async () => (await statusOf(a, id, b.id)) === 'delivered', 'the long message delivered', 20_000);
       expect((await history(b, a.id)).find((m) => m.id === id)?.text).toBe(big);
+      // The largest, 1 MiB of UTF-8 with a four-byte character across every packet's border (17
+      // packets), and one byte more refused with a word about files.
+      const largest = 'z' + '😀'.repeat(262_143) + 'abc';
+      expect(Buffer.byteLength(largest)).toBe(1024 * 1024);
+      const max = await send(a, b.id, '-', ['--yes'], largest);
+      await until(async () => (await statusOf(a, max, b.id)) === 'delivered', 'the largest message delivered', 20_000);
+      expect((await history(b, a.id)).find((m) => m.id === max)?.text).toBe(largest);
+      const over = await runParley(['send', '--to', String(b.id), '--yes', '-'], { home: a.home, input: largest + 'x' });
+      expect(over.code).toBe(2);
+      expect(over.stderr).toMatch(/as a file/);
 
       const before = (await runParley(['journal', 'inspect', '--json'], { home: a.home })).stdout;
       const stranger = await runParley(['send', '--to', '424242', 'hi'], { home: a.home });
