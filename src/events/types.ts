@@ -22,6 +22,9 @@ export type ContactRenamed = Base<'contact.renamed'> & { peer: number; name: str
 export type ContactMoved = Base<'contact.moved'> & { peer: number; folder: string };
 export type ContactWhitelisted = Base<'contact.whitelisted'> & { peer: number; whitelisted: boolean };
 export type ContactBlocked = Base<'contact.blocked'> & { peer: number; blocked: boolean };
+// The person took the contact off the list. Its chat, its quota events and its block stay (a
+// blocked one is kept away still): added again, it finds its history where it was.
+export type ContactRemoved = Base<'contact.removed'> & { peer: number };
 // Someone who is not a whitelisted contact asked the server to introduce us (a contact-request);
 // the person accepts (contact.added or contact.whitelisted) or refuses.
 export type ContactRequested = Base<'contact.requested'> & { peer: number };
@@ -94,6 +97,7 @@ export type ParleyEvent =
   | ContactMoved
   | ContactWhitelisted
   | ContactBlocked
+  | ContactRemoved
   | ContactRequested
   | ContactRefused
   | LinkOpened
@@ -139,6 +143,7 @@ export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = Object.freeze
   'contact.moved': 1,
   'contact.whitelisted': 1,
   'contact.blocked': 1,
+  'contact.removed': 1,
   'contact.requested': 1,
   'contact.refused': 1,
   'link.opened': 1,

@@ -1,5 +1,5 @@
 // Contacts: name, folder, whitelist and block flags of every peer the person has dealt with.
-import type { Stored } from '../events/types.js';
+import type { NewEvent, Stored } from '../events/types.js';
 import type { PeerMap, Projection } from './projection.js';
 
 export type Contact = { id: number; name: string; folder: string; whitelisted: boolean; blocked: boolean; addedAt: number };
@@ -41,8 +41,29 @@ export const contacts: Projection<ContactsState> = {
       case 'contact.blocked':
         entry(state, event.peer, event.at).blocked = event.blocked;
         return state;
+      case 'contact.removed': {
+        // Off the list, but a blocked one stays blocked: removing someone must not let them in
+        // again. It is kept as blocking a peer never added keeps it, a plain entry.
+        const blocked = state[event.peer]?.blocked === true;
+        delete state[event.peer];
+        if (blocked) entry(state, event.peer, event.at).blocked = true;
+        return state;
+      }
       default:
         return state;
     }
   },
 };
+
+// Why my messages to a removed contact failed (message.failed's reason).
+export const REMOVED_REASON = 'contact removed';
+
+// decide: the events that take `peer` off the contact list, or null when it is not on it. The
+// removal, then a failure for each of my messages to it that no ack has answered yet (pending,
+// or sent on a link that went before the ack came): the outbox goes to contacts only, so none of
+// them would go, and a person must not see them wait for ever. Added again, the contact gets
+// only what is sent after.
+export function decideRemove(state: ContactsState, peer: number, unacknowledged: ReadonlyArray<{ id: string; seq: number }>): NewEvent[] | null {
+  if (!state[peer]) return null;
+  return [{ type: 'contact.removed', peer }, ...unacknowledged.map((m) => ({ type: 'message.failed' as const, id: m.id, peer, msgSeq: m.seq, reason: REMOVED_REASON }))];
+}

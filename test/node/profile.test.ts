@@ -46,6 +46,7 @@ const event: fc.Arbitrary<NewEvent> = fc.oneof(
   fc.record({ type: fc.constant('contact.moved' as const), peer, folder: fc.constantFrom('main', 'spam'), at }),
   fc.record({ type: fc.constant('contact.blocked' as const), peer, blocked: fc.boolean(), at }),
   fc.record({ type: fc.constant('contact.whitelisted' as const), peer, whitelisted: fc.boolean(), at }),
+  fc.record({ type: fc.constant('contact.removed' as const), peer, at }),
   fc.record({ type: fc.constant('link.opened' as const), peer, route: fc.constantFrom('lan' as const, 'direct' as const, 'punched' as const, 'relay' as const), at }),
   fc.record({ type: fc.constant('link.closed' as const), peer, reason: text, at }),
   fc.record({ type: fc.constant('message.sent' as const), id: msgId, peer, text, packets: fc.integer({ min: 1, max: 3 }), at }),
