@@ -1,12 +1,14 @@
-// parley contacts [--json]; parley contacts add ID --name NAME
+// parley contacts [--json]; contacts add ID --name NAME; contacts remove ID; contacts block ID;
+// parley requests [--json]; requests accept|refuse ID
 import type { Command } from 'commander';
 import { badInput, EXIT, parleyError } from '../errors.js';
 import type { NewEvent } from '../events/types.js';
 import { hasControlChars } from '../net/text.js';
-import type { Contact } from '../projections/contacts.js';
+import { decideRemove, type Contact } from '../projections/contacts.js';
 import { inboundGrants, quotaOf } from '../projections/quotas.js';
 import { settingsOf } from '../projections/settings.js';
 import { parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
+import { unacknowledged } from '../node/outbox.js';
 import type { Profile } from '../node/profile.js';
 import { pendingRequests } from '../projections/requests.js';
 
@@ -17,7 +19,7 @@ function contactRow(c: Contact): Omit<Contact, 'addedAt'> {
 }
 
 export function registerContactsCommands(program: Command): void {
-  const contacts = profileOptions(program.command('contacts').description('list contacts, or add one'))
+  const contacts = profileOptions(program.command('contacts').description('list contacts, or add, remove or block one'))
     .option('--json', 'one JSON object per line')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withProfile(cmd, async (profile) => {
@@ -45,6 +47,27 @@ export function registerContactsCommands(program: Command): void {
         if (opts.json) printJson(row);
         else printLine(`${known ? 'updated' : 'added'} contact ${c.id} (${c.name})`);
       });
+    });
+
+  // The chat and the quota events stay: added again, the contact finds its history (and its
+  // grants: contacts add gives the default grant only to a peer that never had one).
+  profileOptions(contacts.command('remove').description('take a contact off your list: the chat stays, messages not yet delivered fail').argument('<id>', 'the contact\'s id'))
+    .option('--json', 'print {"id","removed","failed","blocked"}')
+    .action(async (idText: string, opts: { json?: boolean }, cmd: Command) => {
+      const peer = parseId(idText, 'contact id');
+      await withProfile(cmd, async (profile) => {
+        const name = peerName(profile, peer);
+        const events = decideRemove(profile.views.contacts, peer, await unacknowledged(profile, peer));
+        if (!events) throw parleyError('UNKNOWN_PEER', `${peer} is not one of your contacts (parley contacts lists them)`, EXIT.PEER);
+        await profile.appendMany(events);
+        const failed = events.length - 1;
+        const blocked = profile.views.contacts[peer]?.blocked === true;
+        if (opts.json) return printJson({ id: peer, removed: true, failed, blocked });
+        printLine(`${name} (${peer}) removed from your contacts${failed > 0 ? `; ${failed} message(s) not delivered will not be sent` : ''}`);
+        if (blocked) printLine(`${peer} stays blocked: parley contacts block ${peer} --undo lets it in`);
+        // Opened as a command that only reads: where there is no profile there is no contact, and
+        // the refusal must not leave an empty profile behind (a mistyped --home).
+      }, { readOnly: true });
     });
 
   profileOptions(contacts.command('block').description('keep a contact away: no introduction, no message').argument('<id>', 'the contact\'s id'))

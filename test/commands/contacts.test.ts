@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { expectRefused, jsonLines, lines, runParley, tempHome } from '../helpers/cli.js';
+import { appendEvents, expectRefused, jsonLines, lines, ok, runParley, tempHome } from '../helpers/cli.js';
 
 const CONTACT_KEYS = ['blocked', 'folder', 'id', 'name', 'whitelisted'];
 const BAD_IDS = ['0', '1099511627776', 'abc', '-1', '1.5'];
@@ -145,5 +145,87 @@ describe('contacts', () => {
       expect(r.stderr).toMatch(cases[i][1]);
     });
     expect(fs.existsSync(home)).toBe(false);
+  });
+
+  test('contacts remove - the contact leaves the list, its unacknowledged messages fail, its chat and limits stay; added again it finds its history', async () => {
+    const home = tempHome();
+    await ok(['contacts', 'add', '7', '--name', 'Ann'], { home });
+    await ok(['contacts', 'add', '8', '--name', 'Bo'], { home });
+    // A chat with history: one of mine delivered, one of hers, then two that wait for a link.
+    await appendEvents(home, [
+      { type: 'message.sent', id: 'd1', peer: 7, text: 'delivered', packets: 1 },
+      { type: 'message.delivered', id: 'd1', peer: 7, receivedAt: 1_700_000_000_000 },
+      { type: 'message.received', id: 'r1', peer: 7, text: 'hers', sentAt: 1_700_000_000_000 },
+      { type: 'message.sent', id: 's1', peer: 7, text: 'sent, never acknowledged', packets: 1 },
+      { type: 'message.transmitted', id: 's1', peer: 7 },
+    ]);
+    const pending = JSON.parse((await ok(['send', '--to', '7', '--json', 'pending'], { home })).stdout) as { id: string };
+    const limitsBefore = (await ok(['limits', '--peer', '7', '--json'], { home })).stdout;
+
+    const removed = await ok(['contacts', 'remove', '7', '--json'], { home });
+    expect(jsonLines(removed.stdout)).toEqual([{ id: 7, removed: true, failed: 2, blocked: false }]);
+    expect(jsonLines((await ok(['contacts', '--json'], { home })).stdout).map((r) => r.id)).toEqual([8]);
+    const history = jsonLines((await ok(['history', '--peer', '7', '--json'], { home })).stdout);
+    expect(history.map((m) => [m.id, m.status, m.reason])).toEqual([
+      ['d1', 'delivered', null],
+      ['r1', 'received', null],
+      ['s1', 'failed', 'contact removed'],
+      [pending.id, 'failed', 'contact removed'],
+    ]);
+    const failed = jsonLines((await ok(['journal', 'inspect', '--type', 'message.failed', '--json'], { home })).stdout);
+    expect(failed.map((e) => [e.id, e.peer, e.reason])).toEqual([['s1', 7, 'contact removed'], [pending.id, 7, 'contact removed']]);
+    expect((await ok(['limits', '--peer', '7', '--json'], { home })).stdout).toBe(limitsBefore);
+
+    // No longer a contact: nothing can be sent to it (exit 4), and nothing is journaled.
+    const before = await journalOf(home);
+    const send = await runParley(['send', '--to', '7', 'still there?'], { home });
+    expect(send.code).toBe(4);
+    expect(send.stderr).toMatch(/7 is not one of your contacts/);
+    expect(await journalOf(home)).toBe(before);
+
+    // Added again: the same chat, and the grant it had (no second default grant).
+    await ok(['contacts', 'add', '7', '--name', 'Anna'], { home });
+    expect(jsonLines((await ok(['contacts', '--json'], { home })).stdout)).toEqual([
+      { id: 7, name: 'Anna', folder: 'main', whitelisted: true, blocked: false },
+      { id: 8, name: 'Bo', folder: 'main', whitelisted: true, blocked: false },
+    ]);
+    expect(jsonLines((await ok(['history', '--peer', '7', '--json'], { home })).stdout)).toEqual(history);
+    expect((await ok(['limits', '--peer', '7', '--json'], { home })).stdout).toBe(limitsBefore);
+    const grants = jsonLines((await ok(['journal', 'inspect', '--type', 'quota.granted', '--json'], { home })).stdout).filter((e) => e.peer === 7);
+    expect(grants).toHaveLength(2);
+    expect(jsonLines((await ok(['limits', 'audit', '--peer', '7', '--json'], { home })).stdout).at(-1)).toEqual({ consistent: true });
+    // Only what is sent after goes: the failed ones stay failed.
+    await ok(['send', '--to', '7', 'hello again'], { home });
+    const again = jsonLines((await ok(['history', '--peer', '7', '--json'], { home })).stdout);
+    expect(again.map((m) => m.status)).toEqual(['delivered', 'received', 'failed', 'failed', 'pending']);
+  });
+
+  test('contacts remove - a blocked contact leaves the list but stays blocked', async () => {
+    const home = tempHome();
+    await ok(['contacts', 'add', '7', '--name', 'Ann'], { home });
+    await ok(['contacts', 'block', '7'], { home });
+    const removed = await ok(['contacts', 'remove', '7'], { home });
+    expect(removed.stdout).toMatch(/^Ann \(7\) removed from your contacts\n7 stays blocked: parley contacts block 7 --undo lets it in\n$/);
+    expect(jsonLines((await ok(['contacts', '--json'], { home })).stdout)).toEqual([{ id: 7, name: '7', folder: 'main', whitelisted: false, blocked: true }]);
+  });
+
+  test('contacts remove - an unknown id exits 4 with one line and journals nothing; a bad one exits 2', async () => {
+    const home = tempHome();
+    await ok(['contacts', 'add', '5', '--name', 'Ann'], { home });
+    await ok(['contacts', 'remove', '5'], { home });
+    const before = await journalOf(home);
+    for (const id of ['9', '5']) {
+      const r = await runParley(['contacts', 'remove', id, '--json'], { home });
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stdout).toBe('');
+      expect(lines(r.stderr)).toEqual([`parley: ${id} is not one of your contacts (parley contacts lists them)`]);
+    }
+    expect(await journalOf(home)).toBe(before);
+    expectRefused(await runParley(['contacts', 'remove', 'abc'], { home }));
+    expect(await journalOf(home)).toBe(before);
+    // Where there is no profile, none is made for the refusal.
+    const none = path.join(tempHome(), 'profile');
+    expect((await runParley(['contacts', 'remove', '9'], { home: none })).code).toBe(4);
+    expect(fs.existsSync(none)).toBe(false);
   });
 });
