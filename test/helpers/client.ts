@@ -3,7 +3,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { RendezvousServer } from '../../server/server.js';
 import { cleanup, serverOn, tempDir, type TestPki } from '../server/helpers.js';
-import { CLI, ROOT } from './cli.js';
+import { CLI, ROOT, runParley, tempHome } from './cli.js';
 
 export function clientInitArgs(pki: TestPki, name: string, server: string, extra: string[] = []): string[] {
   const h = pki.ours.holders[name];
@@ -68,3 +68,29 @@ export async function serverAt<T>(pki: TestPki, port: number, work: (srv: Rendez
   }
 }
 
+
+// A person for the end-to-end tests: a profile made with `parley init` for a holder of the test
+// PKI, and its `parley up` online at the server (null once stopped).
+export type Person = { home: string; id: number; up: Up | null };
+
+export async function personAt(pki: TestPki, name: string, port: number, env: Record<string, string> = {}): Promise<Person> {
+  const home = tempHome(`e2e-${name}`);
+  const init = await runParley(clientInitArgs(pki, name, `127.0.0.1:${port}`), { home });
+  if (init.code !== 0) throw new Error(`parley init for ${name}: ${init.stderr}`);
+  const up = startUp(pki, home, env);
+  await up.waitFor('online at');
+  const id = (JSON.parse((await runParley(['status', '--json'], { home })).stdout) as { id: number }).id;
+  return { home, id, up };
+}
+
+export async function stopPerson(p: Person, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!p.up) return;
+  p.up.child.kill(signal);
+  await p.up.exited;
+  p.up = null;
+}
+
+export async function restartPerson(pki: TestPki, p: Person): Promise<void> {
+  p.up = startUp(pki, p.home);
+  await p.up.waitFor('online at');
+}
