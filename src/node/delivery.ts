@@ -18,6 +18,7 @@ import { assemble, decodeChat, encodeChat, messagePayloads, type Assembly, type 
 import type { PeerLink } from '../net/peer.js';
 import type { NewEvent, Route, Stored } from '../events/types.js';
 import { left, packetsFor, quotaOf } from '../projections/quotas.js';
+import { unacknowledged } from './outbox.js';
 import type { Profile } from './profile.js';
 
 export type LinkEntry = { link: PeerLink; route: Route };
@@ -35,7 +36,7 @@ export type DeliveryDeps = {
 // A message of mine on its way: `written` when it went to a link before (status sent).
 type Outgoing = { id: string; seq: number; text: string; at: number; replyTo: string | null; written: boolean };
 
-// Pending messages read at a time from the end of a chat.
+// Messages read at a time from the end of a chat.
 const PAGE = 50;
 // How far back a new link looks for edits the contact may have missed.
 const EDITS_LOOK_BACK = 500;
@@ -111,6 +112,9 @@ export function createDelivery(deps: DeliveryDeps) {
   }
 
   async function onPayload(peer: number, link: PeerLink, bytes: Buffer): Promise<void> {
+    // Removed or blocked while its link was up (the messenger closes that link): nothing more
+    // from it is taken.
+    if (!isContact(profile, peer)) return;
     let p: ChatPayload;
     try {
       p = decodeChat(bytes);
@@ -191,24 +195,9 @@ export function createDelivery(deps: DeliveryDeps) {
     link.sendText(encodeChat({ k: 'ack', id: p.id, at: stored.at }));
   }
 
-  // The contact's messages not yet acknowledged, oldest first: pending ones, and those written to
-  // a link that went before their ack came (sent: the contact may never have read them). They
-  // are the newest of the chat back to the first of mine that is delivered, read or failed:
-  // messages go in order on a link and are acknowledged in order.
+  // The contact's outbox, oldest first (outbox.ts).
   async function pendingOf(peer: number): Promise<Outgoing[]> {
-    const found: Outgoing[] = [];
-    let before: number | undefined;
-    for (;;) {
-      const page = await profile.page(peer, { limit: PAGE, before });
-      for (let i = page.length - 1; i >= 0; i--) {
-        const m = page[i];
-        if (m.direction !== 'out') continue;
-        if (m.status !== 'pending' && m.status !== 'sent') return found.reverse();
-        found.push({ id: m.id, seq: m.seq, text: m.text, at: m.at, replyTo: m.replyTo, written: m.status === 'sent' });
-      }
-      if (page.length < PAGE) return found.reverse();
-      before = page[0].seq;
-    }
+    return (await unacknowledged(profile, peer)).map((m) => ({ id: m.id, seq: m.seq, text: m.text, at: m.at, replyTo: m.replyTo, written: m.status === 'sent' }));
   }
 
   async function drain(peer: number): Promise<void> {
@@ -232,7 +221,8 @@ export function createDelivery(deps: DeliveryDeps) {
   // went, or the contact's grant does not cover it: the next grant drains again).
   // `again`: found pending in the chat, so maybe written before a crash or on a lost link.
   async function transmit(peer: number, entry: LinkEntry, m: Outgoing, again = false): Promise<boolean> {
-    if (deps.linkOf(peer) !== entry) return false;
+    // The link went, or the contact was removed or blocked meanwhile (its outbox failed then).
+    if (deps.linkOf(peer) !== entry || !isContact(profile, peer)) return false;
     const packets = packetsFor(Buffer.byteLength(m.text));
     // Written before on a link that went: written again, spent and marked sent already.
     if (m.written) {
@@ -295,4 +285,10 @@ export function concernsLink(event: Stored): boolean {
     (event.type === 'message.read' && event.by === 'me') ||
     (event.type === 'quota.granted' && event.direction === 'inbound')
   );
+}
+
+// A whitelisted contact that is not blocked: the only peers a link is kept with.
+export function isContact(profile: Profile, peer: number): boolean {
+  const c = profile.views.contacts[peer];
+  return c !== undefined && c.whitelisted && !c.blocked;
 }

@@ -10,7 +10,7 @@ import type { ControlOf } from '../net/control.js';
 import { acceptPeer, dialPeer, type PeerLink } from '../net/peer.js';
 import { serverTlsOptions, type Identity } from '../net/tls.js';
 import type { Route } from '../events/types.js';
-import { concernsLink, createDelivery } from './delivery.js';
+import { concernsLink, createDelivery, isContact as isWhitelisted } from './delivery.js';
 import type { Profile } from './profile.js';
 
 export type Messenger = {
@@ -121,8 +121,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   }
 
   function isContact(peer: number): boolean {
-    const c = profile.views.contacts[peer];
-    return c !== undefined && c.whitelisted && !c.blocked;
+    return isWhitelisted(profile, peer);
   }
 
   // A link for a contact with something to send: ask the server to introduce us.
@@ -238,6 +237,8 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   // What the journal says that a contact's link must hear of: in the contact's turn.
   const unsubscribe = profile.subscribe((event) => {
     if (concernsLink(event) && 'peer' in event) inTurn(event.peer, () => delivery.onEvent(event));
+    // A contact removed or blocked: its link goes at once.
+    if (event.type.startsWith('contact.') && 'peer' in event && !isContact(event.peer)) void links.get(event.peer)?.link.close(WIRE_CODE.PEER_REFUSED, 'no longer a contact');
   });
 
   return {

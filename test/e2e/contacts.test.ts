@@ -77,4 +77,38 @@ describe('contacts', () => {
       }
     });
   });
+
+  it('contacts - blocked or removed while a link is up: the link goes at once and nothing more from that contact is journaled', async () => {
+    const port = await freePort();
+    await serverAt(pki, port, async () => {
+      const a = await personAt(pki, 'alice', port);
+      const b = await personAt(pki, 'bob', port);
+      try {
+        await ok(['contacts', 'add', String(b.id), '--name', 'Bob'], { home: a.home });
+        await ok(['contacts', 'add', String(a.id), '--name', 'Alice'], { home: b.home });
+        const m1 = await send(a, b.id, 'hello');
+        await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'the first delivered');
+        const routeAt = async (p: Person): Promise<unknown> => (JSON.parse((await ok(['status', '--json'], { home: p.home })).stdout) as { contacts: Array<{ route: unknown }> }).contacts[0]?.route ?? null;
+        expect(await routeAt(a)).not.toBeNull();
+
+        // Bob blocks Alice: the link closes on both sides, and what she writes next stays with her.
+        await ok(['contacts', 'block', String(a.id)], { home: b.home });
+        await until(async () => (await routeAt(a)) === null, 'the link gone at alice');
+        const m2 = await send(a, b.id, 'are you there?');
+        expect(await statusOf(a, m2, b.id)).toBe('pending');
+        expect((await history(b, a.id)).map((m) => m.id)).toEqual([m1]);
+        const closed = jsonLines((await ok(['journal', 'inspect', '--type', 'link.closed', '--json'], { home: a.home })).stdout);
+        expect(closed.at(-1)?.reason).toMatch(/PEER_REFUSED/);
+
+        // Unblocked, the message goes; then Alice removes Bob while the link is up: it goes too.
+        await ok(['contacts', 'block', String(a.id), '--undo'], { home: b.home });
+        await until(async () => (await statusOf(a, m2, b.id)) === 'delivered', 'delivered once unblocked', 20_000);
+        await ok(['contacts', 'remove', String(b.id)], { home: a.home });
+        await until(async () => jsonLines((await ok(['journal', 'inspect', '--type', 'link.closed', '--json'], { home: b.home })).stdout).length >= 2, 'the link gone at bob');
+      } finally {
+        await stopPerson(a);
+        await stopPerson(b);
+      }
+    });
+  });
 });
