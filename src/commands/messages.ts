@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { badInput, EXIT, parleyError } from '../errors.js';
 import { MAX_EDIT_BYTES, MAX_TEXT_BYTES } from '../net/chat.js';
-import { packetsFor } from '../projections/quotas.js';
+import { left, packetsFor, quotaOf } from '../projections/quotas.js';
 import { askYesNo, canAsk } from './confirm.js';
 import { clientProfile, clientState } from './io.js';
 import { parseId, peerName, printError, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
@@ -94,6 +94,8 @@ export function registerMessageCommands(program: Command): void {
           if (opts.json) printJson({ id, status: 'pending' });
           else printLine(`${id} pending`);
           const state = clientState();
+          const room = left(quotaOf(profile.views.quotas, peer).outbound.messages);
+          if (room < packets) printError(`parley: ${contact.name} has granted you ${room} more packet(s) and this message takes ${packets}: it waits for their grant (a new contact's first grant comes with the first link)`);
           if (!state) printError(`parley: it goes when your client (parley up) and ${contact.name}'s are both running; there is no store-and-forward yet`);
           else if (state.presence.get(peer)?.online !== true) printError(`parley: ${contact.name} is offline: it goes when their client is up (there is no store-and-forward yet)`);
         },

@@ -300,7 +300,11 @@ describe('messaging', () => {
       await befriend(a, b);
       const m1 = await send(a, b.id, 'one');
       await until(async () => (await statusOf(a, m1, b.id)) === 'delivered', 'the first delivered');
-      const m2 = await send(a, b.id, 'two');
+      const two = await runParley(['send', '--to', String(b.id), '--json', 'two'], { home: a.home });
+      expect(two.code).toBe(0);
+      expect(two.stderr).toMatch(/granted you 0 more packet\(s\) and this message takes 1: it waits for their grant/);
+      const m2 = (JSON.parse(two.stdout) as { id: string; status: string }).id;
+      expect(JSON.parse(two.stdout)).toMatchObject({ status: 'pending' });
       const outbound = async (): Promise<{ granted: number; spent: number }> =>
         (jsonLines((await runParley(['limits', '--json'], { home: a.home })).stdout)[0] as { outbound: { messages: { granted: number; spent: number } } }).outbound.messages;
       expect(await outbound()).toEqual({ granted: 1, spent: 1, left: 0 });

@@ -261,11 +261,11 @@ describe('attach - to a running client', () => {
       for (const request of ['not json', { op: 'unsubscribe' }, { op: 'run', argv: 'status' }]) {
         expect(await ask(home, request)).toEqual([{ err: 'parley: not a request this client knows\n' }, { exit: 2 }]);
       }
-      // A request line past the bound (1 MiB) with no end: the connection is cut, nothing else.
+      // A request line past the bound (7 MiB) with no end: the connection is cut, nothing else.
       const long = await connectClient(home);
       long.on('error', () => undefined);
       const cut = new Promise<void>((resolve) => long.once('close', () => resolve()));
-      long.write('{"op":"page","peer":77,"x":"' + 'y'.repeat(2 * 1024 * 1024));
+      long.write('{"op":"page","peer":77,"x":"' + 'y'.repeat(8 * 1024 * 1024));
       await cut;
 
       const status = await runParley(['status', '--json'], { home });
