@@ -5,7 +5,8 @@
 // the time from a message journaled by the sender (`message.sent`, synced) to its delivered
 // receipt journaled by the sender, after the receiver journaled the message (synced) and
 // acknowledged it. N round trips (10,000 by default) one after the other, over a direct link and
-// over the server's relay. In the same run, the baseline: a bare Node TLS 1.3 ping-pong of the
+// over the server's relay, in turns of 500 with the baseline's, so that whatever else the machine
+// does falls on all three alike. The baseline: a bare Node TLS 1.3 ping-pong of the
 // same sizes, with the same certificates, in which each side appends one synced record to a
 // LevelDB before it answers (the least work a durable receipt needs: two synced writes per round
 // trip, where Parley makes three: sent, received, delivered).
@@ -49,6 +50,8 @@ fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
 const serverFiles = await holder(ca, 'server', 'server');
 const aliceFiles = await holder(ca, 'alice', 'client');
 const bobFiles = await holder(ca, 'bob', 'client');
+// The relay's pair is online at the same time as the direct one: holders of their own.
+const relayFiles = { alice: await holder(ca, 'alice-r', 'client'), bob: await holder(ca, 'bob-r', 'client') };
 
 function stats(times) {
   const s = [...times].sort((a, b) => a - b);
@@ -57,7 +60,7 @@ function stats(times) {
 }
 
 // ---- Parley: two clients, one route
-async function parleyRun(route, srv) {
+async function parleySetup(route, srv) {
   const port = srv.address().port;
   async function client(name, files) {
     const home = path.join(dir, `${route}-${name}`);
@@ -69,8 +72,8 @@ async function parleyRun(route, srv) {
     await again.firstLogin;
     return again;
   }
-  const a = await client('alice', aliceFiles);
-  const b = await client('bob', bobFiles);
+  const a = await client('alice', route === 'relay' ? relayFiles.alice : aliceFiles);
+  const b = await client('bob', route === 'relay' ? relayFiles.bob : bobFiles);
   const aId = a.state().id;
   const bId = b.state().id;
   // Each grants the other what the run needs (the bench grants itself its quota).
@@ -97,18 +100,17 @@ async function parleyRun(route, srv) {
   // The first one waits for presence, the introduction and the link (the relay's 5 s window).
   const first = await roundTrip(-1);
   log(`${route}: the first message (presence, introduction, link) in ${first.toFixed(0)} ms; route ${a.state().routes.get(bId)}`);
-  const times = [];
-  const t0 = performance.now();
-  for (let i = 0; i < N; i++) times.push(await roundTrip(i));
-  const s = stats(times);
-  log(`${route}: ${N} round trips in ${((performance.now() - t0) / 1000).toFixed(1)} s: p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${s.max.toFixed(1)} ms`);
-  await a.close();
-  await b.close();
-  return s;
+  return {
+    roundTrip,
+    close: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
 }
 
 // ---- the baseline: TLS ping-pong, a synced LevelDB append on each side per round trip
-async function baselineRun() {
+async function baselineSetup() {
   const alice = loadIdentity({ ...aliceFiles, password: PASSWORD });
   const bob = loadIdentity({ ...bobFiles, password: PASSWORD });
   const dbA = new ClassicLevel(path.join(dir, 'base-a'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
@@ -123,6 +125,7 @@ async function baselineRun() {
     return k;
   };
   let seqB = 0;
+  let seqA = 0;
   const server = tls.createServer(serverTlsOptions(bob), (s) => {
     s.on('data', async (chunk) => {
       await dbB.put(key(seqB++), chunk, { sync: true });
@@ -134,32 +137,48 @@ async function baselineRun() {
   await new Promise((r) => c.once('secureConnect', r));
   let pending = null;
   c.on('data', () => pending && pending());
-  const times = [];
-  for (let i = -1; i < N; i++) {
+  const roundTrip = async () => {
     const t0 = performance.now();
     const answered = new Promise((r) => (pending = r));
     c.write(payload);
     await answered;
-    await dbA.put(key(i + 1), payload, { sync: true });
-    if (i >= 0) times.push(performance.now() - t0);
-  }
-  c.destroy();
-  server.close();
-  await dbA.close();
-  await dbB.close();
-  const s = stats(times);
-  log(`baseline: ${N} TLS ping-pongs with a synced LevelDB append each side: p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${s.max.toFixed(1)} ms`);
-  return s;
+    await dbA.put(key(seqA++), payload, { sync: true });
+    return performance.now() - t0;
+  };
+  await roundTrip();
+  return {
+    roundTrip,
+    close: async () => {
+      c.destroy();
+      server.close();
+      await dbA.close();
+      await dbB.close();
+    },
+  };
 }
 
 const started = performance.now();
 const serverIdentity = loadIdentity({ ...serverFiles, password: PASSWORD });
 const srv = await startServer({ identity: serverIdentity, dataDir: path.join(dir, 'server'), host: '127.0.0.1', port: 0, admin: false });
-const base1 = await baselineRun();
-const direct = await parleyRun('direct', srv);
-const relay = await parleyRun('relay', srv);
+const runs = { baseline: await baselineSetup(), direct: await parleySetup('direct', srv), relay: await parleySetup('relay', srv) };
+// The three run in turns of BLOCK round trips (baseline, direct, relay, baseline, ...), so that
+// whatever else the machine does falls on all three alike: only their ratios compare.
+const BLOCK = Math.min(500, N);
+const times = { baseline: [], direct: [], relay: [] };
+for (let done = 0; done < N; done += BLOCK) {
+  for (const [name, run] of Object.entries(runs)) {
+    for (let i = done; i < Math.min(N, done + BLOCK); i++) times[name].push(await run.roundTrip(i));
+  }
+}
+for (const run of Object.values(runs)) await run.close();
 await srv.close();
 fs.rmSync(dir, { recursive: true, force: true });
+const base1 = stats(times.baseline);
+const direct = stats(times.direct);
+const relay = stats(times.relay);
+for (const [name, s] of [['baseline', base1], ['direct', direct], ['relay', relay]]) {
+  log(`${name}: ${N} round trips in turns of ${BLOCK}: p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${s.max.toFixed(1)} ms`);
+}
 log(`direct p99 is ${(direct.p99 / base1.p99).toFixed(2)} x the baseline's; relay p99 ${(relay.p99 / base1.p99).toFixed(2)} x; total ${((performance.now() - started) / 1000).toFixed(0)} s`);
 process.stdout.write(
   JSON.stringify({

@@ -293,7 +293,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     async login(fields = {}) {
       if (refusal) return refusal;
       const answer = wait<LoginAnswer>(
-        'an answer to login',
+        'answer to login',
         (m) => (m.type === 'login-ok' || m.type === 'login-refused' || m.type === 'version-refused' ? m : undefined),
         waitMs,
       );
