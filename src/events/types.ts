@@ -65,6 +65,9 @@ export type TransferOffered = Base<'transfer.offered'> &
     name: string;
     size: number;
     chunkSize: number;
+    // The file on this computer, for a transfer I send (so it resumes after a restart); never
+    // sent to the peer, which learns the name alone.
+    path?: string;
   };
 export type TransferAccepted = Base<'transfer.accepted'> & TransferKey & { path?: string };
 export type TransferDeclined = Base<'transfer.declined'> & TransferKey & { reason?: string };

@@ -66,7 +66,7 @@ export type TransferRecord = {
   doneCount: number; // chunks done, each counted once
   ranges: number[]; // the done chunks, [start, end) pairs flat and sorted; [] once finished
   wireBytes: number; // bytes of its chunks put on (out) or taken off (in) the wire, resends included
-  path: string | null; // where the file is, from the acceptance
+  path: string | null; // the file sent (from the offer), or where the received one goes (from the acceptance)
   reason: string | null; // why it is paused, failed, declined or cancelled
   offeredAt: number;
   updatedAt: number; // the last event that changed it
@@ -320,7 +320,8 @@ function offer(event: Stored<TransferOffered>, ref: TransferRef, tx: Tx): Transf
     doneCount: 0,
     ranges: [],
     wireBytes: 0,
-    path: null,
+    // The file I send (out); for a file I receive, where it goes, from the acceptance.
+    path: textOr(event.path, null),
     reason: null,
     offeredAt: event.at,
     updatedAt: event.at,
