@@ -97,6 +97,10 @@ export function createDelivery(deps: DeliveryDeps) {
   async function editsSince(peer: number, since: number): Promise<ChatPayload[]> {
     const found: ChatPayload[] = [];
     if (since === Infinity) return found;
+    // None made since then: known from the chat's summary, without reading the chat (at login
+    // every contact online is drained, and this would read ten pages of each).
+    const last = profile.chat(peer)?.lastOutEditAt;
+    if (last === undefined ? profile.chat(peer) === undefined : last < since) return found;
     let before: number | undefined;
     let seen = 0;
     while (seen < EDITS_LOOK_BACK) {

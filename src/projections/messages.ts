@@ -96,6 +96,10 @@ export type ChatSummary = {
   readOrd: number; // ... which is the incoming ordinal readOrd
   peerReadSeq: number; // the peer read my messages up to here
   lastSeq: number; // the last message of the chat
+  // When I last edited one of my messages in this chat (0: never); undefined in a summary an
+  // older Parley wrote. A new link resends the edits made since the last one went: with this
+  // it knows without reading the chat that there are none (delivery.ts, editsSince).
+  lastOutEditAt?: number;
 };
 
 // What a change to the view was, for subscribers (profile.subscribe).
@@ -199,10 +203,17 @@ export function decodeSeq(value: Uint8Array): number {
 }
 
 export const SUMMARY: Codec<ChatSummary> = {
-  encode: (s) => encodeMsgpack([s.peer, s.messages, s.incoming, s.readSeq, s.readOrd, s.peerReadSeq, s.lastSeq]),
+  encode: (s) =>
+    encodeMsgpack(
+      s.lastOutEditAt === undefined
+        ? [s.peer, s.messages, s.incoming, s.readSeq, s.readOrd, s.peerReadSeq, s.lastSeq]
+        : [s.peer, s.messages, s.incoming, s.readSeq, s.readOrd, s.peerReadSeq, s.lastSeq, s.lastOutEditAt],
+    ),
   decode(value) {
-    const [peer, messages, incoming, readSeq, readOrd, peerReadSeq, lastSeq] = decodeMsgpack(value) as number[];
-    return { peer, messages, incoming, readSeq, readOrd, peerReadSeq, lastSeq };
+    const [peer, messages, incoming, readSeq, readOrd, peerReadSeq, lastSeq, lastOutEditAt] = decodeMsgpack(value) as number[];
+    const s: ChatSummary = { peer, messages, incoming, readSeq, readOrd, peerReadSeq, lastSeq };
+    if (typeof lastOutEditAt === 'number') s.lastOutEditAt = lastOutEditAt;
+    return s;
   },
 };
 
@@ -224,7 +235,7 @@ export const SEQS: Codec<number[]> = {
 };
 
 export function emptySummary(peer: number): ChatSummary {
-  return { peer, messages: 0, incoming: 0, readSeq: 0, readOrd: 0, peerReadSeq: 0, lastSeq: 0 };
+  return { peer, messages: 0, incoming: 0, readSeq: 0, readOrd: 0, peerReadSeq: 0, lastSeq: 0, lastOutEditAt: 0 };
 }
 
 export function unreadOf(s: ChatSummary | undefined): number {
@@ -387,6 +398,14 @@ export const messages: StoredView<MessageChange> = {
     if (event.type !== 'message.read') {
       const [kind, value] = updateOf(event);
       tx.add(updateKey(event.peer, msgSeq, kind, event.seq), value);
+      if (event.type === 'message.edited' && direction === 'out') {
+        const sKey = cachedKey(summaryKeys, summaryKey, event.peer);
+        const s = tx.record(sKey, SUMMARY);
+        if (s && (s.lastOutEditAt ?? 0) < event.at) {
+          s.lastOutEditAt = event.at;
+          tx.putRecord(sKey, s, SUMMARY);
+        }
+      }
       return change;
     }
     const sKey = cachedKey(summaryKeys, summaryKey, event.peer);
