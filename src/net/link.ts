@@ -64,11 +64,13 @@ export function controlOf(frame: Frame, from: number, to: number | null): Contro
 // Writes, unless the socket is gone. 'over': the other side left more than maxQueue bytes unread,
 // so it does not read, and the caller closes the link rather than let the queue grow without end.
 // 'wait': written, past the socket's high-water mark (wait for 'drain' before more bulk).
+// `done`, when given, is called once the bytes have left the socket's buffer (or failed to); not
+// at all when the socket is gone ('closed').
 export type WriteResult = 'ok' | 'wait' | 'over' | 'closed';
 
-export function writeBounded(socket: Socket, buf: Buffer, maxQueue: number): WriteResult {
+export function writeBounded(socket: Socket, buf: Buffer, maxQueue: number, done?: () => void): WriteResult {
   if (socket.destroyed || !socket.writable) return 'closed';
-  const ok = socket.write(buf);
+  const ok = done ? socket.write(buf, () => done()) : socket.write(buf);
   if (socket.writableLength > maxQueue) return 'over';
   return ok ? 'ok' : 'wait';
 }

@@ -1,19 +1,24 @@
 // A peer link (docs/PROTOCOL.md section 9): TLS 1.3 between two clients, each checking the
 // other's certificate (the operator's CA, the client role, the dates, the key fingerprint the
 // server gave in the introduction), then one `hello` each way saying who each is, then frames:
-// TEXT payloads of the messaging layer, heartbeats, bye. The dialler is the TLS client.
+// TEXT payloads of the messaging layer, heartbeats, bye, and the transfer layer's FILE_CONTROL
+// and FILE_CHUNK. The dialler is the TLS client. Frames go out through two queues
+// (scheduler.ts): everything but FILE_CHUNK at once, chunks only while the socket holds less than
+// a window, so a message never waits behind a transfer.
 //
 //   const link = await dialPeer({ host, port, identity, id: 5, peer: 9, peerKey });
 //   link.onText((payload) => ...);
 //   link.sendText(encodeTextPayload({ k: 'msg', ... }));
+//   const handed = await link.sendBulk(CONTENT.FILE_CHUNK, chunkContentId(3, 0), bytes); // => true
 //   await link.close();
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { CONTENT, FLAGS, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
 import { decodeControl, encodeControl, type ControlMessage } from './control.js';
-import { frameBadAddress, type NetError } from './errors.js';
-import { createFrameDecoder, encodeFrame, type Frame } from './frame.js';
-import { controlFrame, drained, feed, refusalFor, writeBounded } from './link.js';
+import { frameBadAddress, frameInvalid, type NetError } from './errors.js';
+import { createFrameDecoder, encodeFrame, encodeFrameHeader, type Frame } from './frame.js';
+import { controlFrame, feed, refusalFor, writeBounded, type WriteResult } from './link.js';
+import { createScheduler } from './scheduler.js';
 import { clientTlsOptions, verifyTlsPeer, type Identity } from './tls.js';
 import { reasonText } from './text.js';
 
@@ -23,10 +28,29 @@ export type PeerLink = {
   peer: number;
   keySha256: string;
   remote: { address: string; port: number };
-  // Queues one TEXT payload; false when the socket's buffer is full (wait for drained()).
+  // Writes one TEXT payload at once (the urgent queue); false when the link ended or the urgent
+  // frames not yet written fill the socket's buffer (wait for drained()). Bulk bytes in the
+  // socket do not make it false: a message is never told to wait for a transfer.
   sendText: (payload: Buffer) => boolean;
+  // The same for a FILE_CONTROL payload (content id 0 or the transfer's tag, section 2).
+  sendFileControl: (contentId: number, payload: Buffer) => boolean;
+  // Queues one FILE_CHUNK frame in the bulk queue; resolves true once it is handed to the
+  // socket, false when the link ended first (it was not written, and never will be on this
+  // link; pending ones settle false at the end, none hang). Never rejects. Awaiting it is the
+  // backpressure: the queue holds what callers queued without waiting. Handed is not received:
+  // the transfer layer's acks say what arrived. `payload` is kept, not copied: leave it as it is
+  // (the socket reads it when its turn comes, which may be after the promise settled).
+  // Throws (FRAME_INVALID) on a content id or a payload size the frame cannot carry.
+  sendBulk: (contentType: typeof CONTENT.FILE_CHUNK, contentId: number, payload: Buffer) => Promise<boolean>;
+  // Resolves once the urgent frames written so far have left the socket's buffer (or the link
+  // ended); bulk bytes are not waited for.
   drained: () => Promise<void>;
   onText: (listener: (payload: Buffer) => void) => void;
+  onFileControl: (listener: (contentId: number, payload: Buffer) => void) => void;
+  // Each FILE_CHUNK as it arrives, in the order written. The payload is the listener's to keep:
+  // a chunk of more than one read has a buffer of its own, a small one may be a view into the
+  // read that brought it (which it then keeps alive, a few KiB).
+  onBulk: (listener: (contentId: number, payload: Buffer) => void) => void;
   close: (code?: string, reason?: string) => Promise<PeerEnd>;
   closed: Promise<PeerEnd>;
 };
@@ -38,8 +62,11 @@ export type KeyOf = (peer: number) => string | undefined | Promise<string | unde
 export type PeerTiming = { helloMs?: number; heartbeatMs?: number; deadAfterMs?: number };
 
 // What this side leaves unwritten before it gives up on a peer that does not read: a few of the
-// largest frames.
-const MAX_WRITE_QUEUE = 4 * LIMITS.MAX_FRAME_PAYLOAD;
+// largest frames. Bulk frames count only while in the socket, which holds at most the bulk window
+// plus one chunk of them (1.25 MiB, scheduler.ts); those waiting in the bulk queue do not count,
+// so a transfer alone never trips it, and urgent frames that pile up still do. (A window near
+// 4 MiB would let a transfer alone trip it: peer.test.ts checks the share stays under half.)
+export const MAX_WRITE_QUEUE = 4 * LIMITS.MAX_FRAME_PAYLOAD;
 
 // Dials a peer's listener (or runs TLS over a relayed stream: `socket`) and says hello;
 // resolves once the peer's hello came back.
@@ -103,6 +130,11 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
   const deadAfterMs = start.timing?.deadAfterMs ?? TIMING.DEAD_AFTER_MS;
   const decoder = createFrameDecoder();
   const textListeners: Array<(payload: Buffer) => void> = [];
+  const fileControlListeners: Array<(contentId: number, payload: Buffer) => void> = [];
+  const bulkListeners: Array<(contentId: number, payload: Buffer) => void> = [];
+  // Urgent bytes written to the socket and not yet out of its buffer; drained() callers wait for 0.
+  let urgentUnwritten = 0;
+  let drainWaiters: Array<() => void> = [];
   let peer = start.peer;
   let ready = false;
   let end: PeerEnd | null = null;
@@ -119,18 +151,53 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
 
   function finish(e: PeerEnd): void {
     if (!end) end = e;
+    // Nothing more goes out but the last word (bye, error): the bulk queue settles now.
+    bulk.end();
   }
 
-  function write(buf: Buffer): boolean {
-    const written = writeBounded(socket, buf, MAX_WRITE_QUEUE);
-    if (written === 'closed') return false;
+  // Every frame goes out here, urgent or bulk: one bound on what the peer leaves unread.
+  // `done` runs once the bytes left the socket's buffer (never when 'closed').
+  function put(buf: Buffer, done?: () => void): WriteResult {
+    const written = writeBounded(socket, buf, MAX_WRITE_QUEUE, done);
+    if (written === 'closed') return written;
     lastTx = Date.now();
     if (written === 'over') {
       finish({ by: 'self', code: 'WRITE_QUEUE_FULL', reason: `the peer left ${socket.writableLength} bytes unread` });
       socket.destroy();
     }
-    return written === 'ok';
+    return written;
   }
+
+  // The urgent queue: at once. Its completion may let bulk go again (urgent bytes hold it back).
+  function write(buf: Buffer): boolean {
+    const written = put(buf, () => {
+      urgentUnwritten -= buf.length;
+      if (urgentUnwritten === 0) settleDrained();
+      bulk.pump();
+    });
+    // A write's callback never runs before write() returns: counting after is safe.
+    if (written !== 'closed') urgentUnwritten += buf.length;
+    return (written === 'ok' || written === 'wait') && urgentUnwritten < socket.writableHighWaterMark;
+  }
+
+  function settleDrained(): void {
+    const waiters = drainWaiters;
+    drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  // The bulk queue's writer: header then payload, back to back (no copy of the chunk), so no
+  // urgent frame can come between them; the payload's completion pumps the queue again.
+  const bulk = createScheduler({
+    unwritten: () => socket.writableLength,
+    write: (parts, done) => {
+      for (let i = 0; i < parts.length; i++) {
+        const written = put(parts[i], i === parts.length - 1 ? done : undefined);
+        if (written === 'closed' || written === 'over') return false;
+      }
+      return true;
+    },
+  });
 
   function sendControl(msg: ControlMessage): boolean {
     return write(controlFrame(start.id, peer, encodeControl(msg)));
@@ -215,6 +282,8 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
       return false;
     }
     if (f.contentType === CONTENT.TEXT) for (const l of textListeners) l(Buffer.from(f.payload));
+    else if (f.contentType === CONTENT.FILE_CONTROL) for (const l of fileControlListeners) l(f.contentId, Buffer.from(f.payload));
+    else if (f.contentType === CONTENT.FILE_CHUNK) for (const l of bulkListeners) l(f.contentId, f.payload);
     return true;
   }
 
@@ -230,6 +299,7 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
   socket.on('close', () => {
     if (timer) clearTimeout(timer);
     finish({ by: 'link', code: 'CONNECTION_CLOSED', reason: 'the link closed' });
+    settleDrained();
     if (!ready) rejectReady(Object.assign(new Error(`the peer link closed before hello: ${end?.code} ${end?.reason}`), { code: end?.code }));
     resolveClosed(end as PeerEnd);
   });
@@ -258,8 +328,18 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
     keySha256: start.keySha256,
     remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
     sendText: (payload) => write(encodeFrame({ contentType: CONTENT.TEXT, flags: FLAGS.NONE, source: start.id, destination: peer, contentId: 0, payload })),
-    drained: () => drained(socket),
+    sendFileControl: (contentId, payload) => write(encodeFrame({ contentType: CONTENT.FILE_CONTROL, flags: FLAGS.NONE, source: start.id, destination: peer, contentId, payload })),
+    sendBulk(contentType, contentId, payload) {
+      // Checked now, so a caller's mistake throws here and not inside a later pump. Only chunks are
+      // bulk: anything else in this queue would wait behind a transfer.
+      if (contentType !== CONTENT.FILE_CHUNK) throw frameInvalid(`sendBulk takes FILE_CHUNK frames (${CONTENT.FILE_CHUNK}), not content type ${String(contentType)}`);
+      const header = encodeFrameHeader({ contentType, flags: FLAGS.NONE, source: start.id, destination: peer, contentId }, payload.length);
+      return bulk.push([header, payload]);
+    },
+    drained: () => (urgentUnwritten === 0 || socket.destroyed ? Promise.resolve() : new Promise<void>((r) => drainWaiters.push(r))),
     onText: (l) => void textListeners.push(l),
+    onFileControl: (l) => void fileControlListeners.push(l),
+    onBulk: (l) => void bulkListeners.push(l),
     async close(code = WIRE_CODE.QUIT, reason = 'the user quit') {
       if (!end && !socket.destroyed) refuse(code, reason, { type: 'bye', code, reason });
       return closed;
