@@ -13,7 +13,7 @@
 // "run" request, the same code as the command line, so there is one way to do each thing.
 import type net from 'node:net';
 import { LIMITS } from '../net/constants.js';
-import { settingsOf } from '../projections/settings.js';
+import { downloadsPath, settingsOf } from '../projections/settings.js';
 import type { ClientState } from './client.js';
 import { historyRow } from './export.js';
 import type { Profile } from './profile.js';
@@ -66,7 +66,11 @@ export function serveSubscribe(socket: net.Socket, source: AttachSource, options
   // The certificate does not change while the client runs: read once, not at each status.
   const notAfter = certNotAfter(source.home);
   const status = (): string => JSON.stringify(statusRow(profile, source.state(), notAfter));
-  const settings = (): string => JSON.stringify(settingsOf(profile.views.settings));
+  // The downloads folder as the folder it is, its default filled in like the others'.
+  const settings = (): string => {
+    const s = settingsOf(profile.views.settings);
+    return JSON.stringify({ ...s, downloads: downloadsPath(s, profile.home) });
+  };
   let lastStatus = status();
   let lastSettings = settings();
   let refresh: NodeJS.Immediate | null = null;

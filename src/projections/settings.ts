@@ -3,6 +3,7 @@
 // The projection keeps whatever the journal says, keys and values alike; what a key means, its
 // default and the values it takes are the table below, so that `parley settings` and the client
 // read the same thing through settingsOf(state).
+import path from 'node:path';
 import { badInput } from '../errors.js';
 import type { NewOf } from '../events/schema.js';
 import type { SettingsChanged, Stored } from '../events/types.js';
@@ -29,6 +30,9 @@ export type Settings = {
   'default-quota-messages': number;
   'default-quota-files': number;
   notify: boolean;
+  'auto-accept-files': boolean;
+  // An absolute folder, or null for the default: <home>/downloads (downloadsPath).
+  downloads: string | null;
 };
 export type SettingKey = keyof Settings;
 
@@ -37,16 +41,19 @@ export type SettingKey = keyof Settings;
 export const MAX_QUOTA_SETTING = 1e12;
 
 type Rule = {
-  fallback: SettingValue;
+  // null: a default that depends on the profile (the downloads folder is in it).
+  fallback: SettingValue | null;
   // What the key takes, for the error message: "en or ru".
   takes: string;
   // The value as journaled, from what a person typed; undefined when the key does not take it.
-  parse: (text: string) => SettingValue | undefined;
+  // `resolve` makes a relative path absolute (from the caller's working directory).
+  parse: (text: string, resolve: (file: string) => string) => SettingValue | undefined;
   // Whether a journaled value is one this key takes. A journal may hold anything another
   // version of Parley (or a hand) wrote, and such a value reads as the default.
   valid: (value: SettingValue) => boolean;
-  // How the value is printed: as a person types it (on/off), numbers as numbers for JSON.
-  shown: (value: SettingValue) => string | number;
+  // How the value is printed: as a person types it (on/off), numbers as numbers for JSON, a
+  // default folder as the folder it is in the profile `home`.
+  shown: (value: SettingValue | null, home: string) => string | number;
 };
 
 function oneOf(words: string[], fallback: string): Rule {
@@ -82,13 +89,46 @@ function onOff(fallback: boolean): Rule {
   };
 }
 
+// A folder, journaled absolute: a relative one is the caller's (resolved where the command was
+// typed), and the client that reads it later runs elsewhere. Control characters are refused, as
+// in names (a newline in a path is legal on Linux, but would forge a line wherever it is shown).
+function folder(inHome: string): Rule {
+  // eslint-disable-next-line no-control-regex
+  const valid = (value: SettingValue) => typeof value === 'string' && path.isAbsolute(value) && !/[\u0000-\u001f\u007f-\u009f]/.test(value);
+  return {
+    fallback: null,
+    takes: `a folder (default: ${inHome} in the profile)`,
+    parse: (text, resolve) => {
+      if (text.trim().length === 0) return undefined;
+      const value = resolve(text);
+      return valid(value) ? value : undefined;
+    },
+    valid,
+    shown: (value, home) => (value === null ? path.join(home, inHome) : String(value)),
+  };
+}
+
+// The default downloads folder, in the profile.
+export const DEFAULT_DOWNLOADS = 'downloads';
+
 // In the order `parley settings` lists them.
 const RULES: Record<SettingKey, Rule> = {
   language: oneOf(['en', 'ru'], 'en'),
   'default-quota-messages': count(1000),
   'default-quota-files': count(1000),
   notify: onOff(true),
+  // Off: a file written to the disk without being asked for is a risk (a full disk, a file
+  // that looks like another). On, offers from whitelisted contacts are accepted as they come
+  // (issue 11), still within the file packets granted them and with names checked.
+  'auto-accept-files': onOff(false),
+  downloads: folder(DEFAULT_DOWNLOADS),
 };
+
+// The absolute downloads folder: the one set, or <home>/downloads. Only the path: the writer
+// creates it (node/downloads.ts).
+export function downloadsPath(s: Settings, home: string): string {
+  return s.downloads ?? path.join(home, DEFAULT_DOWNLOADS);
+}
 
 export const SETTING_KEYS = Object.keys(RULES) as SettingKey[];
 
@@ -103,7 +143,7 @@ export function isSettingKey(key: string): key is SettingKey {
 }
 
 export function settingsOf(state: SettingsState): Settings {
-  const out: Record<string, SettingValue> = {};
+  const out: Record<string, SettingValue | null> = {};
   for (const key of SETTING_KEYS) {
     const rule = RULES[key];
     const value = Object.hasOwn(state, key) ? state[key] : undefined;
@@ -114,9 +154,10 @@ export function settingsOf(state: SettingsState): Settings {
 
 // The settings as printed: `parley settings --json` prints this object, the text form one
 // `key value` line per key.
-export function shownSettings(s: Settings): Record<SettingKey, string | number> {
+// `home`: the profile, where the default downloads folder is.
+export function shownSettings(s: Settings, home: string): Record<SettingKey, string | number> {
   const out = {} as Record<SettingKey, string | number>;
-  for (const key of SETTING_KEYS) out[key] = RULES[key].shown(s[key]);
+  for (const key of SETTING_KEYS) out[key] = RULES[key].shown(s[key], home);
   return out;
 }
 
@@ -130,12 +171,13 @@ function quoted(text: string): string {
 }
 
 // A key and value as a person typed them, checked: exit 2 for an unknown key or a bad value.
-export function parseSetting(key: string, text: string): { key: SettingKey; value: SettingValue } {
+// `resolve` makes a relative folder absolute; the command passes the caller's (commands/io.ts).
+export function parseSetting(key: string, text: string, resolve: (file: string) => string = (file) => file): { key: SettingKey; value: SettingValue } {
   if (!isSettingKey(key)) {
     throw badInput('UNKNOWN_SETTING', `unknown setting ${quoted(key)}: the settings are ${SETTING_KEYS.join(', ')}`);
   }
   const rule = RULES[key];
-  const value = rule.parse(text);
+  const value = rule.parse(text, resolve);
   if (value === undefined) throw badInput('BAD_SETTING', `${key} must be ${rule.takes}, got ${quoted(text)}`);
   return { key, value };
 }

@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { settingsOf } from '../../src/projections/settings.js';
-import { appendEvents as append, expectRefused, jsonLines, lines, ok, runParley, tempHome } from '../helpers/cli.js';
+import { appendEvents as append, expectRefused, jsonLines, lines, ok, ROOT, runParley, tempHome } from '../helpers/cli.js';
 
-const DEFAULTS = { language: 'en', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: 'on' };
-const DEFAULT_LINES = ['language en', 'default-quota-messages 1000', 'default-quota-files 1000', 'notify on'];
+// The downloads folder's default is in the profile.
+const defaults = (home: string) => ({ language: 'en', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: 'on', 'auto-accept-files': 'off', downloads: path.join(home, 'downloads') });
+const defaultLines = (home: string) => ['language en', 'default-quota-messages 1000', 'default-quota-files 1000', 'notify on', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`];
 
 // Values each key refuses. Digits only for the counts: no sign, point, exponent, hex or space.
 const BAD_VALUES: [string, string][] = [
@@ -27,6 +28,12 @@ const BAD_VALUES: [string, string][] = [
   ['notify', 'true'],
   ['notify', 'ON'],
   ['notify', '1'],
+  ['auto-accept-files', 'yes'],
+  ['auto-accept-files', 'true'],
+  ['downloads', ''],
+  ['downloads', '  '],
+  ['downloads', 'dl\nfake line'],
+  ['downloads', '/tmp/\u001b[2J'],
 ];
 const UNKNOWN_KEYS = ['colour', 'Language', 'toString', '__proto__', ''];
 
@@ -55,11 +62,11 @@ describe('settings', () => {
     const home = path.join(tempHome(), 'profile');
     const json = await runParley(['settings', '--json'], { home });
     expect(json).toMatchObject({ code: 0, stderr: '' });
-    expect(json.stdout).toBe(JSON.stringify(DEFAULTS) + '\n');
+    expect(json.stdout).toBe(JSON.stringify(defaults(home)) + '\n');
 
     const plain = await runParley(['settings'], { home });
     expect(plain).toMatchObject({ code: 0, stderr: '' });
-    expect(lines(plain.stdout)).toEqual(DEFAULT_LINES);
+    expect(lines(plain.stdout)).toEqual(defaultLines(home));
     expect(fs.existsSync(home)).toBe(false);
   });
 
@@ -71,11 +78,12 @@ describe('settings', () => {
     expect((await ok(['settings', 'set', 'notify', 'off'], { home })).stdout).toBe('notify is now off\n');
     expect((await ok(['settings', 'set', 'default-quota-messages', '0'], { home })).stdout).toBe('default-quota-messages is now 0\n');
     const json = await ok(['settings', 'set', 'default-quota-files', '1000000000000', '--json'], { home });
-    expect(jsonLines(json.stdout)).toEqual([{ language: 'ru', 'default-quota-messages': 0, 'default-quota-files': 1000000000000, notify: 'off' }]);
+    const set = { ...defaults(home), language: 'ru', 'default-quota-messages': 0, 'default-quota-files': 1000000000000, notify: 'off' };
+    expect(jsonLines(json.stdout)).toEqual([set]);
 
-    expect(await listed(home)).toEqual({ language: 'ru', 'default-quota-messages': 0, 'default-quota-files': 1000000000000, notify: 'off' });
+    expect(await listed(home)).toEqual(set);
     const plain = await ok(['settings'], { home });
-    expect(lines(plain.stdout)).toEqual(['language ru', 'default-quota-messages 0', 'default-quota-files 1000000000000', 'notify off']);
+    expect(lines(plain.stdout)).toEqual(['language ru', 'default-quota-messages 0', 'default-quota-files 1000000000000', 'notify off', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`]);
 
     // Numbers as numbers, on/off as booleans.
     expect(await settingsEvents(home)).toEqual([
@@ -88,14 +96,14 @@ describe('settings', () => {
     // And back: the last value wins.
     await ok(['settings', 'set', 'language', 'en'], { home });
     await ok(['settings', 'set', 'notify', 'on'], { home });
-    expect(await listed(home)).toEqual({ ...DEFAULTS, 'default-quota-messages': 0, 'default-quota-files': 1000000000000 });
+    expect(await listed(home)).toEqual({ ...defaults(home), 'default-quota-messages': 0, 'default-quota-files': 1000000000000 });
   });
 
   test('settings - the Russian language is accepted and survives a journal rebuild', async () => {
     const home = tempHome();
     await ok(['settings', 'set', 'language', 'ru'], { home });
     await ok(['journal', 'rebuild'], { home });
-    expect(await listed(home)).toEqual({ ...DEFAULTS, language: 'ru' });
+    expect(await listed(home)).toEqual({ ...defaults(home), language: 'ru' });
     expect(lines((await ok(['settings'], { home })).stdout)).toContain('language ru');
   });
 
@@ -137,6 +145,35 @@ describe('settings', () => {
     expect(fs.existsSync(fresh)).toBe(false);
   });
 
+  test('settings - auto-accept-files and downloads: a relative folder is journaled absolute, from where the command was typed, and not made yet', async () => {
+    const home = tempHome();
+    expect((await ok(['settings', 'set', 'auto-accept-files', 'on'], { home })).stdout).toBe('auto-accept-files is now on\n');
+    // runParley runs in the repository's folder.
+    const relative = path.join('no-such-parent', 'dl');
+    expect((await ok(['settings', 'set', 'downloads', relative], { home })).stdout).toBe(`downloads is now ${path.join(ROOT, relative)}\n`);
+    expect(fs.existsSync(path.join(ROOT, 'no-such-parent'))).toBe(false);
+    const elsewhere = path.join(tempHome(), 'incoming');
+    await ok(['settings', 'set', 'downloads', elsewhere], { home });
+    expect(await listed(home)).toEqual({ ...defaults(home), 'auto-accept-files': 'on', downloads: elsewhere });
+    expect(await settingsEvents(home)).toEqual([
+      { key: 'auto-accept-files', value: true },
+      { key: 'downloads', value: path.join(ROOT, relative) },
+      { key: 'downloads', value: elsewhere },
+    ]);
+    expect((await ok(['settings', 'set', 'downloads', elsewhere], { home })).stdout).toBe(`downloads is ${elsewhere} already\n`);
+    expect(await settingsEvents(home)).toHaveLength(3);
+  });
+
+  test('settings - a file is no downloads folder: exit 2, nothing journaled', async () => {
+    const home = tempHome();
+    const file = path.join(home, 'a-file');
+    fs.writeFileSync(file, 'x');
+    const r = await runParley(['settings', 'set', 'downloads', file], { home });
+    expectRefused(r);
+    expect(r.stderr).toBe(`parley: ${file} is a file, not a folder: choose another downloads folder\n`);
+    expect(await settingsEvents(home)).toEqual([]);
+  });
+
   test('settings - an unknown key is refused with exit 2, naming the keys there are', async () => {
     const home = tempHome();
     await ok(['settings', 'set', 'notify', 'off'], { home });
@@ -144,7 +181,7 @@ describe('settings', () => {
     const results = await Promise.all(UNKNOWN_KEYS.map((key) => runParley(['settings', 'set', key, 'en'], { home })));
     results.forEach((r, i) => {
       expectRefused(r);
-      expect(r.stderr).toBe(`parley: unknown setting "${UNKNOWN_KEYS[i]}": the settings are language, default-quota-messages, default-quota-files, notify\n`);
+      expect(r.stderr).toBe(`parley: unknown setting "${UNKNOWN_KEYS[i]}": the settings are language, default-quota-messages, default-quota-files, notify, auto-accept-files, downloads\n`);
     });
     expect(await journalOf(home)).toBe(before);
   });
@@ -174,23 +211,28 @@ describe('settings', () => {
       { type: 'settings.changed', key: 'notify', value: 'off' },
       { type: 'settings.changed', key: 'default-quota-messages', value: -5 },
       { type: 'settings.changed', key: 'default-quota-files', value: 2.5 },
-      { type: 'settings.changed', key: 'downloads', value: '/tmp' },
+      { type: 'settings.changed', key: 'auto-accept-files', value: 'on' },
+      // Not absolute: no caller's folder to resolve it from any more.
+      { type: 'settings.changed', key: 'downloads', value: 'tmp' },
+      { type: 'settings.changed', key: 'colour', value: 'red' },
     ]);
-    expect(await listed(home)).toEqual(DEFAULTS);
+    expect(await listed(home)).toEqual(defaults(home));
     // A good value after them counts again, and setting the default it reads as journals nothing.
     await ok(['settings', 'set', 'language', 'ru'], { home });
     await ok(['settings', 'set', 'notify', 'on'], { home });
-    expect(await listed(home)).toEqual({ ...DEFAULTS, language: 'ru' });
+    expect(await listed(home)).toEqual({ ...defaults(home), language: 'ru' });
     expect((await settingsEvents(home)).slice(-1)).toEqual([{ key: 'language', value: 'ru' }]);
   });
 
   test('settings - settingsOf gives the client typed values, defaults filled in', () => {
-    expect(settingsOf({})).toEqual({ language: 'en', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true });
-    expect(settingsOf({ language: 'ru', notify: false, 'default-quota-files': 7, other: 1 })).toEqual({
+    expect(settingsOf({})).toEqual({ language: 'en', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true, 'auto-accept-files': false, downloads: null });
+    expect(settingsOf({ language: 'ru', notify: false, 'default-quota-files': 7, other: 1, 'auto-accept-files': true, downloads: '/srv/in' })).toEqual({
       language: 'ru',
       'default-quota-messages': 1000,
       'default-quota-files': 7,
       notify: false,
+      'auto-accept-files': true,
+      downloads: '/srv/in',
     });
   });
 });

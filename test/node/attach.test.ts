@@ -3,6 +3,7 @@
 // requests answered with an error line, a reader that does not keep up dropped. The first tests
 // run the socket in this process on a real profile; the others attach to real `parley up`
 // processes, as the UI will.
+import path from 'node:path';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLine, MAX_BUFFERED, pageArgs, PAGE_LIMIT } from '../../src/node/attach.js';
@@ -196,7 +197,7 @@ describe('attach - to a running client', () => {
       const status = await runParley(['status', '--json'], { home });
       expect(snapshot.status).toEqual(JSON.parse(status.stdout));
       expect(snapshot.status).toMatchObject({ name: 'Alice', server: 'offline', contacts: [] });
-      expect(snapshot.settings).toEqual({ language: 'en', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true });
+      expect(snapshot.settings).toEqual({ language: 'en', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true, 'auto-accept-files': false, downloads: path.join(home, 'downloads') });
       expect(Number.isSafeInteger(snapshot.seq)).toBe(true);
 
       expect((await runParley(['contacts', 'add', '77', '--name', 'Боб'], { home })).code).toBe(0);
