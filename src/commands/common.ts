@@ -145,7 +145,15 @@ export function peerName(profile: Profile, peer: number): string {
 
 // Exit 4 for a peer this profile has never heard of: most often a mistyped id.
 export function requireKnownPeer(profile: Profile, peer: number): void {
-  if (!isKnownPeer(profile, peer)) {
-    throw parleyError('UNKNOWN_PEER', `${peer} is not one of your contacts: add it first with parley contacts add ${peer} --name NAME`, EXIT.PEER);
-  }
+  if (!isKnownPeer(profile, peer)) throw unknownPeer(peer);
+}
+
+// Exit 4, before anything is journaled, for a peer that is not a contact: what I send goes to
+// contacts only.
+export function requireContact(profile: Profile, peer: number): void {
+  if (profile.views.contacts[peer] === undefined) throw unknownPeer(peer);
+}
+
+function unknownPeer(peer: number): Error {
+  return parleyError('UNKNOWN_PEER', `${peer} is not one of your contacts: add it first with parley contacts add ${peer} --name NAME`, EXIT.PEER);
 }

@@ -3,6 +3,7 @@
 // and standard error are a terminal; otherwise the command wants --yes (exit 5 without it), so
 // that a script never hangs on a question nobody sees.
 import readline from 'node:readline';
+import { EXIT, parleyError } from '../errors.js';
 import { clientProfile } from './io.js';
 
 export type AskIo = {
@@ -42,4 +43,17 @@ export function askYesNo(question: string, io: AskIo = { input: process.stdin, o
     });
     io.output.write(question);
   });
+}
+
+// Whether `packets` may be spent: one packet always may (every message and file spends at least
+// one, and asking each time would teach people to say yes); more need --yes or a yes at the
+// terminal, else exit 5 with `refusal`. Asked here, in the caller's process, before the command
+// goes to a running client (which has no terminal of the caller's): the answer travels on as
+// --yes. `mayAsk`: false when standard input is the command's data, not the person. Returns
+// whether the command goes on with --yes.
+export async function confirmSpend(o: { packets: number; yes: boolean; mayAsk: boolean; question: string; refusal: string }): Promise<boolean> {
+  let yes = o.yes;
+  if (o.packets > 1 && !yes && o.mayAsk && canAsk()) yes = await askYesNo(o.question);
+  if (o.packets > 1 && !yes) throw parleyError('CONFIRM_NEEDED', o.refusal, EXIT.CONFIRM);
+  return yes;
 }

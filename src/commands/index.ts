@@ -9,11 +9,13 @@ import { registerLimitsCommands } from './limits.js';
 import { registerMessageCommands } from './messages.js';
 import { registerServerCommands } from './server.js';
 import { registerSettingsCommands } from './settings.js';
+import { registerTransferCommands } from './transfers.js';
 
 export function registerCommands(program: Command, options: { runInClient: RunInClient }): void {
   registerClientCommands(program, options.runInClient);
   registerContactsCommands(program);
   registerMessageCommands(program);
+  registerTransferCommands(program);
   registerHistoryCommands(program);
   registerLimitsCommands(program);
   registerSettingsCommands(program);

@@ -5,9 +5,9 @@ import type { Command } from 'commander';
 import { badInput, EXIT, parleyError } from '../errors.js';
 import { MAX_EDIT_BYTES, MAX_TEXT_BYTES } from '../net/chat.js';
 import { left, packetsFor, quotaOf } from '../projections/quotas.js';
-import { askYesNo, canAsk } from './confirm.js';
+import { confirmSpend } from './confirm.js';
 import { clientProfile, clientState } from './io.js';
-import { parseId, peerName, printError, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
+import { parseId, peerName, printError, printJson, printLine, profileOptions, requireContact, requireKnownPeer, withProfile } from './common.js';
 import type { Profile } from '../node/profile.js';
 
 type SendOpts = { to: string; replyTo?: string; yes?: boolean; json?: boolean };
@@ -72,36 +72,57 @@ export function registerMessageCommands(program: Command): void {
       if (bytes > MAX_TEXT_BYTES) throw badInput('TEXT_TOO_LONG', `a message is at most ${MAX_TEXT_BYTES} bytes of UTF-8 and this one has ${bytes}: send it as a file instead`);
       if (opts.replyTo !== undefined && !/^[\x21-\x7e]{1,64}$/.test(opts.replyTo)) throw badInput('BAD_ID', `--reply-to takes a message id, got "${opts.replyTo}"`);
       const packets = packetsFor(bytes);
-      // Asked here, in the caller's process, before the command goes to a running client (which
-      // has no terminal of the caller's): the answer travels on as --yes. A text read from
-      // standard input leaves no terminal to answer on.
-      let yes = opts.yes === true;
-      if (packets > 1 && !yes && textArg !== '-' && canAsk()) {
-        yes = await askYesNo(`This message takes ${packets} packets of your limit with ${peer}. Send it? [y/N] `);
-      }
-      if (packets > 1 && !yes) {
-        throw parleyError('CONFIRM_NEEDED', `this message takes ${packets} packets of your limit with ${peer}: add --yes to send it`, EXIT.CONFIRM);
-      }
+      // A text read from standard input leaves no terminal to answer on.
+      const yes = await confirmSpend({
+        packets,
+        yes: opts.yes === true,
+        mayAsk: textArg !== '-',
+        question: `This message takes ${packets} packets of your limit with ${peer}. Send it? [y/N] `,
+        refusal: `this message takes ${packets} packets of your limit with ${peer}: add --yes to send it`,
+      });
       // To a running client the text goes inline, read from standard input here if it was.
       const argv = ['send', '--to', String(peer), ...(opts.replyTo ? ['--reply-to', opts.replyTo] : []), ...(yes ? ['--yes'] : []), ...(opts.json ? ['--json'] : []), '--', text];
       await withProfile(
         cmd,
         async (profile) => {
-          const contact = profile.views.contacts[peer];
-          if (!contact) throw parleyError('UNKNOWN_PEER', `${peer} is not one of your contacts: add it first with parley contacts add ${peer} --name NAME`, EXIT.PEER);
-          const id = randomBytes(8).toString('hex');
+          requireContact(profile, peer);
+          // The room is read before the message is journaled: its own spend comes when it goes.
+          const room = left(quotaOf(profile.views.quotas, peer).outbound.messages);
+          const id = newId();
           await profile.append({ type: 'message.sent', id, peer, text, packets, ...(opts.replyTo ? { replyTo: opts.replyTo } : {}) });
           if (opts.json) printJson({ id, status: 'pending' });
           else printLine(`${id} pending`);
-          const state = clientState();
-          const room = left(quotaOf(profile.views.quotas, peer).outbound.messages);
-          if (room < packets) printError(`parley: ${contact.name} has granted you ${room} more packet(s) and this message takes ${packets}: it waits for their grant (a new contact's first grant comes with the first link)`);
-          if (!state) printError(`parley: it goes when your client (parley up) and ${contact.name}'s are both running; there is no store-and-forward yet`);
-          else if (state.presence.get(peer)?.online !== true) printError(`parley: ${contact.name} is offline: it goes when their client is up (there is no store-and-forward yet)`);
+          printWhenItGoes(profile, peer, { what: 'message', room, packets });
         },
         { argv },
       );
     });
+}
+
+// A new id for what I send (a message, a transfer): 8 random bytes in hex, unique enough among
+// mine to one contact without asking anyone. => 'a3f09c2e7b41d580'
+export function newId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+// What an intent for `peer` (a message, a file, an answer) waits for before it goes: my client
+// (the commands only journal; `parley up` sends), or the peer's, or nothing.
+export function waitsFor(peer: number): 'my-client' | 'peer' | null {
+  const state = clientState();
+  if (!state) return 'my-client';
+  return state.presence.get(peer)?.online === true ? null : 'peer';
+}
+
+// What `send` and `send-file` say on stderr after journaling: why what was sent has not gone
+// yet, when it waits. `room`: the packets of this kind the contact still grants, read before
+// this spend.
+export function printWhenItGoes(profile: Profile, peer: number, o: { what: 'message' | 'file'; room: number; packets: number }): void {
+  const name = peerName(profile, peer);
+  const kind = o.what === 'file' ? 'file packet(s)' : 'packet(s)';
+  if (o.room < o.packets) printError(`parley: ${name} has granted you ${o.room} more ${kind} and this ${o.what} takes ${o.packets}: it waits for their grant (a new contact's first grant comes with the first link)`);
+  const waits = waitsFor(peer);
+  if (waits === 'my-client') printError(`parley: it goes when your client (parley up) and ${name}'s are both running; there is no store-and-forward yet`);
+  else if (waits === 'peer') printError(`parley: ${name} is offline: it goes when their client is up (there is no store-and-forward yet)`);
 }
 
 // The last message the contact sent me, or null: read back from the end of the chat.

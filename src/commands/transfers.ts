@@ -1,0 +1,403 @@
+// parley send-file --to ID [--yes] PATH; parley transfers [--limit N] [--before SEQ];
+// parley transfers accept|decline|cancel TID.
+//
+// These commands only read the stored transfers view (node/transfers.ts) and journal intents: an
+// offer, an answer, a cancel. The running client's transfer engine (node/files.ts) reacts to
+// those events as delivery.ts reacts to message.sent: it sends the offer when a link is up,
+// moves the chunks, and journals the progress the view shows here. So each command works the
+// same with or without a client running, and an intent journaled while both sides are away
+// goes when they are back.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { badInput, causeText, EXIT, parleyError } from '../errors.js';
+import type { Direction } from '../events/types.js';
+import { LIMITS } from '../net/constants.js';
+import { hasControlChars } from '../net/text.js';
+import { downloadsDir } from '../node/downloads.js';
+import { checkFileName } from '../node/filename.js';
+import type { Profile } from '../node/profile.js';
+import { left, packetsFor, quotaOf } from '../projections/quotas.js';
+import { settingsOf } from '../projections/settings.js';
+import { isFinished, type Transfer } from '../projections/transfers.js';
+import { confirmSpend } from './confirm.js';
+import { resolvePath } from './io.js';
+import { newId, printWhenItGoes, waitsFor } from './messages.js';
+import { parseCount, parseId, peerName, printError, printJson, printLine, profileOptions, requireContact, withProfile, writeOut } from './common.js';
+
+// The chunk size of every offer: large enough that a 100 GB file is 100,000 chunks (a few ranges
+// in the view, one SHA-256 each), small enough to be one frame (1 MiB, docs/PROTOCOL.md) and to
+// be resent whole without regret.
+export const CHUNK_SIZE = 1_048_576;
+
+// How long an active transfer may go without an event in the view before its live speed reads 0:
+// the engine journals progress every few hundred milliseconds while chunks move (issue 11), so
+// seconds without one mean nothing moved.
+export const STALL_MS = 5_000;
+
+// The rows of a page that `transfers` reads at once when no --limit is given: all of them are
+// listed, a page at a time, so memory stays flat however many there were.
+const PAGE = 200;
+
+// Transfer ids: as message ids, 1 to 64 printable ASCII characters (mine are 16 hex digits).
+const ID = /^[\x21-\x7e]{1,64}$/;
+
+// One line of `parley transfers --json`. Speeds in 10^6 bytes per second.
+export type TransferRow = {
+  seq: number;
+  id: string;
+  peer: number;
+  direction: Direction;
+  name: string;
+  size: number;
+  done: number;
+  wire_bytes: number;
+  state: Transfer['state'];
+  reason: string | null;
+  mb_per_s: number | null;
+  avg_mb_per_s: number | null;
+  path: string | null;
+};
+
+// Bytes done: chunks done times the chunk size, the last chunk being short. A completed
+// transfer is done whole, whatever progress its last batch reported.
+export function doneBytes(t: Transfer): number {
+  if (t.state === 'completed') return t.size;
+  return Math.min(t.doneCount * t.chunkSize, t.size);
+}
+
+// 10^6 bytes per second, to the kB/s. => mbPerS(3_000_000, 1500) === 2
+function mbPerS(bytes: number, ms: number): number | null {
+  if (bytes <= 0 || ms <= 0) return null;
+  return Math.round(bytes / ms) / 1000;
+}
+
+// A transfer as `parley transfers --json` prints it, at `now` (ms since the epoch).
+//
+// avg_mb_per_s: the bytes done over the time from the offer to the view's last update of it.
+// The record keeps no time of acceptance, so for a transfer that waited to be accepted the wait
+// counts too; for one accepted at once (auto-accept-files) the two are near. Null while nothing
+// is done.
+//
+// mb_per_s: null unless the transfer is active. The view keeps one point of progress, not two,
+// so it knows no rate of the last seconds: until the engine reports its own, the live speed is
+// the average while the view keeps being updated, and 0 once nothing came for STALL_MS.
+export function transferRow(t: Transfer, now: number): TransferRow {
+  const done = doneBytes(t);
+  const avg = mbPerS(done, t.updatedAt - t.offeredAt);
+  const live = t.state !== 'active' ? null : now - t.updatedAt > STALL_MS ? 0 : (avg ?? 0);
+  return {
+    seq: t.seq,
+    id: t.id,
+    peer: t.peer,
+    direction: t.direction,
+    name: t.name,
+    size: t.size,
+    done,
+    wire_bytes: t.wireBytes,
+    state: t.state,
+    reason: t.state === 'failed' || t.state === 'cancelled' || t.state === 'declined' ? t.reason ?? '' : null,
+    mb_per_s: live,
+    avg_mb_per_s: avg,
+    path: t.path,
+  };
+}
+
+// Names and reasons come from peers: a character a terminal would obey (C0, DEL, C1) or one that
+// turns text around (bidi controls) is shown as its \uXXXX escape. In JSON that is the same
+// string, escaped; in the table, a visible mark.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+function escaped(text: string): string {
+  return text.replace(UNSAFE, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+// JSON.stringify leaves C1 and bidi controls raw: inside strings (the only place they can be),
+// their escapes read back as the same value.
+function jsonLine(value: unknown): string {
+  return escaped(JSON.stringify(value)) + '\n';
+}
+
+// => '1.5 MB', '700 B' (powers of 10, as the speeds).
+function sizeText(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1000 && u < units.length - 1) {
+    n /= 1000;
+    u++;
+  }
+  return u === 0 ? `${n} B` : `${n.toFixed(1)} ${units[u]}`;
+}
+
+function percentOf(r: TransferRow): number {
+  if (r.size === 0) return r.state === 'completed' ? 100 : 0;
+  // Floor: 99.9% is not done.
+  return Math.floor((r.done * 100) / r.size);
+}
+
+// One line of the table: id, arrow and peer, name, size, percent, state, speeds.
+// => 'a3f09c2e7b41d580  → Bob  report.pdf  12.4 MB  45%  active  3.2 MB/s (avg 2.9 MB/s)'
+function tableLine(r: TransferRow, peer: string): string {
+  const arrow = r.direction === 'out' ? `→ ${peer}` : `← ${peer}`;
+  const state = r.reason !== null && r.reason !== '' ? `${r.state}: ${escaped(r.reason)}` : r.state;
+  const speeds = [r.mb_per_s !== null ? `${r.mb_per_s} MB/s` : null, r.avg_mb_per_s !== null ? `avg ${r.avg_mb_per_s} MB/s` : null].filter((s) => s !== null).join(', ');
+  return [escaped(r.id), arrow, escaped(r.name), sizeText(r.size), `${percentOf(r)}%`, state, speeds].filter((s) => s !== '').join('  ');
+}
+
+// ---- send-file ----
+
+// The size of the file to send, or exit 2 saying why it cannot be sent. Read here, in the
+// caller's process or the client's on the same computer, before anything is journaled.
+function sizeOfFileToSend(file: string): number {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw badInput('NO_SUCH_FILE', `${file} does not exist`, err);
+    throw badInput('UNREADABLE_FILE', `cannot read ${file} (${causeText(err, { code: true })})`, err);
+  }
+  if (stat.isDirectory()) throw badInput('IS_A_FOLDER', `${file} is a folder: send the files in it one by one, or an archive of it`);
+  // Checked before it is opened: opening a named pipe would wait for a writer.
+  if (!stat.isFile()) throw badInput('NOT_A_FILE', `${file} is not a regular file (a device, a pipe or a socket): only files can be sent`);
+  // Opened, not access()ed: the permission bits do not tell everything (ACLs, a root that may
+  // read anything, a file on a network share).
+  try {
+    fs.closeSync(fs.openSync(file, 'r'));
+  } catch (err) {
+    throw badInput('UNREADABLE_FILE', `cannot read ${file} (${causeText(err, { code: true })}): check its permissions`, err);
+  }
+  return stat.size;
+}
+
+// ---- finding a transfer by its id ----
+
+// Every transfer with this id among `candidates`, then, when none is open, among all (read by
+// page from the newest: the slow path, taken only to say why a command cannot be done).
+async function transfersWithId(profile: Profile, id: string, only: { peer?: number; direction?: Direction }): Promise<Transfer[]> {
+  const matches = (t: Transfer) => t.id === id && (only.peer === undefined || t.peer === only.peer) && (only.direction === undefined || t.direction === only.direction);
+  if (only.peer !== undefined) {
+    const directions: Direction[] = only.direction ? [only.direction] : ['in', 'out'];
+    const found = await Promise.all(directions.map((d) => profile.transfer(only.peer as number, d, id)));
+    return found.filter((t): t is Transfer => t !== undefined);
+  }
+  const open = (await profile.openTransfers()).filter(matches);
+  if (open.length > 0) return open;
+  const all: Transfer[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = await profile.transfers({ limit: PAGE, before });
+    all.push(...page.filter(matches));
+    if (page.length < PAGE) return all;
+    before = page[page.length - 1].seq;
+  }
+}
+
+// => 'from Bob (5)', 'to Bob (5)'
+function sideOf(profile: Profile, t: Transfer): string {
+  return `${t.direction === 'in' ? 'from' : 'to'} ${peerName(profile, t.peer)} (${t.peer})`;
+}
+
+// The one transfer `id` names that `fits`; else exit 4 when none has that id, exit 2 naming
+// its state when the only one does not fit, or the peers to choose from when several do.
+async function oneTransfer(
+  profile: Profile,
+  id: string,
+  only: { peer?: number; direction?: Direction },
+  fits: (t: Transfer) => boolean,
+  unfit: (t: Transfer) => string,
+): Promise<Transfer> {
+  const found = await transfersWithId(profile, id, only);
+  const fitting = found.filter(fits);
+  if (fitting.length === 1) return fitting[0];
+  if (found.length === 0) {
+    const where = only.peer !== undefined ? ` with ${peerName(profile, only.peer)}` : '';
+    throw parleyError('NO_SUCH_TRANSFER', `there is no transfer ${id}${where} (parley transfers lists them)`, EXIT.PEER);
+  }
+  if (fitting.length === 0) {
+    if (found.length === 1) throw badInput('TRANSFER_STATE', unfit(found[0]));
+    throw badInput('TRANSFER_STATE', `transfer ${id}: ${found.map((t) => `${sideOf(profile, t)} is ${t.state}`).join('; ')}`);
+  }
+  const which = fitting.map((t) => sideOf(profile, t)).join(', ');
+  const needsDirection = new Set(fitting.map((t) => t.peer)).size < fitting.length;
+  throw badInput('AMBIGUOUS_TRANSFER', `${fitting.length} transfers have the id ${id} (${which}): choose one with --peer ID${needsDirection ? ' --direction in|out' : ''}`);
+}
+
+function parseTransferId(text: string): string {
+  if (!ID.test(text)) throw badInput('BAD_ID', `a transfer id is 1 to 64 printable characters, got "${escaped(text.slice(0, 64))}"`);
+  return text;
+}
+
+function parseDirection(text: string | undefined): Direction | undefined {
+  if (text === undefined || text === 'in' || text === 'out') return text;
+  throw badInput('BAD_DIRECTION', `--direction is in or out, got "${escaped(text.slice(0, 20))}"`);
+}
+
+// What is said on stderr after an answer or a cancel: it reaches the peer when both run.
+function printWhenAnswerGoes(profile: Profile, peer: number): void {
+  const name = peerName(profile, peer);
+  const waits = waitsFor(peer);
+  if (waits === 'my-client') printError(`parley: ${name} learns it when your client (parley up) and theirs are both running`);
+  else if (waits === 'peer') printError(`parley: ${name} is offline: they learn it when their client is up`);
+}
+
+export function registerTransferCommands(program: Command): void {
+  profileOptions(program.command('send-file').description('offer a file to a contact').argument('<path>', 'the file'))
+    .requiredOption('--to <id>', 'the contact')
+    .option('--yes', 'offer a file larger than one packet (65,535 bytes) without asking (asked on a terminal, exit 5 elsewhere)')
+    .option('--json', 'print {"id","state"}')
+    .action(async (fileArg: string, opts: { to: string; yes?: boolean; json?: boolean }, cmd: Command) => {
+      const peer = parseId(opts.to, 'contact id');
+      // The caller's working directory, also when the command runs inside the client.
+      const file = resolvePath(fileArg);
+      const size = sizeOfFileToSend(file);
+      // The name the receiver will see and check: refused here rather than by a declined offer.
+      // TODO(issue 11): the receiver (node/files.ts) refuses offers with this same
+      // checkFileName; test both against one table once it does.
+      const name = path.basename(file);
+      const refused = checkFileName(name);
+      if (refused !== null) throw badInput('BAD_FILE_NAME', `the receiver would refuse this file's name: ${refused}; send a copy under another name`);
+      const packets = packetsFor(size);
+      const yes = await confirmSpend({
+        packets,
+        yes: opts.yes === true,
+        mayAsk: true,
+        question: `This file takes ${packets} packets of your file limit with ${peer}. Send it? [y/N] `,
+        refusal: `this file takes ${packets} packets of your file limit with ${peer}: add --yes to send it`,
+      });
+      const argv = ['send-file', '--to', String(peer), ...(yes ? ['--yes'] : []), ...(opts.json ? ['--json'] : []), '--', file];
+      await withProfile(
+        cmd,
+        async (profile) => {
+          requireContact(profile, peer);
+          const room = left(quotaOf(profile.views.quotas, peer).outbound.files);
+          const id = newId();
+          // Spent with the offer, in one batch: never an offer without its spend, nor a spend
+          // without its offer. The engine sends the offer once the contact's grant covers it.
+          await profile.appendMany([
+            { type: 'quota.spent', peer, direction: 'outbound', kind: 'files', n: packets, ref: id },
+            { type: 'transfer.offered', id, peer, direction: 'out', name, size, chunkSize: CHUNK_SIZE, path: file },
+          ]);
+          if (opts.json) printJson({ id, state: 'offered' });
+          else printLine(`${id} offered`);
+          printWhenItGoes(profile, peer, { what: 'file', room, packets });
+        },
+        { argv },
+      );
+    });
+
+  // --limit and --before are the parent's own: commander would otherwise hand them to the
+  // subcommands (common.ts, profileOptions).
+  const transfers = profileOptions(program.command('transfers').description('files sent and received, newest first'))
+    .option('--limit <n>', 'only the N newest (before --before)')
+    .option('--before <seq>', 'only transfers offered before this seq (the seq of the last one shown)')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { limit?: string; before?: string; json?: boolean }, cmd: Command) => {
+      const limit = opts.limit === undefined ? undefined : parseCount(opts.limit, '--limit');
+      const before = opts.before === undefined ? undefined : parseCount(opts.before, '--before');
+      await withProfile(
+        cmd,
+        async (profile) => {
+          const now = Date.now();
+          let shown = 0;
+          let next = before;
+          for (;;) {
+            const want = limit === undefined ? PAGE : Math.min(PAGE, limit - shown);
+            const page = want > 0 ? await profile.transfers({ limit: want, before: next }) : [];
+            let out = '';
+            for (const t of page) {
+              const row = transferRow(t, now);
+              out += opts.json ? jsonLine(row) : tableLine(row, peerName(profile, t.peer)) + '\n';
+            }
+            await writeOut(out);
+            shown += page.length;
+            if (page.length < want || page.length === 0) break;
+            next = page[page.length - 1].seq;
+          }
+          if (!opts.json && shown === 0) printLine('no transfers');
+        },
+        { readOnly: true },
+      );
+    });
+
+  profileOptions(transfers.command('accept').description('take a file offered to you, into the downloads folder').argument('<tid>', 'the transfer'))
+    .option('--peer <id>', 'the contact who offered it (when several offered this id)')
+    .option('--json', 'print {"id","peer","state","path"}')
+    .action(async (tid: string, opts: { peer?: string; json?: boolean }, cmd: Command) => {
+      const id = parseTransferId(tid);
+      const peer = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
+      await withProfile(cmd, async (profile) => {
+        const t = await oneTransfer(
+          profile,
+          id,
+          { peer, direction: 'in' },
+          (x) => x.state === 'offered',
+          (x) => `transfer ${id} ${sideOf(profile, x)} is ${x.state}: only an offer can be accepted`,
+        );
+        // The receiver refuses such an offer itself; a name that got into the view all the same
+        // never becomes a path outside the downloads folder.
+        const refused = checkFileName(t.name);
+        if (refused !== null) throw badInput('BAD_FILE_NAME', `transfer ${id} cannot be accepted: ${refused}; decline it`);
+        // The folder is made now, so that a folder that cannot be is said here, not by a failed
+        // transfer. The engine gives the file a free name when it is complete (node/filename.ts).
+        const dir = await downloadsDir(settingsOf(profile.views.settings), profile.home);
+        const target = path.join(dir, t.name);
+        await profile.append({ type: 'transfer.accepted', id, peer: t.peer, direction: 'in', path: target });
+        if (opts.json) printJson({ id, peer: t.peer, state: 'active', path: target });
+        else printLine(`${id} accepted: it goes to ${target}`);
+        printWhenAnswerGoes(profile, t.peer);
+      });
+    });
+
+  profileOptions(transfers.command('decline').description('refuse a file offered to you; the sender is told why').argument('<tid>', 'the transfer'))
+    .option('--peer <id>', 'the contact who offered it (when several offered this id)')
+    .option('--reason <text>', 'what the sender is told')
+    .option('--json', 'print {"id","peer","state","reason"}')
+    .action(async (tid: string, opts: { peer?: string; reason?: string; json?: boolean }, cmd: Command) => {
+      const id = parseTransferId(tid);
+      const peer = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
+      // It is sent to the peer and shown on its terminal: the wire's rule for reasons.
+      const reason = opts.reason === undefined ? 'no reason given' : opts.reason.trim();
+      if (reason.length === 0 || reason.length > LIMITS.MAX_REASON_LENGTH || hasControlChars(reason)) {
+        throw badInput('BAD_REASON', `a reason is 1 to ${LIMITS.MAX_REASON_LENGTH} characters with no control characters`);
+      }
+      await withProfile(cmd, async (profile) => {
+        const t = await oneTransfer(
+          profile,
+          id,
+          { peer, direction: 'in' },
+          (x) => x.state === 'offered',
+          (x) => `transfer ${id} ${sideOf(profile, x)} is ${x.state}: only an offer can be declined${x.state === 'active' || x.state === 'paused' ? ' (parley transfers cancel stops it)' : ''}`,
+        );
+        await profile.append({ type: 'transfer.declined', id, peer: t.peer, direction: 'in', reason });
+        if (opts.json) printJson({ id, peer: t.peer, state: 'declined', reason });
+        else printLine(`${id} declined`);
+        printWhenAnswerGoes(profile, t.peer);
+      });
+    });
+
+  profileOptions(transfers.command('cancel').description('stop a transfer, sent or received; the other side sees it cancelled').argument('<tid>', 'the transfer'))
+    .option('--peer <id>', 'the contact (when several transfers have this id)')
+    .option('--direction <in|out>', 'in (offered to you) or out (yours), when both have this id')
+    .option('--json', 'print {"id","peer","direction","state"}')
+    .action(async (tid: string, opts: { peer?: string; direction?: string; json?: boolean }, cmd: Command) => {
+      const id = parseTransferId(tid);
+      const peer = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
+      const direction = parseDirection(opts.direction);
+      await withProfile(cmd, async (profile) => {
+        const t = await oneTransfer(
+          profile,
+          id,
+          { peer, direction },
+          (x) => !isFinished(x.state),
+          (x) => `transfer ${id} ${sideOf(profile, x)} is ${x.state} already: there is nothing to cancel`,
+        );
+        await profile.append({ type: 'transfer.cancelled', id, peer: t.peer, direction: t.direction, by: 'me' });
+        if (opts.json) printJson({ id, peer: t.peer, direction: t.direction, state: 'cancelled' });
+        else printLine(`${id} cancelled`);
+        printWhenAnswerGoes(profile, t.peer);
+      });
+    });
+}
