@@ -7,7 +7,7 @@ import { badInput, EXIT, parleyError } from '../errors.js';
 import { hasControlChars } from '../net/text.js';
 import { startClient, type ClientState, type RunningClient } from '../node/client.js';
 import { hasRunningClient, isClientAnswering, type RunCommand } from '../node/control.js';
-import { hasIdentity, installIdentity, loadHomeIdentity, NAME_SETTING, parseServerAddress, SERVER_SETTING } from '../node/identity.js';
+import { createSelfSignedIdentity, hasIdentity, installIdentity, loadHomeIdentity, NAME_SETTING, parseServerAddress, SERVER_SETTING } from '../node/identity.js';
 import { certNotAfter, statusRow } from '../node/status.js';
 import type { Profile } from '../node/profile.js';
 import type { CommandIo } from './io.js';
@@ -21,16 +21,19 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 // From this long before the certificate expires, status warns every day (by the server's clock).
 const CERT_WARNING_MS = 30 * DAY_MS;
 
-type InitOpts = { name?: string; server: string; ca: string; cert: string; key: string; passwordFile?: string; json?: boolean };
+type InitOpts = { name?: string; server?: string; ca?: string; cert?: string; key?: string; passwordFile?: string; json?: boolean };
+
+// The options of a profile for a server: all four, or none for a self-signed profile.
+const SERVER_OPTIONS = ['server', 'ca', 'cert', 'key'] as const;
 
 export function registerClientCommands(program: Command, runInClient: RunInClient): void {
-  profileOptions(program.command('init').description('make a profile for an operator\'s server from its CA and your certificate and key'))
+  profileOptions(program.command('init').description('make a profile: for an operator\'s server from its CA and your certificate and key, or without them a self-signed one for the LAN and invites'))
     .option('--name <name>', 'your name, as you want it shown')
-    .requiredOption('--server <host:port>', 'the rendezvous server')
-    .requiredOption('--ca <file>', 'the operator\'s CA certificate (ca.pem)')
-    .requiredOption('--cert <file>', 'your certificate, signed by that CA with --role client')
-    .requiredOption('--key <file>', 'your private key (key.pem from parley cert csr)')
-    .option('--password-file <file>', `the key password, first line (else ${ENV.KEY_PASSWORD}, else asked)`)
+    .option('--server <host:port>', 'the rendezvous server (with --ca, --cert and --key)')
+    .option('--ca <file>', 'the operator\'s CA certificate (ca.pem)')
+    .option('--cert <file>', 'your certificate, signed by that CA with --role client')
+    .option('--key <file>', 'your private key (key.pem from parley cert csr)')
+    .option('--password-file <file>', `the key password, first line (else ${ENV.KEY_PASSWORD}, else asked; twice for a new key)`)
     .option('--json', 'print the profile as JSON')
     .action(async (opts: InitOpts, cmd: Command) => init(cmd, opts));
 
@@ -47,16 +50,22 @@ export function registerClientCommands(program: Command, runInClient: RunInClien
 
 async function init(cmd: Command, opts: InitOpts): Promise<void> {
   const home = homeOf(cmd);
-  const server = opts.server.trim();
-  parseServerAddress(server);
+  const given = SERVER_OPTIONS.filter((o) => opts[o] !== undefined);
+  if (given.length > 0 && given.length < SERVER_OPTIONS.length) {
+    const missing = SERVER_OPTIONS.filter((o) => opts[o] === undefined).map((o) => `--${o}`);
+    throw badInput('INIT_INCOMPLETE', `a profile for a server needs --server, --ca, --cert and --key (missing ${missing.join(', ')}); give none of them for a self-signed profile`);
+  }
   const name = opts.name?.trim();
   if (name !== undefined && (name.length === 0 || name.length > 100 || hasControlChars(name))) {
     throw badInput('BAD_NAME', 'a name must be 1 to 100 characters with no control characters');
   }
+  if (given.length === 0) return initSelfSigned(cmd, home, name, opts);
+  const server = (opts.server as string).trim();
+  parseServerAddress(server);
   if (hasIdentity(home)) throw badInput('PROFILE_EXISTS', `${home} already holds a profile with a certificate: choose another --home`);
   if (hasRunningClient(home)) throw parleyError('CLIENT_RUNNING', `a client runs on ${home}: stop it first`, EXIT.BUSY);
   const password = await obtainPassword({ what: 'key', file: opts.passwordFile, env: ENV.KEY_PASSWORD });
-  const identity = installIdentity(home, { caFile: opts.ca, certFile: opts.cert, keyFile: opts.key }, password);
+  const identity = installIdentity(home, { caFile: opts.ca as string, certFile: opts.cert as string, keyFile: opts.key as string }, password);
   await withProfile(cmd, async (profile) => {
     await profile.appendMany([
       { type: 'settings.changed', key: SERVER_SETTING, value: server },
@@ -66,6 +75,29 @@ async function init(cmd: Command, opts: InitOpts): Promise<void> {
   const row = { home, name: name ?? null, server, key_sha256: identity.keySha256, cert_expires_at: new Date(identity.notAfter).toISOString() };
   if (opts.json) printJson(row);
   else printLine(`profile ${home} is ready for ${server} (key ${identity.keySha256.slice(0, 16)}…, certificate until ${row.cert_expires_at.slice(0, 10)}): start it with parley up --home ${home}`);
+}
+
+// No operator (issue 10): a new key and a self-signed certificate, the id known at once (the
+// first 40 bits of the key's fingerprint, docs/PROTOCOL.md section 4) and journaled as a login
+// journals a server's id. The fingerprint is printed whole: it is what a peer pins.
+async function initSelfSigned(cmd: Command, home: string, name: string | undefined, opts: InitOpts): Promise<void> {
+  if (hasIdentity(home)) throw badInput('PROFILE_EXISTS', `${home} already holds a profile with a certificate: choose another --home`);
+  if (hasRunningClient(home)) throw parleyError('CLIENT_RUNNING', `a client runs on ${home}: stop it first`, EXIT.BUSY);
+  const password = await obtainPassword({ what: 'key', file: opts.passwordFile, env: ENV.KEY_PASSWORD, confirm: true });
+  // The certificate's common name: the name cut to X.520's 64 characters, or a neutral word (a
+  // host name would tell every peer which machine this is).
+  const made = await createSelfSignedIdentity(home, name !== undefined ? [...name].slice(0, 64).join('').trim() : SELF_SIGNED_CN, password);
+  await withProfile(cmd, async (profile) => {
+    await profile.appendMany([
+      { type: 'identity.created', id: made.id, keySha256: made.keySha256 },
+      ...(name !== undefined ? [{ type: 'settings.changed' as const, key: NAME_SETTING, value: name }] : []),
+    ]);
+  });
+  const row = { home, name: name ?? null, server: null, id: made.id, key_sha256: made.keySha256, cert_expires_at: new Date(made.notAfter).toISOString() };
+  if (opts.json) return printJson(row);
+  printLine(`profile ${home} is ready without a server: id ${made.id}, self-signed until ${row.cert_expires_at.slice(0, 10)}`);
+  printLine(`key_sha256 ${made.keySha256}`);
+  printLine(`start it with parley up --home ${home}; give others parley invite --home ${home}`);
 }
 
 async function up(cmd: Command, opts: { passwordFile?: string }, runInClient: RunInClient): Promise<void> {
@@ -102,6 +134,9 @@ async function up(cmd: Command, opts: { passwordFile?: string }, runInClient: Ru
     for (const s of SIGNALS) process.off(s, onSignal);
   }
 }
+
+// The common name of a self-signed certificate made without --name.
+const SELF_SIGNED_CN = 'Parley';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
