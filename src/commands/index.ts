@@ -4,6 +4,7 @@ import { registerCertCommands } from './cert.js';
 import { registerClientCommands, type RunInClient } from './client.js';
 import { registerContactsCommands } from './contacts.js';
 import { registerHistoryCommands } from './history.js';
+import { registerInviteCommands } from './invite.js';
 import { registerJournalCommands } from './journal.js';
 import { registerLimitsCommands } from './limits.js';
 import { registerMessageCommands } from './messages.js';
@@ -13,6 +14,7 @@ import { registerTransferCommands } from './transfers.js';
 
 export function registerCommands(program: Command, options: { runInClient: RunInClient }): void {
   registerClientCommands(program, options.runInClient);
+  registerInviteCommands(program);
   registerContactsCommands(program);
   registerMessageCommands(program);
   registerTransferCommands(program);

@@ -163,6 +163,24 @@ export function addressBytes(text: string): Buffer {
   return bytes;
 }
 
+// The addresses of a list that an invite may carry, in their canonical form, each once, at most
+// MAX_ADDRESSES: what `parley invite` keeps of this machine's interface addresses (a link-local
+// IPv6 address with its zone, for one, is dropped).
+// => ['192.168.1.23', '2001:db8::17'] from ['192.168.1.23', 'fe80::1%eth0', '2001:DB8::17']
+export function invitableAddresses(addresses: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const text of addresses) {
+    let canonical: string;
+    try {
+      canonical = addressText(addressBytes(text));
+    } catch {
+      continue;
+    }
+    if (!out.includes(canonical)) out.push(canonical);
+  }
+  return out.slice(0, INVITE.MAX_ADDRESSES);
+}
+
 // Why an address cannot be dialled from another machine, or null. Loopback stays (two profiles
 // on one computer, and the tests).
 function unusable(bytes: Buffer): string | null {

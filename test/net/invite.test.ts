@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addressText, base32Decode, base32Encode, decodeInvite, encodeInvite, INVITE, INVITE_ERR, type Invite } from '../../src/net/invite.js';
+import { addressText, base32Decode, base32Encode, decodeInvite, encodeInvite, INVITE, INVITE_ERR, invitableAddresses, type Invite } from '../../src/net/invite.js';
 
 const KEY = '50d858e0985ecc7f60418aaf0cc5ab587f42c2570a884095a9e8ccacd0f6545c';
 const SAMPLE: Invite = { id: 0x50d858e098, keySha256: KEY, port: 7402, addresses: ['192.168.1.23', '10.0.0.5', '2001:db8::17'] };
@@ -196,5 +196,12 @@ describe('invite', () => {
     expect(text).toBe('74');
     expect(base32Decode('74')).toEqual(Buffer.from([0xff]));
     expect(codeOf(() => base32Decode('75'))).toBe(INVITE_ERR.BAD_TEXT);
+  });
+});
+
+describe('invitableAddresses', () => {
+  it('invitableAddresses - keeps IP literals an invite may carry, canonical and once; drops zones, link-local, names', () => {
+    expect(invitableAddresses(['192.168.1.23', 'fe80::1%eth0', 'fe80::2', '2001:DB8::17', '2001:db8:0::17', 'host.lan', '0.0.0.0'])).toEqual(['192.168.1.23', '2001:db8::17']);
+    expect(invitableAddresses(Array.from({ length: 20 }, (_, i) => `10.0.0.${i + 1}`))).toHaveLength(16);
   });
 });
