@@ -53,6 +53,12 @@ describe('discovery codec', () => {
     expect(encodeAnnouncement({ ...A, keySha256: KEY_A.toUpperCase().match(/../g)!.join(':') })).toEqual(bytes);
   });
 
+  it('discovery - the example of docs/PROTOCOL.md section 13', () => {
+    const key = '50d858e0985ecc7f60418aaf0cc5ab587f42c2570a884095a9e8ccacd0f6545c';
+    const hex = '504c414e0150d858e09850d858e0985ecc7f60418aaf0cc5ab587f42c2570a884095a9e8ccacd0f6545c9c41';
+    expect(encodeAnnouncement({ id: 347227087000, keySha256: key, listenPort: 40001 }).toString('hex')).toBe(hex);
+  });
+
   const good = encodeAnnouncement(A);
   const changed = (at: number, value: number): Buffer => {
     const b = Buffer.from(good);
