@@ -27,6 +27,9 @@ export const settings: Projection<SettingsState> = {
 // Every key with its value, defaults filled in: what the client reads.
 export type Settings = {
   language: 'en' | 'ru';
+  // Announce this client on the LAN and listen for others (src/net/discovery.ts); off on networks
+  // one does not trust.
+  'lan-discovery': boolean;
   'default-quota-messages': number;
   'default-quota-files': number;
   notify: boolean;
@@ -114,6 +117,7 @@ export const DEFAULT_DOWNLOADS = 'downloads';
 // In the order `parley settings` lists them.
 const RULES: Record<SettingKey, Rule> = {
   language: oneOf(['en', 'ru'], 'en'),
+  'lan-discovery': onOff(true),
   'default-quota-messages': count(1000),
   'default-quota-files': count(1000),
   notify: onOff(true),

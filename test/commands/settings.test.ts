@@ -6,8 +6,8 @@ import { settingsOf } from '../../src/projections/settings.js';
 import { appendEvents as append, expectRefused, jsonLines, lines, ok, ROOT, runParley, tempHome } from '../helpers/cli.js';
 
 // The downloads folder's default is in the profile.
-const defaults = (home: string) => ({ language: 'en', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: 'on', 'auto-accept-files': 'off', downloads: path.join(home, 'downloads') });
-const defaultLines = (home: string) => ['language en', 'default-quota-messages 1000', 'default-quota-files 1000', 'notify on', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`];
+const defaults = (home: string) => ({ language: 'en', 'lan-discovery': 'on', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: 'on', 'auto-accept-files': 'off', downloads: path.join(home, 'downloads') });
+const defaultLines = (home: string) => ['language en', 'lan-discovery on', 'default-quota-messages 1000', 'default-quota-files 1000', 'notify on', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`];
 
 // Values each key refuses. Digits only for the counts: no sign, point, exponent, hex or space.
 const BAD_VALUES: [string, string][] = [
@@ -34,6 +34,7 @@ const BAD_VALUES: [string, string][] = [
   ['downloads', '  '],
   ['downloads', 'dl\nfake line'],
   ['downloads', '/tmp/\u001b[2J'],
+  ['lan-discovery', 'no'],
 ];
 const UNKNOWN_KEYS = ['colour', 'Language', 'toString', '__proto__', ''];
 
@@ -83,7 +84,7 @@ describe('settings', () => {
 
     expect(await listed(home)).toEqual(set);
     const plain = await ok(['settings'], { home });
-    expect(lines(plain.stdout)).toEqual(['language ru', 'default-quota-messages 0', 'default-quota-files 1000000000000', 'notify off', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`]);
+    expect(lines(plain.stdout)).toEqual(['language ru', 'lan-discovery on', 'default-quota-messages 0', 'default-quota-files 1000000000000', 'notify off', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`]);
 
     // Numbers as numbers, on/off as booleans.
     expect(await settingsEvents(home)).toEqual([
@@ -181,7 +182,7 @@ describe('settings', () => {
     const results = await Promise.all(UNKNOWN_KEYS.map((key) => runParley(['settings', 'set', key, 'en'], { home })));
     results.forEach((r, i) => {
       expectRefused(r);
-      expect(r.stderr).toBe(`parley: unknown setting "${UNKNOWN_KEYS[i]}": the settings are language, default-quota-messages, default-quota-files, notify, auto-accept-files, downloads\n`);
+      expect(r.stderr).toBe(`parley: unknown setting "${UNKNOWN_KEYS[i]}": the settings are language, lan-discovery, default-quota-messages, default-quota-files, notify, auto-accept-files, downloads\n`);
     });
     expect(await journalOf(home)).toBe(before);
   });
@@ -225,9 +226,10 @@ describe('settings', () => {
   });
 
   test('settings - settingsOf gives the client typed values, defaults filled in', () => {
-    expect(settingsOf({})).toEqual({ language: 'en', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true, 'auto-accept-files': false, downloads: null });
+    expect(settingsOf({})).toEqual({ language: 'en', 'lan-discovery': true, 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true, 'auto-accept-files': false, downloads: null });
     expect(settingsOf({ language: 'ru', notify: false, 'default-quota-files': 7, other: 1, 'auto-accept-files': true, downloads: '/srv/in' })).toEqual({
       language: 'ru',
+      'lan-discovery': true,
       'default-quota-messages': 1000,
       'default-quota-files': 7,
       notify: false,
@@ -238,6 +240,14 @@ describe('settings', () => {
 });
 
 describe('settings in use', () => {
+  test('settings - lan-discovery is on by default; set off, it is journaled as false', async () => {
+    const home = tempHome('settings-lan');
+    expect((await ok(['settings', 'set', 'lan-discovery', 'off'], { home })).stdout).toBe('lan-discovery is now off\n');
+    expect(settingsOf({ 'lan-discovery': false })['lan-discovery']).toBe(false);
+    expect((await listed(home))['lan-discovery']).toBe('off');
+    expect(await settingsEvents(home)).toEqual([{ key: 'lan-discovery', value: false }]);
+  });
+
   test('settings - default-quota-messages and default-quota-files are the first grant to a new contact', async () => {
     const home = tempHome('settings-grant');
     expect((await runParley(['settings', 'set', 'default-quota-messages', '25'], { home })).code).toBe(0);
