@@ -102,7 +102,7 @@ async function initSelfSigned(cmd: Command, home: string, name: string | undefin
 
 async function up(cmd: Command, opts: { passwordFile?: string }, runInClient: RunInClient): Promise<void> {
   const home = homeOf(cmd);
-  if (!hasIdentity(home)) throw badInput('NO_IDENTITY', `${home} holds no profile for a server: make one with parley init --home ${home} --server HOST:PORT --ca FILE --cert FILE --key FILE`);
+  if (!hasIdentity(home)) throw badInput('NO_IDENTITY', `${home} holds no profile: make one with parley init --home ${home} --server HOST:PORT --ca FILE --cert FILE --key FILE, or without a server with parley init --home ${home}`);
   if (hasRunningClient(home) && (await isClientAnswering(home))) throw alreadyRunning(home);
   const password = await obtainPassword({ what: 'key', file: opts.passwordFile, env: ENV.KEY_PASSWORD });
   const identity = loadHomeIdentity(home, password);

@@ -5,7 +5,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decryptPrivateKey, keySha256 } from '../../cert/keys.js';
 import { keySha256OfCert } from '../../src/net/tls.js';
-import { jsonLines, runParley, tempHome } from '../helpers/cli.js';
+import { decodeInvite } from '../../src/net/invite.js';
+import { jsonLines, lines, runParley, tempHome } from '../helpers/cli.js';
+import { startUp } from '../helpers/client.js';
+import type { TestPki } from '../server/helpers.js';
 
 const ENV = { PARLEY_KEY_PASSWORD: 'a key password' };
 
@@ -66,5 +69,31 @@ describe('init without a server', () => {
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/PARLEY_KEY_PASSWORD/);
     expect(fs.existsSync(path.join(home, 'identity'))).toBe(false);
+  });
+
+  it('init - a self-signed profile runs with parley up, no server; status and invite reach the running client', async () => {
+    const home = tempHome('init-self-up');
+    const [row] = jsonLines((await runParley(['init', '--json'], { home, env: ENV })).stdout);
+    const passwordFile = path.join(home, 'password.txt');
+    fs.writeFileSync(passwordFile, ENV.PARLEY_KEY_PASSWORD + '\n');
+    // startUp reads only the password file of the PKI it is given.
+    const u = startUp({ ours: { passwordFile } } as unknown as TestPki, home);
+    try {
+      await u.waitFor('the client runs on');
+      const status = await runParley(['status', '--json'], { home });
+      expect(JSON.parse(status.stdout)).toMatchObject({ id: row.id, server: 'none' });
+      const invite = await runParley(['invite', '--port', '7402', '--address', '127.0.0.1'], { home });
+      expect(invite.code, invite.stderr).toBe(0);
+      expect(decodeInvite(lines(invite.stdout).at(-1) as string)).toEqual({ id: row.id, keySha256: row.key_sha256, port: 7402, addresses: ['127.0.0.1'] });
+    } finally {
+      u.child.kill('SIGTERM');
+      expect(await u.exited).toBe(0);
+    }
+  });
+
+  it('up - a folder with no profile is told both ways to make one', async () => {
+    const r = await runParley(['up'], { home: tempHome('up-none'), env: ENV });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--server HOST:PORT .*, or without a server with parley init --home/);
   });
 });
