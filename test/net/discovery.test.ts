@@ -174,7 +174,9 @@ describe.skipIf(UNAVAILABLE !== null)('discovery on a closed LAN (network namesp
 
   beforeAll(() => {
     // The segment: a bridge in a namespace of its own (nothing of the host is touched), a veth
-    // pair from each host to it, one /24, no default route anywhere.
+    // pair from each host to it, one /24, no default route anywhere. Namespaces of these names
+    // left by a killed run of the same pid go first.
+    for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n]);
     for (const n of Object.values(ns)) ip(['netns', 'add', n]);
     ip(['-n', ns.lan, 'link', 'add', 'br0', 'type', 'bridge']);
     ip(['-n', ns.lan, 'link', 'set', 'br0', 'up']);
