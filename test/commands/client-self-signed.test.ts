@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { decryptPrivateKey, keySha256 } from '../../cert/keys.js';
 import { keySha256OfCert } from '../../src/net/tls.js';
 import { decodeInvite } from '../../src/net/invite.js';
+import { isSelfSignedHome } from '../../src/node/identity.js';
 import { jsonLines, lines, runParley, tempHome } from '../helpers/cli.js';
 import { startUp } from '../helpers/client.js';
 import type { TestPki } from '../server/helpers.js';
@@ -22,6 +23,8 @@ describe('init without a server', () => {
     const certPem = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
     const keyPem = fs.readFileSync(path.join(dir, 'key.pem'), 'utf8');
     expect(fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8')).toBe(certPem);
+    expect(isSelfSignedHome(home)).toBe(true);
+    expect(isSelfSignedHome(path.join(home, 'nothing'))).toBe(false);
     expect(keyPem).toContain('-----BEGIN ENCRYPTED PRIVATE KEY-----');
     expect(fs.statSync(path.join(dir, 'key.pem')).mode & 0o777).toBe(0o600);
     // The key opens with the password and is the certificate's.
