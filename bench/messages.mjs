@@ -17,86 +17,32 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
+import { befriend, benchClient, DIST, identityOf, makePki, roundTripper, startBenchServer, stats } from './lib/pair.mjs';
 
-const DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const N = Number(process.argv[2] ?? 10_000);
 const TEXT = 'Привет! How are you doing today? '.repeat(3); // about 110 bytes of UTF-8
-const PASSWORD = 'bench password';
 
-const { createCa } = await import(path.join(DIST, 'cert/ca.js'));
-const { createCsr } = await import(path.join(DIST, 'cert/csr.js'));
-const { signCsr } = await import(path.join(DIST, 'cert/sign.js'));
-const { loadIdentity, serverTlsOptions, clientTlsOptions } = await import(path.join(DIST, 'src/net/tls.js'));
-const { startServer } = await import(path.join(DIST, 'server/server.js'));
-const { startClient } = await import(path.join(DIST, 'src/node/client.js'));
-const { installIdentity } = await import(path.join(DIST, 'src/node/identity.js'));
+const { serverTlsOptions, clientTlsOptions } = await import(path.join(DIST, 'src/net/tls.js'));
 
 const log = (line) => process.stderr.write(`[messages] ${line}\n`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-messages-'));
-
-// ---- the PKI: a CA, the server, two clients (as parley cert makes them, fewer key iterations)
-async function holder(ca, name, role) {
-  const csr = await createCsr(name, PASSWORD, { iterations: 1000 });
-  const signed = signCsr({ certPem: ca.certPem, key: ca.key }, csr.csrPem, role === 'server' ? { role, hosts: ['127.0.0.1'] } : { role });
-  const files = { caFile: path.join(dir, 'ca.pem'), certFile: path.join(dir, `${name}.crt`), keyFile: path.join(dir, `${name}.key`) };
-  fs.writeFileSync(files.certFile, signed.certPem);
-  fs.writeFileSync(files.keyFile, csr.keyPem, { mode: 0o600 });
-  return files;
-}
-const ca = await createCa(PASSWORD, { name: 'Bench CA', iterations: 1000 });
-fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
-const serverFiles = await holder(ca, 'server', 'server');
-const aliceFiles = await holder(ca, 'alice', 'client');
-const bobFiles = await holder(ca, 'bob', 'client');
 // The relay's pair is online at the same time as the direct one: holders of their own.
-const relayFiles = { alice: await holder(ca, 'alice-r', 'client'), bob: await holder(ca, 'bob-r', 'client') };
-
-function stats(times) {
-  const s = [...times].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)];
-  return { p50: q(0.5), p99: q(0.99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
+const files = await makePki(dir, ['server', 'alice', 'bob', 'alice-r', 'bob-r']);
 
 // ---- Parley: two clients, one route
 async function parleySetup(route, srv) {
   const port = srv.address().port;
-  async function client(name, files) {
-    const home = path.join(dir, `${route}-${name}`);
-    const identity = installIdentity(home, files, PASSWORD);
-    const c = await startClient({ home, identity, run: async () => 2, listen: route === 'direct', log: () => undefined });
-    await c.profile.append({ type: 'settings.changed', key: 'server', value: `127.0.0.1:${port}` });
-    await c.close();
-    const again = await startClient({ home, identity, run: async () => 2, listen: route === 'direct', log: () => undefined });
-    await again.firstLogin;
-    return again;
-  }
-  const a = await client('alice', route === 'relay' ? relayFiles.alice : aliceFiles);
-  const b = await client('bob', route === 'relay' ? relayFiles.bob : bobFiles);
+  const listen = route === 'direct';
+  const names = route === 'relay' ? ['alice-r', 'bob-r'] : ['alice', 'bob'];
+  const a = await benchClient(path.join(dir, `${route}-alice`), files[names[0]], port, { listen });
+  const b = await benchClient(path.join(dir, `${route}-bob`), files[names[1]], port, { listen });
   const aId = a.state().id;
   const bId = b.state().id;
   // Each grants the other what the run needs (the bench grants itself its quota).
-  await a.profile.appendMany([
-    { type: 'contact.added', peer: bId, name: 'bob', whitelisted: true },
-    { type: 'quota.granted', peer: bId, direction: 'inbound', kind: 'messages', n: N + 100 },
-  ]);
-  await b.profile.appendMany([
-    { type: 'contact.added', peer: aId, name: 'alice', whitelisted: true },
-    { type: 'quota.granted', peer: aId, direction: 'inbound', kind: 'messages', n: N + 100 },
-  ]);
-  let waiting = null;
-  a.profile.subscribe((event) => {
-    if (event.type === 'message.delivered' && waiting && event.id === waiting.id) waiting.resolve();
-  });
-  const roundTrip = async (i) => {
-    const id = `${route}-${i}`;
-    const done = new Promise((resolve) => (waiting = { id, resolve }));
-    const t0 = performance.now();
-    await a.profile.append({ type: 'message.sent', id, peer: bId, text: TEXT, packets: 1 });
-    await done;
-    return performance.now() - t0;
-  };
+  await befriend(a, aId, b, bId, { messages: N + 100 });
+  const trip = roundTripper(a, bId, route);
+  const roundTrip = (i) => trip(i, TEXT);
   // The first one waits for presence, the introduction and the link (the relay's 5 s window).
   const first = await roundTrip(-1);
   log(`${route}: the first message (presence, introduction, link) in ${first.toFixed(0)} ms; route ${a.state().routes.get(bId)}`);
@@ -111,8 +57,8 @@ async function parleySetup(route, srv) {
 
 // ---- the baseline: TLS ping-pong, a synced LevelDB append on each side per round trip
 async function baselineSetup() {
-  const alice = loadIdentity({ ...aliceFiles, password: PASSWORD });
-  const bob = loadIdentity({ ...bobFiles, password: PASSWORD });
+  const alice = identityOf(files.alice);
+  const bob = identityOf(files.bob);
   const dbA = new ClassicLevel(path.join(dir, 'base-a'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   const dbB = new ClassicLevel(path.join(dir, 'base-b'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await dbA.open();
@@ -158,8 +104,7 @@ async function baselineSetup() {
 }
 
 const started = performance.now();
-const serverIdentity = loadIdentity({ ...serverFiles, password: PASSWORD });
-const srv = await startServer({ identity: serverIdentity, dataDir: path.join(dir, 'server'), host: '127.0.0.1', port: 0, admin: false });
+const srv = await startBenchServer(dir, files.server);
 const runs = { baseline: await baselineSetup(), direct: await parleySetup('direct', srv), relay: await parleySetup('relay', srv) };
 // The three run in turns of BLOCK round trips (baseline, direct, relay, baseline, ...), so that
 // whatever else the machine does falls on all three alike: only their ratios compare.

@@ -1,0 +1,94 @@
+// What the benchmarks of two clients share: a PKI made as `parley cert` makes it (fewer key
+// iterations), a Parley server on loopback, and clients started as `parley up` starts them, each
+// with its own profile, made contacts of each other with the grants the run needs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
+export const PASSWORD = 'bench password';
+
+const { createCa } = await import(path.join(DIST, 'cert/ca.js'));
+const { createCsr } = await import(path.join(DIST, 'cert/csr.js'));
+const { signCsr } = await import(path.join(DIST, 'cert/sign.js'));
+const { loadIdentity } = await import(path.join(DIST, 'src/net/tls.js'));
+const { startServer } = await import(path.join(DIST, 'server/server.js'));
+const { startClient } = await import(path.join(DIST, 'src/node/client.js'));
+const { installIdentity } = await import(path.join(DIST, 'src/node/identity.js'));
+
+// A CA in `dir` and one holder per name: { name: { caFile, certFile, keyFile } }; 'server' gets
+// the server role for 127.0.0.1, the others the client role.
+export async function makePki(dir, names) {
+  const ca = await createCa(PASSWORD, { name: 'Bench CA', iterations: 1000 });
+  fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
+  const files = {};
+  for (const name of names) {
+    const role = name === 'server' ? 'server' : 'client';
+    const csr = await createCsr(name, PASSWORD, { iterations: 1000 });
+    const signed = signCsr({ certPem: ca.certPem, key: ca.key }, csr.csrPem, role === 'server' ? { role, hosts: ['127.0.0.1'] } : { role });
+    files[name] = { caFile: path.join(dir, 'ca.pem'), certFile: path.join(dir, `${name}.crt`), keyFile: path.join(dir, `${name}.key`) };
+    fs.writeFileSync(files[name].certFile, signed.certPem);
+    fs.writeFileSync(files[name].keyFile, csr.keyPem, { mode: 0o600 });
+  }
+  return files;
+}
+
+export function identityOf(files) {
+  return loadIdentity({ ...files, password: PASSWORD });
+}
+
+export function startBenchServer(dir, files) {
+  return startServer({ identity: identityOf(files), dataDir: path.join(dir, 'server'), host: '127.0.0.1', port: 0, admin: false });
+}
+
+// A profile at `home` for the holder of `files`, told where the server is, and its id from a first
+// login; the client is left running (close() it) unless `keep` is false.
+export async function benchClient(home, files, port, { listen = true, keep = true } = {}) {
+  const identity = installIdentity(home, files, PASSWORD);
+  const options = { home, identity, run: async () => 2, listen, log: () => undefined };
+  const c = await startClient(options);
+  await c.profile.append({ type: 'settings.changed', key: 'server', value: `127.0.0.1:${port}` });
+  await c.close();
+  const again = await startClient(options);
+  await again.firstLogin;
+  if (keep) return again;
+  const id = again.state().id;
+  await again.close();
+  return { id };
+}
+
+// Each of two running clients adds the other and grants it `messages` and `files` packets.
+export async function befriend(a, aId, b, bId, { messages = 0, files = 0 } = {}) {
+  for (const [self, peer, name] of [
+    [a, bId, 'bob'],
+    [b, aId, 'alice'],
+  ]) {
+    const events = [{ type: 'contact.added', peer, name, whitelisted: true }];
+    if (messages > 0) events.push({ type: 'quota.granted', peer, direction: 'inbound', kind: 'messages', n: messages });
+    if (files > 0) events.push({ type: 'quota.granted', peer, direction: 'inbound', kind: 'files', n: files });
+    await self.profile.appendMany(events);
+  }
+}
+
+// Message round trips from `a` to `peer`: the time from `message.sent` appended to its
+// `message.delivered` journaled by `a`.
+export function roundTripper(a, peer, prefix) {
+  let waiting = null;
+  a.profile.subscribe((event) => {
+    if (event.type === 'message.delivered' && waiting && event.id === waiting.id) waiting.resolve();
+  });
+  return async (i, text) => {
+    const id = `${prefix}-${i}`;
+    const done = new Promise((resolve) => (waiting = { id, resolve }));
+    const t0 = performance.now();
+    await a.profile.append({ type: 'message.sent', id, peer, text, packets: 1 });
+    await done;
+    return performance.now() - t0;
+  };
+}
+
+export function stats(times) {
+  const s = [...times].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)];
+  return { p50: q(0.5), p99: q(0.99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
