@@ -84,7 +84,10 @@ export type TransferResumed = Base<'transfer.resumed'> & TransferKey;
 export type TransferChunksStored = Base<'transfer.chunks-stored'> & TransferKey & { direction: 'in'; chunks: number[]; wireBytes?: number };
 // The sender learnt that the receiver stored these chunks (so the direction is always 'out').
 export type TransferChunksAcked = Base<'transfer.chunks-acked'> & TransferKey & { direction: 'out'; chunks: number[]; wireBytes?: number };
-export type TransferCompleted = Base<'transfer.completed'> & TransferKey & { sha256?: string; wireBytes?: number };
+// root: the hex SHA-256 over the chunks' SHA-256s in order (docs/PROTOCOL.md, "Files"), the same on
+// both sides; path: where the received file was put, its final name (made unique) rather than the
+// one the acceptance named.
+export type TransferCompleted = Base<'transfer.completed'> & TransferKey & { sha256?: string; root?: string; path?: string; wireBytes?: number };
 export type TransferFailed = Base<'transfer.failed'> & TransferKey & { reason: string; wireBytes?: number };
 export type TransferCancelled = Base<'transfer.cancelled'> & TransferKey & { by: 'me' | 'peer'; wireBytes?: number };
 export type QuotaGranted = Base<'quota.granted'> & { peer: number; direction: QuotaDirection; kind: QuotaKind; n: number };

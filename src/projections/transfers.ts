@@ -288,6 +288,8 @@ function evolve(r: TransferRecord, event: Stored): boolean {
       break;
     case 'transfer.completed':
       to('completed', null);
+      // The received file's final name (a taken one gets a suffix at the end).
+      r.path = textOr(event.path, r.path);
       break;
     case 'transfer.failed':
       to('failed', textOr(event.reason, ''));
