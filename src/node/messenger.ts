@@ -11,6 +11,7 @@ import { acceptPeer, dialPeer, type PeerLink } from '../net/peer.js';
 import { serverTlsOptions, type Identity } from '../net/tls.js';
 import type { Route } from '../events/types.js';
 import { concernsLink, createDelivery, isContact as isWhitelisted } from './delivery.js';
+import { createFiles } from './files.js';
 import type { Profile } from './profile.js';
 
 export type Messenger = {
@@ -72,6 +73,9 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const chains = new Map<number, Promise<void>>();
   let closing = false;
   const delivery = createDelivery({ profile, log, linkOf: (peer) => links.get(peer), want });
+  // File transfers (files.ts) on the same links, with chains of their own: a chunk written to
+  // disk never holds a message back.
+  const files = createFiles({ profile, log, linkOf: (peer) => links.get(peer)?.link, want });
 
   function inTurn(peer: number, work: () => Promise<void>): void {
     const next = (chains.get(peer) ?? Promise.resolve()).then(work).catch((err: Error) => log(`parley: with ${peer}: ${err.message}`));
@@ -213,8 +217,15 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     // over is dropped, and its sender writes again on the new link what it did not see
     // acknowledged (marked again, so the receiver takes it once).
     link.onText((payload) => inTurn(peer, () => (links.get(peer)?.link === link ? delivery.onPayload(peer, link, payload) : Promise.resolve())));
+    link.onFileControl((_contentId, payload) => {
+      if (links.get(peer)?.link === link) files.onControl(peer, payload);
+    });
+    link.onBulk((contentId, payload) => {
+      if (links.get(peer)?.link === link) files.onChunk(peer, contentId, payload);
+    });
     if (current) {
       delivery.linkDown(peer);
+      void files.linkDown(peer);
       void current.link.close(WIRE_CODE.DUPLICATE, `a better route took over: ${route}`);
       inTurn(peer, () => profile.append({ type: 'link.closed', peer, reason: `self: route changed to ${route}` }).then(() => undefined));
     }
@@ -222,6 +233,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       if (links.get(peer)?.link !== link) return;
       links.delete(peer);
       delivery.linkDown(peer);
+      void files.linkDown(peer);
       if (closing) return;
       void profile.append({ type: 'link.closed', peer, reason: `${end.by}: ${end.code}` }).catch(() => undefined);
       // What it carried without an ack goes again on the next link (asked for now if the contact
@@ -231,12 +243,14 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     inTurn(peer, async () => {
       await profile.append({ type: 'link.opened', peer, route, address: `${link.remote.address}:${link.remote.port}` });
       await delivery.linkUp(peer, link, since);
+      if (links.get(peer)?.link === link) void files.linkUp(peer);
     });
   }
 
   // What the journal says that a contact's link must hear of: in the contact's turn.
   const unsubscribe = profile.subscribe((event) => {
     if (concernsLink(event) && 'peer' in event) inTurn(event.peer, () => delivery.onEvent(event));
+    if (event.type.startsWith('transfer.')) files.onEvent(event);
     // A contact removed or blocked: its link goes at once.
     if (event.type.startsWith('contact.') && 'peer' in event && !isContact(event.peer)) void links.get(event.peer)?.link.close(WIRE_CODE.PEER_REFUSED, 'no longer a contact');
   });
@@ -246,14 +260,17 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     onIntroduce,
     onPresence(peer, online) {
       if (online) inTurn(peer, () => delivery.drain(peer));
+      if (online) void files.drain(peer).catch((err: Error) => log(`parley: files with ${peer}: ${err.message}`));
     },
     routes: () => new Map([...links].map(([peer, e]) => [peer, e.route])),
     async close() {
       closing = true;
       unsubscribe();
       for (const timer of retries.values()) clearTimeout(timer);
+      const peers = [...links.keys()];
       await Promise.all([...links.values()].map(({ link }) => link.close()));
       await Promise.all([...chains.values()]);
+      await Promise.all(peers.map((peer) => files.settled(peer)));
       relayed.close();
       await new Promise<void>((resolve) => (deps.listen ? server.close(() => resolve()) : resolve()));
     },

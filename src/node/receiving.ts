@@ -1,0 +1,318 @@
+// The receiving side of a file transfer (docs/PROTOCOL.md section 9, "Files"), for files.ts. An
+// offer is checked (the name, the room on the disk, the inbound file packets granted) and
+// journaled, declined with its reason when it fails a check; an accepted one spends the packets
+// and takes chunks into `<path>.part` at their offsets, each checked against the SHA-256 its `sum`
+// gave before it is written (a bad one is asked for again: `need`). Progress is journaled only
+// after the data is flushed, in batches (FLUSH_BYTES or FLUSH_MS, whichever comes first), then
+// acked. When every chunk is stored and the sender's root is in, the root over this side's
+// hashes is compared with it and the `.part` renamed into place under a name not taken.
+import { statfs } from 'node:fs/promises';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { FileOffer, FilePayload } from '../net/files.js';
+import { rangesOf } from '../net/files.js';
+import type { NewEvent, Stored, TransferAccepted } from '../events/types.js';
+import { left, packetsFor, quotaOf } from '../projections/quotas.js';
+import { chunkCountOf, isFinished, type Transfer } from '../projections/transfers.js';
+import { checkFileName, uniqueName } from './filename.js';
+import type { Profile } from './profile.js';
+import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
+
+// A flush and an event every 16 MiB of chunks, or 250 ms after the first chunk not flushed,
+// whichever comes first. Measured here (bench/flush-cadence.mjs, docs/ARCHITECTURE.md): 1 MiB
+// positional writes flushed every 4 MiB ran at about a third of the disk's rate, every 16 MiB at
+// most of it; past that the gain is small and what a crash costs grows. A 100 GB transfer leaves
+// at most one event per 16 MiB (6,400), a 64 MiB one a handful.
+export const FLUSH_BYTES = 16 * 1024 * 1024;
+export const FLUSH_MS = 250;
+// Hashes announced by `sum` and not yet matched by their chunk: the sender's window holds at most
+// 64 of 1 MiB chunks; a peer that sends sums without chunks does not make this grow past this.
+const MAX_EXPECTED = 4096;
+
+export type ReceiveContext = {
+  profile: Profile;
+  log: (line: string) => void;
+  send: (peer: number, payload: FilePayload) => boolean;
+  // Declines sent with the packets that would be needed (for the decline's `need`).
+  needs: Map<string, number>;
+  // The person's choices: whether offers from this contact are taken at once, and where files go.
+  autoAccept: (peer: number) => boolean;
+  downloads: () => string;
+};
+
+type Session = {
+  peer: number;
+  id: string;
+  t: Transfer;
+  part: fs.FileHandle;
+  sums: fs.FileHandle;
+  expected: Map<number, Buffer>;
+  pending: number[];
+  pendingBytes: number;
+  wire: number;
+  timer: NodeJS.Timeout | null;
+  root: Buffer | null;
+  work: Promise<void>;
+  open: boolean;
+};
+
+export function createReceiver(ctx: ReceiveContext) {
+  const { profile, log } = ctx;
+  const sessions = new Map<string, Session>();
+  // The tags of the offers on each peer's current link: tag -> transfer id.
+  const tags = new Map<number, Map<number, string>>();
+  const keyOf = (peer: number, id: string): string => `${peer}/${id}`;
+
+  function inTurn(s: Session, work: () => Promise<void>): Promise<void> {
+    s.work = s.work.then(work).catch((err: Error) => log(`parley: receiving ${s.id} from ${s.peer}: ${err.message}`));
+    return s.work;
+  }
+
+  // The reason an offer is refused, with the packets it would need when it is the grant.
+  async function refusal(peer: number, o: FileOffer): Promise<{ reason: string; need?: number } | null> {
+    const bad = checkFileName(o.name);
+    if (bad) return { reason: `the name is refused: ${bad}` };
+    const packets = packetsFor(o.size);
+    const room = left(quotaOf(profile.views.quotas, peer).inbound.files);
+    if (room < packets) return { reason: `it needs ${packets - room} more file packets granted (parley limits grant)`, need: packets - room };
+    const free = await freeBytes(ctx.downloads());
+    if (free !== null && free < o.size) return { reason: `the file (${o.size} bytes) does not fit the disk (${free} bytes free)` };
+    return null;
+  }
+
+  async function onOffer(peer: number, o: FileOffer): Promise<void> {
+    const byTag = tags.get(peer) ?? new Map<number, string>();
+    tags.set(peer, byTag);
+    byTag.set(o.tag, o.id);
+    const t = await profile.transfer(peer, 'in', o.id);
+    if (!t) {
+      const offered: NewEvent = { type: 'transfer.offered', id: o.id, peer, direction: 'in', name: o.name, size: o.size, chunkSize: o.chunkSize };
+      const no = await refusal(peer, o);
+      if (no) {
+        if (no.need !== undefined) ctx.needs.set(keyOf(peer, o.id), no.need);
+        const refused: NewEvent[] = no.need !== undefined ? [{ type: 'quota.refused', peer, direction: 'inbound', kind: 'files', n: packetsFor(o.size), ref: o.id }] : [];
+        await profile.appendMany([...refused, offered, { type: 'transfer.declined', id: o.id, peer, direction: 'in', reason: no.reason }]);
+        return;
+      }
+      const accepted: NewEvent[] = ctx.autoAccept(peer) ? [{ type: 'transfer.accepted', id: o.id, peer, direction: 'in', path: path.join(ctx.downloads(), o.name) }] : [];
+      await profile.appendMany([offered, ...accepted]);
+      return;
+    }
+    // Known: offered again on a new link, or after a restart of either side.
+    if (t.state === 'active' || t.state === 'paused') return start(t);
+    if (t.state === 'declined') ctx.send(peer, { k: 'decline', id: t.id, reason: t.reason ?? 'declined' });
+    else if (t.state === 'cancelled') ctx.send(peer, { k: 'cancel', id: t.id, reason: t.reason ?? 'cancelled' });
+    else if (t.state === 'failed') ctx.send(peer, { k: 'fail', id: t.id, reason: t.reason ?? 'failed' });
+    else if (t.state === 'completed') {
+      const root = await fs.readFile(`${sumsBase(profile.home, peer, 'in', t.id)}.root`).catch(() => null);
+      if (root && root.length === HASH_BYTES) ctx.send(peer, { k: 'done', id: t.id, root });
+    }
+  }
+
+  // The person accepted (or auto-accept did): the packets are spent, then chunks are taken if the
+  // sender's offer is on the current link.
+  async function accepted(event: Stored<TransferAccepted>): Promise<void> {
+    const t = await profile.transfer(event.peer, 'in', event.id);
+    if (!t || t.state !== 'active') return;
+    const packets = packetsFor(t.size);
+    if (left(quotaOf(profile.views.quotas, t.peer).inbound.files) < packets) {
+      await profile.appendMany([
+        { type: 'quota.refused', peer: t.peer, direction: 'inbound', kind: 'files', n: packets, ref: t.id },
+        { type: 'transfer.failed', id: t.id, peer: t.peer, direction: 'in', reason: 'the file packets granted no longer cover it' },
+      ]);
+      return;
+    }
+    await profile.append({ type: 'quota.spent', peer: t.peer, direction: 'inbound', kind: 'files', n: packets, ref: t.id });
+    const onLink = [...(tags.get(t.peer)?.values() ?? [])].includes(t.id);
+    if (onLink) await start(t);
+  }
+
+  // Opens the .part file and the hashes and tells the sender what is stored.
+  async function start(t: Transfer): Promise<void> {
+    const key = keyOf(t.peer, t.id);
+    if (sessions.has(key) || !t.path) return;
+    const file = `${t.path}.part`;
+    let part: fs.FileHandle;
+    let sums: fs.FileHandle;
+    try {
+      if (t.doneCount > 0) await fs.access(file);
+      part = await openKept(file);
+      sums = await openKept(`${sumsBase(profile.home, t.peer, 'in', t.id)}.sums`);
+    } catch (err) {
+      await profile.append({ type: 'transfer.failed', id: t.id, peer: t.peer, direction: 'in', reason: `the .part file cannot be opened: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      return;
+    }
+    const s: Session = { peer: t.peer, id: t.id, t, part, sums, expected: new Map(), pending: [], pendingBytes: 0, wire: 0, timer: null, root: null, work: Promise.resolve(), open: true };
+    sessions.set(key, s);
+    if (t.state === 'paused') await profile.append({ type: 'transfer.resumed', id: t.id, peer: t.peer, direction: 'in' });
+    // Every chunk stored already (a restart after the last flush): the sender answers with the
+    // root, which settles it.
+    ctx.send(t.peer, { k: 'accept', id: t.id, have: t.ranges });
+  }
+
+  function onSum(peer: number, id: string, c: number, h: Buffer): void {
+    const s = sessions.get(keyOf(peer, id));
+    if (!s) return;
+    if (s.expected.size >= MAX_EXPECTED) s.expected.clear();
+    s.expected.set(c, h);
+  }
+
+  // A FILE_CHUNK: checked, written at its offset, flushed and journaled in a batch.
+  function onChunk(peer: number, tag: number, c: number, data: Buffer): void {
+    const id = tags.get(peer)?.get(tag);
+    const s = id === undefined ? undefined : sessions.get(keyOf(peer, id));
+    if (!s) return;
+    const h = s.expected.get(c);
+    s.expected.delete(c);
+    s.wire += data.length;
+    const { size, chunkSize } = s.t;
+    const len = Math.min(chunkSize, size - c * chunkSize);
+    if (!h || c >= chunkCountOf(size, chunkSize) || data.length !== len || !sha256(data).equals(h)) {
+      ctx.send(peer, { k: 'need', id: s.id, c });
+      return;
+    }
+    void inTurn(s, async () => {
+      if (!s.open) return;
+      await s.part.write(data, 0, len, c * chunkSize);
+      await s.sums.write(h, 0, HASH_BYTES, c * HASH_BYTES);
+      s.pending.push(c);
+      s.pendingBytes += len;
+      if (s.pendingBytes >= FLUSH_BYTES) await flush(s);
+      else if (!s.timer) {
+        s.timer = setTimeout(() => {
+          s.timer = null;
+          void inTurn(s, () => flush(s));
+        }, FLUSH_MS);
+      }
+    });
+  }
+
+  // The data first, then the event that says it is stored, then the ack (DESIGN.md, Events).
+  async function flush(s: Session): Promise<void> {
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = null;
+    if (s.pending.length === 0 || !s.open) return;
+    const chunks = s.pending;
+    const wire = s.wire;
+    s.pending = [];
+    s.pendingBytes = 0;
+    s.wire = 0;
+    await s.part.datasync();
+    await s.sums.datasync();
+    await profile.append({ type: 'transfer.chunks-stored', id: s.id, peer: s.peer, direction: 'in', chunks, ...(wire > 0 ? { wireBytes: wire } : {}) });
+    ctx.send(s.peer, { k: 'ack', id: s.id, have: rangesOf(chunks) });
+    await maybeFinish(s);
+  }
+
+  function onRoot(peer: number, id: string, root: Buffer): void {
+    const s = sessions.get(keyOf(peer, id));
+    if (!s) return;
+    s.root = root;
+    void inTurn(s, async () => {
+      await flush(s);
+      await maybeFinish(s);
+    });
+  }
+
+  // Every chunk stored and the sender's root in: the roots compared, the file put in place.
+  async function maybeFinish(s: Session): Promise<void> {
+    if (!s.root || !s.open) return;
+    const t = await profile.transfer(s.peer, 'in', s.id);
+    if (!t || isFinished(t.state) || t.doneCount < t.chunkCount) return;
+    const mine = await rootOf(s.sums, t.chunkCount);
+    const wire = s.wire > 0 ? { wireBytes: s.wire } : {};
+    if (!mine.equals(s.root)) {
+      await close(s);
+      await profile.append({ type: 'transfer.failed', id: s.id, peer: s.peer, direction: 'in', reason: `the root over the chunk hashes differs from the sender's: the file is not what was sent`, ...wire });
+      return;
+    }
+    const dest = t.path as string;
+    await s.part.truncate(t.size);
+    await close(s);
+    const final = await placeUnder(path.dirname(dest), path.basename(dest), `${dest}.part`);
+    const base = sumsBase(profile.home, s.peer, 'in', s.id);
+    await fs.writeFile(`${base}.root`, mine);
+    await profile.append({ type: 'transfer.completed', id: s.id, peer: s.peer, direction: 'in', root: mine.toString('hex'), path: final, ...wire });
+    await removeQuietly(`${base}.sums`);
+  }
+
+  async function close(s: Session): Promise<void> {
+    if (!s.open) return;
+    s.open = false;
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = null;
+    if (sessions.get(keyOf(s.peer, s.id)) === s) sessions.delete(keyOf(s.peer, s.id));
+    await s.part.close().catch(() => undefined);
+    await s.sums.close().catch(() => undefined);
+  }
+
+  // The link went: what was written is flushed and journaled, the sessions close, active
+  // transfers show paused.
+  async function linkDown(peer: number): Promise<void> {
+    tags.delete(peer);
+    const events: NewEvent[] = [];
+    for (const s of [...sessions.values()]) {
+      if (s.peer !== peer) continue;
+      await inTurn(s, () => flush(s));
+      const wire = s.wire;
+      await close(s);
+      const t = await profile.transfer(peer, 'in', s.id);
+      if (t?.state === 'active') events.push({ type: 'transfer.paused', id: s.id, peer, direction: 'in', reason: 'the link went away', ...(wire > 0 ? { wireBytes: wire } : {}) });
+    }
+    if (events.length > 0) await profile.appendMany(events);
+  }
+
+  // The transfer ended here (cancelled, failed, declined): the session closes; a cancelled or
+  // failed one leaves no .part behind.
+  async function ended(peer: number, id: string, drop: boolean): Promise<void> {
+    const s = sessions.get(keyOf(peer, id));
+    if (s) {
+      await inTurn(s, async () => undefined);
+      await close(s);
+    }
+    if (!drop) return;
+    const t = await profile.transfer(peer, 'in', id);
+    if (t?.path) await removeQuietly(`${t.path}.part`);
+    await removeQuietly(`${sumsBase(profile.home, peer, 'in', id)}.sums`);
+  }
+
+  function hasSession(peer: number): boolean {
+    for (const s of sessions.values()) if (s.peer === peer) return true;
+    return false;
+  }
+
+  return { onOffer, accepted, onSum, onChunk, onRoot, linkDown, ended, hasSession };
+}
+
+// Puts `from` in `dir` under `name`, or a free name like it, never over a file that is there:
+// link(2) then unlink, not rename, which would replace a file that took the name meanwhile;
+// asked again when another program took it first. Returns the path.
+async function placeUnder(dir: string, name: string, from: string): Promise<string> {
+  for (;;) {
+    const final = path.join(dir, await uniqueName(dir, name));
+    try {
+      await fs.link(from, final);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
+    }
+    await fs.unlink(from);
+    return final;
+  }
+}
+
+// Free bytes for a file in `dir` (or the nearest folder above it that exists); null when the
+// system cannot tell.
+async function freeBytes(dir: string): Promise<number | null> {
+  let d = path.resolve(dir);
+  for (;;) {
+    try {
+      const st = await statfs(d);
+      return Number(st.bavail) * Number(st.bsize);
+    } catch {
+      const up = path.dirname(d);
+      if (up === d) return null;
+      d = up;
+    }
+  }
+}
