@@ -1,0 +1,213 @@
+// Files between two running clients (issue 11): two `parley up` processes on loopback and a real
+// server. Until `parley send-file` and `parley transfers` land, the sender's batch (quota spent,
+// transfer offered) and the receiver's choices (auto-accept, a cancel) are journaled straight into
+// the stopped profiles, as those commands will journal them, and the clients started again.
+// States are read from the journals (`parley journal inspect`, answered by the running client);
+// each wait is bounded, none sleeps.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NewEvent } from '../../src/events/types.js';
+import { packetsFor } from '../../src/projections/quotas.js';
+import { WINDOW_BYTES } from '../../src/node/sending.js';
+import { freePort } from '../cert/helpers.js';
+import { appendEvents, jsonLines, runParley, tempHome } from '../helpers/cli.js';
+import { clientInitArgs, serverAt, startUp, until, type Up } from '../helpers/client.js';
+import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await makeServerPki(['alice', 'bob']);
+});
+afterAll(() => cleanup(pki?.dir));
+
+type Person = { home: string; id: number; up: Up | null };
+
+async function person(name: string, port: number): Promise<Person> {
+  const home = tempHome(`files-${name}`);
+  expect((await runParley(clientInitArgs(pki, name, `127.0.0.1:${port}`), { home })).code).toBe(0);
+  const up = startUp(pki, home);
+  await up.waitFor('online at');
+  const id = (JSON.parse((await runParley(['status', '--json'], { home })).stdout) as { id: number }).id;
+  return { home, id, up };
+}
+
+async function start(p: Person): Promise<void> {
+  p.up = startUp(pki, p.home);
+  await p.up.waitFor('online at');
+}
+
+async function stop(p: Person, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!p.up) return;
+  p.up.child.kill(signal);
+  await p.up.exited;
+  p.up = null;
+}
+
+// Alice and Bob, contacts of each other, online at a server of their own; both stopped after.
+async function withPair(work: (p: { a: Person; b: Person }) => Promise<void>): Promise<void> {
+  const port = await freePort();
+  await serverAt(pki, port, async () => {
+    const a = await person('alice', port);
+    const b = await person('bob', port);
+    try {
+      expect((await runParley(['contacts', 'add', String(b.id), '--name', 'B'], { home: a.home })).code).toBe(0);
+      expect((await runParley(['contacts', 'add', String(a.id), '--name', 'A'], { home: b.home })).code).toBe(0);
+      await work({ a, b });
+    } finally {
+      await stop(a);
+      await stop(b);
+    }
+  });
+}
+
+// A file of `mib` MiB of varied bytes, and its SHA-256.
+function makeFile(dir: string, name: string, bytes: number): { file: string; sha: string } {
+  const file = path.join(dir, name);
+  const fd = fs.openSync(file, 'w');
+  const block = Buffer.alloc(1024 * 1024);
+  const hash = createHash('sha256');
+  for (let at = 0, i = 0; at < bytes; at += block.length, i++) {
+    for (let j = 0; j < block.length; j += 4) block.writeUInt32LE((i * 2654435761 + j * 40503) >>> 0, j);
+    const part = block.subarray(0, Math.min(block.length, bytes - at));
+    fs.writeSync(fd, part);
+    hash.update(part);
+  }
+  fs.closeSync(fd);
+  return { file, sha: hash.digest('hex') };
+}
+
+function shaOf(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+// The batch `parley send-file` journals.
+function offerBatch(to: number, id: string, file: string, size: number, name = path.basename(file)): NewEvent[] {
+  return [
+    { type: 'quota.spent', peer: to, direction: 'outbound', kind: 'files', n: packetsFor(size), ref: id },
+    { type: 'transfer.offered', id, peer: to, direction: 'out', name, size, chunkSize: 1_048_576, path: file },
+  ];
+}
+
+// Stops both, journals what each is given, starts both again.
+async function journalWhileStopped(a: Person, forA: NewEvent[], b: Person, forB: NewEvent[]): Promise<void> {
+  await stop(a);
+  await stop(b);
+  if (forA.length > 0) await appendEvents(a.home, forA);
+  if (forB.length > 0) await appendEvents(b.home, forB);
+  await start(b);
+  await start(a);
+}
+
+async function transferEvents(p: Person, id: string): Promise<Array<Record<string, unknown>>> {
+  const r = await runParley(['journal', 'inspect', '--json'], { home: p.home });
+  return jsonLines(r.stdout).filter((e) => String(e.type).startsWith('transfer.') && e.id === id);
+}
+
+async function lastOf(p: Person, id: string, type: string): Promise<Record<string, unknown> | undefined> {
+  return (await transferEvents(p, id)).filter((e) => e.type === type).at(-1);
+}
+
+const autoAccept: NewEvent = { type: 'settings.changed', key: 'auto-accept-files', value: true };
+
+describe('transfers', () => {
+  it('transfers - a file of a few MiB arrives whole, in the downloads folder, completed on both sides with the same root', async () => {
+    await withPair(async ({ a, b }) => {
+      const { file, sha } = makeFile(a.home, 'report.bin', 5 * 1024 * 1024 + 123);
+      await journalWhileStopped(a, offerBatch(b.id, 'f1', file, fs.statSync(file).size), b, [autoAccept]);
+      await until(async () => (await lastOf(a, 'f1', 'transfer.completed')) !== undefined, 'alice sees it completed', 30_000);
+      const done = (await lastOf(b, 'f1', 'transfer.completed')) as { path: string; root: string };
+      expect(done.path).toBe(path.join(b.home, 'downloads', 'report.bin'));
+      expect(shaOf(done.path)).toBe(sha);
+      expect(((await lastOf(a, 'f1', 'transfer.completed')) as { root: string }).root).toBe(done.root);
+      expect(fs.existsSync(`${done.path}.part`)).toBe(false);
+    });
+  });
+
+  it('transfers - a SIGKILL of the receiver midway: after the restart it resumes, the file is whole and wire bytes stay within size + window', async () => {
+    await withPair(async ({ a, b }) => {
+      const size = 300 * 1024 * 1024;
+      const { file, sha } = makeFile(a.home, 'big.bin', size);
+      await stop(a);
+      await stop(b);
+      await appendEvents(a.home, offerBatch(b.id, 'f2', file, size));
+      await appendEvents(b.home, [autoAccept, { type: 'quota.granted', peer: a.id, direction: 'inbound', kind: 'files', n: packetsFor(size) }]);
+      await start(b);
+      const part = path.join(b.home, 'downloads', 'big.bin.part');
+      const bob = b.up as Up;
+      await start(a);
+      // Killed once some chunks are flushed (the .part grows as they are written).
+      await until(async () => (fs.existsSync(part) ? fs.statSync(part).size >= 48 * 1024 * 1024 : false), 'bob writes the first chunks', 30_000);
+      bob.child.kill('SIGKILL');
+      await bob.exited;
+      b.up = null;
+      await start(b);
+      await until(async () => (await lastOf(b, 'f2', 'transfer.completed')) !== undefined, 'bob completes it after the restart', 60_000);
+      const events = await transferEvents(b, 'f2');
+      const done = events.at(-1) as { path: string };
+      expect(shaOf(done.path)).toBe(sha);
+      const wire = events.reduce((n, e) => n + (typeof e.wireBytes === 'number' ? e.wireBytes : 0), 0);
+      expect(wire).toBeGreaterThanOrEqual(size - WINDOW_BYTES);
+      expect(wire).toBeLessThanOrEqual(size + WINDOW_BYTES);
+      await until(async () => (await lastOf(a, 'f2', 'transfer.completed')) !== undefined, 'alice sees it completed', 30_000);
+    });
+  }, 120_000);
+
+  it('transfers - an offer with a hostile name is declined with the reason on both sides', async () => {
+    await withPair(async ({ a, b }) => {
+      const { file } = makeFile(a.home, 'x.bin', 1000);
+      await journalWhileStopped(a, offerBatch(b.id, 'f3', file, 1000, '../../etc/passwd'), b, [autoAccept]);
+      await until(async () => (await lastOf(a, 'f3', 'transfer.declined')) !== undefined, 'alice sees it declined', 30_000);
+      const atA = (await lastOf(a, 'f3', 'transfer.declined')) as { reason: string };
+      const atB = (await lastOf(b, 'f3', 'transfer.declined')) as { reason: string };
+      expect(atB.reason).toMatch(/name is refused/);
+      expect(atA.reason).toBe(atB.reason);
+      expect(fs.existsSync(path.join(b.home, 'downloads'))).toBe(false);
+    });
+  });
+
+  it('transfers - an offer beyond the inbound file packets granted is declined saying how many more it needs', async () => {
+    await withPair(async ({ a, b }) => {
+      const size = 70 * 1024 * 1024;
+      const { file } = makeFile(a.home, 'huge.bin', size);
+      await journalWhileStopped(a, offerBatch(b.id, 'f4', file, size), b, [autoAccept]);
+      await until(async () => (await lastOf(a, 'f4', 'transfer.declined')) !== undefined, 'alice sees it declined', 30_000);
+      const reason = ((await lastOf(a, 'f4', 'transfer.declined')) as { reason: string }).reason;
+      expect(reason).toContain(`${packetsFor(size) - 1000} more file packets`);
+    });
+  });
+
+  it('transfers - cancelled by the receiver: cancelled on both sides, no .part left', async () => {
+    await withPair(async ({ a, b }) => {
+      const size = 8 * 1024 * 1024;
+      const { file } = makeFile(a.home, 'c.bin', size);
+      // Bob has it offered and cancels it before Alice's client is back.
+      await stop(a);
+      await stop(b);
+      await appendEvents(a.home, offerBatch(b.id, 'f5', file, size));
+      await appendEvents(b.home, [
+        { type: 'transfer.offered', id: 'f5', peer: a.id, direction: 'in', name: 'c.bin', size, chunkSize: 1_048_576 },
+        { type: 'transfer.cancelled', id: 'f5', peer: a.id, direction: 'in', by: 'me' },
+      ]);
+      await start(b);
+      await start(a);
+      await until(async () => (await lastOf(a, 'f5', 'transfer.cancelled')) !== undefined, 'alice sees it cancelled', 30_000);
+      expect(await lastOf(a, 'f5', 'transfer.cancelled')).toMatchObject({ by: 'peer' });
+      expect(fs.existsSync(path.join(b.home, 'downloads', 'c.bin.part'))).toBe(false);
+    });
+  });
+
+  it('transfers - a 64 MiB transfer leaves a bounded number of journal events on each side', async () => {
+    await withPair(async ({ a, b }) => {
+      const size = 64 * 1024 * 1024;
+      const { file, sha } = makeFile(a.home, 'm.bin', size);
+      await journalWhileStopped(a, offerBatch(b.id, 'f6', file, size), b, [autoAccept, { type: 'quota.granted', peer: a.id, direction: 'inbound', kind: 'files', n: packetsFor(size) }]);
+      await until(async () => (await lastOf(a, 'f6', 'transfer.completed')) !== undefined, 'alice sees it completed', 60_000);
+      const atB = await transferEvents(b, 'f6');
+      expect(shaOf((atB.at(-1) as { path: string }).path)).toBe(sha);
+      expect(atB.length).toBeLessThan(100);
+      expect((await transferEvents(a, 'f6')).length).toBeLessThan(100);
+    });
+  }, 120_000);
+});
