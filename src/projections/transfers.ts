@@ -273,7 +273,8 @@ function evolve(r: TransferRecord, event: Stored): boolean {
     case 'transfer.accepted':
       if (r.state === 'offered') {
         to('active', null);
-        r.path = textOr(event.path, null);
+        // Where the received file goes; the sender's acceptance names none and keeps the file's.
+        r.path = textOr(event.path, r.path);
       }
       break;
     case 'transfer.paused':
@@ -346,7 +347,9 @@ function refOfLegacy(value: Buffer | undefined, id: string): TransferRef | null 
 export const transfers: StoredView<TransferChange> = {
   name: 'transfers',
   // 1: the projection in memory with a bitmap per transfer (checkpointed whole). 2: this view.
-  version: 2,
+  // 3: an acceptance without a path keeps the offer's (the sender's), a completion may name the
+  // received file's final path.
+  version: 3,
   prefixes: [PREFIX.TRANSFER, PREFIX.LIST, PREFIX.OPEN, PREFIX.LEGACY],
   memoryPrefixes: [PREFIX.OPEN],
   reads(event) {

@@ -109,6 +109,14 @@ async function lastOf(p: Person, id: string, type: string): Promise<Record<strin
   return (await transferEvents(p, id)).filter((e) => e.type === type).at(-1);
 }
 
+// On a failed wait: what both journals and both clients said, then the error.
+function explain(a: Person, b: Person, id: string): (err: Error) => Promise<never> {
+  return async (err) => {
+    console.log(JSON.stringify(await transferEvents(a, id)), JSON.stringify(await transferEvents(b, id)), a.up?.stderr(), b.up?.stderr());
+    throw err;
+  };
+}
+
 const autoAccept: NewEvent = { type: 'settings.changed', key: 'auto-accept-files', value: true };
 
 describe('transfers', () => {
@@ -138,12 +146,16 @@ describe('transfers', () => {
       const bob = b.up as Up;
       await start(a);
       // Killed once some chunks are flushed (the .part grows as they are written).
-      await until(async () => (fs.existsSync(part) ? fs.statSync(part).size >= 48 * 1024 * 1024 : false), 'bob writes the first chunks', 30_000);
+      // The server runs in this process: each look at the file yields to its event loop.
+      await until(async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return fs.existsSync(part) && fs.statSync(part).size >= 48 * 1024 * 1024;
+      }, 'bob writes the first chunks', 30_000);
       bob.child.kill('SIGKILL');
       await bob.exited;
       b.up = null;
       await start(b);
-      await until(async () => (await lastOf(b, 'f2', 'transfer.completed')) !== undefined, 'bob completes it after the restart', 60_000);
+      await until(async () => (await lastOf(b, 'f2', 'transfer.completed')) !== undefined, 'bob completes it after the restart', 60_000).catch(explain(a, b, 'f2'));
       const events = await transferEvents(b, 'f2');
       const done = events.at(-1) as { path: string };
       expect(shaOf(done.path)).toBe(sha);

@@ -71,6 +71,18 @@ describe('transfers', () => {
     expect(r.record(7, 'in', 't')).toMatchObject({ seq: 1, name: 'a.bin', size: 10_241, chunkSize: 1024, chunkCount: 11, path: '/dl/a.bin.part', offeredAt: r.stored[0].at, updatedAt: r.stored[4].at });
   });
 
+  it('transfers - the sender\'s acceptance keeps the path of the file sent; a completion names the received file\'s final path', () => {
+    const r = run([
+      { ...offer('t', 7, 'out'), path: '/home/me/a.bin' },
+      { type: 'transfer.accepted', ...outKey },
+      offer('t', 7, 'in'),
+      { type: 'transfer.accepted', ...inKey, path: '/dl/a.bin' },
+      { type: 'transfer.completed', ...inKey, root: 'ab'.repeat(32), path: '/dl/a (1).bin' },
+    ]);
+    expect(r.record(7, 'out', 't')).toMatchObject({ state: 'active', path: '/home/me/a.bin' });
+    expect(r.record(7, 'in', 't')).toMatchObject({ state: 'completed', path: '/dl/a (1).bin' });
+  });
+
   it('transfers - a pause or a resume out of turn changes nothing: an offer is not paused, an active one not resumed', () => {
     const r = run([offer(), { type: 'transfer.paused', ...inKey, reason: 'x' }, { type: 'transfer.resumed', ...inKey }, { type: 'transfer.accepted', ...inKey }, { type: 'transfer.resumed', ...inKey }, { type: 'transfer.accepted', ...inKey }]);
     expect(r.record(7, 'in', 't')?.state).toBe('active');
