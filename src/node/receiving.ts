@@ -18,12 +18,15 @@ import { checkFileName, uniqueName } from './filename.js';
 import type { Profile } from './profile.js';
 import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
 
-// A flush and an event every 16 MiB of chunks, or 250 ms after the first chunk not flushed,
-// whichever comes first. Measured here (bench/flush-cadence.mjs, docs/ARCHITECTURE.md): 1 MiB
-// positional writes flushed every 4 MiB ran at about a third of the disk's rate, every 16 MiB at
-// most of it; past that the gain is small and what a crash costs grows. A 100 GB transfer leaves
-// at most one event per 16 MiB (6,400), a 64 MiB one a handful.
-export const FLUSH_BYTES = 16 * 1024 * 1024;
+// A flush and an event every 32 MiB of chunks, or 250 ms after the first chunk not flushed,
+// whichever comes first. Measured here (node bench/flush-cadence.mjs /tmp 256 3: 1 MiB positional
+// writes, datasync every N MiB, best of 3): every 1 MiB 580-800 MB/s, 4 MiB 850-1,035, 16 MiB
+// 890-1,020, 32 MiB 1,040-1,250, 64 MiB 1,080-1,230; the issue measured 320-410 at 4 MiB and
+// 1,200 at 64 MiB on its disk. 32 MiB is at the top on both runs while a crash costs half what
+// 64 would (the sender's window, sending.ts, is two flushes). A 100 GB transfer leaves about one
+// event per 32 MiB on each side (3,200), a 64 MiB one a handful; at slow rates the 250 ms bound
+// makes it at most four a second.
+export const FLUSH_BYTES = 32 * 1024 * 1024;
 export const FLUSH_MS = 250;
 // Hashes announced by `sum` and not yet matched by their chunk: the sender's window holds at most
 // 64 of 1 MiB chunks; a peer that sends sums without chunks does not make this grow past this.

@@ -18,9 +18,11 @@ import type { Profile } from './profile.js';
 import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
 
 // Chunk bytes sent and not yet acked, at most: 64 MiB. The receiver acks only after a flush, every
-// FLUSH_BYTES (16 MiB) or FLUSH_MS (receiving.ts), so the window holds four flushes: the sender
-// keeps the link busy while the receiver flushes. It is also what a crash of the receiver can
-// cost: at most the window is sent twice (wire bytes ≤ size + window).
+// FLUSH_BYTES (32 MiB) or FLUSH_MS (receiving.ts), so the window holds two flushes: the sender
+// keeps the link busy while the receiver flushes the first. It is also what a crash of the
+// receiver can cost: at most the window is sent twice (wire bytes ≤ size + window), and what the
+// receiver may hold in memory when its disk is slower than the link (chunks waiting to be
+// written).
 export const WINDOW_BYTES = 64 * 1024 * 1024;
 
 export type SendContext = {
