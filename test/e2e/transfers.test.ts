@@ -117,6 +117,15 @@ function explain(a: Person, b: Person, id: string): (err: Error) => Promise<neve
   };
 }
 
+// Waits until the receiver's .part holds `bytes`. The server runs in this process: each look at
+// the file yields to its event loop.
+async function partReaches(part: string, bytes: number, ms = 30_000): Promise<void> {
+  await until(async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    return fs.existsSync(part) && fs.statSync(part).size >= bytes;
+  }, `${part} reaches ${bytes} bytes`, ms);
+}
+
 const autoAccept: NewEvent = { type: 'settings.changed', key: 'auto-accept-files', value: true };
 
 describe('transfers', () => {
@@ -146,11 +155,7 @@ describe('transfers', () => {
       const bob = b.up as Up;
       await start(a);
       // Killed once some chunks are flushed (the .part grows as they are written).
-      // The server runs in this process: each look at the file yields to its event loop.
-      await until(async () => {
-        await new Promise((resolve) => setImmediate(resolve));
-        return fs.existsSync(part) && fs.statSync(part).size >= 48 * 1024 * 1024;
-      }, 'bob writes the first chunks', 30_000);
+      await partReaches(part, 48 * 1024 * 1024);
       bob.child.kill('SIGKILL');
       await bob.exited;
       b.up = null;
@@ -165,6 +170,72 @@ describe('transfers', () => {
       await until(async () => (await lastOf(a, 'f2', 'transfer.completed')) !== undefined, 'alice sees it completed', 30_000);
     });
   }, 120_000);
+
+  it('transfers - a SIGKILL of the sender midway: after its restart it resumes, the file is whole and wire bytes stay within size + window', async () => {
+    await withPair(async ({ a, b }) => {
+      const size = 300 * 1024 * 1024;
+      const { file, sha } = makeFile(a.home, 'big.bin', size);
+      await stop(a);
+      await stop(b);
+      await appendEvents(a.home, offerBatch(b.id, 'f7', file, size));
+      await appendEvents(b.home, [autoAccept, { type: 'quota.granted', peer: a.id, direction: 'inbound', kind: 'files', n: packetsFor(size) }]);
+      await start(b);
+      await start(a);
+      await partReaches(path.join(b.home, 'downloads', 'big.bin.part'), 48 * 1024 * 1024);
+      await stop(a, 'SIGKILL');
+      // Bob shows it paused, the link gone; then Alice is back and it goes on.
+      await until(async () => (await lastOf(b, 'f7', 'transfer.paused')) !== undefined, 'bob sees it paused', 45_000).catch(explain(a, b, 'f7'));
+      await start(a);
+      await until(async () => (await lastOf(a, 'f7', 'transfer.completed')) !== undefined, 'alice completes it after her restart', 60_000).catch(explain(a, b, 'f7'));
+      const events = await transferEvents(b, 'f7');
+      expect(events.map((e) => e.type)).toContain('transfer.resumed');
+      const done = events.at(-1) as { type: string; path: string };
+      expect(done.type).toBe('transfer.completed');
+      expect(shaOf(done.path)).toBe(sha);
+      const wire = events.reduce((n, e) => n + (typeof e.wireBytes === 'number' ? e.wireBytes : 0), 0);
+      expect(wire).toBeLessThanOrEqual(size + WINDOW_BYTES);
+    });
+  }, 150_000);
+
+  it('transfers - a move from relay to direct midway: the direct link takes over and the transfer goes on to a whole file', async () => {
+    const port = await freePort();
+    await serverAt(pki, port, async (srv) => {
+      const a = await person('alice', port);
+      // Bob does not listen: Alice's first link to him is the relay.
+      const b = await person('bob', port);
+      try {
+        expect((await runParley(['contacts', 'add', String(a.id), '--name', 'A'], { home: b.home })).code).toBe(0);
+        expect((await runParley(['contacts', 'add', String(b.id), '--name', 'B'], { home: a.home })).code).toBe(0);
+        const size = 200 * 1024 * 1024;
+        const { file, sha } = makeFile(a.home, 'move.bin', size);
+        const routes = async (): Promise<unknown[]> => jsonLines((await runParley(['journal', 'inspect', '--type', 'link.opened', '--json'], { home: a.home })).stdout).map((e) => e.route);
+        await stop(a);
+        await stop(b);
+        const before = (await routes()).length;
+        await appendEvents(a.home, offerBatch(b.id, 'f8', file, size));
+        await appendEvents(b.home, [autoAccept, { type: 'quota.granted', peer: a.id, direction: 'inbound', kind: 'files', n: packetsFor(size) }]);
+        b.up = startUp(pki, b.home, { PARLEY_NO_LISTEN: '1' });
+        await b.up.waitFor('online at');
+        await start(a);
+        await partReaches(path.join(b.home, 'downloads', 'move.bin.part'), 16 * 1024 * 1024, 45_000);
+        expect(srv.stats()).toMatchObject({ relays: 1 });
+        // Bob writes: on the relay he asks for an introduction again and dials Alice's listener.
+        expect((await runParley(['send', '--to', String(a.id), 'hi'], { home: b.home })).code).toBe(0);
+        await until(async () => (await lastOf(b, 'f8', 'transfer.completed')) !== undefined, 'bob completes it', 90_000).catch(explain(a, b, 'f8'));
+        const done = (await lastOf(b, 'f8', 'transfer.completed')) as { path: string };
+        expect(shaOf(done.path)).toBe(sha);
+        // Paused when the relay link was dropped for the direct one, resumed on it.
+        expect((await transferEvents(b, 'f8')).map((e) => e.type)).toEqual(expect.arrayContaining(['transfer.paused', 'transfer.resumed']));
+        const opened = (await routes()).slice(before);
+        expect(opened[0]).toBe('relay');
+        expect(opened.some((r) => r !== 'relay')).toBe(true);
+        await until(async () => (await lastOf(a, 'f8', 'transfer.completed')) !== undefined, 'alice sees it completed', 30_000);
+      } finally {
+        await stop(a);
+        await stop(b);
+      }
+    });
+  }, 180_000);
 
   it('transfers - an offer with a hostile name is declined with the reason on both sides', async () => {
     await withPair(async ({ a, b }) => {
