@@ -12,6 +12,7 @@
 //   ◀──────────────────────────── ack {id, have}   (need {id, c} for a chunk that failed h)
 //   root {id, root} (every chunk acked) ──────▶ compared with its own root, renamed into place
 //   ◀──────────────────────────── done {id, root}
+//   ◀──────────────────────────── resume {id}   (on a new link: a transfer I still hold open)
 //
 //   encodeFiles({ k: 'need', id: 't1', c: 3 })  // => <Buffer 83 a1 6b a4 6e 65 65 64 ...>
 import { Unpackr } from 'msgpackr';
@@ -43,8 +44,9 @@ export type FileRoot = { k: 'root'; id: string; root: Buffer };
 export type FileDone = { k: 'done'; id: string; root: Buffer };
 export type FileCancel = { k: 'cancel'; id: string; reason: string };
 export type FileFail = { k: 'fail'; id: string; reason: string };
+export type FileResume = { k: 'resume'; id: string };
 
-export type FilePayload = FileOffer | FileAccept | FileDecline | FileSum | FileAck | FileNeed | FileRoot | FileDone | FileCancel | FileFail;
+export type FilePayload = FileOffer | FileAccept | FileDecline | FileSum | FileAck | FileNeed | FileRoot | FileDone | FileCancel | FileFail | FileResume;
 
 // The refusals decodeFiles throws, by code; the message says what is wrong.
 export const FILES_ERR = Object.freeze({ MALFORMED: 'FILES_MALFORMED', BAD_FIELD: 'FILES_BAD_FIELD', UNKNOWN_KIND: 'FILES_UNKNOWN_KIND' });
@@ -139,6 +141,8 @@ export function decodeFiles(bytes: Buffer): FilePayload {
       return { k: 'cancel', id: id(), reason: reason() };
     case 'fail':
       return { k: 'fail', id: id(), reason: reason() };
+    case 'resume':
+      return { k: 'resume', id: id() };
     default:
       throw filesError(FILES_ERR.UNKNOWN_KIND, `a FILE_CONTROL payload of unknown kind ${JSON.stringify(v.k)}`);
   }

@@ -66,8 +66,15 @@ export function createFiles(deps: FilesDeps) {
     return next;
   }
 
+  // A new link: my transfers not finished are offered again, and the ones I receive are named,
+  // so that a sender that ended one while we were apart says so (its offer never comes again).
   function linkUp(peer: number): Promise<void> {
-    return inTurn(peer, () => sender.linkUp(peer));
+    return inTurn(peer, async () => {
+      await sender.linkUp(peer);
+      for (const t of await profile.openTransfers()) {
+        if (t.peer === peer && t.direction === 'in' && (t.state === 'active' || t.state === 'paused')) send(peer, { k: 'resume', id: t.id });
+      }
+    });
   }
 
   function linkDown(peer: number): Promise<void> {
@@ -112,6 +119,13 @@ export function createFiles(deps: FilesDeps) {
         return receiver.onRoot(peer, p.id, p.root);
       case 'done':
         return sender.onDone(peer, p.id, p.root);
+      case 'resume': {
+        // Only an end is answered: a transfer still open here is offered on this link anyway.
+        const t = await profile.transfer(peer, 'out', p.id);
+        if (t?.state === 'cancelled') send(peer, { k: 'cancel', id: p.id, reason: 'cancelled by the sender' });
+        else if (t?.state === 'failed') send(peer, { k: 'fail', id: p.id, reason: t.reason ?? 'failed' });
+        return;
+      }
       case 'decline': {
         const t = await profile.transfer(peer, 'out', p.id);
         if (!t || t.state !== 'offered') return;

@@ -22,6 +22,7 @@ describe('files payloads', () => {
     { k: 'done', id: 't1', root: h },
     { k: 'cancel', id: 't1', reason: 'cancelled by the receiver' },
     { k: 'fail', id: 't1', reason: 'the file changed since it was offered' },
+    { k: 'resume', id: 't1' },
   ])('files - round-trips %j', (p) => {
     expect(decodeFiles(encodeFiles(p))).toEqual(p);
   });
@@ -61,6 +62,7 @@ describe('files payloads', () => {
     ['a root of 33 bytes', packr.pack({ k: 'root', id: 'a', root: Buffer.alloc(33) }), FILES_ERR.BAD_FIELD],
     ['a done without a root', packr.pack({ k: 'done', id: 'a' }), FILES_ERR.BAD_FIELD],
     ['a cancel without a reason', packr.pack({ k: 'cancel', id: 'a' }), FILES_ERR.BAD_FIELD],
+    ['a resume without an id', packr.pack({ k: 'resume' }), FILES_ERR.BAD_FIELD],
     ['a fail whose reason is a number', packr.pack({ k: 'fail', id: 'a', reason: 5 }), FILES_ERR.BAD_FIELD],
   ])('files - refuses %s', (_what, bytes, code) => {
     expect(() => decodeFiles(bytes)).toThrow(expect.objectContaining({ code }));

@@ -166,6 +166,21 @@ describe('files - the engine between two profiles', () => {
     expect(has(a, 'transfer.completed') || has(b, 'transfer.completed')).toBe(false);
   });
 
+  it('files - cancelled by the sender while the link is down: the receiver hears it on the next link', async () => {
+    const { a, b, wire, connect, cut } = await pair();
+    const size = 30 * CHUNK;
+    const { file } = makeFile(a.profile.home, size);
+    wire.holdAfter = 12;
+    await connect();
+    await a.profile.append(offerOut('t1', file, size));
+    await until(() => has(b, 'transfer.chunks-stored'), 'the first chunks stored');
+    await cut();
+    await a.profile.append({ type: 'transfer.cancelled', id: 't1', peer: B, direction: 'out', by: 'me' });
+    await connect();
+    await until(() => has(b, 'transfer.cancelled'), 'bob hears of the cancel');
+    expect(eventOf(b, 'transfer.cancelled').by).toBe('peer');
+  });
+
   it('files - a file changed after its offer fails on both sides with the reason, never completes', async () => {
     const { a, b, connect } = await pair();
     const size = 4 * CHUNK;
