@@ -77,18 +77,23 @@ export function createFiles(deps: FilesDeps) {
     });
   }
 
+  // The link went (or a better route took over: then the new one is up already). A link is
+  // asked for again while I have a file to send.
   function linkDown(peer: number): Promise<void> {
     return inTurn(peer, async () => {
       await sender.linkDown(peer);
       await receiver.linkDown(peer);
+      await drain(peer);
     });
   }
 
-  // A contact came online, or the client started: a link is asked for while a transfer waits.
+  // A contact came online, or the client started: a link is asked for while a transfer I send
+  // waits. Only the sender asks, as for messages: when both sides dial each other at once each
+  // may keep its own link and close the other's as a duplicate, leaving none.
   async function drain(peer: number): Promise<void> {
     if (deps.linkOf(peer)) return;
     const open = await profile.openTransfers();
-    if (open.some((t) => t.peer === peer && (t.direction === 'out' || t.state !== 'offered'))) deps.want(peer);
+    if (open.some((t) => t.peer === peer && t.direction === 'out')) deps.want(peer);
   }
 
   function onControl(peer: number, bytes: Buffer): void {
@@ -161,8 +166,6 @@ export function createFiles(deps: FilesDeps) {
     if (!event.type.startsWith('transfer.') || !('peer' in event) || !('direction' in event)) return;
     const { peer } = event;
     void inTurn(peer, async () => {
-      const key = `${peer}/${event.direction}/${(event as { id: string }).id}`;
-      const peerSaid = told.delete(key);
       switch (event.type) {
         case 'transfer.offered':
           if (event.direction !== 'out') return;
@@ -176,6 +179,7 @@ export function createFiles(deps: FilesDeps) {
           if (event.direction === 'in') await receiver.accepted(event);
           return;
         case 'transfer.declined':
+          told.delete(`${peer}/${event.direction}/${event.id}`);
           if (event.direction === 'in') {
             const need = needs.get(`${peer}/${event.id}`);
             needs.delete(`${peer}/${event.id}`);
@@ -185,7 +189,8 @@ export function createFiles(deps: FilesDeps) {
         case 'transfer.cancelled':
         case 'transfer.failed':
           await (event.direction === 'out' ? sender.ended(peer, event.id, true) : receiver.ended(peer, event.id, true));
-          if (peerSaid || event.type === 'transfer.cancelled' && event.by === 'peer') return;
+          // What the peer told is not told back.
+          if (told.delete(`${peer}/${event.direction}/${event.id}`) || (event.type === 'transfer.cancelled' && event.by === 'peer')) return;
           if (event.type === 'transfer.cancelled') send(peer, { k: 'cancel', id: event.id, reason: `cancelled by the ${event.direction === 'out' ? 'sender' : 'receiver'}` });
           else send(peer, { k: 'fail', id: event.id, reason: event.reason });
           return;

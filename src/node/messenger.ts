@@ -145,6 +145,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
         const timer = setTimeout(() => {
           retries.delete(peer);
           inTurn(peer, () => delivery.drain(peer));
+          void files.drain(peer).catch(() => undefined);
         }, wait);
         timer.unref();
         retries.set(peer, timer);

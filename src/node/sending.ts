@@ -118,7 +118,9 @@ export function createSender(ctx: SendContext) {
       const st = await stat(t.path ?? '');
       if (!st.isFile()) return 'the file offered is no longer a file';
       if (st.size !== t.size) return `the file changed since it was offered: ${st.size} bytes, offered ${t.size}`;
-      if (st.mtimeMs > t.offeredAt) return 'the file changed since it was offered (modified after the offer)';
+      // Whole milliseconds: the offer's time is one, and a file written in the same millisecond
+      // as its offer has a modification time a fraction above it.
+      if (Math.floor(st.mtimeMs) > t.offeredAt) return 'the file changed since it was offered (modified after the offer)';
       return null;
     } catch (err) {
       return `the file offered cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
