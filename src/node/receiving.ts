@@ -107,8 +107,8 @@ export function createReceiver(ctx: ReceiveContext) {
     else if (t.state === 'cancelled') ctx.send(peer, { k: 'cancel', id: t.id, reason: 'cancelled by the receiver' });
     else if (t.state === 'failed') ctx.send(peer, { k: 'fail', id: t.id, reason: t.reason ?? 'failed' });
     else if (t.state === 'completed') {
-      const root = await fs.readFile(`${sumsBase(profile.home, peer, 'in', t.id)}.root`).catch(() => null);
-      if (root && root.length === HASH_BYTES) ctx.send(peer, { k: 'done', id: t.id, root });
+      const done = await readDone(sumsBase(profile.home, peer, 'in', t.id));
+      if (done) ctx.send(peer, { k: 'done', id: t.id, root: Buffer.from(done.root, 'hex') });
     }
   }
 
@@ -134,6 +134,8 @@ export function createReceiver(ctx: ReceiveContext) {
   async function start(t: Transfer): Promise<void> {
     const key = keyOf(t.peer, t.id);
     if (sessions.has(key) || !t.path) return;
+    const done = await readDone(sumsBase(profile.home, t.peer, 'in', t.id));
+    if (done) return completeFrom(t, done);
     const file = `${t.path}.part`;
     let part: fs.FileHandle;
     let sums: fs.FileHandle;
@@ -229,13 +231,21 @@ export function createReceiver(ctx: ReceiveContext) {
       await profile.append({ type: 'transfer.failed', id: s.id, peer: s.peer, direction: 'in', reason: `the root over the chunk hashes differs from the sender's: the file is not what was sent`, ...wire });
       return;
     }
-    const dest = t.path as string;
     await s.part.truncate(t.size);
+    await s.part.datasync();
     await close(s);
-    const final = await placeUnder(path.dirname(dest), path.basename(dest), `${dest}.part`);
     const base = sumsBase(profile.home, s.peer, 'in', s.id);
-    await fs.writeFile(`${base}.root`, mine);
-    await profile.append({ type: 'transfer.completed', id: s.id, peer: s.peer, direction: 'in', root: mine.toString('hex'), path: final, ...wire });
+    const done = await placeUnder(t.path as string, mine, base);
+    await profile.append({ type: 'transfer.completed', id: s.id, peer: s.peer, direction: 'in', root: done.root, path: done.path, ...wire });
+    await removeQuietly(`${base}.sums`);
+  }
+
+  // A restart found the file placed (or being placed) without transfer.completed journaled: the
+  // placing is finished from the `.done` record and journaled now.
+  async function completeFrom(t: Transfer, done: Done): Promise<void> {
+    const base = sumsBase(profile.home, t.peer, 'in', t.id);
+    const placed = await placeUnder(t.path as string, Buffer.from(done.root, 'hex'), base, done);
+    await profile.append({ type: 'transfer.completed', id: t.id, peer: t.peer, direction: 'in', root: placed.root, path: placed.path });
     await removeQuietly(`${base}.sums`);
   }
 
@@ -287,21 +297,51 @@ export function createReceiver(ctx: ReceiveContext) {
   return { onOffer, accepted, onSum, onChunk, onRoot, linkDown, ended, hasSession };
 }
 
-// Puts `from` in `dir` under `name`, or a free name like it, never over a file that is there:
-// link(2) then unlink, not rename, which would replace a file that took the name meanwhile;
-// asked again when another program took it first. Returns the path.
-async function placeUnder(dir: string, name: string, from: string): Promise<string> {
+// Where a completed file was put and its root: `<base>.done` (sums.ts), written before the file
+// takes its name, so that a crash between the two is finished at the next start (completeFrom),
+// and kept afterwards, so that a sender that missed `done` hears it again.
+type Done = { path: string; root: string };
+
+async function readDone(base: string): Promise<Done | null> {
+  try {
+    const d = JSON.parse(await fs.readFile(`${base}.done`, 'utf8')) as Done;
+    return typeof d.path === 'string' && typeof d.root === 'string' && /^[0-9a-f]{64}$/.test(d.root) ? d : null;
+  } catch {
+    return null;
+  }
+}
+
+// Puts `<dest>.part` in dest's folder under dest's name, or a free name like it, never over a
+// file that is there: link(2) then unlink, not rename, which would replace a file that took the
+// name meanwhile; asked again when another program took it first. The name is recorded in
+// `<base>.done` before the link. `done`: a record from a run that crashed while placing.
+async function placeUnder(dest: string, root: Buffer, base: string, done?: Done): Promise<Done> {
+  const from = `${dest}.part`;
+  const dir = path.dirname(dest);
+  let final = done?.path;
   for (;;) {
-    const final = path.join(dir, await uniqueName(dir, name));
+    if (final === undefined) {
+      final = path.join(dir, await uniqueName(dir, path.basename(dest)));
+      await fs.writeFile(`${base}.done`, JSON.stringify({ path: final, root: root.toString('hex') }));
+    }
+    const partThere = await fs.stat(from).catch(() => null);
+    // Placed already, the .part gone: nothing left to do.
+    if (!partThere) break;
     try {
       await fs.link(from, final);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // The link made before a crash, or another file that took the name: only the first is ours.
+      const there = await fs.stat(final).catch(() => null);
+      if (!there || there.ino !== partThere.ino || there.dev !== partThere.dev) {
+        final = undefined;
+        continue;
+      }
     }
     await fs.unlink(from);
-    return final;
+    break;
   }
+  return { path: final, root: root.toString('hex') };
 }
 
 // Free bytes for a file in `dir` (or the nearest folder above it that exists); null when the

@@ -8,8 +8,11 @@
 //
 //   <home>/transfers/o-<peer>-<hex of the id>.sums   a transfer I send
 //   <home>/transfers/i-<peer>-<hex of the id>.sums   a transfer I receive
-//   <home>/transfers/i-<peer>-<hex of the id>.root   its root, once it completed (32 bytes), so a
-//                                                    sender that missed `done` hears it again
+//   <home>/transfers/i-<peer>-<hex of the id>.done   where the received file was put and its root,
+//                                                    written before it takes its name (a crash
+//                                                    between the two is finished at the next
+//                                                    start) and kept, so a sender that missed
+//                                                    `done` hears it again (receiving.ts)
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -10,6 +10,8 @@ import type { NewEvent, Stored } from '../../src/events/types.js';
 import { createFiles, type Files } from '../../src/node/files.js';
 import { openProfile, type Profile } from '../../src/node/profile.js';
 import { splitChunkContentId } from '../../src/net/frame.js';
+import { decodeFiles } from '../../src/net/files.js';
+import { sumsBase } from '../../src/node/sums.js';
 import type { PeerLink } from '../../src/net/peer.js';
 import { tempHome } from '../helpers/cli.js';
 
@@ -21,7 +23,7 @@ type Side = { id: number; profile: Profile; files: Files; link: PeerLink | undef
 
 // What the wire between the two does to chunks: hold them back after `holdAfter` chunks (until
 // release), or change one once.
-type Wire = { holdAfter: number; held: Array<() => void>; corrupt: Set<number>; chunks: number; release: () => void };
+type Wire = { holdAfter: number; held: Array<() => void>; corrupt: Set<number>; chunks: number; release: () => void; drop: (payload: Buffer) => boolean };
 
 function fakeLinks(wire: Wire, deliver: { toA: Side; toB: Side }): { ab: PeerLink; ba: PeerLink } {
   const make = (from: number, self: () => Side, to: () => Side): PeerLink => {
@@ -34,6 +36,7 @@ function fakeLinks(wire: Wire, deliver: { toA: Side; toB: Side }): { ab: PeerLin
       peer: from === A ? B : A,
       sendFileControl: (_cid: number, payload: Buffer) => {
         const copy = Buffer.from(payload);
+        if (wire.drop(copy)) return true;
         later(() => self().link === link && to().files.onControl(from, copy));
         return true;
       },
@@ -78,7 +81,7 @@ async function side(id: number, peer: number): Promise<Side> {
 async function pair(): Promise<{ a: Side; b: Side; wire: Wire; connect: () => Promise<void>; cut: () => Promise<void> }> {
   const a = await side(A, B);
   const b = await side(B, A);
-  const wire: Wire = { holdAfter: Infinity, held: [], corrupt: new Set(), chunks: 0, release: () => undefined };
+  const wire: Wire = { holdAfter: Infinity, held: [], corrupt: new Set(), chunks: 0, release: () => undefined, drop: () => false };
   wire.release = () => {
     wire.holdAfter = Infinity;
     for (const go of wire.held.splice(0)) go();
@@ -179,6 +182,30 @@ describe('files - the engine between two profiles', () => {
     await connect();
     await until(() => has(b, 'transfer.cancelled'), 'bob hears of the cancel');
     expect(eventOf(b, 'transfer.cancelled').by).toBe('peer');
+  });
+
+  it('files - a receiver that crashed while putting the file in place finishes it at the next link, from its .done record', async () => {
+    const { a, b, wire, connect, cut } = await pair();
+    const size = 5 * CHUNK + 9;
+    const { file, sha } = makeFile(a.profile.home, size);
+    // The root never arrives: every chunk stored, nothing placed.
+    wire.drop = (payload) => decodeFiles(payload).k === 'root';
+    await connect();
+    await a.profile.append(offerOut('t1', file, size));
+    await until(() => b.events.filter((e) => e.type === 'transfer.chunks-stored').flatMap((e) => (e as { chunks: number[] }).chunks).length === 6, 'every chunk stored');
+    await cut();
+    // As a crash after the .done record and before the link leaves it.
+    const data = fs.readFileSync(file);
+    const hashes = Array.from({ length: 6 }, (_, c) => createHash('sha256').update(data.subarray(c * CHUNK, (c + 1) * CHUNK)).digest());
+    const root = createHash('sha256').update(Buffer.concat(hashes)).digest('hex');
+    const dest = eventOf(b, 'transfer.accepted').path as string;
+    fs.writeFileSync(`${sumsBase(b.profile.home, A, 'in', 't1')}.done`, JSON.stringify({ path: dest, root }));
+    wire.drop = () => false;
+    await connect();
+    await until(() => has(a, 'transfer.completed') && has(b, 'transfer.completed'), 'completed on both sides');
+    expect(eventOf(b, 'transfer.completed')).toMatchObject({ path: dest, root });
+    expect(createHash('sha256').update(fs.readFileSync(dest)).digest('hex')).toBe(sha);
+    expect(fs.existsSync(`${dest}.part`)).toBe(false);
   });
 
   it('files - a file changed after its offer fails on both sides with the reason, never completes', async () => {
