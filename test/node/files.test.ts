@@ -208,6 +208,33 @@ describe('files - the engine between two profiles', () => {
     expect(fs.existsSync(`${dest}.part`)).toBe(false);
   });
 
+  it.each([
+    ['a path separator', 'a/b.txt'],
+    ['a backslash', 'a\\b.txt'],
+    ['..', '..'],
+    ['an absolute path', '/etc/passwd'],
+    ['a reserved Windows name', 'CON'],
+    ['a reserved Windows name with an extension', 'nul.tar.gz'],
+    ['a colon (NTFS streams)', 'a.txt:evil'],
+    ['a trailing dot', 'a.'],
+    ['a trailing space', 'a '],
+    ['a control character', 'a\nb'],
+    ['a terminal escape', '\u001b[31mred'],
+    ['a right-to-left override', 'invoice\u202efdp.exe'],
+    ['over 255 bytes', 'я'.repeat(128)],
+  ])('files - an offer whose name has %s is declined with the reason on both sides', async (_what, name) => {
+    const { a, b, connect } = await pair();
+    const { file } = makeFile(a.profile.home, 10);
+    await connect();
+    await a.profile.append({ ...offerOut('t1', file, 10), name } as NewEvent);
+    await until(() => has(a, 'transfer.declined') && has(b, 'transfer.declined'), 'declined on both sides');
+    const reason = eventOf(b, 'transfer.declined').reason as string;
+    expect(reason).toMatch(/^the name is refused: /);
+    expect(eventOf(a, 'transfer.declined').reason).toBe(reason);
+    expect(has(b, 'transfer.accepted')).toBe(false);
+    expect(fs.existsSync(path.join(b.profile.home, 'downloads'))).toBe(false);
+  });
+
   it('files - a file changed after its offer fails on both sides with the reason, never completes', async () => {
     const { a, b, connect } = await pair();
     const size = 4 * CHUNK;
