@@ -171,6 +171,9 @@ export function createSender(ctx: SendContext) {
   // once everything is acked. Never throws, safe to run unawaited (failures end the transfer).
   async function pump(s: Session): Promise<void> {
     const { t } = s;
+    // The chunk before this one, queued on the link: the next is read and hashed while it waits,
+    // and queued only once it was handed to the socket (so at most two wait in the bulk queue).
+    let previous: Promise<boolean> = Promise.resolve(true);
     while (s.running) {
       if (s.inFlight.size >= s.windowChunks) {
         await new Promise<void>((resolve) => (s.wake = resolve));
@@ -178,6 +181,7 @@ export function createSender(ctx: SendContext) {
       }
       const c = nextChunk(s);
       if (c === undefined) {
+        if (!(await previous)) return;
         if (s.inFlight.size === 0) return finishing(s);
         await new Promise<void>((resolve) => (s.wake = resolve));
         continue;
@@ -191,11 +195,13 @@ export function createSender(ctx: SendContext) {
       if (bytesRead !== len) return fail(s, `the file changed since it was offered: chunk ${c} is short`);
       const h = sha256(buf);
       await (s.sums as fs.FileHandle).write(h, 0, HASH_BYTES, c * HASH_BYTES);
-      if (!s.running) return;
+      if (!s.running || !(await previous)) return;
       s.inFlight.add(c);
       s.link.sendFileControl(0, encodeFiles({ k: 'sum', id: t.id, c, h }));
-      if (!(await s.link.sendBulk(CONTENT.FILE_CHUNK, chunkContentId(s.tag, c), buf))) return;
-      s.wire += len;
+      previous = s.link.sendBulk(CONTENT.FILE_CHUNK, chunkContentId(s.tag, c), buf).then((handed) => {
+        if (handed && s.running) s.wire += len;
+        return handed;
+      });
     }
   }
 
