@@ -152,7 +152,10 @@ export function createSender(ctx: SendContext) {
     s.next = 0;
     s.running = true;
     // Never throws, safe to run unawaited.
-    void pump(s).catch((err: Error) => log(`parley: sending ${t.id} to ${peer}: ${err.message}`));
+    void pump(s).catch((err: Error) => {
+      // A session stopped (the link went, the transfer ended) closes its file under a read.
+      if (s.running) void fail(s, `reading the file failed: ${err.message}`).catch(() => log(`parley: sending ${t.id} to ${peer}: ${err.message}`));
+    });
   }
 
   // The next chunk to send: one asked for again first, then the first one past `next` that the
