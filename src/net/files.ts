@@ -42,8 +42,11 @@ export type FileAck = { k: 'ack'; id: string; have: number[] };
 export type FileNeed = { k: 'need'; id: string; c: number };
 export type FileRoot = { k: 'root'; id: string; root: Buffer };
 export type FileDone = { k: 'done'; id: string; root: Buffer };
-export type FileCancel = { k: 'cancel'; id: string; reason: string };
-export type FileFail = { k: 'fail'; id: string; reason: string };
+// Either side may cancel or fail a transfer, and each side picks its own ids, so these say which
+// side writes them: from the sender, about the receiver's transfer `id`, and the other way round.
+export type Role = 'sender' | 'receiver';
+export type FileCancel = { k: 'cancel'; id: string; by: Role; reason: string };
+export type FileFail = { k: 'fail'; id: string; by: Role; reason: string };
 export type FileResume = { k: 'resume'; id: string };
 
 export type FilePayload = FileOffer | FileAccept | FileDecline | FileSum | FileAck | FileNeed | FileRoot | FileDone | FileCancel | FileFail | FileResume;
@@ -110,6 +113,7 @@ export function decodeFiles(bytes: Buffer): FilePayload {
   const reason = (): string => (typeof v.reason === 'string' && v.reason.length <= MAX_REASON ? v.reason : bad(`reason is not text of at most ${MAX_REASON} characters`));
   const chunk = (): number => (isCount(v.c) && (v.c as number) < MAX_CHUNKS ? (v.c as number) : bad('chunk is not 0 to 2^32-1'));
   const hash = (field: 'h' | 'root'): Buffer => (v[field] instanceof Uint8Array && (v[field] as Uint8Array).length === HASH_BYTES ? Buffer.from(v[field] as Uint8Array) : bad(`${field} is not 32 bytes`));
+  const role = (): Role => (v.by === 'sender' || v.by === 'receiver' ? v.by : bad('by is not sender or receiver'));
   const have = (): number[] => (isRanges(v.have) ? [...v.have] : bad('have is not sorted disjoint ranges of chunks'));
   switch (v.k) {
     case 'offer': {
@@ -138,9 +142,9 @@ export function decodeFiles(bytes: Buffer): FilePayload {
     case 'done':
       return { k: 'done', id: id(), root: hash('root') };
     case 'cancel':
-      return { k: 'cancel', id: id(), reason: reason() };
+      return { k: 'cancel', id: id(), by: role(), reason: reason() };
     case 'fail':
-      return { k: 'fail', id: id(), reason: reason() };
+      return { k: 'fail', id: id(), by: role(), reason: reason() };
     case 'resume':
       return { k: 'resume', id: id() };
     default:

@@ -11,6 +11,7 @@ import { decodeFiles, encodeFiles, type FilePayload } from '../net/files.js';
 import { splitChunkContentId } from '../net/frame.js';
 import type { PeerLink } from '../net/peer.js';
 import type { Stored } from '../events/types.js';
+import { isFinished } from '../projections/transfers.js';
 import { isContact } from './delivery.js';
 import type { Profile } from './profile.js';
 import { createReceiver } from './receiving.js';
@@ -127,8 +128,8 @@ export function createFiles(deps: FilesDeps) {
       case 'resume': {
         // Only an end is answered: a transfer still open here is offered on this link anyway.
         const t = await profile.transfer(peer, 'out', p.id);
-        if (t?.state === 'cancelled') send(peer, { k: 'cancel', id: p.id, reason: 'cancelled by the sender' });
-        else if (t?.state === 'failed') send(peer, { k: 'fail', id: p.id, reason: t.reason ?? 'failed' });
+        if (t?.state === 'cancelled') send(peer, { k: 'cancel', id: p.id, by: 'sender', reason: 'cancelled by the sender' });
+        else if (t?.state === 'failed') send(peer, { k: 'fail', id: p.id, by: 'sender', reason: t.reason ?? 'failed' });
         return;
       }
       case 'decline': {
@@ -142,15 +143,16 @@ export function createFiles(deps: FilesDeps) {
         return;
       }
       case 'cancel':
-      case 'fail':
-        for (const direction of ['out', 'in'] as const) {
-          const t = await profile.transfer(peer, direction, p.id);
-          if (!t || t.state === 'completed' || t.state === 'failed' || t.state === 'cancelled' || t.state === 'declined') continue;
-          told.add(`${peer}/${direction}/${p.id}`);
-          if (p.k === 'cancel') await profile.append({ type: 'transfer.cancelled', id: p.id, peer, direction, by: 'peer' });
-          else await profile.append({ type: 'transfer.failed', id: p.id, peer, direction, reason: `${peer} says: ${p.reason}` });
-        }
+      case 'fail': {
+        // The sender's word is about a transfer I receive, the receiver's about one I send.
+        const direction = p.by === 'sender' ? 'in' : 'out';
+        const t = await profile.transfer(peer, direction, p.id);
+        if (!t || isFinished(t.state)) return;
+        told.add(`${peer}/${direction}/${p.id}`);
+        if (p.k === 'cancel') await profile.append({ type: 'transfer.cancelled', id: p.id, peer, direction, by: 'peer' });
+        else await profile.append({ type: 'transfer.failed', id: p.id, peer, direction, reason: `${peer} says: ${p.reason}` });
         return;
+      }
       default:
         return;
     }
@@ -191,8 +193,11 @@ export function createFiles(deps: FilesDeps) {
           await (event.direction === 'out' ? sender.ended(peer, event.id, true) : receiver.ended(peer, event.id, true));
           // What the peer told is not told back.
           if (told.delete(`${peer}/${event.direction}/${event.id}`) || (event.type === 'transfer.cancelled' && event.by === 'peer')) return;
-          if (event.type === 'transfer.cancelled') send(peer, { k: 'cancel', id: event.id, reason: `cancelled by the ${event.direction === 'out' ? 'sender' : 'receiver'}` });
-          else send(peer, { k: 'fail', id: event.id, reason: event.reason });
+          {
+            const by = event.direction === 'out' ? 'sender' : 'receiver';
+            if (event.type === 'transfer.cancelled') send(peer, { k: 'cancel', id: event.id, by, reason: `cancelled by the ${by}` });
+            else send(peer, { k: 'fail', id: event.id, by, reason: event.reason });
+          }
           return;
         case 'transfer.completed':
           if (event.direction === 'in' && event.root) send(peer, { k: 'done', id: event.id, root: Buffer.from(event.root, 'hex') });

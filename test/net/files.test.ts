@@ -20,8 +20,8 @@ describe('files payloads', () => {
     { k: 'need', id: 't1', c: 0 },
     { k: 'root', id: 't1', root: h },
     { k: 'done', id: 't1', root: h },
-    { k: 'cancel', id: 't1', reason: 'cancelled by the receiver' },
-    { k: 'fail', id: 't1', reason: 'the file changed since it was offered' },
+    { k: 'cancel', id: 't1', by: 'receiver', reason: 'cancelled by the receiver' },
+    { k: 'fail', id: 't1', by: 'sender', reason: 'the file changed since it was offered' },
     { k: 'resume', id: 't1' },
   ])('files - round-trips %j', (p) => {
     expect(decodeFiles(encodeFiles(p))).toEqual(p);
@@ -61,9 +61,11 @@ describe('files payloads', () => {
     ['a need of chunk -1', packr.pack({ k: 'need', id: 'a', c: -1 }), FILES_ERR.BAD_FIELD],
     ['a root of 33 bytes', packr.pack({ k: 'root', id: 'a', root: Buffer.alloc(33) }), FILES_ERR.BAD_FIELD],
     ['a done without a root', packr.pack({ k: 'done', id: 'a' }), FILES_ERR.BAD_FIELD],
-    ['a cancel without a reason', packr.pack({ k: 'cancel', id: 'a' }), FILES_ERR.BAD_FIELD],
+    ['a cancel without a reason', packr.pack({ k: 'cancel', id: 'a', by: 'sender' }), FILES_ERR.BAD_FIELD],
+    ['a cancel that says not who writes it', packr.pack({ k: 'cancel', id: 'a', reason: 'r' }), FILES_ERR.BAD_FIELD],
+    ['a fail by a third party', packr.pack({ k: 'fail', id: 'a', by: 'relay', reason: 'r' }), FILES_ERR.BAD_FIELD],
     ['a resume without an id', packr.pack({ k: 'resume' }), FILES_ERR.BAD_FIELD],
-    ['a fail whose reason is a number', packr.pack({ k: 'fail', id: 'a', reason: 5 }), FILES_ERR.BAD_FIELD],
+    ['a fail whose reason is a number', packr.pack({ k: 'fail', id: 'a', by: 'sender', reason: 5 }), FILES_ERR.BAD_FIELD],
   ])('files - refuses %s', (_what, bytes, code) => {
     expect(() => decodeFiles(bytes)).toThrow(expect.objectContaining({ code }));
   });

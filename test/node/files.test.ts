@@ -235,6 +235,23 @@ describe('files - the engine between two profiles', () => {
     expect(fs.existsSync(path.join(b.profile.home, 'downloads'))).toBe(false);
   });
 
+  it('files - the same id both ways: a cancel of my transfer leaves the peer\'s transfer of that id alone', async () => {
+    const { a, b, wire, connect } = await pair();
+    const size = 40 * CHUNK;
+    const fromA = makeFile(a.profile.home, size);
+    const fromB = makeFile(b.profile.home, 3 * CHUNK);
+    wire.holdAfter = 10;
+    await connect();
+    await a.profile.append(offerOut('t1', fromA.file, size));
+    await until(() => has(b, 'transfer.chunks-stored'), 'the first chunks stored');
+    wire.release();
+    await a.profile.append({ type: 'transfer.cancelled', id: 't1', peer: B, direction: 'out', by: 'me' });
+    await b.profile.append({ type: 'transfer.offered', id: 't1', peer: A, direction: 'out', name: 'back.bin', size: 3 * CHUNK, chunkSize: CHUNK, path: fromB.file });
+    await until(() => has(b, 'transfer.cancelled') && b.events.some((e) => e.type === 'transfer.completed' && (e as { direction?: string }).direction === 'out'), 'mine cancelled, theirs completed');
+    expect(b.events.filter((e) => e.type === 'transfer.cancelled').map((e) => (e as { direction?: string }).direction)).toEqual(['in']);
+    expect(a.events.filter((e) => e.type === 'transfer.completed').map((e) => (e as { direction?: string }).direction)).toEqual(['in']);
+  });
+
   it('files - a file changed after its offer fails on both sides with the reason, never completes', async () => {
     const { a, b, connect } = await pair();
     const size = 4 * CHUNK;
