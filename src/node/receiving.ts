@@ -116,18 +116,30 @@ export function createReceiver(ctx: ReceiveContext) {
   // sender's offer is on the current link.
   async function accepted(event: Stored<TransferAccepted>): Promise<void> {
     const t = await profile.transfer(event.peer, 'in', event.id);
-    if (!t || t.state !== 'active') return;
+    if (!t || t.state !== 'active' || !(await spendOnce(t))) return;
+    const onLink = [...(tags.get(t.peer)?.values() ?? [])].includes(t.id);
+    if (onLink) await start(t);
+  }
+
+  // The inbound file packets of a transfer are spent once, at its acceptance, or at its first
+  // start when it was accepted while no client ran (a command on a stopped profile journals the
+  // acceptance alone). `<base>.spent` (sums.ts) records the spend after it is journaled; a crash
+  // between the two spends twice, which only makes the grant run out sooner, never lets more in.
+  async function spendOnce(t: Transfer): Promise<boolean> {
+    const marker = `${sumsBase(profile.home, t.peer, 'in', t.id)}.spent`;
+    if (await fs.access(marker).then(() => true, () => false)) return true;
     const packets = packetsFor(t.size);
     if (left(quotaOf(profile.views.quotas, t.peer).inbound.files) < packets) {
       await profile.appendMany([
         { type: 'quota.refused', peer: t.peer, direction: 'inbound', kind: 'files', n: packets, ref: t.id },
         { type: 'transfer.failed', id: t.id, peer: t.peer, direction: 'in', reason: 'the file packets granted no longer cover it' },
       ]);
-      return;
+      return false;
     }
     await profile.append({ type: 'quota.spent', peer: t.peer, direction: 'inbound', kind: 'files', n: packets, ref: t.id });
-    const onLink = [...(tags.get(t.peer)?.values() ?? [])].includes(t.id);
-    if (onLink) await start(t);
+    await fs.mkdir(path.dirname(marker), { recursive: true });
+    await fs.writeFile(marker, '');
+    return true;
   }
 
   // Opens the .part file and the hashes and tells the sender what is stored.
@@ -136,6 +148,7 @@ export function createReceiver(ctx: ReceiveContext) {
     if (sessions.has(key) || !t.path) return;
     const done = await readDone(sumsBase(profile.home, t.peer, 'in', t.id));
     if (done) return completeFrom(t, done);
+    if (!(await spendOnce(t))) return;
     const file = `${t.path}.part`;
     let part: fs.FileHandle;
     let sums: fs.FileHandle;

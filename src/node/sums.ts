@@ -13,6 +13,7 @@
 //                                                    between the two is finished at the next
 //                                                    start) and kept, so a sender that missed
 //                                                    `done` hears it again (receiving.ts)
+//   <home>/transfers/i-<peer>-<hex of the id>.spent  empty: its inbound packets were spent
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';

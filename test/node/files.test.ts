@@ -12,6 +12,7 @@ import { openProfile, type Profile } from '../../src/node/profile.js';
 import { splitChunkContentId } from '../../src/net/frame.js';
 import { decodeFiles } from '../../src/net/files.js';
 import { sumsBase } from '../../src/node/sums.js';
+import { packetsFor } from '../../src/projections/quotas.js';
 import type { PeerLink } from '../../src/net/peer.js';
 import { tempHome } from '../helpers/cli.js';
 
@@ -19,7 +20,8 @@ const A = 11;
 const B = 22;
 const CHUNK = 64 * 1024;
 
-type Side = { id: number; profile: Profile; files: Files; link: PeerLink | undefined; events: Stored[] };
+// muted: events journaled as by a command on a stopped profile (the engine does not see them).
+type Side = { id: number; profile: Profile; files: Files; link: PeerLink | undefined; events: Stored[]; muted: boolean };
 
 // What the wire between the two does to chunks: hold them back after `holdAfter` chunks (until
 // release), or change one once.
@@ -69,11 +71,11 @@ async function side(id: number, peer: number): Promise<Side> {
     { type: 'quota.granted', peer, direction: 'inbound', kind: 'files', n: 1_000_000 },
     { type: 'settings.changed', key: 'auto-accept-files', value: true },
   ]);
-  const s: Side = { id, profile, files: null as unknown as Files, link: undefined, events: [] };
+  const s: Side = { id, profile, files: null as unknown as Files, link: undefined, events: [], muted: false };
   s.files = createFiles({ profile, log: () => undefined, linkOf: () => s.link, want: () => undefined });
   profile.subscribe((e) => {
     s.events.push(e);
-    s.files.onEvent(e);
+    if (!s.muted) s.files.onEvent(e);
   });
   return s;
 }
@@ -252,6 +254,22 @@ describe('files - the engine between two profiles', () => {
     expect(a.events.filter((e) => e.type === 'transfer.completed').map((e) => (e as { direction?: string }).direction)).toEqual(['in']);
   });
 
+  it('files - accepted while the client was stopped: the packets are spent at the first start, once', async () => {
+    const { a, b, connect } = await pair();
+    const size = 3 * CHUNK;
+    const { file } = makeFile(a.profile.home, size);
+    await a.profile.append(offerOut('t1', file, size));
+    b.muted = true;
+    await b.profile.appendMany([
+      { type: 'transfer.offered', id: 't1', peer: A, direction: 'in', name: 'data.bin', size, chunkSize: CHUNK },
+      { type: 'transfer.accepted', id: 't1', peer: A, direction: 'in', path: path.join(b.profile.home, 'downloads', 'data.bin') },
+    ]);
+    b.muted = false;
+    await connect();
+    await until(() => has(a, 'transfer.completed') && has(b, 'transfer.completed'), 'completed on both sides');
+    expect(b.events.filter((e) => e.type === 'quota.spent')).toMatchObject([{ direction: 'inbound', kind: 'files', n: packetsFor(size), ref: 't1' }]);
+  });
+
   it('files - a file changed after its offer fails on both sides with the reason, never completes', async () => {
     const { a, b, connect } = await pair();
     const size = 4 * CHUNK;
@@ -283,5 +301,7 @@ describe('files - the engine between two profiles', () => {
     const stored = b.events.filter((e) => e.type === 'transfer.chunks-stored').flatMap((e) => (e as { chunks: number[] }).chunks);
     expect(new Set(stored).size).toBe(31);
     expect(stored.length).toBe(31);
+    // The packets were spent once, at the acceptance.
+    expect(b.events.filter((e) => e.type === 'quota.spent')).toHaveLength(1);
   });
 });
