@@ -130,6 +130,8 @@ export function createFiles(deps: FilesDeps) {
         const t = await profile.transfer(peer, 'out', p.id);
         if (t?.state === 'cancelled') send(peer, { k: 'cancel', id: p.id, by: 'sender', reason: 'cancelled by the sender' });
         else if (t?.state === 'failed') send(peer, { k: 'fail', id: p.id, by: 'sender', reason: t.reason ?? 'failed' });
+        // Ended while no client ran: its hash file goes now.
+        if (t?.state === 'cancelled' || t?.state === 'failed') await sender.ended(peer, p.id, true);
         return;
       }
       case 'decline': {

@@ -104,8 +104,12 @@ export function createReceiver(ctx: ReceiveContext) {
     // Known: offered again on a new link, or after a restart of either side.
     if (t.state === 'active' || t.state === 'paused') return start(t);
     if (t.state === 'declined') ctx.send(peer, { k: 'decline', id: t.id, reason: t.reason ?? 'declined' });
-    else if (t.state === 'cancelled') ctx.send(peer, { k: 'cancel', id: t.id, by: 'receiver', reason: 'cancelled by the receiver' });
-    else if (t.state === 'failed') ctx.send(peer, { k: 'fail', id: t.id, by: 'receiver', reason: t.reason ?? 'failed' });
+    else if (t.state === 'cancelled' || t.state === 'failed') {
+      if (t.state === 'cancelled') ctx.send(peer, { k: 'cancel', id: t.id, by: 'receiver', reason: 'cancelled by the receiver' });
+      else ctx.send(peer, { k: 'fail', id: t.id, by: 'receiver', reason: t.reason ?? 'failed' });
+      // Ended while no client ran (a command on a stopped profile): what it left goes now.
+      await ended(peer, t.id, true);
+    }
     else if (t.state === 'completed') {
       const done = await readDone(sumsBase(profile.home, peer, 'in', t.id));
       if (done) ctx.send(peer, { k: 'done', id: t.id, root: Buffer.from(done.root, 'hex') });

@@ -270,6 +270,26 @@ describe('files - the engine between two profiles', () => {
     expect(b.events.filter((e) => e.type === 'quota.spent')).toMatchObject([{ direction: 'inbound', kind: 'files', n: packetsFor(size), ref: 't1' }]);
   });
 
+  it('files - cancelled by the receiver while its client was stopped: the sender hears it on the next link, the .part goes', async () => {
+    const { a, b, wire, connect, cut } = await pair();
+    const size = 30 * CHUNK;
+    const { file } = makeFile(a.profile.home, size);
+    wire.holdAfter = 12;
+    await connect();
+    await a.profile.append(offerOut('t1', file, size));
+    await until(() => has(b, 'transfer.chunks-stored'), 'the first chunks stored');
+    await cut();
+    const part = `${eventOf(b, 'transfer.accepted').path as string}.part`;
+    expect(fs.existsSync(part)).toBe(true);
+    b.muted = true;
+    await b.profile.append({ type: 'transfer.cancelled', id: 't1', peer: A, direction: 'in', by: 'me' });
+    b.muted = false;
+    await connect();
+    await until(() => has(a, 'transfer.cancelled'), 'alice hears of the cancel');
+    expect(eventOf(a, 'transfer.cancelled').by).toBe('peer');
+    await until(() => !fs.existsSync(part), 'the .part removed');
+  });
+
   it('files - a file changed after its offer fails on both sides with the reason, never completes', async () => {
     const { a, b, connect } = await pair();
     const size = 4 * CHUNK;
