@@ -6,7 +6,6 @@
 // after the data is flushed, in batches (FLUSH_BYTES or FLUSH_MS, whichever comes first), then
 // acked. When every chunk is stored and the sender's root is in, the root over this side's
 // hashes is compared with it and the `.part` renamed into place under a name not taken.
-import { statfs } from 'node:fs/promises';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FileOffer, FilePayload } from '../net/files.js';
@@ -14,7 +13,8 @@ import { rangesOf } from '../net/files.js';
 import type { NewEvent, Stored, TransferAccepted } from '../events/types.js';
 import { left, packetsFor, quotaOf } from '../projections/quotas.js';
 import { chunkCountOf, isFinished, type Transfer } from '../projections/transfers.js';
-import { checkFileName, uniqueName } from './filename.js';
+import { checkFileName } from './filename.js';
+import { freeBytes, placeUnder, readDone, type Done } from './placing.js';
 import type { Profile } from './profile.js';
 import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
 
@@ -312,67 +312,4 @@ export function createReceiver(ctx: ReceiveContext) {
   }
 
   return { onOffer, accepted, onSum, onChunk, onRoot, linkDown, ended, hasSession };
-}
-
-// Where a completed file was put and its root: `<base>.done` (sums.ts), written before the file
-// takes its name, so that a crash between the two is finished at the next start (completeFrom),
-// and kept afterwards, so that a sender that missed `done` hears it again.
-type Done = { path: string; root: string };
-
-async function readDone(base: string): Promise<Done | null> {
-  try {
-    const d = JSON.parse(await fs.readFile(`${base}.done`, 'utf8')) as Done;
-    return typeof d.path === 'string' && typeof d.root === 'string' && /^[0-9a-f]{64}$/.test(d.root) ? d : null;
-  } catch {
-    return null;
-  }
-}
-
-// Puts `<dest>.part` in dest's folder under dest's name, or a free name like it, never over a
-// file that is there: link(2) then unlink, not rename, which would replace a file that took the
-// name meanwhile; asked again when another program took it first. The name is recorded in
-// `<base>.done` before the link. `done`: a record from a run that crashed while placing.
-async function placeUnder(dest: string, root: Buffer, base: string, done?: Done): Promise<Done> {
-  const from = `${dest}.part`;
-  const dir = path.dirname(dest);
-  let final = done?.path;
-  for (;;) {
-    if (final === undefined) {
-      final = path.join(dir, await uniqueName(dir, path.basename(dest)));
-      await fs.writeFile(`${base}.done`, JSON.stringify({ path: final, root: root.toString('hex') }));
-    }
-    const partThere = await fs.stat(from).catch(() => null);
-    // Placed already, the .part gone: nothing left to do.
-    if (!partThere) break;
-    try {
-      await fs.link(from, final);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // The link made before a crash, or another file that took the name: only the first is ours.
-      const there = await fs.stat(final).catch(() => null);
-      if (!there || there.ino !== partThere.ino || there.dev !== partThere.dev) {
-        final = undefined;
-        continue;
-      }
-    }
-    await fs.unlink(from);
-    break;
-  }
-  return { path: final, root: root.toString('hex') };
-}
-
-// Free bytes for a file in `dir` (or the nearest folder above it that exists); null when the
-// system cannot tell.
-async function freeBytes(dir: string): Promise<number | null> {
-  let d = path.resolve(dir);
-  for (;;) {
-    try {
-      const st = await statfs(d);
-      return Number(st.bavail) * Number(st.bsize);
-    } catch {
-      const up = path.dirname(d);
-      if (up === d) return null;
-      d = up;
-    }
-  }
 }

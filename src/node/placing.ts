@@ -1,0 +1,70 @@
+// Putting a received file in place (receiving.ts): under a name not taken, never over a file
+// that is there, recorded first so that a crash half-way is finished at the next start; and the
+// room a folder's disk has for an offer.
+import { statfs } from 'node:fs/promises';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { uniqueName } from './filename.js';
+
+// Where a completed file was put and its root: `<base>.done` (sums.ts), written before the file
+// takes its name, so that a crash between the two is finished at the next start (completeFrom),
+// and kept afterwards, so that a sender that missed `done` hears it again.
+export type Done = { path: string; root: string };
+
+export async function readDone(base: string): Promise<Done | null> {
+  try {
+    const d = JSON.parse(await fs.readFile(`${base}.done`, 'utf8')) as Done;
+    return typeof d.path === 'string' && typeof d.root === 'string' && /^[0-9a-f]{64}$/.test(d.root) ? d : null;
+  } catch {
+    return null;
+  }
+}
+
+// Puts `<dest>.part` in dest's folder under dest's name, or a free name like it, never over a
+// file that is there: link(2) then unlink, not rename, which would replace a file that took the
+// name meanwhile; asked again when another program took it first. The name is recorded in
+// `<base>.done` before the link. `done`: a record from a run that crashed while placing.
+export async function placeUnder(dest: string, root: Buffer, base: string, done?: Done): Promise<Done> {
+  const from = `${dest}.part`;
+  const dir = path.dirname(dest);
+  let final = done?.path;
+  for (;;) {
+    if (final === undefined) {
+      final = path.join(dir, await uniqueName(dir, path.basename(dest)));
+      await fs.writeFile(`${base}.done`, JSON.stringify({ path: final, root: root.toString('hex') }));
+    }
+    const partThere = await fs.stat(from).catch(() => null);
+    // Placed already, the .part gone: nothing left to do.
+    if (!partThere) break;
+    try {
+      await fs.link(from, final);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // The link made before a crash, or another file that took the name: only the first is ours.
+      const there = await fs.stat(final).catch(() => null);
+      if (!there || there.ino !== partThere.ino || there.dev !== partThere.dev) {
+        final = undefined;
+        continue;
+      }
+    }
+    await fs.unlink(from);
+    break;
+  }
+  return { path: final, root: root.toString('hex') };
+}
+
+// Free bytes for a file in `dir` (or the nearest folder above it that exists); null when the
+// system cannot tell.
+export async function freeBytes(dir: string): Promise<number | null> {
+  let d = path.resolve(dir);
+  for (;;) {
+    try {
+      const st = await statfs(d);
+      return Number(st.bavail) * Number(st.bsize);
+    } catch {
+      const up = path.dirname(d);
+      if (up === d) return null;
+      d = up;
+    }
+  }
+}
