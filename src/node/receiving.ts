@@ -29,7 +29,8 @@ import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from '.
 export const FLUSH_BYTES = 32 * 1024 * 1024;
 export const FLUSH_MS = 250;
 // Hashes announced by `sum` and not yet matched by their chunk: the sender's window holds at most
-// 64 of 1 MiB chunks; a peer that sends sums without chunks does not make this grow past this.
+// 1,024 chunks (sending.ts, WINDOW_CHUNKS); a peer that sends sums without chunks does not make
+// this grow past this.
 const MAX_EXPECTED = 4096;
 
 export type ReceiveContext = {

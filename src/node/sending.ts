@@ -24,6 +24,9 @@ import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from '.
 // receiver may hold in memory when its disk is slower than the link (chunks waiting to be
 // written).
 export const WINDOW_BYTES = 64 * 1024 * 1024;
+// And at most this many chunks, whatever their size: the receiver keeps the hash of each chunk
+// announced and not yet arrived (receiving.ts, MAX_EXPECTED), and the view a range per hole.
+export const WINDOW_CHUNKS = 1024;
 
 export type SendContext = {
   profile: Profile;
@@ -78,7 +81,7 @@ export function createSender(ctx: SendContext) {
   }
 
   function newSession(t: Transfer, link: PeerLink, tag: number): Session {
-    const windowChunks = Math.max(1, Math.floor(WINDOW_BYTES / Math.max(1, t.chunkSize)));
+    const windowChunks = Math.max(1, Math.min(WINDOW_CHUNKS, Math.floor(WINDOW_BYTES / Math.max(1, t.chunkSize))));
     return { peer: t.peer, id: t.id, tag, link, t, fh: null, sums: null, have: [], next: 0, resend: [], inFlight: new Set(), windowChunks, wire: 0, wake: null, running: false, rootSent: false };
   }
 
