@@ -38,6 +38,8 @@ type Outgoing = { id: string; seq: number; text: string; at: number; replyTo: st
 
 // Messages read at a time from the end of a chat.
 const PAGE = 50;
+// Ids of messages received lately, kept per contact to tell a copy without a lookup.
+const RECENT_IDS = 1024;
 // How far back a new link looks for edits the contact may have missed.
 const EDITS_LOOK_BACK = 500;
 
@@ -53,6 +55,22 @@ export function createDelivery(deps: DeliveryDeps) {
   const clean = new Set<number>();
   // Long messages being put together, one per contact (their packets follow each other).
   const assemblies = new Map<number, Assembly>();
+  // The seq of the last of my messages written to each contact's link: messages go in order, so
+  // one at or below it was written (and is resent, marked again, only by a drain).
+  const lastWritten = new Map<number, number>();
+  // The ids of the last messages received from each contact, in order of arrival.
+  const recentIds = new Map<number, Set<string>>();
+
+  function recentOf(peer: number): Set<string> {
+    let set = recentIds.get(peer);
+    if (!set) recentIds.set(peer, (set = new Set()));
+    return set;
+  }
+
+  function remember(set: Set<string>, id: string): void {
+    set.add(id);
+    if (set.size > RECENT_IDS) set.delete(set.values().next().value as string);
+  }
 
   // A new link: the grant, how far I have read, the edits the contact may have missed, then what
   // waits. `since`: missedSince(peer) as it was before the link was journaled.
@@ -180,7 +198,10 @@ export function createDelivery(deps: DeliveryDeps) {
   async function receive(peer: number, link: PeerLink, p: WholeMessage): Promise<void> {
     // Only a message the sender may have written before can be here already: a first one needs
     // no lookup.
-    const known = p.again ? await profile.message(peer, 'in', p.id) : undefined;
+    // A copy of one received a moment ago is known without a lookup too (a sender that wrote it
+    // twice on one link, whatever its marks).
+    const recent = recentOf(peer);
+    const known = p.again || recent.has(p.id) ? await profile.message(peer, 'in', p.id) : undefined;
     if (known) {
       link.sendText(encodeChat({ k: 'ack', id: p.id, at: known.receivedAt ?? known.at }));
       return;
@@ -196,6 +217,7 @@ export function createDelivery(deps: DeliveryDeps) {
       { type: 'message.received', id: p.id, peer, text: p.text, sentAt: p.at, ...(p.replyTo ? { replyTo: p.replyTo } : {}) },
       { type: 'quota.spent', peer, direction: 'inbound', kind: 'messages', n: packets, ref: p.id },
     ]);
+    remember(recent, p.id);
     link.sendText(encodeChat({ k: 'ack', id: p.id, at: stored.at }));
   }
 
@@ -240,6 +262,7 @@ export function createDelivery(deps: DeliveryDeps) {
     }
     inFlight.set(`${peer}/${m.id}`, m.seq);
     write(entry, m, again);
+    if ((lastWritten.get(peer) ?? 0) < m.seq) lastWritten.set(peer, m.seq);
     // Written: spent and sent, in one batch, not synced for them: a crash that loses it leaves
     // the message pending and unspent, so it is sent again, and the receiver, which has it,
     // only acknowledges it again.
@@ -269,6 +292,9 @@ export function createDelivery(deps: DeliveryDeps) {
       // On the relay: a moment to try for a direct link again (the messenger spaces the tries).
       if (entry?.route === 'relay') deps.want(peer);
       // Nothing older waits: this one goes at once, read from the event itself.
+      // Written already by a drain that ran first (a link came up meanwhile): its copy was
+      // marked again, and one more without the mark would be journaled twice by the receiver.
+      if ((lastWritten.get(peer) ?? 0) >= m.seq) return;
       if (entry && clean.has(peer) && (await transmit(peer, entry, m))) return;
       return drain(peer);
     }

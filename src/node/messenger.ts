@@ -56,14 +56,20 @@ const ASK_EVERY_MS = 5_000;
 // when there is something to send.
 const UPGRADE_EVERY_MS = 60_000;
 
-// A link on `route` takes over one on `current`: only a link straight to the peer over the relay.
-export function takesOver(route: Route, current: Route): boolean {
-  return current === 'relay' && route !== 'relay';
+// A link on `route`, dialled by `dialer`, takes over the contact's current one: a link straight
+// to the peer takes over the relay; between two of the same kind (both sides dialled at once),
+// the one dialled by the lower id, which both sides pick alike, so that they keep the same link
+// instead of each closing the other's.
+export function takesOver(route: Route, dialer: number, current: { route: Route; dialer: number }): boolean {
+  const relayed = route === 'relay';
+  const currentRelayed = current.route === 'relay';
+  if (relayed !== currentRelayed) return currentRelayed;
+  return dialer < current.dialer;
 }
 
 export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const { profile, identity, log } = deps;
-  const links = new Map<number, { link: PeerLink; route: Route }>();
+  const links = new Map<number, { link: PeerLink; route: Route; dialer: number }>();
   const introduced = new Map<number, { key: string; until: number }>();
   const asked = new Map<number, number>();
   const retries = new Map<number, NodeJS.Timeout>();
@@ -89,7 +95,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       const id = deps.id();
       if (id === null || closing) return socket.destroy();
       acceptPeer(socket, { identity, id, keyOf }).then(
-        (link) => adopt(link, routeFor(socket)),
+        (link) => adopt(link, routeFor(socket), link.peer),
         () => undefined,
       );
     });
@@ -176,7 +182,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
         (link) => {
           if (won) return void link.close(WIRE_CODE.DUPLICATE, 'another route won');
           won = true;
-          adopt(link, host === msg.host && !msg.lan.includes(host) ? 'direct' : routeOf(host));
+          adopt(link, host === msg.host && !msg.lan.includes(host) ? 'direct' : routeOf(host), id);
         },
         () => undefined,
       );
@@ -201,19 +207,20 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       return;
     }
     dialPeer({ socket: stream, identity, id, peer: msg.peer, peerKey: msg.peerKey }).then(
-      (link) => adopt(link, 'relay'),
+      (link) => adopt(link, 'relay', id),
       (err: Error) => log(`parley: the relayed link to ${msg.peer} failed: ${err.message}`),
     );
   }
 
-  function adopt(link: PeerLink, route: Route): void {
+  // `dialer`: the id of the side that dialled the link (the TLS client).
+  function adopt(link: PeerLink, route: Route, dialer: number): void {
     const peer = link.peer;
     // Edits the contact may have missed: sent again once the link is up (the receiver keeps an
     // edit only when it changes the text).
     const since = delivery.missedSince(peer);
     const current = links.get(peer);
-    if (closing || (current && !takesOver(route, current.route))) return void link.close(WIRE_CODE.DUPLICATE, 'a link to this peer is up already');
-    links.set(peer, { link, route });
+    if (closing || (current && !takesOver(route, dialer, current))) return void link.close(WIRE_CODE.DUPLICATE, 'a link to this peer is up already');
+    links.set(peer, { link, route, dialer });
     // Only the contact's current link is read: what still comes on one that a better route took
     // over is dropped, and its sender writes again on the new link what it did not see
     // acknowledged (marked again, so the receiver takes it once).
@@ -227,7 +234,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     if (current) {
       delivery.linkDown(peer);
       void files.linkDown(peer);
-      void current.link.close(WIRE_CODE.DUPLICATE, `a better route took over: ${route}`);
+      void current.link.close(WIRE_CODE.DUPLICATE, `another link took over: ${route}`);
       inTurn(peer, () => profile.append({ type: 'link.closed', peer, reason: `self: route changed to ${route}` }).then(() => undefined));
     }
     void link.closed.then((end) => {

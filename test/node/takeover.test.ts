@@ -1,0 +1,27 @@
+// Which of two links to one contact is kept (messenger.ts, takesOver): both sides must pick the
+// same one, whichever came up first on each.
+import { describe, expect, it } from 'vitest';
+import { takesOver } from '../../src/node/messenger.js';
+
+describe('takeover', () => {
+  it.each([
+    ['direct over the relay', 'direct', 9, { route: 'relay', dialer: 5 }, true],
+    ['lan over the relay', 'lan', 5, { route: 'relay', dialer: 5 }, true],
+    ['never the relay over a straight link', 'relay', 1, { route: 'direct', dialer: 9 }, false],
+    ['the lower dialer between two straight links', 'direct', 5, { route: 'lan', dialer: 9 }, true],
+    ['not the higher dialer', 'lan', 9, { route: 'direct', dialer: 5 }, false],
+    ['not a second link of the same dialer', 'direct', 5, { route: 'direct', dialer: 5 }, false],
+    ['the lower dialer between two relays', 'relay', 5, { route: 'relay', dialer: 9 }, true],
+  ] as const)('takeover - %s', (_what, route, dialer, current, expected) => {
+    expect(takesOver(route, dialer, current)).toBe(expected);
+  });
+
+  it('takeover - two sides that each saw the links in another order keep the same one', () => {
+    const x = { route: 'direct' as const, dialer: 5 };
+    const y = { route: 'direct' as const, dialer: 9 };
+    // Side A had x first, side B had y first.
+    const keptAtA = takesOver(y.route, y.dialer, x) ? y : x;
+    const keptAtB = takesOver(x.route, x.dialer, y) ? x : y;
+    expect(keptAtA).toBe(keptAtB);
+  });
+});
