@@ -3,8 +3,19 @@
 // room a folder's disk has for an offer.
 import { statfs } from 'node:fs/promises';
 import fs from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { uniqueName } from './filename.js';
+
+// The file a transfer is written into until it is whole: beside its destination, named after it
+// and after the transfer, so that two offers of one name from one folder never share it, and cut
+// so that the name stays within 255 bytes. => '/dl/report.pdf.3f2a9c01.part'
+export function partPath(dest: string, peer: number, id: string): string {
+  const tag = createHash('sha256').update(`${peer}/${id}`).digest('hex').slice(0, 8);
+  let stem = path.basename(dest);
+  while (Buffer.byteLength(stem) > 200) stem = [...stem].slice(0, -1).join('');
+  return path.join(path.dirname(dest), `${stem}.${tag}.part`);
+}
 
 // Where a completed file was put and its root: `<base>.done` (sums.ts), written before the file
 // takes its name, so that a crash between the two is finished at the next start (completeFrom),
@@ -20,12 +31,11 @@ export async function readDone(base: string): Promise<Done | null> {
   }
 }
 
-// Puts `<dest>.part` in dest's folder under dest's name, or a free name like it, never over a
+// Puts `part` (partPath) in dest's folder under dest's name, or a free name like it, never over a
 // file that is there: link(2) then unlink, not rename, which would replace a file that took the
 // name meanwhile; asked again when another program took it first. The name is recorded in
 // `<base>.done` before the link. `done`: a record from a run that crashed while placing.
-export async function placeUnder(dest: string, root: Buffer, base: string, done?: Done): Promise<Done> {
-  const from = `${dest}.part`;
+export async function placeUnder(dest: string, from: string, root: Buffer, base: string, done?: Done): Promise<Done> {
   const dir = path.dirname(dest);
   let final = done?.path;
   for (;;) {

@@ -1,7 +1,7 @@
 // The receiving side of a file transfer (docs/PROTOCOL.md section 9, "Files"), for files.ts. An
 // offer is checked (the name, the room on the disk, the inbound file packets granted) and
 // journaled, declined with its reason when it fails a check; an accepted one spends the packets
-// and takes chunks into `<path>.part` at their offsets, each checked against the SHA-256 its `sum`
+// and takes chunks into its part file (placing.ts, partPath: `<path>.<tag>.part`) at their offsets, each checked against the SHA-256 its `sum`
 // gave before it is written (a bad one is asked for again: `need`). Progress is journaled only
 // after the data is flushed, in batches (FLUSH_BYTES or FLUSH_MS, whichever comes first), then
 // acked. When every chunk is stored and the sender's root is in, the root over this side's
@@ -14,7 +14,7 @@ import type { NewEvent, Stored, TransferAccepted } from '../events/types.js';
 import { left, packetsFor, quotaOf } from '../projections/quotas.js';
 import { chunkCountOf, isFinished, type Transfer } from '../projections/transfers.js';
 import { checkFileName } from './filename.js';
-import { freeBytes, placeUnder, readDone, type Done } from './placing.js';
+import { freeBytes, partPath, placeUnder, readDone, type Done } from './placing.js';
 import type { Profile } from './profile.js';
 import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
 
@@ -154,7 +154,7 @@ export function createReceiver(ctx: ReceiveContext) {
     const done = await readDone(sumsBase(profile.home, t.peer, 'in', t.id));
     if (done) return completeFrom(t, done);
     if (!(await spendOnce(t))) return;
-    const file = `${t.path}.part`;
+    const file = partPath(t.path, t.peer, t.id);
     let part: fs.FileHandle;
     let sums: fs.FileHandle;
     try {
@@ -253,7 +253,7 @@ export function createReceiver(ctx: ReceiveContext) {
     await s.part.datasync();
     await close(s);
     const base = sumsBase(profile.home, s.peer, 'in', s.id);
-    const done = await placeUnder(t.path as string, mine, base);
+    const done = await placeUnder(t.path as string, partPath(t.path as string, t.peer, t.id), mine, base);
     await profile.append({ type: 'transfer.completed', id: s.id, peer: s.peer, direction: 'in', root: done.root, path: done.path, ...wire });
     await removeQuietly(`${base}.sums`);
   }
@@ -262,7 +262,7 @@ export function createReceiver(ctx: ReceiveContext) {
   // placing is finished from the `.done` record and journaled now.
   async function completeFrom(t: Transfer, done: Done): Promise<void> {
     const base = sumsBase(profile.home, t.peer, 'in', t.id);
-    const placed = await placeUnder(t.path as string, Buffer.from(done.root, 'hex'), base, done);
+    const placed = await placeUnder(t.path as string, partPath(t.path as string, t.peer, t.id), Buffer.from(done.root, 'hex'), base, done);
     await profile.append({ type: 'transfer.completed', id: t.id, peer: t.peer, direction: 'in', root: placed.root, path: placed.path });
     await removeQuietly(`${base}.sums`);
   }
@@ -303,7 +303,7 @@ export function createReceiver(ctx: ReceiveContext) {
     }
     if (!drop) return;
     const t = await profile.transfer(peer, 'in', id);
-    if (t?.path) await removeQuietly(`${t.path}.part`);
+    if (t?.path) await removeQuietly(partPath(t.path, t.peer, t.id));
     await removeQuietly(`${sumsBase(profile.home, peer, 'in', id)}.sums`);
   }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NewEvent, Stored } from '../../src/events/types.js';
 import { createFiles, type Files } from '../../src/node/files.js';
+import { partPath } from '../../src/node/placing.js';
 import { openProfile, type Profile } from '../../src/node/profile.js';
 import { splitChunkContentId } from '../../src/net/frame.js';
 import { decodeFiles } from '../../src/net/files.js';
@@ -166,7 +167,8 @@ describe('files - the engine between two profiles', () => {
     const other = who === 'sender' ? b : a;
     await until(() => has(other, 'transfer.cancelled'), 'the other side cancelled');
     expect(eventOf(other, 'transfer.cancelled').by).toBe('peer');
-    const part = `${eventOf(b, 'transfer.accepted').path as string}.part`;
+    const accepted = eventOf(b, 'transfer.accepted');
+    const part = partPath(accepted.path as string, accepted.peer as number, accepted.id as string);
     await until(() => !fs.existsSync(part), 'the .part removed');
     expect(has(a, 'transfer.completed') || has(b, 'transfer.completed')).toBe(false);
   });
@@ -207,7 +209,8 @@ describe('files - the engine between two profiles', () => {
     await until(() => has(a, 'transfer.completed') && has(b, 'transfer.completed'), 'completed on both sides');
     expect(eventOf(b, 'transfer.completed')).toMatchObject({ path: dest, root });
     expect(createHash('sha256').update(fs.readFileSync(dest)).digest('hex')).toBe(sha);
-    expect(fs.existsSync(`${dest}.part`)).toBe(false);
+    const accepted = eventOf(b, 'transfer.accepted');
+    expect(fs.existsSync(partPath(dest, accepted.peer as number, accepted.id as string))).toBe(false);
   });
 
   it.each([
@@ -279,7 +282,8 @@ describe('files - the engine between two profiles', () => {
     await a.profile.append(offerOut('t1', file, size));
     await until(() => has(b, 'transfer.chunks-stored'), 'the first chunks stored');
     await cut();
-    const part = `${eventOf(b, 'transfer.accepted').path as string}.part`;
+    const accepted = eventOf(b, 'transfer.accepted');
+    const part = partPath(accepted.path as string, accepted.peer as number, accepted.id as string);
     expect(fs.existsSync(part)).toBe(true);
     b.muted = true;
     await b.profile.append({ type: 'transfer.cancelled', id: 't1', peer: A, direction: 'in', by: 'me' });
