@@ -1,7 +1,8 @@
 // Files between two running clients (issue 11): two `parley up` processes on loopback and a real
-// server. Until `parley send-file` and `parley transfers` land, the sender's batch (quota spent,
-// transfer offered) and the receiver's choices (auto-accept, a cancel) are journaled straight into
-// the stopped profiles, as those commands will journal them, and the clients started again.
+// server. Most tests journal the sender's batch (quota spent, transfer offered) and the receiver's
+// choices (auto-accept, a cancel) straight into the stopped profiles, as the commands journal
+// them, and start the clients again, to control what each side knows when; one goes through the
+// commands as a user does (send-file, transfers accept, decline, cancel) while both run.
 // States are read from the journals (`parley journal inspect`, answered by the running client);
 // each wait is bounded, none sleeps.
 import { createHash } from 'node:crypto';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/events/types.js';
 import { packetsFor } from '../../src/projections/quotas.js';
 import { WINDOW_BYTES } from '../../src/node/sending.js';
+import { partPath } from '../../src/node/placing.js';
 import { freePort } from '../cert/helpers.js';
 import { appendEvents, jsonLines, runParley, tempHome } from '../helpers/cli.js';
 import { clientInitArgs, serverAt, startUp, until, type Up } from '../helpers/client.js';
@@ -138,7 +140,7 @@ describe('transfers', () => {
       expect(done.path).toBe(path.join(b.home, 'downloads', 'report.bin'));
       expect(shaOf(done.path)).toBe(sha);
       expect(((await lastOf(a, 'f1', 'transfer.completed')) as { root: string }).root).toBe(done.root);
-      expect(fs.existsSync(`${done.path}.part`)).toBe(false);
+      expect(fs.existsSync(partPath(done.path, a.id, 'f1'))).toBe(false);
     });
   });
 
@@ -151,7 +153,7 @@ describe('transfers', () => {
       await appendEvents(a.home, offerBatch(b.id, 'f2', file, size));
       await appendEvents(b.home, [autoAccept, { type: 'quota.granted', peer: a.id, direction: 'inbound', kind: 'files', n: packetsFor(size) }]);
       await start(b);
-      const part = path.join(b.home, 'downloads', 'big.bin.part');
+      const part = partPath(path.join(b.home, 'downloads', 'big.bin'), a.id, 'f2');
       const bob = b.up as Up;
       await start(a);
       // Killed once some chunks are flushed (the .part grows as they are written).
@@ -181,7 +183,7 @@ describe('transfers', () => {
       await appendEvents(b.home, [autoAccept, { type: 'quota.granted', peer: a.id, direction: 'inbound', kind: 'files', n: packetsFor(size) }]);
       await start(b);
       await start(a);
-      await partReaches(path.join(b.home, 'downloads', 'big.bin.part'), 48 * 1024 * 1024);
+      await partReaches(partPath(path.join(b.home, 'downloads', 'big.bin'), a.id, 'f7'), 48 * 1024 * 1024);
       await stop(a, 'SIGKILL');
       // Bob shows it paused, the link gone; then Alice is back and it goes on.
       await until(async () => (await lastOf(b, 'f7', 'transfer.paused')) !== undefined, 'bob sees it paused', 45_000).catch(explain(a, b, 'f7'));
@@ -217,7 +219,7 @@ describe('transfers', () => {
         b.up = startUp(pki, b.home, { PARLEY_NO_LISTEN: '1' });
         await b.up.waitFor('online at');
         await start(a);
-        await partReaches(path.join(b.home, 'downloads', 'move.bin.part'), 16 * 1024 * 1024, 45_000);
+        await partReaches(partPath(path.join(b.home, 'downloads', 'move.bin'), a.id, 'f8'), 16 * 1024 * 1024, 45_000);
         expect(srv.stats()).toMatchObject({ relays: 1 });
         // Bob writes: on the relay he asks for an introduction again and dials Alice's listener.
         expect((await runParley(['send', '--to', String(a.id), 'hi'], { home: b.home })).code).toBe(0);
@@ -277,7 +279,54 @@ describe('transfers', () => {
       await start(a);
       await until(async () => (await lastOf(a, 'f5', 'transfer.cancelled')) !== undefined, 'alice sees it cancelled', 30_000);
       expect(await lastOf(a, 'f5', 'transfer.cancelled')).toMatchObject({ by: 'peer' });
-      expect(fs.existsSync(path.join(b.home, 'downloads', 'c.bin.part'))).toBe(false);
+      expect(fs.existsSync(partPath(path.join(b.home, 'downloads', 'c.bin'), a.id, 'f5'))).toBe(false);
+    });
+  });
+
+  it('transfers - as a user does it: send-file, transfers accept, both lists completed; decline with a reason; cancel mid-transfer from each side', async () => {
+    await withPair(async ({ a, b }) => {
+      const row = async (p: Person, id: string): Promise<Record<string, unknown> | undefined> =>
+        jsonLines((await runParley(['transfers', '--json'], { home: p.home })).stdout).find((t) => t.id === id);
+      const offer = async (file: string): Promise<string> => {
+        const r = await runParley(['send-file', '--to', String(b.id), '--yes', '--json', file], { home: a.home });
+        expect(r.code, r.stderr).toBe(0);
+        const out = JSON.parse(r.stdout) as { id: string; state: string };
+        expect(out.state).toBe('offered');
+        await until(async () => (await row(b, out.id))?.state === 'offered', `bob has offer ${out.id}`, 30_000).catch(explain(a, b, out.id));
+        return out.id;
+      };
+      // Accepted by the command, it arrives whole; both lists say so.
+      const { file, sha } = makeFile(a.home, 'photo.bin', 12 * 1024 * 1024 + 5);
+      const t1 = await offer(file);
+      expect((await runParley(['transfers', 'accept', t1], { home: b.home })).code).toBe(0);
+      await until(async () => (await row(a, t1))?.state === 'completed', 'alice lists it completed', 30_000);
+      const atB = (await row(b, t1)) as { state: string; done: number; size: number; path: string; direction: string };
+      expect(atB).toMatchObject({ state: 'completed', direction: 'in', done: atB.size });
+      expect(shaOf(atB.path)).toBe(sha);
+      expect(await row(a, t1)).toMatchObject({ direction: 'out', done: atB.size, path: file });
+
+      // Declined with a reason: the sender sees it.
+      const t2 = await offer(file);
+      expect((await runParley(['transfers', 'decline', t2, '--reason', 'not now'], { home: b.home })).code).toBe(0);
+      await until(async () => (await row(a, t2))?.state === 'declined', 'alice sees it declined', 30_000);
+      expect(String((await row(a, t2))?.reason)).toMatch(/not now/);
+
+      // Cancelled mid-transfer, once by each side, while both run.
+      const big = makeFile(a.home, 'big.bin', 384 * 1024 * 1024).file;
+      expect((await runParley(['limits', 'grant', '--peer', String(a.id), '--files', '20000'], { home: b.home })).code).toBe(0);
+      for (const [who, by] of [
+        [a, 'sender'],
+        [b, 'receiver'],
+      ] as const) {
+        const t = await offer(big);
+        expect((await runParley(['transfers', 'accept', t], { home: b.home })).code).toBe(0);
+        await until(async () => Number((await row(b, t))?.done ?? 0) > 0, `bob stores part of ${t}`, 30_000);
+        const cancel = await runParley(['transfers', 'cancel', t], { home: who.home });
+        expect(cancel.code, `${by}: ${cancel.stderr}`).toBe(0);
+        await until(async () => (await row(a, t))?.state === 'cancelled' && (await row(b, t))?.state === 'cancelled', `cancelled by the ${by} on both sides`, 30_000);
+        const part = partPath(String((await row(b, t))?.path), a.id, t);
+        await until(async () => !fs.existsSync(part), 'no part file left');
+      }
     });
   });
 
