@@ -15,9 +15,11 @@ export type CaOptions = {
 
 export type MadeCa = { key: KeyObject; keyPem: string; certPem: string };
 
-// The CA certificate for a key: CA:true and keyCertSign (what OpenSSL demands of an issuer),
-// SHA-256 (node-forge signs with SHA-1 unless given a digest, and Node refuses such a CA).
-export function createCaCertificate(key: KeyObject, options: CaOptions = {}): string {
+// A certificate for `key` issued by itself, named `name`, with `extensions`; SHA-256 (node-forge
+// signs with SHA-1 unless given a digest, and Node refuses such a certificate). Backdated by
+// DEFAULTS.BACKDATE_MS, valid `days` (DEFAULTS.CA_DAYS by default). The CA's and a self-signed
+// profile's (self.ts) differ only in their extensions.
+export function selfIssuedCertificate(key: KeyObject, name: string, extensions: object[], options: { days?: number; now?: number } = {}): string {
   const now = options.now ?? Date.now();
   const days = options.days ?? DEFAULTS.CA_DAYS;
   const cert = forge.pki.createCertificate();
@@ -25,18 +27,30 @@ export function createCaCertificate(key: KeyObject, options: CaOptions = {}): st
   cert.serialNumber = randomSerialHex();
   cert.validity.notBefore = wholeSeconds(now - DEFAULTS.BACKDATE_MS);
   cert.validity.notAfter = wholeSeconds(now + days * 86_400_000);
-  const name = commonName(options.name ?? DEFAULTS.CA_NAME);
-  cert.setSubject(name);
-  cert.setIssuer(name);
+  const subject = commonName(name);
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
   cert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    ...extensions,
     { name: 'subjectKeyIdentifier' },
     // Self-signed: the authority's key is this certificate's own, which is what `true` means.
     { name: 'authorityKeyIdentifier', keyIdentifier: true },
   ]);
   cert.sign(toForgePrivateKey(key), forge.md.sha256.create());
   return forge.pki.certificateToPem(cert);
+}
+
+// The CA certificate for a key: CA:true and keyCertSign (what OpenSSL demands of an issuer).
+export function createCaCertificate(key: KeyObject, options: CaOptions = {}): string {
+  return selfIssuedCertificate(
+    key,
+    options.name ?? DEFAULTS.CA_NAME,
+    [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    ],
+    options,
+  );
 }
 
 // A new CA: key generated, certificate signed, key encrypted. Nothing touches the disk here;

@@ -10,10 +10,10 @@
 // is allowed, the certificate checks as issued by itself, and `loadIdentity` can read the profile
 // with the certificate as its own CA.
 import type { KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { selfIssuedCertificate } from './ca.js';
 import { DEFAULTS, type KeyBits } from './constants.js';
-import { encryptPrivateKey, generateKey, toForgePrivateKey, toForgePublicKey, type EncryptOptions } from './keys.js';
-import { commonName, randomSerialHex, wholeSeconds } from './x509.js';
+import { encryptPrivateKey, generateKey, type EncryptOptions } from './keys.js';
+import { commonName } from './x509.js';
 
 export type SelfSignedOptions = {
   bits?: KeyBits;
@@ -26,25 +26,15 @@ export type MadeSelfSigned = { key: KeyObject; keyPem: string; certPem: string }
 // The certificate for `key`, named `name`. Valid for DEFAULTS.CA_DAYS (ten years) by default:
 // it is its own root, and peers pin its key, not its dates.
 export function createSelfSignedCertificate(key: KeyObject, name: string, options: { days?: number; now?: number } = {}): string {
-  const now = options.now ?? Date.now();
-  const days = options.days ?? DEFAULTS.CA_DAYS;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = toForgePublicKey(key);
-  cert.serialNumber = randomSerialHex();
-  cert.validity.notBefore = wholeSeconds(now - DEFAULTS.BACKDATE_MS);
-  cert.validity.notAfter = wholeSeconds(now + days * 86_400_000);
-  const subject = commonName(name);
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-    { name: 'subjectKeyIdentifier' },
-    // Self-signed: the authority's key is this certificate's own, which is what `true` means.
-    { name: 'authorityKeyIdentifier', keyIdentifier: true },
-  ]);
-  cert.sign(toForgePrivateKey(key), forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
+  return selfIssuedCertificate(
+    key,
+    name,
+    [
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+    ],
+    options,
+  );
 }
 
 // A new self-signed identity: key generated, certificate signed, key encrypted. Nothing touches
