@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RendezvousServer } from '../../server/server.js';
 import { freePort } from '../cert/helpers.js';
-import { jsonLines, runParley, tempHome } from '../helpers/cli.js';
-import { clientInitArgs, serverAt, startUp, until, type Up } from '../helpers/client.js';
+import { jsonLines, runParley } from '../helpers/cli.js';
+import { personAt, restartPerson, serverAt, stopPerson, until, type Person } from '../helpers/client.js';
 import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 
 let pki: TestPki;
@@ -15,16 +15,9 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup(pki?.dir));
 
-type Person = { home: string; id: number; up: Up | null };
-
-async function person(name: string, port: number, env: Record<string, string> = {}): Promise<Person> {
-  const home = tempHome(`msg-${name}`);
-  expect((await runParley(clientInitArgs(pki, name, `127.0.0.1:${port}`), { home })).code).toBe(0);
-  const up = startUp(pki, home, env);
-  await up.waitFor('online at');
-  const id = (JSON.parse((await runParley(['status', '--json'], { home })).stdout) as { id: number }).id;
-  return { home, id, up };
-}
+const person = (name: string, port: number, env: Record<string, string> = {}): Promise<Person> => personAt(pki, name, port, env);
+const restart = (p: Person): Promise<void> => restartPerson(pki, p);
+const stop = stopPerson;
 
 // Alice and Bob online at a server of their own, stopped whatever happens.
 async function withPair(work: (p: { a: Person; b: Person; srv: RendezvousServer }) => Promise<void>, env: Record<string, string> = {}, envB = env): Promise<void> {
@@ -39,18 +32,6 @@ async function withPair(work: (p: { a: Person; b: Person; srv: RendezvousServer 
       await stop(b);
     }
   });
-}
-
-async function restart(p: Person): Promise<void> {
-  p.up = startUp(pki, p.home);
-  await p.up.waitFor('online at');
-}
-
-async function stop(p: Person, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!p.up) return;
-  p.up.child.kill(signal);
-  await p.up.exited;
-  p.up = null;
 }
 
 async function history(p: Person, peer: number): Promise<Array<Record<string, unknown>>> {

@@ -14,8 +14,8 @@ import { packetsFor } from '../../src/projections/quotas.js';
 import { WINDOW_BYTES } from '../../src/node/sending.js';
 import { partPath } from '../../src/node/placing.js';
 import { freePort } from '../cert/helpers.js';
-import { appendEvents, jsonLines, runParley, tempHome } from '../helpers/cli.js';
-import { clientInitArgs, serverAt, startUp, until, type Up } from '../helpers/client.js';
+import { appendEvents, jsonLines, runParley } from '../helpers/cli.js';
+import { personAt, restartPerson, serverAt, startUp, stopPerson, until, type Person, type Up } from '../helpers/client.js';
 import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 
 let pki: TestPki;
@@ -24,28 +24,9 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup(pki?.dir));
 
-type Person = { home: string; id: number; up: Up | null };
-
-async function person(name: string, port: number): Promise<Person> {
-  const home = tempHome(`files-${name}`);
-  expect((await runParley(clientInitArgs(pki, name, `127.0.0.1:${port}`), { home })).code).toBe(0);
-  const up = startUp(pki, home);
-  await up.waitFor('online at');
-  const id = (JSON.parse((await runParley(['status', '--json'], { home })).stdout) as { id: number }).id;
-  return { home, id, up };
-}
-
-async function start(p: Person): Promise<void> {
-  p.up = startUp(pki, p.home);
-  await p.up.waitFor('online at');
-}
-
-async function stop(p: Person, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!p.up) return;
-  p.up.child.kill(signal);
-  await p.up.exited;
-  p.up = null;
-}
+const person = (name: string, port: number): Promise<Person> => personAt(pki, name, port);
+const start = (p: Person): Promise<void> => restartPerson(pki, p);
+const stop = stopPerson;
 
 // Alice and Bob, contacts of each other, online at a server of their own; both stopped after.
 async function withPair(work: (p: { a: Person; b: Person }) => Promise<void>): Promise<void> {
