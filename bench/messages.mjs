@@ -4,82 +4,105 @@
 // Message round trips between two running Parley clients through a Parley server on loopback:
 // the time from a message journaled by the sender (`message.sent`, synced) to its delivered
 // receipt journaled by the sender, after the receiver journaled the message (synced) and
-// acknowledged it. N round trips (10,000 by default) one after the other, over a direct link and
-// over the server's relay, in turns of 500 with the baseline's, so that whatever else the machine
-// does falls on all three alike. The baseline: a bare Node TLS 1.3 ping-pong of the
-// same sizes, with the same certificates, in which each side appends one synced record to a
-// LevelDB before it answers (the least work a durable receipt needs: two synced writes per round
-// trip, where Parley makes three: sent, received, delivered).
+// acknowledged it. The sender runs in this process (with the server); the receiver is a `parley
+// up` of its own, as a person runs it. N round trips (10,000 by default) one after the other, over
+// a direct link and over the server's relay, in turns of 500 with the baseline's, so that
+// whatever else the machine does falls on all three alike, after 1,000 of each that are not
+// counted (a warm-up). The baseline: a bare Node TLS 1.3 ping-pong of the same sizes, with the
+// same certificates, between this process and one of its own, in which each side appends one
+// synced record to a LevelDB before it answers (the least work a durable receipt needs: two
+// synced writes per round trip, where Parley makes three: sent, received, delivered).
 //
 // The last line is one JSON object:
 //   {"bench":"messages","n":…,"direct_p50_ms":…,"direct_p99_ms":…,"relay_p99_ms":…,"baseline_p99_ms":…}
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { ClassicLevel } from 'classic-level';
-import { befriend, benchClient, DIST, identityOf, makePki, roundTripper, startBenchServer, stats } from './lib/pair.mjs';
+import { fileURLToPath } from 'node:url';
+import { benchClient, DIST, friendEvents, identityOf, makePki, roundTripper, startBenchServer, stats, upProcess } from './lib/pair.mjs';
 
+const here = fileURLToPath(import.meta.url);
 const N = Number(process.argv[2] ?? 10_000);
 const TEXT = 'Привет! How are you doing today? '.repeat(3); // about 110 bytes of UTF-8
 
 const { serverTlsOptions, clientTlsOptions } = await import(path.join(DIST, 'src/net/tls.js'));
 
 const log = (line) => process.stderr.write(`[messages] ${line}\n`);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-messages-'));
-// The relay's pair is online at the same time as the direct one: holders of their own.
-const files = await makePki(dir, ['server', 'alice', 'bob', 'alice-r', 'bob-r']);
+// The run's folder and certificates (main).
+let dir;
+let files;
 
-// ---- Parley: two clients, one route
+// A key like the journal's: a prefix byte and the seq.
+function eventKey(i) {
+  const k = Buffer.alloc(9);
+  k[0] = 0x65;
+  k.writeUIntBE(i + 1, 3, 6);
+  return k;
+}
+
+// ---- the baseline's receiving process: node bench/messages.mjs --receive PORT_FILE DB CERTS
+if (process.argv[2] === '--receive') {
+  const [, , , portFile, dbDir, certs] = process.argv;
+  const db = new ClassicLevel(dbDir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  let seq = 0;
+  const server = tls.createServer(serverTlsOptions(identityOf(JSON.parse(certs))), (s) => {
+    s.on('data', async (chunk) => {
+      await db.put(eventKey(seq++), chunk, { sync: true });
+      s.write(Buffer.from('ack'));
+    });
+    // The sender went: so does this process.
+    s.on('close', () => server.close(() => db.close()));
+  });
+  server.listen(0, '127.0.0.1', () => fs.writeFileSync(portFile, String(server.address().port)));
+} else {
+  await main();
+}
+
+// ---- Parley: two clients, one route; the receiver a `parley up` of its own
 async function parleySetup(route, srv) {
   const port = srv.address().port;
   const listen = route === 'direct';
   const names = route === 'relay' ? ['alice-r', 'bob-r'] : ['alice', 'bob'];
+  const bobHome = path.join(dir, `${route}-bob`);
+  const { id: bId } = await benchClient(bobHome, files[names[1]], port, { keep: false });
   const a = await benchClient(path.join(dir, `${route}-alice`), files[names[0]], port, { listen });
-  const b = await benchClient(path.join(dir, `${route}-bob`), files[names[1]], port, { listen });
   const aId = a.state().id;
-  const bId = b.state().id;
   // Each grants the other what the run needs (the bench grants itself its quota).
-  await befriend(a, aId, b, bId, { messages: N + 100 });
+  const grants = { messages: N + 1100 };
+  await a.profile.appendMany(friendEvents(bId, 'bob', grants));
+  const bob = await upProcess(bobHome, friendEvents(aId, 'alice', grants), listen ? {} : { PARLEY_NO_LISTEN: '1' });
   const trip = roundTripper(a, bId, route);
   const roundTrip = (i) => trip(i, TEXT);
-  // The first one waits for presence, the introduction and the link (the relay's 5 s window).
+  // The first one waits for bob's start, presence, the introduction and the link (the relay's
+  // 5 s window).
   const first = await roundTrip(-1);
-  log(`${route}: the first message (presence, introduction, link) in ${first.toFixed(0)} ms; route ${a.state().routes.get(bId)}`);
+  log(`${route}: the first message (bob's start, presence, introduction, link) in ${first.toFixed(0)} ms; route ${a.state().routes.get(bId)}`);
   return {
     roundTrip,
     close: async () => {
+      await bob.stop();
       await a.close();
-      await b.close();
     },
   };
 }
 
-// ---- the baseline: TLS ping-pong, a synced LevelDB append on each side per round trip
+// ---- the baseline: TLS ping-pong with a process of its own, a synced LevelDB append on each side
+// per round trip
 async function baselineSetup() {
   const alice = identityOf(files.alice);
-  const bob = identityOf(files.bob);
   const dbA = new ClassicLevel(path.join(dir, 'base-a'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  const dbB = new ClassicLevel(path.join(dir, 'base-b'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await dbA.open();
-  await dbB.open();
+  const portFile = path.join(dir, 'base-port');
+  const child = spawn(process.execPath, [here, '--receive', portFile, path.join(dir, 'base-b'), JSON.stringify(files.bob)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  while (!fs.existsSync(portFile) || fs.readFileSync(portFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
   const payload = Buffer.from(TEXT);
-  const key = (i) => {
-    const k = Buffer.alloc(9);
-    k[0] = 0x65;
-    k.writeUIntBE(i + 1, 3, 6);
-    return k;
-  };
-  let seqB = 0;
   let seqA = 0;
-  const server = tls.createServer(serverTlsOptions(bob), (s) => {
-    s.on('data', async (chunk) => {
-      await dbB.put(key(seqB++), chunk, { sync: true });
-      s.write(Buffer.from('ack'));
-    });
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const c = tls.connect({ host: '127.0.0.1', port: server.address().port, ...clientTlsOptions(alice, { expectRole: 'client' }) });
+  const c = tls.connect({ host: '127.0.0.1', port: Number(fs.readFileSync(portFile, 'utf8')), ...clientTlsOptions(alice, { expectRole: 'client' }) });
   await new Promise((r) => c.once('secureConnect', r));
   let pending = null;
   c.on('data', () => pending && pending());
@@ -88,7 +111,7 @@ async function baselineSetup() {
     const answered = new Promise((r) => (pending = r));
     c.write(payload);
     await answered;
-    await dbA.put(key(seqA++), payload, { sync: true });
+    await dbA.put(eventKey(seqA++), payload, { sync: true });
     return performance.now() - t0;
   };
   await roundTrip();
@@ -96,45 +119,58 @@ async function baselineSetup() {
     roundTrip,
     close: async () => {
       c.destroy();
-      server.close();
+      await closed;
       await dbA.close();
-      await dbB.close();
     },
   };
 }
 
-const started = performance.now();
-const srv = await startBenchServer(dir, files.server);
-const runs = { baseline: await baselineSetup(), direct: await parleySetup('direct', srv), relay: await parleySetup('relay', srv) };
-// The three run in turns of BLOCK round trips (baseline, direct, relay, baseline, ...), so that
-// whatever else the machine does falls on all three alike: only their ratios compare.
-const BLOCK = Math.min(500, N);
-const times = { baseline: [], direct: [], relay: [] };
-for (let done = 0; done < N; done += BLOCK) {
-  for (const [name, run] of Object.entries(runs)) {
-    for (let i = done; i < Math.min(N, done + BLOCK); i++) times[name].push(await run.roundTrip(i));
+async function main() {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-messages-'));
+  // The relay's pair is online at the same time as the direct one: holders of their own.
+  files = await makePki(dir, ['server', 'alice', 'bob', 'alice-r', 'bob-r']);
+  const started = performance.now();
+  const srv = await startBenchServer(dir, files.server);
+  const runs = { baseline: await baselineSetup(), direct: await parleySetup('direct', srv), relay: await parleySetup('relay', srv) };
+  // The three run in turns of BLOCK round trips (baseline, direct, relay, baseline, ...), so that
+  // whatever else the machine does falls on all three alike: only their ratios compare.
+  const BLOCK = Math.min(500, N);
+  // Each first runs WARMUP round trips that are not counted, in the same turns: what is measured is
+  // a chat that has been going on for a while (the code compiled by V8, the LevelDB files past their
+  // first flushes), not the first seconds of a process; the first message's time is logged above.
+  const WARMUP = Math.min(1000, N);
+  for (let done = 0; done < WARMUP; done += BLOCK) {
+    for (const run of Object.values(runs)) {
+      for (let i = done; i < Math.min(WARMUP, done + BLOCK); i++) await run.roundTrip(`warm-${i}`);
+    }
   }
+  const times = { baseline: [], direct: [], relay: [] };
+  for (let done = 0; done < N; done += BLOCK) {
+    for (const [name, run] of Object.entries(runs)) {
+      for (let i = done; i < Math.min(N, done + BLOCK); i++) times[name].push(await run.roundTrip(i));
+    }
+  }
+  for (const run of Object.values(runs)) await run.close();
+  await srv.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  const base1 = stats(times.baseline);
+  const direct = stats(times.direct);
+  const relay = stats(times.relay);
+  for (const [name, s] of [['baseline', base1], ['direct', direct], ['relay', relay]]) {
+    log(`${name}: ${N} round trips in turns of ${BLOCK}: p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${s.max.toFixed(1)} ms`);
+  }
+  log(`direct p99 is ${(direct.p99 / base1.p99).toFixed(2)} x the baseline's; relay p99 ${(relay.p99 / base1.p99).toFixed(2)} x; total ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  process.stdout.write(
+    JSON.stringify({
+      bench: 'messages',
+      n: N,
+      direct_p50_ms: Number(direct.p50.toFixed(2)),
+      direct_p99_ms: Number(direct.p99.toFixed(2)),
+      relay_p50_ms: Number(relay.p50.toFixed(2)),
+      relay_p99_ms: Number(relay.p99.toFixed(2)),
+      baseline_p50_ms: Number(base1.p50.toFixed(2)),
+      baseline_p99_ms: Number(base1.p99.toFixed(2)),
+      direct_ratio: Number((direct.p99 / base1.p99).toFixed(2)),
+    }) + '\n',
+  );
 }
-for (const run of Object.values(runs)) await run.close();
-await srv.close();
-fs.rmSync(dir, { recursive: true, force: true });
-const base1 = stats(times.baseline);
-const direct = stats(times.direct);
-const relay = stats(times.relay);
-for (const [name, s] of [['baseline', base1], ['direct', direct], ['relay', relay]]) {
-  log(`${name}: ${N} round trips in turns of ${BLOCK}: p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${s.max.toFixed(1)} ms`);
-}
-log(`direct p99 is ${(direct.p99 / base1.p99).toFixed(2)} x the baseline's; relay p99 ${(relay.p99 / base1.p99).toFixed(2)} x; total ${((performance.now() - started) / 1000).toFixed(0)} s`);
-process.stdout.write(
-  JSON.stringify({
-    bench: 'messages',
-    n: N,
-    direct_p50_ms: Number(direct.p50.toFixed(2)),
-    direct_p99_ms: Number(direct.p99.toFixed(2)),
-    relay_p50_ms: Number(relay.p50.toFixed(2)),
-    relay_p99_ms: Number(relay.p99.toFixed(2)),
-    baseline_p50_ms: Number(base1.p50.toFixed(2)),
-    baseline_p99_ms: Number(base1.p99.toFixed(2)),
-    direct_ratio: Number((direct.p99 / base1.p99).toFixed(2)),
-  }) + '\n',
-);

@@ -1,6 +1,7 @@
 // What the benchmarks of two clients share: a PKI made as `parley cert` makes it (fewer key
 // iterations), a Parley server on loopback, and clients started as `parley up` starts them, each
 // with its own profile, made contacts of each other with the grants the run needs.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ const { loadIdentity } = await import(path.join(DIST, 'src/net/tls.js'));
 const { startServer } = await import(path.join(DIST, 'server/server.js'));
 const { startClient } = await import(path.join(DIST, 'src/node/client.js'));
 const { installIdentity } = await import(path.join(DIST, 'src/node/identity.js'));
+const { openProfile } = await import(path.join(DIST, 'src/node/profile.js'));
 
 // A CA in `dir` and one holder per name: { name: { caFile, certFile, keyFile } }; 'server' gets
 // the server role for 127.0.0.1, the others the client role.
@@ -57,16 +59,49 @@ export async function benchClient(home, files, port, { listen = true, keep = tru
   return { id };
 }
 
+// A client run by `parley up` in a process of its own, as a person runs it, on a profile made by
+// benchClient(..., { keep: false }); `events` are appended to it first (its contact, grants,
+// settings). `env` adds to the child's environment (PARLEY_NO_LISTEN=1: relay only).
+// PARLEY_BENCH_NODE_ARGS: options for its node (e.g. "--cpu-prof --cpu-prof-dir=DIR").
+// Returns { child, pid, said: () => its stderr, stop() }.
+export async function upProcess(home, events, env = {}) {
+  const profile = await openProfile(home);
+  await profile.appendMany(events);
+  await profile.close();
+  const nodeArgs = (process.env.PARLEY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(DIST, 'src/cli.js'), 'up', '--home', home], {
+    env: { ...process.env, PARLEY_KEY_PASSWORD: PASSWORD, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let said = '';
+  child.stderr.on('data', (d) => (said += d));
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  return {
+    child,
+    pid: child.pid,
+    said: () => said,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await closed;
+    },
+  };
+}
+
+// The events that make `peer` a whitelisted contact granted `messages` and `files` packets.
+export function friendEvents(peer, name, { messages = 0, files = 0 } = {}) {
+  const events = [{ type: 'contact.added', peer, name, whitelisted: true }];
+  if (messages > 0) events.push({ type: 'quota.granted', peer, direction: 'inbound', kind: 'messages', n: messages });
+  if (files > 0) events.push({ type: 'quota.granted', peer, direction: 'inbound', kind: 'files', n: files });
+  return events;
+}
+
 // Each of two running clients adds the other and grants it `messages` and `files` packets.
 export async function befriend(a, aId, b, bId, { messages = 0, files = 0 } = {}) {
   for (const [self, peer, name] of [
     [a, bId, 'bob'],
     [b, aId, 'alice'],
   ]) {
-    const events = [{ type: 'contact.added', peer, name, whitelisted: true }];
-    if (messages > 0) events.push({ type: 'quota.granted', peer, direction: 'inbound', kind: 'messages', n: messages });
-    if (files > 0) events.push({ type: 'quota.granted', peer, direction: 'inbound', kind: 'files', n: files });
-    await self.profile.appendMany(events);
+    await self.profile.appendMany(friendEvents(peer, name, { messages, files }));
   }
 }
 

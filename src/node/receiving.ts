@@ -18,15 +18,17 @@ import { freeBytes, partPath, placeUnder, readDone, type Done } from './placing.
 import type { Profile } from './profile.js';
 import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
 
-// A flush and an event every 32 MiB of chunks, or 250 ms after the first chunk not flushed,
+// A flush and an event every 16 MiB of chunks, or 250 ms after the first chunk not flushed,
 // whichever comes first. Measured here (node bench/flush-cadence.mjs /tmp 256 3: 1 MiB positional
 // writes, datasync every N MiB, best of 3): every 1 MiB 580-800 MB/s, 4 MiB 850-1,035, 16 MiB
 // 890-1,020, 32 MiB 1,040-1,250, 64 MiB 1,080-1,230; the issue measured 320-410 at 4 MiB and
-// 1,200 at 64 MiB on its disk. 32 MiB is at the top on both runs while a crash costs half what
-// 64 would (the sender's window, sending.ts, is two flushes). A 100 GB transfer leaves about one
-// event per 32 MiB on each side (3,200), a 64 MiB one a handful; at slow rates the 250 ms bound
-// makes it at most four a second.
-export const FLUSH_BYTES = 32 * 1024 * 1024;
+// 1,200 at 64 MiB on its disk. A transfer runs at a fifth of that (bench/transfer.mjs, about 200
+// MB/s, bound by hashing and TLS on two cores), and there 16 MiB and 32 MiB gave the same rate
+// while 16 MiB makes the sender's window (three flushes, sending.ts) smaller and with it the
+// receiver's peak memory: 147 MiB against 157. 4 MiB was slower (181 against 193 MB/s). A 100 GB transfer
+// leaves about one event per 16 MiB on each side (6,400), a 64 MiB one a handful; at slow rates
+// the 250 ms bound makes it at most four a second.
+export const FLUSH_BYTES = 16 * 1024 * 1024;
 export const FLUSH_MS = 250;
 // Hashes announced by `sum` and not yet matched by their chunk: the sender's window holds at most
 // 1,024 chunks (sending.ts, WINDOW_CHUNKS); a peer that sends sums without chunks does not make
@@ -57,6 +59,10 @@ type Session = {
   timer: NodeJS.Timeout | null;
   root: Buffer | null;
   work: Promise<void>;
+  // The flushes, one after the other, beside the writes: chunks go on being written while the
+  // disk syncs the ones before (a flush covers whatever was written before it started).
+  flushing: Promise<void>;
+  flushRunning: boolean;
   open: boolean;
 };
 
@@ -165,7 +171,23 @@ export function createReceiver(ctx: ReceiveContext) {
       await profile.append({ type: 'transfer.failed', id: t.id, peer: t.peer, direction: 'in', reason: `the .part file cannot be opened: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       return;
     }
-    const s: Session = { peer: t.peer, id: t.id, t, part, sums, expected: new Map(), pending: [], pendingBytes: 0, wire: 0, timer: null, root: null, work: Promise.resolve(), open: true };
+    const s: Session = {
+      peer: t.peer,
+      id: t.id,
+      t,
+      part,
+      sums,
+      expected: new Map(),
+      pending: [],
+      pendingBytes: 0,
+      wire: 0,
+      timer: null,
+      root: null,
+      work: Promise.resolve(),
+      flushing: Promise.resolve(),
+      flushRunning: false,
+      open: true,
+    };
     sessions.set(key, s);
     if (t.state === 'paused') await profile.append({ type: 'transfer.resumed', id: t.id, peer: t.peer, direction: 'in' });
     // Every chunk stored already (a restart after the last flush): the sender answers with the
@@ -200,14 +222,33 @@ export function createReceiver(ctx: ReceiveContext) {
       await s.sums.write(h, 0, HASH_BYTES, c * HASH_BYTES);
       s.pending.push(c);
       s.pendingBytes += len;
-      if (s.pendingBytes >= FLUSH_BYTES) await flush(s);
-      else if (!s.timer) {
+      if (s.pendingBytes >= FLUSH_BYTES) {
+        // The next chunks are written while this flush runs; a second one waits for the first,
+        // so the disk sets the pace and no more than two flushes' worth waits in memory.
+        if (s.flushRunning) await s.flushing;
+        void startFlush(s);
+      } else if (!s.timer) {
         s.timer = setTimeout(() => {
           s.timer = null;
-          void inTurn(s, () => flush(s));
+          void inTurn(s, () => startFlush(s));
         }, FLUSH_MS);
       }
     });
+  }
+
+  // A flush after the one running, if any.
+  function startFlush(s: Session): Promise<void> {
+    s.flushRunning = true;
+    s.flushing = s.flushing.then(() => flush(s)).then(
+      () => {
+        s.flushRunning = false;
+      },
+      (err: Error) => {
+        s.flushRunning = false;
+        log(`parley: receiving ${s.id} from ${s.peer}: ${err.message}`);
+      },
+    );
+    return s.flushing;
   }
 
   // The data first, then the event that says it is stored, then the ack (DESIGN.md, Events).
@@ -224,7 +265,8 @@ export function createReceiver(ctx: ReceiveContext) {
     await s.sums.datasync();
     await profile.append({ type: 'transfer.chunks-stored', id: s.id, peer: s.peer, direction: 'in', chunks, ...(wire > 0 ? { wireBytes: wire } : {}) });
     ctx.send(s.peer, { k: 'ack', id: s.id, have: rangesOf(chunks) });
-    await maybeFinish(s);
+    // The end is settled in the session's turn, after every chunk written before it.
+    if (s.root) void inTurn(s, () => maybeFinish(s));
   }
 
   function onRoot(peer: number, id: string, root: Buffer): void {
@@ -232,7 +274,7 @@ export function createReceiver(ctx: ReceiveContext) {
     if (!s) return;
     s.root = root;
     void inTurn(s, async () => {
-      await flush(s);
+      await startFlush(s);
       await maybeFinish(s);
     });
   }
@@ -273,6 +315,7 @@ export function createReceiver(ctx: ReceiveContext) {
     if (s.timer) clearTimeout(s.timer);
     s.timer = null;
     if (sessions.get(keyOf(s.peer, s.id)) === s) sessions.delete(keyOf(s.peer, s.id));
+    await s.flushing;
     await s.part.close().catch(() => undefined);
     await s.sums.close().catch(() => undefined);
   }
@@ -284,7 +327,7 @@ export function createReceiver(ctx: ReceiveContext) {
     const events: NewEvent[] = [];
     for (const s of [...sessions.values()]) {
       if (s.peer !== peer) continue;
-      await inTurn(s, () => flush(s));
+      await inTurn(s, () => startFlush(s));
       const wire = s.wire;
       await close(s);
       const t = await profile.transfer(peer, 'in', s.id);
