@@ -1,8 +1,9 @@
 // parley journal inspect [--type TYPE] [--since SEQ] [--json]; parley journal rebuild
 import type { Command } from 'commander';
-import { badInput } from '../errors.js';
+import { badInput, EXIT, parleyError } from '../errors.js';
 import { isKnownType, type Stored } from '../events/types.js';
 import { parseCount, printError, printJson, printLine, profileOptions, withProfile, rebuildProgress, writeOut } from './common.js';
+import { clientProfile } from './io.js';
 
 // {"seq","at","type",...fields}: seq, at and type first, then the event's own fields.
 export function inspectRow(e: Stored): Record<string, unknown> {
@@ -53,6 +54,9 @@ export function registerJournalCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withProfile(cmd, async (profile) => {
+        // In a running client the views would be dropped and derived again while its links append
+        // to them: a rebuild needs the profile to itself.
+        if (clientProfile()) throw parleyError('CLIENT_RUNNING', `a client runs on ${profile.home}: stop it (Ctrl+C where parley up runs) and run journal rebuild again`, EXIT.BUSY);
         const started = performance.now();
         await profile.rebuild(rebuildProgress());
         const ms = Math.round(performance.now() - started);

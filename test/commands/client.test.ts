@@ -84,7 +84,7 @@ describe('init', () => {
 });
 
 describe('up', () => {
-  it('up - online with an id from the server; commands reach the running client with the same output; a second up exits 3; SIGTERM ends it cleanly', async () => {
+  it('up - online with an id from the server; commands reach the running client with the same output; a second up and a journal rebuild exit 3; SIGTERM ends it cleanly', async () => {
     const port = await freePort();
     await withServer(port, async () => {
       const home = tempHome('up');
@@ -113,6 +113,10 @@ describe('up', () => {
         const second = await runParley(['up', '--password-file', pki.ours.passwordFile], { home });
         expect(second.code).toBe(3);
         expect(second.stderr).toMatch(/already runs/);
+        // A rebuild would drop the views under the running client's appends: refused, exit 3.
+        const rebuild = await runParley(['journal', 'rebuild'], { home });
+        expect(rebuild.code).toBe(3);
+        expect(rebuild.stderr).toMatch(/a client runs on .*: stop it/);
 
         u.child.kill('SIGTERM');
         expect(await u.exited).toBe(0);
