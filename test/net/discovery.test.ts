@@ -17,6 +17,7 @@ import {
   type DiscoveredPeer,
 } from '../../src/net/discovery.js';
 import { ROOT } from '../helpers/cli.js';
+import { inCi, ip, netnsUnavailable } from '../helpers/netns.js';
 
 const KEY_A = crypto.createHash('sha256').update('a').digest('hex');
 const KEY_B = crypto.createHash('sha256').update('b').digest('hex');
@@ -147,20 +148,7 @@ describe('discovery on loopback', () => {
 
 // ---- a closed LAN in network namespaces ----
 
-// Why namespaces cannot be used here, or null when they can: they need root and `ip netns`.
-function netnsUnavailable(): string | null {
-  if (process.platform !== 'linux') return 'network namespaces are Linux only';
-  if (process.getuid?.() !== 0) return 'network namespaces need root';
-  const probe = `plprobe${process.pid}`;
-  const made = spawnSync('ip', ['netns', 'add', probe]);
-  if (made.error || made.status !== 0) return `ip netns add failed: ${made.error?.message ?? made.stderr.toString().trim()}`;
-  spawnSync('ip', ['netns', 'del', probe]);
-  return null;
-}
-
 const UNAVAILABLE = netnsUnavailable();
-// In CI (.ci/run sets CI) a test that cannot run fails instead of skipping.
-const inCi = (process.env.CI ?? '') !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
 if (UNAVAILABLE && !inCi) console.warn(`discovery.test.ts: the closed-LAN test is skipped: ${UNAVAILABLE}`);
 
 describe.runIf(UNAVAILABLE !== null && inCi)('discovery on a closed LAN in CI', () => {
@@ -168,11 +156,6 @@ describe.runIf(UNAVAILABLE !== null && inCi)('discovery on a closed LAN in CI', 
     expect(UNAVAILABLE).toBeNull();
   });
 });
-
-function ip(args: string[]): void {
-  const r = spawnSync('ip', args);
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.toString().trim()}`);
-}
 
 describe.skipIf(UNAVAILABLE !== null)('discovery on a closed LAN (network namespaces)', () => {
   // Names unique to this run, under 15 characters (interface names' limit).
