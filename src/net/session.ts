@@ -28,6 +28,10 @@ export type SessionOptions = {
   // PROTOCOL.md section 6 step 1: the local port the whole session keeps (hole punching reuses
   // its NAT mapping). Omitted: any.
   localPort?: number;
+  // The local address to bind ('0.0.0.0' or '::', of the server address's family). Naming one
+  // makes Node bind the socket before connecting, with SO_REUSEADDR, so that a punch can connect
+  // from the same port while the session lives (punch.ts).
+  localAddress?: string;
   // The clock for heartbeat bookkeeping and time(). Timers still run on the event loop.
   now?: () => number;
   // false: never send a heartbeat nor answer one (a test of the server's silence deadline).
@@ -107,8 +111,14 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
   const waitMs = options.waitMs ?? WAIT_MS;
   const maxWriteQueueBytes = options.maxWriteQueueBytes ?? LIMITS.MAX_CONTROL_PAYLOAD * 4;
   const beat = options.heartbeat === false ? null : (options.heartbeat ?? {});
-  // localPort goes on to net.connect (Node's types for tls.connect leave it out).
-  const connectOptions: tls.ConnectionOptions & { localPort?: number } = { host, port, localPort: options.localPort, ...clientTlsOptions(options.identity, { expectRole: 'server' }) };
+  // localPort and localAddress go on to net.connect (Node's types for tls.connect leave them out).
+  const connectOptions: tls.ConnectionOptions & { localPort?: number; localAddress?: string } = {
+    host,
+    port,
+    localPort: options.localPort,
+    localAddress: options.localAddress,
+    ...clientTlsOptions(options.identity, { expectRole: 'server' }),
+  };
   const socket = tls.connect(connectOptions);
 
   const subscribers = new Set<(msg: ControlMessage) => void>();

@@ -1,6 +1,7 @@
 // The client's server session against the real server on 127.0.0.1 port 0, and against small
 // TLS servers that misbehave (a foreign CA, the wrong role, a server that goes silent).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { serverTlsOptions, type Identity } from '../../src/net/tls.js';
@@ -125,6 +126,28 @@ describe('session', () => {
     const t = await s.time();
     expect(t.offsetMs).toBeGreaterThan(-61_000);
     expect(t.offsetMs).toBeLessThan(-59_000);
+  });
+
+  it('session - bound to a local address, its port takes a second connection while it lives (a punch connects from it)', async () => {
+    const { port } = await server();
+    const s = await session(port, 'alice', { localAddress: '0.0.0.0' });
+    await expect(s.login()).resolves.toMatchObject({ type: 'login-ok' });
+    const localPort = s.socket.localPort as number;
+    const other = net.createServer((c) => c.end('hi'));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const second = net.connect({ host: '127.0.0.1', port: (other.address() as AddressInfo).port, localPort });
+      const said = await new Promise<string>((resolve, reject) => {
+        second.once('error', reject);
+        second.once('data', (d) => resolve(d.toString()));
+      });
+      expect(said).toBe('hi');
+      expect(second.localPort).toBe(localPort);
+      second.destroy();
+      await expect(s.time()).resolves.toHaveProperty('offsetMs');
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
   });
 
   it('session - a refused login resolves with the refusal and closed carries its code', async () => {
