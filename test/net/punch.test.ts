@@ -1,7 +1,7 @@
 // TCP hole punching (src/net/punch.ts) through real NATs: two hosts behind two NATs in network
-// namespaces (test/helpers/netns.ts, makeNatPair), the observer on the wan between them. The observer plays the server's part (it tells
-// each host the address and port it sees), the test passes each host the other's, and both
-// punch at the same moment. With NATs that keep a port's mapping (MASQUERADE) the two connect;
+// namespaces (test/helpers/netns.ts, makeNatPair), an observer on the wan between them. The
+// observer plays the server's part (it tells each host the address and port it sees), the test
+// passes each host the other's, and both punch at the same moment. With NATs that keep a port's mapping (MASQUERADE) the two connect;
 // with NATs that draw a new port per destination (MASQUERADE --random-fully, symmetric) the
 // window ends without a connection, which is when the client goes to the relay.
 import { spawn, type ChildProcess } from 'node:child_process';
