@@ -80,6 +80,11 @@ export function dialPeer(options: {
   peerKey: string;
   localPort?: number;
   timing?: PeerTiming;
+  // Gives up on the connection and the handshake after this long (an address behind a NAT that
+  // drops the SYN would otherwise keep the attempt, and the process, alive for minutes), or when
+  // `signal` aborts (the client is stopping).
+  connectMs?: number;
+  signal?: AbortSignal;
 }): Promise<PeerLink> {
   const connectOptions: tls.ConnectionOptions & { localPort?: number } = {
     ...(options.socket ? { socket: options.socket } : { host: options.host, port: options.port, localPort: options.localPort }),
@@ -88,11 +93,20 @@ export function dialPeer(options: {
   const socket = tls.connect(connectOptions);
   return new Promise((resolve, reject) => {
     const fail = (err: Error): void => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       reject(err);
     };
+    const onAbort = (): void => fail(Object.assign(new Error('the dial was stopped'), { code: 'DIAL_STOPPED' }));
+    const connectMs = options.connectMs ?? TIMING.LOGIN_TIMEOUT_MS;
+    const timer = setTimeout(() => fail(Object.assign(new Error(`no TLS link within ${connectMs} ms`), { code: 'DIAL_TIMEOUT' })), connectMs);
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort);
     socket.once('error', fail);
     socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       socket.off('error', fail);
       startLink(socket, { ...options, keySha256: options.peerKey, dialled: true }).then(resolve, reject);
     });

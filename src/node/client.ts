@@ -5,6 +5,7 @@
 //   const client = await startClient({ home, identity, run });
 //   client.state();      // { server: 'online', id: 42, presence: Map { 7 => true } ... }
 //   await client.close();
+import { lookup } from 'node:dns/promises';
 import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { LIMITS, WIRE_CODE } from '../net/constants.js';
@@ -115,7 +116,10 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     const { host, port } = parseServerAddress(address);
     let s: ServerSession;
     try {
-      s = await openSession({ host, port, identity, onMessage: onMessage });
+      // Bound to the wildcard address of the server address's family, so that its port (bound
+      // with SO_REUSEADDR) takes the punches of introductions (punch.ts).
+      const server = await lookup(host);
+      s = await openSession({ host: server.address, port, identity, localAddress: server.family === 6 ? '::' : '0.0.0.0', onMessage: onMessage });
     } catch (err) {
       return lost(`cannot reach ${address}: ${(err as Error).message}`);
     }
@@ -277,6 +281,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       introduce: (peer) => (session && state.server === 'online' ? session.send({ type: 'introduce-request', target: peer }) || true : false),
       listen: options.listen !== false,
       clockOffsetMs: () => state.clockOffsetMs,
+      sessionPort: () => session?.socket.localPort ?? null,
       openRelay: (peer, nonce) => openRelay(peer, nonce),
       isOnline: (peer) => state.presence.get(peer)?.online === true,
       log,

@@ -8,6 +8,8 @@ import tls from 'node:tls';
 import { WIRE_CODE } from '../net/constants.js';
 import type { ControlOf } from '../net/control.js';
 import { acceptPeer, dialPeer, type PeerLink } from '../net/peer.js';
+import { punch } from '../net/punch.js';
+import { firstConnected } from '../net/race.js';
 import { serverTlsOptions, type Identity } from '../net/tls.js';
 import type { Route } from '../events/types.js';
 import { concernsLink, createDelivery, isContact as isWhitelisted } from './delivery.js';
@@ -28,9 +30,13 @@ export type Messenger = {
 export type MessengerDeps = {
   profile: Profile;
   identity: Identity;
-  // false: accept no direct links (a machine that must not take inbound connections): every
-  // link then comes through the relay.
+  // false: accept no direct links (a machine that must not take inbound connections), and punch
+  // none either (a punched hole takes the peer's connection in): every link then comes through
+  // the relay.
   listen: boolean;
+  // The local port of the server session, bound so that a punch can connect from it (punch.ts);
+  // null when there is no session.
+  sessionPort: () => number | null;
   // The server's clock minus this one's (punchAt is on the server's clock).
   clockOffsetMs: () => number;
   // A relay connection to the server for this introduction, spliced (PROTOCOL.md section 8): the
@@ -50,6 +56,9 @@ const INTRODUCTION_MS = 60_000;
 const INTRODUCTION_WAIT_MS = 3_000;
 // No link this long after the introduction's punchAt: both sides go to the relay (section 7, 9).
 const RELAY_AFTER_MS = 5_000;
+// A dial to an address the introduction gave gives up after this long (a NAT that drops the SYN
+// would keep it waiting for minutes).
+const DIAL_MS = 5_000;
 // At most one introduction asked for a contact in this long.
 const ASK_EVERY_MS = 5_000;
 // A contact on the relay: a direct link is tried again (a new introduction) at most this often,
@@ -57,9 +66,12 @@ const ASK_EVERY_MS = 5_000;
 const UPGRADE_EVERY_MS = 60_000;
 
 // A link on `route`, dialled by `dialer`, takes over the contact's current one: a link straight
-// to the peer takes over the relay; between two of the same kind (both sides dialled at once),
-// the one dialled by the lower id, which both sides pick alike, so that they keep the same link
-// instead of each closing the other's.
+// to the peer (to its listener on the LAN or beyond, or punched through the NATs) takes over the
+// relay; between two straight links (both sides dialled at once, or a listener and a punch) the
+// one dialled by the lower id, which both sides pick alike, so that they keep the same link
+// instead of each closing the other's. LAN and direct are not ranked apart: each side names a
+// link by the address it sees, and through a NAT's hairpin the two sides can name one link
+// differently, which would have each keep another link.
 export function takesOver(route: Route, dialer: number, current: { route: Route; dialer: number }): boolean {
   const relayed = route === 'relay';
   const currentRelayed = current.route === 'relay';
@@ -78,6 +90,10 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   // One chain of work per contact: payloads handled and messages sent in order.
   const chains = new Map<number, Promise<void>>();
   let closing = false;
+  // Aborted by close(): dials and punches still under way stop, so the process can end.
+  const stopping = new AbortController();
+  // The punch under way for each contact: stopped when a link straight to it is adopted.
+  const punching = new Map<number, AbortController>();
   const delivery = createDelivery({ profile, log, linkOf: (peer) => links.get(peer), want });
   // File transfers (files.ts) on the same links, with chains of their own: a chunk written to
   // disk never holds a message back.
@@ -105,6 +121,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const server = peerServer((socket) => routeOf(socket.remoteAddress ?? ''));
   const listenPort = deps.listen ? await listen(server) : 0;
   const relayed = peerServer(() => 'relay');
+  const punchedServer = peerServer(() => 'punched');
 
   // The key introduced for a contact; when none is known yet, its introduction may still be on
   // its way from the server (the peer dials as soon as it has its own): waited for a moment.
@@ -173,20 +190,52 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       const relayAt = msg.punchAt - deps.clockOffsetMs() + RELAY_AFTER_MS;
       setTimeout(() => void relay(msg, id), Math.max(0, relayAt - Date.now())).unref();
     }
+    if (deps.listen) punchFor(msg, id);
     if (msg.role !== 'tls-client' || msg.listenPort === 0) return;
-    // The asker dials every address it was given at the peer's listener; the first link wins.
-    const targets = [...msg.lan, msg.host];
-    let won = false;
-    for (const host of new Set(targets)) {
-      dialPeer({ host, port: msg.listenPort, identity, id, peer: msg.peer, peerKey: msg.peerKey }).then(
-        (link) => {
-          if (won) return void link.close(WIRE_CODE.DUPLICATE, 'another route won');
-          won = true;
-          adopt(link, host === msg.host && !msg.lan.includes(host) ? 'direct' : routeOf(host), id);
-        },
-        () => undefined,
-      );
+    // The asker connects to every address it was given at the peer's listener; TLS and the hello
+    // run on the first connection only (race.ts says why).
+    void dialListener(msg, [...new Set([...msg.lan, msg.host])], id);
+  }
+
+  // The first address to connect gets TLS and the hello; if those fail (a LAN address of the
+  // introduction that is another machine on this LAN), the race runs again without it.
+  async function dialListener(msg: ControlOf<'introduce'>, targets: string[], id: number): Promise<void> {
+    let left = targets;
+    while (left.length > 0 && !closing) {
+      const won = await firstConnected(left, msg.listenPort, DIAL_MS, stopping.signal);
+      if (!won) return;
+      won.socket.on('error', () => undefined);
+      const route = won.host === msg.host && !msg.lan.includes(won.host) ? 'direct' : routeOf(won.host);
+      try {
+        const link = await dialPeer({ socket: won.socket, identity, id, peer: msg.peer, peerKey: msg.peerKey, connectMs: DIAL_MS, signal: stopping.signal });
+        return adopt(link, route, id);
+      } catch {
+        left = left.filter((host) => host !== won.host);
+      }
     }
+  }
+
+  // PROTOCOL.md section 7, step 6: at punchAt both sides connect to the other's address as the
+  // server saw it, from their own session's port; whichever SYN crosses first, both get a socket,
+  // and the TLS roles are the introduction's. Stopped once a link straight to the peer is up.
+  function punchFor(msg: ControlOf<'introduce'>, id: number): void {
+    const localPort = deps.sessionPort();
+    if (localPort === null || msg.port <= 0 || punching.has(msg.peer)) return;
+    const stop = new AbortController();
+    punching.set(msg.peer, stop);
+    const at = msg.punchAt - deps.clockOffsetMs();
+    void punch({ host: msg.host, port: msg.port, localPort, at, signal: AbortSignal.any([stop.signal, stopping.signal]) }).then((r) => {
+      if (punching.get(msg.peer) === stop) punching.delete(msg.peer);
+      if (!r.socket) return;
+      const current = links.get(msg.peer);
+      if (closing || (current && current.route !== 'relay')) return void r.socket.destroy();
+      r.socket.on('error', () => undefined);
+      if (msg.role === 'tls-server') return void punchedServer.emit('connection', r.socket);
+      dialPeer({ socket: r.socket, identity, id, peer: msg.peer, peerKey: msg.peerKey, connectMs: DIAL_MS, signal: stopping.signal }).then(
+        (link) => adopt(link, 'punched', id),
+        (err: Error) => log(`parley: the punched link to ${msg.peer} failed: ${err.message}`),
+      );
+    });
   }
 
   // The introduction led to no link in time: both sides ask the server to splice them, and run
@@ -206,7 +255,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       stream.resume();
       return;
     }
-    dialPeer({ socket: stream, identity, id, peer: msg.peer, peerKey: msg.peerKey }).then(
+    dialPeer({ socket: stream, identity, id, peer: msg.peer, peerKey: msg.peerKey, signal: stopping.signal }).then(
       (link) => adopt(link, 'relay', id),
       (err: Error) => log(`parley: the relayed link to ${msg.peer} failed: ${err.message}`),
     );
@@ -221,6 +270,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     const current = links.get(peer);
     if (closing || (current && !takesOver(route, dialer, current))) return void link.close(WIRE_CODE.DUPLICATE, 'a link to this peer is up already');
     links.set(peer, { link, route, dialer });
+    if (route !== 'relay') punching.get(peer)?.abort();
     // Only the contact's current link is read: what still comes on one that a better route took
     // over is dropped, and its sender writes again on the new link what it did not see
     // acknowledged (marked again, so the receiver takes it once).
@@ -273,6 +323,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     routes: () => new Map([...links].map(([peer, e]) => [peer, e.route])),
     async close() {
       closing = true;
+      stopping.abort();
       unsubscribe();
       for (const timer of retries.values()) clearTimeout(timer);
       const peers = [...links.keys()];
@@ -280,6 +331,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       await Promise.all([...chains.values()]);
       await Promise.all(peers.map((peer) => files.settled(peer)));
       relayed.close();
+      punchedServer.close();
       await new Promise<void>((resolve) => (deps.listen ? server.close(() => resolve()) : resolve()));
     },
   };
