@@ -4,24 +4,9 @@
 import { eventKey } from '../events/codec.js';
 import type { Journal } from '../events/journal.js';
 import type { Direction, Stored } from '../events/types.js';
-import {
-  chatKey,
-  chatRange,
-  decodeChatEntry,
-  decodeSeq,
-  decodeSummary,
-  decodeUpdateKey,
-  foldUpdates,
-  isUpdateKey,
-  messageKey,
-  peerRange,
-  PREFIX,
-  statusOf,
-  summaryKey,
-  type ChatEntry,
-  type ChatSummary,
-  type MessageStatus,
-} from '../projections/messages.js';
+import { chatKey, chatRange, decodeUpdateKey, isUpdateKey, messageKey, peerRange, PREFIX, summaryKey } from '../projections/message-keys.js';
+import { foldUpdates, statusOf, type MessageStatus } from '../projections/message-status.js';
+import { decodeChatEntry, decodeSeq, decodeSummary, type ChatEntry, type ChatSummary } from '../projections/message-values.js';
 
 export type ChatMessage = {
   seq: number;
@@ -52,7 +37,7 @@ export function summaryOf(summaries: Summaries, peer: number): ChatSummary | und
   return value ? decodeSummary(value) : undefined;
 }
 
-// A message's entry with its updates, as one range read gives them (messages.ts: an update's key
+// A message's entry with its updates, as one range read gives them (message-keys.ts: an update's key
 // starts with its message's entry key).
 type Item = { entry: ChatEntry; updates: Update[] };
 type Update = { msgSeq: number; kind: number; eventSeq: number; value: Buffer };

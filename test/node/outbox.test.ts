@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, PageOptions } from '../../src/node/history.js';
 import { unacknowledged } from '../../src/node/outbox.js';
-import type { MessageStatus } from '../../src/projections/messages.js';
+import type { MessageStatus } from '../../src/projections/message-status.js';
 
 // A chat as the profile pages it: the last `limit` messages before `before`, oldest first.
 function chatOf(statuses: MessageStatus[]): { page: (peer: number, options?: PageOptions) => Promise<ChatMessage[]>; all: ChatMessage[] } {

@@ -10,7 +10,7 @@ import type { NewEvent } from '../../src/events/types.js';
 import { openProfile, type Profile } from '../../src/node/profile.js';
 import { STORED_VIEWS, VIEW_NAMES } from '../../src/projections/index.js';
 import { dumpViews, type ViewsDump } from '../helpers/views.js';
-import { peerRange, PREFIX } from '../../src/projections/messages.js';
+import { peerRange, PREFIX } from '../../src/projections/message-keys.js';
 
 const dirs: string[] = [];
 function tempHome(): string {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Direction, NewEvent } from '../../src/events/types.js';
-import { chatRange, CHUNK, decodeSeq, decodeSummary, decodeUpdateKey, foldUpdates, isUpdateKey, messageKey, messages, openSeqsKey, PREFIX, SEQS, statusOf, summaryKey, unreadOf, type ChatSummary } from '../../src/projections/messages.js';
+import { chatRange, CHUNK, decodeUpdateKey, isUpdateKey, messageKey, openSeqsKey, PREFIX, summaryKey } from '../../src/projections/message-keys.js';
+import { foldUpdates, statusOf, unreadOf } from '../../src/projections/message-status.js';
+import { decodeSeq, decodeSummary, SEQS, type ChatSummary } from '../../src/projections/message-values.js';
+import { messages } from '../../src/projections/messages.js';
 import { foldStored, given } from '../helpers/events.js';
 
 // The view over `events`, read back as a person would see each message: its seq, its updates
