@@ -19,7 +19,7 @@ import { checkFileName } from '../node/filename.js';
 import type { Profile } from '../node/profile.js';
 import { left, packetsFor, quotaOf } from '../projections/quotas.js';
 import { settingsOf } from '../projections/settings.js';
-import { isFinished, type Transfer } from '../projections/transfers.js';
+import { isFinished, type Transfer } from '../projections/transfer-values.js';
 import { confirmSpend } from './confirm.js';
 import { resolvePath } from './io.js';
 import { newId, printWhenItGoes, waitsFor } from './messages.js';

@@ -11,7 +11,7 @@ import { decodeFiles, encodeFiles, type FilePayload } from '../net/files.js';
 import { splitChunkContentId } from '../net/frame.js';
 import type { PeerLink } from '../net/peer.js';
 import type { Stored } from '../events/types.js';
-import { isFinished } from '../projections/transfers.js';
+import { isFinished } from '../projections/transfer-values.js';
 import { isContact } from './delivery.js';
 import type { Profile } from './profile.js';
 import { createReceiver } from './receiving.js';

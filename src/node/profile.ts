@@ -19,7 +19,9 @@ import { decodeSummary, SEQS, type ChatSummary } from '../projections/message-va
 import type { MessageChange } from '../projections/messages.js';
 import { messageOf, pageOf, streamOf, summaryOf, type ChatMessage, type PageOptions } from './history.js';
 import { openStoredViews, type ViewsProgress } from './views.js';
-import { PREFIX as TRANSFER_PREFIX, type Transfer, type TransferChange } from '../projections/transfers.js';
+import { PREFIX as TRANSFER_PREFIX } from '../projections/transfer-keys.js';
+import type { Transfer } from '../projections/transfer-values.js';
+import type { TransferChange } from '../projections/transfers.js';
 import { openTransfersOf, transferOf, transfersPage, type TransfersPageOptions } from './transfers.js';
 import { makeSealer, openKeyring, type Keyring } from './keyring.js';
 import { keyringUnreadable } from '../events/errors.js';

@@ -12,7 +12,7 @@ import type { FileOffer, FilePayload } from '../net/files.js';
 import { rangesOf } from '../net/files.js';
 import type { NewEvent, Stored, TransferAccepted } from '../events/types.js';
 import { left, packetsFor, quotaOf } from '../projections/quotas.js';
-import { chunkCountOf, isFinished, type Transfer } from '../projections/transfers.js';
+import { chunkCountOf, isFinished, type Transfer } from '../projections/transfer-values.js';
 import { checkFileName } from './filename.js';
 import { freeBytes, partPath, placeUnder, readDone, type Done } from './placing.js';
 import type { Profile } from './profile.js';

@@ -13,7 +13,7 @@ import { chunksOf, encodeFiles, type FileAccept, type FilePayload } from '../net
 import { chunkContentId } from '../net/frame.js';
 import type { PeerLink } from '../net/peer.js';
 import type { NewEvent } from '../events/types.js';
-import type { Transfer } from '../projections/transfers.js';
+import type { Transfer } from '../projections/transfer-values.js';
 import type { Profile } from './profile.js';
 import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
 

@@ -4,18 +4,8 @@
 // of transfers ever made.
 import type { Journal } from '../events/journal.js';
 import type { Direction } from '../events/types.js';
-import {
-  decodeRecord,
-  decodeRef,
-  isPeerId,
-  listKey,
-  PREFIX,
-  refOfKey,
-  seqOfListKey,
-  transferKey,
-  type Transfer,
-  type TransferRef,
-} from '../projections/transfers.js';
+import { isPeerId, listKey, PREFIX, refOfKey, seqOfListKey, transferKey } from '../projections/transfer-keys.js';
+import { decodeRecord, decodeRef, type Transfer, type TransferRef } from '../projections/transfer-values.js';
 
 export type TransfersPageOptions = {
   limit?: number;

@@ -44,7 +44,7 @@ export { peerRange, prefixRange } from './keys.js';
 export const PREFIX = Object.freeze({ CHAT: 0x63, MESSAGE: 0x69, SUMMARY: 0x73, SEQS: 0x71, OPEN_SEQS: 0x70 });
 
 // Version 3 kept events that named no known message under 'x' (a rebuild to version 4 drops
-// them) and updates under 'u', which the transfers view owns too (transfers.ts, LEGACY): its
+// them) and updates under 'u', which the transfers view owns too (transfer-keys.ts, LEGACY): its
 // keys are not dropped here, and the few a development build of version 3 wrote stay unread.
 export const FORMER_OTHER_PREFIX = 0x78;
 

@@ -3,7 +3,7 @@
 // transfers as the profile lists them (every page, and the open ones).
 import type { ChatMessage } from '../../src/node/history.js';
 import type { Profile } from '../../src/node/profile.js';
-import type { Transfer } from '../../src/projections/transfers.js';
+import type { Transfer } from '../../src/projections/transfer-values.js';
 import { STORED_VIEWS } from '../../src/projections/index.js';
 import { prefixRange } from '../../src/projections/keys.js';
 

@@ -2,19 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEvent, encodeValue } from '../../src/events/codec.js';
 import type { Direction, NewEvent, Stored } from '../../src/events/types.js';
-import {
-  chunkCountOf,
-  decodeRecord,
-  decodeRef,
-  listKey,
-  markChunks,
-  missingChunks,
-  openKey,
-  PREFIX,
-  transferKey,
-  transfers,
-  type TransferRecord,
-} from '../../src/projections/transfers.js';
+import { listKey, openKey, PREFIX, transferKey } from '../../src/projections/transfer-keys.js';
+import { markChunks, missingChunks } from '../../src/projections/transfer-progress.js';
+import { chunkCountOf, decodeRecord, decodeRef, type TransferRecord } from '../../src/projections/transfer-values.js';
+import { transfers } from '../../src/projections/transfers.js';
 import { foldStored, given } from '../helpers/events.js';
 
 // The view over `events` (already stored), read back record by record.
