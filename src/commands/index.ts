@@ -8,6 +8,7 @@ import { registerInviteCommands } from './invite.js';
 import { registerJournalCommands } from './journal.js';
 import { registerLimitsCommands } from './limits.js';
 import { registerMessageCommands } from './messages.js';
+import { registerSendFileCommand } from './send-file.js';
 import { registerServerCommands } from './server.js';
 import { registerSettingsCommands } from './settings.js';
 import { registerTransferCommands } from './transfers.js';
@@ -17,6 +18,7 @@ export function registerCommands(program: Command, options: { runInClient: RunIn
   registerInviteCommands(program);
   registerContactsCommands(program);
   registerMessageCommands(program);
+  registerSendFileCommand(program);
   registerTransferCommands(program);
   registerHistoryCommands(program);
   registerLimitsCommands(program);

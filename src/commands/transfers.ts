@@ -1,5 +1,5 @@
-// parley send-file --to ID [--yes] PATH; parley transfers [--limit N] [--before SEQ];
-// parley transfers accept|decline|cancel TID.
+// parley transfers [--limit N] [--before SEQ]; parley transfers accept|decline|cancel TID;
+// parley send-file --to ID [--yes] PATH is in send-file.ts.
 //
 // These commands only read the stored transfers view (node/transfers.ts) and journal intents: an
 // offer, an answer, a cancel. The running client's transfer engine (node/files.ts) reacts to
@@ -7,37 +7,25 @@
 // moves the chunks, and journals the progress the view shows here. So each command works the
 // same with or without a client running, and an intent journaled while both sides are away
 // goes when they are back.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { badInput, causeText, EXIT, parleyError } from '../errors.js';
+import { badInput } from '../errors.js';
 import type { Direction } from '../events/types.js';
 import { LIMITS } from '../net/constants.js';
 import { hasControlChars } from '../net/text.js';
 import { downloadsDir } from '../node/downloads.js';
 import { checkFileName } from '../node/filename.js';
 import type { Profile } from '../node/profile.js';
-import { left, packetsFor, quotaOf } from '../projections/quotas.js';
 import { settingsOf } from '../projections/settings.js';
 import { isFinished, type Transfer } from '../projections/transfer-values.js';
-import { confirmSpend } from './confirm.js';
-import { resolvePath } from './io.js';
-import { newId, printWhenItGoes, waitsFor } from './messages.js';
-import { parseCount, parseId, peerName, printError, printJson, printLine, profileOptions, requireContact, withProfile, writeOut } from './common.js';
-
-// The chunk size of every offer: large enough that a 100 GB file is 100,000 chunks (a few ranges
-// in the view, one SHA-256 each), small enough to be one frame (1 MiB, docs/PROTOCOL.md) and to
-// be resent whole without regret.
-export const CHUNK_SIZE = 1_048_576;
+import { waitsFor } from './messages.js';
+import { parseCount, parseId, peerName, printError, printJson, printLine, profileOptions, withProfile, writeOut } from './common.js';
+import { oneTransfer, PAGE, sideOf } from './transfer-lookup.js';
 
 // How long an active transfer may go without an event in the view before its live speed reads 0:
 // the engine journals progress every few hundred milliseconds while chunks move (issue 11), so
 // seconds without one mean nothing moved.
 export const STALL_MS = 5_000;
-
-// The rows of a page that `transfers` reads at once when no --limit is given: all of them are
-// listed, a page at a time, so memory stays flat however many there were.
-const PAGE = 200;
 
 // Transfer ids: as message ids, 1 to 64 printable ASCII characters (mine are 16 hex digits).
 const ID = /^[\x21-\x7e]{1,64}$/;
@@ -146,85 +134,6 @@ function tableLine(r: TransferRow, peer: string): string {
   return [escaped(r.id), arrow, escaped(r.name), sizeText(r.size), `${percentOf(r)}%`, state, speeds].filter((s) => s !== '').join('  ');
 }
 
-// ---- send-file ----
-
-// The size of the file to send, or exit 2 saying why it cannot be sent. Read here, in the
-// caller's process or the client's on the same computer, before anything is journaled.
-function sizeOfFileToSend(file: string): number {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw badInput('NO_SUCH_FILE', `${file} does not exist`, err);
-    throw badInput('UNREADABLE_FILE', `cannot read ${file} (${causeText(err, { code: true })})`, err);
-  }
-  if (stat.isDirectory()) throw badInput('IS_A_FOLDER', `${file} is a folder: send the files in it one by one, or an archive of it`);
-  // Checked before it is opened: opening a named pipe would wait for a writer.
-  if (!stat.isFile()) throw badInput('NOT_A_FILE', `${file} is not a regular file (a device, a pipe or a socket): only files can be sent`);
-  // Opened, not access()ed: the permission bits do not tell everything (ACLs, a root that may
-  // read anything, a file on a network share).
-  try {
-    fs.closeSync(fs.openSync(file, 'r'));
-  } catch (err) {
-    throw badInput('UNREADABLE_FILE', `cannot read ${file} (${causeText(err, { code: true })}): check its permissions`, err);
-  }
-  return stat.size;
-}
-
-// ---- finding a transfer by its id ----
-
-// Every transfer with this id among `candidates`, then, when none is open, among all (read by
-// page from the newest: the slow path, taken only to say why a command cannot be done).
-async function transfersWithId(profile: Profile, id: string, only: { peer?: number; direction?: Direction }): Promise<Transfer[]> {
-  const matches = (t: Transfer) => t.id === id && (only.peer === undefined || t.peer === only.peer) && (only.direction === undefined || t.direction === only.direction);
-  if (only.peer !== undefined) {
-    const directions: Direction[] = only.direction ? [only.direction] : ['in', 'out'];
-    const found = await Promise.all(directions.map((d) => profile.transfer(only.peer as number, d, id)));
-    return found.filter((t): t is Transfer => t !== undefined);
-  }
-  const open = (await profile.openTransfers()).filter(matches);
-  if (open.length > 0) return open;
-  const all: Transfer[] = [];
-  let before: number | undefined;
-  for (;;) {
-    const page = await profile.transfers({ limit: PAGE, before });
-    all.push(...page.filter(matches));
-    if (page.length < PAGE) return all;
-    before = page[page.length - 1].seq;
-  }
-}
-
-// => 'from Bob (5)', 'to Bob (5)'
-function sideOf(profile: Profile, t: Transfer): string {
-  return `${t.direction === 'in' ? 'from' : 'to'} ${peerName(profile, t.peer)} (${t.peer})`;
-}
-
-// The one transfer `id` names that `fits`; else exit 4 when none has that id, exit 2 naming
-// its state when the only one does not fit, or the peers to choose from when several do.
-async function oneTransfer(
-  profile: Profile,
-  id: string,
-  only: { peer?: number; direction?: Direction },
-  fits: (t: Transfer) => boolean,
-  unfit: (t: Transfer) => string,
-): Promise<Transfer> {
-  const found = await transfersWithId(profile, id, only);
-  const fitting = found.filter(fits);
-  if (fitting.length === 1) return fitting[0];
-  if (found.length === 0) {
-    const where = only.peer !== undefined ? ` with ${peerName(profile, only.peer)}` : '';
-    throw parleyError('NO_SUCH_TRANSFER', `there is no transfer ${id}${where} (parley transfers lists them)`, EXIT.PEER);
-  }
-  if (fitting.length === 0) {
-    if (found.length === 1) throw badInput('TRANSFER_STATE', unfit(found[0]));
-    throw badInput('TRANSFER_STATE', `transfer ${id}: ${found.map((t) => `${sideOf(profile, t)} is ${t.state}`).join('; ')}`);
-  }
-  const which = fitting.map((t) => sideOf(profile, t)).join(', ');
-  const needsDirection = new Set(fitting.map((t) => t.peer)).size < fitting.length;
-  throw badInput('AMBIGUOUS_TRANSFER', `${fitting.length} transfers have the id ${id} (${which}): choose one with --peer ID${needsDirection ? ' --direction in|out' : ''}`);
-}
-
 function parseTransferId(text: string): string {
   if (!ID.test(text)) throw badInput('BAD_ID', `a transfer id is 1 to 64 printable characters, got "${escaped(text.slice(0, 64))}"`);
   return text;
@@ -244,50 +153,6 @@ function printWhenAnswerGoes(profile: Profile, peer: number): void {
 }
 
 export function registerTransferCommands(program: Command): void {
-  profileOptions(program.command('send-file').description('offer a file to a contact').argument('<path>', 'the file'))
-    .requiredOption('--to <id>', 'the contact')
-    .option('--yes', 'offer a file larger than one packet (65,535 bytes) without asking (asked on a terminal, exit 5 elsewhere)')
-    .option('--json', 'print {"id","state"}')
-    .action(async (fileArg: string, opts: { to: string; yes?: boolean; json?: boolean }, cmd: Command) => {
-      const peer = parseId(opts.to, 'contact id');
-      // The caller's working directory, also when the command runs inside the client.
-      const file = resolvePath(fileArg);
-      const size = sizeOfFileToSend(file);
-      // The name the receiver will see and check: refused here rather than by a declined offer.
-      // TODO(issue 11): the receiver (node/files.ts) refuses offers with this same
-      // checkFileName; test both against one table once it does.
-      const name = path.basename(file);
-      const refused = checkFileName(name);
-      if (refused !== null) throw badInput('BAD_FILE_NAME', `the receiver would refuse this file's name: ${refused}; send a copy under another name`);
-      const packets = packetsFor(size);
-      const yes = await confirmSpend({
-        packets,
-        yes: opts.yes === true,
-        mayAsk: true,
-        question: `This file takes ${packets} packets of your file limit with ${peer}. Send it? [y/N] `,
-        refusal: `this file takes ${packets} packets of your file limit with ${peer}: add --yes to send it`,
-      });
-      const argv = ['send-file', '--to', String(peer), ...(yes ? ['--yes'] : []), ...(opts.json ? ['--json'] : []), '--', file];
-      await withProfile(
-        cmd,
-        async (profile) => {
-          requireContact(profile, peer);
-          const room = left(quotaOf(profile.views.quotas, peer).outbound.files);
-          const id = newId();
-          // Spent with the offer, in one batch: never an offer without its spend, nor a spend
-          // without its offer. The engine sends the offer once the contact's grant covers it.
-          await profile.appendMany([
-            { type: 'quota.spent', peer, direction: 'outbound', kind: 'files', n: packets, ref: id },
-            { type: 'transfer.offered', id, peer, direction: 'out', name, size, chunkSize: CHUNK_SIZE, path: file },
-          ]);
-          if (opts.json) printJson({ id, state: 'offered' });
-          else printLine(`${id} offered`);
-          printWhenItGoes(profile, peer, { what: 'file', room, packets });
-        },
-        { argv },
-      );
-    });
-
   // --limit and --before are the parent's own: commander would otherwise hand them to the
   // subcommands (common.ts, profileOptions).
   const transfers = profileOptions(program.command('transfers').description('files sent and received, newest first'))
