@@ -1,8 +1,8 @@
 // Putting a received file in place (receiving.ts): under a name not taken, never over a file
-// that is there, recorded first so that a crash half-way is finished at the next start; and the
-// room a folder's disk has for an offer.
+// that is there, recorded first so that a crash half-way is finished at the next start; the
+// room a folder's disk has for an offer, and what to say when the disk fills up meanwhile.
 import { statfs } from 'node:fs/promises';
-import fs from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { uniqueName } from './filename.js';
@@ -77,4 +77,25 @@ export async function freeBytes(dir: string): Promise<number | null> {
       d = up;
     }
   }
+}
+
+// Writes all of `data` at `pos`. A write may take fewer bytes than asked when the disk fills up
+// (the next one then fails with ENOSPC): a chunk half written must never be journaled as stored.
+export async function writeWhole(fh: FileHandle, data: Uint8Array, pos: number): Promise<void> {
+  for (let at = 0; at < data.length; ) {
+    const { bytesWritten } = await fh.write(data, at, data.length - at, pos + at);
+    // Not seen on a regular file; said rather than looped on.
+    if (bytesWritten <= 0) throw Object.assign(new Error(`the disk took none of ${data.length - at} bytes`), { code: 'EIO' });
+    at += bytesWritten;
+  }
+}
+
+// Why a received file could not be stored, as both sides show it (the sender reads it in the
+// `fail` payload): the code, never the receiver's paths.
+// => 'the disk is full: no space left for the file (ENOSPC)'
+export function storeFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC') return 'the disk is full: no space left for the file (ENOSPC)';
+  if (code === 'EDQUOT') return 'the disk is full: the disk quota is used up (EDQUOT)';
+  return `the file cannot be stored: ${typeof code === 'string' ? code : (err as Error).message}`;
 }

@@ -5,7 +5,8 @@
 // gave before it is written (a bad one is asked for again: `need`). Progress is journaled only
 // after the data is flushed, in batches (FLUSH_BYTES or FLUSH_MS, whichever comes first), then
 // acked. When every chunk is stored and the sender's root is in, the root over this side's
-// hashes is compared with it and the `.part` renamed into place under a name not taken.
+// hashes is compared with it and the `.part` renamed into place under a name not taken. A write,
+// a flush or its event that fails (a disk that filled up meanwhile) fails the transfer (broke).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FileOffer, FilePayload } from '../net/files.js';
@@ -14,7 +15,7 @@ import type { NewEvent, Stored, TransferAccepted } from '../events/types.js';
 import { left, packetsFor, quotaOf } from '../projections/quotas.js';
 import { chunkCountOf, isFinished, type Transfer } from '../projections/transfer-values.js';
 import { checkFileName } from './filename.js';
-import { freeBytes, partPath, placeUnder, readDone, type Done } from './placing.js';
+import { freeBytes, partPath, placeUnder, readDone, storeFailure, writeWhole, type Done } from './placing.js';
 import type { Profile } from './profile.js';
 import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
 
@@ -74,8 +75,27 @@ export function createReceiver(ctx: ReceiveContext) {
   const keyOf = (peer: number, id: string): string => `${peer}/${id}`;
 
   function inTurn(s: Session, work: () => Promise<void>): Promise<void> {
-    s.work = s.work.then(work).catch((err: Error) => log(`parley: receiving ${s.id} from ${s.peer}: ${err.message}`));
+    s.work = s.work.then(work).catch((err: Error) => broke(s, err));
     return s.work;
+  }
+
+  // A write, a flush or the event after it failed, most often because the disk filled up: the
+  // transfer fails here with the reason, and files.ts, from that event, removes the .part and its
+  // hashes and tells the sender (`fail`). Called from inside the session's chains, so nothing
+  // here waits in them: close() waits for the flush running, which may be the one that failed.
+  // Never throws, safe to run unawaited. A session closed already (it was being put in place, or
+  // it ended) only logs: what closed it decides.
+  function broke(s: Session, err: Error): void {
+    log(`parley: receiving ${s.id} from ${s.peer}: ${err.message}`);
+    if (!s.open) return;
+    const wire = s.wire;
+    const journaled = close(s).then(async () => {
+      const t = await profile.transfer(s.peer, 'in', s.id);
+      if (t?.state !== 'active') return;
+      await profile.append({ type: 'transfer.failed', id: s.id, peer: s.peer, direction: 'in', reason: storeFailure(err), ...(wire > 0 ? { wireBytes: wire } : {}) });
+    });
+    // The journal's own disk may be the full one: then the transfer shows active until a restart.
+    journaled.catch((e: Error) => log(`parley: receiving ${s.id} from ${s.peer}: its failure cannot be journaled: ${e.message}`));
   }
 
   // The reason an offer is refused, with the packets it would need when it is the grant.
@@ -218,8 +238,8 @@ export function createReceiver(ctx: ReceiveContext) {
     }
     void inTurn(s, async () => {
       if (!s.open) return;
-      await s.part.write(data, 0, len, c * chunkSize);
-      await s.sums.write(h, 0, HASH_BYTES, c * HASH_BYTES);
+      await writeWhole(s.part, data, c * chunkSize);
+      await writeWhole(s.sums, h.subarray(0, HASH_BYTES), c * HASH_BYTES);
       s.pending.push(c);
       s.pendingBytes += len;
       if (s.pendingBytes >= FLUSH_BYTES) {
@@ -245,7 +265,7 @@ export function createReceiver(ctx: ReceiveContext) {
       },
       (err: Error) => {
         s.flushRunning = false;
-        log(`parley: receiving ${s.id} from ${s.peer}: ${err.message}`);
+        broke(s, err);
       },
     );
     return s.flushing;
