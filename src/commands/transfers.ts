@@ -16,16 +16,13 @@ import { hasControlChars } from '../net/text.js';
 import { downloadsDir } from '../node/downloads.js';
 import { checkFileName } from '../node/filename.js';
 import type { Profile } from '../node/profile.js';
+import { runningMeter } from '../node/speeds.js';
 import { settingsOf } from '../projections/settings.js';
 import { isFinished, type Transfer } from '../projections/transfer-values.js';
 import { waitsFor } from './messages.js';
 import { parseCount, parseId, peerName, printError, printJson, printLine, profileOptions, withProfile, writeOut } from './common.js';
 import { oneTransfer, PAGE, sideOf } from './transfer-lookup.js';
 
-// How long an active transfer may go without an event in the view before its live speed reads 0:
-// the engine journals progress every few hundred milliseconds while chunks move (issue 11), so
-// seconds without one mean nothing moved.
-export const STALL_MS = 5_000;
 
 // Transfer ids: as message ids, 1 to 64 printable ASCII characters (mine are 16 hex digits).
 const ID = /^[\x21-\x7e]{1,64}$/;
@@ -60,20 +57,20 @@ function mbPerS(bytes: number, ms: number): number | null {
   return Math.round(bytes / ms) / 1000;
 }
 
-// A transfer as `parley transfers --json` prints it, at `now` (ms since the epoch).
+// A transfer as `parley transfers --json` prints it.
 //
 // avg_mb_per_s: the bytes done over the time from the offer to the view's last update of it.
 // The record keeps no time of acceptance, so for a transfer that waited to be accepted the wait
 // counts too; for one accepted at once (auto-accept-files) the two are near. Null while nothing
 // is done.
 //
-// mb_per_s: null unless the transfer is active. The view keeps one point of progress, not two,
-// so it knows no rate of the last seconds: until the engine reports its own, the live speed is
-// the average while the view keeps being updated, and 0 once nothing came for STALL_MS.
-export function transferRow(t: Transfer, now: number): TransferRow {
+// mb_per_s: null unless the transfer is active; then the rate of the last seconds that the
+// running client's engine measures (`rate`, bytes per second: node/speeds.ts), or 0 when it saw
+// nothing move (no client runs on the profile, or nothing came yet).
+export function transferRow(t: Transfer, rate: number | null = null): TransferRow {
   const done = doneBytes(t);
   const avg = mbPerS(done, t.updatedAt - t.offeredAt);
-  const live = t.state !== 'active' ? null : now - t.updatedAt > STALL_MS ? 0 : (avg ?? 0);
+  const live = t.state !== 'active' ? null : (mbPerS(rate ?? 0, 1000) ?? 0);
   return {
     seq: t.seq,
     id: t.id,
@@ -166,6 +163,7 @@ export function registerTransferCommands(program: Command): void {
         cmd,
         async (profile) => {
           const now = Date.now();
+          const meter = runningMeter(profile);
           let shown = 0;
           let next = before;
           for (;;) {
@@ -173,7 +171,7 @@ export function registerTransferCommands(program: Command): void {
             const page = want > 0 ? await profile.transfers({ limit: want, before: next }) : [];
             let out = '';
             for (const t of page) {
-              const row = transferRow(t, now);
+              const row = transferRow(t, meter?.rate(t.peer, t.direction, t.id, now) ?? null);
               out += opts.json ? jsonLine(row) : tableLine(row, peerName(profile, t.peer)) + '\n';
             }
             await writeOut(out);

@@ -16,6 +16,7 @@ import { isContact } from './delivery.js';
 import type { Profile } from './profile.js';
 import { createReceiver } from './receiving.js';
 import { createSender } from './sending.js';
+import { meterOf } from './speeds.js';
 import path from 'node:path';
 
 export type FilesDeps = {
@@ -36,6 +37,8 @@ export function createFiles(deps: FilesDeps) {
   // One chain of control work per contact, so that an offer, an accept and an ack are taken in
   // the order they came (sums and chunks are taken at once: they must meet their session).
   const chains = new Map<number, Promise<void>>();
+  // The live speeds `parley transfers` shows while this client runs (speeds.ts).
+  const meter = meterOf(profile);
 
   function send(peer: number, payload: FilePayload): boolean {
     const link = deps.linkOf(peer);
@@ -53,6 +56,7 @@ export function createFiles(deps: FilesDeps) {
       const d = setting('downloads');
       return typeof d === 'string' && d !== '' ? d : path.join(profile.home, 'downloads');
     },
+    moved: (peer, id, bytes) => meter.moved(peer, 'in', id, bytes, Date.now()),
   });
 
   // A setting of the fcmd branch's keys, read from the projection as journaled ('on' or true).
@@ -118,7 +122,8 @@ export function createFiles(deps: FilesDeps) {
       case 'accept':
         return sender.onAccept(peer, p);
       case 'ack':
-        return sender.onAck(peer, p.id, p.have);
+        await sender.onAck(peer, p.id, p.have);
+        return ackedBytes(peer, p.id, p.have);
       case 'need':
         return sender.onNeed(peer, p.id, p.c);
       case 'root':
@@ -160,6 +165,16 @@ export function createFiles(deps: FilesDeps) {
     }
   }
 
+  // The sender's live speed is the receiver's: the bytes of the chunks it acks, as the acks come
+  // (about one per flush, receiving.ts), counted once the ack is taken.
+  async function ackedBytes(peer: number, id: string, have: number[]): Promise<void> {
+    const t = await profile.transfer(peer, 'out', id);
+    if (t?.state !== 'active') return;
+    let bytes = 0;
+    for (let i = 0; i + 1 < have.length; i += 2) bytes += Math.max(0, Math.min(have[i + 1] * t.chunkSize, t.size) - have[i] * t.chunkSize);
+    meter.moved(peer, 'out', id, bytes, Date.now());
+  }
+
   function onChunk(peer: number, contentId: number, payload: Buffer): void {
     const { transfer, index } = splitChunkContentId(contentId);
     receiver.onChunk(peer, transfer, index, payload);
@@ -169,6 +184,18 @@ export function createFiles(deps: FilesDeps) {
   function onEvent(event: Stored): void {
     if (!event.type.startsWith('transfer.') || !('peer' in event) || !('direction' in event)) return;
     const { peer } = event;
+    // Stopped or ended: it no longer moves; a resumed one is measured afresh.
+    switch (event.type) {
+      case 'transfer.paused':
+      case 'transfer.completed':
+      case 'transfer.failed':
+      case 'transfer.cancelled':
+      case 'transfer.declined':
+        meter.drop(peer, event.direction, event.id);
+        break;
+      default:
+        break;
+    }
     void inTurn(peer, async () => {
       switch (event.type) {
         case 'transfer.offered':

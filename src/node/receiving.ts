@@ -45,6 +45,8 @@ export type ReceiveContext = {
   // The person's choices: whether offers from this contact are taken at once, and where files go.
   autoAccept: (peer: number) => boolean;
   downloads: () => string;
+  // Chunk bytes taken off the link, as they come: the live speed (speeds.ts).
+  moved: (peer: number, id: string, bytes: number) => void;
 };
 
 type Session = {
@@ -230,6 +232,7 @@ export function createReceiver(ctx: ReceiveContext) {
     const h = s.expected.get(c);
     s.expected.delete(c);
     s.wire += data.length;
+    ctx.moved(peer, s.id, data.length);
     const { size, chunkSize } = s.t;
     const len = Math.min(chunkSize, size - c * chunkSize);
     if (!h || c >= chunkCountOf(size, chunkSize) || data.length !== len || !sha256(data).equals(h)) {
