@@ -5,7 +5,6 @@
 // commands as a user does (send-file, transfers accept, decline, cancel) while both run.
 // States are read from the journals (`parley journal inspect`, answered by the running client);
 // each wait is bounded, none sleeps.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { partPath } from '../../src/node/placing.js';
 import { freePort } from '../cert/helpers.js';
 import { appendEvents, jsonLines, runParley } from '../helpers/cli.js';
 import { personAt, restartPerson, serverAt, startUp, stopPerson, until, type Person, type Up } from '../helpers/client.js';
+import { autoAccept, explain, journalWhileStopped as whileStopped, lastOf, listed, makeFile, offerBatch, partReaches, shaOf, transferEvents, withPair as pairOf } from '../helpers/transfers.js';
 import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 
 let pki: TestPki;
@@ -27,89 +27,8 @@ afterAll(() => cleanup(pki?.dir));
 const person = (name: string, port: number): Promise<Person> => personAt(pki, name, port);
 const start = (p: Person): Promise<void> => restartPerson(pki, p);
 const stop = stopPerson;
-
-// Alice and Bob, contacts of each other, online at a server of their own; both stopped after.
-async function withPair(work: (p: { a: Person; b: Person }) => Promise<void>): Promise<void> {
-  const port = await freePort();
-  await serverAt(pki, port, async () => {
-    const a = await person('alice', port);
-    const b = await person('bob', port);
-    try {
-      expect((await runParley(['contacts', 'add', String(b.id), '--name', 'B'], { home: a.home })).code).toBe(0);
-      expect((await runParley(['contacts', 'add', String(a.id), '--name', 'A'], { home: b.home })).code).toBe(0);
-      await work({ a, b });
-    } finally {
-      await stop(a);
-      await stop(b);
-    }
-  });
-}
-
-// A file of `mib` MiB of varied bytes, and its SHA-256.
-function makeFile(dir: string, name: string, bytes: number): { file: string; sha: string } {
-  const file = path.join(dir, name);
-  const fd = fs.openSync(file, 'w');
-  const block = Buffer.alloc(1024 * 1024);
-  const hash = createHash('sha256');
-  for (let at = 0, i = 0; at < bytes; at += block.length, i++) {
-    for (let j = 0; j < block.length; j += 4) block.writeUInt32LE((i * 2654435761 + j * 40503) >>> 0, j);
-    const part = block.subarray(0, Math.min(block.length, bytes - at));
-    fs.writeSync(fd, part);
-    hash.update(part);
-  }
-  fs.closeSync(fd);
-  return { file, sha: hash.digest('hex') };
-}
-
-function shaOf(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
-
-// The batch `parley send-file` journals.
-function offerBatch(to: number, id: string, file: string, size: number, name = path.basename(file)): NewEvent[] {
-  return [
-    { type: 'quota.spent', peer: to, direction: 'outbound', kind: 'files', n: packetsFor(size), ref: id },
-    { type: 'transfer.offered', id, peer: to, direction: 'out', name, size, chunkSize: 1_048_576, path: file },
-  ];
-}
-
-// Stops both, journals what each is given, starts both again.
-async function journalWhileStopped(a: Person, forA: NewEvent[], b: Person, forB: NewEvent[]): Promise<void> {
-  await stop(a);
-  await stop(b);
-  if (forA.length > 0) await appendEvents(a.home, forA);
-  if (forB.length > 0) await appendEvents(b.home, forB);
-  await start(b);
-  await start(a);
-}
-
-async function transferEvents(p: Person, id: string): Promise<Array<Record<string, unknown>>> {
-  const r = await runParley(['journal', 'inspect', '--json'], { home: p.home });
-  return jsonLines(r.stdout).filter((e) => String(e.type).startsWith('transfer.') && e.id === id);
-}
-
-async function lastOf(p: Person, id: string, type: string): Promise<Record<string, unknown> | undefined> {
-  return (await transferEvents(p, id)).filter((e) => e.type === type).at(-1);
-}
-
-// On a failed wait: what both journals and both clients said, then the error.
-function explain(a: Person, b: Person, id: string): (err: Error) => Promise<never> {
-  return async (err) => {
-    console.log(JSON.stringify(await transferEvents(a, id)), JSON.stringify(await transferEvents(b, id)), a.up?.stderr(), b.up?.stderr());
-    throw err;
-  };
-}
-
-// Waits until the receiver's .part holds `bytes`. The server runs in this process: each look at
-// the file yields to its event loop.
-async function partReaches(part: string, bytes: number, ms = 30_000): Promise<void> {
-  await until(async () => {
-    await new Promise((resolve) => setImmediate(resolve));
-    return fs.existsSync(part) && fs.statSync(part).size >= bytes;
-  }, `${part} reaches ${bytes} bytes`, ms);
-}
-
-const autoAccept: NewEvent = { type: 'settings.changed', key: 'auto-accept-files', value: true };
+const withPair = (work: (p: { a: Person; b: Person }) => Promise<void>): Promise<void> => pairOf(pki, work);
+const journalWhileStopped = (a: Person, forA: NewEvent[], b: Person, forB: NewEvent[]): Promise<void> => whileStopped(pki, a, forA, b, forB);
 
 describe('transfers', () => {
   it('transfers - a file of a few MiB arrives whole, in the downloads folder, completed on both sides with the same root', async () => {
@@ -266,8 +185,7 @@ describe('transfers', () => {
 
   it('transfers - as a user does it: send-file, transfers accept, both lists completed; decline with a reason; cancel mid-transfer from each side', async () => {
     await withPair(async ({ a, b }) => {
-      const row = async (p: Person, id: string): Promise<Record<string, unknown> | undefined> =>
-        jsonLines((await runParley(['transfers', '--json'], { home: p.home })).stdout).find((t) => t.id === id);
+      const row = listed;
       const offer = async (file: string): Promise<string> => {
         const r = await runParley(['send-file', '--to', String(b.id), '--yes', '--json', file], { home: a.home });
         expect(r.code, r.stderr).toBe(0);
@@ -310,6 +228,28 @@ describe('transfers', () => {
       }
     });
   });
+
+  it('transfers - while a transfer moves, both lists show its live speed from the running engines (mb_per_s); none once it ended', async () => {
+    await withPair(async ({ a, b }) => {
+      // Sparse, so it costs no room to make; cancelled once both speeds are seen, long before
+      // its end.
+      const size = 4 * 1024 ** 3;
+      const file = path.join(a.home, 'zeros.bin');
+      fs.closeSync(fs.openSync(file, 'w'));
+      fs.truncateSync(file, size);
+      await journalWhileStopped(a, offerBatch(b.id, 'f10', file, size), b, [autoAccept, { type: 'quota.granted', peer: a.id, direction: 'inbound', kind: 'files', n: packetsFor(size) }]);
+      for (const p of [b, a]) {
+        await until(async () => {
+          const r = await listed(p, 'f10');
+          return r?.state === 'active' && typeof r.mb_per_s === 'number' && r.mb_per_s > 0;
+        }, `${p === a ? 'alice' : 'bob'} shows a live speed`, 30_000).catch(explain(a, b, 'f10'));
+      }
+      expect((await runParley(['transfers', 'cancel', 'f10'], { home: a.home })).code).toBe(0);
+      await until(async () => (await listed(a, 'f10'))?.state === 'cancelled' && (await listed(b, 'f10'))?.state === 'cancelled', 'cancelled on both sides', 30_000);
+      expect(await listed(a, 'f10')).toMatchObject({ mb_per_s: null });
+      expect(await listed(b, 'f10')).toMatchObject({ mb_per_s: null });
+    });
+  }, 90_000);
 
   it('transfers - a 64 MiB transfer leaves a bounded number of journal events on each side', async () => {
     await withPair(async ({ a, b }) => {

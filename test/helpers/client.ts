@@ -12,9 +12,13 @@ export function clientInitArgs(pki: TestPki, name: string, server: string, extra
 
 export type Up = { child: ChildProcessWithoutNullStreams; stderr: () => string; waitFor: (text: string, ms?: number) => Promise<void>; exited: Promise<number | null> };
 
-// `parley up` as a long-running child; its notes come on stderr.
-export function startUp(pki: TestPki, home: string, env: Record<string, string> = {}): Up {
-  const child = spawn(process.execPath, [CLI, 'up', '--home', home, '--password-file', pki.ours.passwordFile], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+// `parley up` as a long-running child; its notes come on stderr. `wrap`: a command that runs it
+// (['unshare', '-m', ...]), the node command line appended to it; the child's pid is then the
+// wrapper's, which must exec it.
+export function startUp(pki: TestPki, home: string, env: Record<string, string> = {}, wrap: string[] = []): Up {
+  const argv = [process.execPath, CLI, 'up', '--home', home, '--password-file', pki.ours.passwordFile];
+  const [file, ...args] = [...wrap, ...argv];
+  const child = spawn(file, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   const waiters = new Set<() => void>();
   child.stderr.setEncoding('utf8');

@@ -12,6 +12,7 @@ import { partPath } from '../../src/node/placing.js';
 import { openProfile, type Profile } from '../../src/node/profile.js';
 import { splitChunkContentId } from '../../src/net/frame.js';
 import { decodeFiles } from '../../src/net/files.js';
+import { runningMeter } from '../../src/node/speeds.js';
 import { sumsBase } from '../../src/node/sums.js';
 import { packetsFor } from '../../src/projections/quotas.js';
 import type { PeerLink } from '../../src/net/peer.js';
@@ -292,6 +293,26 @@ describe('files - the engine between two profiles', () => {
     await until(() => has(a, 'transfer.cancelled'), 'alice hears of the cancel');
     expect(eventOf(a, 'transfer.cancelled').by).toBe('peer');
     await until(() => !fs.existsSync(part), 'the .part removed');
+  });
+
+  it('files - the live speed comes from the engine: the receiver counts chunks as they come, the sender the acks; none once ended', async () => {
+    const { a, b, wire, connect } = await pair();
+    const size = 40 * CHUNK;
+    const { file } = makeFile(a.profile.home, size);
+    wire.holdAfter = 12;
+    await connect();
+    await a.profile.append(offerOut('t1', file, size));
+    const rate = (s: Side, peer: number, direction: 'in' | 'out'): number | null | undefined => runningMeter(s.profile)?.rate(peer, direction, 't1', Date.now());
+    await until(() => (rate(b, A, 'in') ?? 0) > 0, 'the receiver measures a speed');
+    // The sender's speed needs two acks: the twelve flushed, then twelve more.
+    await until(() => has(a, 'transfer.chunks-acked'), 'the first chunks acked');
+    for (const go of wire.held.splice(0, 12)) go();
+    await until(() => (rate(a, B, 'out') ?? 0) > 0, 'the sender measures a speed');
+    expect(a.events.filter((e) => e.type === 'transfer.chunks-acked').length).toBeGreaterThanOrEqual(2);
+    wire.release();
+    await until(() => has(a, 'transfer.completed') && has(b, 'transfer.completed'), 'completed on both sides');
+    expect(rate(b, A, 'in')).toBeNull();
+    expect(rate(a, B, 'out')).toBeNull();
   });
 
   it('files - a file changed after its offer fails on both sides with the reason, never completes', async () => {
