@@ -18,7 +18,7 @@ import { checkFileName } from '../node/filename.js';
 import type { Profile } from '../node/profile.js';
 import { runningMeter } from '../node/speeds.js';
 import { settingsOf } from '../projections/settings.js';
-import { isFinished, type Transfer } from '../projections/transfer-values.js';
+import { activeMsOf, isFinished, type Transfer } from '../projections/transfer-values.js';
 import { waitsFor } from './messages.js';
 import { parseCount, parseId, peerName, printError, printJson, printLine, profileOptions, withProfile, writeOut } from './common.js';
 import { oneTransfer, PAGE, sideOf } from './transfer-lookup.js';
@@ -59,17 +59,16 @@ function mbPerS(bytes: number, ms: number): number | null {
 
 // A transfer as `parley transfers --json` prints it.
 //
-// avg_mb_per_s: the bytes done over the time from the offer to the view's last update of it.
-// The record keeps no time of acceptance, so for a transfer that waited to be accepted the wait
-// counts too; for one accepted at once (auto-accept-files) the two are near. Null while nothing
-// is done.
+// avg_mb_per_s: the bytes done over the time the transfer was active up to the view's last
+// update of it (activeMsOf): the wait for an acceptance and the pauses do not count. Null while
+// nothing is done.
 //
 // mb_per_s: null unless the transfer is active; then the rate of the last seconds that the
 // running client's engine measures (`rate`, bytes per second: node/speeds.ts), or 0 when it saw
 // nothing move (no client runs on the profile, or nothing came yet).
 export function transferRow(t: Transfer, rate: number | null = null): TransferRow {
   const done = doneBytes(t);
-  const avg = mbPerS(done, t.updatedAt - t.offeredAt);
+  const avg = mbPerS(done, activeMsOf(t));
   const live = t.state !== 'active' ? null : (mbPerS(rate ?? 0, 1000) ?? 0);
   return {
     seq: t.seq,

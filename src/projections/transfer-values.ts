@@ -21,6 +21,11 @@ export type TransferRecord = {
   reason: string | null; // why it is paused, failed, declined or cancelled
   offeredAt: number;
   updatedAt: number; // the last event that changed it
+  // Time spent active (accepted, not paused), for the average speed: the spans that ended, and
+  // the start of the current one (null unless active). Waiting to be accepted and pauses are
+  // not counted.
+  activeMs: number;
+  activeSince: number | null;
 };
 
 export type TransferRef = Ref;
@@ -32,6 +37,11 @@ export function chunkCountOf(size: number, chunkSize: number): number {
   return chunkSize > 0 && size > 0 ? Math.ceil(size / chunkSize) : 0;
 }
 
+// The time a transfer spent active up to its last event: the time its average speed is over.
+export function activeMsOf(r: TransferRecord): number {
+  return r.activeMs + (r.activeSince === null ? 0 : Math.max(0, r.updatedAt - r.activeSince));
+}
+
 export function isFinished(state: TransferState): boolean {
   return state === 'completed' || state === 'failed' || state === 'cancelled' || state === 'declined';
 }
@@ -41,11 +51,11 @@ export function isFinished(state: TransferState): boolean {
 // smallest form. Bump the view's version when their layout changes.
 
 export function encodeRecord(r: TransferRecord): Buffer {
-  return encodeMsgpack([r.seq, r.name, r.size, r.chunkSize, r.chunkCount, r.state, r.doneCount, r.ranges, r.wireBytes, r.path, r.reason, r.offeredAt, r.updatedAt]);
+  return encodeMsgpack([r.seq, r.name, r.size, r.chunkSize, r.chunkCount, r.state, r.doneCount, r.ranges, r.wireBytes, r.path, r.reason, r.offeredAt, r.updatedAt, r.activeMs, r.activeSince]);
 }
 
 export function decodeRecord(value: Uint8Array): TransferRecord {
-  const [seq, name, size, chunkSize, chunkCount, state, doneCount, ranges, wireBytes, path, reason, offeredAt, updatedAt] = decodeRaw(value) as [
+  const [seq, name, size, chunkSize, chunkCount, state, doneCount, ranges, wireBytes, path, reason, offeredAt, updatedAt, activeMs, activeSince] = decodeRaw(value) as [
     number,
     string,
     number,
@@ -59,8 +69,10 @@ export function decodeRecord(value: Uint8Array): TransferRecord {
     string | null,
     number,
     number,
+    number,
+    number | null,
   ];
-  return { seq, name, size, chunkSize, chunkCount, state, doneCount, ranges, wireBytes, path, reason, offeredAt, updatedAt };
+  return { seq, name, size, chunkSize, chunkCount, state, doneCount, ranges, wireBytes, path, reason, offeredAt, updatedAt, activeMs, activeSince };
 }
 
 export function encodeRef(ref: TransferRef): Buffer {

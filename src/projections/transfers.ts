@@ -75,6 +75,7 @@ function wholeOr0(value: unknown): number {
 // changed. The record is not finished. Bytes on the wire are counted whatever the event does to
 // the state, while the transfer is open.
 function evolve(r: TransferRecord, event: Stored): boolean {
+  const was = r.state;
   const wire = wireBytesOf(event);
   r.wireBytes += wire;
   let changed = wire > 0;
@@ -118,6 +119,12 @@ function evolve(r: TransferRecord, event: Stored): boolean {
     default:
       break;
   }
+  if (was !== 'active' && r.state === 'active') r.activeSince = event.at;
+  if (was === 'active' && r.state !== 'active') {
+    // A clock set back between two events counts no time, never a negative one.
+    r.activeMs += Math.max(0, event.at - (r.activeSince ?? event.at));
+    r.activeSince = null;
+  }
   if (changed) r.updatedAt = event.at;
   return changed;
 }
@@ -142,6 +149,8 @@ function offer(event: Stored<TransferOffered>, ref: TransferRef, tx: Tx): Transf
     reason: null,
     offeredAt: event.at,
     updatedAt: event.at,
+    activeMs: 0,
+    activeSince: null,
   };
   tx.put(key, encodeRecord(r));
   tx.put(listKey(event.seq), encodeRef(ref));
@@ -162,8 +171,8 @@ export const transfers: StoredView<TransferChange> = {
   name: 'transfers',
   // 1: the projection in memory with a bitmap per transfer (checkpointed whole). 2: this view.
   // 3: an acceptance without a path keeps the offer's (the sender's), a completion may name the
-  // received file's final path.
-  version: 3,
+  // received file's final path. 4: the time spent active (activeMs, activeSince).
+  version: 4,
   prefixes: [PREFIX.TRANSFER, PREFIX.LIST, PREFIX.OPEN, PREFIX.LEGACY],
   memoryPrefixes: [PREFIX.OPEN],
   reads(event) {

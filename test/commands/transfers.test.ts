@@ -166,7 +166,7 @@ describe('transfers - the list', () => {
     expect(rows[0]).toEqual({ seq: expect.any(Number), id, peer: 77, direction: 'out', name: 'a.bin', size: 10, done: 0, wire_bytes: 0, state: 'offered', reason: null, mb_per_s: null, avg_mb_per_s: null, path: file });
   });
 
-  it('transfers - incoming ones: done bytes capped at the size, the average speed from the offer, a live speed of 0 without a client and none once finished, the reason of an end', async () => {
+  it('transfers - incoming ones: done bytes capped at the size, the average speed over the time active, a live speed of 0 without a client and none once finished, the reason of an end', async () => {
     const home = await profileWithBob();
     const size = 3 * MIB + 100;
     await appendEvents(home, [
@@ -184,11 +184,13 @@ describe('transfers - the list', () => {
     // Newest offer first.
     expect(rows.map((r) => r.id)).toEqual(['t3', 't2', 't1']);
     expect(rows[2]).toMatchObject({ direction: 'in', name: 'movie.mkv', size, done: 2 * MIB, wire_bytes: 2 * MIB + 10, state: 'active', reason: null, path: '/dl/movie.mkv' });
-    // 2 MiB in 2 s (offer at 1000, last update at 3000), in 10^6 bytes a second; no client
-    // runs on the profile, so nothing moves: a live speed of 0.
-    expect(rows[2].avg_mb_per_s).toBe(1.049);
+    // 2 MiB in 1 s active (accepted at 2000, last update at 3000; the wait for the acceptance
+    // does not count), in 10^6 bytes a second; no client runs on the profile, so nothing moves:
+    // a live speed of 0.
+    expect(rows[2].avg_mb_per_s).toBe(2.097);
     expect(rows[2].mb_per_s).toBe(0);
-    expect(rows[1]).toMatchObject({ state: 'completed', done: 100, size: 100, mb_per_s: null, avg_mb_per_s: 0, reason: null });
+    // 100 bytes in 200 ms active (4100 to 4300): 0.0005 MB/s, to the kB/s.
+    expect(rows[1]).toMatchObject({ state: 'completed', done: 100, size: 100, mb_per_s: null, avg_mb_per_s: 0.001, reason: null });
     expect(rows[0]).toMatchObject({ state: 'declined', reason: 'not now', done: 0, mb_per_s: null, avg_mb_per_s: null, path: null });
   });
 

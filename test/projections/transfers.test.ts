@@ -4,7 +4,7 @@ import { decodeEvent, encodeValue } from '../../src/events/codec.js';
 import type { Direction, NewEvent, Stored } from '../../src/events/types.js';
 import { listKey, openKey, PREFIX, transferKey } from '../../src/projections/transfer-keys.js';
 import { markChunks, missingChunks } from '../../src/projections/transfer-progress.js';
-import { chunkCountOf, decodeRecord, decodeRef, type TransferRecord } from '../../src/projections/transfer-values.js';
+import { activeMsOf, chunkCountOf, decodeRecord, decodeRef, type TransferRecord } from '../../src/projections/transfer-values.js';
 import { transfers } from '../../src/projections/transfers.js';
 import { foldStored, given } from '../helpers/events.js';
 
@@ -61,6 +61,33 @@ describe('transfers', () => {
     expect(r.changes).toEqual(steps.map(() => ({ peer: 7, direction: 'in', id: 't' })));
     expect(r.record(7, 'in', 't')).toMatchObject({ seq: 1, name: 'a.bin', size: 10_241, chunkSize: 1024, chunkCount: 11, path: '/dl/a.bin.part', offeredAt: r.stored[0].at, updatedAt: r.stored[4].at });
   });
+
+  // Events at the times given (ms), from an offer at 0: the time spent active up to the last.
+  const activeCases: Array<{ title: string; events: Array<[number, NewEvent]>; activeMs: number; activeSince: number | null; total: number }> = [
+    { title: 'offered only: none', events: [], activeMs: 0, activeSince: null, total: 0 },
+    { title: 'the wait for the acceptance does not count', events: [[5000, { type: 'transfer.accepted', ...inKey }], [7000, stored([0])]], activeMs: 0, activeSince: 5000, total: 2000 },
+    {
+      title: 'a pause does not count',
+      events: [
+        [1000, { type: 'transfer.accepted', ...inKey }],
+        [2000, { type: 'transfer.paused', ...inKey, reason: 'link closed' }],
+        [9000, { type: 'transfer.resumed', ...inKey }],
+        [9500, stored([0])],
+      ],
+      activeMs: 1000,
+      activeSince: 9000,
+      total: 1500,
+    },
+    { title: 'an end closes the span', events: [[1000, { type: 'transfer.accepted', ...inKey }], [4000, { type: 'transfer.completed', ...inKey }], [9000, stored([1])]], activeMs: 3000, activeSince: null, total: 3000 },
+    { title: 'a clock set back counts nothing', events: [[1000, { type: 'transfer.accepted', ...inKey }], [500, { type: 'transfer.failed', ...inKey, reason: 'x' }]], activeMs: 0, activeSince: null, total: 0 },
+  ];
+  for (const c of activeCases) {
+    it(`transfers - time active: ${c.title}`, () => {
+      const events: NewEvent[] = [{ ...offer(), at: 0 } as NewEvent, ...c.events.map(([at, e]) => ({ ...e, at }) as NewEvent)];
+      const r = run(events).record(7, 'in', 't') as TransferRecord;
+      expect({ activeMs: r.activeMs, activeSince: r.activeSince, total: activeMsOf(r) }).toEqual({ activeMs: c.activeMs, activeSince: c.activeSince, total: c.total });
+    });
+  }
 
   it('transfers - the sender\'s acceptance keeps the path of the file sent; a completion names the received file\'s final path', () => {
     const r = run([
@@ -210,7 +237,7 @@ describe('transfers', () => {
   it('transfers - ranges equal the set of chunks done, for any chunks in any order (a model check)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 70 }), fc.array(fc.array(fc.integer({ min: -3, max: 75 }), { maxLength: 12 }), { maxLength: 12 }), (chunkCount, events) => {
-        const r: TransferRecord = { seq: 1, name: '', size: chunkCount, chunkSize: 1, chunkCount, state: 'active', doneCount: 0, ranges: [], wireBytes: 0, path: null, reason: null, offeredAt: 0, updatedAt: 0 };
+        const r: TransferRecord = { seq: 1, name: '', size: chunkCount, chunkSize: 1, chunkCount, state: 'active', doneCount: 0, ranges: [], wireBytes: 0, path: null, reason: null, offeredAt: 0, updatedAt: 0, activeMs: 0, activeSince: null };
         const done = new Set<number>();
         for (const chunks of events) {
           const before = done.size;
