@@ -52,6 +52,19 @@ function freeIn(dir: string): number {
   return st.bavail * st.bsize;
 }
 
+// Whether a read moves a file's access time in `dir` (not on a noatime mount): a file with an
+// old access time, read once.
+function readMovesAccessTime(dir: string): boolean {
+  const file = path.join(dir, 'atime-probe');
+  fs.writeFileSync(file, 'x');
+  const old = new Date('2001-01-01T00:00:00Z');
+  fs.utimesSync(file, old, fs.statSync(file).mtime);
+  fs.readFileSync(file);
+  const moved = fs.statSync(file).atimeMs !== old.getTime();
+  fs.rmSync(file);
+  return moved;
+}
+
 describe('transfers and the disk', () => {
   it('transfers - an offer larger than the free space of the receiver\'s downloads disk is declined with the reason on both sides; the sender never read it', async () => {
     await withPair(pki, async ({ a, b }) => {
@@ -67,6 +80,7 @@ describe('transfers and the disk', () => {
       // first read of the file moves it, so an unchanged one says nothing read it.
       const atime = new Date('2001-01-01T00:00:00Z');
       fs.utimesSync(file, atime, fs.statSync(file).mtime);
+      const readsShow = readMovesAccessTime(a.home);
       expect((await runParley(['limits', 'grant', '--peer', String(a.id), '--files', String(packetsFor(size))], { home: b.home })).code).toBe(0);
       const sent = await runParley(['send-file', '--to', String(b.id), '--yes', '--json', file], { home: a.home });
       expect(sent.code, sent.stderr).toBe(0);
@@ -76,13 +90,10 @@ describe('transfers and the disk', () => {
       expect(atB.size).toBe(size);
       expect(atB.reason).toMatch(new RegExp(`^the file \\(${size} bytes\\) does not fit the disk \\(\\d+ bytes free\\)$`));
       expect(await row(a, id)).toMatchObject({ state: 'declined', reason: atB.reason, done: 0, wire_bytes: 0, mb_per_s: null });
-      // Nothing of it was read, nor its chunk hashes begun; the probe itself works.
-      expect(fs.statSync(file).atimeMs).toBe(atime.getTime());
+      // Nothing of it was read, nor its chunk hashes begun.
       expect(fs.existsSync(`${sumsBase(a.home, b.id, 'out', id)}.sums`)).toBe(false);
-      const fd = fs.openSync(file, 'r');
-      fs.readSync(fd, Buffer.alloc(1), 0, 1, 0);
-      fs.closeSync(fd);
-      expect(fs.statSync(file).atimeMs).not.toBe(atime.getTime());
+      if (readsShow) expect(fs.statSync(file).atimeMs).toBe(atime.getTime());
+      else process.stderr.write(`sparse-offer test: reads do not move access times under ${a.home} (noatime?): that the file was not read is not checked\n`);
     });
   });
 
