@@ -26,7 +26,7 @@ export const settings: Projection<SettingsState> = {
 
 // Every key with its value, defaults filled in: what the client reads.
 export type Settings = {
-  language: 'en' | 'ru';
+  language: Language;
   // Announce this client on the LAN and listen for others (src/net/discovery.ts); off on networks
   // one does not trust.
   'lan-discovery': boolean;
@@ -39,6 +39,19 @@ export type Settings = {
 };
 export type SettingKey = keyof Settings;
 
+// The languages the UI speaks: each has its catalogue in src/ui/i18n (a compile error there
+// when one is missing).
+export const LANGUAGES = ['en', 'ru'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+// The language of a profile that never set one: the environment's, read as POSIX programs read
+// it (LC_ALL, then LC_MESSAGES, then LANG; the first that is set), Russian when it starts with
+// "ru", else English. => 'ru' for LANG=ru_RU.UTF-8, 'en' for LANG=C.UTF-8 or none
+export function languageOf(env: NodeJS.ProcessEnv): Language {
+  const locale = env.LC_ALL || env.LC_MESSAGES || env.LANG || '';
+  return locale.toLowerCase().startsWith('ru') ? 'ru' : 'en';
+}
+
 // The most a quota setting may hold: the most `parley limits grant` grants at once, so that a
 // default grant is always one that could have been typed.
 export const MAX_QUOTA_SETTING = 1e12;
@@ -46,6 +59,8 @@ export const MAX_QUOTA_SETTING = 1e12;
 type Rule = {
   // null: a default that depends on the profile (the downloads folder is in it).
   fallback: SettingValue | null;
+  // A default that depends on the environment of the process that reads it (the language).
+  fromEnv?: (env: NodeJS.ProcessEnv) => SettingValue;
   // What the key takes, for the error message: "en or ru".
   takes: string;
   // The value as journaled, from what a person typed; undefined when the key does not take it.
@@ -116,7 +131,8 @@ export const DEFAULT_DOWNLOADS = 'downloads';
 
 // In the order `parley settings` lists them.
 const RULES: Record<SettingKey, Rule> = {
-  language: oneOf(['en', 'ru'], 'en'),
+  // Default: the environment's (languageOf).
+  language: { ...oneOf([...LANGUAGES], 'en'), fromEnv: languageOf },
   'lan-discovery': onOff(true),
   'default-quota-messages': count(1000),
   'default-quota-files': count(1000),
@@ -146,12 +162,13 @@ export function isSettingKey(key: string): key is SettingKey {
   return Object.hasOwn(RULES, key);
 }
 
-export function settingsOf(state: SettingsState): Settings {
+// `env`: where a default that depends on the environment is read (the language).
+export function settingsOf(state: SettingsState, env: NodeJS.ProcessEnv = process.env): Settings {
   const out: Record<string, SettingValue | null> = {};
   for (const key of SETTING_KEYS) {
     const rule = RULES[key];
     const value = Object.hasOwn(state, key) ? state[key] : undefined;
-    out[key] = value !== undefined && rule.valid(value) ? value : rule.fallback;
+    out[key] = value !== undefined && rule.valid(value) ? value : rule.fromEnv ? rule.fromEnv(env) : rule.fallback;
   }
   return out as Settings;
 }
@@ -187,8 +204,10 @@ export function parseSetting(key: string, text: string, resolve: (file: string) 
 }
 
 // decide: the event that sets `key` to `value`, or null when that is its value already (the
-// default counts), so that setting a value twice journals it once.
-export function decideSetting(state: SettingsState, key: SettingKey, value: SettingValue): NewOf<SettingsChanged> | null {
-  if (settingsOf(state)[key] === value) return null;
+// default counts), so that setting a value twice journals it once. A default read from the
+// environment does not count: set, the value holds whatever the environment says later.
+export function decideSetting(state: SettingsState, key: SettingKey, value: SettingValue, env: NodeJS.ProcessEnv = process.env): NewOf<SettingsChanged> | null {
+  const fixed = Object.hasOwn(state, key) || RULES[key].fromEnv === undefined;
+  if (fixed && settingsOf(state, env)[key] === value) return null;
   return { type: 'settings.changed', key, value };
 }

@@ -115,9 +115,22 @@ describe('settings', () => {
     const again = await ok(['settings', 'set', 'notify', 'off'], { home });
     expect(again.stdout).toBe('notify is off already\n');
     // A default counts as the value a key has.
-    expect((await ok(['settings', 'set', 'language', 'en'], { home })).stdout).toBe('language is en already\n');
+    expect((await ok(['settings', 'set', 'lan-discovery', 'on'], { home })).stdout).toBe('lan-discovery is on already\n');
     expect((await ok(['settings', 'set', 'default-quota-files', '1000'], { home })).stdout).toBe('default-quota-files is 1000 already\n');
     expect(await settingsEvents(home)).toEqual([{ key: 'notify', value: false }]);
+  });
+
+  test('settings - the language defaults to the environment\'s (LC_ALL, LC_MESSAGES, LANG); set once, it holds whatever the environment says', async () => {
+    const home = tempHome();
+    const ru = { LANG: 'ru_RU.UTF-8', LC_ALL: undefined, LC_MESSAGES: undefined };
+    expect(lines((await ok(['settings'], { home, env: ru })).stdout)).toContain('language ru');
+    expect(lines((await ok(['settings'], { home, env: { ...ru, LC_ALL: 'en_GB.UTF-8' } })).stdout)).toContain('language en');
+    expect(lines((await ok(['settings'], { home, env: { LANG: 'C.UTF-8', LC_ALL: undefined, LC_MESSAGES: undefined } })).stdout)).toContain('language en');
+    // The default from the environment is not a value set: setting it journals it, once.
+    expect((await ok(['settings', 'set', 'language', 'ru'], { home, env: ru })).stdout).toBe('language is now ru\n');
+    expect((await ok(['settings', 'set', 'language', 'ru'], { home, env: ru })).stdout).toBe('language is ru already\n');
+    expect(lines((await ok(['settings'], { home, env: { LANG: 'en_US.UTF-8' } })).stdout)).toContain('language ru');
+    expect(await settingsEvents(home)).toEqual([{ key: 'language', value: 'ru' }]);
   });
 
   test('settings - every bad value is refused with exit 2 and one line, writing nothing', async () => {
