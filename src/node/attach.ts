@@ -8,6 +8,8 @@
 //     => {"status":{...}}                                           when the status changes
 //   {"op":"page","peer":7,"before":121,"limit":50}
 //     => {"messages":[{...},{...}]}                                 then the client closes
+//   {"op":"pending"}
+//     => {"pending":{"messages":2,"transfers":1}}                   then the client closes
 //
 // What the UI wants done (send, edit, read, requests accept, ...) is a forwarded command: the
 // "run" request, the same code as the command line, so there is one way to do each thing.
@@ -17,6 +19,7 @@ import { downloadsPath, settingsOf } from '../projections/settings.js';
 import type { ClientState } from './client.js';
 import { historyRow } from './export.js';
 import type { Profile } from './profile.js';
+import { pendingOf } from './pending.js';
 import { certNotAfter, statusRow } from './status.js';
 
 // What the running client lends to its attached UIs.
@@ -150,6 +153,17 @@ export async function servePage(socket: net.Socket, profile: Profile, request: R
       // The client stopping under the read, or a damaged store: said, not thrown.
       answer = jsonLine({ error: `the page cannot be read: ${(err as Error).message}` });
     }
+  }
+  if (!socket.destroyed) socket.end(answer);
+}
+
+// Answers what is still pending (pending.ts) and closes: what a UI says when it ends. Never throws.
+export async function servePending(socket: net.Socket, profile: Profile): Promise<void> {
+  let answer: string;
+  try {
+    answer = jsonLine({ pending: await pendingOf(profile) });
+  } catch (err) {
+    answer = jsonLine({ error: `what is pending cannot be read: ${(err as Error).message}` });
   }
   if (!socket.destroyed) socket.end(answer);
 }

@@ -7,8 +7,8 @@
 //   {"op":"run","argv":["contacts","--json"],"cwd":"/home/ann","tty":{"stdout":false,"stderr":true}}
 // and reads until the exit:
 //   {"out":"..."}  {"err":"..."}  ...  {"exit":0}
-// A UI attaches through the same socket with {"op":"subscribe"} and {"op":"page",...}
-// (attach.ts); its intents are "run" requests like any command's.
+// A UI attaches through the same socket with {"op":"subscribe"}, {"op":"page",...} and
+// {"op":"pending"} (attach.ts); its intents are "run" requests like any command's.
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { Writable } from 'node:stream';
 import { EXIT, parleyError } from '../errors.js';
 import { connectLocal, listenLocal, readLines, type LocalKind, type LocalListener } from '../net/local.js';
 import type { CommandIo } from '../commands/io.js';
-import { servePage, serveSubscribe, type AttachSource } from './attach.js';
+import { servePage, servePending, serveSubscribe, type AttachSource } from './attach.js';
 
 const CLIENT: LocalKind = {
   dirPrefix: 'parley-client-',
@@ -91,6 +91,7 @@ export function listenControl(home: string, handlers: ControlHandlers): Promise<
       const op = typeof request === 'object' && request !== null ? (request as { op?: unknown }).op : undefined;
       if (op === 'subscribe') return serveSubscribe(socket, attach);
       if (op === 'page') return void servePage(socket, attach.profile, request as Record<string, unknown>);
+      if (op === 'pending') return void servePending(socket, attach.profile);
       if (!isRunRequest(request)) {
         socket.end(JSON.stringify({ err: 'parley: not a request this client knows\n' }) + '\n' + JSON.stringify({ exit: EXIT.USAGE }) + '\n');
         return;

@@ -153,6 +153,25 @@ describe('attach - in this process', () => {
     });
   });
 
+  it('attach - pending: my messages no ack answered and the transfers not finished, then the end', async () => {
+    await serving(async ({ home, profile }) => {
+      expect(await ask(home, { op: 'pending' })).toEqual([{ pending: { messages: 0, transfers: 0 } }]);
+      await profile.append({ type: 'contact.added', peer: 7, name: 'Bob', whitelisted: true });
+      await profile.appendMany([
+        { type: 'message.sent', id: 'm1', peer: 7, text: 'one', packets: 1 },
+        { type: 'message.sent', id: 'm2', peer: 7, text: 'two', packets: 1 },
+        { type: 'message.received', id: 'r1', peer: 7, text: 'hi', sentAt: 1, at: 2 },
+        { type: 'transfer.offered', id: 't1', peer: 7, direction: 'out', name: 'a.txt', size: 10, chunkSize: 65_535 },
+        { type: 'transfer.offered', id: 't2', peer: 7, direction: 'in', name: 'b.txt', size: 10, chunkSize: 65_535 },
+      ]);
+      await profile.append({ type: 'transfer.declined', id: 't2', peer: 7, direction: 'in' });
+      expect(await ask(home, { op: 'pending' })).toEqual([{ pending: { messages: 2, transfers: 1 } }]);
+      // Acknowledged in order: a delivered message answers those before it.
+      await profile.append({ type: 'message.delivered', id: 'm2', peer: 7, receivedAt: 3 });
+      expect(await ask(home, { op: 'pending' })).toEqual([{ pending: { messages: 0, transfers: 1 } }]);
+    });
+  });
+
   it('attach - a subscriber that does not read is dropped past the bound: what was queued, then "too slow", then the end; the client goes on', async () => {
     await serving(async ({ home, profile }) => {
       const a = await attach(home, { op: 'subscribe' });
