@@ -10,6 +10,7 @@ import { hasRunningClient, isClientAnswering, type RunCommand } from '../node/co
 import { createSelfSignedIdentity, hasIdentity, installIdentity, loadHomeIdentity, NAME_SETTING, parseServerAddress, SERVER_SETTING } from '../node/identity.js';
 import { certNotAfter, statusRow } from '../node/status.js';
 import type { Profile } from '../node/profile.js';
+import type { Identity } from '../net/tls.js';
 import type { CommandIo } from './io.js';
 import { clientState } from './io.js';
 import { homeOf, printError, printJson, printLine, profileOptions, withProfile } from './common.js';
@@ -100,12 +101,35 @@ async function initSelfSigned(cmd: Command, home: string, name: string | undefin
   printLine(`start it with parley up --home ${home}; give others parley invite --home ${home}`);
 }
 
-async function up(cmd: Command, opts: { passwordFile?: string }, runInClient: RunInClient): Promise<void> {
-  const home = homeOf(cmd);
+// The checks and the key that `up` and `console` (when no client runs) start a client with: a
+// profile with an identity, no client answering on it, the key's password from --password-file,
+// PARLEY_KEY_PASSWORD or asked.
+export async function identityToStart(home: string, passwordFile: string | undefined): Promise<Identity> {
   if (!hasIdentity(home)) throw badInput('NO_IDENTITY', `${home} holds no profile: make one with parley init --home ${home} --server HOST:PORT --ca FILE --cert FILE --key FILE, or without a server with parley init --home ${home}`);
   if (hasRunningClient(home) && (await isClientAnswering(home))) throw alreadyRunning(home);
-  const password = await obtainPassword({ what: 'key', file: opts.passwordFile, env: ENV.KEY_PASSWORD });
-  const identity = loadHomeIdentity(home, password);
+  const password = await obtainPassword({ what: 'key', file: passwordFile, env: ENV.KEY_PASSWORD });
+  return loadHomeIdentity(home, password);
+}
+
+// Starts the client on `home`, its commands run by `runInClient`. Exit 3 when another process
+// took the profile meanwhile.
+export async function startOwnClient(home: string, identity: Identity, runInClient: RunInClient, log: (line: string) => void): Promise<RunningClient> {
+  let client: RunningClient | null = null;
+  const run: RunCommand = (argv, io) => (client ? runInClient({ profile: client.profile, state: client.state }, argv, io) : Promise.resolve(EXIT.BUSY));
+  try {
+    // PARLEY_NO_LISTEN=1: no listener for direct links (a machine that must not accept inbound
+    // connections, and the tests of the relay).
+    client = await startClient({ home, identity, run, log, listen: process.env.PARLEY_NO_LISTEN !== '1' });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'PROFILE_IN_USE') throw alreadyRunning(home);
+    throw err;
+  }
+  return client;
+}
+
+async function up(cmd: Command, opts: { passwordFile?: string }, runInClient: RunInClient): Promise<void> {
+  const home = homeOf(cmd);
+  const identity = await identityToStart(home, opts.passwordFile);
   // SIGHUP: the console window was closed. Every way ends the same clean way. Listened to from
   // before the start, so a signal that comes while the client starts stops it too.
   let signal: string | null = null;
@@ -116,16 +140,7 @@ async function up(cmd: Command, opts: { passwordFile?: string }, runInClient: Ru
   };
   for (const s of SIGNALS) process.on(s, onSignal);
   try {
-    let client: RunningClient | null = null;
-    const run: RunCommand = (argv, io) => (client ? runInClient({ profile: client.profile, state: client.state }, argv, io) : Promise.resolve(EXIT.BUSY));
-    try {
-      // PARLEY_NO_LISTEN=1: no listener for direct links (a machine that must not accept inbound
-      // connections, and the tests of the relay).
-      client = await startClient({ home, identity, run, log: printError, listen: process.env.PARLEY_NO_LISTEN !== '1' });
-    } catch (err) {
-      if ((err as { code?: string }).code === 'PROFILE_IN_USE') throw alreadyRunning(home);
-      throw err;
-    }
+    const client = await startOwnClient(home, identity, runInClient, printError);
     printError(`parley: the client runs on ${home}; Ctrl+C stops it`);
     if (signal === null) await new Promise<void>((resolve) => (wake = resolve));
     printError(`parley: stopping (${signal})`);
@@ -138,7 +153,8 @@ async function up(cmd: Command, opts: { passwordFile?: string }, runInClient: Ru
 // The common name of a self-signed certificate made without --name.
 const SELF_SIGNED_CN = 'Parley';
 
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+// SIGHUP: the console window was closed (on Windows too, where Node emits it for a closed console).
+export const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function alreadyRunning(home: string): Error {
   return parleyError('CLIENT_RUNNING', `a client already runs on ${home}: its commands reach it, no second one is needed`, EXIT.BUSY);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerCertCommands } from './cert.js';
 import { registerClientCommands, type RunInClient } from './client.js';
+import { registerConsoleCommands } from './console.js';
 import { registerContactsCommands } from './contacts.js';
 import { registerHistoryCommands } from './history.js';
 import { registerInviteCommands } from './invite.js';
@@ -15,6 +16,7 @@ import { registerTransferCommands } from './transfers.js';
 
 export function registerCommands(program: Command, options: { runInClient: RunInClient }): void {
   registerClientCommands(program, options.runInClient);
+  registerConsoleCommands(program, options.runInClient);
   registerInviteCommands(program);
   registerContactsCommands(program);
   registerMessageCommands(program);
