@@ -98,8 +98,11 @@ describe('console - with no client running', () => {
     const home = tempHome('console-own');
     expect((await runParley(clientInitArgs(pki, 'alice', '127.0.0.1:1', ['--name', 'Alice']), { home })).code).toBe(0);
     const console = openConsole(home, ['--password-file', pki.ours.passwordFile]);
+    // Typed before the console is up: read once it is, not lost.
+    console.child.stdin.write('/contacts\n');
     await console.waitForLine((l) => l === 'Parley console: you are Alice. /help lists the commands; /quit ends.');
     await console.waitForLine((l) => l.startsWith('No client was running on this profile'));
+    await console.waitForLine((l) => l === 'No contacts yet: parley contacts add ID --name NAME');
     // Its commands reach the client it started, over the same socket as any other.
     const status = await runParley(['status', '--json'], { home });
     expect(JSON.parse(status.stdout)).toMatchObject({ name: 'Alice', server: 'offline' });

@@ -13,7 +13,7 @@ import { packetsFor } from '../../projections/quotas.js';
 import * as client from '../attachment.js';
 import { catalogue, type Catalogue } from '../i18n/index.js';
 import { isYes } from '../../commands/confirm.js';
-import { contactLine, errorLine, messageLine, who } from './format.js';
+import { contactLine, errorLine, messageLine, oneLine, who } from './format.js';
 import { parseInput, type Input } from './input.js';
 import { eventLine, statusLines, type FileNames } from './notices.js';
 import { createScreen, type ScreenIo } from './screen.js';
@@ -95,7 +95,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
 
   async function runCommand(argv: string[]): Promise<client.RunResult> {
     const r = await client.run(home, argv, cwd);
-    if (r.exit !== 0) print(t.failed(failure(r.err)));
+    if (r.exit !== 0) print(t.failed(oneLine(failure(r.err))));
     return r;
   }
 
@@ -189,7 +189,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
           await handle(parseInput(line), line);
         } catch (err) {
           // The client went away under a request: said, and the console goes on or ends.
-          print(t.failed((err as Error).message));
+          print(t.failed(oneLine((err as Error).message)));
         }
       }
       if (ending || endReason !== null) break;

@@ -11,9 +11,18 @@ import type { InputError } from './input.js';
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-// => 'a\\u001b[2Jb' from 'a\x1b[2Jb'; a newline goes on, indented under the line's start.
-export function safe(text: string, indent = '    '): string {
-  return text.replace(UNSAFE, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')).replace(/\n/g, '\n' + indent);
+const escape = (c: string): string => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0');
+
+// A message's text. => 'a\\u001b[2Jb' from 'a\x1b[2Jb'; a newline goes on, indented under the
+// line's start.
+export function safe(text: string): string {
+  return text.replace(UNSAFE, escape).replace(/\n/g, '\n    ');
+}
+
+// A name, a reason, a file name: one line, so a newline is escaped too (a name must not forge a
+// line of its own). => 'Bob\\u000aFake' from 'Bob\nFake'
+export function oneLine(text: string): string {
+  return text.replace(UNSAFE, escape).replace(/\n/g, escape);
 }
 
 // The local time of day. => '09:05'
@@ -25,7 +34,7 @@ export function timeOf(at: number): string {
 // A contact as shown: its name and id, or the id alone when it has no other name.
 // => 'Bob (77)', '77'
 export function who(id: number, name: string | null | undefined): string {
-  return name && name !== String(id) ? `${safe(name, ' ')} (${id})` : String(id);
+  return name && name !== String(id) ? `${oneLine(name)} (${id})` : String(id);
 }
 
 // => '512 B', '1.5 KB', '12.3 MB' (powers of 1000, as `parley transfers` counts)
@@ -55,21 +64,21 @@ export type ShownContact = { id: number; name: string; presence: string; route: 
 // => '77  Bob  online (direct)  2 unread'
 export function contactLine(t: Catalogue, c: ShownContact): string {
   const presence = (t.presence[c.presence] ?? c.presence) + (c.route ? ` (${c.route})` : '');
-  return [String(c.id), safe(c.name, ' '), presence, c.unread > 0 ? t.unread(c.unread) : ''].filter((s) => s !== '').join('  ');
+  return [String(c.id), oneLine(c.name), presence, c.unread > 0 ? t.unread(c.unread) : ''].filter((s) => s !== '').join('  ');
 }
 
 // What is wrong with a typed line, in one line.
 export function errorLine(t: Catalogue, e: InputError): string {
   switch (e.code) {
     case 'UNKNOWN_COMMAND':
-      return t.unknownCommand(safe(e.command.slice(0, 40), ' '));
+      return t.unknownCommand(oneLine(e.command.slice(0, 40)));
     case 'USAGE':
       return t.usage(e.usage);
     case 'BAD_ID':
-      return t.badId(safe(e.text.slice(0, 40), ' '));
+      return t.badId(oneLine(e.text.slice(0, 40)));
     case 'BAD_TID':
-      return t.badTid(safe(e.text.slice(0, 64), ' '));
+      return t.badTid(oneLine(e.text.slice(0, 64)));
     case 'BAD_LANG':
-      return t.badLang(safe(e.text.slice(0, 20), ' '), LANGUAGES.join(', '));
+      return t.badLang(oneLine(e.text.slice(0, 20)), LANGUAGES.join(', '));
   }
 }

@@ -5,7 +5,7 @@
 import type { Stored } from '../../events/types.js';
 import type { StatusRow } from '../../node/status.js';
 import type { Catalogue } from '../i18n/index.js';
-import { messageLine, safe, sizeText } from './format.js';
+import { messageLine, oneLine, safe, sizeText } from './format.js';
 
 // How a contact is shown, from its id: 'Bob (77)'.
 export type NameOf = (peer: number) => string;
@@ -23,25 +23,25 @@ export function eventLine(t: Catalogue, e: Stored, nameOf: NameOf, files: FileNa
     case 'message.sent':
       return messageLine(t, { direction: 'out', at: e.at, text: e.text }, nameOf(e.peer));
     case 'message.failed':
-      return t.messageFailed(nameOf(e.peer), e.id, safe(e.reason, ' '));
+      return t.messageFailed(nameOf(e.peer), e.id, oneLine(e.reason));
     case 'message.edited':
       return e.direction === 'in' ? t.messageEdited(nameOf(e.peer), safe(e.text)) : null;
     case 'contact.requested':
       return t.requested(e.peer);
     case 'transfer.offered': {
-      const name = safe(e.name, ' ');
+      const name = oneLine(e.name);
       files.set(fileKey(e.peer, e.direction, e.id), name);
-      const tid = safe(e.id, ' ');
+      const tid = oneLine(e.id);
       return e.direction === 'in' ? t.fileOffered(nameOf(e.peer), name, sizeText(e.size), tid) : t.fileOffering(nameOf(e.peer), name, sizeText(e.size), tid);
     }
     case 'transfer.accepted':
       return t.fileAccepted(nameOf(e.peer), fileOf(files, e), e.direction === 'in');
     case 'transfer.declined':
-      return t.fileDeclined(e.direction === 'out' ? nameOf(e.peer) : t.you, fileOf(files, e), safe(e.reason ?? '', ' '));
+      return t.fileDeclined(e.direction === 'out' ? nameOf(e.peer) : t.you, fileOf(files, e), oneLine(e.reason ?? ''));
     case 'transfer.completed':
-      return t.fileCompleted(fileOf(files, e), e.direction === 'in' && e.path ? safe(e.path, ' ') : '');
+      return t.fileCompleted(fileOf(files, e), e.direction === 'in' && e.path ? oneLine(e.path) : '');
     case 'transfer.failed':
-      return t.fileFailed(fileOf(files, e), safe(e.reason, ' '));
+      return t.fileFailed(fileOf(files, e), oneLine(e.reason));
     case 'transfer.cancelled':
       return t.fileCancelled(fileOf(files, e), e.by === 'me');
     default:
@@ -51,7 +51,7 @@ export function eventLine(t: Catalogue, e: Stored, nameOf: NameOf, files: FileNa
 
 // The file's name when the console saw its offer, else its transfer id.
 function fileOf(files: FileNames, e: { peer: number; direction: string; id: string }): string {
-  return files.get(fileKey(e.peer, e.direction, e.id)) ?? safe(e.id, ' ');
+  return files.get(fileKey(e.peer, e.direction, e.id)) ?? oneLine(e.id);
 }
 
 // What changed from one status to the next, a line each: the server, then each contact.

@@ -28,6 +28,9 @@ export function createScreen(io: ScreenIo): Screen {
   let prompt = '';
   let closed = false;
   rl.once('close', () => (closed = true));
+  // Taken now: readline reads from the start, and a line that comes before anyone iterates
+  // (typed, or piped, while the console attaches) would otherwise be lost.
+  const iterator = rl[Symbol.asyncIterator]();
 
   function print(text: string): void {
     if (!terminal || closed) {
@@ -41,7 +44,7 @@ export function createScreen(io: ScreenIo): Screen {
   }
 
   return {
-    lines: rl,
+    lines: { [Symbol.asyncIterator]: () => iterator },
     print,
     setPrompt(next) {
       prompt = next;
