@@ -4,9 +4,11 @@
 // back, and ends saying what is pending; with no client running it starts one in-process and
 // stops it at the end. Standard input is a pipe here: the console reads it line by line. Every
 // wait is for a line the console prints, bounded.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../cert/helpers.js';
-import { CLI, jsonLines, runParley, startScript, tempHome, type Script } from '../helpers/cli.js';
+import { CLI, jsonLines, ROOT, runParley, startScript, tempHome, type Script } from '../helpers/cli.js';
 import { clientInitArgs, personAt, serverAt, stopPerson, until, type Person } from '../helpers/client.js';
 import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 
@@ -112,6 +114,41 @@ describe('console - with no client running', () => {
     expect(console.lines[console.lines.length - 1]).toBe('Nothing is pending. Bye.');
     // Stopped with the console: the next command opens the profile itself.
     expect((await runParley(['contacts', 'add', '77', '--name', 'Bob'], { home })).code).toBe(0);
+  });
+
+  it('console - a message over one packet is asked about (no: not sent; y: sent); /send-file offers, /transfers cancels, /history pages, a refused command says why', async () => {
+    const home = tempHome('console-spend');
+    expect((await runParley(clientInitArgs(pki, 'alice', '127.0.0.1:1'), { home })).code).toBe(0);
+    expect((await runParley(['contacts', 'add', '77', '--name', 'Bob'], { home })).code).toBe(0);
+    const file = path.join(home, 'notes.txt');
+    fs.writeFileSync(file, 'hello');
+    const console = openConsole(home, ['--password-file', pki.ours.passwordFile]);
+    const type = (text: string): void => void console.child.stdin.write(text);
+    type('/to 77\n');
+    await console.waitForLine((l) => l === 'Writing to Bob (77).');
+    const long = 'x'.repeat(70_000);
+    type(long + '\n');
+    await console.waitForLine((l) => l === 'This message takes 2 packets of your limit with Bob (77). Send it? [y/N]');
+    type('n\n');
+    await console.waitForLine((l) => l === 'Not sent.');
+    type(long + '\ny\n');
+    await console.waitForLine((l) => /^\[\d\d:\d\d\] you → Bob \(77\): x+$/.test(l) && l.endsWith(long));
+    // A relative path is taken from where the console runs (the repository, here).
+    type(`/send-file ${path.relative(ROOT, file)}\n`);
+    const offered = await console.waitForLine((l) => l.startsWith('File notes.txt (5 B) offered to Bob (77): transfer '));
+    const tid = /transfer (\S+)\.$/.exec(offered)?.[1] as string;
+    type(`/transfers cancel ${tid}\n`);
+    await console.waitForLine((l) => l === 'notes.txt: cancelled.');
+    type('/transfers cancel nosuch\n');
+    await console.waitForLine((l) => l.startsWith('Failed: ') && l.includes('nosuch'));
+    type('/requests accept 12\n');
+    await console.waitForLine((l) => l === 'Failed: 12 has not asked to talk to you (parley requests lists who has)');
+    type('/history 1\n');
+    await console.waitForLine((l) => l.endsWith(`you → Bob (77): ${long} (pending)`));
+    type('/quit\n');
+    expect((await console.exited).code, console.stderr()).toBe(0);
+    expect(console.lines[console.lines.length - 1]).toBe('Still pending: 1 message and 0 transfers; they go when the client is next up. Bye.');
+    expect(console.lines.filter((l) => l.includes('you → Bob'))).toHaveLength(2);
   });
 
   it.each(['SIGTERM', 'SIGHUP', 'SIGINT'] as const)('console - %s ends it the same clean way: what is pending said, exit 0', async (signal) => {

@@ -200,6 +200,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const done = (async (): Promise<number> => {
     await loop();
     ending = true;
+    // Input ends here: what follows is printed on rows of its own, no prompt after it.
+    screen.close();
     if (endReason === null) {
       try {
         const p = await client.pending(home);

@@ -27,7 +27,18 @@ export function createScreen(io: ScreenIo): Screen {
   const rl = readline.createInterface({ input: io.input, output: terminal ? io.output : undefined, terminal, historySize: terminal ? 100 : 0 });
   let prompt = '';
   let closed = false;
-  rl.once('close', () => (closed = true));
+  // Whether the cursor is at the start of an empty row (a line was just entered), or on the
+  // prompt's row: ended there (Ctrl+C, Ctrl+D, a signal), the next text goes on a row of its own.
+  let fresh = true;
+  rl.on('line', () => (fresh = true));
+  rl.once('close', () => {
+    closed = true;
+    if (terminal && !fresh) io.output.write('\n');
+  });
+  const redraw = (): void => {
+    fresh = false;
+    rl.prompt(true);
+  };
   // Taken now: readline reads from the start, and a line that comes before anyone iterates
   // (typed, or piped, while the console attaches) would otherwise be lost.
   const iterator = rl[Symbol.asyncIterator]();
@@ -40,7 +51,7 @@ export function createScreen(io: ScreenIo): Screen {
     readline.clearLine(io.output, 0);
     readline.cursorTo(io.output, 0);
     io.output.write(text + '\n');
-    rl.prompt(true);
+    redraw();
   }
 
   return {
@@ -50,7 +61,7 @@ export function createScreen(io: ScreenIo): Screen {
       prompt = next;
       if (!terminal) return;
       rl.setPrompt(prompt);
-      rl.prompt(true);
+      redraw();
     },
     eraseEntered(line) {
       if (!terminal) return;
