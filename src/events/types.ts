@@ -29,6 +29,24 @@ export type ContactRemoved = Base<'contact.removed'> & { peer: number };
 // the person accepts (contact.added or contact.whitelisted) or refuses.
 export type ContactRequested = Base<'contact.requested'> & { peer: number };
 export type ContactRefused = Base<'contact.refused'> & { peer: number };
+// The key a contact must present on every link (the SHA-256 of its public key, lowercase hex,
+// as keySha256OfCert gives): pinned outright by an invite (`parley connect`, or the inviter when
+// its invite's token is used), by hand (`parley contacts pin`), or at the first link of a contact
+// met by id (trust on first use, as SSH does). docs/PROTOCOL.md section 14.
+export type PinSource = 'invite' | 'first-use' | 'hand';
+export type ContactPinned = Base<'contact.pinned'> & { peer: number; keySha256: string; by: PinSource };
+// Where a contact's client listens, from its invite: dialled with no server. token: the invite's
+// one-time token (32 hex characters), presented in the hello of links this side dials so that
+// the inviter, who has never seen this side's key, pins it (PROTOCOL.md section 12).
+export type ContactLocated = Base<'contact.located'> & { peer: number; addresses: string[]; port: number; token?: string };
+// A link for this contact presented another key than the pinned one: it was closed, never
+// accepted. Kept as a warning that `contacts` and `status` show until a key is pinned by hand.
+export type ContactKeyRefused = Base<'contact.key-refused'> & { peer: number; keySha256: string; pinned: string; address?: string };
+// `parley invite`: a one-time token for whoever connects with the invite, good until `until`.
+// Only the token's SHA-256 is kept: the journal does not hold what lets a stranger in.
+export type InviteIssued = Base<'invite.issued'> & { tokenSha256: string; until: number; name?: string };
+// The token was presented by `peer` at its first link, which was then pinned to its key.
+export type InviteUsed = Base<'invite.used'> & { tokenSha256: string; peer: number };
 export type LinkOpened = Base<'link.opened'> & { peer: number; route: Route; address?: string };
 export type LinkClosed = Base<'link.closed'> & { peer: number; reason: string };
 export type MessageSent = Base<'message.sent'> & { id: string; peer: number; text: string; replyTo?: string; packets: number };
@@ -106,6 +124,11 @@ export type ParleyEvent =
   | ContactRemoved
   | ContactRequested
   | ContactRefused
+  | ContactPinned
+  | ContactLocated
+  | ContactKeyRefused
+  | InviteIssued
+  | InviteUsed
   | LinkOpened
   | LinkClosed
   | MessageSent
@@ -152,6 +175,11 @@ export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = Object.freeze
   'contact.removed': 1,
   'contact.requested': 1,
   'contact.refused': 1,
+  'contact.pinned': 1,
+  'contact.located': 1,
+  'contact.key-refused': 1,
+  'invite.issued': 1,
+  'invite.used': 1,
   'link.opened': 1,
   'link.closed': 1,
   'message.sent': 1,

@@ -1,8 +1,23 @@
-// Contacts: name, folder, whitelist and block flags of every peer the person has dealt with.
-import type { NewEvent, Stored } from '../events/types.js';
+// Contacts: name, folder, whitelist and block flags of every peer the person has dealt with, and
+// what trust without a CA needs (docs/PROTOCOL.md section 14): the key each is pinned to, where an
+// invite said it listens, and the last key refused for it.
+import type { NewEvent, PinSource, Stored } from '../events/types.js';
 import type { PeerMap, Projection } from './projection.js';
 
-export type Contact = { id: number; name: string; folder: string; whitelisted: boolean; blocked: boolean; addedAt: number };
+export type Contact = {
+  id: number;
+  name: string;
+  folder: string;
+  whitelisted: boolean;
+  blocked: boolean;
+  addedAt: number;
+  // The fields below are absent until an event sets them.
+  pin?: { keySha256: string; by: PinSource; at: number };
+  // From an invite: dialled with no server; `token` presented in the hello (contact.located).
+  location?: { addresses: string[]; port: number; token?: string };
+  // The last link that presented another key than the pinned one; cleared by a pin by hand.
+  keyWarning?: { keySha256: string; pinned: string; at: number; address?: string };
+};
 export type ContactsState = PeerMap<Contact>;
 
 export const DEFAULT_FOLDER = 'main';
@@ -19,7 +34,8 @@ function entry(state: ContactsState, peer: number, at: number): Contact {
 
 export const contacts: Projection<ContactsState> = {
   name: 'contacts',
-  version: 1,
+  // 2: pins, locations and key warnings.
+  version: 2,
   initial: () => ({}),
   apply(state, event: Stored) {
     switch (event.type) {
@@ -40,6 +56,26 @@ export const contacts: Projection<ContactsState> = {
         return state;
       case 'contact.blocked':
         entry(state, event.peer, event.at).blocked = event.blocked;
+        return state;
+      case 'contact.pinned': {
+        const c = entry(state, event.peer, event.at);
+        c.pin = { keySha256: event.keySha256, by: event.by, at: event.at };
+        // A person who pins by hand has looked at the key: the warning has been answered.
+        if (event.by === 'hand' || c.keyWarning?.keySha256 === event.keySha256) delete c.keyWarning;
+        return state;
+      }
+      case 'contact.located': {
+        const c = entry(state, event.peer, event.at);
+        c.location = { addresses: event.addresses.slice(), port: event.port, ...(event.token !== undefined ? { token: event.token } : {}) };
+        return state;
+      }
+      case 'contact.key-refused':
+        entry(state, event.peer, event.at).keyWarning = {
+          keySha256: event.keySha256,
+          pinned: event.pinned,
+          at: event.at,
+          ...(event.address !== undefined ? { address: event.address } : {}),
+        };
         return state;
       case 'contact.removed': {
         // Off the list, but a blocked one stays blocked: removing someone must not let them in

@@ -1,6 +1,7 @@
 // Every projection a client runs, and the record of their states that the rest of Parley reads.
 import { contacts, type ContactsState } from './contacts.js';
 import { identity, type IdentityState } from './identity.js';
+import { invites, type InvitesState } from './invites.js';
 import { requests, type RequestsState } from './requests.js';
 import { links, type LinksState } from './links.js';
 import type { Projection } from './projection.js';
@@ -20,6 +21,7 @@ export type Views = {
   settings: SettingsState;
   identity: IdentityState;
   requests: RequestsState;
+  invites: InvitesState;
 };
 
 export type ViewName = keyof Views;
@@ -31,6 +33,7 @@ export const PROJECTIONS: { [K in ViewName]: Projection<Views[K]> } = {
   settings,
   identity,
   requests,
+  invites,
 };
 
 export const VIEW_NAMES = Object.keys(PROJECTIONS) as ViewName[];

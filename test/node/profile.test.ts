@@ -36,6 +36,7 @@ const transferDirection = fc.constantFrom('in' as const, 'out' as const);
 const wireBytes = fc.option(fc.integer({ min: 0, max: 70_000 }), { nil: undefined });
 const chunks = fc.array(fc.integer({ min: -1, max: 25 }), { maxLength: 5 });
 const text = fc.string({ maxLength: 12 });
+const key = fc.constantFrom('a'.repeat(64), 'b'.repeat(64));
 const at = fc.integer({ min: 1_600_000_000_000, max: 1_900_000_000_000 });
 const direction = fc.constantFrom('inbound' as const, 'outbound' as const);
 const kind = fc.constantFrom('messages' as const, 'files' as const);
@@ -47,6 +48,11 @@ const event: fc.Arbitrary<NewEvent> = fc.oneof(
   fc.record({ type: fc.constant('contact.blocked' as const), peer, blocked: fc.boolean(), at }),
   fc.record({ type: fc.constant('contact.whitelisted' as const), peer, whitelisted: fc.boolean(), at }),
   fc.record({ type: fc.constant('contact.removed' as const), peer, at }),
+  fc.record({ type: fc.constant('contact.pinned' as const), peer, keySha256: key, by: fc.constantFrom('invite' as const, 'first-use' as const, 'hand' as const), at }),
+  fc.record({ type: fc.constant('contact.located' as const), peer, addresses: fc.constantFrom(['127.0.0.1'], ['10.0.0.1', '::1']), port: fc.constantFrom(1, 7402), token: fc.option(fc.constantFrom('0'.repeat(32), 'f'.repeat(32)), { nil: undefined }), at }),
+  fc.record({ type: fc.constant('contact.key-refused' as const), peer, keySha256: key, pinned: key, address: fc.option(fc.constant('127.0.0.1:1'), { nil: undefined }), at }),
+  fc.record({ type: fc.constant('invite.issued' as const), tokenSha256: key, until: at, name: fc.option(text, { nil: undefined }), at }),
+  fc.record({ type: fc.constant('invite.used' as const), tokenSha256: key, peer, at }),
   fc.record({ type: fc.constant('link.opened' as const), peer, route: fc.constantFrom('lan' as const, 'direct' as const, 'punched' as const, 'relay' as const), at }),
   fc.record({ type: fc.constant('link.closed' as const), peer, reason: text, at }),
   fc.record({ type: fc.constant('message.sent' as const), id: msgId, peer, text, packets: fc.integer({ min: 1, max: 3 }), at }),

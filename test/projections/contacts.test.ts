@@ -96,3 +96,39 @@ describe('contacts', () => {
     expect(s[7]).toMatchObject({ state: 'closed', route: 'punched', reason: 'peer went away' });
   });
 });
+
+describe('contacts - trust without a CA', () => {
+  const A = 'a'.repeat(64);
+  const B = 'b'.repeat(64);
+  it('contacts - a pin, a location from an invite, a refused key kept as a warning until a pin by hand', () => {
+    const s = fold(contacts, given([
+      { type: 'contact.added', peer: 7, name: 'Ann', whitelisted: true },
+      { type: 'contact.pinned', peer: 7, keySha256: A, by: 'invite' },
+      { type: 'contact.located', peer: 7, addresses: ['127.0.0.1'], port: 7402, token: 'f'.repeat(32) },
+      { type: 'contact.key-refused', peer: 7, keySha256: B, pinned: A, address: '127.0.0.1:7402' },
+    ]));
+    expect(s[7]).toMatchObject({
+      pin: { keySha256: A, by: 'invite' },
+      location: { addresses: ['127.0.0.1'], port: 7402, token: 'f'.repeat(32) },
+      keyWarning: { keySha256: B, pinned: A, address: '127.0.0.1:7402' },
+    });
+    const answered = fold(contacts, given([
+      { type: 'contact.added', peer: 7, name: 'Ann', whitelisted: true },
+      { type: 'contact.pinned', peer: 7, keySha256: A, by: 'first-use' },
+      { type: 'contact.key-refused', peer: 7, keySha256: B, pinned: A },
+      { type: 'contact.pinned', peer: 7, keySha256: A, by: 'hand' },
+    ]));
+    expect(answered[7].keyWarning).toBeUndefined();
+    expect(answered[7].pin).toMatchObject({ keySha256: A, by: 'hand' });
+  });
+
+  it('contacts - removed, the pin goes with it: added again, the contact is met anew', () => {
+    const s = fold(contacts, given([
+      { type: 'contact.added', peer: 7, name: 'Ann', whitelisted: true },
+      { type: 'contact.pinned', peer: 7, keySha256: A, by: 'first-use' },
+      { type: 'contact.removed', peer: 7 },
+      { type: 'contact.added', peer: 7, name: 'Ann', whitelisted: true },
+    ]));
+    expect(s[7].pin).toBeUndefined();
+  });
+});
