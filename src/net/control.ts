@@ -81,7 +81,9 @@ export type ControlMessage =
   // Answer to a login whose version this side does not speak (frames still readable).
   | { type: 'version-refused'; versions: number[] }
   // peer -> peer, the first frame each way on a peer link (section 9): who I am, whom I meant.
-  | { type: 'hello'; version: number; id: Id; peer: Id };
+  // invite: the token of the invite the dialler connects with (PROTOCOL.md sections 12 and 14),
+  // until the inviter has pinned its key; never sent otherwise.
+  | { type: 'hello'; version: number; id: Id; peer: Id; invite?: string };
 
 export type ControlType = ControlMessage['type'];
 export type ControlOf<T extends ControlType> = Extract<ControlMessage, { type: T }>;
@@ -156,6 +158,7 @@ const F = {
     expected: 'a SHA-256 in 64 lowercase hex characters',
   },
   nonce: { check: isHex(LIMITS.NONCE_HEX_LENGTH), expected: 'a nonce of 32 lowercase hex characters' },
+  invite: { check: isHex(LIMITS.NONCE_HEX_LENGTH), expected: 'an invite token of 32 lowercase hex characters', optional: true },
   role: { check: (v: unknown) => TLS_ROLES.includes(v as TlsRole), expected: `one of ${TLS_ROLES.join(', ')}` },
 } satisfies Record<string, Field>;
 
@@ -196,7 +199,7 @@ const SCHEMA: Schema = {
   bye: { code: F.code, reason: F.reason },
   error: { code: F.code, reason: F.reason },
   'version-refused': { versions: F.versions },
-  hello: { version: F.version, id: F.id, peer: F.id },
+  hello: { version: F.version, id: F.id, peer: F.id, invite: F.invite },
 };
 
 export const CONTROL_TYPES: readonly ControlType[] = Object.freeze(Object.keys(SCHEMA) as ControlType[]);

@@ -11,6 +11,7 @@
 //   37     2     port, uint16 big-endian, 1..65535
 //   39     1     address count N, 1..16
 //   40     ...   N addresses, each a kind byte then the address: 4 + 4 bytes (IPv4) or 6 + 16 (IPv6)
+//   ...    17    optional: 0x74 ('t') then a one-time token of 16 bytes (PROTOCOL.md section 14)
 //   end-4  4     CRC-32 (IEEE 802.3, as zlib and PNG) of every byte before it, big-endian
 //
 // Why this and not MessagePack: one invite has exactly one text (no choice of integer width, no
@@ -36,6 +37,9 @@ export const INVITE = Object.freeze({
   MAX_TEXT_LENGTH: 600,
   KIND_IPV4: 4,
   KIND_IPV6: 6,
+  // The one-time token that lets the inviter pin the key of whoever connects (section 14).
+  KIND_TOKEN: 0x74,
+  TOKEN_SIZE: 16,
   OFFSET_KEY: 5,
   OFFSET_PORT: 37,
   OFFSET_COUNT: 39,
@@ -54,6 +58,7 @@ export const INVITE_ERR = Object.freeze({
   BAD_KEY: 'INVITE_BAD_KEY',
   BAD_PORT: 'INVITE_BAD_PORT',
   BAD_ADDRESS: 'INVITE_BAD_ADDRESS',
+  BAD_TOKEN: 'INVITE_BAD_TOKEN',
 });
 
 export type Invite = {
@@ -63,6 +68,9 @@ export type Invite = {
   port: number;
   // IPv4 dotted quads and IPv6 in the RFC 5952 form (lowercase, longest zero run as ::).
   addresses: string[];
+  // 32 lowercase hex characters: presented once in the hello to the inviter, who pins the key of
+  // the side that presents it. Absent: the inviter must already know this side's key.
+  token?: string;
 };
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -97,6 +105,10 @@ export function encodeInvite(invite: Invite): string {
     seen.add(canonical);
     parts.push(Buffer.from([bytes.length === 4 ? INVITE.KIND_IPV4 : INVITE.KIND_IPV6]), bytes);
   }
+  if (invite.token !== undefined) {
+    if (!/^[0-9a-f]{32}$/.test(String(invite.token))) throw inviteError(INVITE_ERR.BAD_TOKEN, `an invite's token is 32 lowercase hex characters (16 bytes), got "${String(invite.token).slice(0, 80)}"`);
+    parts.push(Buffer.from([INVITE.KIND_TOKEN]), Buffer.from(invite.token, 'hex'));
+  }
   const body = Buffer.concat(parts);
   const sum = Buffer.alloc(INVITE.CHECKSUM_SIZE);
   sum.writeUInt32BE(zlib.crc32(body), 0);
@@ -129,7 +141,7 @@ export function decodeInvite(text: string): Invite {
   const count = body[INVITE.OFFSET_COUNT];
   if (count < 1 || count > INVITE.MAX_ADDRESSES) throw inviteError(INVITE_ERR.BAD_ADDRESS, `an invite holds 1 to ${INVITE.MAX_ADDRESSES} addresses, this one says ${count}`);
   const addresses: string[] = [];
-  let at = INVITE.OFFSET_ADDRESSES;
+  let at: number = INVITE.OFFSET_ADDRESSES;
   for (let i = 0; i < count; i++) {
     if (at >= body.length) throw inviteError(INVITE_ERR.BAD_LENGTH, `the invite says it holds ${count} addresses and ends after ${i}`);
     const kind = body[at];
@@ -144,8 +156,13 @@ export function decodeInvite(text: string): Invite {
     addresses.push(shown);
     at += 1 + size;
   }
+  let token: string | undefined;
+  if (at < body.length && body[at] === INVITE.KIND_TOKEN && body.length - at === 1 + INVITE.TOKEN_SIZE) {
+    token = body.subarray(at + 1).toString('hex');
+    at = body.length;
+  }
   if (at !== body.length) throw inviteError(INVITE_ERR.BAD_LENGTH, `the invite has ${body.length - at} byte(s) after its last address`);
-  return { id, keySha256, port, addresses };
+  return token === undefined ? { id, keySha256, port, addresses } : { id, keySha256, port, addresses, token };
 }
 
 // ---- addresses ----

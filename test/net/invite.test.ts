@@ -59,6 +59,17 @@ describe('invite', () => {
     expect(decodeInvite(DOC_EXAMPLE.text)).toEqual(DOC_EXAMPLE.invite);
   });
 
+  it('invite - a one-time token after the addresses: read back; a malformed one refused with INVITE_BAD_TOKEN; any other trailing bytes still INVITE_BAD_LENGTH', () => {
+    const withToken = { ...SAMPLE, token: '0123456789abcdef0123456789abcdef' };
+    const text = encodeInvite(withToken);
+    expect(decodeInvite(text)).toEqual(withToken);
+    expect(encodeInvite(decodeInvite(text))).toBe(text);
+    expect(codeOf(() => encodeInvite({ ...SAMPLE, token: 'ABC' }))).toBe(INVITE_ERR.BAD_TOKEN);
+    const one = Buffer.concat([head(5, 80, 1), v4(10, 0, 0, 1)]);
+    expect(codeOf(() => decodeInvite(craft(Buffer.concat([one, Buffer.from([INVITE.KIND_TOKEN]), Buffer.alloc(15)]))))).toBe(INVITE_ERR.BAD_LENGTH);
+    expect(codeOf(() => decodeInvite(craft(Buffer.concat([one, Buffer.from([0x75]), Buffer.alloc(16)]))))).toBe(INVITE_ERR.BAD_LENGTH);
+  });
+
   it('invite - capitals and spaces around it read the same', () => {
     const text = encodeInvite(SAMPLE);
     expect(decodeInvite(`  ${text.toUpperCase()}\n`)).toEqual(SAMPLE);
