@@ -2,15 +2,14 @@
 // parley requests [--json]; requests accept|refuse ID
 import type { Command } from 'commander';
 import { badInput, EXIT, parleyError } from '../errors.js';
-import type { NewEvent } from '../events/types.js';
 import { hasControlChars } from '../net/text.js';
 import { decideRemove, type Contact } from '../projections/contacts.js';
-import { inboundGrants, quotaOf } from '../projections/quotas.js';
 import { settingsOf } from '../projections/settings.js';
 import { parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
 import { unacknowledged } from '../node/outbox.js';
 import type { Profile } from '../node/profile.js';
 import { pendingRequests } from '../projections/requests.js';
+import { welcomeEvents } from '../node/trust.js';
 
 
 // What `contacts --json` and `contacts add --json` print of a contact.
@@ -121,28 +120,13 @@ export function registerContactsCommands(program: Command): void {
 
 // Adds a whitelisted contact (or whitelists and renames a known one), with the first grant from
 // the settings' default-quota-* when it has none yet. One batch, one sync.
-async function welcome(profile: Profile, peer: number, name: string): Promise<void> {
-  const known = profile.views.contacts[peer];
-  if (known) {
-    const changes: NewEvent[] = [];
-    if (known.name !== name) changes.push({ type: 'contact.renamed', peer, name });
-    if (!known.whitelisted) changes.push({ type: 'contact.whitelisted', peer, whitelisted: true });
-    await profile.appendMany(changes);
-    return;
-  }
-  const q = quotaOf(profile.views.quotas, peer).inbound;
-  const d = settingsOf(profile.views.settings);
-  await profile.appendMany([
-    { type: 'contact.added', peer, name, whitelisted: true },
-    ...inboundGrants(peer, {
-      messages: q.messages.granted === 0 ? d['default-quota-messages'] : 0,
-      files: q.files.granted === 0 ? d['default-quota-files'] : 0,
-    }),
-  ]);
+export async function welcome(profile: Profile, peer: number, name: string): Promise<void> {
+  const v = profile.views;
+  await profile.appendMany(welcomeEvents({ contacts: v.contacts, quotas: v.quotas, settings: settingsOf(v.settings) }, peer, name));
 }
 
 // The wire's rule (C0, DEL and C1): a name is shown on terminals, as a peer's reason is.
-function checkName(text: string): string {
+export function checkName(text: string): string {
   const name = text.trim();
   if (name.length === 0 || name.length > 100 || hasControlChars(name)) {
     throw badInput('BAD_NAME', 'a contact name must be 1 to 100 characters with no control characters (U+0000-U+001F, U+007F-U+009F)');

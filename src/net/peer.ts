@@ -19,7 +19,8 @@ import { frameBadAddress, frameInvalid, type NetError } from './errors.js';
 import { createFrameDecoder, encodeFrame, encodeFrameHeader, type Frame } from './frame.js';
 import { controlFrame, feed, refusalFor, writeBounded, type WriteResult } from './link.js';
 import { createScheduler } from './scheduler.js';
-import { clientTlsOptions, verifyTlsPeer, type Identity } from './tls.js';
+import { normalKeySha256 } from '../../cert/keys.js';
+import { clientTlsOptions, pinnedClientTlsOptions, presentedKeyOf, refusalCode, verifyTlsPeer, type Identity, type PeerCheck } from './tls.js';
 import { reasonText } from './text.js';
 
 export type PeerEnd = { by: 'peer' | 'self' | 'link'; code: string; reason: string };
@@ -59,6 +60,26 @@ export type PeerLink = {
 // reading that introduction (the peer's hello can come first: both were sent at once).
 export type KeyOf = (peer: number) => string | undefined | Promise<string | undefined>;
 
+// What the listener knows when a hello comes: the id it claims, the key of the certificate, this
+// side's CA's word on that certificate, and the invite token the hello brings.
+export type Knock = { id: number; keySha256: string; check: PeerCheck; invite?: string; address: string };
+export type Admission = { ok: true } | { ok: false; code: string; reason: string };
+// The listener's judge of a hello (src/node/trust.ts in the client); a promise when it must wait
+// (for an introduction, or to journal a pin before the link is up).
+export type Admit = (knock: Knock) => Admission | Promise<Admission>;
+
+// The rule of organisation mode alone: a certificate of this side's CA whose key the server
+// introduced for that id (the client's own judge adds pins and invites to it).
+export function admitIntroduced(keyOf: KeyOf): Admit {
+  return (knock) => {
+    if (!knock.check.ok) return { ok: false, code: refusalCode(knock.check.code), reason: `a peer's certificate was refused: ${knock.check.reason}` };
+    const judge = (key: string | undefined): Admission =>
+      key !== undefined && key === knock.keySha256 ? { ok: true } : { ok: false, code: WIRE_CODE.PEER_UNKNOWN, reason: `no introduction names ${knock.id} with this key` };
+    const expected = keyOf(knock.id);
+    return expected instanceof Promise ? expected.then(judge) : judge(expected);
+  };
+}
+
 export type PeerTiming = { helloMs?: number; heartbeatMs?: number; deadAfterMs?: number };
 
 // What this side leaves unwritten before it gives up on a peer that does not read: a few of the
@@ -69,7 +90,10 @@ export type PeerTiming = { helloMs?: number; heartbeatMs?: number; deadAfterMs?:
 export const MAX_WRITE_QUEUE = 4 * LIMITS.MAX_FRAME_PAYLOAD;
 
 // Dials a peer's listener (or runs TLS over a relayed stream: `socket`) and says hello;
-// resolves once the peer's hello came back.
+// resolves once the peer's hello came back. `pinned`: the peer is judged by its key alone, not by
+// this side's CA (a contact pinned from an invite or by hand, section 14); a certificate with
+// another key rejects with CERT_KEY_MISMATCH and `keySha256`, the key it had. `invite`: the
+// token to present in the hello.
 export function dialPeer(options: {
   host?: string;
   port?: number;
@@ -78,6 +102,8 @@ export function dialPeer(options: {
   id: number;
   peer: number;
   peerKey: string;
+  pinned?: boolean;
+  invite?: string;
   localPort?: number;
   timing?: PeerTiming;
   // Gives up on the connection and the handshake after this long (an address behind a NAT that
@@ -88,7 +114,7 @@ export function dialPeer(options: {
 }): Promise<PeerLink> {
   const connectOptions: tls.ConnectionOptions & { localPort?: number } = {
     ...(options.socket ? { socket: options.socket } : { host: options.host, port: options.port, localPort: options.localPort }),
-    ...clientTlsOptions(options.identity, { expectRole: 'client', expectKeySha256: options.peerKey }),
+    ...(options.pinned ? pinnedClientTlsOptions(options.identity) : clientTlsOptions(options.identity, { expectRole: 'client', expectKeySha256: options.peerKey })),
   };
   const socket = tls.connect(connectOptions);
   return new Promise((resolve, reject) => {
@@ -108,23 +134,33 @@ export function dialPeer(options: {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       socket.off('error', fail);
+      if (options.pinned) {
+        const key = presentedKeyOf(socket);
+        if (key === null || key !== normalKeySha256(options.peerKey)) {
+          return fail(Object.assign(new Error(`the peer ${options.peer} presented key ${key ?? 'none'}, pinned is ${options.peerKey}`), { code: WIRE_CODE.CERT_KEY_MISMATCH, keySha256: key }));
+        }
+      }
       startLink(socket, { ...options, keySha256: options.peerKey, dialled: true }).then(resolve, reject);
     });
   });
 }
 
-// Takes a socket a peer opened to this side's listener, after its TLS handshake: checks the
-// certificate, then the hello (whose key must be the one the server gave for that id: keyOf).
+// Takes a socket a peer opened to this side's listener, after its TLS handshake: reads the key of
+// its certificate and this side's CA's word on it, then lets `admit` judge the hello (the
+// introduced key in organisation mode: admitIntroduced; pins and invites too: src/node/trust.ts).
+// A peer with no readable certificate is refused at once.
 export function acceptPeer(
   socket: tls.TLSSocket,
-  options: { identity: Identity; id: number; keyOf: KeyOf; timing?: PeerTiming },
+  options: { identity: Identity; id: number; admit: Admit; timing?: PeerTiming },
 ): Promise<PeerLink> {
   const check = verifyTlsPeer(socket, { identity: options.identity, expectRole: 'client' });
-  if (!check.ok) {
+  const key = check.ok ? check.keySha256 : presentedKeyOf(socket);
+  if (key === null) {
     socket.destroy();
-    return Promise.reject(Object.assign(new Error(`a peer's certificate was refused: ${check.reason}`), { code: check.code }));
+    const reason = check.ok ? 'no certificate' : check.reason;
+    return Promise.reject(Object.assign(new Error(`a peer's certificate was refused: ${reason}`), { code: check.ok ? 'CERT_MISSING' : check.code }));
   }
-  return startLink(socket, { identity: options.identity, id: options.id, peer: 0, keySha256: check.keySha256, keyOf: options.keyOf, dialled: false, timing: options.timing });
+  return startLink(socket, { identity: options.identity, id: options.id, peer: 0, keySha256: key, check, admit: options.admit, dialled: false, timing: options.timing });
 }
 
 type Start = {
@@ -133,7 +169,11 @@ type Start = {
   // 0 on the accepting side until the hello names it.
   peer: number;
   keySha256: string;
-  keyOf?: KeyOf;
+  // The listener's: the CA's word on the certificate, and the judge of the hello.
+  check?: PeerCheck;
+  admit?: Admit;
+  // The dialler's: the invite token its hello presents.
+  invite?: string;
   dialled: boolean;
   timing?: PeerTiming;
 };
@@ -233,27 +273,31 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
     if (start.dialled) {
       if (msg.id !== peer) return refuse(WIRE_CODE.PEER_MISMATCH, `the peer says it is ${msg.id}, and ${peer} was dialled`);
     } else {
-      const expected = start.keyOf?.(msg.id);
-      if (expected instanceof Promise) {
+      const knock: Knock = { id: msg.id, keySha256: start.keySha256, check: start.check as PeerCheck, address: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`, ...(msg.invite !== undefined ? { invite: msg.invite } : {}) };
+      const answer = start.admit ? start.admit(knock) : ({ ok: false, code: WIRE_CODE.PEER_UNKNOWN, reason: 'no judge' } as const);
+      if (answer instanceof Promise) {
         // Nothing more comes before this side's hello: reading waits with the answer.
         socket.pause();
-        void expected.then((key) => {
-          if (end) return;
-          socket.resume();
-          welcome(msg.id, key);
-        });
+        void answer.then(
+          (a) => {
+            if (end) return;
+            socket.resume();
+            welcome(a);
+          },
+          (err: Error) => refuse(WIRE_CODE.UNEXPECTED, `this side could not judge the hello: ${err.message}`),
+        );
         return;
       }
-      return welcome(msg.id, expected);
+      return welcome(answer);
     }
     ready = true;
     arm();
     resolveReady(link);
   }
 
-  // The listener's answer to a hello from `id`, whose introduced key is `expected`.
-  function welcome(id: number, expected: string | undefined): void {
-    if (!expected || expected !== start.keySha256) return refuse(WIRE_CODE.PEER_UNKNOWN, `no introduction names ${id} with this key`);
+  // The listener's answer to a hello, as its judge gave it.
+  function welcome(answer: Admission): void {
+    if (!answer.ok) return refuse(answer.code, answer.reason);
     sendControl({ type: 'hello', version: PROTOCOL_VERSION, id: start.id, peer });
     ready = true;
     arm();
@@ -360,6 +404,6 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
     },
     closed,
   };
-  if (start.dialled) sendControl({ type: 'hello', version: PROTOCOL_VERSION, id: start.id, peer });
+  if (start.dialled) sendControl({ type: 'hello', version: PROTOCOL_VERSION, id: start.id, peer, ...(start.invite !== undefined ? { invite: start.invite } : {}) });
   return readyPromise;
 }

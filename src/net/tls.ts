@@ -99,6 +99,43 @@ export function serverTlsOptions(identity: Identity): tls.TlsOptions {
   };
 }
 
+// The TLS server of a client's listener for peer links: as serverTlsOptions, except that a
+// certificate this side's CA does not vouch for (a self-signed peer's) is let through the
+// handshake, to be judged at the hello by its pinned key or the invite it brings
+// (docs/PROTOCOL.md section 14; acceptPeer and src/node/trust.ts). Nothing is accepted on the
+// handshake alone: acceptPeer checks every certificate in the application.
+export function peerServerTlsOptions(identity: Identity): tls.TlsOptions {
+  return { ...serverTlsOptions(identity), rejectUnauthorized: false };
+}
+
+// For dialling a contact pinned to a key (an invite, a pin by hand): no CA is asked, the key of
+// the certificate is checked after the handshake (pinnedKeyOf). The secure context is made once
+// per identity: parsing the key is the costly part of a handshake (clientTlsOptions).
+const pinnedContexts = new WeakMap<object, tls.SecureContext>();
+export function pinnedClientTlsOptions(identity: Pick<Identity, 'key' | 'cert'>): tls.ConnectionOptions {
+  let secureContext = pinnedContexts.get(identity);
+  if (!secureContext) {
+    secureContext = tls.createSecureContext({ key: identity.key, cert: identity.cert, minVersion: 'TLSv1.3' });
+    pinnedContexts.set(identity, secureContext);
+  }
+  // Not rejectUnauthorized: a self-signed certificate fails OpenSSL's chain check, which is not
+  // the check that matters here. checkServerIdentity is skipped for the same reason (a host name
+  // proves nothing, section 1).
+  return { secureContext, minVersion: 'TLSv1.3', rejectUnauthorized: false, checkServerIdentity: () => undefined };
+}
+
+// The key fingerprint of the certificate a live peer presented, or null when it sent none or one
+// that cannot be read.
+export function presentedKeyOf(socket: tls.TLSSocket): string | null {
+  const raw = socket.getPeerCertificate(false)?.raw;
+  if (!raw || raw.length === 0) return null;
+  try {
+    return keySha256OfX509(new X509Certificate(raw));
+  } catch {
+    return null;
+  }
+}
+
 // For tls.connect. The host-name check is replaced by checkPeerCertificate: a peer is dialled by
 // address, which its certificate need not name. `expectRole` defaults to 'server' (the rendezvous
 // server); pass 'client' to dial a peer, and its key fingerprint when it is known.

@@ -35,6 +35,8 @@ export type ClientState = {
   clockOffsetMs: number;
   // The route of each contact's peer link that is up.
   routes: ReadonlyMap<number, Route>;
+  // Where this client accepts peer links (0: it does not listen): what `parley invite` puts in.
+  listenPort: number;
 };
 
 export type RunningClient = {
@@ -107,7 +109,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   const firstLogin = new Promise<void>((resolve) => (firstDone = resolve));
 
   function current(): ClientState {
-    return { ...state, presence: new Map(state.presence), refusedBy: new Set(state.refusedBy), routes: messenger?.routes() ?? new Map() };
+    return { ...state, presence: new Map(state.presence), refusedBy: new Set(state.refusedBy), routes: messenger?.routes() ?? new Map(), listenPort: messenger?.listenPort ?? 0 };
   }
 
   async function connect(): Promise<void> {
@@ -305,6 +307,8 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   }
   if (address) void connect();
   else firstDone();
+  // Contacts whose invite said where they listen need no server: dialled at once.
+  messenger.dialLocated();
 
   return {
     profile,

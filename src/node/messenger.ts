@@ -10,11 +10,13 @@ import type { ControlOf } from '../net/control.js';
 import { acceptPeer, dialPeer, type PeerLink } from '../net/peer.js';
 import { punch } from '../net/punch.js';
 import { firstConnected } from '../net/race.js';
-import { serverTlsOptions, type Identity } from '../net/tls.js';
+import { peerServerTlsOptions, type Identity } from '../net/tls.js';
 import type { Route } from '../events/types.js';
 import { concernsLink, createDelivery, isContact as isWhitelisted } from './delivery.js';
 import { createFiles } from './files.js';
 import type { Profile } from './profile.js';
+import { createServerless } from './serverless.js';
+import { decideFirstUse, decideKeySeen } from './trust.js';
 
 export type Messenger = {
   // Where peers dial this client (announced at login).
@@ -24,6 +26,8 @@ export type Messenger = {
   onPresence: (peer: number, online: boolean) => void;
   // The route of each contact's link that is up now.
   routes: () => Map<number, Route>;
+  // Contacts whose invite said where they listen are dialled there (serverless.ts): at start.
+  dialLocated: () => void;
   close: () => Promise<void>;
 };
 
@@ -98,6 +102,8 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   // File transfers (files.ts) on the same links, with chains of their own: a chunk written to
   // disk never holds a message back.
   const files = createFiles({ profile, log, linkOf: (peer) => links.get(peer)?.link, want });
+  // Links with no server: contacts at their invite's addresses, hellos judged by pins and invites.
+  const serverless = createServerless({ profile, identity, id: deps.id, log, hasLink: (peer) => links.has(peer), adopt: (link, dialer) => adopt(link, 'direct', dialer) });
 
   function inTurn(peer: number, work: () => Promise<void>): void {
     const next = (chains.get(peer) ?? Promise.resolve()).then(work).catch((err: Error) => log(`parley: with ${peer}: ${err.message}`));
@@ -107,10 +113,10 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   // The TLS server of links peers open: one on the listener, with the route its address says;
   // one that never listens, handed each stream the relay spliced.
   function peerServer(routeFor: (socket: tls.TLSSocket) => Route): tls.Server {
-    const tlsServer = tls.createServer(serverTlsOptions(identity), (socket) => {
+    const tlsServer = tls.createServer(peerServerTlsOptions(identity), (socket) => {
       const id = deps.id();
       if (id === null || closing) return socket.destroy();
-      acceptPeer(socket, { identity, id, keyOf }).then(
+      acceptPeer(socket, { identity, id, admit: (knock) => serverless.admit(knock, () => keyOf(knock.id)) }).then(
         (link) => adopt(link, routeFor(socket), link.peer),
         () => undefined,
       );
@@ -153,7 +159,10 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
 
   // A link for a contact with something to send: ask the server to introduce us.
   function want(peer: number): void {
-    if (closing || !isContact(peer) || !deps.isOnline(peer)) return;
+    if (closing || !isContact(peer)) return;
+    // A contact whose invite said where it listens is dialled there, server or not.
+    if (!links.has(peer) && profile.views.contacts[peer]?.location) serverless.dial(peer);
+    if (!deps.isOnline(peer)) return;
     const current = links.get(peer);
     if (current) {
       // On the relay: a direct link is tried again now and then, without a retry.
@@ -180,6 +189,13 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
 
   function onIntroduce(msg: ControlOf<'introduce'>): void {
     if (closing || !isContact(msg.peer)) return;
+    // The server names another key than the one pinned for this contact: no link, a warning.
+    const seen = decideKeySeen(profile.views.contacts[msg.peer], msg.peer, msg.peerKey, `${msg.host}:${msg.port}`);
+    if (!seen.ok) {
+      log(`parley: warning: the server introduced ${msg.peer} with key ${msg.peerKey}, not the one pinned for it: refused`);
+      if (seen.events.length > 0) void profile.appendMany(seen.events).catch(() => undefined);
+      return;
+    }
     introduced.set(msg.peer, { key: msg.peerKey, until: Date.now() + INTRODUCTION_MS });
     for (const done of [...(awaiting.get(msg.peer) ?? [])]) done();
     const id = deps.id();
@@ -287,19 +303,23 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       void current.link.close(WIRE_CODE.DUPLICATE, `another link took over: ${route}`);
       inTurn(peer, () => profile.append({ type: 'link.closed', peer, reason: `self: route changed to ${route}` }).then(() => undefined));
     }
+    serverless.linkUp(peer);
     void link.closed.then((end) => {
       if (links.get(peer)?.link !== link) return;
       links.delete(peer);
       delivery.linkDown(peer);
       void files.linkDown(peer);
       if (closing) return;
+      serverless.linkDown(peer);
       void profile.append({ type: 'link.closed', peer, reason: `${end.by}: ${end.code}` }).catch(() => undefined);
       // What it carried without an ack goes again on the next link (asked for now if the contact
       // is still online, else when it comes back).
       inTurn(peer, () => delivery.drain(peer));
     });
     inTurn(peer, async () => {
-      await profile.append({ type: 'link.opened', peer, route, address: `${link.remote.address}:${link.remote.port}` });
+      // A contact met by id with no key pinned yet is pinned to this one (trust on first use).
+      const firstUse = decideFirstUse(profile.views.contacts[peer], peer, link.keySha256);
+      await profile.appendMany([...firstUse, { type: 'link.opened', peer, route, address: `${link.remote.address}:${link.remote.port}` }]);
       await delivery.linkUp(peer, link, since);
       if (links.get(peer)?.link === link) void files.linkUp(peer);
     });
@@ -311,6 +331,8 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     if (event.type.startsWith('transfer.')) files.onEvent(event);
     // A contact removed or blocked: its link goes at once.
     if (event.type.startsWith('contact.') && 'peer' in event && !isContact(event.peer)) void links.get(event.peer)?.link.close(WIRE_CODE.PEER_REFUSED, 'no longer a contact');
+    // Told where a contact listens (parley connect while the client runs): dialled now.
+    if (event.type === 'contact.located') serverless.dial(event.peer);
   });
 
   return {
@@ -321,10 +343,12 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       if (online) void files.drain(peer).catch((err: Error) => log(`parley: files with ${peer}: ${err.message}`));
     },
     routes: () => new Map([...links].map(([peer, e]) => [peer, e.route])),
+    dialLocated: () => serverless.dialAll(),
     async close() {
       closing = true;
       stopping.abort();
       unsubscribe();
+      serverless.close();
       for (const timer of retries.values()) clearTimeout(timer);
       const peers = [...links.keys()];
       await Promise.all([...links.values()].map(({ link }) => link.close()));

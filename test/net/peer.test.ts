@@ -9,9 +9,9 @@ import { CONTENT, FRAME, LIMITS } from '../../src/net/constants.js';
 import { decodeControl, encodeControl } from '../../src/net/control.js';
 import { chunkContentId, createFrameDecoder, type Frame } from '../../src/net/frame.js';
 import { controlFrame } from '../../src/net/link.js';
-import { acceptPeer, dialPeer, MAX_WRITE_QUEUE, type PeerLink } from '../../src/net/peer.js';
+import { acceptPeer, admitIntroduced, dialPeer, MAX_WRITE_QUEUE, type Knock, type PeerLink } from '../../src/net/peer.js';
 import { BULK_WINDOW } from '../../src/net/scheduler.js';
-import { serverTlsOptions, clientTlsOptions, type Identity } from '../../src/net/tls.js';
+import { serverTlsOptions, clientTlsOptions, peerServerTlsOptions, type Identity } from '../../src/net/tls.js';
 import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 
 let pki: TestPki;
@@ -39,7 +39,7 @@ async function bobListens(
   links.catch(() => undefined);
   const server = tls.createServer(serverTlsOptions(bob), (socket) => {
     accepted = socket;
-    acceptPeer(socket, { identity: bob, id: 9, keyOf, timing }).then(resolveLink, rejectLink);
+    acceptPeer(socket, { identity: bob, id: 9, admit: admitIntroduced(keyOf), timing }).then(resolveLink, rejectLink);
   });
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -393,6 +393,83 @@ describe('peer link - the scheduler', () => {
       expect(results.filter((r) => !r).length).toBeGreaterThan(0);
     } finally {
       close();
+    }
+  });
+});
+
+// Two self-signed identities (parley init without a server): each its own root.
+async function selfSigned(name: string): Promise<Identity> {
+  const { createSelfSigned } = await import('../../cert/self.js');
+  const { keySha256 } = await import('../../cert/keys.js');
+  const made = await createSelfSigned(name, 'pw');
+  return { ca: made.certPem, cert: made.certPem, key: made.key.export({ type: 'pkcs8', format: 'pem' }) as string, keySha256: keySha256(made.key), role: 'client', notAfter: Date.now() + 1e10 };
+}
+
+describe('peer link between self-signed identities (pinned keys, section 14)', () => {
+  let ann: Identity;
+  let ben: Identity;
+  beforeAll(async () => {
+    [ann, ben] = await Promise.all([selfSigned('Ann'), selfSigned('Ben')]);
+  });
+
+  // Ben listens as a client's listener does (peerServerTlsOptions) and admits by a pin for id 5.
+  async function benListens(pinFor5: string): Promise<{ port: number; knocks: Knock[]; links: Promise<PeerLink>; close: () => void }> {
+    const knocks: Knock[] = [];
+    let resolveLink: (l: PeerLink) => void = () => undefined;
+    const links = new Promise<PeerLink>((r) => (resolveLink = r));
+    const sockets: tls.TLSSocket[] = [];
+    const server = tls.createServer(peerServerTlsOptions(ben), (socket) => {
+      sockets.push(socket);
+      const admit = (k: Knock) => {
+        knocks.push(k);
+        return k.id === 5 && k.keySha256 === pinFor5 ? { ok: true as const } : { ok: false as const, code: 'CERT_KEY_MISMATCH', reason: 'pinned to another key' };
+      };
+      acceptPeer(socket, { identity: ben, id: 9, admit }).then(resolveLink, () => undefined);
+    });
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { port: (server.address() as AddressInfo).port, knocks, links, close: () => { for (const s of sockets) s.destroy(); server.close(); } };
+  }
+
+  it('peer - each presents its self-signed certificate; both judge by the pinned key; the hello carries the invite token', async () => {
+    const side = await benListens(ann.keySha256);
+    try {
+      const a = await dialPeer({ host: '127.0.0.1', port: side.port, identity: ann, id: 5, peer: 9, peerKey: ben.keySha256, pinned: true, invite: 'ab'.repeat(16) });
+      const b = await side.links;
+      expect([a.peer, b.peer, b.keySha256]).toEqual([9, 5, ann.keySha256]);
+      expect(side.knocks[0]).toMatchObject({ id: 5, keySha256: ann.keySha256, invite: 'ab'.repeat(16), check: { ok: false, code: 'CERT_FOREIGN_CA' } });
+      await a.close();
+    } finally {
+      side.close();
+    }
+  });
+
+  it('peer - the dialler refuses a listener whose key is not the pinned one (CERT_KEY_MISMATCH, with the key it had)', async () => {
+    const side = await benListens(ann.keySha256);
+    try {
+      const err = await dialPeer({ host: '127.0.0.1', port: side.port, identity: ann, id: 5, peer: 9, peerKey: 'c'.repeat(64), pinned: true }).catch((e: Error & { code?: string; keySha256?: string }) => e);
+      expect(err).toMatchObject({ code: 'CERT_KEY_MISMATCH', keySha256: ben.keySha256 });
+    } finally {
+      side.close();
+    }
+  });
+
+  it('peer - the listener refuses a hello whose key is not the one pinned for its id; the dialler hears why', async () => {
+    const side = await benListens('d'.repeat(64));
+    try {
+      const err = await dialPeer({ host: '127.0.0.1', port: side.port, identity: ann, id: 5, peer: 9, peerKey: ben.keySha256, pinned: true }).catch((e: Error & { code?: string }) => e);
+      expect(String((err as Error).message)).toMatch(/CERT_KEY_MISMATCH/);
+    } finally {
+      side.close();
+    }
+  });
+
+  it('peer - without a pin (the CA path), a self-signed listener is refused by the dialler', async () => {
+    const side = await benListens(ann.keySha256);
+    try {
+      await expect(dialPeer({ host: '127.0.0.1', port: side.port, identity: ann, id: 5, peer: 9, peerKey: ben.keySha256 })).rejects.toThrow();
+    } finally {
+      side.close();
     }
   });
 });
