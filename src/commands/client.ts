@@ -8,7 +8,7 @@ import { hasControlChars } from '../net/text.js';
 import { startClient, type ClientState, type RunningClient } from '../node/client.js';
 import { hasRunningClient, isClientAnswering, type RunCommand } from '../node/control.js';
 import { createSelfSignedIdentity, hasIdentity, installIdentity, loadHomeIdentity, NAME_SETTING, parseServerAddress, SERVER_SETTING } from '../node/identity.js';
-import { certNotAfter, statusRow } from '../node/status.js';
+import { certNotAfter, keyWarningText, statusRow } from '../node/status.js';
 import type { Profile } from '../node/profile.js';
 import type { Identity } from '../net/tls.js';
 import type { CommandIo } from './io.js';
@@ -171,5 +171,6 @@ function printStatus(profile: Profile, home: string, state: ClientState | undefi
     printLine(`warning: your certificate expires in ${days} day(s), on ${row.cert_expires_at?.slice(0, 10)}: ask the operator for a new one`);
   }
   for (const c of row.contacts) printLine(`${c.id}\t${c.name}\t${c.presence}${c.route ? `\t${c.route}` : ''}${c.unread > 0 ? `\t${c.unread} unread` : ''}`);
+  for (const c of Object.values(profile.views.contacts)) if (c.keyWarning) printLine(keyWarningText(c));
   if (row.contacts.length === 0) printLine('no contacts yet: parley contacts add ID --name NAME');
 }

@@ -5,16 +5,28 @@ import { badInput, EXIT, parleyError } from '../errors.js';
 import { hasControlChars } from '../net/text.js';
 import { decideRemove, type Contact } from '../projections/contacts.js';
 import { settingsOf } from '../projections/settings.js';
-import { parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile } from './common.js';
+import { parseId, peerName, printJson, printLine, profileOptions, requireContact, requireKnownPeer, withProfile } from './common.js';
+import { normalKeySha256 } from '../../cert/keys.js';
+import { keyWarningRow, keyWarningText } from '../node/status.js';
 import { unacknowledged } from '../node/outbox.js';
 import type { Profile } from '../node/profile.js';
 import { pendingRequests } from '../projections/requests.js';
 import { welcomeEvents } from '../node/trust.js';
 
 
-// What `contacts --json` and `contacts add --json` print of a contact.
-function contactRow(c: Contact): Omit<Contact, 'addedAt'> {
-  return { id: c.id, name: c.name, folder: c.folder, whitelisted: c.whitelisted, blocked: c.blocked };
+// What `contacts --json` and `contacts add --json` print of a contact: the pinned key and a
+// refused one only when there are (docs/PROTOCOL.md section 14).
+export function contactRow(c: Contact): Record<string, unknown> {
+  return {
+    id: c.id,
+    name: c.name,
+    folder: c.folder,
+    whitelisted: c.whitelisted,
+    blocked: c.blocked,
+    ...(c.pin ? { key_sha256: c.pin.keySha256, pinned_by: c.pin.by } : {}),
+    ...(c.location ? { addresses: c.location.addresses, port: c.location.port } : {}),
+    ...(c.keyWarning ? { key_warning: keyWarningRow(c.keyWarning) } : {}),
+  };
 }
 
 export function registerContactsCommands(program: Command): void {
@@ -26,8 +38,9 @@ export function registerContactsCommands(program: Command): void {
         for (const c of list) {
           const row = contactRow(c);
           if (opts.json) printJson(row);
-          else printLine(`${c.id}\t${c.name}\t${c.folder}${c.whitelisted ? '\twhitelisted' : ''}${c.blocked ? '\tblocked' : ''}`);
+          else printLine(`${c.id}\t${c.name}\t${c.folder}${c.whitelisted ? '\twhitelisted' : ''}${c.blocked ? '\tblocked' : ''}${c.pin ? `\tkey ${c.pin.keySha256.slice(0, 16)}…` : ''}`);
         }
+        if (!opts.json) for (const c of list) if (c.keyWarning) printLine(keyWarningText(c));
         if (!opts.json && list.length === 0) printLine('no contacts yet: parley contacts add ID --name NAME');
       }, { readOnly: true });
     });
@@ -45,6 +58,20 @@ export function registerContactsCommands(program: Command): void {
         const row = contactRow(c);
         if (opts.json) printJson(row);
         else printLine(`${known ? 'updated' : 'added'} contact ${c.id} (${c.name})`);
+      });
+    });
+
+  // A pin by hand (section 14): the key a person checked with the contact, replacing any other;
+  // it answers a warning about a refused key.
+  profileOptions(contacts.command('pin').description('pin a contact to a key fingerprint: links with any other key are refused').argument('<id>', 'the contact\'s id').argument('<key>', 'the SHA-256 of its public key, 64 hex characters (colons allowed)'))
+    .action(async (idText: string, keyText: string, _opts: unknown, cmd: Command) => {
+      const peer = parseId(idText, 'contact id');
+      const keySha256 = normalKeySha256(keyText);
+      if (keySha256 === null) throw badInput('BAD_KEY', `a key fingerprint is 64 hex characters (the SHA-256 of the public key), got "${keyText.slice(0, 80)}"`);
+      await withProfile(cmd, async (profile) => {
+        requireContact(profile, peer);
+        await profile.append({ type: 'contact.pinned', peer, keySha256, by: 'hand' });
+        printLine(`${peerName(profile, peer)} (${peer}) is pinned to key ${keySha256}`);
       });
     });
 

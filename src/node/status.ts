@@ -10,6 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import type { ClientState } from './client.js';
 import { identityFiles, NAME_SETTING, SERVER_SETTING } from './identity.js';
 import type { Profile } from './profile.js';
+import type { Contact } from '../projections/contacts.js';
 
 export type Presence = 'online' | 'offline' | 'refused';
 
@@ -18,8 +19,23 @@ export type StatusRow = {
   name: string | null;
   server: ClientState['server'];
   cert_expires_at: string | null;
-  contacts: Array<{ id: number; name: string; presence: Presence; route: string | null; unread: number }>;
+  // Where the running client accepts peer links (section 14 invites carry it); null when none runs.
+  listen_port: number | null;
+  contacts: Array<{ id: number; name: string; presence: Presence; route: string | null; unread: number; key_warning?: KeyWarningRow }>;
 };
+
+// A link refused for presenting another key than the pinned one (contact.key-refused).
+export type KeyWarningRow = { key_sha256: string; pinned: string; at: string; address: string | null };
+
+export function keyWarningRow(w: NonNullable<Contact['keyWarning']>): KeyWarningRow {
+  return { key_sha256: w.keySha256, pinned: w.pinned, at: new Date(w.at).toISOString(), address: w.address ?? null };
+}
+
+// The line `contacts` and `status` print for it: never accepted silently, and how to accept it.
+export function keyWarningText(c: Contact): string {
+  const w = c.keyWarning as NonNullable<Contact['keyWarning']>;
+  return `warning: ${c.name} (${c.id}) presented key ${w.keySha256}${w.address ? ` from ${w.address}` : ''}, not the pinned ${w.pinned}: refused. If they really changed keys: parley contacts pin ${c.id} ${w.keySha256}`;
+}
 
 // `notAfter`: the certificate's end (certNotAfter), read once by a caller that asks often.
 export function statusRow(profile: Profile, state: ClientState | undefined, notAfter: number | null): StatusRow {
@@ -29,14 +45,17 @@ export function statusRow(profile: Profile, state: ClientState | undefined, notA
     name: typeof settings[NAME_SETTING] === 'string' ? (settings[NAME_SETTING] as string) : null,
     server: state ? state.server : settings[SERVER_SETTING] ? 'offline' : 'none',
     cert_expires_at: notAfter === null ? null : new Date(notAfter).toISOString(),
+    listen_port: state && state.listenPort > 0 ? state.listenPort : null,
     contacts: Object.values(profile.views.contacts)
       .sort((a, b) => a.id - b.id)
       .map((c) => ({
         id: c.id,
         name: c.name,
-        presence: state?.refusedBy.has(c.id) ? 'refused' : state?.presence.get(c.id)?.online ? 'online' : 'offline',
+        // A link up is presence enough: with no server, nobody else says so.
+        presence: state?.refusedBy.has(c.id) ? 'refused' : state?.presence.get(c.id)?.online || state?.routes.has(c.id) ? 'online' : 'offline',
         route: state?.routes.get(c.id) ?? null,
         unread: profile.unread(c.id),
+        ...(c.keyWarning ? { key_warning: keyWarningRow(c.keyWarning) } : {}),
       })),
   };
 }

@@ -87,7 +87,13 @@ describe('init without a server', () => {
       expect(JSON.parse(status.stdout)).toMatchObject({ id: row.id, server: 'none' });
       const invite = await runParley(['invite', '--port', '7402', '--address', '127.0.0.1'], { home });
       expect(invite.code, invite.stderr).toBe(0);
-      expect(decodeInvite(lines(invite.stdout).at(-1) as string)).toEqual({ id: row.id, keySha256: row.key_sha256, port: 7402, addresses: ['127.0.0.1'] });
+      expect(decodeInvite(lines(invite.stdout).at(-1) as string)).toMatchObject({ id: row.id, keySha256: row.key_sha256, port: 7402, addresses: ['127.0.0.1'] });
+      // Without --port, the running client's listener: the one status shows.
+      const listening = (JSON.parse(status.stdout) as { listen_port: number }).listen_port;
+      expect(listening).toBeGreaterThan(0);
+      const own = await runParley(['invite', '--address', '127.0.0.1'], { home });
+      expect(own.code, own.stderr).toBe(0);
+      expect(decodeInvite(lines(own.stdout).at(-1) as string).port).toBe(listening);
     } finally {
       u.child.kill('SIGTERM');
       expect(await u.exited).toBe(0);
