@@ -1,6 +1,8 @@
 // Running clients in tests: `parley init` arguments for a holder of the test PKI, `parley up` as a
 // long-running child, a server on a chosen port, and a bounded wait for another process's state.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { RendezvousServer } from '../../server/server.js';
 import { cleanup, serverOn, tempDir, type TestPki } from '../server/helpers.js';
 import { CLI, ROOT, runParley, tempHome } from './cli.js';
@@ -16,7 +18,11 @@ export type Up = { child: ChildProcessWithoutNullStreams; stderr: () => string; 
 // (['unshare', '-m', ...]), the node command line appended to it; the child's pid is then the
 // wrapper's, which must exec it.
 export function startUp(pki: TestPki, home: string, env: Record<string, string> = {}, wrap: string[] = []): Up {
-  const argv = [process.execPath, CLI, 'up', '--home', home, '--password-file', pki.ours.passwordFile];
+  return startUpWith(pki.ours.passwordFile, home, env, wrap);
+}
+
+export function startUpWith(passwordFile: string, home: string, env: Record<string, string> = {}, wrap: string[] = []): Up {
+  const argv = [process.execPath, CLI, 'up', '--home', home, '--password-file', passwordFile];
   const [file, ...args] = [...wrap, ...argv];
   const child = spawn(file, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
@@ -97,4 +103,29 @@ export async function stopPerson(p: Person, signal: NodeJS.Signals = 'SIGTERM'):
 export async function restartPerson(pki: TestPki, p: Person): Promise<void> {
   p.up = startUp(pki, p.home);
   await p.up.waitFor('online at');
+}
+
+// A person with a self-signed profile (`parley init` without a server, issue 10) and its
+// `parley up`, which needs no server: its id, key fingerprint and the port its client listens on.
+export type SelfSignedPerson = Person & { key: string; port: number; passwordFile: string };
+
+export const SELF_SIGNED_PASSWORD = 'a key password';
+
+export async function selfSignedPerson(name: string, options: { up?: boolean } = {}): Promise<SelfSignedPerson> {
+  const home = tempHome(`p2p-${name}`);
+  const init = await runParley(['init', '--name', name, '--json'], { home, env: { PARLEY_KEY_PASSWORD: SELF_SIGNED_PASSWORD } });
+  if (init.code !== 0) throw new Error(`parley init for ${name}: ${init.stderr}`);
+  const row = JSON.parse(init.stdout) as { id: number; key_sha256: string };
+  const passwordFile = path.join(home, 'password.txt');
+  fs.writeFileSync(passwordFile, SELF_SIGNED_PASSWORD + '\n');
+  const p: SelfSignedPerson = { home, id: row.id, key: row.key_sha256, port: 0, passwordFile, up: null };
+  if (options.up !== false) await restartSelfSigned(p);
+  return p;
+}
+
+// (Re)starts the person's `parley up` and reads the port it listens on.
+export async function restartSelfSigned(p: SelfSignedPerson): Promise<void> {
+  p.up = startUpWith(p.passwordFile, p.home);
+  await p.up.waitFor('the client runs on');
+  p.port = (JSON.parse((await runParley(['status', '--json'], { home: p.home })).stdout) as { listen_port: number }).listen_port;
 }

@@ -1,0 +1,159 @@
+// Two people connect with an invite and no server (issue 10): two self-signed profiles on
+// loopback, `parley invite` on one, `parley connect` on the other, both `parley up`; messages
+// both ways over the direct link. And the trust rule (docs/PROTOCOL.md section 14): a peer that
+// presents another key for a pinned id is refused and shown as a warning; an invite with a wrong
+// fingerprint does not connect. Each step waits for the state it needs, bounded; none sleeps.
+import { describe, expect, it } from 'vitest';
+import { dialPeer } from '../../src/net/peer.js';
+import { decodeInvite, encodeInvite } from '../../src/net/invite.js';
+import { loadHomeIdentity } from '../../src/node/identity.js';
+import { jsonLines, lines, runParley } from '../helpers/cli.js';
+import { restartSelfSigned, selfSignedPerson, SELF_SIGNED_PASSWORD, stopPerson, until, type SelfSignedPerson } from '../helpers/client.js';
+
+type Row = Record<string, unknown>;
+
+async function statusOf(p: SelfSignedPerson): Promise<{ server: string; contacts: Row[] }> {
+  const r = await runParley(['status', '--json'], { home: p.home });
+  return JSON.parse(r.stdout) as { server: string; contacts: Row[] };
+}
+
+async function contactOf(p: SelfSignedPerson, peer: number): Promise<Row | undefined> {
+  return jsonLines((await runParley(['contacts', '--json'], { home: p.home })).stdout).find((c) => c.id === peer);
+}
+
+async function routeTo(p: SelfSignedPerson, peer: number): Promise<string | null> {
+  return ((await statusOf(p)).contacts.find((c) => c.id === peer)?.route as string | null | undefined) ?? null;
+}
+
+async function send(p: SelfSignedPerson, peer: number, text: string): Promise<string> {
+  const r = await runParley(['send', '--to', String(peer), '--json', text], { home: p.home });
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { id: string }).id;
+}
+
+async function messageStatus(p: SelfSignedPerson, peer: number, id: string): Promise<string | undefined> {
+  const r = await runParley(['history', '--peer', String(peer), '--json'], { home: p.home });
+  return jsonLines(r.stdout).find((m) => m.id === id)?.status as string | undefined;
+}
+
+async function inviteOf(p: SelfSignedPerson, name: string): Promise<string> {
+  const r = await runParley(['invite', '--address', '127.0.0.1', '--name', name], { home: p.home });
+  expect(r.code, r.stderr).toBe(0);
+  return lines(r.stdout).at(-1) as string;
+}
+
+// Alice and Bob, both running, Bob connected with Alice's invite and his link up; stopped after.
+async function withPair(work: (alice: SelfSignedPerson, bob: SelfSignedPerson) => Promise<void>): Promise<void> {
+  const [alice, bob] = await Promise.all([selfSignedPerson('Alice'), selfSignedPerson('Bob')]);
+  try {
+      const invite = await inviteOf(alice, 'Bob');
+      expect((await runParley(['connect', invite, '--name', 'Alice'], { home: bob.home })).code).toBe(0);
+      await until(async () => (await routeTo(bob, alice.id)) === 'direct', 'bob has a direct link to alice', 15_000);
+      await work(alice, bob);
+    } finally {
+      await Promise.all([stopPerson(alice), stopPerson(bob)]);
+    }
+  }
+
+  describe('invite, no server', () => {
+    it('invite - Alice invites, Bob connects: both pinned, a message each way delivered over a direct link, no server anywhere', async () => {
+      const [alice, bob] = await Promise.all([selfSignedPerson('Alice'), selfSignedPerson('Bob')]);
+      try {
+      const invite = await inviteOf(alice, 'Bob');
+      expect(decodeInvite(invite)).toMatchObject({ id: alice.id, keySha256: alice.key, port: alice.port, addresses: ['127.0.0.1'] });
+      const connected = await runParley(['connect', invite, '--name', 'Alice', '--json'], { home: bob.home });
+      expect(connected.code, connected.stderr).toBe(0);
+      expect(JSON.parse(connected.stdout)).toMatchObject({ id: alice.id, name: 'Alice', key_sha256: alice.key, dialling: true });
+
+      await until(async () => (await routeTo(bob, alice.id)) === 'direct', 'bob has a direct link to alice', 15_000);
+      await until(async () => (await contactOf(alice, bob.id))?.key_sha256 === bob.key, 'alice pinned bob through her invite');
+      expect(await contactOf(alice, bob.id)).toMatchObject({ name: 'Bob', whitelisted: true, pinned_by: 'invite' });
+      expect(await contactOf(bob, alice.id)).toMatchObject({ key_sha256: alice.key, pinned_by: 'invite', addresses: ['127.0.0.1'], port: alice.port });
+      const seen = await statusOf(bob);
+      expect(seen.server).toBe('none');
+      expect(seen.contacts.find((c) => c.id === alice.id)).toMatchObject({ presence: 'online', route: 'direct' });
+
+      const m1 = await send(bob, alice.id, 'Hi Alice, no server between us');
+      await until(async () => (await messageStatus(bob, alice.id, m1)) === 'delivered', 'bob sees his message delivered');
+      const m2 = await send(alice, bob.id, 'Привет, Боб!');
+      await until(async () => (await messageStatus(alice, bob.id, m2)) === 'delivered', 'alice sees her answer delivered');
+      expect(await messageStatus(alice, bob.id, m1)).toBe('received');
+      expect(await messageStatus(bob, alice.id, m2)).toBe('received');
+    } finally {
+      await Promise.all([stopPerson(alice), stopPerson(bob)]);
+    }
+  });
+
+  it('invite - the invite is one-time: used again by someone else, it lets nobody in', async () => {
+    const [alice, carol] = await Promise.all([selfSignedPerson('Alice'), selfSignedPerson('Carol')]);
+    try {
+      const invite = await inviteOf(alice, 'Carol');
+      // Carol uses it: she gets in, pinned. Then Dave tries the same token: refused.
+      expect((await runParley(['connect', invite], { home: carol.home })).code).toBe(0);
+      await until(async () => (await routeTo(carol, alice.id)) === 'direct', 'carol has a link to alice', 15_000);
+      const dave = await selfSignedPerson('Dave', { up: false });
+      const identity = loadHomeIdentity(dave.home, SELF_SIGNED_PASSWORD);
+      const token = decodeInvite(invite).token as string;
+      const err = await dialPeer({ host: '127.0.0.1', port: alice.port, identity, id: dave.id, peer: alice.id, peerKey: alice.key, pinned: true, invite: token }).catch((e: Error) => e);
+      expect(String((err as Error).message)).toMatch(/PEER_UNKNOWN/);
+      expect(await contactOf(alice, dave.id)).toBeUndefined();
+      const used = jsonLines((await runParley(['journal', 'inspect', '--type', 'invite.used', '--json'], { home: alice.home })).stdout);
+      expect(used.map((e) => e.peer)).toEqual([carol.id]);
+    } finally {
+      await Promise.all([stopPerson(alice), stopPerson(carol)]);
+    }
+  });
+
+  it('invite - a peer presenting another key for a pinned id is refused, and contacts and status show the warning', async () => {
+    await withPair(async (alice, bob) => {
+      // Mallory claims Bob's id with her own key at Alice's listener.
+      const mallory = await selfSignedPerson('Mallory', { up: false });
+      const identity = loadHomeIdentity(mallory.home, SELF_SIGNED_PASSWORD);
+      const err = await dialPeer({ host: '127.0.0.1', port: alice.port, identity, id: bob.id, peer: alice.id, peerKey: alice.key, pinned: true }).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(String((err as Error).message)).toMatch(/CERT_KEY_MISMATCH/);
+      await until(async () => (await contactOf(alice, bob.id))?.key_warning !== undefined, 'alice journaled the warning');
+      expect((await contactOf(alice, bob.id))?.key_warning).toMatchObject({ key_sha256: mallory.key, pinned: bob.key });
+      expect((await statusOf(alice)).contacts.find((c) => c.id === bob.id)?.key_warning).toMatchObject({ key_sha256: mallory.key });
+      const text = await runParley(['status'], { home: alice.home });
+      expect(text.stdout).toContain(`presented key ${mallory.key}`);
+      expect((await runParley(['contacts'], { home: alice.home })).stdout).toContain(`not the pinned ${bob.key}: refused`);
+      // Bob's own link was not touched, and still carries a message.
+      const m = await send(bob, alice.id, 'still me');
+      await until(async () => (await messageStatus(bob, alice.id, m)) === 'delivered', 'bob still reaches alice');
+    });
+  });
+
+  it('invite - an invite with a wrong fingerprint does not connect: the connecting side refuses the key and warns', async () => {
+    const [alice, carol] = await Promise.all([selfSignedPerson('Alice'), selfSignedPerson('Carol')]);
+    try {
+      const real = decodeInvite(await inviteOf(alice, 'Carol'));
+      const wrong = 'e'.repeat(64);
+      const forged = encodeInvite({ ...real, keySha256: wrong });
+      expect((await runParley(['connect', forged, '--name', 'Alice?'], { home: carol.home })).code).toBe(0);
+      await until(async () => (await contactOf(carol, alice.id))?.key_warning !== undefined, 'carol refused the key alice presented', 15_000);
+      expect((await contactOf(carol, alice.id))?.key_warning).toMatchObject({ key_sha256: alice.key, pinned: wrong });
+      expect(await routeTo(carol, alice.id)).toBeNull();
+      expect(await contactOf(alice, carol.id)).toBeUndefined();
+    } finally {
+      await Promise.all([stopPerson(alice), stopPerson(carol)]);
+    }
+  });
+
+  it('invite - connected before parley up: the next up dials the inviter; a restart of the dialler comes back by itself', async () => {
+    const [alice, erin] = await Promise.all([selfSignedPerson('Alice'), selfSignedPerson('Erin', { up: false })]);
+    try {
+      const invite = await inviteOf(alice, 'Erin');
+      expect((await runParley(['connect', invite, '--name', 'Alice'], { home: erin.home })).stdout).toMatch(/parley up dials 127\.0\.0\.1/);
+      await restartSelfSigned(erin);
+      await until(async () => (await routeTo(erin, alice.id)) === 'direct', 'erin dialled alice at up', 15_000);
+      await stopPerson(erin);
+      await restartSelfSigned(erin);
+      await until(async () => (await routeTo(erin, alice.id)) === 'direct', 'erin dialled alice again after a restart', 15_000);
+      const m = await send(alice, erin.id, 'welcome back');
+      await until(async () => (await messageStatus(alice, erin.id, m)) === 'delivered', 'alice reaches erin');
+    } finally {
+      await Promise.all([stopPerson(alice), stopPerson(erin)]);
+    }
+  });
+});
