@@ -9,7 +9,7 @@ import { dialPeer, type Admission, type Knock, type PeerLink } from '../net/peer
 import type { Identity } from '../net/tls.js';
 import { settingsOf } from '../projections/settings.js';
 import type { Profile } from './profile.js';
-import { decideAdmit, decideKeySeen, welcomeEvents } from './trust.js';
+import { decideAdmit, decideKeySeen, needsIntroduction, welcomeEvents } from './trust.js';
 
 export type Serverless = {
   // Dials the contact at its invite's addresses now, unless a link is up or a dial runs.
@@ -103,8 +103,7 @@ export function createServerless(deps: ServerlessDeps): Serverless {
 
   async function admit(knock: Knock, introducedKey: () => Promise<string | undefined> | string | undefined): Promise<Admission> {
     const contact = profile.views.contacts[knock.id];
-    // The server's introduction matters only for a certificate of this side's CA and no pin.
-    const introduced = knock.check.ok && !contact?.pin && contact?.whitelisted ? await introducedKey() : undefined;
+    const introduced = needsIntroduction({ certified: knock.check.ok }, contact) ? await introducedKey() : undefined;
     const tokenSha256 = knock.invite !== undefined ? createHash('sha256').update(Buffer.from(knock.invite, 'hex')).digest('hex') : undefined;
     const invite = tokenSha256 !== undefined && !spending.has(tokenSha256) ? profile.views.invites[tokenSha256] : undefined;
     const v = profile.views;

@@ -25,7 +25,8 @@ export type Knock = { id: number; keySha256: string; certified: boolean; address
 
 export type TrustFacts = {
   contact: Contact | undefined;
-  // The key the server introduced this id with, still fresh (organisation mode).
+  // The key the server introduced this id with, still fresh (organisation mode): asked for a
+  // certificate of this side's CA whose contact has no pin or one from first use (needsIntroduction).
   introducedKey: string | undefined;
   // The invite whose token the hello carried, when this side issued one of that hash.
   invite: IssuedInvite | undefined;
@@ -38,6 +39,11 @@ export type TrustFacts = {
 
 export type Verdict = { ok: true; events: NewEvent[] } | { ok: false; code: string; reason: string; events: NewEvent[] };
 
+// Whether the listener must wait for the server's introduction of this id before deciding.
+export function needsIntroduction(knock: Pick<Knock, 'certified'>, contact: Contact | undefined): boolean {
+  return knock.certified && contact?.whitelisted === true && (!contact.pin || contact.pin.by === 'first-use');
+}
+
 // decide: the listener's answer to a hello.
 export function decideAdmit(knock: Knock, facts: TrustFacts): Verdict {
   const { contact } = facts;
@@ -45,6 +51,12 @@ export function decideAdmit(knock: Knock, facts: TrustFacts): Verdict {
   if (contact?.blocked) return refuse(WIRE_CODE.PEER_REFUSED, `${id} is blocked here`);
   if (contact?.pin) {
     if (contact.pin.keySha256 !== keySha256) return keyRefused(contact, keySha256, knock.address);
+    // The CA path stays as it was: a key the CA vouches for and first use pinned still needs the
+    // server's fresh introduction, which a revoked key never gets. A pin from an invite or by hand
+    // is a person's word, and needs no server.
+    if (contact.whitelisted && knock.certified && contact.pin.by === 'first-use' && facts.introducedKey !== keySha256) {
+      return refuse(WIRE_CODE.PEER_UNKNOWN, `no introduction names ${id} with this key`);
+    }
     if (contact.whitelisted) return { ok: true, events: [] };
   }
   const invite = facts.invite;

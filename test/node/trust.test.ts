@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { WIRE_CODE } from '../../src/net/constants.js';
 import { selfSignedId } from '../../src/node/identity.js';
-import { decideAdmit, decideFirstUse, decideKeySeen, type Knock, type TrustFacts } from '../../src/node/trust.js';
+import { decideAdmit, decideFirstUse, decideKeySeen, needsIntroduction, type Knock, type TrustFacts } from '../../src/node/trust.js';
 import type { Contact } from '../../src/projections/contacts.js';
 import type { IssuedInvite } from '../../src/projections/invites.js';
 
@@ -46,6 +46,9 @@ describe('trust', () => {
     ['organisation mode: a self-signed contact met by id alone is refused', knock(), { contact: contact(), selfSigned: false }, WIRE_CODE.CERT_UNKNOWN_CA, []],
     ['organisation mode: a self-signed peer with an invite of this side', knock(), { invite: invite(), selfSigned: false }, true, ['contact.added', 'contact.pinned', 'invite.used']],
     ['organisation mode: a self-signed contact pinned by hand', knock(), { contact: pinned(A), selfSigned: false }, true, []],
+    ['organisation mode: a certified contact pinned at first use, introduced again', knock({ certified: true, id: 9 }), { contact: pinned(A, { id: 9, pin: { keySha256: A, by: 'first-use', at: 1 } }), introducedKey: A, selfSigned: false }, true, []],
+    ['organisation mode: a certified contact pinned at first use, with no fresh introduction (a revoked key gets none)', knock({ certified: true, id: 9 }), { contact: pinned(A, { id: 9, pin: { keySha256: A, by: 'first-use', at: 1 } }), selfSigned: false }, WIRE_CODE.PEER_UNKNOWN, []],
+    ['organisation mode: a certified contact pinned by an invite needs no server', knock({ certified: true, id: 9 }), { contact: pinned(A, { id: 9 }), selfSigned: false }, true, []],
   ])('trust - %s', (_what, k, f, expected, types) => {
     const v = decideAdmit(k, facts(f));
     expect(v.ok ? true : v.code).toBe(expected);
@@ -59,6 +62,14 @@ describe('trust', () => {
       { type: 'contact.pinned', peer: ID_A, keySha256: A, by: 'invite' },
       { type: 'invite.used', tokenSha256: 'c'.repeat(64), peer: ID_A },
     ]);
+  });
+
+  it('trust - the listener waits for an introduction only for a certificate of its CA whose contact is not pinned by a person', () => {
+    expect(needsIntroduction({ certified: true }, contact())).toBe(true);
+    expect(needsIntroduction({ certified: true }, pinned(A, { pin: { keySha256: A, by: 'first-use', at: 1 } }))).toBe(true);
+    expect(needsIntroduction({ certified: true }, pinned(A))).toBe(false);
+    expect(needsIntroduction({ certified: false }, contact())).toBe(false);
+    expect(needsIntroduction({ certified: true }, undefined)).toBe(false);
   });
 
   it('trust - first use pins a contact with no pin, never one pinned already', () => {
