@@ -20,7 +20,7 @@ import { createFrameDecoder, encodeFrame, encodeFrameHeader, type Frame } from '
 import { controlFrame, feed, refusalFor, writeBounded, type WriteResult } from './link.js';
 import { createScheduler } from './scheduler.js';
 import { normalKeySha256 } from '../../cert/keys.js';
-import { clientTlsOptions, pinnedClientTlsOptions, presentedKeyOf, refusalCode, verifyTlsPeer, type Identity, type PeerCheck } from './tls.js';
+import { clientTlsOptions, pinnedClientTlsOptions, presentedCertOf, presentedKeyOf, refusalCode, verifyTlsPeer, type Identity, type PeerCheck } from './tls.js';
 import { reasonText } from './text.js';
 
 export type PeerEnd = { by: 'peer' | 'self' | 'link'; code: string; reason: string };
@@ -62,7 +62,8 @@ export type KeyOf = (peer: number) => string | undefined | Promise<string | unde
 
 // What the listener knows when a hello comes: the id it claims, the key of the certificate, this
 // side's CA's word on that certificate, and the invite token the hello brings.
-export type Knock = { id: number; keySha256: string; check: PeerCheck; invite?: string; address: string };
+// selfIssued: the certificate is its own issuer (a self-signed profile's).
+export type Knock = { id: number; keySha256: string; selfIssued: boolean; check: PeerCheck; invite?: string; address: string };
 export type Admission = { ok: true } | { ok: false; code: string; reason: string };
 // The listener's judge of a hello (src/node/trust.ts in the client); a promise when it must wait
 // (for an introduction, or to journal a pin before the link is up).
@@ -154,13 +155,14 @@ export function acceptPeer(
   options: { identity: Identity; id: number; admit: Admit; timing?: PeerTiming },
 ): Promise<PeerLink> {
   const check = verifyTlsPeer(socket, { identity: options.identity, expectRole: 'client' });
-  const key = check.ok ? check.keySha256 : presentedKeyOf(socket);
-  if (key === null) {
+  const presented = presentedCertOf(socket);
+  if (presented === null) {
     socket.destroy();
     const reason = check.ok ? 'no certificate' : check.reason;
     return Promise.reject(Object.assign(new Error(`a peer's certificate was refused: ${reason}`), { code: check.ok ? 'CERT_MISSING' : check.code }));
   }
-  return startLink(socket, { identity: options.identity, id: options.id, peer: 0, keySha256: key, check, admit: options.admit, dialled: false, timing: options.timing });
+  const { keySha256, selfIssued } = presented;
+  return startLink(socket, { identity: options.identity, id: options.id, peer: 0, keySha256, selfIssued, check, admit: options.admit, dialled: false, timing: options.timing });
 }
 
 type Start = {
@@ -171,6 +173,7 @@ type Start = {
   keySha256: string;
   // The listener's: the CA's word on the certificate, and the judge of the hello.
   check?: PeerCheck;
+  selfIssued?: boolean;
   admit?: Admit;
   // The dialler's: the invite token its hello presents.
   invite?: string;
@@ -273,7 +276,7 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
     if (start.dialled) {
       if (msg.id !== peer) return refuse(WIRE_CODE.PEER_MISMATCH, `the peer says it is ${msg.id}, and ${peer} was dialled`);
     } else {
-      const knock: Knock = { id: msg.id, keySha256: start.keySha256, check: start.check as PeerCheck, address: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`, ...(msg.invite !== undefined ? { invite: msg.invite } : {}) };
+      const knock: Knock = { id: msg.id, keySha256: start.keySha256, selfIssued: start.selfIssued === true, check: start.check as PeerCheck, address: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`, ...(msg.invite !== undefined ? { invite: msg.invite } : {}) };
       const answer = start.admit ? start.admit(knock) : ({ ok: false, code: WIRE_CODE.PEER_UNKNOWN, reason: 'no judge' } as const);
       if (answer instanceof Promise) {
         // Nothing more comes before this side's hello: reading waits with the answer.

@@ -124,16 +124,22 @@ export function pinnedClientTlsOptions(identity: Pick<Identity, 'key' | 'cert'>)
   return { secureContext, minVersion: 'TLSv1.3', rejectUnauthorized: false, checkServerIdentity: () => undefined };
 }
 
-// The key fingerprint of the certificate a live peer presented, or null when it sent none or one
-// that cannot be read.
-export function presentedKeyOf(socket: tls.TLSSocket): string | null {
+// The key fingerprint of the certificate a live peer presented, and whether it is its own
+// issuer (a self-signed profile's, cert/self.ts); null when it sent none or one that cannot be
+// read.
+export function presentedCertOf(socket: tls.TLSSocket): { keySha256: string; selfIssued: boolean } | null {
   const raw = socket.getPeerCertificate(false)?.raw;
   if (!raw || raw.length === 0) return null;
   try {
-    return keySha256OfX509(new X509Certificate(raw));
+    const cert = new X509Certificate(raw);
+    return { keySha256: keySha256OfX509(cert), selfIssued: cert.checkIssued(cert) && verifiesWith(cert, cert.publicKey) };
   } catch {
     return null;
   }
+}
+
+export function presentedKeyOf(socket: tls.TLSSocket): string | null {
+  return presentedCertOf(socket)?.keySha256 ?? null;
 }
 
 // For tls.connect. The host-name check is replaced by checkPeerCertificate: a peer is dialled by

@@ -108,7 +108,7 @@ export function createServerless(deps: ServerlessDeps): Serverless {
     const invite = tokenSha256 !== undefined && !spending.has(tokenSha256) ? profile.views.invites[tokenSha256] : undefined;
     const v = profile.views;
     const verdict = decideAdmit(
-      { id: knock.id, keySha256: knock.keySha256, certified: knock.check.ok, address: knock.address },
+      { id: knock.id, keySha256: knock.keySha256, certified: knock.check.ok, selfIssued: knock.selfIssued, address: knock.address },
       {
         contact: v.contacts[knock.id],
         introducedKey: introduced,

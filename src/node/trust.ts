@@ -21,7 +21,8 @@ import type { Settings } from '../projections/settings.js';
 
 // What the listener knows of a peer when its hello comes: the id it claims, the key of its
 // certificate, and whether this side's CA vouches for that certificate (chain, role, dates).
-export type Knock = { id: number; keySha256: string; certified: boolean; address?: string };
+// selfIssued: the certificate is its own issuer (a self-signed profile's).
+export type Knock = { id: number; keySha256: string; certified: boolean; selfIssued?: boolean; address?: string };
 
 export type TrustFacts = {
   contact: Contact | undefined;
@@ -61,7 +62,12 @@ export function decideAdmit(knock: Knock, facts: TrustFacts): Verdict {
   }
   const invite = facts.invite;
   if (!contact?.pin && invite && invite.usedBy === null && invite.until >= facts.now) {
-    if (!knock.certified && selfSignedIdOf(keySha256) !== id) return refuse(WIRE_CODE.PEER_MISMATCH, `a self-signed key's id is the first 40 bits of its fingerprint (${selfSignedIdOf(keySha256)}), not ${id}`);
+    const derived = selfSignedIdOf(keySha256) === id;
+    // A self-signed key's id is the first 40 bits of its fingerprint: no other is taken from it.
+    if (!knock.certified && knock.selfIssued && !derived) return refuse(WIRE_CODE.PEER_MISMATCH, `a self-signed key's id is the first 40 bits of its fingerprint (${selfSignedIdOf(keySha256)}), not ${id}`);
+    // Another operator's client names an id its own server gave, which nobody here can check: taken
+    // for someone new, never to pin a contact this side already has under that id.
+    if (!knock.certified && !knock.selfIssued && !derived && contact) return refuse(WIRE_CODE.PEER_MISMATCH, `${id} is a contact here already; an invite cannot give its id to another key`);
     const welcomed = !contact ? facts.welcome(id, invite.name ?? String(id)) : contact.whitelisted ? [] : [{ type: 'contact.whitelisted' as const, peer: id, whitelisted: true }];
     return {
       ok: true,

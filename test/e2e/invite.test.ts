@@ -3,40 +3,42 @@
 // both ways over the direct link. And the trust rule (docs/PROTOCOL.md section 14): a peer that
 // presents another key for a pinned id is refused and shown as a warning; an invite with a wrong
 // fingerprint does not connect. Each step waits for the state it needs, bounded; none sleeps.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../cert/helpers.js';
+import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 import { dialPeer } from '../../src/net/peer.js';
 import { decodeInvite, encodeInvite } from '../../src/net/invite.js';
 import { loadHomeIdentity } from '../../src/node/identity.js';
 import { jsonLines, lines, runParley } from '../helpers/cli.js';
-import { restartSelfSigned, selfSignedPerson, SELF_SIGNED_PASSWORD, stopPerson, until, type SelfSignedPerson } from '../helpers/client.js';
+import { personAt, restartSelfSigned, selfSignedPerson, serverAt, SELF_SIGNED_PASSWORD, stopPerson, until, type Person, type SelfSignedPerson } from '../helpers/client.js';
 
 type Row = Record<string, unknown>;
 
-async function statusOf(p: SelfSignedPerson): Promise<{ server: string; contacts: Row[] }> {
+async function statusOf(p: Person): Promise<{ server: string; contacts: Row[] }> {
   const r = await runParley(['status', '--json'], { home: p.home });
   return JSON.parse(r.stdout) as { server: string; contacts: Row[] };
 }
 
-async function contactOf(p: SelfSignedPerson, peer: number): Promise<Row | undefined> {
+async function contactOf(p: Person, peer: number): Promise<Row | undefined> {
   return jsonLines((await runParley(['contacts', '--json'], { home: p.home })).stdout).find((c) => c.id === peer);
 }
 
-async function routeTo(p: SelfSignedPerson, peer: number): Promise<string | null> {
+async function routeTo(p: Person, peer: number): Promise<string | null> {
   return ((await statusOf(p)).contacts.find((c) => c.id === peer)?.route as string | null | undefined) ?? null;
 }
 
-async function send(p: SelfSignedPerson, peer: number, text: string): Promise<string> {
+async function send(p: Person, peer: number, text: string): Promise<string> {
   const r = await runParley(['send', '--to', String(peer), '--json', text], { home: p.home });
   expect(r.code, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as { id: string }).id;
 }
 
-async function messageStatus(p: SelfSignedPerson, peer: number, id: string): Promise<string | undefined> {
+async function messageStatus(p: Person, peer: number, id: string): Promise<string | undefined> {
   const r = await runParley(['history', '--peer', String(peer), '--json'], { home: p.home });
   return jsonLines(r.stdout).find((m) => m.id === id)?.status as string | undefined;
 }
 
-async function inviteOf(p: SelfSignedPerson, name: string): Promise<string> {
+async function inviteOf(p: Person, name: string): Promise<string> {
   const r = await runParley(['invite', '--address', '127.0.0.1', '--name', name], { home: p.home });
   expect(r.code, r.stderr).toBe(0);
   return lines(r.stdout).at(-1) as string;
@@ -155,5 +157,40 @@ async function withPair(work: (alice: SelfSignedPerson, bob: SelfSignedPerson) =
     } finally {
       await Promise.all([stopPerson(alice), stopPerson(erin)]);
     }
+  });
+});
+
+describe('invite, organisation mode and self-signed', () => {
+  let pki: TestPki;
+  beforeAll(async () => {
+    pki = await makeServerPki(['alice']);
+  });
+  afterAll(() => cleanup(pki?.dir));
+
+  it('invite - a client of an operator meets self-signed peers through invites, both ways: it connects with one, and one connects with its own', async () => {
+    const port = await freePort();
+    await serverAt(pki, port, async () => {
+      const alice = await personAt(pki, 'alice', port);
+      const [bob, carol] = await Promise.all([selfSignedPerson('Bob'), selfSignedPerson('Carol')]);
+      try {
+        // Alice (organisation mode) connects with self-signed Bob's invite.
+        const fromBob = await inviteOf(bob, 'Alice');
+        expect((await runParley(['connect', fromBob, '--name', 'Bob'], { home: alice.home })).code).toBe(0);
+        await until(async () => (await routeTo(alice, bob.id)) === 'direct', 'alice reached bob with his invite', 15_000);
+        const m1 = await send(alice, bob.id, 'from a CA to a self-signed key');
+        await until(async () => (await messageStatus(alice, bob.id, m1)) === 'delivered', 'bob got alice\'s message');
+        expect(await contactOf(bob, alice.id)).toMatchObject({ name: 'Alice', pinned_by: 'invite' });
+
+        // Self-signed Carol connects with Alice's invite: Alice's listener takes her by the token.
+        const fromAlice = await inviteOf(alice, 'Carol');
+        expect((await runParley(['connect', fromAlice, '--name', 'Alice'], { home: carol.home })).code).toBe(0);
+        await until(async () => (await routeTo(carol, alice.id)) === 'direct', 'carol reached alice with her invite', 15_000);
+        const m2 = await send(carol, alice.id, 'from a self-signed key to a CA');
+        await until(async () => (await messageStatus(carol, alice.id, m2)) === 'delivered', 'alice got carol\'s message');
+        expect(await contactOf(alice, carol.id)).toMatchObject({ name: 'Carol', key_sha256: carol.key, pinned_by: 'invite' });
+      } finally {
+        await Promise.all([stopPerson(alice), stopPerson(bob), stopPerson(carol)]);
+      }
+    });
   });
 });

@@ -437,7 +437,7 @@ describe('peer link between self-signed identities (pinned keys, section 14)', (
       const a = await dialPeer({ host: '127.0.0.1', port: side.port, identity: ann, id: 5, peer: 9, peerKey: ben.keySha256, pinned: true, invite: 'ab'.repeat(16) });
       const b = await side.links;
       expect([a.peer, b.peer, b.keySha256]).toEqual([9, 5, ann.keySha256]);
-      expect(side.knocks[0]).toMatchObject({ id: 5, keySha256: ann.keySha256, invite: 'ab'.repeat(16), check: { ok: false, code: 'CERT_FOREIGN_CA' } });
+      expect(side.knocks[0]).toMatchObject({ id: 5, keySha256: ann.keySha256, invite: 'ab'.repeat(16), selfIssued: true, check: { ok: false, code: 'CERT_FOREIGN_CA' } });
       await a.close();
     } finally {
       side.close();

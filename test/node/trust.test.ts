@@ -16,7 +16,7 @@ const NOW = 1_700_000_000_000;
 const contact = (extra: Partial<Contact> = {}): Contact => ({ id: ID_A, name: 'Ann', folder: 'main', whitelisted: true, blocked: false, addedAt: 1, ...extra });
 const pinned = (key: string, extra: Partial<Contact> = {}): Contact => contact({ pin: { keySha256: key, by: 'invite', at: 1 }, ...extra });
 const invite = (extra: Partial<IssuedInvite> = {}): IssuedInvite => ({ tokenSha256: 'c'.repeat(64), until: NOW + 1, name: 'Ann', usedBy: null, ...extra });
-const knock = (extra: Partial<Knock> = {}): Knock => ({ id: ID_A, keySha256: A, certified: false, ...extra });
+const knock = (extra: Partial<Knock> = {}): Knock => ({ id: ID_A, keySha256: A, certified: false, selfIssued: true, ...extra });
 const facts = (extra: Partial<TrustFacts> = {}): TrustFacts => ({
   contact: undefined,
   introducedKey: undefined,
@@ -45,6 +45,8 @@ describe('trust', () => {
     ['organisation mode: a certified contact not introduced', knock({ certified: true, id: 9 }), { contact: contact({ id: 9 }), selfSigned: false }, WIRE_CODE.PEER_UNKNOWN, []],
     ['organisation mode: a self-signed contact met by id alone is refused', knock(), { contact: contact(), selfSigned: false }, WIRE_CODE.CERT_UNKNOWN_CA, []],
     ['organisation mode: a self-signed peer with an invite of this side', knock(), { invite: invite(), selfSigned: false }, true, ['contact.added', 'contact.pinned', 'invite.used']],
+    ['another operator\'s client with an invite: its server\'s id taken for someone new', knock({ id: 77, selfIssued: false }), { invite: invite() }, true, ['contact.added', 'contact.pinned', 'invite.used']],
+    ['another operator\'s client with an invite, claiming the id of a contact with no pin', knock({ id: 77, selfIssued: false }), { contact: contact({ id: 77 }), invite: invite() }, WIRE_CODE.PEER_MISMATCH, []],
     ['organisation mode: a self-signed contact pinned by hand', knock(), { contact: pinned(A), selfSigned: false }, true, []],
     ['organisation mode: a certified contact pinned at first use, introduced again', knock({ certified: true, id: 9 }), { contact: pinned(A, { id: 9, pin: { keySha256: A, by: 'first-use', at: 1 } }), introducedKey: A, selfSigned: false }, true, []],
     ['organisation mode: a certified contact pinned at first use, with no fresh introduction (a revoked key gets none)', knock({ certified: true, id: 9 }), { contact: pinned(A, { id: 9, pin: { keySha256: A, by: 'first-use', at: 1 } }), selfSigned: false }, WIRE_CODE.PEER_UNKNOWN, []],
