@@ -119,7 +119,7 @@ export async function startOwnClient(home: string, identity: Identity, runInClie
   try {
     // PARLEY_NO_LISTEN=1: no listener for direct links (a machine that must not accept inbound
     // connections, and the tests of the relay).
-    client = await startClient({ home, identity, run, log, listen: process.env.PARLEY_NO_LISTEN !== '1' });
+    client = await startClient({ home, identity, run, log, listen: process.env.PARLEY_NO_LISTEN !== '1', lan: true });
   } catch (err) {
     if ((err as { code?: string }).code === 'PROFILE_IN_USE') throw alreadyRunning(home);
     throw err;

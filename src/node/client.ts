@@ -58,6 +58,9 @@ export type ClientOptions = {
   backoffMs?: { first: number; max: number };
   // false: no listener for direct peer links; every link comes through the relay.
   listen?: boolean;
+  // true: LAN discovery as the lan-discovery setting says (parley up, the console); omitted: none
+  // (tests and benchmarks that run many clients on one machine, where each would find the others).
+  lan?: boolean;
 };
 
 // How long a relay end waits for the other side (the server's own bound is 30 s).
@@ -165,6 +168,8 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     if (!registeredAt(profile, server, id)) events.push({ type: 'server.registered' as const, server, id });
     state.id = id;
     if (events.length > 0) await profile.appendMany(events);
+    // An id now: LAN discovery can announce it.
+    messenger?.refreshLan();
   }
 
   // A second connection to the server, for a relay (PROTOCOL.md section 8): asked for, spliced,
@@ -282,6 +287,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       id: () => state.id,
       introduce: (peer) => (session && state.server === 'online' ? session.send({ type: 'introduce-request', target: peer }) || true : false),
       listen: options.listen !== false,
+      lan: options.lan === true,
       clockOffsetMs: () => state.clockOffsetMs,
       sessionPort: () => session?.socket.localPort ?? null,
       openRelay: (peer, nonce) => openRelay(peer, nonce),
@@ -307,8 +313,10 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   }
   if (address) void connect();
   else firstDone();
-  // Contacts whose invite said where they listen need no server: dialled at once.
+  // Contacts whose invite said where they listen need no server: dialled at once; and the LAN is
+  // searched when this client has an id already.
   messenger.dialLocated();
+  messenger.refreshLan();
 
   return {
     profile,

@@ -16,6 +16,7 @@ import { concernsLink, createDelivery, isContact as isWhitelisted } from './deli
 import { createFiles } from './files.js';
 import type { Profile } from './profile.js';
 import { listen, routeOf } from './routes.js';
+import { createLan } from './lan.js';
 import { createServerless } from './serverless.js';
 import { decideFirstUse, decideKeySeen } from './trust.js';
 
@@ -29,6 +30,8 @@ export type Messenger = {
   routes: () => Map<number, Route>;
   // Contacts whose invite said where they listen are dialled there (serverless.ts): at start.
   dialLocated: () => void;
+  // Starts LAN discovery once this client has an id (lan.ts), or stops it (the setting).
+  refreshLan: () => void;
   close: () => Promise<void>;
 };
 
@@ -39,6 +42,8 @@ export type MessengerDeps = {
   // none either (a punched hole takes the peer's connection in): every link then comes through
   // the relay.
   listen: boolean;
+  // Whether to look for contacts on the LAN (lan.ts), as the lan-discovery setting says.
+  lan: boolean;
   // The local port of the server session, bound so that a punch can connect from it (punch.ts);
   // null when there is no session.
   sessionPort: () => number | null;
@@ -129,6 +134,16 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const listenPort = deps.listen ? await listen(server) : 0;
   const relayed = peerServer(() => 'relay');
   const punchedServer = peerServer(() => 'punched');
+  const lan = createLan({
+    profile,
+    identity,
+    id: deps.id,
+    listenPort: deps.lan ? listenPort : 0,
+    hasStraightLink: (peer) => (links.get(peer)?.route ?? 'relay') !== 'relay',
+    adopt: (link, dialer) => adopt(link, 'lan', dialer),
+    log,
+    signal: stopping.signal,
+  });
 
   // The key introduced for a contact; when none is known yet, its introduction may still be on
   // its way from the server (the peer dials as soon as it has its own): waited for a moment.
@@ -328,6 +343,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
 
   // What the journal says that a contact's link must hear of: in the contact's turn.
   const unsubscribe = profile.subscribe((event) => {
+    if (event.type === 'settings.changed' && event.key === 'lan-discovery') void lan.refresh();
     if (concernsLink(event) && 'peer' in event) inTurn(event.peer, () => delivery.onEvent(event));
     if (event.type.startsWith('transfer.')) files.onEvent(event);
     // A contact removed or blocked: its link goes at once.
@@ -345,11 +361,13 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     },
     routes: () => new Map([...links].map(([peer, e]) => [peer, e.route])),
     dialLocated: () => serverless.dialAll(),
+    refreshLan: () => void lan.refresh(),
     async close() {
       closing = true;
       stopping.abort();
       unsubscribe();
       serverless.close();
+      await lan.close();
       for (const timer of retries.values()) clearTimeout(timer);
       const peers = [...links.keys()];
       await Promise.all([...links.values()].map(({ link }) => link.close()));

@@ -87,10 +87,19 @@ export async function personAt(pki: TestPki, name: string, port: number, env: Re
   const home = tempHome(`e2e-${name}`);
   const init = await runParley(clientInitArgs(pki, name, `127.0.0.1:${port}`), { home });
   if (init.code !== 0) throw new Error(`parley init for ${name}: ${init.stderr}`);
+  await lanOff(home);
   const up = startUp(pki, home, env);
   await up.waitFor('online at');
   const id = (JSON.parse((await runParley(['status', '--json'], { home })).stdout) as { id: number }).id;
   return { home, id, up };
+}
+
+// The people of one test find each other through the server or an invite, as each test means them
+// to: LAN discovery off, or every client on this machine would hear every other one
+// (test/e2e/lan.test.ts turns it on where it is what is tested).
+export async function lanOff(home: string): Promise<void> {
+  const r = await runParley(['settings', 'set', 'lan-discovery', 'off'], { home });
+  if (r.code !== 0) throw new Error(`settings set lan-discovery off: ${r.stderr}`);
 }
 
 export async function stopPerson(p: Person, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -115,6 +124,7 @@ export async function selfSignedPerson(name: string, options: { up?: boolean } =
   const home = tempHome(`p2p-${name}`);
   const init = await runParley(['init', '--name', name, '--json'], { home, env: { PARLEY_KEY_PASSWORD: SELF_SIGNED_PASSWORD } });
   if (init.code !== 0) throw new Error(`parley init for ${name}: ${init.stderr}`);
+  await lanOff(home);
   const row = JSON.parse(init.stdout) as { id: number; key_sha256: string };
   const passwordFile = path.join(home, 'password.txt');
   fs.writeFileSync(passwordFile, SELF_SIGNED_PASSWORD + '\n');

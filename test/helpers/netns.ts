@@ -84,3 +84,27 @@ export function makeNatPair(tag: string): NatPair {
   masquerade('keeps-ports');
   return { ...ns, masquerade, remove };
 }
+
+// Two hosts on one closed LAN: a bridge in a namespace of its own (nothing of the host is
+// touched), a veth pair from each host to it, one /24 (10.77.0.1 and 10.77.0.2), no default route
+// anywhere, so only each interface's directed broadcast reaches the other. remove() undoes it.
+export type ClosedLan = { a: string; b: string; lan: string; remove: () => void };
+
+export function makeClosedLan(tag: string): ClosedLan {
+  const ns = { a: `pla${tag}`, b: `plb${tag}`, lan: `pll${tag}` };
+  const remove = (): void => {
+    for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n]);
+  };
+  remove();
+  for (const n of Object.values(ns)) ip(['netns', 'add', n]);
+  ip(['-n', ns.lan, 'link', 'add', 'br0', 'type', 'bridge']);
+  ip(['-n', ns.lan, 'link', 'set', 'br0', 'up']);
+  for (const [host, address] of [['a', '10.77.0.1/24'], ['b', '10.77.0.2/24']] as const) {
+    ip(['link', 'add', 'eth0', 'netns', ns[host], 'type', 'veth', 'peer', 'name', `p${host}`, 'netns', ns.lan]);
+    ip(['-n', ns.lan, 'link', 'set', `p${host}`, 'master', 'br0', 'up']);
+    ip(['-n', ns[host], 'addr', 'add', address, 'dev', 'eth0']);
+    ip(['-n', ns[host], 'link', 'set', 'eth0', 'up']);
+    ip(['-n', ns[host], 'link', 'set', 'lo', 'up']);
+  }
+  return { ...ns, remove };
+}

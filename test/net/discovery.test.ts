@@ -17,7 +17,7 @@ import {
   type DiscoveredPeer,
 } from '../../src/net/discovery.js';
 import { ROOT } from '../helpers/cli.js';
-import { inCi, ip, netnsUnavailable } from '../helpers/netns.js';
+import { inCi, makeClosedLan, netnsUnavailable, type ClosedLan } from '../helpers/netns.js';
 
 const KEY_A = crypto.createHash('sha256').update('a').digest('hex');
 const KEY_B = crypto.createHash('sha256').update('b').digest('hex');
@@ -158,33 +158,18 @@ describe.runIf(UNAVAILABLE !== null && inCi)('discovery on a closed LAN in CI', 
 });
 
 describe.skipIf(UNAVAILABLE !== null)('discovery on a closed LAN (network namespaces)', () => {
-  // Names unique to this run, under 15 characters (interface names' limit).
-  const tag = `${process.pid % 100000}`;
-  const ns = { a: `pla${tag}`, b: `plb${tag}`, lan: `pll${tag}` };
   const children: ChildProcess[] = [];
+  let ns: ClosedLan;
 
   beforeAll(() => {
-    // The segment: a bridge in a namespace of its own (nothing of the host is touched), a veth
-    // pair from each host to it, one /24, no default route anywhere. Namespaces of these names
-    // left by a killed run of the same pid go first.
-    for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n]);
-    for (const n of Object.values(ns)) ip(['netns', 'add', n]);
-    ip(['-n', ns.lan, 'link', 'add', 'br0', 'type', 'bridge']);
-    ip(['-n', ns.lan, 'link', 'set', 'br0', 'up']);
-    for (const [host, address] of [['a', '10.77.0.1/24'], ['b', '10.77.0.2/24']] as const) {
-      ip(['link', 'add', 'eth0', 'netns', ns[host], 'type', 'veth', 'peer', 'name', `p${host}`, 'netns', ns.lan]);
-      ip(['-n', ns.lan, 'link', 'set', `p${host}`, 'master', 'br0', 'up']);
-      ip(['-n', ns[host], 'addr', 'add', address, 'dev', 'eth0']);
-      ip(['-n', ns[host], 'link', 'set', 'eth0', 'up']);
-      ip(['-n', ns[host], 'link', 'set', 'lo', 'up']);
-    }
+    ns = makeClosedLan(`${process.pid % 100000}`);
   });
 
   // Even when beforeAll or the test failed half-way: every child killed, every namespace removed
   // (which removes its veth ends and the bridge).
   afterAll(() => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n]);
+    ns?.remove();
   });
 
   function runIn(namespace: string, a: Announcement): { lines: () => Array<Record<string, unknown>>; stderr: () => string } {
