@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ENV } from '../../cert/constants.js';
 import { obtainPassword } from '../../cert/password.js';
 import { badInput, EXIT, parleyError } from '../errors.js';
+import { setKeylog } from '../net/keylog.js';
 import { hasControlChars } from '../net/text.js';
 import { startClient, type ClientState, type RunningClient } from '../node/client.js';
 import { hasRunningClient, isClientAnswering, type RunCommand } from '../node/control.js';
@@ -12,7 +13,7 @@ import { certNotAfter, keyWarningText, statusRow } from '../node/status.js';
 import type { Profile } from '../node/profile.js';
 import type { Identity } from '../net/tls.js';
 import type { CommandIo } from './io.js';
-import { clientState } from './io.js';
+import { clientState, resolvePath } from './io.js';
 import { homeOf, printError, printJson, printLine, profileOptions, withProfile } from './common.js';
 
 // How `up` runs a command sent to it: the commander program, on the client's profile (cli.ts).
@@ -40,7 +41,8 @@ export function registerClientCommands(program: Command, runInClient: RunInClien
 
   profileOptions(program.command('up').description('run the client: online with the server until Ctrl+C'))
     .option('--password-file <file>', `the key password, first line (else ${ENV.KEY_PASSWORD}, else asked)`)
-    .action(async (opts: { passwordFile?: string }, cmd: Command) => up(cmd, opts, runInClient));
+    .option('--keylog <file>', 'append the TLS secrets of every link to FILE (NSS key log format, for Wireshark): whoever reads it reads your traffic')
+    .action(async (opts: { passwordFile?: string; keylog?: string }, cmd: Command) => up(cmd, opts, runInClient));
 
   profileOptions(program.command('status').description('who you are, the server, your contacts\' presence'))
     .option('--json', 'one JSON object')
@@ -127,9 +129,10 @@ export async function startOwnClient(home: string, identity: Identity, runInClie
   return client;
 }
 
-async function up(cmd: Command, opts: { passwordFile?: string }, runInClient: RunInClient): Promise<void> {
+async function up(cmd: Command, opts: { passwordFile?: string; keylog?: string }, runInClient: RunInClient): Promise<void> {
   const home = homeOf(cmd);
   const identity = await identityToStart(home, opts.passwordFile);
+  if (opts.keylog !== undefined) startKeylog(resolvePath(opts.keylog));
   // SIGHUP: the console window was closed. Every way ends the same clean way. Listened to from
   // before the start, so a signal that comes while the client starts stops it too.
   let signal: string | null = null;
@@ -148,6 +151,16 @@ async function up(cmd: Command, opts: { passwordFile?: string }, runInClient: Ru
   } finally {
     for (const s of SIGNALS) process.off(s, onSignal);
   }
+}
+
+// --keylog: the file opened before any link, and a warning that stays on the screen.
+function startKeylog(file: string): void {
+  try {
+    setKeylog(file);
+  } catch (err) {
+    throw badInput('KEYLOG_UNWRITABLE', `cannot write the key log ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  printError(`parley: warning: the TLS secrets of every link go to ${file}: whoever reads that file can read your messages and files; delete it when the capture is done`);
 }
 
 // The common name of a self-signed certificate made without --name.

@@ -14,6 +14,7 @@
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { CONTENT, FLAGS, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
+import { keylogSocket } from './keylog.js';
 import { decodeControl, encodeControl, type ControlMessage } from './control.js';
 import { frameBadAddress, frameInvalid, type NetError } from './errors.js';
 import { createFrameDecoder, encodeFrame, encodeFrameHeader, type Frame } from './frame.js';
@@ -118,6 +119,7 @@ export function dialPeer(options: {
     ...(options.pinned ? pinnedClientTlsOptions(options.identity) : clientTlsOptions(options.identity, { expectRole: 'client', expectKeySha256: options.peerKey })),
   };
   const socket = tls.connect(connectOptions);
+  keylogSocket(socket);
   return new Promise((resolve, reject) => {
     const fail = (err: Error): void => {
       clearTimeout(timer);

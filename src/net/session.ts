@@ -11,6 +11,7 @@
 import tls from 'node:tls';
 import type { Identity } from './tls.js';
 import { clientTlsOptions, tlsPeerError } from './tls.js';
+import { keylogSocket } from './keylog.js';
 import { causeText } from '../errors.js';
 import { ERR, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
 import { decodeControl, encodeControl, type ControlMessage, type ControlOf, type ControlType } from './control.js';
@@ -120,6 +121,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     ...clientTlsOptions(options.identity, { expectRole: 'server' }),
   };
   const socket = tls.connect(connectOptions);
+  keylogSocket(socket);
 
   const subscribers = new Set<(msg: ControlMessage) => void>();
   if (options.onMessage) subscribers.add(options.onMessage);

@@ -10,6 +10,7 @@ import type { ControlOf } from '../net/control.js';
 import { acceptPeer, dialPeer, type PeerLink } from '../net/peer.js';
 import { punch } from '../net/punch.js';
 import { firstConnected } from '../net/race.js';
+import { keylogServer } from '../net/keylog.js';
 import { peerServerTlsOptions, type Identity } from '../net/tls.js';
 import type { Route } from '../events/types.js';
 import { concernsLink, createDelivery, isContact as isWhitelisted } from './delivery.js';
@@ -128,6 +129,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       );
     });
     tlsServer.on('tlsClientError', (_err, socket) => socket.destroy());
+    keylogServer(tlsServer);
     return tlsServer;
   }
   const server = peerServer((socket) => routeOf(socket.remoteAddress ?? ''));
