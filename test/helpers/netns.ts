@@ -1,6 +1,8 @@
 // Network namespaces for the tests that need a network of their own (a closed LAN, NATs): whether
 // this machine can make them, and `ip` run with a clear error. They need Linux, root and `ip netns`.
 import { spawnSync } from 'node:child_process';
+// The builders live in bench/lib/netns.mjs, shared with the routes benchmark; their types here.
+import * as shared from '../../bench/lib/netns.mjs';
 
 // Why namespaces cannot be used here, or null when they can.
 export function netnsUnavailable(): string | null {
@@ -16,95 +18,13 @@ export function netnsUnavailable(): string | null {
 // In CI (.ci/run sets CI) a test that cannot run fails instead of skipping.
 export const inCi = (process.env.CI ?? '') !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
 
-export function ip(args: string[]): void {
-  const r = spawnSync('ip', args);
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.toString().trim()}`);
-}
-
-// A command run inside a namespace (iptables, sysctl), with a clear error.
-export function inNs(namespace: string, command: string[]): void {
-  const r = spawnSync('ip', ['netns', 'exec', namespace, ...command]);
-  if (r.error || r.status !== 0) throw new Error(`in ${namespace}: ${command.join(' ')}: ${r.error?.message ?? r.stderr.toString().trim()}`);
-}
-
-// Two hosts behind two NATs on one wan, in namespaces of their own:
-//
-//   host a (10.1.0.2) ── nat a (10.1.0.1 | 203.0.113.10) ──┐
-//                                                           ├── wan (203.0.113.1)
-//   host b (10.2.0.2) ── nat b (10.2.0.1 | 203.0.113.20) ──┘
-//
-// Each NAT masquerades its host and drops, without a word, every packet from the wan that does not
-// belong to a connection its host opened, to the host and to the router itself (a home router's
-// firewall; a RST from the router for a SYN that came early would end the peer's punch).
-// `tag` makes the names unique to a run (under 15 characters with it). remove() undoes it all.
 export type NatPair = { wan: string; natA: string; natB: string; a: string; b: string; masquerade: (mode: 'keeps-ports' | 'symmetric') => void; remove: () => void };
-
-export const WAN_ADDRESS = '203.0.113.1';
-
-export function makeNatPair(tag: string): NatPair {
-  const ns = { wan: `nw${tag}`, natA: `nna${tag}`, natB: `nnb${tag}`, a: `nha${tag}`, b: `nhb${tag}` };
-  const remove = (): void => {
-    for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n]);
-  };
-  remove();
-  for (const n of Object.values(ns)) ip(['netns', 'add', n]);
-  for (const n of Object.values(ns)) ip(['-n', n, 'link', 'set', 'lo', 'up']);
-  ip(['-n', ns.wan, 'link', 'add', 'br0', 'type', 'bridge']);
-  ip(['-n', ns.wan, 'addr', 'add', `${WAN_ADDRESS}/24`, 'dev', 'br0']);
-  ip(['-n', ns.wan, 'link', 'set', 'br0', 'up']);
-  const sides = [
-    { nat: ns.natA, host: ns.a, outside: '203.0.113.10/24', inside: '10.1.0.1/24', address: '10.1.0.2/24', gateway: '10.1.0.1', w: 'wa' },
-    { nat: ns.natB, host: ns.b, outside: '203.0.113.20/24', inside: '10.2.0.1/24', address: '10.2.0.2/24', gateway: '10.2.0.1', w: 'wb' },
-  ];
-  for (const s of sides) {
-    ip(['link', 'add', 'wan0', 'netns', s.nat, 'type', 'veth', 'peer', 'name', s.w, 'netns', ns.wan]);
-    ip(['-n', ns.wan, 'link', 'set', s.w, 'master', 'br0', 'up']);
-    ip(['-n', s.nat, 'addr', 'add', s.outside, 'dev', 'wan0']);
-    ip(['-n', s.nat, 'link', 'set', 'wan0', 'up']);
-    ip(['link', 'add', 'lan0', 'netns', s.nat, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', s.host]);
-    ip(['-n', s.nat, 'addr', 'add', s.inside, 'dev', 'lan0']);
-    ip(['-n', s.nat, 'link', 'set', 'lan0', 'up']);
-    ip(['-n', s.host, 'addr', 'add', s.address, 'dev', 'eth0']);
-    ip(['-n', s.host, 'link', 'set', 'eth0', 'up']);
-    ip(['-n', s.host, 'route', 'add', 'default', 'via', s.gateway]);
-    inNs(s.nat, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
-    for (const chain of ['FORWARD', 'INPUT']) {
-      inNs(s.nat, ['iptables', '-A', chain, '-i', 'wan0', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT']);
-      inNs(s.nat, ['iptables', '-A', chain, '-i', 'wan0', '-j', 'DROP']);
-    }
-  }
-  // The NATs' translation: MASQUERADE keeps a local port's mapping for every destination
-  // (endpoint-independent) when it can; --random-fully draws a port per connection (symmetric).
-  const masquerade = (mode: 'keeps-ports' | 'symmetric'): void => {
-    for (const nat of [ns.natA, ns.natB]) {
-      inNs(nat, ['iptables', '-t', 'nat', '-F', 'POSTROUTING']);
-      inNs(nat, ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan0', '-j', 'MASQUERADE', ...(mode === 'symmetric' ? ['--random-fully'] : [])]);
-    }
-  };
-  masquerade('keeps-ports');
-  return { ...ns, masquerade, remove };
-}
-
-// Two hosts on one closed LAN: a bridge in a namespace of its own (nothing of the host is
-// touched), a veth pair from each host to it, one /24 (10.77.0.1 and 10.77.0.2), no default route
-// anywhere, so only each interface's directed broadcast reaches the other. remove() undoes it.
 export type ClosedLan = { a: string; b: string; lan: string; remove: () => void };
 
-export function makeClosedLan(tag: string): ClosedLan {
-  const ns = { a: `pla${tag}`, b: `plb${tag}`, lan: `pll${tag}` };
-  const remove = (): void => {
-    for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n]);
-  };
-  remove();
-  for (const n of Object.values(ns)) ip(['netns', 'add', n]);
-  ip(['-n', ns.lan, 'link', 'add', 'br0', 'type', 'bridge']);
-  ip(['-n', ns.lan, 'link', 'set', 'br0', 'up']);
-  for (const [host, address] of [['a', '10.77.0.1/24'], ['b', '10.77.0.2/24']] as const) {
-    ip(['link', 'add', 'eth0', 'netns', ns[host], 'type', 'veth', 'peer', 'name', `p${host}`, 'netns', ns.lan]);
-    ip(['-n', ns.lan, 'link', 'set', `p${host}`, 'master', 'br0', 'up']);
-    ip(['-n', ns[host], 'addr', 'add', address, 'dev', 'eth0']);
-    ip(['-n', ns[host], 'link', 'set', 'eth0', 'up']);
-    ip(['-n', ns[host], 'link', 'set', 'lo', 'up']);
-  }
-  return { ...ns, remove };
-}
+export const WAN_ADDRESS: string = shared.WAN_ADDRESS;
+export const ip: (args: string[]) => void = shared.ip;
+export const inNs: (namespace: string, command: string[]) => void = shared.inNs;
+// Two hosts behind two NATs on one wan; see bench/lib/netns.mjs.
+export const makeNatPair: (tag: string) => NatPair = shared.makeNatPair;
+// Two hosts on a closed LAN with no default route; see bench/lib/netns.mjs.
+export const makeClosedLan: (tag: string) => ClosedLan = shared.makeClosedLan;
