@@ -113,20 +113,30 @@ export async function identityToStart(home: string, passwordFile: string | undef
   return loadHomeIdentity(home, password);
 }
 
+// How long a start waits for a command that holds the profile for a moment (a `parley history`
+// run at the same time opens the store itself until a client answers).
+const PROFILE_WAIT_MS = 3_000;
+
 // Starts the client on `home`, its commands run by `runInClient`. Exit 3 when another process
-// took the profile meanwhile.
+// holds the profile: a client (which answers on its socket), or anything else still holding it
+// after PROFILE_WAIT_MS.
 export async function startOwnClient(home: string, identity: Identity, runInClient: RunInClient, log: (line: string) => void): Promise<RunningClient> {
   let client: RunningClient | null = null;
   const run: RunCommand = (argv, io) => (client ? runInClient({ profile: client.profile, state: client.state }, argv, io) : Promise.resolve(EXIT.BUSY));
-  try {
-    // PARLEY_NO_LISTEN=1: no listener for direct links (a machine that must not accept inbound
-    // connections, and the tests of the relay).
-    client = await startClient({ home, identity, run, log, listen: process.env.PARLEY_NO_LISTEN !== '1', lan: true });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'PROFILE_IN_USE') throw alreadyRunning(home);
-    throw err;
+  const until = Date.now() + PROFILE_WAIT_MS;
+  for (;;) {
+    try {
+      // PARLEY_NO_LISTEN=1: no listener for direct links (a machine that must not accept inbound
+      // connections, and the tests of the relay).
+      client = await startClient({ home, identity, run, log, listen: process.env.PARLEY_NO_LISTEN !== '1', lan: true });
+      return client;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'PROFILE_IN_USE') throw err;
+      if (await isClientAnswering(home)) throw alreadyRunning(home);
+      if (Date.now() > until) throw parleyError('PROFILE_IN_USE', `${home} is held by another parley command that has not let it go in ${PROFILE_WAIT_MS / 1000} s: try again when it ended`, EXIT.BUSY);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
-  return client;
 }
 
 async function up(cmd: Command, opts: { passwordFile?: string; keylog?: string }, runInClient: RunInClient): Promise<void> {
