@@ -32,11 +32,18 @@ describe('keylog', () => {
       const alice = spawn(process.execPath, [CLI, 'up', '--home', homes.alice, '--password-file', pki.ours.passwordFile, '--keylog', file], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
       const bob = spawn(process.execPath, [CLI, 'up', '--home', homes.bob, '--password-file', pki.ours.passwordFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
       let said = '';
+      let bobSaid = '';
       alice.stderr.setEncoding('utf8').on('data', (d: string) => (said += d));
+      bob.stderr.setEncoding('utf8').on('data', (d: string) => (bobSaid += d));
       const ended = Promise.all([alice, bob].map((c) => new Promise((r) => c.on('close', r))));
       try {
+        // Online: each said so (the check gives the loop a turn to read what they said).
+        const online = async (): Promise<boolean> => {
+          await new Promise((r) => setTimeout(r, 25));
+          return said.includes('online at') && bobSaid.includes('online at');
+        };
+        await until(online, `both online; alice: ${said} bob: ${bobSaid}`);
         const idOf = async (home: string): Promise<number> => (JSON.parse((await runParley(['status', '--json'], { home })).stdout) as { id: number | null }).id ?? 0;
-        await until(async () => (await idOf(homes.alice)) > 0 && (await idOf(homes.bob)) > 0, 'both online');
         const ids = { alice: await idOf(homes.alice), bob: await idOf(homes.bob) };
         expect((await runParley(['contacts', 'add', String(ids.bob), '--name', 'Bob'], { home: homes.alice })).code).toBe(0);
         expect((await runParley(['contacts', 'add', String(ids.alice), '--name', 'Alice'], { home: homes.bob })).code).toBe(0);
