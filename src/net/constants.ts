@@ -108,8 +108,12 @@ export const TIMING = Object.freeze({
   DEAD_AFTER_MS: 30_000,
   // From TCP accept to login-ok, TLS handshake included.
   LOGIN_TIMEOUT_MS: 10_000,
-  // How far ahead of "now" the server sets punch-at, so that both introductions arrive first.
-  PUNCH_LEAD_MS: 1_000,
+  // How far ahead of "now" the server sets punch-at, so that both introductions arrive first: the
+  // two go out at once, each over its session, whose one-way delay is a fraction of this. A side
+  // whose introduction comes after punch-at punches at once, and the other's attempts are still
+  // running then (the window), so a late one costs little; 1 s made the first message of a
+  // punched link take 1.6 s from both starts (bench/routes.mjs).
+  PUNCH_LEAD_MS: 400,
   // How long after punch-at the sides keep trying to punch before asking for the relay.
   PUNCH_WINDOW_MS: 5_000,
   // How long an introduction's nonce stays good for relay-request.
