@@ -3,12 +3,11 @@
 // each `parley up` in its host's namespace with LAN discovery on. They find each other by their
 // announcements (directed broadcast) and chat over a `lan` link. The commands run outside the
 // namespaces and reach each running client through its local socket, a file in its profile.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, jsonLines, ROOT, runParley, tempHome } from '../helpers/cli.js';
-import { SELF_SIGNED_PASSWORD, until } from '../helpers/client.js';
+import { jsonLines, runParley, tempHome } from '../helpers/cli.js';
+import { SELF_SIGNED_PASSWORD, startUpWith, until, type Up } from '../helpers/client.js';
 import { inCi, makeClosedLan, netnsUnavailable, type ClosedLan } from '../helpers/netns.js';
 
 const UNAVAILABLE = netnsUnavailable();
@@ -20,7 +19,7 @@ describe.runIf(UNAVAILABLE !== null && inCi)('closed LAN in CI', () => {
   });
 });
 
-type Person = { home: string; id: number; up: ChildProcessWithoutNullStreams; out: () => string };
+type Person = { home: string; id: number; up: Up };
 
 describe.skipIf(UNAVAILABLE !== null)('two people on a closed LAN, no server (network namespaces, real parley processes)', () => {
   let net: ClosedLan;
@@ -31,7 +30,7 @@ describe.skipIf(UNAVAILABLE !== null)('two people on a closed LAN, no server (ne
   });
 
   afterAll(() => {
-    for (const p of people) if (p.up.exitCode === null) p.up.kill('SIGKILL');
+    for (const p of people) if (p.up.child.exitCode === null) p.up.child.kill('SIGKILL');
     net?.remove();
   });
 
@@ -43,26 +42,17 @@ describe.skipIf(UNAVAILABLE !== null)('two people on a closed LAN, no server (ne
     const id = (JSON.parse(init.stdout) as { id: number }).id;
     const passwordFile = path.join(home, 'password.txt');
     fs.writeFileSync(passwordFile, SELF_SIGNED_PASSWORD + '\n');
-    const up = spawn('ip', ['netns', 'exec', namespace, process.execPath, CLI, 'up', '--home', home, '--password-file', passwordFile], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    up.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const p = { home, id, up, out: () => out };
+    const up = startUpWith(passwordFile, home, {}, ['ip', 'netns', 'exec', namespace]);
+    const p = { home, id, up };
     people.push(p);
-    // Its notes arrive as events: the check gives the loop a turn to read them.
-    const started = async (): Promise<boolean> => {
-      await new Promise((r) => setTimeout(r, 25));
-      return out.includes('the client runs on') || up.exitCode !== null;
-    };
-    await until(started, `${name}'s parley up starting`, 15_000);
-    if (up.exitCode !== null) throw new Error(`${name}'s parley up ended: ${out}`);
+    await up.waitFor('the client runs on');
     return p;
   }
 
   async function stop(p: Person): Promise<void> {
-    if (p.up.exitCode !== null) return;
-    const exited = new Promise((resolve) => p.up.on('close', resolve));
-    p.up.kill('SIGTERM');
-    await exited;
+    if (p.up.child.exitCode !== null) return;
+    p.up.child.kill('SIGTERM');
+    await p.up.exited;
   }
 
   async function routeTo(p: Person, peer: number): Promise<string | null> {
@@ -77,7 +67,7 @@ describe.skipIf(UNAVAILABLE !== null)('two people on a closed LAN, no server (ne
       expect((await runParley(['contacts', 'add', String(b.id), '--name', 'Bob'], { home: a.home })).code).toBe(0);
       expect((await runParley(['contacts', 'add', String(a.id), '--name', 'Alice'], { home: b.home })).code).toBe(0);
       await until(async () => (await routeTo(a, b.id)) === 'lan' && (await routeTo(b, a.id)) === 'lan', 'a lan link on both sides', 20_000).catch((err: Error) => {
-        throw new Error(`${err.message}\nalice: ${a.out()}\nbob: ${b.out()}`);
+        throw new Error(`${err.message}\nalice: ${a.up.stderr()}\nbob: ${b.up.stderr()}`);
       });
       const sent = await runParley(['send', '--to', String(b.id), '--json', 'Привет по локалке'], { home: a.home });
       expect(sent.code, sent.stderr).toBe(0);
