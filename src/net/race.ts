@@ -41,3 +41,26 @@ export function firstConnected(hosts: readonly string[], port: number, ms: numbe
     }
   });
 }
+
+export type RaceOutcome<T> = { link: T; host: string } | { link: null; errors: Array<{ host: string; err: Error }> };
+
+// The race run until a link comes: the first connection gets `open` (TLS and the hello); when
+// that fails (a LAN address that is another machine on this LAN, a key refused), the race runs
+// again without that address. The link and its address, or null with the error of each address
+// that connected and failed. Never rejects.
+export async function raceLinks<T>(hosts: readonly string[], port: number, ms: number, signal: AbortSignal | undefined, open: (won: Won) => Promise<T>): Promise<RaceOutcome<T>> {
+  let left = [...hosts];
+  const errors: Array<{ host: string; err: Error }> = [];
+  while (left.length > 0 && !signal?.aborted) {
+    const won = await firstConnected(left, port, ms, signal);
+    if (!won) break;
+    won.socket.on('error', () => undefined);
+    try {
+      return { link: await open(won), host: won.host };
+    } catch (err) {
+      errors.push({ host: won.host, err: err as Error });
+      left = left.filter((host) => host !== won.host);
+    }
+  }
+  return { link: null, errors };
+}

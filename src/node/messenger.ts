@@ -9,7 +9,7 @@ import { WIRE_CODE } from '../net/constants.js';
 import type { ControlOf } from '../net/control.js';
 import { acceptPeer, dialPeer, type PeerLink } from '../net/peer.js';
 import { punch } from '../net/punch.js';
-import { firstConnected } from '../net/race.js';
+import { raceLinks } from '../net/race.js';
 import { keylogServer } from '../net/keylog.js';
 import { peerServerTlsOptions, type Identity } from '../net/tls.js';
 import type { Route } from '../events/types.js';
@@ -234,19 +234,10 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   // The first address to connect gets TLS and the hello; if those fail (a LAN address of the
   // introduction that is another machine on this LAN), the race runs again without it.
   async function dialListener(msg: ControlOf<'introduce'>, targets: string[], id: number): Promise<void> {
-    let left = targets;
-    while (left.length > 0 && !closing) {
-      const won = await firstConnected(left, msg.listenPort, DIAL_MS, stopping.signal);
-      if (!won) return;
-      won.socket.on('error', () => undefined);
-      const route = won.host === msg.host && !msg.lan.includes(won.host) ? 'direct' : routeOf(won.host);
-      try {
-        const link = await dialPeer({ socket: won.socket, identity, id, peer: msg.peer, peerKey: msg.peerKey, connectMs: DIAL_MS, signal: stopping.signal });
-        return adopt(link, route, id);
-      } catch {
-        left = left.filter((host) => host !== won.host);
-      }
-    }
+    const r = await raceLinks(targets, msg.listenPort, DIAL_MS, stopping.signal, (won) =>
+      dialPeer({ socket: won.socket, identity, id, peer: msg.peer, peerKey: msg.peerKey, connectMs: DIAL_MS, signal: stopping.signal }),
+    );
+    if (r.link) adopt(r.link, r.host === msg.host && !msg.lan.includes(r.host) ? 'direct' : routeOf(r.host), id);
   }
 
   // PROTOCOL.md section 7, step 6: at punchAt both sides connect to the other's address as the

@@ -4,7 +4,8 @@
 // rules (trust.ts), whose events (a pin, an invite used, a warning) are journaled before the link
 // is welcomed. The messenger (messenger.ts) adopts the links this makes.
 import { createHash } from 'node:crypto';
-import { WIRE_CODE } from '../net/constants.js';
+import { TIMING, WIRE_CODE } from '../net/constants.js';
+import { raceLinks } from '../net/race.js';
 import { dialPeer, type Admission, type Knock, type PeerLink } from '../net/peer.js';
 import type { Identity } from '../net/tls.js';
 import { settingsOf } from '../projections/settings.js';
@@ -59,26 +60,22 @@ export function createServerless(deps: ServerlessDeps): Serverless {
     const timer = timers.get(peer);
     if (timer) clearTimeout(timer);
     timers.delete(peer);
-    // Every address at once; the first link wins, the others are closed (as an introduction's).
-    let won = false;
-    const tries = addresses.map((host) =>
-      dialPeer({ host, port, identity, id, peer, peerKey: pin, pinned: true, ...(token !== undefined ? { invite: token } : {}) }).then(
-        (link) => {
-          if (won || closing) return void link.close(WIRE_CODE.DUPLICATE, 'another route won');
-          won = true;
-          deps.adopt(link, id);
-        },
-        (err: Error & { code?: string; keySha256?: string | null }) => {
-          if (err.code === WIRE_CODE.CERT_KEY_MISMATCH && err.keySha256) void refusedKey(peer, err.keySha256, `${host}:${port}`);
-          return err;
-        },
-      ),
-    );
-    void Promise.all(tries).then((results) => {
+    // Every address at once, TLS on the first connection only (race.ts says why), as an
+    // introduction's dial.
+    void raceLinks(addresses, port, TIMING.LOGIN_TIMEOUT_MS, undefined, (won) =>
+      dialPeer({ socket: won.socket, identity, id, peer, peerKey: pin, pinned: true, ...(token !== undefined ? { invite: token } : {}) }),
+    ).then((r) => {
       dialing.delete(peer);
-      if (won || closing) return;
-      const reasons = results.filter((r): r is Error => r instanceof Error).map((r) => r.message);
-      log(`parley: cannot reach ${peer} at ${addresses.join(', ')} port ${port}: ${reasons[0] ?? 'no answer'}`);
+      if (r.link) {
+        if (closing) return void r.link.close(WIRE_CODE.DUPLICATE, 'the client is closing');
+        return deps.adopt(r.link, id);
+      }
+      for (const { host, err } of r.errors) {
+        const e = err as Error & { code?: string; keySha256?: string | null };
+        if (e.code === WIRE_CODE.CERT_KEY_MISMATCH && e.keySha256) void refusedKey(peer, e.keySha256, `${host}:${port}`);
+      }
+      if (closing) return;
+      log(`parley: cannot reach ${peer} at ${addresses.join(', ')} port ${port}: ${r.errors[0]?.err.message ?? 'no answer'}`);
       later(peer);
     });
   }
