@@ -108,12 +108,14 @@ export const TIMING = Object.freeze({
   DEAD_AFTER_MS: 30_000,
   // From TCP accept to login-ok, TLS handshake included.
   LOGIN_TIMEOUT_MS: 10_000,
-  // How far ahead of "now" the server sets punch-at, so that both introductions arrive first: the
-  // two go out at once, each over its session, whose one-way delay is a fraction of this. A side
-  // whose introduction comes after punch-at punches at once, and the other's attempts are still
-  // running then (the window), so a late one costs little; 1 s made the first message of a
-  // punched link take 1.6 s from both starts (bench/routes.mjs).
-  PUNCH_LEAD_MS: 400,
+  // How far ahead of "now" the server sets punch-at: enough for both introductions to arrive on
+  // most paths, no more. Being late costs little: a side whose introduction comes after punch-at
+  // punches at once, and the early side's attempt is still waiting then (an attempt lives until it
+  // fails or the window ends, punch.ts), so the late side's SYN crosses the mapping the early
+  // side's SYN opened and the simultaneous open completes; only one SYN has to cross. Each 100 ms
+  // of lead is 100 ms more before the first message of a punched link: 1 s made it 1.6 s from both
+  // starts, 0.4 s made it 1.06 s (bench/routes.mjs).
+  PUNCH_LEAD_MS: 100,
   // How long after punch-at the sides keep trying to punch before asking for the relay.
   PUNCH_WINDOW_MS: 5_000,
   // How long an introduction's nonce stays good for relay-request.

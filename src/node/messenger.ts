@@ -73,8 +73,10 @@ const DIAL_MS = 5_000;
 // At most one introduction asked for a contact in this long.
 const ASK_EVERY_MS = 5_000;
 // A contact on the relay: a direct link is tried again (a new introduction) at most this often,
-// when there is something to send.
-const UPGRADE_EVERY_MS = 60_000;
+// when there is something to send. An attempt costs one introduction at the server and 5 s of
+// SYNs; a path that opens (a firewall rule gone, the other side moved to another network) is
+// found within this long of the next message.
+const UPGRADE_EVERY_MS = 20_000;
 
 // A link on `route`, dialled by `dialer`, takes over the contact's current one: a link straight
 // to the peer (to its listener on the LAN or beyond, or punched through the NATs) takes over the

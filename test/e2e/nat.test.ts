@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, makeServerPki, tempDir, type TestPki } from '../server/helpers.js';
 import { CLI, jsonLines, ROOT, runParley, tempHome } from '../helpers/cli.js';
 import { clientInitArgs, until } from '../helpers/client.js';
-import { inCi, makeNatPair, netnsUnavailable, WAN_ADDRESS, type NatPair } from '../helpers/netns.js';
+import { inCi, inNs, makeNatPair, netnsUnavailable, WAN_ADDRESS, type NatPair } from '../helpers/netns.js';
 
 const SERVER_PORT = 7300;
 const UNAVAILABLE = netnsUnavailable();
@@ -158,4 +158,81 @@ describe.skipIf(UNAVAILABLE !== null)('two people behind NATs (network namespace
     net.masquerade('symmetric');
     expect(await chat()).toEqual(['relay', 'relay']);
   }, 90_000);
+
+  // Alice behind her NAT, Bob on the wan itself (his NAT's namespace, its public address) behind
+  // a firewall that drops what he did not ask for, and the two networks first dropping each
+  // other's packets (the server still reachable): no dial, no punch, the chat starts on the
+  // relay. Then the drops go and Bob opens his firewall: while both go on writing, a side on the
+  // relay asks for an introduction again (at most every 20 s, messenger.ts), and a link straight
+  // between them takes over from the relay mid-chat: `direct` when Alice asked (she dials Bob's
+  // listener), `punched` when Bob did (his dial to Alice's listener stops at her NAT, and the
+  // punch goes through).
+  const STRAIGHT = ['direct', 'punched'];
+  it('nat - a move from relay to direct mid-chat once a path opens: every message arrives once, in order', async () => {
+    net.masquerade('keeps-ports');
+    const drop = (action: '-I' | '-D'): void => {
+      // In the raw table, before connection tracking: a dropped SYN leaves no state behind.
+      for (const [nat, other] of [[net.natA, '203.0.113.20'], [net.natB, '203.0.113.10']] as const) {
+        inNs(nat, ['iptables', '-t', 'raw', action, 'PREROUTING', '-i', 'wan0', '-s', other, '-j', 'DROP']);
+      }
+    };
+    const open = (action: '-I' | '-D'): void => inNs(net.natB, ['iptables', action, 'INPUT', '-i', 'wan0', '-p', 'tcp', '-j', 'ACCEPT']);
+    drop('-I');
+    let dropping = true;
+    let opened = false;
+    const srv = await server();
+    const a = await person('alice', net.a);
+    const b = await person('bob', net.natB);
+    try {
+      expect((await runParley(['contacts', 'add', String(a.id), '--name', 'A'], { home: b.home })).code).toBe(0);
+      expect((await runParley(['contacts', 'add', String(b.id), '--name', 'B'], { home: a.home })).code).toBe(0);
+      const send = async (from: Person, to: Person, text: string): Promise<string> => {
+        const sent = await runParley(['send', '--to', String(to.id), '--json', text], { home: from.home });
+        expect(sent.code, sent.stderr).toBe(0);
+        return (JSON.parse(sent.stdout) as { id: string }).id;
+      };
+      const fromA = [await send(a, b, 'a0')];
+      await until(async () => (await statusOf(a, fromA[0], b.id)) === 'delivered', 'a0 delivered through the relay', 25_000);
+      expect([await routeOf(a), await routeOf(b)]).toEqual(['relay', 'relay']);
+      drop('-D');
+      dropping = false;
+      open('-I');
+      opened = true;
+      // Both write, a message each a second, until a link straight to the peer has taken over.
+      const fromB: string[] = [];
+      await until(
+        async () => {
+          fromA.push(await send(a, b, `a${fromA.length}`));
+          fromB.push(await send(b, a, `b${fromB.length + 1}`));
+          const routes = [await routeOf(a), await routeOf(b)];
+          if (routes[0] === routes[1] && STRAIGHT.includes(routes[0] ?? '')) return true;
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          return false;
+        },
+        'a link straight to the peer took over on both sides',
+        50_000,
+      );
+      fromA.push(await send(a, b, `a${fromA.length}`));
+      fromB.push(await send(b, a, `b${fromB.length + 1}`));
+      for (const id of fromA) await until(async () => (await statusOf(a, id, b.id)) === 'delivered', `${id} delivered to bob`, 20_000);
+      for (const id of fromB) await until(async () => (await statusOf(b, id, a.id)) === 'delivered', `${id} delivered to alice`, 20_000);
+      const received = async (p: Person, peer: number): Promise<Array<Record<string, unknown>>> =>
+        jsonLines((await runParley(['history', '--peer', String(peer), '--json'], { home: p.home })).stdout).filter((m) => m.direction === 'in');
+      const atB = await received(b, a.id);
+      const atA = await received(a, b.id);
+      expect(atB.map((m) => m.id)).toEqual(fromA);
+      expect(atB.map((m) => m.text)).toEqual(fromA.map((_, i) => `a${i}`));
+      expect(atA.map((m) => m.id)).toEqual(fromB);
+      const links = jsonLines((await runParley(['journal', 'inspect', '--type', 'link.opened', '--json'], { home: a.home })).stdout);
+      expect(links.map((e) => e.route)).toEqual(['relay', await routeOf(a)]);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nalice: ${a.up.out()}\nbob: ${b.up.out()}\nserver: ${srv.out()}`);
+    } finally {
+      if (dropping) drop('-D');
+      if (opened) open('-D');
+      await stop(a.up);
+      await stop(b.up);
+      await stop(srv);
+    }
+  }, 120_000);
 });
