@@ -286,6 +286,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       identity,
       id: () => state.id,
       introduce: (peer) => (session && state.server === 'online' ? session.send({ type: 'introduce-request', target: peer }) || true : false),
+      serverOnline: () => session !== null && state.server === 'online',
       listen: options.listen !== false,
       lan: options.lan === true,
       clockOffsetMs: () => state.clockOffsetMs,

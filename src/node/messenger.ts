@@ -57,6 +57,8 @@ export type MessengerDeps = {
   id: () => number | null;
   // Asks the server to introduce a contact (false: no session now).
   introduce: (peer: number) => boolean;
+  // Whether the server session is up now (trust.ts: who is admitted without an introduction).
+  serverOnline: () => boolean;
   isOnline: (peer: number) => boolean;
   log: (line: string) => void;
 };
@@ -125,7 +127,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     const tlsServer = tls.createServer(peerServerTlsOptions(identity), (socket) => {
       const id = deps.id();
       if (id === null || closing) return socket.destroy();
-      acceptPeer(socket, { identity, id, admit: (knock) => serverless.admit(knock, () => keyOf(knock.id)) }).then(
+      acceptPeer(socket, { identity, id, admit: (knock) => serverless.admit(knock, () => keyOf(knock.id), deps.serverOnline()) }).then(
         (link) => adopt(link, routeFor(socket), link.peer),
         () => undefined,
       );

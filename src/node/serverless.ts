@@ -21,7 +21,8 @@ export type Serverless = {
   linkDown: (peer: number) => void;
   // The contact has a link: its wait starts from the shortest again.
   linkUp: (peer: number) => void;
-  admit: (knock: Knock, introducedKey: () => Promise<string | undefined> | string | undefined) => Promise<Admission>;
+  // serverOnline: whether this client has a server session now (TrustFacts.serverOnline).
+  admit: (knock: Knock, introducedKey: () => Promise<string | undefined> | string | undefined, serverOnline: boolean) => Promise<Admission>;
   close: () => void;
 };
 
@@ -98,9 +99,9 @@ export function createServerless(deps: ServerlessDeps): Serverless {
     timers.set(peer, timer);
   }
 
-  async function admit(knock: Knock, introducedKey: () => Promise<string | undefined> | string | undefined): Promise<Admission> {
+  async function admit(knock: Knock, introducedKey: () => Promise<string | undefined> | string | undefined, serverOnline: boolean): Promise<Admission> {
     const contact = profile.views.contacts[knock.id];
-    const introduced = needsIntroduction({ certified: knock.check.ok }, contact) ? await introducedKey() : undefined;
+    const introduced = serverOnline && needsIntroduction({ certified: knock.check.ok }, contact) ? await introducedKey() : undefined;
     const tokenSha256 = knock.invite !== undefined ? createHash('sha256').update(Buffer.from(knock.invite, 'hex')).digest('hex') : undefined;
     const invite = tokenSha256 !== undefined && !spending.has(tokenSha256) ? profile.views.invites[tokenSha256] : undefined;
     const v = profile.views;
@@ -109,6 +110,7 @@ export function createServerless(deps: ServerlessDeps): Serverless {
       {
         contact: v.contacts[knock.id],
         introducedKey: introduced,
+        serverOnline,
         invite,
         selfSigned,
         now: Date.now(),

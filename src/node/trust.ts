@@ -29,6 +29,11 @@ export type TrustFacts = {
   // The key the server introduced this id with, still fresh (organisation mode): asked for a
   // certificate of this side's CA whose contact has no pin or one from first use (needsIntroduction).
   introducedKey: string | undefined;
+  // This client has a session with its server now. Without one, a CA-certified contact pinned at
+  // first use is admitted on its pinned key alone: the server's earlier introduction stands while
+  // the server cannot be asked (a closed LAN, the server down), so colleagues who met once go on
+  // talking. The cost: a key revoked since is not known to be revoked until the server is back.
+  serverOnline: boolean;
   // The invite whose token the hello carried, when this side issued one of that hash.
   invite: IssuedInvite | undefined;
   // This profile is self-signed (no CA of its own).
@@ -53,9 +58,9 @@ export function decideAdmit(knock: Knock, facts: TrustFacts): Verdict {
   if (contact?.pin) {
     if (contact.pin.keySha256 !== keySha256) return keyRefused(contact, keySha256, knock.address);
     // The CA path stays as it was: a key the CA vouches for and first use pinned still needs the
-    // server's fresh introduction, which a revoked key never gets. A pin from an invite or by hand
-    // is a person's word, and needs no server.
-    if (contact.whitelisted && knock.certified && contact.pin.by === 'first-use' && facts.introducedKey !== keySha256) {
+    // server's fresh introduction, which a revoked key never gets, whenever the server can be
+    // asked (serverOnline). A pin from an invite or by hand is a person's word, and needs no server.
+    if (contact.whitelisted && knock.certified && contact.pin.by === 'first-use' && facts.serverOnline && facts.introducedKey !== keySha256) {
       return refuse(WIRE_CODE.PEER_UNKNOWN, `no introduction names ${id} with this key`);
     }
     if (contact.whitelisted) return { ok: true, events: [] };

@@ -20,6 +20,7 @@ const knock = (extra: Partial<Knock> = {}): Knock => ({ id: ID_A, keySha256: A, 
 const facts = (extra: Partial<TrustFacts> = {}): TrustFacts => ({
   contact: undefined,
   introducedKey: undefined,
+  serverOnline: true,
   invite: undefined,
   selfSigned: true,
   now: NOW,
@@ -50,6 +51,9 @@ describe('trust', () => {
     ['organisation mode: a self-signed contact pinned by hand', knock(), { contact: pinned(A), selfSigned: false }, true, []],
     ['organisation mode: a certified contact pinned at first use, introduced again', knock({ certified: true, id: 9 }), { contact: pinned(A, { id: 9, pin: { keySha256: A, by: 'first-use', at: 1 } }), introducedKey: A, selfSigned: false }, true, []],
     ['organisation mode: a certified contact pinned at first use, with no fresh introduction (a revoked key gets none)', knock({ certified: true, id: 9 }), { contact: pinned(A, { id: 9, pin: { keySha256: A, by: 'first-use', at: 1 } }), selfSigned: false }, WIRE_CODE.PEER_UNKNOWN, []],
+    ['organisation mode, no server session: a certified contact pinned at first use, on its pinned key (a closed LAN, the server down)', knock({ certified: true, id: 9 }), { contact: pinned(A, { id: 9, pin: { keySha256: A, by: 'first-use', at: 1 } }), selfSigned: false, serverOnline: false }, true, []],
+    ['organisation mode, no server session: a certified contact pinned at first use, another key', knock({ certified: true, id: 9, keySha256: B }), { contact: pinned(A, { id: 9, pin: { keySha256: A, by: 'first-use', at: 1 } }), selfSigned: false, serverOnline: false }, WIRE_CODE.CERT_KEY_MISMATCH, ['contact.key-refused']],
+    ['organisation mode, no server session: a certified contact never pinned still needs an introduction', knock({ certified: true, id: 9 }), { contact: contact({ id: 9 }), selfSigned: false, serverOnline: false }, WIRE_CODE.PEER_UNKNOWN, []],
     ['organisation mode: a certified contact pinned by an invite needs no server', knock({ certified: true, id: 9 }), { contact: pinned(A, { id: 9 }), selfSigned: false }, true, []],
   ])('trust - %s', (_what, k, f, expected, types) => {
     const v = decideAdmit(k, facts(f));
