@@ -83,7 +83,9 @@ export type ControlMessage =
   // peer -> peer, the first frame each way on a peer link (section 9): who I am, whom I meant.
   // invite: the token of the invite the dialler connects with (PROTOCOL.md sections 12 and 14),
   // until the inviter has pinned its key; never sent otherwise.
-  | { type: 'hello'; version: number; id: Id; peer: Id; invite?: string };
+  // listenPort: where the dialler listens for peer links, so that a listener that has no other way
+  // to find it (an inviter, section 12) can dial it back later; absent when it listens nowhere.
+  | { type: 'hello'; version: number; id: Id; peer: Id; invite?: string; listenPort?: number };
 
 export type ControlType = ControlMessage['type'];
 export type ControlOf<T extends ControlType> = Extract<ControlMessage, { type: T }>;
@@ -199,7 +201,7 @@ const SCHEMA: Schema = {
   bye: { code: F.code, reason: F.reason },
   error: { code: F.code, reason: F.reason },
   'version-refused': { versions: F.versions },
-  hello: { version: F.version, id: F.id, peer: F.id, invite: F.invite },
+  hello: { version: F.version, id: F.id, peer: F.id, invite: F.invite, listenPort: { ...F.port, optional: true } },
 };
 
 export const CONTROL_TYPES: readonly ControlType[] = Object.freeze(Object.keys(SCHEMA) as ControlType[]);

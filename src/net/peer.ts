@@ -64,7 +64,8 @@ export type KeyOf = (peer: number) => string | undefined | Promise<string | unde
 // What the listener knows when a hello comes: the id it claims, the key of the certificate, this
 // side's CA's word on that certificate, and the invite token the hello brings.
 // selfIssued: the certificate is its own issuer (a self-signed profile's).
-export type Knock = { id: number; keySha256: string; selfIssued: boolean; check: PeerCheck; invite?: string; address: string };
+// listenAt: where the dialler says it listens (its hello's listenPort at the address it came from).
+export type Knock = { id: number; keySha256: string; selfIssued: boolean; check: PeerCheck; invite?: string; address: string; listenAt?: { address: string; port: number } };
 export type Admission = { ok: true } | { ok: false; code: string; reason: string };
 // The listener's judge of a hello (src/node/trust.ts in the client); a promise when it must wait
 // (for an introduction, or to journal a pin before the link is up).
@@ -106,6 +107,8 @@ export function dialPeer(options: {
   peerKey: string;
   pinned?: boolean;
   invite?: string;
+  // Where this side listens for peer links, said in the hello (0 or absent: nowhere).
+  listenPort?: number;
   localPort?: number;
   timing?: PeerTiming;
   // Gives up on the connection and the handshake after this long (an address behind a NAT that
@@ -177,8 +180,9 @@ type Start = {
   check?: PeerCheck;
   selfIssued?: boolean;
   admit?: Admit;
-  // The dialler's: the invite token its hello presents.
+  // The dialler's: the invite token its hello presents, and where it listens.
   invite?: string;
+  listenPort?: number;
   dialled: boolean;
   timing?: PeerTiming;
 };
@@ -278,7 +282,16 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
     if (start.dialled) {
       if (msg.id !== peer) return refuse(WIRE_CODE.PEER_MISMATCH, `the peer says it is ${msg.id}, and ${peer} was dialled`);
     } else {
-      const knock: Knock = { id: msg.id, keySha256: start.keySha256, selfIssued: start.selfIssued === true, check: start.check as PeerCheck, address: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`, ...(msg.invite !== undefined ? { invite: msg.invite } : {}) };
+      const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      const knock: Knock = {
+        id: msg.id,
+        keySha256: start.keySha256,
+        selfIssued: start.selfIssued === true,
+        check: start.check as PeerCheck,
+        address: `${remote}:${socket.remotePort ?? 0}`,
+        ...(msg.invite !== undefined ? { invite: msg.invite } : {}),
+        ...(msg.listenPort !== undefined && remote !== '' ? { listenAt: { address: remote, port: msg.listenPort } } : {}),
+      };
       const answer = start.admit ? start.admit(knock) : ({ ok: false, code: WIRE_CODE.PEER_UNKNOWN, reason: 'no judge' } as const);
       if (answer instanceof Promise) {
         // Nothing more comes before this side's hello: reading waits with the answer.
@@ -409,6 +422,15 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
     },
     closed,
   };
-  if (start.dialled) sendControl({ type: 'hello', version: PROTOCOL_VERSION, id: start.id, peer, ...(start.invite !== undefined ? { invite: start.invite } : {}) });
+  if (start.dialled) {
+    sendControl({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      id: start.id,
+      peer,
+      ...(start.invite !== undefined ? { invite: start.invite } : {}),
+      ...(start.listenPort !== undefined && start.listenPort > 0 ? { listenPort: start.listenPort } : {}),
+    });
+  }
   return readyPromise;
 }

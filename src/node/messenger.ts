@@ -13,10 +13,11 @@ import { raceLinks } from '../net/race.js';
 import { keylogServer } from '../net/keylog.js';
 import { peerServerTlsOptions, type Identity } from '../net/tls.js';
 import type { Route } from '../events/types.js';
+import { settingsOf } from '../projections/settings.js';
 import { concernsLink, createDelivery, isContact as isWhitelisted } from './delivery.js';
 import { createFiles } from './files.js';
 import type { Profile } from './profile.js';
-import { listen, routeOf } from './routes.js';
+import { listenKept, routeOf } from './routes.js';
 import { createLan } from './lan.js';
 import { createServerless } from './serverless.js';
 import { decideFirstUse, decideKeySeen } from './trust.js';
@@ -114,7 +115,15 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   // disk never holds a message back.
   const files = createFiles({ profile, log, linkOf: (peer) => links.get(peer)?.link, want });
   // Links with no server: contacts at their invite's addresses, hellos judged by pins and invites.
-  const serverless = createServerless({ profile, identity, id: deps.id, log, hasLink: (peer) => links.has(peer), adopt: (link, dialer) => adopt(link, 'direct', dialer) });
+  const serverless = createServerless({
+    profile,
+    identity,
+    id: deps.id,
+    log,
+    hasLink: (peer) => links.has(peer),
+    listenPort: () => listenPort,
+    adopt: (link, dialer) => adopt(link, 'direct', dialer),
+  });
 
   function inTurn(peer: number, work: () => Promise<void>): void {
     const next = (chains.get(peer) ?? Promise.resolve()).then(work).catch((err: Error) => log(`parley: with ${peer}: ${err.message}`));
@@ -136,8 +145,14 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     keylogServer(tlsServer);
     return tlsServer;
   }
+  async function listenHere(tlsServer: tls.Server): Promise<number> {
+    const bound = await listenKept(tlsServer, settingsOf(profile.views.settings)['listen-port']);
+    if (bound.note) log(bound.note);
+    if (bound.keep) await profile.append({ type: 'settings.changed', key: 'listen-port', value: bound.port });
+    return bound.port;
+  }
   const server = peerServer((socket) => routeOf(socket.remoteAddress ?? ''));
-  const listenPort = deps.listen ? await listen(server) : 0;
+  const listenPort = deps.listen ? await listenHere(server) : 0;
   const relayed = peerServer(() => 'relay');
   const punchedServer = peerServer(() => 'punched');
   const lan = createLan({

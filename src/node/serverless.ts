@@ -10,7 +10,7 @@ import { dialPeer, type Admission, type Knock, type PeerLink } from '../net/peer
 import type { Identity } from '../net/tls.js';
 import { settingsOf } from '../projections/settings.js';
 import type { Profile } from './profile.js';
-import { decideAdmit, decideKeySeen, needsIntroduction, welcomeEvents } from './trust.js';
+import { decideAdmit, decideKeySeen, decideLocated, needsIntroduction, welcomeEvents } from './trust.js';
 
 export type Serverless = {
   // Dials the contact at its invite's addresses now, unless a link is up or a dial runs.
@@ -31,6 +31,8 @@ export type ServerlessDeps = {
   identity: Identity;
   id: () => number | null;
   hasLink: (peer: number) => boolean;
+  // Where this client listens for peer links (0: nowhere), said in each hello it dials with.
+  listenPort: () => number;
   // A link this side dialled: the messenger takes it (or closes it when another is up).
   adopt: (link: PeerLink, dialer: number) => void;
   log: (line: string) => void;
@@ -46,6 +48,8 @@ export function createServerless(deps: ServerlessDeps): Serverless {
   const timers = new Map<number, NodeJS.Timeout>();
   // Tokens whose use is being journaled: a second hello with the same token meanwhile gets nothing.
   const spending = new Set<string>();
+  // Where a dialler admitted here said it listens, until its link is up.
+  const listensAt = new Map<number, { address: string; port: number }>();
   // A self-signed profile is its own CA (identity.ts): no CA of its own vouches for anyone.
   const selfSigned = identity.ca === identity.cert;
   let closing = false;
@@ -64,7 +68,7 @@ export function createServerless(deps: ServerlessDeps): Serverless {
     // Every address at once, TLS on the first connection only (race.ts says why), as an
     // introduction's dial.
     void raceLinks(addresses, port, TIMING.LOGIN_TIMEOUT_MS, undefined, (won) =>
-      dialPeer({ socket: won.socket, identity, id, peer, peerKey: pin, pinned: true, ...(token !== undefined ? { invite: token } : {}) }),
+      dialPeer({ socket: won.socket, identity, id, peer, peerKey: pin, pinned: true, listenPort: deps.listenPort(), ...(token !== undefined ? { invite: token } : {}) }),
     ).then((r) => {
       dialing.delete(peer);
       if (r.link) {
@@ -127,6 +131,10 @@ export function createServerless(deps: ServerlessDeps): Serverless {
     }
     if (verdict.ok) {
       if (invite && verdict.events.length > 0) log(`parley: ${knock.id} connected with your invite: pinned to key ${knock.keySha256}`);
+      // Where it listens, remembered once its link is up (linkUp): this side can dial it back after
+      // either side restarts. Not before: a contact with an address and something to send is
+      // dialled, and this link would get a twin.
+      if (knock.listenAt) listensAt.set(knock.id, knock.listenAt);
       return { ok: true };
     }
     if (verdict.code === WIRE_CODE.CERT_KEY_MISMATCH) log(`parley: warning: ${knock.id} at ${knock.address} presented key ${knock.keySha256}, not the one pinned for it: refused`);
@@ -140,6 +148,10 @@ export function createServerless(deps: ServerlessDeps): Serverless {
     },
     linkDown: later,
     linkUp(peer) {
+      const at = listensAt.get(peer);
+      listensAt.delete(peer);
+      const located = at ? decideLocated(profile.views.contacts[peer], peer, at) : [];
+      if (located.length > 0) void profile.appendMany(located).catch((err: Error) => log(`parley: cannot keep where ${peer} listens: ${err.message}`));
       waits.delete(peer);
       const timer = timers.get(peer);
       if (timer) clearTimeout(timer);

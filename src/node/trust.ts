@@ -141,3 +141,18 @@ function keyRefused(contact: Contact, keySha256: string, address: string | undef
 function refuse(code: string, reason: string): Verdict {
   return { ok: false, code, reason, events: [] };
 }
+
+// decide: a contact that dialled this side said where it listens (its hello's listenPort, at the
+// address its link came from). Kept for a contact pinned by an invite or by hand, whose links need
+// no server: the inviter, who never learnt where the other listens, can dial it back after a
+// restart of either side. The address seen goes first, the ones known before after it (16 at
+// most); nothing is journaled when it is already first with that port. Contacts pinned at first
+// use are met through the server or the LAN, which say where they are.
+export const MAX_LOCATED_ADDRESSES = 16;
+export function decideLocated(contact: Contact | undefined, peer: number, at: { address: string; port: number }): NewEvent[] {
+  if (!contact?.pin || contact.pin.by === 'first-use' || !contact.whitelisted || contact.blocked) return [];
+  const known = contact.location;
+  if (known && known.port === at.port && known.addresses[0] === at.address) return [];
+  const others = (known?.addresses ?? []).filter((a) => a !== at.address);
+  return [{ type: 'contact.located', peer, addresses: [at.address, ...others].slice(0, MAX_LOCATED_ADDRESSES), port: at.port }];
+}

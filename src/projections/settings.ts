@@ -36,6 +36,9 @@ export type Settings = {
   'auto-accept-files': boolean;
   // An absolute folder, or null for the default: <home>/downloads (downloadsPath).
   downloads: string | null;
+  // Where the client listens for peer links: 0 until the first start takes a free port and keeps
+  // it here (src/node/routes.ts listenKept); set it for a port forwarded on a router.
+  'listen-port': number;
 };
 export type SettingKey = keyof Settings;
 
@@ -96,6 +99,18 @@ function count(fallback: number): Rule {
   };
 }
 
+// A TCP port; 0: any free one.
+function port(): Rule {
+  const valid = (value: SettingValue) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= 65535;
+  return {
+    fallback: 0,
+    takes: 'a port, a whole number from 0 (any free one) to 65535',
+    parse: (text) => (/^[0-9]+$/.test(text) && valid(Number(text)) ? Number(text) : undefined),
+    valid,
+    shown: (value) => value as number,
+  };
+}
+
 // Journaled as a boolean, which is what the client tests; shown as the words a person types.
 function onOff(fallback: boolean): Rule {
   return {
@@ -142,6 +157,7 @@ const RULES: Record<SettingKey, Rule> = {
   // (issue 11), still within the file packets granted them and with names checked.
   'auto-accept-files': onOff(false),
   downloads: folder(DEFAULT_DOWNLOADS),
+  'listen-port': port(),
 };
 
 // The absolute downloads folder: the one set, or <home>/downloads. Only the path: the writer

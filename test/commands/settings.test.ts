@@ -6,8 +6,8 @@ import { settingsOf } from '../../src/projections/settings.js';
 import { appendEvents as append, expectRefused, jsonLines, lines, ok, ROOT, runParley, tempHome } from '../helpers/cli.js';
 
 // The downloads folder's default is in the profile.
-const defaults = (home: string) => ({ language: 'en', 'lan-discovery': 'on', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: 'on', 'auto-accept-files': 'off', downloads: path.join(home, 'downloads') });
-const defaultLines = (home: string) => ['language en', 'lan-discovery on', 'default-quota-messages 1000', 'default-quota-files 1000', 'notify on', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`];
+const defaults = (home: string) => ({ language: 'en', 'lan-discovery': 'on', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: 'on', 'auto-accept-files': 'off', downloads: path.join(home, 'downloads'), 'listen-port': 0 });
+const defaultLines = (home: string) => ['language en', 'lan-discovery on', 'default-quota-messages 1000', 'default-quota-files 1000', 'notify on', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`, 'listen-port 0'];
 
 // Values each key refuses. Digits only for the counts: no sign, point, exponent, hex or space.
 const BAD_VALUES: [string, string][] = [
@@ -35,6 +35,9 @@ const BAD_VALUES: [string, string][] = [
   ['downloads', 'dl\nfake line'],
   ['downloads', '/tmp/\u001b[2J'],
   ['lan-discovery', 'no'],
+  ['listen-port', '65536'],
+  ['listen-port', '-1'],
+  ['listen-port', '80.5'],
 ];
 const UNKNOWN_KEYS = ['colour', 'Language', 'toString', '__proto__', ''];
 
@@ -84,7 +87,7 @@ describe('settings', () => {
 
     expect(await listed(home)).toEqual(set);
     const plain = await ok(['settings'], { home });
-    expect(lines(plain.stdout)).toEqual(['language ru', 'lan-discovery on', 'default-quota-messages 0', 'default-quota-files 1000000000000', 'notify off', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`]);
+    expect(lines(plain.stdout)).toEqual(['language ru', 'lan-discovery on', 'default-quota-messages 0', 'default-quota-files 1000000000000', 'notify off', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`, 'listen-port 0']);
 
     // Numbers as numbers, on/off as booleans.
     expect(await settingsEvents(home)).toEqual([
@@ -195,7 +198,7 @@ describe('settings', () => {
     const results = await Promise.all(UNKNOWN_KEYS.map((key) => runParley(['settings', 'set', key, 'en'], { home })));
     results.forEach((r, i) => {
       expectRefused(r);
-      expect(r.stderr).toBe(`parley: unknown setting "${UNKNOWN_KEYS[i]}": the settings are language, lan-discovery, default-quota-messages, default-quota-files, notify, auto-accept-files, downloads\n`);
+      expect(r.stderr).toBe(`parley: unknown setting "${UNKNOWN_KEYS[i]}": the settings are language, lan-discovery, default-quota-messages, default-quota-files, notify, auto-accept-files, downloads, listen-port\n`);
     });
     expect(await journalOf(home)).toBe(before);
   });
@@ -239,7 +242,7 @@ describe('settings', () => {
   });
 
   test('settings - settingsOf gives the client typed values, defaults filled in', () => {
-    expect(settingsOf({})).toEqual({ language: 'en', 'lan-discovery': true, 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true, 'auto-accept-files': false, downloads: null });
+    expect(settingsOf({})).toEqual({ language: 'en', 'lan-discovery': true, 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true, 'auto-accept-files': false, downloads: null, 'listen-port': 0 });
     expect(settingsOf({ language: 'ru', notify: false, 'default-quota-files': 7, other: 1, 'auto-accept-files': true, downloads: '/srv/in' })).toEqual({
       language: 'ru',
       'lan-discovery': true,
@@ -248,6 +251,7 @@ describe('settings', () => {
       notify: false,
       'auto-accept-files': true,
       downloads: '/srv/in',
+      'listen-port': 0,
     });
   });
 });

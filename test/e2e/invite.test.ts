@@ -158,6 +158,31 @@ async function withPair(work: (alice: SelfSignedPerson, bob: SelfSignedPerson) =
       await Promise.all([stopPerson(alice), stopPerson(erin)]);
     }
   });
+  it('invite - both keep their ports, and the inviter learns where the other listens: after both stop, the inviter dials it back', async () => {
+    const [alice, erin] = await Promise.all([selfSignedPerson('Alice'), selfSignedPerson('Erin')]);
+    try {
+      const invite = await inviteOf(alice, 'Erin');
+      expect((await runParley(['connect', invite, '--name', 'Alice'], { home: erin.home })).code).toBe(0);
+      await until(async () => (await routeTo(erin, alice.id)) === 'direct', 'erin dialled alice', 15_000);
+      // Erin's hello said where she listens: Alice keeps it, at the address the link came from.
+      const erinAtAlice = jsonLines((await runParley(['contacts', '--json'], { home: alice.home })).stdout).find((c) => c.id === erin.id);
+      expect(erinAtAlice).toMatchObject({ addresses: ['127.0.0.1'], port: erin.port });
+      const ports = [alice.port, erin.port];
+      await Promise.all([stopPerson(alice), stopPerson(erin)]);
+      // Alice alone: she dials Erin where Erin listened (nobody there yet), and listens where she did.
+      await restartSelfSigned(alice);
+      await alice.up!.waitFor(`cannot reach ${erin.id} at 127.0.0.1 port ${erin.port}`);
+      await restartSelfSigned(erin);
+      expect([alice.port, erin.port]).toEqual(ports);
+      await until(async () => (await routeTo(alice, erin.id)) !== null && (await routeTo(erin, alice.id)) !== null, 'a link again', 15_000);
+      const m = await send(alice, erin.id, 'still here');
+      await until(async () => (await messageStatus(alice, erin.id, m)) === 'delivered', 'alice reaches erin');
+      const shown = JSON.parse((await runParley(['settings', '--json'], { home: alice.home })).stdout) as Record<string, unknown>;
+      expect(shown['listen-port']).toBe(alice.port);
+    } finally {
+      await Promise.all([stopPerson(alice), stopPerson(erin)]);
+    }
+  });
 });
 
 describe('invite, organisation mode and self-signed', () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { WIRE_CODE } from '../../src/net/constants.js';
 import { selfSignedId } from '../../src/node/identity.js';
-import { decideAdmit, decideFirstUse, decideKeySeen, needsIntroduction, type Knock, type TrustFacts } from '../../src/node/trust.js';
+import { decideAdmit, decideFirstUse, decideKeySeen, decideLocated, needsIntroduction, type Knock, type TrustFacts } from '../../src/node/trust.js';
 import type { Contact } from '../../src/projections/contacts.js';
 import type { IssuedInvite } from '../../src/projections/invites.js';
 
@@ -88,5 +88,17 @@ describe('trust', () => {
     expect(decideKeySeen(pinned(A), ID_A, A)).toEqual({ ok: true, events: [] });
     expect(decideKeySeen(contact(), ID_A, B)).toEqual({ ok: true, events: [] });
     expect(decideKeySeen(pinned(A), ID_A, B, '127.0.0.1:9')).toEqual({ ok: false, events: [{ type: 'contact.key-refused', peer: ID_A, keySha256: B, pinned: A, address: '127.0.0.1:9' }] });
+  });
+
+  it('trust - where a dialler listens is kept for a contact pinned by an invite or by hand, seen address first, and only when it changed', () => {
+    const at = { address: '198.51.100.7', port: 4100 };
+    expect(decideLocated(undefined, ID_A, at)).toEqual([]);
+    expect(decideLocated(contact(), ID_A, at)).toEqual([]);
+    expect(decideLocated(pinned(A, { pin: { keySha256: A, by: 'first-use', at: 1 } }), ID_A, at)).toEqual([]);
+    expect(decideLocated(pinned(A, { blocked: true }), ID_A, at)).toEqual([]);
+    expect(decideLocated(pinned(A), ID_A, at)).toEqual([{ type: 'contact.located', peer: ID_A, addresses: ['198.51.100.7'], port: 4100 }]);
+    const located = pinned(A, { location: { addresses: ['10.0.0.2', '198.51.100.7'], port: 4000, token: 'c'.repeat(32) } });
+    expect(decideLocated(located, ID_A, at)).toEqual([{ type: 'contact.located', peer: ID_A, addresses: ['198.51.100.7', '10.0.0.2'], port: 4100 }]);
+    expect(decideLocated(pinned(A, { location: { addresses: ['198.51.100.7'], port: 4100 } }), ID_A, at)).toEqual([]);
   });
 });
