@@ -201,7 +201,7 @@ const SCHEMA: Schema = {
   bye: { code: F.code, reason: F.reason },
   error: { code: F.code, reason: F.reason },
   'version-refused': { versions: F.versions },
-  hello: { version: F.version, id: F.id, peer: F.id, invite: F.invite, listenPort: { ...F.port, optional: true } },
+  hello: { version: F.version, id: F.id, peer: F.id, invite: F.invite, listenPort: { ...F.listenPort, optional: true } },
 };
 
 export const CONTROL_TYPES: readonly ControlType[] = Object.freeze(Object.keys(SCHEMA) as ControlType[]);
