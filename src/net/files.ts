@@ -7,8 +7,9 @@
 //
 //   sender                                      receiver
 //   offer {id, tag, name, size, chunkSize} ───▶ checked, journaled; accepted by the person
-//   ◀─────────────────────────── accept {id, have} (the ranges it has stored: resume)
+//   ◀─────────────────────────── accept {id, have, got} (the ranges it has stored: resume)
 //   sum {id, c, h} then FILE_CHUNK(tag, c) ───▶ h checked, written, flushed, journaled
+//   ◀──────────────────────────── got {id, n}   (chunk bytes taken off the link: at once)
 //   ◀──────────────────────────── ack {id, have}   (need {id, c} for a chunk that failed h)
 //   root {id, root} (every chunk acked) ──────▶ compared with its own root, renamed into place
 //   ◀──────────────────────────── done {id, root}
@@ -35,11 +36,15 @@ export const MAX_CHUNKS = 2 ** 32;
 export const HASH_BYTES = 32;
 
 export type FileOffer = { k: 'offer'; id: string; tag: number; name: string; size: number; chunkSize: number };
-export type FileAccept = { k: 'accept'; id: string; have: number[] };
+// got: the receiver reports the chunk bytes it takes off the link (`got`), so the sender may
+// bound them (node/credit.ts); absent, the sender has only the stored window.
+export type FileAccept = { k: 'accept'; id: string; have: number[]; got?: boolean };
 export type FileDecline = { k: 'decline'; id: string; reason: string; need?: number };
 export type FileSum = { k: 'sum'; id: string; c: number; h: Buffer };
 export type FileAck = { k: 'ack'; id: string; have: number[] };
 export type FileNeed = { k: 'need'; id: string; c: number };
+// n: the chunk bytes of this transfer taken off this link since the accept on it, in all.
+export type FileGot = { k: 'got'; id: string; n: number };
 export type FileRoot = { k: 'root'; id: string; root: Buffer };
 export type FileDone = { k: 'done'; id: string; root: Buffer };
 // Either side may cancel or fail a transfer, and each side picks its own ids, so these say which
@@ -49,7 +54,7 @@ export type FileCancel = { k: 'cancel'; id: string; by: Role; reason: string };
 export type FileFail = { k: 'fail'; id: string; by: Role; reason: string };
 export type FileResume = { k: 'resume'; id: string };
 
-export type FilePayload = FileOffer | FileAccept | FileDecline | FileSum | FileAck | FileNeed | FileRoot | FileDone | FileCancel | FileFail | FileResume;
+export type FilePayload = FileOffer | FileAccept | FileDecline | FileSum | FileAck | FileNeed | FileGot | FileRoot | FileDone | FileCancel | FileFail | FileResume;
 
 // The refusals decodeFiles throws, by code; the message says what is wrong.
 export const FILES_ERR = Object.freeze({ MALFORMED: 'FILES_MALFORMED', BAD_FIELD: 'FILES_BAD_FIELD', UNKNOWN_KIND: 'FILES_UNKNOWN_KIND' });
@@ -124,8 +129,11 @@ export function decodeFiles(bytes: Buffer): FilePayload {
       if (Math.ceil(size / chunkSize) > MAX_CHUNKS) bad('size needs more than 2^32 chunks');
       return { k: 'offer', id: id(), tag, name, size, chunkSize };
     }
-    case 'accept':
-      return { k: 'accept', id: id(), have: have() };
+    case 'accept': {
+      const a: FileAccept = { k: 'accept', id: id(), have: have() };
+      if (v.got !== undefined) a.got = typeof v.got === 'boolean' ? v.got : bad('got is not true or false');
+      return a;
+    }
     case 'ack':
       return { k: 'ack', id: id(), have: have() };
     case 'decline': {
@@ -137,6 +145,8 @@ export function decodeFiles(bytes: Buffer): FilePayload {
       return { k: 'sum', id: id(), c: chunk(), h: hash('h') };
     case 'need':
       return { k: 'need', id: id(), c: chunk() };
+    case 'got':
+      return { k: 'got', id: id(), n: isCount(v.n) ? v.n : bad('n is not a whole number of bytes') };
     case 'root':
       return { k: 'root', id: id(), root: hash('root') };
     case 'done':

@@ -110,8 +110,10 @@ export function createFiles(deps: FilesDeps) {
       log(`parley: ${peer} sent a FILE_CONTROL payload this client cannot read: ${(err as Error).message}`);
       return;
     }
-    // At once: the chunk that follows must find its hash.
+    // At once: the chunk that follows must find its hash; a report of chunks taken lets more go
+    // (not behind an ack waiting for its event in the chain).
     if (p.k === 'sum') return receiver.onSum(peer, p.id, p.c, p.h);
+    if (p.k === 'got') return sender.onGot(peer, p.id, p.n);
     void inTurn(peer, () => handle(peer, p));
   }
 

@@ -14,6 +14,7 @@ import { rangesOf } from '../net/files.js';
 import type { NewEvent, Stored, TransferAccepted } from '../events/types.js';
 import { left, packetsFor, quotaOf } from '../projections/quotas.js';
 import { chunkCountOf, isFinished, type Transfer } from '../projections/transfer-values.js';
+import { dueReport } from './credit.js';
 import { checkFileName } from './filename.js';
 import { freeBytes, partPath, placeUnder, readDone, storeFailure, writeWhole, type Done } from './placing.js';
 import type { Profile } from './profile.js';
@@ -59,6 +60,9 @@ type Session = {
   pending: number[];
   pendingBytes: number;
   wire: number;
+  // Chunk bytes taken off this link since the accept, and the count last reported (`got`).
+  took: number;
+  told: number;
   timer: NodeJS.Timeout | null;
   root: Buffer | null;
   work: Promise<void>;
@@ -203,6 +207,8 @@ export function createReceiver(ctx: ReceiveContext) {
       pending: [],
       pendingBytes: 0,
       wire: 0,
+      took: 0,
+      told: 0,
       timer: null,
       root: null,
       work: Promise.resolve(),
@@ -214,7 +220,7 @@ export function createReceiver(ctx: ReceiveContext) {
     if (t.state === 'paused') await profile.append({ type: 'transfer.resumed', id: t.id, peer: t.peer, direction: 'in' });
     // Every chunk stored already (a restart after the last flush): the sender answers with the
     // root, which settles it.
-    ctx.send(t.peer, { k: 'accept', id: t.id, have: t.ranges });
+    ctx.send(t.peer, { k: 'accept', id: t.id, have: t.ranges, got: true });
   }
 
   function onSum(peer: number, id: string, c: number, h: Buffer): void {
@@ -229,6 +235,13 @@ export function createReceiver(ctx: ReceiveContext) {
     const id = tags.get(peer)?.get(tag);
     const s = id === undefined ? undefined : sessions.get(keyOf(peer, id));
     if (!s) return;
+    // Taken off the link: told at once, before any check or write, and not journaled (the
+    // sender's received window, credit.ts; the stored one moves with the acks).
+    s.took += data.length;
+    if (dueReport(s.took, s.told)) {
+      s.told = s.took;
+      ctx.send(peer, { k: 'got', id: s.id, n: s.took });
+    }
     const h = s.expected.get(c);
     s.expected.delete(c);
     s.wire += data.length;

@@ -14,6 +14,7 @@ import { chunkContentId } from '../net/frame.js';
 import type { PeerLink } from '../net/peer.js';
 import type { NewEvent } from '../events/types.js';
 import type { Transfer } from '../projections/transfer-values.js';
+import { gotFrom, mayHand } from './credit.js';
 import type { Profile } from './profile.js';
 import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
 
@@ -57,6 +58,11 @@ type Session = {
   resend: number[];
   inFlight: Set<number>;
   windowChunks: number;
+  // The received window (credit.ts): chunk bytes handed to this link since the accept, the most
+  // the receiver said it took, and whether it says so at all (its accept's `got`).
+  sent: number;
+  got: number;
+  credit: boolean;
   wire: number;
   wake: (() => void) | null;
   running: boolean;
@@ -89,7 +95,7 @@ export function createSender(ctx: SendContext) {
 
   function newSession(t: Transfer, link: PeerLink, tag: number): Session {
     const windowChunks = Math.max(1, Math.min(WINDOW_CHUNKS, Math.floor(WINDOW_BYTES / Math.max(1, t.chunkSize))));
-    return { peer: t.peer, id: t.id, tag, link, t, fh: null, sums: null, have: [], next: 0, resend: [], inFlight: new Set(), windowChunks, wire: 0, wake: null, running: false, rootSent: false };
+    return { peer: t.peer, id: t.id, tag, link, t, fh: null, sums: null, have: [], next: 0, resend: [], inFlight: new Set(), windowChunks, sent: 0, got: 0, credit: false, wire: 0, wake: null, running: false, rootSent: false };
   }
 
   async function linkUp(peer: number): Promise<void> {
@@ -160,6 +166,7 @@ export function createSender(ctx: SendContext) {
     }
     s.have = p.have;
     s.next = 0;
+    s.credit = p.got === true;
     s.running = true;
     // Never throws, safe to run unawaited.
     void pump(s).catch((err: Error) => {
@@ -212,9 +219,14 @@ export function createSender(ctx: SendContext) {
       const h = sha256(r.buf);
       await (s.sums as fs.FileHandle).write(h, 0, HASH_BYTES, r.c * HASH_BYTES);
       if (!s.running || !(await previous)) return;
+      // The receiver has not yet taken RECEIVED_WINDOW of what went: a message sent now would
+      // wait behind it in the sockets; this chunk waits for its `got` instead.
+      while (s.credit && s.running && !mayHand(s.sent, s.got)) await new Promise<void>((resolve) => (s.wake = resolve));
+      if (!s.running) return;
       s.inFlight.add(r.c);
       s.link.sendFileControl(0, encodeFiles({ k: 'sum', id: t.id, c: r.c, h }));
       const len = r.buf.length;
+      s.sent += len;
       previous = s.link.sendBulk(CONTENT.FILE_CHUNK, chunkContentId(s.tag, r.c), r.buf).then((handed) => {
         if (handed && s.running) s.wire += len;
         return handed;
@@ -261,6 +273,17 @@ export function createSender(ctx: SendContext) {
     w?.();
   }
 
+  // The receiver took `n` chunk bytes off this link in all: the received window moves. At once,
+  // not in the contact's chain of control work (an ack there waits for its event).
+  function onGot(peer: number, id: string, n: number): void {
+    const s = sessions.get(keyOf(peer, id));
+    if (!s || !s.running) return;
+    s.got = gotFrom(s.got, n, s.sent);
+    const w = s.wake;
+    s.wake = null;
+    w?.();
+  }
+
   function onNeed(peer: number, id: string, c: number): void {
     const s = sessions.get(keyOf(peer, id));
     if (!s || !s.running || c >= s.t.chunkCount) return;
@@ -302,6 +325,7 @@ export function createSender(ctx: SendContext) {
     linkDown,
     onAccept,
     onAck,
+    onGot,
     onNeed,
     onDone,
     ended,

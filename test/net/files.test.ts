@@ -13,11 +13,15 @@ describe('files payloads', () => {
     { k: 'offer', id: 'x'.repeat(64), tag: MAX_TAG, name: 'a', size: 0, chunkSize: 1 },
     { k: 'accept', id: 't1', have: [] },
     { k: 'accept', id: 't1', have: [0, 3, 5, 2 ** 32] },
+    { k: 'accept', id: 't1', have: [0, 4], got: true },
+    { k: 'accept', id: 't1', have: [], got: false },
     { k: 'decline', id: 't1', reason: 'no room' },
     { k: 'decline', id: 't1', reason: 'over the grant', need: 12 },
     { k: 'sum', id: 't1', c: 2 ** 32 - 1, h },
     { k: 'ack', id: 't1', have: [4, 8] },
     { k: 'need', id: 't1', c: 0 },
+    { k: 'got', id: 't1', n: 0 },
+    { k: 'got', id: 't1', n: 2 ** 53 - 1 },
     { k: 'root', id: 't1', root: h },
     { k: 'done', id: 't1', root: h },
     { k: 'cancel', id: 't1', by: 'receiver', reason: 'cancelled by the receiver' },
@@ -59,6 +63,10 @@ describe('files payloads', () => {
     ['a sum whose hash is text', packr.pack({ k: 'sum', id: 'a', c: 1, h: 'x'.repeat(32) }), FILES_ERR.BAD_FIELD],
     ['a sum of chunk 2^32', packr.pack({ k: 'sum', id: 'a', c: 2 ** 32, h }), FILES_ERR.BAD_FIELD],
     ['a need of chunk -1', packr.pack({ k: 'need', id: 'a', c: -1 }), FILES_ERR.BAD_FIELD],
+    ['an accept whose got is 1, not true', packr.pack({ k: 'accept', id: 'a', have: [], got: 1 }), FILES_ERR.BAD_FIELD],
+    ['a got without n', packr.pack({ k: 'got', id: 'a' }), FILES_ERR.BAD_FIELD],
+    ['a got of -1 bytes', packr.pack({ k: 'got', id: 'a', n: -1 }), FILES_ERR.BAD_FIELD],
+    ['a got of 1.5 bytes', packr.pack({ k: 'got', id: 'a', n: 1.5 }), FILES_ERR.BAD_FIELD],
     ['a root of 33 bytes', packr.pack({ k: 'root', id: 'a', root: Buffer.alloc(33) }), FILES_ERR.BAD_FIELD],
     ['a done without a root', packr.pack({ k: 'done', id: 'a' }), FILES_ERR.BAD_FIELD],
     ['a cancel without a reason', packr.pack({ k: 'cancel', id: 'a', by: 'sender' }), FILES_ERR.BAD_FIELD],
@@ -68,6 +76,11 @@ describe('files payloads', () => {
     ['a fail whose reason is a number', packr.pack({ k: 'fail', id: 'a', by: 'sender', reason: 5 }), FILES_ERR.BAD_FIELD],
   ])('files - refuses %s', (_what, bytes, code) => {
     expect(() => decodeFiles(bytes)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('files - encodes got and an accept with got byte by byte (docs/PROTOCOL.md)', () => {
+    expect(encodeFiles({ k: 'got', id: 't1', n: 1_048_576 }).toString('hex')).toBe('83a16ba3676f74a26964a27431a16ece00100000');
+    expect(encodeFiles({ k: 'accept', id: 't1', have: [0, 4], got: true }).toString('hex')).toBe('84a16ba6616363657074a26964a27431a46861766592' + '0004' + 'a3676f74c3');
   });
 
   it('files - ranges: chunks to ranges and back', () => {
