@@ -7,7 +7,8 @@
 // awaiting a flush; this one only keeps the part of them still on the way small.
 //
 //   sender: sent 5 MiB, got 3.5 MiB        mayHand(5 * MIB, 3.5 * MIB) // => true (1.5 MiB out)
-//   receiver: took 1.25 MiB, told 1 MiB    dueReport(1.25 * MIB, MIB)  // => false (step 256 KiB)
+//   receiver: took 1.25 MiB, told 1 MiB    dueReport(1.25 * MIB, MIB)  // => true (step 256 KiB)
+//   ... with 20 MiB not yet written        dueReport(1.25 * MIB, MIB, 20 * MIB) // => false
 //
 // Plain arithmetic, no clock: sending.ts and receiving.ts keep the counts.
 
@@ -34,10 +35,17 @@ export function mayHand(sent: number, got: number, window: number = RECEIVED_WIN
   return sent - got < window;
 }
 
+// A receiver holds its report back while more than this many chunk bytes it took wait to be
+// written: its disk is behind, and the sender, its window full, waits for the disk instead of
+// filling the receiver's memory. So the receiver holds at most this, the window and a chunk in
+// chunks not yet written, whatever the stored window (48 MiB) would let through.
+export const MAX_UNWRITTEN = 16 * MIB;
+
 // Whether the receiver reports now: `took` chunk bytes taken off the link since its accept,
-// `told` the count it last reported.
-export function dueReport(took: number, told: number, step: number = REPORT_STEP): boolean {
-  return took - told >= step;
+// `told` the count it last reported, `unwritten` the bytes taken that still wait to be written.
+// It asks again as it takes a chunk and as each write ends.
+export function dueReport(took: number, told: number, unwritten = 0, step: number = REPORT_STEP, max: number = MAX_UNWRITTEN): boolean {
+  return took - told >= step && unwritten <= max;
 }
 
 // A report as the sender takes it: counts only grow, and never past what it sent (a report of

@@ -60,9 +60,11 @@ type Session = {
   pending: number[];
   pendingBytes: number;
   wire: number;
-  // Chunk bytes taken off this link since the accept, and the count last reported (`got`).
+  // Chunk bytes taken off this link since the accept, the count last reported (`got`), and the
+  // bytes taken that wait to be written (credit.ts: reports wait while the disk is behind).
   took: number;
   told: number;
+  unwritten: number;
   timer: NodeJS.Timeout | null;
   root: Buffer | null;
   work: Promise<void>;
@@ -209,6 +211,7 @@ export function createReceiver(ctx: ReceiveContext) {
       wire: 0,
       took: 0,
       told: 0,
+      unwritten: 0,
       timer: null,
       root: null,
       work: Promise.resolve(),
@@ -238,10 +241,7 @@ export function createReceiver(ctx: ReceiveContext) {
     // Taken off the link: told at once, before any check or write, and not journaled (the
     // sender's received window, credit.ts; the stored one moves with the acks).
     s.took += data.length;
-    if (dueReport(s.took, s.told)) {
-      s.told = s.took;
-      ctx.send(peer, { k: 'got', id: s.id, n: s.took });
-    }
+    reportTaken(s);
     const h = s.expected.get(c);
     s.expected.delete(c);
     s.wire += data.length;
@@ -252,9 +252,12 @@ export function createReceiver(ctx: ReceiveContext) {
       ctx.send(peer, { k: 'need', id: s.id, c });
       return;
     }
+    s.unwritten += len;
     void inTurn(s, async () => {
       if (!s.open) return;
       await writeWhole(s.part, data, c * chunkSize);
+      s.unwritten -= len;
+      reportTaken(s);
       await writeWhole(s.sums, h.subarray(0, HASH_BYTES), c * HASH_BYTES);
       s.pending.push(c);
       s.pendingBytes += len;
@@ -270,6 +273,14 @@ export function createReceiver(ctx: ReceiveContext) {
         }, FLUSH_MS);
       }
     });
+  }
+
+  // Tells the sender the chunk bytes taken off the link (`got`) when a step of them is new and
+  // the disk is not behind (credit.ts, dueReport).
+  function reportTaken(s: Session): void {
+    if (!s.open || !dueReport(s.took, s.told, s.unwritten)) return;
+    s.told = s.took;
+    ctx.send(s.peer, { k: 'got', id: s.id, n: s.took });
   }
 
   // A flush after the one running, if any.

@@ -1,10 +1,11 @@
 // The received window of a transfer (src/node/credit.ts): when the sender may hand one more
-// chunk, when the receiver reports, how a report is taken; and, over any chunk sizes and any
-// order of sending and taking, that the bytes on the way stay within the window plus one chunk
-// and that the two never wait for each other with bytes left to send.
+// chunk, when the receiver reports (and holds a report while its disk is behind), how a report
+// is taken; and, over any chunk sizes and any order of sending, taking and writing, that the
+// bytes on the way and the bytes waiting for the disk stay bounded and that the two never wait
+// for each other with bytes left to send.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dueReport, gotFrom, mayHand, RECEIVED_WINDOW, REPORT_STEP } from '../../src/node/credit.js';
+import { dueReport, gotFrom, MAX_UNWRITTEN, mayHand, RECEIVED_WINDOW, REPORT_STEP } from '../../src/node/credit.js';
 
 const MIB = 1024 * 1024;
 
@@ -32,6 +33,14 @@ describe('credit', () => {
   });
 
   it.each([
+    ['the disk keeping up', 0, true],
+    ['the bound waiting to be written', MAX_UNWRITTEN, true],
+    ['a byte over the bound', MAX_UNWRITTEN + 1, false],
+  ])('credit - dueReport holds the report while the disk is behind: %s', (_what, unwritten, due) => {
+    expect(dueReport(5 * MIB, 4 * MIB, unwritten)).toBe(due);
+  });
+
+  it.each([
     ['a report moves it on', 0, MIB, 2 * MIB, MIB],
     ['an older report does not move it back', 2 * MIB, MIB, 3 * MIB, 2 * MIB],
     ['a report of more than was sent counts what was sent', 0, 9 * MIB, 2 * MIB, 2 * MIB],
@@ -43,32 +52,51 @@ describe('credit', () => {
     expect(RECEIVED_WINDOW).toBeGreaterThan(REPORT_STEP);
   });
 
-  it('credit - any chunk sizes, any order of steps: on the way at most the window plus a chunk, and every chunk arrives', () => {
+  it('credit - any chunk sizes, windows and steps, any order of steps: on the way at most the window plus a chunk, unwritten at most the bound plus the window and two chunks, and every chunk is written', () => {
     fc.assert(
       fc.property(
+        fc.integer({ min: 2, max: 4 * MIB }).chain((window) => fc.tuple(fc.constant(window), fc.integer({ min: 1, max: window - 1 }), fc.integer({ min: 0, max: 4 * MIB }))),
         fc.array(fc.integer({ min: 1, max: MIB }), { minLength: 1, maxLength: 60 }),
-        fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 400 }),
-        (chunks, steps) => {
-          // The wire: chunks handed and not taken, in order; reports on their way back, in order.
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 400 }),
+        ([window, step, max], chunks, steps) => {
+          // The wire: chunks handed and not taken, in order; reports on their way back, in order;
+          // the receiver's chunks taken and not yet written, in order.
           const wire: number[] = [];
           const back: number[] = [];
+          const disk: number[] = [];
           let next = 0;
           let sent = 0;
           let got = 0;
           let took = 0;
           let told = 0;
+          let unwritten = 0;
+          let written = 0;
+          const ask = (): void => {
+            if (dueReport(took, told, unwritten, step, max)) back.push((told = took));
+          };
           const hand = (): boolean => {
-            if (next >= chunks.length || !mayHand(sent, got)) return false;
+            if (next >= chunks.length || !mayHand(sent, got, window)) return false;
             sent += chunks[next];
             wire.push(chunks[next++]);
-            expect(sent - took).toBeLessThanOrEqual(RECEIVED_WINDOW - 1 + MIB);
+            expect(sent - took).toBeLessThanOrEqual(window - 1 + MIB);
             return true;
           };
           const take = (): boolean => {
             const c = wire.shift();
             if (c === undefined) return false;
             took += c;
-            if (dueReport(took, told)) back.push((told = took));
+            ask();
+            disk.push(c);
+            unwritten += c;
+            expect(unwritten).toBeLessThanOrEqual(max + window + 2 * MIB);
+            return true;
+          };
+          const write = (): boolean => {
+            const c = disk.shift();
+            if (c === undefined) return false;
+            unwritten -= c;
+            written += c;
+            ask();
             return true;
           };
           const report = (): boolean => {
@@ -77,13 +105,15 @@ describe('credit', () => {
             got = gotFrom(got, n, sent);
             return true;
           };
-          const moves = [hand, take, report];
+          const moves = [hand, take, write, report];
           // The steps the test picks, each one only if it can be taken, then whatever can still
-          // move until nothing can: the end must be every chunk taken.
+          // move until nothing can, writing only when nothing else moves: the end must be every
+          // chunk written.
           for (const s of steps) moves[s]();
-          while (moves.some((m) => m()));
+          // The disk last: the slowest it may be.
+          while ([hand, take, report, write].some((m) => m()));
           expect(next).toBe(chunks.length);
-          expect(took).toBe(chunks.reduce((n, c) => n + c, 0));
+          expect(written).toBe(chunks.reduce((n, c) => n + c, 0));
         },
       ),
     );
