@@ -4,7 +4,9 @@
 // go to the socket only while what the socket has not yet written is under the window. So an
 // urgent frame written during a transfer lands behind at most the window plus one bulk frame,
 // never behind the whole queue, and bulk bytes that wait here never count against the link's
-// bound on a peer that does not read (they are not in the socket).
+// bound on a peer that does not read (they are not in the socket). What the kernels' socket
+// buffers hold beyond the socket's own is not bounded here: the transfer layer's received window
+// does that (node/credit.ts).
 //
 // No socket in here: the link passes `unwritten` (socket.writableLength) and `write`, and calls
 // pump() whenever a write of the link completes. Tests drive it with a counter.

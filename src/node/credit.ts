@@ -16,11 +16,13 @@ const KIB = 1024;
 const MIB = 1024 * KIB;
 
 // Chunk bytes handed to the link and not yet taken off it by the receiver, at most (then one
-// chunk more may go, so a chunk larger than the window still moves). 2 MiB: without it the
-// kernels' buffers on loopback held up to 4 MiB ahead of a message (`ss`: Send-Q 4.1 MB, or the
-// receiver's Recv-Q when its process is the slower), 16 ms at 250 MB/s; with 1 MiB chunks two are
-// on the way while the receiver's report of the one before comes back. Measured in the report of
-// the branch that added it (bench/transfer.mjs figures are the main engineer's, BENCHMARKS.md).
+// chunk more may go, so a chunk larger than the window still moves). 2 MiB: with 1 MiB chunks two
+// are on the way while the receiver's report of the one before comes back. Without it the
+// kernels' buffers on loopback held up to 3-6.5 MB ahead of a message (`ss` every 50 ms during
+// 1 GiB transfers: the sender's Send-Q, or the receiver's Recv-Q when its process was the slower
+// one), 16-26 ms at 250 MB/s; with it at most 2.1 MB, and the receiver's peak RSS fell from
+// 133-137 MiB to 118-125 (a machine shared with test runs, load 5-7; bench/transfer.mjs figures
+// on a quiet one are in docs/BENCHMARKS.md).
 export const RECEIVED_WINDOW = 2 * MIB;
 
 // A receiver reports once the bytes it took since its last report reach this: every chunk of
