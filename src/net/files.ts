@@ -6,7 +6,7 @@
 // so there is no room for a header of its own).
 //
 //   sender                                      receiver
-//   offer {id, tag, name, size, chunkSize} ───▶ checked, journaled; accepted by the person
+//   offer {id, tag, name, size, chunkSize, got} ▶ checked, journaled; accepted by the person
 //   ◀─────────────────────────── accept {id, have, got} (the ranges it has stored: resume)
 //   sum {id, c, h} then FILE_CHUNK(tag, c) ───▶ h checked, written, flushed, journaled
 //   ◀──────────────────────────── got {id, n}   (chunk bytes taken off the link: at once)
@@ -35,7 +35,9 @@ export const MAX_REASON = LIMITS.MAX_REASON_LENGTH;
 export const MAX_CHUNKS = 2 ** 32;
 export const HASH_BYTES = 32;
 
-export type FileOffer = { k: 'offer'; id: string; tag: number; name: string; size: number; chunkSize: number };
+// got: the sender bounds its chunks by the receiver's `got` reports and asks for them; only then
+// does a receiver send them (a sender that does not know the kind would log each one).
+export type FileOffer = { k: 'offer'; id: string; tag: number; name: string; size: number; chunkSize: number; got?: boolean };
 // got: the receiver reports the chunk bytes it takes off the link (`got`), so the sender may
 // bound them (node/credit.ts); absent, the sender has only the stored window.
 export type FileAccept = { k: 'accept'; id: string; have: number[]; got?: boolean };
@@ -119,6 +121,7 @@ export function decodeFiles(bytes: Buffer): FilePayload {
   const chunk = (): number => (isCount(v.c) && (v.c as number) < MAX_CHUNKS ? (v.c as number) : bad('chunk is not 0 to 2^32-1'));
   const hash = (field: 'h' | 'root'): Buffer => (v[field] instanceof Uint8Array && (v[field] as Uint8Array).length === HASH_BYTES ? Buffer.from(v[field] as Uint8Array) : bad(`${field} is not 32 bytes`));
   const role = (): Role => (v.by === 'sender' || v.by === 'receiver' ? v.by : bad('by is not sender or receiver'));
+  const flag = (): boolean => (typeof v.got === 'boolean' ? v.got : bad('got is not true or false'));
   const have = (): number[] => (isRanges(v.have) ? [...v.have] : bad('have is not sorted disjoint ranges of chunks'));
   switch (v.k) {
     case 'offer': {
@@ -127,11 +130,13 @@ export function decodeFiles(bytes: Buffer): FilePayload {
       const size = isCount(v.size) ? v.size : bad('size is not a whole number of bytes');
       const chunkSize = isCount(v.chunkSize) && v.chunkSize >= 1 && v.chunkSize <= LIMITS.MAX_CHUNK_PAYLOAD ? v.chunkSize : bad('chunkSize is not 1 to 1,048,576');
       if (Math.ceil(size / chunkSize) > MAX_CHUNKS) bad('size needs more than 2^32 chunks');
-      return { k: 'offer', id: id(), tag, name, size, chunkSize };
+      const o: FileOffer = { k: 'offer', id: id(), tag, name, size, chunkSize };
+      if (v.got !== undefined) o.got = flag();
+      return o;
     }
     case 'accept': {
       const a: FileAccept = { k: 'accept', id: id(), have: have() };
-      if (v.got !== undefined) a.got = typeof v.got === 'boolean' ? v.got : bad('got is not true or false');
+      if (v.got !== undefined) a.got = flag();
       return a;
     }
     case 'ack':

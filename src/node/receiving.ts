@@ -61,8 +61,10 @@ type Session = {
   pending: number[];
   pendingBytes: number;
   wire: number;
-  // Chunk bytes taken off this link since the accept, the count last reported (`got`), and the
-  // bytes taken that wait to be written (credit.ts: reports wait while the disk is behind).
+  // Whether the sender's offer on this link asked for `got`; the chunk bytes taken off this link
+  // since the accept, the count last reported, and the bytes taken that wait to be written
+  // (credit.ts: reports wait while the disk is behind).
+  reports: boolean;
   took: number;
   told: number;
   unwritten: number;
@@ -79,8 +81,10 @@ type Session = {
 export function createReceiver(ctx: ReceiveContext) {
   const { profile, log } = ctx;
   const sessions = new Map<string, Session>();
-  // The tags of the offers on each peer's current link: tag -> transfer id.
+  // The tags of the offers on each peer's current link: tag -> transfer id; and the transfers
+  // whose offer on it asked for `got` reports (peer/id).
   const tags = new Map<number, Map<number, string>>();
+  const asksGot = new Set<string>();
   const keyOf = (peer: number, id: string): string => `${peer}/${id}`;
 
   function inTurn(s: Session, work: () => Promise<void>): Promise<void> {
@@ -123,6 +127,8 @@ export function createReceiver(ctx: ReceiveContext) {
     const byTag = tags.get(peer) ?? new Map<number, string>();
     tags.set(peer, byTag);
     byTag.set(o.tag, o.id);
+    if (o.got === true) asksGot.add(keyOf(peer, o.id));
+    else asksGot.delete(keyOf(peer, o.id));
     const t = await profile.transfer(peer, 'in', o.id);
     if (!t) {
       const offered: NewEvent = { type: 'transfer.offered', id: o.id, peer, direction: 'in', name: o.name, size: o.size, chunkSize: o.chunkSize };
@@ -210,6 +216,7 @@ export function createReceiver(ctx: ReceiveContext) {
       pending: [],
       pendingBytes: 0,
       wire: 0,
+      reports: asksGot.has(key),
       took: 0,
       told: 0,
       unwritten: 0,
@@ -224,7 +231,7 @@ export function createReceiver(ctx: ReceiveContext) {
     if (t.state === 'paused') await profile.append({ type: 'transfer.resumed', id: t.id, peer: t.peer, direction: 'in' });
     // Every chunk stored already (a restart after the last flush): the sender answers with the
     // root, which settles it.
-    ctx.send(t.peer, { k: 'accept', id: t.id, have: t.ranges, got: true });
+    ctx.send(t.peer, { k: 'accept', id: t.id, have: t.ranges, ...(s.reports ? { got: true } : {}) });
   }
 
   function onSum(peer: number, id: string, c: number, h: Buffer): void {
@@ -279,7 +286,7 @@ export function createReceiver(ctx: ReceiveContext) {
   // Tells the sender the chunk bytes taken off the link (`got`) when a step of them is new and
   // the disk is not behind (credit.ts, dueReport).
   function reportTaken(s: Session): void {
-    if (!s.open || !dueReport(s.took, s.told, s.unwritten)) return;
+    if (!s.open || !s.reports || !dueReport(s.took, s.told, s.unwritten)) return;
     s.told = s.took;
     ctx.send(s.peer, { k: 'got', id: s.id, n: s.took });
   }
@@ -372,6 +379,7 @@ export function createReceiver(ctx: ReceiveContext) {
   // transfers show paused.
   async function linkDown(peer: number): Promise<void> {
     tags.delete(peer);
+    for (const key of [...asksGot]) if (key.startsWith(`${peer}/`)) asksGot.delete(key);
     const events: NewEvent[] = [];
     for (const s of [...sessions.values()]) {
       if (s.peer !== peer) continue;

@@ -91,7 +91,7 @@ export function createSender(ctx: SendContext) {
     if (old) stop(old);
     const tag = nextTag(t.peer);
     sessions.set(keyOf(t.peer, t.id), newSession(t, link, tag));
-    ctx.send(t.peer, { k: 'offer', id: t.id, tag, name: t.name, size: t.size, chunkSize: t.chunkSize });
+    ctx.send(t.peer, { k: 'offer', id: t.id, tag, name: t.name, size: t.size, chunkSize: t.chunkSize, got: true });
   }
 
   function newSession(t: Transfer, link: PeerLink, tag: number): Session {

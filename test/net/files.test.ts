@@ -11,6 +11,7 @@ describe('files payloads', () => {
   it.each<FilePayload>([
     { k: 'offer', id: 't1', tag: 1, name: 'отчёт 2025.pdf', size: 5 * 2 ** 40, chunkSize: 1_048_576 },
     { k: 'offer', id: 'x'.repeat(64), tag: MAX_TAG, name: 'a', size: 0, chunkSize: 1 },
+    { k: 'offer', id: 't1', tag: 2, name: 'a', size: 10, chunkSize: 1_048_576, got: true },
     { k: 'accept', id: 't1', have: [] },
     { k: 'accept', id: 't1', have: [0, 3, 5, 2 ** 32] },
     { k: 'accept', id: 't1', have: [0, 4], got: true },
@@ -63,6 +64,7 @@ describe('files payloads', () => {
     ['a sum whose hash is text', packr.pack({ k: 'sum', id: 'a', c: 1, h: 'x'.repeat(32) }), FILES_ERR.BAD_FIELD],
     ['a sum of chunk 2^32', packr.pack({ k: 'sum', id: 'a', c: 2 ** 32, h }), FILES_ERR.BAD_FIELD],
     ['a need of chunk -1', packr.pack({ k: 'need', id: 'a', c: -1 }), FILES_ERR.BAD_FIELD],
+    ['an offer whose got is text', packr.pack({ k: 'offer', id: 'a', tag: 1, name: 'n', size: 1, chunkSize: 1, got: 'yes' }), FILES_ERR.BAD_FIELD],
     ['an accept whose got is 1, not true', packr.pack({ k: 'accept', id: 'a', have: [], got: 1 }), FILES_ERR.BAD_FIELD],
     ['a got without n', packr.pack({ k: 'got', id: 'a' }), FILES_ERR.BAD_FIELD],
     ['a got of -1 bytes', packr.pack({ k: 'got', id: 'a', n: -1 }), FILES_ERR.BAD_FIELD],

@@ -12,6 +12,7 @@ import { partPath } from '../../src/node/placing.js';
 import { openProfile, type Profile } from '../../src/node/profile.js';
 import { splitChunkContentId } from '../../src/net/frame.js';
 import { decodeFiles } from '../../src/net/files.js';
+import { RECEIVED_WINDOW } from '../../src/node/credit.js';
 import { runningMeter } from '../../src/node/speeds.js';
 import { sumsBase } from '../../src/node/sums.js';
 import { packetsFor } from '../../src/projections/quotas.js';
@@ -239,6 +240,28 @@ describe('files - the engine between two profiles', () => {
     expect(eventOf(a, 'transfer.declined').reason).toBe(reason);
     expect(has(b, 'transfer.accepted')).toBe(false);
     expect(fs.existsSync(path.join(b.profile.home, 'downloads'))).toBe(false);
+  });
+
+  it('files - the sender waits for got: with every report lost, it hands the received window and no more (chunks of 64 KiB fill it exactly); the next link resumes it to a whole file', async () => {
+    const { a, b, wire, connect, cut } = await pair();
+    const size = 64 * CHUNK;
+    const { file, sha } = makeFile(a.profile.home, size);
+    let reports = 0;
+    wire.drop = (payload) => decodeFiles(payload).k === 'got' && ++reports > 0;
+    await connect();
+    await a.profile.append(offerOut('t1', file, size));
+    await until(() => has(b, 'transfer.chunks-stored'), 'the first chunks stored');
+    // Stored and acked is not taken: the acks do not move the received window.
+    await until(() => has(a, 'transfer.chunks-acked'), 'the first chunks acked');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(reports).toBeGreaterThan(0);
+    expect(wire.chunks).toBe(RECEIVED_WINDOW / CHUNK);
+    await cut();
+    wire.drop = () => false;
+    await connect();
+    await until(() => has(a, 'transfer.completed') && has(b, 'transfer.completed'), 'completed on both sides');
+    const done = eventOf(b, 'transfer.completed') as { path: string };
+    expect(createHash('sha256').update(fs.readFileSync(done.path)).digest('hex')).toBe(sha);
   });
 
   it('files - the same id both ways: a cancel of my transfer leaves the peer\'s transfer of that id alone', async () => {
