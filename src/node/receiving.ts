@@ -2,10 +2,10 @@
 // offer is checked (the name, the room on the disk, the inbound file packets granted) and
 // journaled, declined with its reason when it fails a check; an accepted one spends the packets
 // and takes chunks into its part file (placing.ts, partPath: `<path>.<tag>.part`) at their offsets, each checked against the SHA-256 its `sum`
-// gave before it is written (a bad one is asked for again: `need`); the chunk bytes taken off the
-// link are reported at once (`got`, the sender's received window, credit.ts). Progress is journaled only
-// after the data is flushed, in batches (FLUSH_BYTES or FLUSH_MS, whichever comes first), then
-// acked. When every chunk is stored and the sender's root is in, the root over this side's
+// gave before it is written (a bad one is asked for again: `need`); the chunk bytes taken off
+// the link are reported at once (`got`, the sender's received window, credit.ts). Progress is
+// journaled only after the data is flushed, in batches (FLUSH_BYTES or FLUSH_MS, whichever comes
+// first), then acked. When every chunk is stored and the sender's root is in, the root over this side's
 // hashes is compared with it and the `.part` renamed into place under a name not taken. A write,
 // a flush or its event that fails (a disk that filled up meanwhile) fails the transfer (broke).
 import fs from 'node:fs/promises';

@@ -4,9 +4,10 @@
 // has stored, and the rest go: each chunk read at its offset, hashed, its hash written to the
 // sums file (sums.ts), then `sum` and the chunk on the link, within WINDOW_BYTES of chunks sent
 // and not acked and, when the receiver reports what it takes (`got`), within RECEIVED_WINDOW of
-// chunks it has not yet taken off the link (credit.ts). Acks are journaled (transfer.chunks-acked, with the wire bytes since the last
-// event). When every chunk is acked the root over the hashes goes, and the receiver's `done`
-// with the same root completes the transfer.
+// chunks it has not yet taken off the link (credit.ts). Acks are journaled
+// (transfer.chunks-acked, with the wire bytes since the last event). When every chunk is acked
+// the root over the hashes goes, and the receiver's `done` with the same root completes the
+// transfer.
 import type fs from 'node:fs/promises';
 import { open, stat } from 'node:fs/promises';
 import { CONTENT } from '../net/constants.js';
