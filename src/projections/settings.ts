@@ -39,6 +39,9 @@ export type Settings = {
   // Where the client listens for peer links: 0 until the first start takes a free port and keeps
   // it here (src/node/routes.ts listenKept); set it for a port forwarded on a router.
   'listen-port': number;
+  // The UI's (issue 12): mouse wheel scrolling, and every message shown as its bytes too.
+  mouse: boolean;
+  'show-bits': boolean;
 };
 export type SettingKey = keyof Settings;
 
@@ -158,6 +161,12 @@ const RULES: Record<SettingKey, Rule> = {
   'auto-accept-files': onOff(false),
   downloads: folder(DEFAULT_DOWNLOADS),
   'listen-port': port(),
+  // Off: while a terminal reports the mouse to the program, the terminal's own selection (to
+  // copy a message's text) does not work; scrolling by keys always does.
+  mouse: onOff(false),
+  // Off: the teaching view (a message as the bytes of its frame, in binary and hex, and the TLS
+  // records that carried it) is for those who ask for it; it fills the chat pane otherwise.
+  'show-bits': onOff(false),
 };
 
 // The absolute downloads folder: the one set, or <home>/downloads. Only the path: the writer

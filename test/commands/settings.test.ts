@@ -6,8 +6,8 @@ import { settingsOf } from '../../src/projections/settings.js';
 import { appendEvents as append, expectRefused, jsonLines, lines, ok, ROOT, runParley, tempHome } from '../helpers/cli.js';
 
 // The downloads folder's default is in the profile.
-const defaults = (home: string) => ({ language: 'en', 'lan-discovery': 'on', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: 'on', 'auto-accept-files': 'off', downloads: path.join(home, 'downloads'), 'listen-port': 0 });
-const defaultLines = (home: string) => ['language en', 'lan-discovery on', 'default-quota-messages 1000', 'default-quota-files 1000', 'notify on', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`, 'listen-port 0'];
+const defaults = (home: string) => ({ language: 'en', 'lan-discovery': 'on', 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: 'on', 'auto-accept-files': 'off', downloads: path.join(home, 'downloads'), 'listen-port': 0, mouse: 'off', 'show-bits': 'off' });
+const defaultLines = (home: string) => ['language en', 'lan-discovery on', 'default-quota-messages 1000', 'default-quota-files 1000', 'notify on', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`, 'listen-port 0', 'mouse off', 'show-bits off'];
 
 // Values each key refuses. Digits only for the counts: no sign, point, exponent, hex or space.
 const BAD_VALUES: [string, string][] = [
@@ -38,6 +38,10 @@ const BAD_VALUES: [string, string][] = [
   ['listen-port', '65536'],
   ['listen-port', '-1'],
   ['listen-port', '80.5'],
+  ['mouse', 'yes'],
+  ['mouse', 'wheel'],
+  ['show-bits', 'true'],
+  ['show-bits', 'hex'],
 ];
 const UNKNOWN_KEYS = ['colour', 'Language', 'toString', '__proto__', ''];
 
@@ -87,7 +91,7 @@ describe('settings', () => {
 
     expect(await listed(home)).toEqual(set);
     const plain = await ok(['settings'], { home });
-    expect(lines(plain.stdout)).toEqual(['language ru', 'lan-discovery on', 'default-quota-messages 0', 'default-quota-files 1000000000000', 'notify off', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`, 'listen-port 0']);
+    expect(lines(plain.stdout)).toEqual(['language ru', 'lan-discovery on', 'default-quota-messages 0', 'default-quota-files 1000000000000', 'notify off', 'auto-accept-files off', `downloads ${path.join(home, 'downloads')}`, 'listen-port 0', 'mouse off', 'show-bits off']);
 
     // Numbers as numbers, on/off as booleans.
     expect(await settingsEvents(home)).toEqual([
@@ -179,6 +183,21 @@ describe('settings', () => {
     ]);
     expect((await ok(['settings', 'set', 'downloads', elsewhere], { home })).stdout).toBe(`downloads is ${elsewhere} already\n`);
     expect(await settingsEvents(home)).toHaveLength(3);
+  });
+
+  test('settings - mouse and show-bits are off by default; set on, journaled as true; and off again', async () => {
+    const home = tempHome();
+    expect((await ok(['settings', 'set', 'mouse', 'on'], { home })).stdout).toBe('mouse is now on\n');
+    expect((await ok(['settings', 'set', 'show-bits', 'on'], { home })).stdout).toBe('show-bits is now on\n');
+    expect(await listed(home)).toEqual({ ...defaults(home), mouse: 'on', 'show-bits': 'on' });
+    expect(await settingsEvents(home)).toEqual([
+      { key: 'mouse', value: true },
+      { key: 'show-bits', value: true },
+    ]);
+    expect((await ok(['settings', 'set', 'mouse', 'off'], { home })).stdout).toBe('mouse is now off\n');
+    expect((await ok(['settings', 'set', 'show-bits', 'off'], { home })).stdout).toBe('show-bits is now off\n');
+    expect(await listed(home)).toEqual(defaults(home));
+    expect(settingsOf({ mouse: true, 'show-bits': 'on' })).toMatchObject({ mouse: true, 'show-bits': false });
   });
 
   test('settings - a file is no downloads folder: exit 2, nothing journaled', async () => {

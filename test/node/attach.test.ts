@@ -216,7 +216,7 @@ describe('attach - to a running client', () => {
       const status = await runParley(['status', '--json'], { home });
       expect(snapshot.status).toEqual(JSON.parse(status.stdout));
       expect(snapshot.status).toMatchObject({ name: 'Alice', server: 'offline', contacts: [] });
-      expect(snapshot.settings).toEqual({ language: 'en', 'lan-discovery': true, 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true, 'auto-accept-files': false, downloads: path.join(home, 'downloads'), 'listen-port': expect.any(Number) });
+      expect(snapshot.settings).toEqual({ language: 'en', 'lan-discovery': true, 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true, 'auto-accept-files': false, downloads: path.join(home, 'downloads'), 'listen-port': expect.any(Number), mouse: false, 'show-bits': false });
       expect(Number.isSafeInteger(snapshot.seq)).toBe(true);
 
       expect((await runParley(['contacts', 'add', '77', '--name', 'Боб'], { home })).code).toBe(0);
