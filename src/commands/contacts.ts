@@ -1,9 +1,10 @@
 // parley contacts [--json]; contacts add ID --name NAME; contacts remove ID; contacts block ID;
+// contacts move ID main|spam;
 // parley requests [--json]; requests accept|refuse ID
 import type { Command } from 'commander';
 import { badInput, EXIT, parleyError } from '../errors.js';
 import { hasControlChars } from '../net/text.js';
-import { decideRemove, type Contact } from '../projections/contacts.js';
+import { decideMove, decideRemove, FOLDERS, isFolder, type Contact } from '../projections/contacts.js';
 import { settingsOf } from '../projections/settings.js';
 import { parseId, peerName, printJson, printLine, profileOptions, requireContact, requireKnownPeer, withProfile } from './common.js';
 import { normalKeySha256 } from '../../cert/keys.js';
@@ -106,6 +107,25 @@ export function registerContactsCommands(program: Command): void {
         if (profile.views.contacts[peer]?.blocked !== blocked) await profile.append({ type: 'contact.blocked', peer, blocked });
         printLine(`${peerName(profile, peer)} ${blocked ? 'is blocked' : 'is not blocked any more'}`);
       });
+    });
+
+  // Where the chat is listed, nothing else: a contact in spam still writes, and its messages are
+  // stored as before (the UI shows them in the spam folder).
+  profileOptions(contacts.command('move').description('move a contact to another folder: main or spam').argument('<id>', 'the contact\'s id').argument('<folder>', FOLDERS.join(' or ')))
+    .option('--json', 'print the contact as JSON')
+    .action(async (idText: string, folder: string, opts: { json?: boolean }, cmd: Command) => {
+      const peer = parseId(idText, 'contact id');
+      // eslint-disable-next-line no-control-regex
+      if (!isFolder(folder)) throw badInput('BAD_FOLDER', `the folder must be ${FOLDERS.join(' or ')}, got "${[...folder].slice(0, 40).join('').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}"`);
+      await withProfile(cmd, async (profile) => {
+        requireContact(profile, peer);
+        const change = decideMove(profile.views.contacts, peer, folder);
+        if (change) await profile.append(change);
+        const c = profile.views.contacts[peer];
+        if (opts.json) printJson(contactRow(c));
+        else printLine(`${c.name} (${peer}) ${change ? 'moved to' : 'is in'} ${folder}${change ? '' : ' already'}`);
+        // Read-only until the check passes: an unknown id leaves no empty profile behind.
+      }, { readOnly: true });
     });
 
   const requestsCmd = profileOptions(program.command('requests').description('who asked to talk to you: accept or refuse them'))

@@ -22,6 +22,16 @@ export type ContactsState = PeerMap<Contact>;
 
 export const DEFAULT_FOLDER = 'main';
 
+// The folders a person moves a contact between (`parley contacts move`): the main list, and spam,
+// where a chat the person closed goes and its new messages wait without cluttering the main list
+// (issue 12). Only where the chat is shown changes: its messages still arrive and are stored.
+export const FOLDERS = ['main', 'spam'] as const;
+export type Folder = (typeof FOLDERS)[number];
+
+export function isFolder(text: string): text is Folder {
+  return (FOLDERS as readonly string[]).includes(text);
+}
+
 // A peer named before it was added (blocked after writing to me, say) gets a plain entry.
 function entry(state: ContactsState, peer: number, at: number): Contact {
   let c = state[peer];
@@ -90,6 +100,13 @@ export const contacts: Projection<ContactsState> = {
     }
   },
 };
+
+// decide: the event that moves contact `peer` to `folder`, or null when it is there already, so
+// that moving twice journals once. The caller has checked that `peer` is a contact.
+export function decideMove(state: ContactsState, peer: number, folder: Folder): NewEvent | null {
+  if (state[peer]?.folder === folder) return null;
+  return { type: 'contact.moved', peer, folder };
+}
 
 // Why my messages to a removed contact failed (message.failed's reason).
 export const REMOVED_REASON = 'contact removed';

@@ -228,4 +228,36 @@ describe('contacts', () => {
     expect((await runParley(['contacts', 'remove', '9'], { home: none })).code).toBe(4);
     expect(fs.existsSync(none)).toBe(false);
   });
+
+  test('contacts move - to spam and back: journaled once each way, listed with the folder', async () => {
+    const home = tempHome();
+    await ok(['contacts', 'add', '7', '--name', 'Ann'], { home });
+    expect((await ok(['contacts', 'move', '7', 'spam'], { home })).stdout).toBe('Ann (7) moved to spam\n');
+    expect((await ok(['contacts', 'move', '7', 'spam'], { home })).stdout).toBe('Ann (7) is in spam already\n');
+    expect(jsonLines((await ok(['contacts', '--json'], { home })).stdout)).toEqual([{ id: 7, name: 'Ann', folder: 'spam', whitelisted: true, blocked: false }]);
+    expect(lines((await ok(['contacts'], { home })).stdout)).toEqual(['7\tAnn\tspam\twhitelisted']);
+    const back = await ok(['contacts', 'move', '7', 'main', '--json'], { home });
+    expect(jsonLines(back.stdout)).toEqual([{ id: 7, name: 'Ann', folder: 'main', whitelisted: true, blocked: false }]);
+    const moves = jsonLines(await journalOf(home)).filter((e) => e.type === 'contact.moved').map((e) => e.folder);
+    expect(moves).toEqual(['spam', 'main']);
+  });
+
+  test('contacts move - an unknown folder exits 2 with one line, an unknown contact 4; nothing journaled, no profile made', async () => {
+    const home = tempHome();
+    await ok(['contacts', 'add', '7', '--name', 'Ann'], { home });
+    const before = await journalOf(home);
+    for (const folder of ['work', 'Spam', '', 'spam\nx']) {
+      const r = await runParley(['contacts', 'move', '7', folder], { home });
+      expectRefused(r);
+      expect(r.stderr).toMatch(/^parley: the folder must be main or spam, got /);
+    }
+    expectRefused(await runParley(['contacts', 'move', 'abc', 'spam'], { home }));
+    const unknown = await runParley(['contacts', 'move', '9', 'spam'], { home });
+    expect(unknown.code, unknown.stderr).toBe(4);
+    expect(lines(unknown.stderr)).toHaveLength(1);
+    expect(await journalOf(home)).toBe(before);
+    const none = path.join(tempHome(), 'profile');
+    expect((await runParley(['contacts', 'move', '9', 'spam'], { home: none })).code).toBe(4);
+    expect(fs.existsSync(none)).toBe(false);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contacts, decideRemove, REMOVED_REASON } from '../../src/projections/contacts.js';
+import { contacts, decideMove, decideRemove, isFolder, REMOVED_REASON } from '../../src/projections/contacts.js';
 import { links } from '../../src/projections/links.js';
 import { quotas, quotaOf } from '../../src/projections/quotas.js';
 import { pendingRequests, requests } from '../../src/projections/requests.js';
@@ -14,6 +14,22 @@ describe('contacts', () => {
       { type: 'contact.blocked', peer: 7, blocked: true },
     ]));
     expect(s[7]).toMatchObject({ id: 7, name: 'Anna', folder: 'spam', whitelisted: true, blocked: true });
+  });
+
+  it('contacts - decideMove: a move to another folder is one event, a move to where it is none', () => {
+    const added = given([{ type: 'contact.added', peer: 7, name: 'Ann', whitelisted: true }]);
+    const s = fold(contacts, added);
+    expect(decideMove(s, 7, 'main')).toBeNull();
+    const move = decideMove(s, 7, 'spam');
+    expect(move).toEqual({ type: 'contact.moved', peer: 7, folder: 'spam' });
+    const moved = fold(contacts, [...added, ...given([move!], 2)]);
+    expect(moved[7].folder).toBe('spam');
+    expect(decideMove(moved, 7, 'spam')).toBeNull();
+    expect(decideMove(moved, 7, 'main')).toEqual({ type: 'contact.moved', peer: 7, folder: 'main' });
+  });
+
+  it('contacts - the folders are main and spam, nothing else', () => {
+    expect(['main', 'spam', 'Main', 'work', '', 'toString'].map(isFolder)).toEqual([true, true, false, false, false, false]);
   });
 
   it('contacts - blocking someone never added makes a plain entry', () => {
