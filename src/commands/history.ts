@@ -1,4 +1,5 @@
-// parley history --peer ID [--limit N] [--before SEQ] [--json]; history export; history clear
+// parley history --peer ID [--limit N] [--before SEQ] [--json]; history export; history clear;
+// history keep [--peer ID [on|off]] [--json]
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -7,6 +8,7 @@ import { badInput } from '../errors.js';
 import type { ChatMessage } from '../node/history.js';
 import { exporter, FORMATS, historyRow, timeOf, dayOf, type Format } from '../node/export.js';
 import type { Profile } from '../node/profile.js';
+import { decideKeep, isKept, notKept } from '../projections/retention.js';
 import { resolvePath } from './io.js';
 import { parseCount, parseId, peerName, printJson, printLine, profileOptions, requireKnownPeer, withProfile, writeOut } from './common.js';
 
@@ -109,6 +111,32 @@ export function registerHistoryCommands(program: Command): void {
         if (cleared.type !== 'chat.cleared') return;
         if (opts.json) printJson({ peer, seq: cleared.seq, removed: cleared.removed });
         else printLine(`forgot the chat with ${name} (${cleared.removed} events removed from the disk)`);
+      }, { readOnly: true });
+    });
+
+  // Per chat, whether it is kept: off, the running client clears it when it closes (as `history
+  // clear` does), so what is said there lasts one session. Without a value, it shows; without
+  // --peer, it lists every contact's chat and any other not kept.
+  profileOptions(history.command('keep').description('keep the history with a contact (on, the default) or clear it each time the client closes (off); without a value, show it').argument('[value]', 'on or off'))
+    .option('--peer <id>', 'the contact (required to set it)')
+    .option('--json', 'one JSON object per line: {"peer","name","keep"}')
+    .action(async (value: string | undefined, opts: { peer?: string; json?: boolean }, cmd: Command) => {
+      const peer = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
+      if (value !== undefined && value !== 'on' && value !== 'off') throw badInput('BAD_KEEP', `keep must be on or off, got "${value.slice(0, 40)}"`);
+      if (value !== undefined && peer === undefined) throw badInput('NO_PEER', `say whose history: parley history keep --peer ID ${value}`);
+      await withProfile(cmd, async (profile) => {
+        if (peer !== undefined) requireKnownPeer(profile, peer);
+        if (peer !== undefined && value !== undefined) {
+          const change = decideKeep(profile.views.retention, peer, value === 'on');
+          if (change) await profile.append(change);
+        }
+        const peers = peer !== undefined ? [peer] : [...new Set([...Object.values(profile.views.contacts).map((c) => c.id), ...notKept(profile.views.retention)])].sort((a, b) => a - b);
+        for (const p of peers) {
+          const keep = isKept(profile.views.retention, p);
+          if (opts.json) printJson({ peer: p, name: peerName(profile, p), keep });
+          else printLine(`${p}\t${peerName(profile, p)}\t${keep ? 'kept' : 'not kept: cleared when the client closes'}`);
+        }
+        // Opened as a command that only reads: an unknown peer leaves no empty profile behind.
       }, { readOnly: true });
     });
 }

@@ -70,6 +70,9 @@ export type MessageEdited = Base<'message.edited'> & AboutMessage & { direction:
 // Forgetting a chat: the events of its messages before this one were removed from the store in
 // the same batch that wrote this event; `removed` says how many, so a reader can tell the gaps.
 export type ChatCleared = Base<'chat.cleared'> & { peer: number; removed: number };
+// Whether the chat with `peer` is kept (`parley history keep --peer ID on|off`). Not kept: the
+// running client clears it (as chat.cleared above) each time it closes. Kept is the default.
+export type ChatKeepChanged = Base<'chat.keep-changed'> & { peer: number; keep: boolean };
 // A transfer is known by (peer, direction, id): both sides choose their own ids, so my "t1" to a
 // peer and the peer's "t1" to me are two transfers. Every transfer event names all three
 // (version 2; transfer.offered always did). Events of version 1 other than transfer.offered
@@ -139,6 +142,7 @@ export type ParleyEvent =
   | MessageFailed
   | MessageEdited
   | ChatCleared
+  | ChatKeepChanged
   | TransferOffered
   | TransferAccepted
   | TransferDeclined
@@ -190,6 +194,7 @@ export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = Object.freeze
   'message.failed': 1,
   'message.edited': 2,
   'chat.cleared': 1,
+  'chat.keep-changed': 1,
   'transfer.offered': 1,
   'transfer.accepted': 2,
   'transfer.declined': 2,

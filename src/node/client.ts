@@ -18,6 +18,7 @@ import { startMessenger, type Messenger } from './messenger.js';
 import { listenControl, type RunCommand } from './control.js';
 import { parseServerAddress, SERVER_SETTING } from './identity.js';
 import { openProfile, type Profile } from './profile.js';
+import { clearUnkept } from './retention.js';
 
 export type ServerState = 'online' | 'offline' | 'none';
 
@@ -336,6 +337,9 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       await messenger?.close();
       if (s) await s.close().catch(() => undefined);
       await control?.close();
+      // The chats the person does not keep go now, with nothing left to write to them.
+      const cleared = await clearUnkept(profile, log);
+      if (cleared > 0) log(`parley: cleared ${cleared} chat(s) not kept`);
       await profile.close();
     },
   };

@@ -4,13 +4,15 @@
 // contact is offline and the server is offline or none.
 //
 //   { id: 42, name: 'Ann', server: 'online', cert_expires_at: '2027-01-01T00:00:00.000Z',
-//     contacts: [{ id: 7, name: 'Bob', presence: 'online', route: 'direct', unread: 2 }] }
+//     contacts: [{ id: 7, name: 'Bob', presence: 'online', route: 'direct', unread: 2, folder: 'main',
+//                  keep_history: true }] }
 import fs from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import type { ClientState } from './client.js';
 import { identityFiles, NAME_SETTING, SERVER_SETTING } from './identity.js';
 import type { Profile } from './profile.js';
 import type { Contact } from '../projections/contacts.js';
+import { isKept } from '../projections/retention.js';
 
 export type Presence = 'online' | 'offline' | 'refused';
 
@@ -21,7 +23,9 @@ export type StatusRow = {
   cert_expires_at: string | null;
   // Where the running client accepts peer links (section 14 invites carry it); null when none runs.
   listen_port: number | null;
-  contacts: Array<{ id: number; name: string; presence: Presence; route: string | null; unread: number; key_warning?: KeyWarningRow }>;
+  // folder: main or spam (contacts move); keep_history: false when the chat is cleared as the
+  // client closes (history keep).
+  contacts: Array<{ id: number; name: string; presence: Presence; route: string | null; unread: number; folder: string; keep_history: boolean; key_warning?: KeyWarningRow }>;
 };
 
 // A link refused for presenting another key than the pinned one (contact.key-refused).
@@ -55,6 +59,8 @@ export function statusRow(profile: Profile, state: ClientState | undefined, notA
         presence: state?.refusedBy.has(c.id) ? 'refused' : state?.presence.get(c.id)?.online || state?.routes.has(c.id) ? 'online' : 'offline',
         route: state?.routes.get(c.id) ?? null,
         unread: profile.unread(c.id),
+        folder: c.folder,
+        keep_history: isKept(profile.views.retention, c.id),
         ...(c.keyWarning ? { key_warning: keyWarningRow(c.keyWarning) } : {}),
       })),
   };

@@ -7,6 +7,7 @@ import { links, type LinksState } from './links.js';
 import type { Projection } from './projection.js';
 import { quotas, type QuotasState } from './quotas.js';
 import { settings, type SettingsState } from './settings.js';
+import { retention, type RetentionState } from './retention.js';
 import { transfers } from './transfers.js';
 import { messages } from './messages.js';
 import type { StoredView } from './projection.js';
@@ -22,6 +23,7 @@ export type Views = {
   identity: IdentityState;
   requests: RequestsState;
   invites: InvitesState;
+  retention: RetentionState;
 };
 
 export type ViewName = keyof Views;
@@ -34,6 +36,7 @@ export const PROJECTIONS: { [K in ViewName]: Projection<Views[K]> } = {
   identity,
   requests,
   invites,
+  retention,
 };
 
 export const VIEW_NAMES = Object.keys(PROJECTIONS) as ViewName[];

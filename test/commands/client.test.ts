@@ -108,7 +108,7 @@ describe('up', () => {
         const bad = await runParley(['contacts', 'add', '0', '--name', 'x'], { home });
         expect(bad.code).toBe(2);
         const listed = await runParley(['status', '--json'], { home });
-        expect(JSON.parse(listed.stdout).contacts).toEqual([{ id: 77, name: 'Боб', presence: 'offline', route: null, unread: 0 }]);
+        expect(JSON.parse(listed.stdout).contacts).toEqual([{ id: 77, name: 'Боб', presence: 'offline', route: null, unread: 0, folder: 'main', keep_history: true }]);
 
         const second = await runParley(['up', '--password-file', pki.ours.passwordFile], { home });
         expect(second.code).toBe(3);

@@ -370,4 +370,43 @@ describe('history', () => {
     expect(clears.map((e) => e.removed)).toEqual([ANN_MESSAGE_EVENTS, 0]);
     for (const word of ANN_WORDS) expect(filesContaining(path.join(home, 'journal'), word), word).toEqual([]);
   });
+
+  test('history keep - off and on per chat, journaled once each; listed with every contact, as JSON and lines, and in status', async () => {
+    const home = tempHome();
+    await seed(home);
+    expect(jsonLines((await ok(['history', 'keep', '--json'], { home })).stdout)).toEqual([
+      { peer: 5, name: 'Ann', keep: true },
+      { peer: BIG, name: 'Bo', keep: true },
+    ]);
+    expect((await ok(['history', 'keep', '--peer', '5', 'off'], { home })).stdout).toBe('5\tAnn\tnot kept: cleared when the client closes\n');
+    expect(jsonLines((await ok(['history', 'keep', '--peer', '5', 'off', '--json'], { home })).stdout)).toEqual([{ peer: 5, name: 'Ann', keep: false }]);
+    expect(jsonLines((await ok(['history', 'keep', '--json'], { home })).stdout)).toEqual([
+      { peer: 5, name: 'Ann', keep: false },
+      { peer: BIG, name: 'Bo', keep: true },
+    ]);
+    expect((await ok(['history', 'keep'], { home })).stdout).toBe(`5\tAnn\tnot kept: cleared when the client closes\n${BIG}\tBo\tkept\n`);
+    const status = JSON.parse((await ok(['status', '--json'], { home })).stdout) as { contacts: Array<{ id: number; keep_history: boolean }> };
+    expect(status.contacts.map((c) => [c.id, c.keep_history])).toEqual([[5, false], [BIG, true]]);
+    // Nothing is cleared by the command itself: only a client's close does it.
+    expect(jsonLines((await ok(['history', '--peer', '5', '--json'], { home })).stdout)).toHaveLength(ANN_HISTORY.length);
+    await ok(['history', 'keep', '--peer', '5', 'on'], { home });
+    expect(jsonLines((await ok(['history', 'keep', '--peer', '5', '--json'], { home })).stdout)).toEqual([{ peer: 5, name: 'Ann', keep: true }]);
+    const changes = (await journalOf(home)).filter((e) => e.type === 'chat.keep-changed').map((e) => [e.peer, e.keep]);
+    expect(changes).toEqual([[5, false], [5, true]]);
+  });
+
+  test('history keep - a bad value or id exits 2, a value without --peer 2, an unknown peer 4; nothing journaled', async () => {
+    const home = tempHome();
+    await seed(home);
+    const before = await journalOf(home);
+    for (const args of [['--peer', '5', 'yes'], ['--peer', '5', 'OFF'], ['--peer', 'abc', 'off'], ['off'], ['--peer', '5', 'off', 'on']]) {
+      expectRefused(await runParley(['history', 'keep', ...args], { home }));
+    }
+    const unknown = await runParley(['history', 'keep', '--peer', '9', 'off'], { home });
+    expect(unknown.code, unknown.stderr).toBe(4);
+    expect(await journalOf(home)).toEqual(before);
+    const none = path.join(tempHome(), 'profile');
+    expect((await runParley(['history', 'keep', '--peer', '9', 'off'], { home: none })).code).toBe(4);
+    expect(fs.existsSync(none)).toBe(false);
+  });
 });

@@ -134,7 +134,7 @@ describe('attach - in this process', () => {
       await profile.append({ type: 'contact.added', peer: 7, name: 'Bob', whitelisted: true });
       const a = await attach(home, { op: 'subscribe' });
       const snapshot = (await a.waitFor((l) => 'snapshot' in l, 'the snapshot')).snapshot as { status: { contacts: Array<{ presence: string }> } };
-      expect(snapshot.status.contacts).toEqual([{ id: 7, name: 'Bob', presence: 'offline', route: null, unread: 0 }]);
+      expect(snapshot.status.contacts).toEqual([{ id: 7, name: 'Bob', presence: 'offline', route: null, unread: 0, folder: 'main', keep_history: true }]);
       // Told of a change that changes nothing: no line (a page asked after it is answered after
       // the tick that would have sent it).
       setState(idleState());
@@ -146,7 +146,7 @@ describe('attach - in this process', () => {
       setState(online);
       const status = (await a.waitFor((l) => 'status' in l, 'the new status')).status as { server: string; contacts: unknown[] };
       expect(status.server).toBe('online');
-      expect(status.contacts).toEqual([{ id: 7, name: 'Bob', presence: 'online', route: 'direct', unread: 0 }]);
+      expect(status.contacts).toEqual([{ id: 7, name: 'Bob', presence: 'online', route: 'direct', unread: 0, folder: 'main', keep_history: true }]);
       await ask(home, { op: 'page', peer: 7 });
       expect(a.lines.filter((l) => 'status' in l)).toHaveLength(1);
       a.socket.destroy();

@@ -74,6 +74,7 @@ const event: fc.Arbitrary<NewEvent> = fc.oneof(
   fc.record({ type: fc.constant('transfer.cancelled' as const), id: transferId, peer: transferPeer, direction: transferDirection, by: fc.constantFrom('me' as const, 'peer' as const), wireBytes, at }),
   fc.record({ type: fc.constant('transfer.declined' as const), id: transferId, peer: transferPeer, direction: transferDirection, reason: fc.option(text, { nil: undefined }), at }),
   fc.record({ type: fc.constantFrom('quota.granted' as const, 'quota.spent' as const, 'quota.refused' as const), peer, direction, kind, n: fc.integer({ min: 1, max: 50 }), at }),
+  fc.record({ type: fc.constant('chat.keep-changed' as const), peer, keep: fc.boolean(), at }),
   fc.record({ type: fc.constant('settings.changed' as const), key: fc.constantFrom('language', 'downloads'), value: fc.oneof(text, fc.boolean()), at }),
   fc.record({ type: fc.constant('identity.created' as const), id: peer, keySha256: fc.constantFrom('ab'.repeat(32), 'cd'.repeat(32)), at }),
   fc.record({ type: fc.constantFrom('contact.requested' as const, 'contact.refused' as const), peer, at }),
