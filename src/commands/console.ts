@@ -20,7 +20,7 @@ export function registerConsoleCommands(program: Command, runInClient: RunInClie
     });
 }
 
-async function openConsole(home: string, passwordFile: string | undefined, runInClient: RunInClient): Promise<number> {
+export async function openConsole(home: string, passwordFile: string | undefined, runInClient: RunInClient): Promise<number> {
   // Sent to a running client as a command, it would talk to the client's terminal, not yours.
   if (clientProfile()) throw parleyError('CONSOLE_IN_CLIENT', 'the console runs in your terminal, not as a command sent to the client', EXIT.USAGE);
   let own: RunningClient | null = null;

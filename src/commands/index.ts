@@ -4,6 +4,7 @@ import { registerCertCommands } from './cert.js';
 import { registerClientCommands, type RunInClient } from './client.js';
 import { registerConsoleCommands } from './console.js';
 import { registerContactsCommands } from './contacts.js';
+import { registerDemoCommands } from './demo.js';
 import { registerHistoryCommands } from './history.js';
 import { registerInviteCommands } from './invite.js';
 import { registerJournalCommands } from './journal.js';
@@ -28,4 +29,5 @@ export function registerCommands(program: Command, options: { runInClient: RunIn
   registerJournalCommands(program);
   registerCertCommands(program);
   registerServerCommands(program);
+  registerDemoCommands(program, options.runInClient);
 }

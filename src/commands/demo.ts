@@ -1,0 +1,67 @@
+// parley demo [--home DIR] [--no-ui] [--json]: Parley on one machine with one command (issue 12):
+// a local server, the echo bot, and a UI on the first profile with the bot as a contact. The
+// setup is node/demo.ts; this file runs it until the person is done, then stops everything.
+import type { Command } from 'commander';
+import { EXIT, parleyError } from '../errors.js';
+import { startDemo, type Demo } from '../node/demo.js';
+import { SIGNALS, type RunInClient } from './client.js';
+import { openConsole } from './console.js';
+import { clientProfile, resolvePath } from './io.js';
+import { printError, printJson, printLine } from './common.js';
+
+type DemoOpts = { home?: string; ui?: boolean; json?: boolean };
+
+export function registerDemoCommands(program: Command, runInClient: RunInClient): void {
+  program
+    .command('demo')
+    .description('try Parley on this computer: a local server, an echo bot as your contact, and the console on your demo profile')
+    .option('--home <dir>', 'the demo\'s folder, kept for the next run (default: a new folder in the temp folder, named when it starts)')
+    .option('--no-ui', 'open no UI: print your profile and the bot\'s id, and run until Ctrl+C')
+    .option('--json', 'with --no-ui: print {"dir","home","id","bot_id","server"} as one JSON line')
+    .action(async (opts: DemoOpts, cmd: Command) => {
+      process.exitCode = await runDemo(cmd, opts, runInClient);
+    });
+}
+
+async function runDemo(cmd: Command, opts: DemoOpts, runInClient: RunInClient): Promise<number> {
+  if (clientProfile()) throw parleyError('DEMO_IN_CLIENT', 'the demo runs in your terminal, not as a command sent to a client', EXIT.USAGE);
+  // `parley --home DIR demo` as well as `parley demo --home DIR`; never PARLEY_HOME, which names
+  // a person's own profile, not a demo's folder.
+  const home = (cmd.optsWithGlobals() as DemoOpts).home;
+  // Listened to from the start: a signal while the demo starts stops it once it is up.
+  let signal: string | null = null;
+  let wake: () => void = () => undefined;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signal ??= name;
+    wake();
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
+  let demo: Demo | null = null;
+  try {
+    demo = await startDemo(home === undefined ? undefined : resolvePath(home), { runInClient, log: printError });
+    const ui = opts.ui !== false && process.stdin.isTTY === true;
+    if (ui && signal === null) {
+      printError(`parley demo: the demo's folder is ${demo.dir} (parley demo --home ${demo.dir} starts this demo again); the echo bot is ${demo.botId}: /to ${demo.botId}, then type`);
+      // The Ink UI (src/ui/tui, issue 12) takes the console's place here when it lands:
+      //   return await openUi({ home: demo.userHome, cwd: process.cwd() });   // from './ui.js'
+      // Both attach to the user's client this process runs, and end on Ctrl+C, /quit or SIGHUP.
+      const code = await openConsole(demo.userHome, undefined, runInClient);
+      return code;
+    }
+    if (opts.ui !== false) printError('parley demo: standard input is not a terminal, so no UI opens: the demo runs until Ctrl+C (parley demo --no-ui says so at once)');
+    if (opts.json) printJson({ dir: demo.dir, home: demo.userHome, id: demo.userId, bot_id: demo.botId, server: demo.server });
+    else {
+      printLine(`demo folder: ${demo.dir}`);
+      printLine(`your profile: ${demo.userHome} (id ${demo.userId})`);
+      printLine(`the echo bot: ${demo.botId}`);
+      printLine(`try: parley send --home ${demo.userHome} --to ${demo.botId} hi; then parley history --home ${demo.userHome} --peer ${demo.botId}`);
+    }
+    printError('parley demo: running; Ctrl+C stops the server, the bot and the clients');
+    if (signal === null) await new Promise<void>((resolve) => (wake = resolve));
+    printError(`parley demo: stopping (${signal})`);
+    return EXIT.OK;
+  } finally {
+    for (const s of SIGNALS) process.off(s, onSignal);
+    await demo?.stop();
+  }
+}

@@ -1,0 +1,123 @@
+// `parley demo --no-ui` as a newcomer runs it (issue 12): one process with a server, the echo bot
+// and the user's client. A message to the bot comes back as "echo: ...", a file is accepted and
+// completed, SIGINT ends everything with nothing left running, and a second start on the same
+// folder finds the same profiles.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI, jsonLines, ok, startScript, tempHome, type Script } from '../helpers/cli.js';
+import { until } from '../helpers/client.js';
+
+type Started = { dir: string; home: string; id: number; bot_id: number; server: string };
+
+async function startDemo(dir: string): Promise<{ demo: Script; info: Started }> {
+  const demo = startScript(CLI, ['demo', '--no-ui', '--json', '--home', dir]);
+  const line = await demo.waitForLine((l) => l.startsWith('{'), 60_000);
+  return { demo, info: JSON.parse(line) as Started };
+}
+
+// The processes whose command line names the demo's folder: the demo itself, and any child.
+function processesNaming(dir: string): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function refused(address: string): Promise<boolean> {
+  const [host, port] = address.split(':');
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port: Number(port) });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
+}
+
+async function historyOf(home: string, peer: number): Promise<Array<Record<string, unknown>>> {
+  return jsonLines((await ok(['history', '--peer', String(peer), '--json'], { home })).stdout);
+}
+
+async function stopDemo(demo: Script): Promise<void> {
+  demo.child.kill('SIGINT');
+  const end = await demo.exited;
+  expect(end, demo.stderr()).toEqual({ code: 0, signal: null });
+}
+
+describe('demo', () => {
+  it('demo - --no-ui: "hi" comes back as "echo: hi", a file is accepted and completed, SIGINT ends every process; started again, the same profiles', async () => {
+    const dir = path.join(tempHome('demo'), 'demo');
+    const { demo, info } = await startDemo(dir);
+    try {
+      expect(info).toMatchObject({ dir, home: path.join(dir, 'user') });
+      expect(childrenOf(demo.child.pid as number)).toEqual([]);
+
+      await ok(['send', '--to', String(info.bot_id), 'hi'], { home: info.home });
+      await until(async () => (await historyOf(info.home, info.bot_id)).some((m) => m.direction === 'in' && m.text === 'echo: hi'), 'the echo of "hi"', 10_000);
+      const chat = await historyOf(info.home, info.bot_id);
+      expect(chat.map((m) => [m.direction, m.text])).toEqual([['out', 'hi'], ['in', 'echo: hi']]);
+      // The bot read it, as opening the chat does.
+      await until(async () => (await historyOf(info.home, info.bot_id))[0].status === 'read', 'hi shown read', 10_000);
+
+      const file = path.join(tempHome('demo-file'), 'photo.bin');
+      const bytes = crypto.randomBytes(300_000);
+      fs.writeFileSync(file, bytes);
+      const sent = await ok(['send-file', '--to', String(info.bot_id), '--yes', '--json', file], { home: info.home });
+      const tid = (JSON.parse(sent.stdout) as { id: string }).id;
+      const botHome = path.join(dir, 'bot');
+      const stateOf = async (home: string): Promise<unknown> => jsonLines((await ok(['transfers', '--json'], { home })).stdout).find((t) => t.id === tid)?.state;
+      await until(async () => (await stateOf(info.home)) === 'completed' && (await stateOf(botHome)) === 'completed', 'the file completed on both sides', 20_000);
+      const received = jsonLines((await ok(['transfers', '--json'], { home: botHome })).stdout).find((t) => t.id === tid) as { path: string };
+      expect(fs.readFileSync(received.path).equals(bytes)).toBe(true);
+    } finally {
+      await stopDemo(demo);
+    }
+    expect(processesNaming(dir)).toEqual([]);
+    expect(await refused(info.server)).toBe(true);
+
+    // Again on the same folder: the same ids, the chat still there, the bot answering.
+    const again = await startDemo(dir);
+    try {
+      expect(again.info).toMatchObject({ id: info.id, bot_id: info.bot_id, home: info.home });
+      expect((await historyOf(info.home, info.bot_id)).map((m) => m.text)).toEqual(['hi', 'echo: hi']);
+      await ok(['send', '--to', String(info.bot_id), 'again'], { home: info.home });
+      await until(async () => (await historyOf(info.home, info.bot_id)).some((m) => m.text === 'echo: again'), 'the echo of "again"', 10_000);
+    } finally {
+      await stopDemo(again.demo);
+    }
+    expect(processesNaming(dir)).toEqual([]);
+  });
+
+  it('demo - a folder that holds something else is refused with exit 2, and left as it was', async () => {
+    const dir = tempHome('not-demo');
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    const r = startScript(CLI, ['demo', '--no-ui', '--home', dir]);
+    expect(await r.exited).toEqual({ code: 2, signal: null });
+    expect(r.stderr()).toMatch(/is not empty and holds no demo/);
+    expect(fs.readdirSync(dir)).toEqual(['notes.txt']);
+  });
+});
