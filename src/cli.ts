@@ -101,7 +101,14 @@ if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import
   // `parley journal inspect --json | head -1`: the reader went away, which is not a failure.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(EXIT.OK);
+    if (err.code === 'EIO') return;
     throw err;
+  });
+  // EIO: the terminal window was closed under the console or the demo. The SIGHUP that comes
+  // with it stops them the clean way (clients closed, chats not kept cleared, sockets removed),
+  // which a throw or an exit here would cut short.
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EIO') throw err;
   });
   main(process.argv).then((code) => {
     process.exitCode = code;

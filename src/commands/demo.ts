@@ -45,8 +45,14 @@ async function runDemo(cmd: Command, opts: DemoOpts, runInClient: RunInClient): 
       // The Ink UI (src/ui/tui, issue 12) takes the console's place here when it lands:
       //   return await openUi({ home: demo.userHome, cwd: process.cwd() });   // from './ui.js'
       // Both attach to the user's client this process runs, and end on Ctrl+C, /quit or SIGHUP.
-      const code = await openConsole(demo.userHome, undefined, runInClient);
-      return code;
+      try {
+        return await openConsole(demo.userHome, undefined, runInClient);
+      } catch (err) {
+        // The terminal window was closed: the console's last writes and its raw mode off fail
+        // with EIO. That is the person leaving, not a failure; everything stops as on /quit.
+        if ((err as NodeJS.ErrnoException).code === 'EIO') return EXIT.OK;
+        throw err;
+      }
     }
     if (opts.ui !== false) printError('parley demo: standard input is not a terminal, so no UI opens: the demo runs until Ctrl+C (parley demo --no-ui says so at once)');
     if (opts.json) printJson({ dir: demo.dir, home: demo.userHome, id: demo.userId, bot_id: demo.botId, server: demo.server });
