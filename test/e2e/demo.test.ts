@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, jsonLines, ok, startScript, tempHome, type Script } from '../helpers/cli.js';
@@ -12,8 +13,8 @@ import { until } from '../helpers/client.js';
 
 type Started = { dir: string; home: string; id: number; bot_id: number; server: string };
 
-async function startDemo(dir: string): Promise<{ demo: Script; info: Started }> {
-  const demo = startScript(CLI, ['demo', '--no-ui', '--json', '--home', dir]);
+async function startDemo(dir: string | undefined): Promise<{ demo: Script; info: Started }> {
+  const demo = startScript(CLI, ['demo', '--no-ui', '--json', ...(dir !== undefined ? ['--home', dir] : [])]);
   const line = await demo.waitForLine((l) => l.startsWith('{'), 60_000);
   return { demo, info: JSON.parse(line) as Started };
 }
@@ -104,12 +105,27 @@ describe('demo', () => {
     try {
       expect(again.info).toMatchObject({ id: info.id, bot_id: info.bot_id, home: info.home });
       expect((await historyOf(info.home, info.bot_id)).map((m) => m.text)).toEqual(['hi', 'echo: hi']);
+      // In the spam folder, the bot's messages still arrive and are stored: only the folder changed.
+      await ok(['contacts', 'move', String(info.bot_id), 'spam'], { home: info.home });
       await ok(['send', '--to', String(info.bot_id), 'again'], { home: info.home });
       await until(async () => (await historyOf(info.home, info.bot_id)).some((m) => m.text === 'echo: again'), 'the echo of "again"', 10_000);
+      expect(jsonLines((await ok(['contacts', '--json'], { home: info.home })).stdout)).toEqual([expect.objectContaining({ id: info.bot_id, folder: 'spam' })]);
     } finally {
       await stopDemo(again.demo);
     }
     expect(processesNaming(dir)).toEqual([]);
+  });
+
+  it('demo - without --home, a new folder in the temp folder, named', async () => {
+    const { demo, info } = await startDemo(undefined);
+    try {
+      expect(path.dirname(info.dir)).toBe(os.tmpdir());
+      expect(path.basename(info.dir)).toMatch(/^parley-demo-/);
+      expect(fs.existsSync(path.join(info.dir, 'demo.json'))).toBe(true);
+    } finally {
+      await stopDemo(demo);
+      if (info.dir.startsWith(os.tmpdir())) fs.rmSync(info.dir, { recursive: true, force: true });
+    }
   });
 
   it('demo - a folder that holds something else is refused with exit 2, and left as it was', async () => {
