@@ -205,11 +205,17 @@ async function startOnline(home: string, password: string, runInClient: RunInCli
   return client;
 }
 
-// A whitelisted contact with the default grants, once (welcomeEvents journals nothing for a
+// What each side grants the other at first: more than a person types in an afternoon, so the
+// bot never stops answering for want of packets (the profiles' own default is 1000), and files
+// up to about 65 GB. `parley limits` shows and changes them as for any contact.
+export const DEMO_GRANT = 1_000_000;
+
+// A whitelisted contact with the demo's grants, once (welcomeEvents journals nothing for a
 // contact that is one already with that name).
 async function befriend(profile: Profile, peer: number, name: string): Promise<void> {
   const v = profile.views;
-  const events = welcomeEvents({ contacts: v.contacts, quotas: v.quotas, settings: settingsOf(v.settings) }, peer, name);
+  const settings = { ...settingsOf(v.settings), 'default-quota-messages': DEMO_GRANT, 'default-quota-files': DEMO_GRANT };
+  const events = welcomeEvents({ contacts: v.contacts, quotas: v.quotas, settings }, peer, name);
   if (events.length > 0) await profile.appendMany(events);
 }
 
