@@ -81,6 +81,10 @@ describe('demo', () => {
       await until(async () => (await historyOf(info.home, info.bot_id)).some((m) => m.direction === 'in' && m.text === 'echo: hi'), 'the echo of "hi"', 10_000);
       const chat = await historyOf(info.home, info.bot_id);
       expect(chat.map((m) => [m.direction, m.text])).toEqual([['out', 'hi'], ['in', 'echo: hi']]);
+      // Each granted the other the demo's packets; the bot's grant came with the first link.
+      const [limits] = jsonLines((await ok(['limits', '--json'], { home: info.home })).stdout) as Array<{ peer: number; inbound: { messages: { granted: number } }; outbound: { messages: { granted: number }; files: { granted: number } } }>;
+      expect(limits.peer).toBe(info.bot_id);
+      expect([limits.inbound.messages.granted, limits.outbound.messages.granted, limits.outbound.files.granted]).toEqual([1_000_000, 1_000_000, 1_000_000]);
       // The bot read it, as opening the chat does.
       await until(async () => (await historyOf(info.home, info.bot_id))[0].status === 'read', 'hi shown read', 10_000);
 
