@@ -98,18 +98,20 @@ function writeCrashLog(detail: string): void {
 
 // Run only when started as a program, not when imported by a test.
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // `parley journal inspect --json | head -1`: the reader went away, which is not a failure.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(EXIT.OK);
-    if (err.code === 'EIO') return;
-    throw err;
-  });
-  // EIO: the terminal window was closed under the console or the demo. The SIGHUP that comes
-  // with it stops them the clean way (clients closed, chats not kept cleared, sockets removed),
-  // which a throw or an exit here would cut short.
-  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EIO') throw err;
-  });
+  // The reader of the output went away: `parley journal inspect --json | head -1` (EPIPE), or
+  // the terminal window was closed (EIO, sometimes EPIPE). Neither is a failure. A command that
+  // runs until a signal (up, console, demo) is told as by the SIGHUP of a closed window, so that
+  // it stops the clean way (clients closed, chats not kept cleared, sockets removed), which an
+  // exit here would cut short; any other command just ends. EIO never exits: it comes from a
+  // closed terminal, whose SIGHUP stops such a command, and a write while it stops must not
+  // cut the stop short.
+  const outputGone = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
+    if (process.listenerCount('SIGHUP') > 0) process.emit('SIGHUP', 'SIGHUP');
+    else if (err.code === 'EPIPE') process.exit(EXIT.OK);
+  };
+  process.stdout.on('error', outputGone);
+  process.stderr.on('error', outputGone);
   main(process.argv).then((code) => {
     process.exitCode = code;
   });

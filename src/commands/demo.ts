@@ -67,7 +67,9 @@ async function runDemo(cmd: Command, opts: DemoOpts, runInClient: RunInClient): 
     printError(`parley demo: stopping (${signal})`);
     return EXIT.OK;
   } finally {
-    for (const s of SIGNALS) process.off(s, onSignal);
+    // Listened to until everything has stopped: a second Ctrl+C, or a write to a closed terminal
+    // (cli.ts turns it into SIGHUP), must not end the process half-way through the stop.
     await demo?.stop();
+    for (const s of SIGNALS) process.off(s, onSignal);
   }
 }
