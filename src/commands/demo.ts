@@ -54,7 +54,7 @@ async function runDemo(cmd: Command, opts: DemoOpts, runInClient: RunInClient): 
         throw err;
       }
     }
-    if (opts.ui !== false) printError('parley demo: standard input is not a terminal, so no UI opens: the demo runs until Ctrl+C (parley demo --no-ui says so at once)');
+    if (opts.ui !== false) printError('parley demo: standard input is not a terminal, so no UI opens: the demo runs until Ctrl+C, as with --no-ui');
     if (opts.json) printJson({ dir: demo.dir, home: demo.userHome, id: demo.userId, bot_id: demo.botId, server: demo.server });
     else {
       printLine(`demo folder: ${demo.dir}`);
