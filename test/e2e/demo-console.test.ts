@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, tempHome } from '../helpers/cli.js';
 import { until } from '../helpers/client.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const hasTmux = spawnSync('tmux', ['-V']).status === 0 && fs.existsSync('/proc/self/stat');
 
 function tmux(socket: string, args: string[]): string {
   const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
@@ -31,6 +31,7 @@ function clientPointers(dir: string): string[] {
   return ['user', 'bot'].filter((p) => fs.existsSync(path.join(dir, p, 'client.path')));
 }
 
+// Linux only (/proc); tmux runs there in these tests anyway.
 function processesNaming(dir: string): number[] {
   return fs
     .readdirSync('/proc')

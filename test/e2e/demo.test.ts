@@ -19,9 +19,13 @@ async function startDemo(dir: string | undefined): Promise<{ demo: Script; info:
   return { demo, info: JSON.parse(line) as Started };
 }
 
-// The processes whose command line names the demo's folder: the demo itself, and any child.
+// Where /proc tells (Linux), the processes whose command line names the demo's folder (the demo
+// itself, and any child) and a process's children; elsewhere none are found.
+const hasProc = fs.existsSync('/proc/self/stat');
+
 function processesNaming(dir: string): number[] {
   const out: number[] = [];
+  if (!hasProc) return out;
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
@@ -35,6 +39,7 @@ function processesNaming(dir: string): number[] {
 
 function childrenOf(pid: number): number[] {
   const out: number[] = [];
+  if (!hasProc) return out;
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
