@@ -49,8 +49,8 @@ export type RunInClient = (client: { profile: Profile; state: RunningClient['sta
 
 export type DemoOptions = {
   runInClient?: RunInClient;
-  // What goes wrong while the demo runs (a bot's answer that failed, a stop that failed). The
-  // clients' and the server's own notes go to DIR/demo.log.
+  // What goes wrong while the demo stops. The clients', the server's and the bot's own notes
+  // (an answer that failed) go to DIR/demo.log, out of the UI's way.
   log?: (line: string) => void;
 };
 
@@ -108,7 +108,7 @@ export async function startDemo(dir?: string, options: DemoOptions = {}): Promis
 
     await befriend(user.profile, botId, BOT_NAME);
     await befriend(bot.profile, userId, USER_NAME);
-    const echo: EchoBot = startEchoBot({ profile: bot.profile, run: runIn(bot, runInClient), log });
+    const echo: EchoBot = startEchoBot({ profile: bot.profile, run: runIn(bot, runInClient), log: (line) => notes(`bot: ${line}`) });
     stops.push(() => echo.stop());
     if (!(await seenOnline(user, botId, ONLINE_WAIT_MS))) log(`parley demo: the bot is not shown online yet; it answers once it is`);
     return { dir: root, userHome: homes.user, userId, botId, server: address, stop };
