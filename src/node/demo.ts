@@ -101,6 +101,10 @@ export async function startDemo(dir?: string, options: DemoOptions = {}): Promis
 
     const bot = await startOnline(homes.bot, password, runInClient, (line) => notes(`bot: ${line}`));
     stops.push(() => bot.close());
+    // Answering before the user's client is up: a message the user sent while the demo was
+    // stopped goes as soon as the two link, and is answered too.
+    const echo: EchoBot = startEchoBot({ profile: bot.profile, run: runIn(bot, runInClient), log: (line) => notes(`bot: ${line}`) });
+    stops.push(() => echo.stop());
     const user = await startOnline(homes.user, password, runInClient, (line) => notes(`user: ${line}`));
     stops.push(() => user.close());
     const botId = bot.state().id as number;
@@ -108,8 +112,6 @@ export async function startDemo(dir?: string, options: DemoOptions = {}): Promis
 
     await befriend(user.profile, botId, BOT_NAME);
     await befriend(bot.profile, userId, USER_NAME);
-    const echo: EchoBot = startEchoBot({ profile: bot.profile, run: runIn(bot, runInClient), log: (line) => notes(`bot: ${line}`) });
-    stops.push(() => echo.stop());
     if (!(await seenOnline(user, botId, ONLINE_WAIT_MS))) log(`parley demo: the bot is not shown online yet; it answers once it is`);
     return { dir: root, userHome: homes.user, userId, botId, server: address, stop };
   } catch (err) {

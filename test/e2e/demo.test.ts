@@ -109,11 +109,16 @@ describe('demo', () => {
     expect(processesNaming(dir)).toEqual([]);
     expect(await refused(info.server)).toBe(true);
 
-    // Again on the same folder: the same ids, the chat still there, the bot answering.
+    // Written while the demo is stopped: it waits in the user's profile.
+    await ok(['send', '--to', String(info.bot_id), 'while away'], { home: info.home });
+
+    // Again on the same folder: the same ids, the chat still there, the bot answering, the
+    // message written meanwhile too.
     const again = await startDemo(dir);
     try {
       expect(again.info).toMatchObject({ id: info.id, bot_id: info.bot_id, home: info.home });
-      expect((await historyOf(info.home, info.bot_id)).map((m) => m.text)).toEqual(['hi', 'echo: hi']);
+      await until(async () => (await historyOf(info.home, info.bot_id)).some((m) => m.text === 'echo: while away'), 'the echo of "while away"', 10_000);
+      expect((await historyOf(info.home, info.bot_id)).map((m) => m.text)).toEqual(['hi', 'echo: hi', 'while away', 'echo: while away']);
       // In the spam folder, the bot's messages still arrive and are stored: only the folder changed.
       await ok(['contacts', 'move', String(info.bot_id), 'spam'], { home: info.home });
       await ok(['send', '--to', String(info.bot_id), 'again'], { home: info.home });
