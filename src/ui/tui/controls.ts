@@ -1,0 +1,337 @@
+// What each key does in each mode of the screen, and the intents typed lines send. The App
+// hands over its state (refs that change at once: a burst of keys sees each change) and the
+// few things that act (dispatch, openChat, the terminal); this decides.
+//
+// Hotkeys are Alt+letter while typing (plain letters are text) and plain letters in the
+// settings, the files and the confirmation; both read the letter on the key (keys.ts,
+// hotkeyOf), so they work on a Russian layout too.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MAX_TEXT_BYTES } from '../../net/chat.js';
+import { packetsFor } from '../../projections/quotas.js';
+import { catalogue } from '../i18n/index.js';
+import { errorLine, oneLine } from '../console/format.js';
+import { parseId, parseInput } from '../console/input.js';
+import type { Terminal, Mode } from './App.js';
+import type { TuiClient } from './client.js';
+import { completePath } from './complete.js';
+import * as ed from './editor.js';
+import { hotkeyOf, type Key } from './keys.js';
+import type { Layout } from './layout.js';
+import type { Block } from './lines.js';
+import { contactList, nameOf, openTransfer, transfersOf, type Action, type Folder, type Model, type Notice } from './model.js';
+import { nextValue, settingRows } from './SettingsScreen.js';
+
+export type Ui = {
+  mode: Mode;
+  editor: ed.Editor;
+  folder: Folder;
+  search: string;
+  idAnswer: string;
+  idError: string | null;
+  // The command to run with --yes once confirmed, and the question asked.
+  confirm: { argv: string[]; question: string } | null;
+  // The selected message's index in the loaded rows (copy), or none.
+  selected: number | null;
+  offset: number;
+  note: string | null;
+  settingsRow: number;
+  filesOffset: number;
+};
+
+export type Controls = {
+  client: TuiClient;
+  cwd: string;
+  terminal: Terminal;
+  model: { current: Model };
+  ui: { current: Ui };
+  setUi: (patch: Partial<Ui>) => void;
+  dispatch: (action: Action) => void;
+  openChat: (peer: number) => Promise<void>;
+  view: { blocks: Block[]; offset: number };
+  layout: Layout;
+  quit: () => void;
+};
+
+const tOf = (c: Controls) => catalogue(c.model.current.settings.language === 'ru' ? 'ru' : 'en');
+
+// OSC 52: the terminal (and tmux with set-clipboard on) puts the text on the system clipboard.
+export const osc52 = (text: string): string => `\x1b]52;c;${Buffer.from(text, 'utf8').toString('base64')}\x07`;
+
+// A command's own words on failure, without its "parley: " prefix.
+function failure(err: string): string {
+  return err.trim().split('\n').map((l) => l.replace(/^parley: /, '')).join(' ') || '?';
+}
+
+function notice(c: Controls, n: Notice): void {
+  c.dispatch({ type: 'notice', peer: c.model.current.current, notice: n, at: Date.now() });
+}
+
+async function runIntent(c: Controls, argv: string[]): Promise<boolean> {
+  const r = await c.client.run(argv).catch((err: Error) => ({ out: '', err: err.message, exit: 1 }));
+  if (r.exit !== 0) notice(c, { kind: 'failed', text: failure(r.err) });
+  return r.exit === 0;
+}
+
+// More than one packet is asked about first, as `send` asks; the command then runs with --yes.
+function spend(c: Controls, argv: string[], packets: number, question: string, always = false): void {
+  if (packets <= 1 && !always) return void runIntent(c, argv);
+  const at = argv.indexOf('--');
+  c.setUi({ mode: 'confirm', confirm: { argv: [...argv.slice(0, at), '--yes', ...argv.slice(at)], question } });
+}
+
+function moveChat(c: Controls, step: number): void {
+  const list = contactList(c.model.current, c.ui.current.folder, c.ui.current.search);
+  if (list.length === 0) return;
+  const at = list.findIndex((x) => x.id === c.model.current.current);
+  const next = list[(at + step + list.length) % list.length];
+  if (next.id !== c.model.current.current) void c.openChat(next.id);
+}
+
+function scroll(c: Controls, rows: number): void {
+  c.setUi({ offset: Math.max(0, c.view.offset + rows) });
+}
+
+// Select the message before or after the selected one, scrolled into view.
+function select(c: Controls, step: number): void {
+  const messages = c.view.blocks.filter((b) => b.message !== undefined);
+  if (messages.length === 0) return;
+  const at = messages.findIndex((b) => b.message === c.ui.current.selected);
+  const next = messages[Math.max(0, Math.min(messages.length - 1, at === -1 ? messages.length - 1 : at + step))];
+  const heights = c.view.blocks.map((b) => b.rows.length);
+  const index = c.view.blocks.indexOf(next);
+  const below = heights.slice(index + 1).reduce((a, b) => a + b, 0);
+  let offset = c.view.offset;
+  if (below < offset) offset = below;
+  if (below + heights[index] > offset + c.layout.body) offset = below + heights[index] - c.layout.body;
+  c.setUi({ selected: next.message ?? null, offset });
+}
+
+function copy(c: Controls, text: string, note: string): void {
+  c.terminal.write(osc52(text));
+  c.setUi({ note });
+}
+
+// Alt+A, Alt+R, Alt+D, Alt+X: answer the newest request or offer of this chat, stop a transfer.
+function answer(c: Controls, letter: string): void {
+  const m = c.model.current;
+  const peer = m.current;
+  if (letter === 'a' || letter === 'r') {
+    const asker = m.requests.includes(peer ?? -1) ? peer : m.requests[m.requests.length - 1];
+    if (asker !== undefined && asker !== null) return void runIntent(c, ['requests', letter === 'a' ? 'accept' : 'refuse', String(asker)]);
+  }
+  if (peer === null) return;
+  if (letter === 'a' || letter === 'd') {
+    const offer = openTransfer(m, peer, ['offered']);
+    if (offer && offer.direction === 'in') void runIntent(c, ['transfers', letter === 'a' ? 'accept' : 'decline', '--peer', String(peer), '--json', '--', offer.id]);
+  }
+  if (letter === 'x') {
+    const open = openTransfer(m, peer, ['active', 'paused', 'offered']);
+    if (open) void runIntent(c, ['transfers', 'cancel', '--json', '--', open.id]);
+  }
+}
+
+function submit(c: Controls): void {
+  const m = c.model.current;
+  const t = tOf(c);
+  const text = c.ui.current.editor.text;
+  const input = parseInput(text);
+  if (input.kind === 'empty') return;
+  c.setUi({ editor: ed.clear(c.ui.current.editor), note: null });
+  const to = m.current;
+  switch (input.kind) {
+    case 'quit':
+      return c.quit();
+    case 'error':
+      return c.setUi({ note: input.error.code === 'UNKNOWN_COMMAND' ? t.uiUnknownCommand(oneLine(input.error.command.slice(0, 40))) : errorLine(t, input.error) });
+    case 'to':
+      if (!m.status.contacts.some((x) => x.id === input.id)) return c.setUi({ note: t.notContact(input.id) });
+      return void c.openChat(input.id);
+    case 'lang':
+      return void runIntent(c, ['settings', 'set', 'language', input.language]);
+    case 'requests':
+      return void runIntent(c, ['requests', input.action, String(input.id)]);
+    case 'transfers':
+      return void runIntent(c, ['transfers', input.action, '--json', '--', input.tid]);
+    case 'help':
+    case 'contacts':
+    case 'history':
+      return c.setUi({ note: t.uiCommands });
+  }
+  if (to === null) return c.setUi({ note: t.noContact, editor: c.ui.current.editor });
+  if (input.kind === 'text') {
+    const bytes = Buffer.byteLength(input.text);
+    // A text over the bound is refused by the command, with its reason.
+    return spend(c, ['send', '--to', String(to), '--json', '--', input.text], bytes > MAX_TEXT_BYTES ? 1 : packetsFor(bytes), t.confirmMessage(packetsFor(bytes), nameOf(m, to)));
+  }
+  const file = path.resolve(c.cwd, input.path.startsWith('~/') ? path.join(os.homedir(), input.path.slice(2)) : input.path);
+  let size = 0;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    // A path that is no file is refused by the command, with its reason.
+    return void runIntent(c, ['send-file', '--to', String(to), '--json', '--', file]);
+  }
+  spend(c, ['send-file', '--to', String(to), '--json', '--', file], packetsFor(size), t.confirmFile(packetsFor(size), nameOf(m, to)), true);
+}
+
+function chatKey(c: Controls, key: Key): void {
+  const u = c.ui.current;
+  const edit = (f: (e: ed.Editor) => ed.Editor): void => c.setUi({ editor: f(u.editor), note: null });
+  switch (key.kind) {
+    case 'enter':
+      return submit(c);
+    case 'newline':
+      return edit((e) => ed.insert(e, '\n'));
+    case 'text':
+      return edit((e) => ed.insert(e, key.text));
+    case 'backspace':
+      return edit(ed.backspace);
+    case 'delete':
+      return edit(ed.del);
+    case 'tab': {
+      const m = /^\/send-file\s+(.*)$/s.exec(u.editor.text);
+      if (m) edit((e) => ed.replace(e, u.editor.text.slice(0, u.editor.text.length - m[1].length) + completePath(m[1], c.cwd, os.homedir())));
+      return;
+    }
+    case 'escape':
+      return c.setUi({ selected: null, note: null });
+    case 'nav':
+      if (key.mod && (key.name === 'up' || key.name === 'down')) return moveChat(c, key.name === 'up' ? -1 : 1);
+      if (key.name === 'pageUp' || key.name === 'pageDown') return scroll(c, (key.name === 'pageUp' ? 1 : -1) * Math.max(1, c.layout.body - 1));
+      if (key.name === 'left') return edit(ed.left);
+      if (key.name === 'right') return edit(ed.right);
+      if (key.name === 'home') return edit(ed.home);
+      if (key.name === 'end') return edit(ed.end);
+      // Up and Down scroll a row; in a box of several lines they are the box's.
+      return scroll(c, key.name === 'up' ? 1 : key.name === 'down' ? -1 : 0);
+    case 'ctrl':
+      if (key.letter === 'z') return edit(ed.undo);
+      if (key.letter === 'n' || key.letter === 'p') return moveChat(c, key.letter === 'p' ? -1 : 1);
+      return;
+    case 'alt':
+      return altKey(c, key.letter);
+  }
+}
+
+function altKey(c: Controls, letter: string): void {
+  const m = c.model.current;
+  const t = tOf(c);
+  switch (letter) {
+    case 'n':
+    case 'p':
+      return moveChat(c, letter === 'p' ? -1 : 1);
+    case 'o':
+      return c.setUi({ mode: 'openId', idAnswer: '', idError: null });
+    case 'f':
+      return c.setUi({ mode: 'search' });
+    case 'm':
+      return c.setUi({ folder: c.ui.current.folder === 'main' ? 'spam' : 'main' });
+    case 's':
+      return c.setUi({ mode: 'settings', settingsRow: 0 });
+    case 'l':
+      return c.setUi({ mode: 'files', filesOffset: 0 });
+    case 'k':
+    case 'j':
+      return select(c, letter === 'k' ? -1 : 1);
+    case 'y': {
+      const row = c.ui.current.selected === null ? undefined : m.chat?.rows[c.ui.current.selected];
+      if (row) copy(c, row.text, t.uiCopied);
+      return;
+    }
+    case 'i':
+      if (m.status.id !== null) copy(c, String(m.status.id), t.uiCopiedId(String(m.status.id)));
+      return;
+    case 'a':
+    case 'r':
+    case 'd':
+    case 'x':
+      return answer(c, letter);
+    case 'q':
+      return c.quit();
+  }
+}
+
+function openIdKey(c: Controls, key: Key): void {
+  const t = tOf(c);
+  const u = c.ui.current;
+  if (key.kind === 'escape') return c.setUi({ mode: 'chat' });
+  if (key.kind === 'backspace') return c.setUi({ idAnswer: u.idAnswer.slice(0, -1), idError: null });
+  if (key.kind === 'text') {
+    const digits = key.text.replace(/[^0-9]/g, '');
+    return c.setUi({ idAnswer: (u.idAnswer + digits).slice(0, 13), idError: digits.length === key.text.length ? null : t.uiDigitsOnly });
+  }
+  if (key.kind !== 'enter') return;
+  const id = parseId(u.idAnswer);
+  if (id === null) return c.setUi({ idError: t.badId(u.idAnswer) });
+  if (!c.model.current.status.contacts.some((x) => x.id === id)) return c.setUi({ idError: t.notContact(id) });
+  c.setUi({ mode: 'chat' });
+  void c.openChat(id);
+}
+
+function searchKey(c: Controls, key: Key): void {
+  const u = c.ui.current;
+  if (key.kind === 'escape') return c.setUi({ mode: 'chat', search: '' });
+  if (key.kind === 'backspace') return c.setUi({ search: u.search.slice(0, -1) });
+  if (key.kind === 'text') return c.setUi({ search: u.search + key.text.replace(/\n/g, '') });
+  if (key.kind === 'nav' && (key.name === 'up' || key.name === 'down')) return moveChat(c, key.name === 'up' ? -1 : 1);
+  if (key.kind === 'enter') {
+    const first = contactList(c.model.current, u.folder, u.search)[0];
+    c.setUi({ mode: 'chat' });
+    if (first && first.id !== c.model.current.current) void c.openChat(first.id);
+  }
+}
+
+function settingsKey(c: Controls, key: Key): void {
+  const u = c.ui.current;
+  const rows = settingRows(c.model.current.settings);
+  const letter = key.kind === 'text' ? hotkeyOf(key.text) : key.kind === 'alt' ? key.letter : '';
+  if (key.kind === 'escape' || letter === 'q' || letter === 's') return c.setUi({ mode: 'chat' });
+  if (key.kind === 'nav' && (key.name === 'up' || key.name === 'down')) {
+    return c.setUi({ settingsRow: (u.settingsRow + (key.name === 'up' ? -1 : 1) + rows.length) % rows.length });
+  }
+  if (key.kind === 'enter' || (key.kind === 'text' && key.text === ' ')) {
+    const k = rows[u.settingsRow];
+    if (k) void runIntent(c, ['settings', 'set', k, nextValue(k, c.model.current.settings[k])]);
+  }
+}
+
+function filesKey(c: Controls, key: Key): void {
+  const letter = key.kind === 'text' ? hotkeyOf(key.text) : key.kind === 'alt' ? key.letter : '';
+  if (key.kind === 'escape' || letter === 'q' || letter === 'l') return c.setUi({ mode: 'chat' });
+  const count = transfersOf(c.model.current, null).length;
+  if (key.kind === 'nav' && (key.name === 'up' || key.name === 'down')) c.setUi({ filesOffset: Math.max(0, Math.min(count - 1, c.ui.current.filesOffset + (key.name === 'up' ? -1 : 1))) });
+}
+
+function confirmKey(c: Controls, key: Key): void {
+  const confirm = c.ui.current.confirm;
+  const letter = key.kind === 'text' ? hotkeyOf(key.text) : '';
+  if (letter === 'y' && confirm) {
+    c.setUi({ mode: 'chat', confirm: null });
+    return void runIntent(c, confirm.argv);
+  }
+  if (letter === 'n' || key.kind === 'escape' || key.kind === 'enter') {
+    c.setUi({ mode: 'chat', confirm: null });
+    notice(c, { kind: 'notSent' });
+  }
+}
+
+export function onKey(c: Controls, key: Key): void {
+  if (key.kind === 'ctrl' && key.letter === 'c') return c.quit();
+  if (key.kind === 'wheel') return scroll(c, key.direction === 'up' ? 3 : -3);
+  switch (c.ui.current.mode) {
+    case 'chat':
+      return chatKey(c, key);
+    case 'openId':
+      return openIdKey(c, key);
+    case 'search':
+      return searchKey(c, key);
+    case 'settings':
+      return settingsKey(c, key);
+    case 'files':
+      return filesKey(c, key);
+    case 'confirm':
+      return confirmKey(c, key);
+  }
+}
