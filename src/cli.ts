@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { EXIT, isParleyError } from './errors.js';
 import { registerCommands } from './commands/index.js';
+import { homeOf } from './commands/common.js';
+import { openUi } from './commands/ui.js';
 import { runWithIo, stderr, stdout, type CommandIo } from './commands/io.js';
 import { isForwarded } from './node/control.js';
 
@@ -21,6 +23,11 @@ export function buildProgram(): Command {
     .option('--home <dir>', 'profile directory (default: PARLEY_HOME or the per-user default)')
     .showHelpAfterError(false);
   registerCommands(program, { runInClient });
+  // `parley` alone opens the screen (commands/ui.ts); a word that is no command stays an error.
+  program.allowExcessArguments(true).action(async (_opts: unknown, cmd: Command) => {
+    if (cmd.args.length > 0) program.error(`error: unknown command '${cmd.args[0]}'`, { code: 'commander.unknownCommand', exitCode: EXIT.USAGE });
+    process.exitCode = await openUi({ home: homeOf(cmd), cwd: process.cwd(), runInClient });
+  });
   // The program and every subcommand: their usage errors come back to main() as one line.
   applyOverride(program);
   return program;

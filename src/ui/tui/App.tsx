@@ -51,8 +51,8 @@ export function languageOf(m: Model): Language {
 }
 
 // The chat's rows in view and what the window says of them.
-function chatView(m: Model, ui: Ui, layout: Layout): { blocks: Block[]; rows: Row[]; older: boolean; offset: number } {
-  if (!m.chat) return { blocks: [], rows: [], older: false, offset: 0 };
+function chatView(m: Model, ui: Ui, layout: Layout): { blocks: Block[]; rows: Row[]; older: boolean; offset: number; maxOffset: number } {
+  if (!m.chat) return { blocks: [], rows: [], older: false, offset: 0, maxOffset: 0 };
   const t = catalogue(languageOf(m));
   const peer = m.chat.peer;
   const blocks = chatBlocks({
@@ -68,7 +68,7 @@ function chatView(m: Model, ui: Ui, layout: Layout): { blocks: Block[]; rows: Ro
   });
   const w = visibleWindow(blocks.map((b) => b.rows.length), layout.body, ui.offset);
   const rows = w.slices.flatMap((s) => blocks[s.block].rows.slice(s.from, s.to));
-  return { blocks, rows, older: needsOlder(w, layout.body, m.chat.hasOlder) && !m.chat.loading, offset: w.offset };
+  return { blocks, rows, older: needsOlder(w, layout.body, m.chat.hasOlder) && !m.chat.loading, offset: w.offset, maxOffset: Math.max(0, w.total - layout.body) };
 }
 
 export function App(props: Props): React.JSX.Element {

@@ -49,7 +49,7 @@ export type Controls = {
   setUi: (patch: Partial<Ui>) => void;
   dispatch: (action: Action) => void;
   openChat: (peer: number) => Promise<void>;
-  view: { blocks: Block[]; offset: number };
+  view: { blocks: Block[]; offset: number; maxOffset: number };
   layout: Layout;
   quit: () => void;
 };
@@ -89,8 +89,9 @@ function moveChat(c: Controls, step: number): void {
   if (next.id !== c.model.current.current) void c.openChat(next.id);
 }
 
+// From the offset as the keys left it, not as last drawn: several keys can come in one chunk.
 function scroll(c: Controls, rows: number): void {
-  c.setUi({ offset: Math.max(0, c.view.offset + rows) });
+  c.setUi({ offset: Math.max(0, Math.min(c.view.maxOffset, Math.min(c.ui.current.offset, c.view.maxOffset) + rows)) });
 }
 
 // Select the message before or after the selected one, scrolled into view.

@@ -1,0 +1,59 @@
+// parley [--home DIR]: the Ink UI (src/ui/tui). Like `parley console` it attaches to the client
+// running on the profile, or starts one in this process when none runs and stops it at the end.
+// Without a terminal it says so and points to the line mode and the commands (exit 2), before
+// ink would fail on raw mode. `parley demo` opens the UI through openUi too.
+import { EXIT, parleyError } from '../errors.js';
+import type { RunningClient } from '../node/client.js';
+import { isClientAnswering } from '../node/control.js';
+import { languageOf } from '../projections/settings.js';
+import { catalogue } from '../ui/i18n/index.js';
+import { startTui, type RunningTui } from '../ui/tui/start.js';
+import { identityToStart, SIGNALS, startOwnClient, type RunInClient } from './client.js';
+import { clientProfile } from './io.js';
+
+export type UiOptions = {
+  home: string;
+  cwd: string;
+  // How the started client runs commands: the program's (cli.ts) unless a caller passes its own.
+  runInClient?: RunInClient;
+  // When no client runs: the key's password, first line (else PARLEY_KEY_PASSWORD, else asked).
+  passwordFile?: string;
+};
+
+export async function openUi(options: UiOptions): Promise<number> {
+  // Sent to a running client as a command, it would draw on the client's terminal, not yours.
+  if (clientProfile()) throw parleyError('UI_IN_CLIENT', 'the screen runs in your terminal, not as a command sent to the client', EXIT.USAGE);
+  if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) {
+    process.stderr.write(catalogue(languageOf(process.env)).uiNeedsTerminal + '\n');
+    return EXIT.USAGE;
+  }
+  const { home } = options;
+  let own: RunningClient | null = null;
+  let ui: RunningTui | null = null;
+  let signalled = false;
+  // Ctrl+C reaches the UI as a key (raw mode); SIGINT from elsewhere, SIGTERM and SIGHUP (the
+  // window closed) end it the same way.
+  const onSignal = (): void => {
+    signalled = true;
+    ui?.stop();
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
+  try {
+    if (!(await isClientAnswering(home))) {
+      const identity = await identityToStart(home, options.passwordFile);
+      const runInClient = options.runInClient ?? (await import('../cli.js')).runInClient;
+      // Its notes go to standard error until the screen is up; then they would tear the frame.
+      let log = (line: string): void => void process.stderr.write(line + '\n');
+      own = await startOwnClient(home, identity, runInClient, (line) => log(line));
+      log = () => undefined;
+    }
+    if (signalled) return EXIT.OK;
+    ui = await startTui({ home, cwd: options.cwd, stdin: process.stdin, stdout: process.stdout, startedHere: own !== null });
+    if (signalled) ui.stop();
+    const code = await ui.done;
+    return code === 0 ? EXIT.OK : EXIT.BUSY;
+  } finally {
+    for (const s of SIGNALS) process.off(s, onSignal);
+    await own?.close();
+  }
+}
