@@ -19,7 +19,7 @@ import { foldersOf, loadPage, markRead, PAGE_ROWS, quotaOf, transfersOf } from '
 import { readKey } from './keys.js';
 import { layoutOf, type Layout } from './layout.js';
 import { chatBlocks, type Block, type Row } from './lines.js';
-import { contactList, evolve, initialModel, isOn, nameOf, rings, transfersOf as transfersIn, type Action, type Folder, type Model } from './model.js';
+import { contactList, evolve, initialModel, isOn, keepOf, nameOf, rings, transfersOf as transfersIn, type Action, type Folder, type Model } from './model.js';
 import { onKey, type Ui } from './controls.js';
 import { SettingsScreen } from './SettingsScreen.js';
 import { needsOlder, visibleWindow } from './window.js';
@@ -198,7 +198,7 @@ export function App(props: Props): React.JSX.Element {
         <Text color={m.status.server === 'online' ? 'green' : '#e08080'}>{t.uiServer[m.status.server] ?? m.status.server}</Text>
       </Box>
       {u.mode === 'settings' ? (
-        <SettingsScreen t={t} settings={m.settings} selected={u.settingsRow} width={layout.width} height={layout.main} />
+        <SettingsScreen t={t} settings={m.settings} keep={m.current !== null && keepOf(m, m.current) !== null ? { who: nameOf(m, m.current), on: keepOf(m, m.current) === true } : null} selected={u.settingsRow} width={layout.width} height={layout.main} />
       ) : u.mode === 'files' ? (
         <FilesView t={t} transfers={transfersIn(m, null)} nameOf={(p) => nameOf(m, p)} width={layout.width} height={layout.main} offset={u.filesOffset} />
       ) : (

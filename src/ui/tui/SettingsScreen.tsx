@@ -9,13 +9,17 @@ import type { Catalogue } from '../i18n/index.js';
 import { catalogue } from '../i18n/index.js';
 import { LANGUAGES, type Language } from '../../projections/settings.js';
 
-export type Props = { t: Catalogue; settings: ShownSettings; selected: number; width: number; height: number };
+// `keep`: the open chat's "keep history" and whose it is, when the client tells it.
+export type Props = { t: Catalogue; settings: ShownSettings; keep: { who: string; on: boolean } | null; selected: number; width: number; height: number };
 
 export const SETTING_ROWS = ['language', 'auto-accept-files', 'mouse', 'notify', 'show-bits'] as const;
 
-// The rows shown: the keys the client's settings hold.
-export function settingRows(settings: ShownSettings): string[] {
-  return SETTING_ROWS.filter((key) => Object.hasOwn(settings, key));
+// The per-chat row: `parley history keep --peer ID on|off`.
+export const KEEP_ROW = 'keep-history';
+
+// The rows shown: the keys the client's settings hold, and the open chat's keep when known.
+export function settingRows(settings: ShownSettings, keep: boolean): string[] {
+  return [...SETTING_ROWS.filter((key) => Object.hasOwn(settings, key)), ...(keep ? [KEEP_ROW] : [])];
 }
 
 // The value a row changes to: the next language, or on for off.
@@ -29,8 +33,8 @@ function shownValue(t: Catalogue, key: string, value: unknown): string {
   return t.uiOnOff(value === 'on' || value === true);
 }
 
-export function SettingsScreen({ t, settings, selected, width, height }: Props): React.JSX.Element {
-  const rows = settingRows(settings);
+export function SettingsScreen({ t, settings, keep, selected, width, height }: Props): React.JSX.Element {
+  const rows = settingRows(settings, keep !== null);
   return (
     <Box flexDirection="column" borderStyle="single" width={width} height={height} paddingX={1}>
       <Text bold>{t.uiSettings}</Text>
@@ -38,9 +42,9 @@ export function SettingsScreen({ t, settings, selected, width, height }: Props):
       {rows.map((key, i) => (
         <Box key={key}>
           <Text inverse={i === selected} wrap="truncate">
-            {(i === selected ? '▶ ' : '  ') + (t.uiSettingLabels[key] ?? key) + ': '}
+            {(i === selected ? '▶ ' : '  ') + (key === KEEP_ROW && keep ? t.uiKeepHistory(keep.who) : (t.uiSettingLabels[key] ?? key)) + ': '}
           </Text>
-          <Text color="cyan" bold>{shownValue(t, key, settings[key])}</Text>
+          <Text color="cyan" bold>{shownValue(t, key, key === KEEP_ROW ? keep?.on : settings[key])}</Text>
         </Box>
       ))}
       <Text> </Text>

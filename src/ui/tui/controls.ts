@@ -20,8 +20,8 @@ import * as ed from './editor.js';
 import { hotkeyOf, type Key } from './keys.js';
 import type { Layout } from './layout.js';
 import type { Block } from './lines.js';
-import { contactList, nameOf, openTransfer, transfersOf, type Action, type Folder, type Model, type Notice } from './model.js';
-import { nextValue, settingRows } from './SettingsScreen.js';
+import { contactList, folderOf, keepOf, nameOf, openTransfer, transfersOf, type Action, type Folder, type Model, type Notice } from './model.js';
+import { KEEP_ROW, nextValue, settingRows } from './SettingsScreen.js';
 
 export type Ui = {
   mode: Mode;
@@ -229,6 +229,11 @@ function altKey(c: Controls, letter: string): void {
       return c.setUi({ mode: 'search' });
     case 'm':
       return c.setUi({ folder: c.ui.current.folder === 'main' ? 'spam' : 'main' });
+    case 'w':
+      // Closing a chat puts it in spam, where its messages wait without cluttering the list;
+      // in spam, the same key brings it back.
+      if (m.current !== null) void runIntent(c, ['contacts', 'move', String(m.current), folderOf(m, m.current) === 'main' ? 'spam' : 'main']);
+      return;
     case 's':
       return c.setUi({ mode: 'settings', settingsRow: 0 });
     case 'l':
@@ -286,7 +291,9 @@ function searchKey(c: Controls, key: Key): void {
 
 function settingsKey(c: Controls, key: Key): void {
   const u = c.ui.current;
-  const rows = settingRows(c.model.current.settings);
+  const m = c.model.current;
+  const keep = keepOf(m, m.current);
+  const rows = settingRows(m.settings, keep !== null);
   const letter = key.kind === 'text' ? hotkeyOf(key.text) : key.kind === 'alt' ? key.letter : '';
   if (key.kind === 'escape' || letter === 'q' || letter === 's') return c.setUi({ mode: 'chat' });
   if (key.kind === 'nav' && (key.name === 'up' || key.name === 'down')) {
@@ -294,7 +301,8 @@ function settingsKey(c: Controls, key: Key): void {
   }
   if (key.kind === 'enter' || (key.kind === 'text' && key.text === ' ')) {
     const k = rows[u.settingsRow];
-    if (k) void runIntent(c, ['settings', 'set', k, nextValue(k, c.model.current.settings[k])]);
+    if (k === KEEP_ROW && m.current !== null) void runIntent(c, ['history', 'keep', '--peer', String(m.current), keep ? 'off' : 'on']);
+    else if (k) void runIntent(c, ['settings', 'set', k, nextValue(k, m.settings[k])]);
   }
 }
 

@@ -79,7 +79,8 @@ function messageBlock(c: ChatInput, m: HistoryRow, index: number, byId: Map<stri
   const align: Row['align'] = out ? 'right' : 'left';
   const bubble = Math.max(10, Math.floor(c.width * 0.8));
   const selected = c.selected === index;
-  const rows: Row[] = [];
+  // A blank row above each message: the eye finds where one ends and the next begins.
+  const rows: Row[] = [{ text: '', align }];
   if (m.reply_to !== null) {
     const quoted = byId.get(m.reply_to);
     const who = quoted ? (quoted.direction === 'out' ? c.t.you : c.nameOf(quoted.peer)) : '';

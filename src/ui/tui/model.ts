@@ -60,7 +60,14 @@ const MAX_NOTICES = 300;
 export const transferKey = (t: { peer: number; direction: string; id: string }): string => `${t.peer}/${t.direction}/${t.id}`;
 
 export function initialModel(snapshot: Snapshot): Model {
-  return { status: snapshot.status, settings: snapshot.settings, folders: {}, current: null, chat: null, notices: [], transfers: {}, requests: [], quotas: {}, seq: snapshot.seq };
+  const m: Model = { status: snapshot.status, settings: snapshot.settings, folders: {}, current: null, chat: null, notices: [], transfers: {}, requests: [], quotas: {}, seq: snapshot.seq };
+  return { ...onStatus(m, snapshot.status, 0), notices: [] };
+}
+
+// The open chat's "keep history" (history keep), when the client's status tells it.
+export function keepOf(m: Model, peer: number | null): boolean | null {
+  const c = m.status.contacts.find((x) => x.id === peer) as { keep_history?: unknown } | undefined;
+  return typeof c?.keep_history === 'boolean' ? c.keep_history : null;
 }
 
 function withNotice(m: Model, peer: number | null, notice: Notice, at: number): Model {
@@ -159,7 +166,10 @@ function onEvent(m0: Model, e: Stored): Model {
 // What changed from one status to the next, as notices: the server (in every chat), each
 // contact's presence and route (in its chat).
 function onStatus(m: Model, next: StatusRow, at: number): Model {
-  let out: Model = { ...m, status: next };
+  // A client that knows folders says each contact's in its status (contacts move).
+  const folders = { ...m.folders };
+  for (const c of next.contacts as Array<{ id: number; folder?: unknown }>) if (typeof c.folder === 'string') folders[c.id] = c.folder;
+  let out: Model = { ...m, status: next, folders };
   if (m.status.server !== next.server && (next.server === 'online' || m.status.server === 'online')) out = withNotice(out, null, { kind: 'server', online: next.server === 'online' }, at);
   const was = new Map(m.status.contacts.map((c) => [c.id, c]));
   for (const c of next.contacts) {

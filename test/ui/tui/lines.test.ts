@@ -20,13 +20,13 @@ describe('lines', () => {
   it('lines - a reply quotes its message; edited and failed say so', () => {
     const rows = [message(1, 7, 'the question'), message(2, 7, 'the answer', { direction: 'out', status: 'failed', reason: 'refused', reply_to: 'm1', edited_at: NOW })];
     const [, , answer] = texts(base({ width: 80, rows }));
-    expect(answer[0]).toBe('┃ Bob: the question');
-    expect(answer[2]).toBe('sent 09:05, received 09:05 · ✗ failed · refused · edited');
+    expect(answer[1]).toBe('┃ Bob: the question');
+    expect(answer[3]).toBe('sent 09:05, received 09:05 · ✗ failed · refused · edited');
   });
 
   it('lines - a long message wraps within the bubble; a newline stays a line', () => {
     const [, m] = texts(base({ width: 25, rows: [message(1, 7, 'one two three four five six\nseven')] }));
-    expect(m.slice(0, -1)).toEqual(['one two three four', 'five six', 'seven']);
+    expect(m.slice(1, -1)).toEqual(['one two three four', 'five six', 'seven']);
   });
 
   it('lines - notices and transfers go where their seq puts them', () => {
