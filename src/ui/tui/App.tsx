@@ -16,7 +16,7 @@ import { empty, type Editor } from './editor.js';
 import { FilesView } from './FilesView.js';
 import { InputBox, inputHeight } from './InputBox.js';
 import { foldersOf, loadPage, markRead, PAGE_ROWS, quotaOf, transfersOf } from './intents.js';
-import { readKey } from './keys.js';
+import { readKeys } from './keys.js';
 import { layoutOf, type Layout } from './layout.js';
 import { chatBlocks, type Block, type Row } from './lines.js';
 import { contactList, evolve, initialModel, isOn, keepOf, nameOf, rings, transfersOf as transfersIn, type Action, type Folder, type Model } from './model.js';
@@ -115,7 +115,9 @@ export function App(props: Props): React.JSX.Element {
 
   useEffect(() => {
     setRawMode(true);
-    const listener = (raw: string): void => onKey(handler.current, readKey(raw));
+    const listener = (raw: string): void => {
+      for (const key of readKeys(raw)) onKey(handler.current, key);
+    };
     input.on('input', listener);
     return () => {
       input.off('input', listener);

@@ -197,7 +197,7 @@ function chatKey(c: Controls, key: Key): void {
       return;
     }
     case 'escape':
-      return c.setUi({ selected: null, note: null });
+      return c.setUi({ selected: null, note: null, search: '' });
     case 'nav':
       if (key.mod && (key.name === 'up' || key.name === 'down')) return moveChat(c, key.name === 'up' ? -1 : 1);
       if (key.name === 'pageUp' || key.name === 'pageDown') return scroll(c, (key.name === 'pageUp' ? 1 : -1) * Math.max(1, c.layout.body - 1));

@@ -66,6 +66,12 @@ function csiKey(raw: string): Key | null {
   return name ? { kind: 'nav', name, mod } : { kind: 'ignored' };
 }
 
+// The keys of one input event: a held Backspace can come as several in one chunk.
+export function readKeys(raw: string): Key[] {
+  if (/^[\x7f\b]{2,}$/.test(raw)) return [...raw].map(() => ({ kind: 'backspace' }));
+  return [readKey(raw)];
+}
+
 export function readKey(raw: string): Key {
   if (raw === '\r') return { kind: 'enter' };
   if (raw === '\n' || raw === '\x1b\r' || raw === '\x1b\n') return { kind: 'newline' };

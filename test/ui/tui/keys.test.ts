@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hotkeyOf, readKey } from '../../../src/ui/tui/keys.js';
+import { hotkeyOf, readKey, readKeys } from '../../../src/ui/tui/keys.js';
 
 describe('keys', () => {
   it.each([
@@ -30,6 +30,11 @@ describe('keys', () => {
     ['a\tb', { kind: 'text', text: 'a    b' }],
   ])('keys - reads %j', (raw, key) => {
     expect(readKey(raw)).toEqual(key);
+  });
+
+  it('keys - a held Backspace in one chunk is as many Backspaces', () => {
+    expect(readKeys('\x7f\x7f\x7f')).toEqual([{ kind: 'backspace' }, { kind: 'backspace' }, { kind: 'backspace' }]);
+    expect(readKeys('ab')).toEqual([{ kind: 'text', text: 'ab' }]);
   });
 
   it('keys - a letter on the Russian layout is the Latin letter on the same key', () => {
