@@ -20,6 +20,13 @@ export type UiOptions = {
   passwordFile?: string;
 };
 
+// A write that goes nowhere, and says so to who waits for it (ink waits for its last frame's).
+function written(_chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+  const done = typeof encoding === 'function' ? encoding : callback;
+  if (typeof done === 'function') queueMicrotask(() => done());
+  return true;
+}
+
 export async function openUi(options: UiOptions): Promise<number> {
   // Sent to a running client as a command, it would draw on the client's terminal, not yours.
   if (clientProfile()) throw parleyError('UI_IN_CLIENT', 'the screen runs in your terminal, not as a command sent to the client', EXIT.USAGE);
@@ -33,8 +40,11 @@ export async function openUi(options: UiOptions): Promise<number> {
   let signalled = false;
   // Ctrl+C reaches the UI as a key (raw mode); SIGINT from elsewhere, SIGTERM and SIGHUP (the
   // window closed) end it the same way.
-  const onSignal = (): void => {
+  const onSignal = (signal: NodeJS.Signals): void => {
     signalled = true;
+    // The window closed: its terminal is gone and a write to it fails (EIO), which would end
+    // the process before the client it started is closed. What is left to say has no reader.
+    if (signal === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.write = written as typeof stream.write;
     ui?.stop();
   };
   for (const s of SIGNALS) process.on(s, onSignal);

@@ -1,0 +1,73 @@
+// `parley` as a person runs it, in a real pseudo-terminal (tmux on a socket of its own, with CI
+// unset: ink draws nothing until exit when CI is set): no client runs, so the screen starts one
+// in-process; a message typed waits for a contact who never comes; Ctrl+C ends it the clean way
+// on the normal screen, saying what is pending, exit 0; a closed window (SIGHUP, tmux
+// kill-session) ends it too, the client it started closed. Every wait is for the pane's text,
+// a file or a command's answer, bounded.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, runParley } from '../../helpers/cli.js';
+import { SELF_SIGNED_PASSWORD, selfSignedPerson, until } from '../../helpers/client.js';
+
+const SOCKET = `parley-tui-${process.pid}`;
+const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+const pane = (): string => tmux('capture-pane', '-p', '-t', 'ui');
+afterAll(() => {
+  try {
+    tmux('kill-server');
+  } catch {
+    // None left.
+  }
+});
+
+async function paneShows(text: string, ms = 20_000): Promise<void> {
+  await until(async () => pane().includes(text), `the pane shows "${text}"`, ms).catch((err: Error) => {
+    throw new Error(`${err.message}; it shows:\n${pane()}`);
+  });
+}
+
+// With `keep`, the shell ignores SIGHUP so that it outlives parley and writes its exit code.
+function openScreen(home: string, codeFile: string, keep = true): void {
+  const command = `${keep ? "trap '' HUP; " : ''}env -u CI PARLEY_KEY_PASSWORD='${SELF_SIGNED_PASSWORD}' LANG=C.UTF-8 '${process.execPath}' '${CLI}' --home '${home}'; echo $? > '${codeFile}'; sleep 30`;
+  tmux('new-session', '-d', '-s', 'ui', '-x', '100', '-y', '30', 'sh', '-c', command);
+}
+
+describe('tui in a terminal', () => {
+  it('tui - starts the client in-process, sends, ends on Ctrl+C saying what is pending, and on a closed window the same way', async () => {
+    const ann = await selfSignedPerson('ann', { up: false });
+    expect((await runParley(['contacts', 'add', '77', '--name', 'Bob'], { home: ann.home })).code).toBe(0);
+    expect((await runParley(['settings', 'set', 'language', 'en'], { home: ann.home })).code).toBe(0);
+    const code = path.join(ann.home, 'exit-code');
+
+    openScreen(ann.home, code);
+    await paneShows('Left to send');
+    expect(pane()).toContain('No client was running on this profile');
+    tmux('send-keys', '-t', 'ui', '-l', 'hello from tmux');
+    await paneShows('hello from tmux');
+    tmux('send-keys', '-t', 'ui', 'Enter');
+    await paneShows('◷ pending');
+    tmux('send-keys', '-t', 'ui', 'C-c');
+    await paneShows('Still pending: 1 message and 0 transfers; they go when the client is next up. Bye.');
+    // The normal screen is back: the frame is gone from it.
+    expect(pane()).not.toContain('Left to send');
+    await until(async () => fs.existsSync(code) && fs.readFileSync(code, 'utf8').trim() !== '', 'the exit code', 10_000);
+    expect(fs.readFileSync(code, 'utf8').trim()).toBe('0');
+    tmux('kill-session', '-t', 'ui');
+
+    // A closed window: tmux hangs the terminal up and its shell is sent SIGHUP, and parley with
+    // it. The client it started is closed: the profile answers commands without it, and the
+    // message still waits. (Node 20 then fails its own reset of the vanished terminal as the
+    // process exits, after all this: the exit code is not checked here.)
+    openScreen(ann.home, code, false);
+    await paneShows('hello from tmux');
+    tmux('kill-session', '-t', 'ui');
+    await until(async () => {
+      const r = await runParley(['status', '--json'], { home: ann.home });
+      return r.code === 0 && JSON.parse(r.stdout).listen_port === null;
+    }, 'the client stopped after SIGHUP', 15_000);
+    const history = await runParley(['history', '--peer', '77', '--json'], { home: ann.home });
+    expect(JSON.parse(history.stdout.trim().split('\n')[0])).toMatchObject({ text: 'hello from tmux', status: 'pending' });
+  });
+});
