@@ -80,7 +80,7 @@ export function App(props: Props): React.JSX.Element {
   // State lives in refs, changed synchronously: keys that come before the next render (a burst
   // of typing) each see the state the one before left.
   const model = useRef<Model>(initialModel(props.snapshot));
-  const ui = useRef<Ui>({ mode: 'chat', editor: empty() as Editor, folder: 'main' as Folder, search: '', idAnswer: '', idError: null, confirm: null, selected: null, offset: 0, note: props.startedHere ? catalogue(languageOf(initialModel(props.snapshot))).uiStartedHere : null, settingsRow: 0, filesOffset: 0 });
+  const ui = useRef<Ui>({ mode: 'chat', editor: empty() as Editor, folder: 'main' as Folder, search: '', idAnswer: '', idError: null, confirm: null, selected: null, replyTo: null, offset: 0, note: props.startedHere ? catalogue(languageOf(initialModel(props.snapshot))).uiStartedHere : null, settingsRow: 0, filesOffset: 0 });
   const [size, setSize] = useState(() => props.size ?? { columns: stdout.columns || 100, rows: stdout.rows || 30 });
   const loadingOlder = useRef(false);
 

@@ -5,14 +5,9 @@
 // Hotkeys are Alt+letter while typing (plain letters are text) and plain letters in the
 // settings, the files and the confirmation; both read the letter on the key (keys.ts,
 // hotkeyOf), so they work on a Russian layout too.
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { MAX_TEXT_BYTES } from '../../net/chat.js';
-import { packetsFor } from '../../projections/quotas.js';
-import { catalogue } from '../i18n/index.js';
-import { errorLine, oneLine } from '../console/format.js';
-import { parseId, parseInput } from '../console/input.js';
+import { oneLine } from '../console/format.js';
+import { parseId } from '../console/input.js';
 import type { Terminal, Mode } from './App.js';
 import type { TuiClient } from './client.js';
 import { completePath } from './complete.js';
@@ -20,7 +15,8 @@ import * as ed from './editor.js';
 import { hotkeyOf, type Key } from './keys.js';
 import type { Layout } from './layout.js';
 import type { Block } from './lines.js';
-import { contactList, folderOf, keepOf, nameOf, openTransfer, transfersOf, type Action, type Folder, type Model, type Notice } from './model.js';
+import { contactList, folderOf, keepOf, openTransfer, transfersOf, type Action, type Folder, type Model } from './model.js';
+import { notice, runIntent, submit, tOf } from './typed.js';
 import { KEEP_ROW, nextValue, settingRows } from './SettingsScreen.js';
 
 export type Ui = {
@@ -32,8 +28,10 @@ export type Ui = {
   idError: string | null;
   // The command to run with --yes once confirmed, and the question asked.
   confirm: { argv: string[]; question: string } | null;
-  // The selected message's index in the loaded rows (copy), or none.
+  // The selected message's index in the loaded rows (copy, reply), or none.
   selected: number | null;
+  // The message the next one sent answers (Alt+Q on the selected one).
+  replyTo: string | null;
   offset: number;
   note: string | null;
   settingsRow: number;
@@ -54,32 +52,8 @@ export type Controls = {
   quit: () => void;
 };
 
-const tOf = (c: Controls) => catalogue(c.model.current.settings.language === 'ru' ? 'ru' : 'en');
-
 // OSC 52: the terminal (and tmux with set-clipboard on) puts the text on the system clipboard.
 export const osc52 = (text: string): string => `\x1b]52;c;${Buffer.from(text, 'utf8').toString('base64')}\x07`;
-
-// A command's own words on failure, without its "parley: " prefix.
-function failure(err: string): string {
-  return err.trim().split('\n').map((l) => l.replace(/^parley: /, '')).join(' ') || '?';
-}
-
-function notice(c: Controls, n: Notice): void {
-  c.dispatch({ type: 'notice', peer: c.model.current.current, notice: n, at: Date.now() });
-}
-
-async function runIntent(c: Controls, argv: string[]): Promise<boolean> {
-  const r = await c.client.run(argv).catch((err: Error) => ({ out: '', err: err.message, exit: 1 }));
-  if (r.exit !== 0) notice(c, { kind: 'failed', text: failure(r.err) });
-  return r.exit === 0;
-}
-
-// More than one packet is asked about first, as `send` asks; the command then runs with --yes.
-function spend(c: Controls, argv: string[], packets: number, question: string, always = false): void {
-  if (packets <= 1 && !always) return void runIntent(c, argv);
-  const at = argv.indexOf('--');
-  c.setUi({ mode: 'confirm', confirm: { argv: [...argv.slice(0, at), '--yes', ...argv.slice(at)], question } });
-}
 
 function moveChat(c: Controls, step: number): void {
   const list = contactList(c.model.current, c.ui.current.folder, c.ui.current.search);
@@ -133,50 +107,6 @@ function answer(c: Controls, letter: string): void {
   }
 }
 
-function submit(c: Controls): void {
-  const m = c.model.current;
-  const t = tOf(c);
-  const text = c.ui.current.editor.text;
-  const input = parseInput(text);
-  if (input.kind === 'empty') return;
-  c.setUi({ editor: ed.clear(c.ui.current.editor), note: null });
-  const to = m.current;
-  switch (input.kind) {
-    case 'quit':
-      return c.quit();
-    case 'error':
-      return c.setUi({ note: input.error.code === 'UNKNOWN_COMMAND' ? t.uiUnknownCommand(oneLine(input.error.command.slice(0, 40))) : errorLine(t, input.error) });
-    case 'to':
-      if (!m.status.contacts.some((x) => x.id === input.id)) return c.setUi({ note: t.notContact(input.id) });
-      return void c.openChat(input.id);
-    case 'lang':
-      return void runIntent(c, ['settings', 'set', 'language', input.language]);
-    case 'requests':
-      return void runIntent(c, ['requests', input.action, String(input.id)]);
-    case 'transfers':
-      return void runIntent(c, ['transfers', input.action, '--json', '--', input.tid]);
-    case 'help':
-    case 'contacts':
-    case 'history':
-      return c.setUi({ note: t.uiCommands });
-  }
-  if (to === null) return c.setUi({ note: t.noContact, editor: c.ui.current.editor });
-  if (input.kind === 'text') {
-    const bytes = Buffer.byteLength(input.text);
-    // A text over the bound is refused by the command, with its reason.
-    return spend(c, ['send', '--to', String(to), '--json', '--', input.text], bytes > MAX_TEXT_BYTES ? 1 : packetsFor(bytes), t.confirmMessage(packetsFor(bytes), nameOf(m, to)));
-  }
-  const file = path.resolve(c.cwd, input.path.startsWith('~/') ? path.join(os.homedir(), input.path.slice(2)) : input.path);
-  let size = 0;
-  try {
-    size = fs.statSync(file).size;
-  } catch {
-    // A path that is no file is refused by the command, with its reason.
-    return void runIntent(c, ['send-file', '--to', String(to), '--json', '--', file]);
-  }
-  spend(c, ['send-file', '--to', String(to), '--json', '--', file], packetsFor(size), t.confirmFile(packetsFor(size), nameOf(m, to)), true);
-}
-
 function chatKey(c: Controls, key: Key): void {
   const u = c.ui.current;
   const edit = (f: (e: ed.Editor) => ed.Editor): void => c.setUi({ editor: f(u.editor), note: null });
@@ -197,7 +127,7 @@ function chatKey(c: Controls, key: Key): void {
       return;
     }
     case 'escape':
-      return c.setUi({ selected: null, note: null, search: '' });
+      return c.setUi({ selected: null, note: null, search: '', replyTo: null });
     case 'nav':
       if (key.mod && (key.name === 'up' || key.name === 'down')) return moveChat(c, key.name === 'up' ? -1 : 1);
       if (key.name === 'pageUp' || key.name === 'pageDown') return scroll(c, (key.name === 'pageUp' ? 1 : -1) * Math.max(1, c.layout.body - 1));
@@ -254,8 +184,11 @@ function altKey(c: Controls, letter: string): void {
     case 'd':
     case 'x':
       return answer(c, letter);
-    case 'q':
-      return c.quit();
+    case 'q': {
+      const row = c.ui.current.selected === null ? undefined : m.chat?.rows[c.ui.current.selected];
+      if (row) c.setUi({ replyTo: row.id, selected: null, note: t.uiReplying(oneLine(row.text.split('\n')[0]).slice(0, 60)) });
+      return;
+    }
   }
 }
 

@@ -63,6 +63,10 @@ export function noticeText(t: Catalogue, n: Notice, nameOf: (peer: number) => st
       return t.failed(oneLine(n.text));
     case 'notSent':
       return t.notSent;
+    case 'confirm':
+      return (n.file ? t.confirmFile : t.confirmMessage)(n.packets, nameOf(n.peer)) + t.uiConfirmKeys;
+    case 'quotaRefused':
+      return t.uiQuotaRefused(nameOf(n.peer), n.n, n.files, n.mine);
   }
 }
 

@@ -20,7 +20,11 @@ export type Notice =
   | { kind: 'server'; online: boolean }
   | { kind: 'messageFailed'; peer: number; reason: string }
   | { kind: 'failed'; text: string }
-  | { kind: 'notSent' };
+  | { kind: 'notSent' }
+  // The packets a long message or a file will spend, asked before it goes.
+  | { kind: 'confirm'; peer: number; packets: number; file: boolean }
+  // mine: what I sent was refused for the packets the peer granted me; else the peer's.
+  | { kind: 'quotaRefused'; peer: number; n: number; files: boolean; mine: boolean };
 
 // `peer` null: shown in every chat (the server). `seq`: where it goes among the messages, the
 // journal's seq when it came.
@@ -136,6 +140,8 @@ function onEvent(m0: Model, e: Stored): Model {
     }
     case 'contact.refused':
       return withNotice({ ...m, requests: m.requests.filter((p) => p !== e.peer) }, e.peer, { kind: 'refused', peer: e.peer }, e.at);
+    case 'quota.refused':
+      return withNotice(m, e.peer, { kind: 'quotaRefused', peer: e.peer, n: e.n, files: e.kind === 'files', mine: e.direction === 'outbound' }, e.at);
     case 'contact.moved':
       return { ...m, folders: { ...m.folders, [e.peer]: e.folder } };
     case 'transfer.offered': {

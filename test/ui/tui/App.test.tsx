@@ -130,7 +130,9 @@ describe('App', () => {
     const long = 'x'.repeat(70_000);
     await r.type(long);
     await r.type('\r');
-    await frameWhere(r, (f) => f.includes('This message takes 2 packets'));
+    const asked = await frameWhere(r, (f) => f.includes('This message takes 2 packets'));
+    // Asked in the chat body too, where the notices go.
+    expect(asked).toMatch(/— This message takes 2 packets/);
     await r.type('н');
     await frameWhere(r, () => sent(fake, 'send').length === 1);
     expect(sent(fake, 'send')[0].slice(0, 5)).toEqual(['send', '--to', '7', '--json', '--yes']);
@@ -193,6 +195,8 @@ describe('App', () => {
     await frameWhere(r, (f) => f.includes('Bob: the route changed, direct → relay.') && f.includes('The server went away'));
     fake.feed.onStatus(statusRow());
     let frame = await frameWhere(r, (f) => f.includes('The server is back: online.'));
+    fake.push({ type: 'quota.refused', peer: 7, direction: 'outbound', kind: 'messages', n: 3 });
+    await frameWhere(r, (f) => f.includes('Bob had no more message packets for you: 3 refused.'));
     await r.type('\x1bк');
     await frameWhere(r, () => fake.runs.some((a) => a[0] === 'requests'));
     expect(fake.runs).toContainEqual(['requests', 'refuse', '555']);
@@ -219,6 +223,22 @@ describe('App', () => {
     await r.type('\x1bi');
     await frameWhere(r, (f) => f.includes('Your id 42 is copied'));
     expect(r.written).toContain(osc52('42'));
+  });
+
+  it('App - Alt+Q on the selected message makes the next one a reply, shown quoting it', async () => {
+    const fake = fakeClient({ chats: { 7: [message(1, 7, 'the question'), message(2, 7, 'other')] } });
+    r = await renderApp(fake);
+    await frameWhere(r, (f) => f.includes('other'));
+    await r.type('\x1bk');
+    await r.type('\x1bk');
+    await r.type('\x1bq');
+    await frameWhere(r, (f) => f.includes('Replying to: the question'));
+    await r.type('the answer');
+    await r.type('\r');
+    await frameWhere(r, () => sent(fake, 'send').length === 1);
+    expect(sent(fake, 'send')[0]).toEqual(['send', '--to', '7', '--json', '--reply-to', 'm1', '--', 'the answer']);
+    fake.push({ type: 'message.sent', id: 'x9', peer: 7, text: 'the answer', packets: 1, replyTo: 'm1' });
+    await frameWhere(r, (f) => f.includes('┃ Bob: the question'));
   });
 
   it('App - the settings screen switches the language live, and the mouse setting turns reporting on', async () => {
