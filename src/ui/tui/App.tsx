@@ -22,7 +22,7 @@ import { chatBlocks, type Block, type Row } from './lines.js';
 import { contactList, evolve, initialModel, isOn, keepOf, nameOf, rings, transfersOf as transfersIn, type Action, type Folder, type Model } from './model.js';
 import { onKey, type Ui } from './controls.js';
 import { SettingsScreen } from './SettingsScreen.js';
-import { needsOlder, visibleWindow } from './window.js';
+import { keptOffset, needsOlder, visibleWindow } from './window.js';
 
 export type Terminal = { write: (text: string) => void };
 
@@ -51,8 +51,12 @@ export function languageOf(m: Model): Language {
 }
 
 // The chat's rows in view and what the window says of them.
-function chatView(m: Model, ui: Ui, layout: Layout): { blocks: Block[]; rows: Row[]; older: boolean; offset: number; maxOffset: number } {
-  if (!m.chat) return { blocks: [], rows: [], older: false, offset: 0, maxOffset: 0 };
+// `last`: the chat's last block as last drawn, so that a message coming while the chat is
+// scrolled up does not move what is read.
+type ChatView = { blocks: Block[]; rows: Row[]; older: boolean; offset: number; maxOffset: number; last: { peer: number; key: string } | null };
+
+function chatView(m: Model, ui: Ui, layout: Layout, last: ChatView['last']): ChatView {
+  if (!m.chat) return { blocks: [], rows: [], older: false, offset: 0, maxOffset: 0, last: null };
   const t = catalogue(languageOf(m));
   const peer = m.chat.peer;
   const blocks = chatBlocks({
@@ -66,9 +70,12 @@ function chatView(m: Model, ui: Ui, layout: Layout): { blocks: Block[]; rows: Ro
     selected: ui.selected,
     showBits: isOn(m.settings, 'show-bits'),
   });
-  const w = visibleWindow(blocks.map((b) => b.rows.length), layout.body, ui.offset);
+  const heights = blocks.map((b) => ({ key: b.key, height: b.rows.length }));
+  const offset = keptOffset(heights, last?.peer === peer ? last.key : null, ui.offset);
+  const w = visibleWindow(heights.map((b) => b.height), layout.body, offset);
   const rows = w.slices.flatMap((s) => blocks[s.block].rows.slice(s.from, s.to));
-  return { blocks, rows, older: needsOlder(w, layout.body, m.chat.hasOlder) && !m.chat.loading, offset: w.offset, maxOffset: Math.max(0, w.total - layout.body) };
+  const end = blocks[blocks.length - 1];
+  return { blocks, rows, older: needsOlder(w, layout.body, m.chat.hasOlder) && !m.chat.loading, offset: w.offset, maxOffset: Math.max(0, w.total - layout.body), last: end ? { peer, key: end.key } : null };
 }
 
 export function App(props: Props): React.JSX.Element {
@@ -107,7 +114,11 @@ export function App(props: Props): React.JSX.Element {
   const inputRows = layoutOf(size, 3).inputRows;
   const note = ui.current.note;
   const layout = layoutOf(size, ui.current.mode === 'openId' || ui.current.mode === 'confirm' ? 3 + (note ? 1 : 0) : inputHeight(ui.current.editor, size.columns, inputRows, note !== null));
-  const view = chatView(model.current, ui.current, layout);
+  const lastDrawn = useRef<ChatView['last']>(null);
+  const view = chatView(model.current, ui.current, layout, lastDrawn.current);
+  lastDrawn.current = view.last;
+  // Kept as drawn: what came below the rows in view moved the offset, not the rows.
+  if (ui.current.offset !== 0) ui.current = { ...ui.current, offset: view.offset };
 
   const context = { client, cwd: props.cwd, terminal, model, ui, setUi, dispatch, openChat, view, layout, quit: () => props.onQuit(null) };
   const handler = useRef(context);
@@ -208,7 +219,7 @@ export function App(props: Props): React.JSX.Element {
           <ContactsPane t={t} contacts={contactList(m, u.folder, u.search)} current={m.current} folder={u.folder} search={u.mode === 'search' || u.search !== '' ? u.search : null} width={layout.contacts} height={layout.main} />
           <ChatPane
             title={m.chat ? nameOf(m, m.chat.peer) + (contact && contact.name !== String(contact.id) ? ` (${contact.id})` : '') : ''}
-            presence={contact ? { word: t.presence[contact.presence] ?? contact.presence, colour: PRESENCE_COLOURS[contact.presence] } : null}
+            presence={contact ? { word: (t.presence[contact.presence] ?? contact.presence) + (contact.route ? ` (${contact.route})` : ''), colour: PRESENCE_COLOURS[contact.presence] } : null}
             quota={quota ? t.uiQuota(`${quota.messages.left}/${quota.messages.granted}`, `${quota.files.left}/${quota.files.granted}`) : null}
             rows={view.rows}
             width={layout.chat}

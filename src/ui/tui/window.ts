@@ -36,6 +36,18 @@ export function visibleWindow(heights: readonly number[], height: number, offset
   return { offset: clamped, top, total, slices };
 }
 
+// Scrolled up, the rows in view stay put when blocks come below them (a new message): the
+// offset, counted from the bottom, grows by what came after the block that was last.
+// `lastKey`: the key of the last block when the offset was set; null when unknown.
+//
+//   keptOffset([{ key: 'a', height: 2 }, { key: 'b', height: 3 }], 'a', 4)  // => 7
+export function keptOffset(blocks: ReadonlyArray<{ key: string; height: number }>, lastKey: string | null, offset: number): number {
+  if (offset === 0 || lastKey === null) return offset;
+  const at = blocks.findIndex((b) => b.key === lastKey);
+  if (at === -1) return offset;
+  return offset + blocks.slice(at + 1).reduce((n, b) => n + b.height, 0);
+}
+
 // Whether to ask for the page before the loaded one: the window is within a screen of the
 // oldest loaded row, and the chat has older messages.
 export function needsOlder(w: Window, height: number, hasOlder: boolean): boolean {

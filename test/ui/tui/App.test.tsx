@@ -270,7 +270,15 @@ describe('App', () => {
     await frameWhere(r, (f) => f.includes('message 1000'));
     expect(fake.pages).toEqual([{ peer: 7, limit: 100 }]);
     await r.type('\x1b[5~');
-    await frameWhere(r, (f) => !f.includes('message 1000'));
+    const up = await frameWhere(r, (f) => !f.includes('message 1000'));
+    // A message that comes meanwhile does not move what is read.
+    fake.push({ type: 'message.received', id: 'late', peer: 7, text: 'message late', sentAt: Date.now() });
+    await frameWhere(r, () => fake.runs.some((a) => a[0] === 'read'));
+    expect(r.frame()).toBe(up);
+    await r.type('\x1b[6~');
+    await r.type('\x1b[6~');
+    await frameWhere(r, (f) => f.includes('message late'));
+    await r.type('\x1b[5~');
     // The wheel scrolls (when reported): three rows a notch.
     await r.type('\x1b[<65;10;10M');
     for (let i = 0; i < 30; i++) await r.type('\x1b[5~');

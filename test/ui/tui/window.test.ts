@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { needsOlder, visibleWindow } from '../../../src/ui/tui/window.js';
+import { keptOffset, needsOlder, visibleWindow } from '../../../src/ui/tui/window.js';
 
 describe('window', () => {
   it.each([
@@ -18,6 +18,15 @@ describe('window', () => {
       const w = visibleWindow(heights, 17, offset);
       expect(w.slices.reduce((n, s) => n + s.to - s.from, 0)).toBe(17);
     }
+  });
+
+  it('window - scrolled up, blocks that come below keep the rows in view', () => {
+    const blocks = [{ key: 'a', height: 2 }, { key: 'b', height: 3 }, { key: 'c', height: 1 }];
+    expect(keptOffset(blocks, 'a', 4)).toBe(8);
+    expect(keptOffset(blocks, 'c', 4)).toBe(4);
+    expect(keptOffset(blocks, 'a', 0)).toBe(0);
+    expect(keptOffset(blocks, 'gone', 4)).toBe(4);
+    expect(keptOffset(blocks, null, 4)).toBe(4);
   });
 
   it('window - asks for older rows near the top of what is loaded, only when there are', () => {
