@@ -15,6 +15,7 @@ import { ContactsPane, PRESENCE_COLOURS } from './ContactsPane.js';
 import { empty, type Editor } from './editor.js';
 import { FilesView } from './FilesView.js';
 import { InputBox, inputHeight } from './InputBox.js';
+import { KeysView } from './KeysView.js';
 import { foldersOf, loadPage, markRead, PAGE_ROWS, quotaOf, transfersOf } from './intents.js';
 import { readKeys } from './keys.js';
 import { layoutOf, type Layout } from './layout.js';
@@ -41,7 +42,7 @@ export type Props = {
   startedHere?: boolean;
 };
 
-export type Mode = 'chat' | 'openId' | 'search' | 'settings' | 'files' | 'confirm';
+export type Mode = 'chat' | 'openId' | 'search' | 'settings' | 'files' | 'confirm' | 'keys';
 
 const MOUSE_ON = '\x1b[?1000h\x1b[?1006h';
 export const MOUSE_OFF = '\x1b[?1000l\x1b[?1006l';
@@ -212,6 +213,8 @@ export function App(props: Props): React.JSX.Element {
       </Box>
       {u.mode === 'settings' ? (
         <SettingsScreen t={t} settings={m.settings} keep={m.current !== null && keepOf(m, m.current) !== null ? { who: nameOf(m, m.current), on: keepOf(m, m.current) === true } : null} selected={u.settingsRow} width={layout.width} height={layout.main} />
+      ) : u.mode === 'keys' ? (
+        <KeysView t={t} width={layout.width} height={layout.main} />
       ) : u.mode === 'files' ? (
         <FilesView t={t} transfers={transfersIn(m, null)} nameOf={(p) => nameOf(m, p)} width={layout.width} height={layout.main} offset={u.filesOffset} />
       ) : (

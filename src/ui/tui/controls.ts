@@ -168,6 +168,8 @@ function altKey(c: Controls, letter: string): void {
       return c.setUi({ mode: 'settings', settingsRow: 0 });
     case 'l':
       return c.setUi({ mode: 'files', filesOffset: 0 });
+    case 'h':
+      return c.setUi({ mode: 'keys' });
     case 'k':
     case 'j':
       return select(c, letter === 'k' ? -1 : 1);
@@ -275,5 +277,8 @@ export function onKey(c: Controls, key: Key): void {
       return filesKey(c, key);
     case 'confirm':
       return confirmKey(c, key);
+    case 'keys':
+      // Any key goes back; the one that opened it too.
+      return c.setUi({ mode: 'chat' });
   }
 }

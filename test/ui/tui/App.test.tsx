@@ -286,6 +286,19 @@ describe('App', () => {
     expect(fake.pages[1]).toEqual({ peer: 7, limit: 100, before: 901 });
   });
 
+  it('App - Alt+H lists every key in place of the chat; any key goes back', async () => {
+    const fake = fakeClient();
+    r = await renderApp(fake);
+    await frameWhere(r, (f) => f.includes('Left to send'));
+    expect(r.frame()).toContain('Alt+H all keys');
+    await r.type('\x1bр');
+    await frameWhere(r, (f) => f.includes('Alt+W                move the open chat to spam'));
+    // The key that goes back is not typed.
+    await r.type('x');
+    const back = await frameWhere(r, (f) => f.includes('Left to send'));
+    expect(back).toMatch(/╭─+╮\n│ +│\n╰/);
+  });
+
   it('App - Ctrl+C and /quit ask to end; the client gone ends with its reason', async () => {
     const fake = fakeClient();
     r = await renderApp(fake);
