@@ -115,7 +115,7 @@ export function chatBlocks(c: ChatInput): Block[] {
     items.push({ seq: r.seq, at: 0, block: () => [{ key: `t:${r.peer}/${r.direction}/${r.id}`, rows: [{ text: fit(transferTitle(r), c.width), bold: true, align }, ...wrap(transferStateLine(c.t, r), c.width).map((text) => ({ text, color, align }))] }] });
   }
   for (const n of c.notices) {
-    items.push({ seq: n.seq, at: 0, block: () => [{ key: `n:${n.seq}:${n.at}`, rows: wrap(`— ${noticeText(c.t, n.notice, c.nameOf)}`, c.width).map((text) => ({ text, color: 'yellow', align: 'left' as const })) }] });
+    items.push({ seq: n.seq, at: 0, block: () => [{ key: `n:${n.id}`, rows: wrap(`— ${noticeText(c.t, n.notice, c.nameOf)}`, c.width).map((text) => ({ text, color: 'yellow', align: 'left' as const })) }] });
   }
   items.sort((a, b) => a.seq - b.seq);
   const blocks: Block[] = [];

@@ -26,9 +26,9 @@ export type Notice =
   // mine: what I sent was refused for the packets the peer granted me; else the peer's.
   | { kind: 'quotaRefused'; peer: number; n: number; files: boolean; mine: boolean };
 
-// `peer` null: shown in every chat (the server). `seq`: where it goes among the messages, the
-// journal's seq when it came.
-export type ShownNotice = { seq: number; at: number; peer: number | null; notice: Notice };
+// `peer` null: shown in every chat (the server, a request from someone not yet a contact).
+// `seq`: where it goes among the messages, the journal's seq when it came; `id`: its own.
+export type ShownNotice = { id: number; seq: number; at: number; peer: number | null; notice: Notice };
 
 export type Chat = { peer: number; rows: HistoryRow[]; hasOlder: boolean; loading: boolean };
 
@@ -45,6 +45,8 @@ export type Model = {
   requests: number[];
   quotas: Record<number, QuotaLeft>;
   seq: number;
+  // Notices given so far: the next one's id.
+  noticeCount: number;
 };
 
 export type Action =
@@ -64,8 +66,8 @@ const MAX_NOTICES = 300;
 export const transferKey = (t: { peer: number; direction: string; id: string }): string => `${t.peer}/${t.direction}/${t.id}`;
 
 export function initialModel(snapshot: Snapshot): Model {
-  const m: Model = { status: snapshot.status, settings: snapshot.settings, folders: {}, current: null, chat: null, notices: [], transfers: {}, requests: [], quotas: {}, seq: snapshot.seq };
-  return { ...onStatus(m, snapshot.status, 0), notices: [] };
+  const m: Model = { status: snapshot.status, settings: snapshot.settings, folders: {}, current: null, chat: null, notices: [], transfers: {}, requests: [], quotas: {}, seq: snapshot.seq, noticeCount: 0 };
+  return { ...onStatus(m, snapshot.status, 0), notices: [], noticeCount: 0 };
 }
 
 // The open chat's "keep history" (history keep), when the client's status tells it.
@@ -75,7 +77,7 @@ export function keepOf(m: Model, peer: number | null): boolean | null {
 }
 
 function withNotice(m: Model, peer: number | null, notice: Notice, at: number): Model {
-  return { ...m, notices: [...m.notices, { seq: m.seq + 0.5, at, peer, notice }].slice(-MAX_NOTICES) };
+  return { ...m, noticeCount: m.noticeCount + 1, notices: [...m.notices, { id: m.noticeCount, seq: m.seq + 0.5, at, peer, notice }].slice(-MAX_NOTICES) };
 }
 
 function mapRows(m: Model, peer: number, f: (rows: HistoryRow[]) => HistoryRow[]): Model {
@@ -132,14 +134,16 @@ function onEvent(m0: Model, e: Stored): Model {
     case 'chat.cleared':
       return m.chat?.peer === e.peer ? { ...m, chat: { ...m.chat, rows: [], hasOlder: false } } : m;
     case 'contact.requested':
-      return withNotice({ ...m, requests: [...m.requests.filter((p) => p !== e.peer), e.peer] }, e.peer, { kind: 'request', peer: e.peer }, e.at);
+      // Not a contact yet, so it has no chat of its own: told in every chat.
+      return withNotice({ ...m, requests: [...m.requests.filter((p) => p !== e.peer), e.peer] }, null, { kind: 'request', peer: e.peer }, e.at);
     case 'contact.added':
     case 'contact.whitelisted': {
       if (!m.requests.includes(e.peer)) return m;
-      return withNotice({ ...m, requests: m.requests.filter((p) => p !== e.peer) }, e.peer, { kind: 'accepted', peer: e.peer }, e.at);
+      return withNotice({ ...m, requests: m.requests.filter((p) => p !== e.peer) }, null, { kind: 'accepted', peer: e.peer }, e.at);
     }
     case 'contact.refused':
-      return withNotice({ ...m, requests: m.requests.filter((p) => p !== e.peer) }, e.peer, { kind: 'refused', peer: e.peer }, e.at);
+      if (!m.requests.includes(e.peer)) return m;
+      return withNotice({ ...m, requests: m.requests.filter((p) => p !== e.peer) }, null, { kind: 'refused', peer: e.peer }, e.at);
     case 'quota.refused':
       return withNotice(m, e.peer, { kind: 'quotaRefused', peer: e.peer, n: e.n, files: e.kind === 'files', mine: e.direction === 'outbound' }, e.at);
     case 'contact.moved':

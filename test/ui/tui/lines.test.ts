@@ -30,10 +30,10 @@ describe('lines', () => {
   });
 
   it('lines - notices and transfers go where their seq puts them', () => {
-    const notices = [{ seq: 1.5, at: NOW, peer: 7, notice: { kind: 'route' as const, peer: 7, from: 'relay', to: 'direct' } }];
+    const notices = [{ id: 0, seq: 1.5, at: NOW, peer: 7, notice: { kind: 'route' as const, peer: 7, from: 'relay', to: 'direct' } }];
     const transfers = [{ seq: 3, id: 't', peer: 7, direction: 'in' as const, name: 'a.pdf', size: 2000, done: 0, wire_bytes: 0, state: 'offered' as const, reason: null, mb_per_s: null, avg_mb_per_s: null, path: null }];
     const blocks = chatBlocks(base({ rows: [message(1, 7, 'a'), message(5, 7, 'b')], notices, transfers }));
-    expect(blocks.map((b) => b.key)).toEqual(['day:1', 'm:1', 'n:1.5:' + NOW, 't:7/in/t', 'm:5']);
+    expect(blocks.map((b) => b.key)).toEqual(['day:1', 'm:1', 'n:0', 't:7/in/t', 'm:5']);
     expect(blocks[2].rows.map((r) => r.text).join(' ')).toBe('— Bob: the route changed, relay → direct.');
     expect(blocks[3].rows.map((r) => r.text)).toEqual(['⇣ a.pdf  2.0 KB', 'offered to you: Alt+A accepts, Alt+D', 'declines']);
   });
