@@ -38,13 +38,17 @@ export async function openUi(options: UiOptions): Promise<number> {
   let own: RunningClient | null = null;
   let ui: RunningTui | null = null;
   let signalled = false;
+  let hungUp = false;
   // Ctrl+C reaches the UI as a key (raw mode); SIGINT from elsewhere, SIGTERM and SIGHUP (the
   // window closed) end it the same way.
   const onSignal = (signal: NodeJS.Signals): void => {
     signalled = true;
     // The window closed: its terminal is gone and a write to it fails (EIO), which would end
     // the process before the client it started is closed. What is left to say has no reader.
-    if (signal === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.write = written as typeof stream.write;
+    if (signal === 'SIGHUP') {
+      hungUp = true;
+      for (const stream of [process.stdout, process.stderr]) stream.write = written as typeof stream.write;
+    }
     ui?.stop();
   };
   for (const s of SIGNALS) process.on(s, onSignal);
@@ -65,5 +69,14 @@ export async function openUi(options: UiOptions): Promise<number> {
   } finally {
     for (const s of SIGNALS) process.off(s, onSignal);
     await own?.close();
+    // Cleaned up: the hang-up ends the process as it would have (unless someone else listens).
+    // An exit instead would fail: Node resets the terminal's mode at exit, and that terminal
+    // is gone (EIO), which Node 20 takes for a bug of its own and aborts.
+    if (hungUp) {
+      process.kill(process.pid, 'SIGHUP');
+      // A listener of some library (signal-exit) may take the signal first and send it again:
+      // the process waits for it rather than ending on its own before it comes.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 }

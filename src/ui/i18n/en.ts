@@ -87,7 +87,7 @@ export const en = {
   uiNoChat: 'No chat open: Alt+N and Alt+P go through the chats, Alt+O opens one by id.',
   uiLoading: 'Loading…',
   uiOlder: 'PageUp: older messages',
-  uiQuota: (messages: string, files: string) => `Left to send: ${messages} message packets, ${files} file packets`,
+  uiQuota: (messages: string, files: string, theirs: string | null) => `Left to send: ${messages} message packets, ${files} file packets${theirs === null ? '' : ` · they may send ${theirs}`}`,
   uiTimes: (sent: string, received: string | null) => (received === null ? `sent ${sent}` : `sent ${sent}, received ${received}`),
   uiReplyUnknown: 'a message not shown',
   uiOpenById: 'Open the chat with id: ',

@@ -83,7 +83,7 @@ export const ru: Catalogue = {
   uiNoChat: 'Чат не открыт: Alt+N и Alt+P листают чаты, Alt+O открывает чат по id.',
   uiLoading: 'Загрузка…',
   uiOlder: 'PageUp: сообщения раньше',
-  uiQuota: (messages: string, files: string) => `Осталось отправить: пакетов сообщений ${messages}, пакетов файлов ${files}`,
+  uiQuota: (messages: string, files: string, theirs: string | null) => `Осталось отправить: пакетов сообщений ${messages}, пакетов файлов ${files}${theirs === null ? '' : ` · вам могут отправить ${theirs}`}`,
   uiTimes: (sent: string, received: string | null) => (received === null ? `отправлено ${sent}` : `отправлено ${sent}, получено ${received}`),
   uiReplyUnknown: 'сообщение, которого здесь нет',
   uiOpenById: 'Открыть чат с id: ',

@@ -223,7 +223,7 @@ export function App(props: Props): React.JSX.Element {
           <ChatPane
             title={m.chat ? nameOf(m, m.chat.peer) + (contact && contact.name !== String(contact.id) ? ` (${contact.id})` : '') : ''}
             presence={contact ? { word: (t.presence[contact.presence] ?? contact.presence) + (contact.route ? ` (${contact.route})` : ''), colour: PRESENCE_COLOURS[contact.presence] } : null}
-            quota={quota ? t.uiQuota(`${quota.messages.left}/${quota.messages.granted}`, `${quota.files.left}/${quota.files.granted}`) : null}
+            quota={quota ? t.uiQuota(`${quota.outbound.messages.left}/${quota.outbound.messages.granted}`, `${quota.outbound.files.left}/${quota.outbound.files.granted}`, quota.inbound ? `${quota.inbound.messages.left} + ${quota.inbound.files.left}` : null) : null}
             rows={view.rows}
             width={layout.chat}
             height={layout.main}

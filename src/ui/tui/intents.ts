@@ -39,12 +39,12 @@ export function markRead(client: TuiClient, peer: number): Promise<void> {
   return quietly(async () => void (await client.run(['read', '--peer', String(peer), '--json'])), undefined);
 }
 
-// What I may still send to `peer`: the outbound side of `parley limits`.
+// What I may still send to `peer`, and it to me: `parley limits`.
 export function quotaOf(client: TuiClient, peer: number): Promise<QuotaLeft | null> {
   return quietly(async () => {
     const r = await client.run(['limits', '--peer', String(peer), '--json']);
-    const row = jsonLines(r.out)[0] as { outbound?: QuotaLeft } | undefined;
-    return r.exit === 0 && row?.outbound ? row.outbound : null;
+    const row = jsonLines(r.out)[0] as Partial<QuotaLeft> | undefined;
+    return r.exit === 0 && row?.outbound ? { outbound: row.outbound, inbound: row.inbound ?? null } : null;
   }, null);
 }
 

@@ -32,7 +32,9 @@ export type ShownNotice = { id: number; seq: number; at: number; peer: number | 
 
 export type Chat = { peer: number; rows: HistoryRow[]; hasOlder: boolean; loading: boolean };
 
-export type QuotaLeft = { messages: { left: number; granted: number }; files: { left: number; granted: number } };
+type Left = { messages: { left: number; granted: number }; files: { left: number; granted: number } };
+// What I may still send the contact (outbound), and it me (inbound), as `parley limits` counts.
+export type QuotaLeft = { outbound: Left; inbound: Left | null };
 
 export type Model = {
   status: StatusRow;

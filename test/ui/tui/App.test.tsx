@@ -18,13 +18,13 @@ const sent = (fake: ReturnType<typeof fakeClient>, verb: string) => fake.runs.fi
 describe('App', () => {
   it('App - opens the first contact, shows own id, presence words, the quota line and the messages', async () => {
     const fake = fakeClient({ chats: { 7: [message(1, 7, 'hello Ann'), message(2, 7, 'hi Bob', { direction: 'out', status: 'delivered' })] } });
-    r = await renderApp(fake);
+    r = await renderApp(fake, snapshot(), { columns: 130, rows: 24 });
     const frame = await frameWhere(r, (f) => f.includes('hi Bob') && f.includes('Left to send'));
     expect(frame).toContain('You: Ann (42)');
     expect(frame).toMatch(/Bob +online/);
     expect(frame).toMatch(/Eve +offline 2/);
     expect(frame).toMatch(/11 +refused/);
-    expect(frame).toContain('997/1000');
+    expect(frame).toContain('Left to send: 997/1000 message packets, 1000/1000 file packets · they may send 990 + 500');
     expect(frame).toContain('✓✓ delivered');
     // The frame is one row shorter than the terminal (24).
     expect(frame.split('\n')).toHaveLength(23);

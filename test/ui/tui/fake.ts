@@ -71,7 +71,7 @@ export function fakeClient(options: { chats?: Record<number, HistoryRow[]>; answ
         fake.runs.push(argv);
         const answer = options.answers?.(argv);
         if (answer) return answer;
-        if (argv[0] === 'limits') return { out: JSON.stringify({ peer: Number(argv[2]), outbound: { messages: { granted: 1000, spent: 3, left: 997 }, files: { granted: 1000, spent: 0, left: 1000 } } }) + '\n', err: '', exit: 0 };
+        if (argv[0] === 'limits') return { out: JSON.stringify({ peer: Number(argv[2]), outbound: { messages: { granted: 1000, spent: 3, left: 997 }, files: { granted: 1000, spent: 0, left: 1000 } }, inbound: { messages: { granted: 1000, spent: 10, left: 990 }, files: { granted: 500, spent: 0, left: 500 } } }) + '\n', err: '', exit: 0 };
         if (argv[0] === 'contacts') return { out: JSON.stringify({ id: 9, name: 'Eve', folder: 'main' }) + '\n', err: '', exit: 0 };
         return { out: '', err: '', exit: 0 };
       },

@@ -58,8 +58,8 @@ describe('tui in a terminal', () => {
 
     // A closed window: tmux hangs the terminal up and its shell is sent SIGHUP, and parley with
     // it. The client it started is closed: the profile answers commands without it, and the
-    // message still waits. (Node 20 then fails its own reset of the vanished terminal as the
-    // process exits, after all this: the exit code is not checked here.)
+    // message still waits. The process then ends by the signal, as a hung-up program does (its
+    // shell is gone with the window: no exit code to read).
     openScreen(ann.home, code, false);
     await paneShows('hello from tmux');
     tmux('kill-session', '-t', 'ui');
