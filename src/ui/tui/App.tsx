@@ -104,8 +104,9 @@ export function App(props: Props): React.JSX.Element {
   async function openChat(peer: number): Promise<void> {
     setUi({ offset: 0, selected: null });
     dispatch({ type: 'open', peer });
+    // A page that cannot be read (the client going away) shows an empty chat, not "Loading…".
     const rows = await loadPage(client, peer);
-    if (rows) dispatch({ type: 'page', peer, rows, older: false, limit: PAGE_ROWS });
+    dispatch({ type: 'page', peer, rows: rows ?? [], older: false, limit: PAGE_ROWS });
     if ((model.current.status.contacts.find((c) => c.id === peer)?.unread ?? 0) > 0) await markRead(client, peer);
     const quota = await quotaOf(client, peer);
     if (quota) dispatch({ type: 'quota', peer, quota });
@@ -192,7 +193,8 @@ export function App(props: Props): React.JSX.Element {
     loadingOlder.current = true;
     void loadPage(client, chat.peer, chat.rows[0]?.seq).then((rows) => {
       loadingOlder.current = false;
-      if (rows) dispatch({ type: 'page', peer: chat.peer, rows, older: true, limit: PAGE_ROWS });
+      // None read: no more asked, or a failing client would be asked at every frame.
+      dispatch({ type: 'page', peer: chat.peer, rows: rows ?? [], older: true, limit: PAGE_ROWS });
     });
   });
 
