@@ -123,6 +123,7 @@ export const en = {
   uiMessageFailed: (reason: string) => `A message failed: ${reason}.`,
   uiQuotaRefused: (who: string, n: number, files: boolean, mine: boolean) =>
     mine ? `${who} had no more ${files ? 'file' : 'message'} packets for you: ${n} refused. They may grant more.` : `${who} went over the ${files ? 'file' : 'message'} packets you granted: ${n} refused. parley limits grant grants more.`,
+  uiBits: (bytes: number) => `The frame as built, ${bytes} bytes (the TLS records around it: parley up --keylog and Wireshark):`,
   uiReplying: (text: string) => `Replying to: ${text} (Esc: not a reply)`,
   uiConfirmKeys: 'Y sends, N or Esc does not.',
   uiSettings: 'Settings',

@@ -119,6 +119,7 @@ export const ru: Catalogue = {
   uiMessageFailed: (reason: string) => `Сообщение не доставлено: ${reason}.`,
   uiQuotaRefused: (who: string, n: number, files: boolean, mine: boolean) =>
     mine ? `У ${who} кончились пакеты ${files ? 'файлов' : 'сообщений'} для вас: отказано в ${n}. Он может выдать ещё.` : `${who} превысил выданные вами пакеты ${files ? 'файлов' : 'сообщений'}: отказано в ${n}. Выдать ещё: parley limits grant.`,
+  uiBits: (bytes: number) => `Кадр, как он собран, ${bytes} байт (записи TLS вокруг него: parley up --keylog и Wireshark):`,
   uiReplying: (text: string) => `Ответ на: ${text} (Esc — не отвечать)`,
   uiConfirmKeys: 'Y — отправить, N или Esc — нет.',
   uiSettings: 'Настройки',

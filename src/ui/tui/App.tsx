@@ -70,6 +70,7 @@ function chatView(m: Model, ui: Ui, layout: Layout, last: ChatView['last']): Cha
     nameOf: (p) => nameOf(m, p),
     selected: ui.selected,
     showBits: isOn(m.settings, 'show-bits'),
+    me: m.status.id ?? 0,
   });
   const heights = blocks.map((b) => ({ key: b.key, height: b.rows.length }));
   const offset = keptOffset(heights, last?.peer === peer ? last.key : null, ui.offset);

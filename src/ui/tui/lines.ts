@@ -9,6 +9,7 @@ import type { HistoryRow } from '../../node/export.js';
 import type { TransferRow } from '../../commands/transfers.js';
 import type { Catalogue } from '../i18n/index.js';
 import { oneLine, timeOf } from '../console/format.js';
+import { binaryOf, frameBytes, hexRows } from './bits.js';
 import { transferStateLine, transferTitle } from './progress.js';
 import type { Notice, ShownNotice } from './model.js';
 import { fit, textWidth, wrap } from './wrap.js';
@@ -27,6 +28,8 @@ export type ChatInput = {
   nameOf: (peer: number) => string;
   selected: number | null;
   showBits: boolean;
+  // My id, for the frames of `showBits` (0 before I have one).
+  me: number;
 };
 
 const MARKS: Record<string, string> = { pending: '◷', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '✗' };
@@ -70,12 +73,12 @@ export function noticeText(t: Catalogue, n: Notice, nameOf: (peer: number) => st
   }
 }
 
-// A message's bytes, the teaching view of `show-bits`: hex of all, binary of the first eight.
-function bitRows(text: string, width: number): Row[] {
-  const bytes = [...Buffer.from(text, 'utf8')];
-  const hex = bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
-  const bin = bytes.slice(0, 8).map((b) => b.toString(2).padStart(8, '0')).join(' ') + (bytes.length > 8 ? ' …' : '');
-  return [...wrap(hex, width), ...wrap(bin, width)].map((r) => ({ text: r, dim: true, align: 'left' as const }));
+// The teaching view of `show-bits` (bits.ts): the message's frame in hex, its start in binary.
+function bitRows(c: ChatInput, m: HistoryRow): Row[] {
+  const [from, to] = m.direction === 'out' ? [c.me, m.peer] : [m.peer, c.me];
+  const frame = frameBytes({ id: m.id, text: m.text, at: m.at, replyTo: m.reply_to }, from, to);
+  const rows = [...wrap(c.t.uiBits(frame.length), c.width), ...hexRows(frame), binaryOf(frame)];
+  return rows.map((text) => ({ text: fit(text, c.width), dim: true, align: 'left' as const }));
 }
 
 function messageBlock(c: ChatInput, m: HistoryRow, index: number, byId: Map<string, HistoryRow>): Block {
@@ -99,7 +102,7 @@ function messageBlock(c: ChatInput, m: HistoryRow, index: number, byId: Map<stri
   if (m.status === 'failed' && m.reason) meta.push(oneLine(m.reason));
   if (m.edited_at !== null) meta.push(c.t.edited);
   rows.push({ text: fit(meta.join(' · '), c.width), dim: true, color: out && m.status === 'read' ? 'blue' : undefined, align });
-  if (c.showBits) rows.push(...bitRows(m.text, c.width).map((r) => ({ ...r, align })));
+  if (c.showBits) rows.push(...bitRows(c, m));
   return { key: `m:${m.seq}`, rows, message: index };
 }
 

@@ -4,7 +4,7 @@ import { ru } from '../../../src/ui/i18n/ru.js';
 import { chatBlocks, noticeText, statusMark, type ChatInput } from '../../../src/ui/tui/lines.js';
 import { message, NOW } from './fake.js';
 
-const base = (over: Partial<ChatInput>): ChatInput => ({ t: en, language: 'en', width: 40, rows: [], notices: [], transfers: [], nameOf: (p) => (p === 7 ? 'Bob' : String(p)), selected: null, showBits: false, ...over });
+const base = (over: Partial<ChatInput>): ChatInput => ({ t: en, language: 'en', width: 40, rows: [], notices: [], transfers: [], nameOf: (p) => (p === 7 ? 'Bob' : String(p)), selected: null, showBits: false, me: 42, ...over });
 const texts = (c: ChatInput): string[][] => chatBlocks(c).map((b) => b.rows.map((r) => r.text));
 
 describe('lines', () => {
@@ -38,9 +38,13 @@ describe('lines', () => {
     expect(blocks[3].rows.map((r) => r.text)).toEqual(['⇣ a.pdf  2.0 KB', 'offered to you: Alt+A accepts, Alt+D', 'declines']);
   });
 
-  it('lines - show-bits adds the bytes in hex and binary', () => {
-    const [, m] = texts(base({ showBits: true, rows: [message(1, 7, 'Hi')] }));
-    expect(m.slice(-2)).toEqual(['48 69', '01001000 01101001']);
+  it('lines - show-bits adds the frame as built: its size, hex with offsets, its start in binary', () => {
+    const [, m] = texts(base({ width: 80, showBits: true, rows: [message(1, 7, 'Hi')] }));
+    const at = m.findIndex((r) => r.startsWith('The frame as built'));
+    expect(m[at]).toMatch(/^The frame as built, \d+ bytes/);
+    // 'P' 'L', version 1, TEXT (2), flags 0, from 7 (uint40), to 42.
+    expect(m.find((r) => r.startsWith('0000'))).toBe('0000  50 4c 01 02 00 00 00 00 00 07 00 00 00 00 2a 00');
+    expect(m[m.length - 1]).toBe('01010000 01001100 00000001 00000010');
   });
 
   it('lines - every word from the catalogue: Russian', () => {
