@@ -24,7 +24,8 @@ export function buildProgram(): Command {
     .showHelpAfterError(false);
   registerCommands(program, { runInClient });
   // `parley` alone opens the screen (commands/ui.ts); a word that is no command stays an error.
-  program.allowExcessArguments(true).action(async (_opts: unknown, cmd: Command) => {
+  // With an action of its own, commander would drop the implicit `parley help`: kept.
+  program.helpCommand(true).allowExcessArguments(true).action(async (_opts: unknown, cmd: Command) => {
     if (cmd.args.length > 0) program.error(`error: unknown command '${cmd.args[0]}'`, { code: 'commander.unknownCommand', exitCode: EXIT.USAGE });
     process.exitCode = await openUi({ home: homeOf(cmd), cwd: process.cwd(), runInClient });
   });
