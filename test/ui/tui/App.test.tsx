@@ -263,6 +263,19 @@ describe('App', () => {
     expect(r.written[r.written.length - 1]).toBe('\x1b[?1000l\x1b[?1006l');
   });
 
+  it('App - the open chat\'s keep-history row, when the client tells it, runs history keep', async () => {
+    const fake = fakeClient();
+    const contacts = statusRow().contacts.map((c) => ({ ...c, folder: 'main', keep_history: true }));
+    r = await renderApp(fake, snapshot({ status: statusRow({ contacts }) }));
+    await frameWhere(r, (f) => f.includes('Left to send'));
+    await r.type('\x1bs');
+    await frameWhere(r, (f) => f.includes('Keep the history with Bob (off: cleared when the client closes): on'));
+    await r.type('\x1b[A');
+    await r.type('\r');
+    await frameWhere(r, () => fake.runs.some((a) => a[0] === 'history'));
+    expect(fake.runs).toContainEqual(['history', 'keep', '--peer', '7', 'off']);
+  });
+
   it('App - a chat opens at its last page, scrolls by keys and wheel, and reads older pages only as it scrolls', async () => {
     const rows = Array.from({ length: 1000 }, (_, i) => message(i + 1, 7, `message ${i + 1}`));
     const fake = fakeClient({ chats: { 7: rows } });
