@@ -20,7 +20,7 @@ import { foldersOf, loadPage, markRead, PAGE_ROWS, quotaOf, transfersOf } from '
 import { readKeys } from './keys.js';
 import { layoutOf, type Layout } from './layout.js';
 import { chatBlocks, type Block, type Row } from './lines.js';
-import { contactList, evolve, initialModel, isOn, keepOf, nameOf, rings, transfersOf as transfersIn, type Action, type Folder, type Model } from './model.js';
+import { contactList, evolve, initialModel, isOn, keepOf, nameOf, rings, unreadByFolder, transfersOf as transfersIn, type Action, type Folder, type Model } from './model.js';
 import { onKey, type Ui } from './controls.js';
 import { SettingsScreen } from './SettingsScreen.js';
 import { keptOffset, needsOlder, visibleWindow } from './window.js';
@@ -222,7 +222,7 @@ export function App(props: Props): React.JSX.Element {
         <FilesView t={t} transfers={transfersIn(m, null)} nameOf={(p) => nameOf(m, p)} width={layout.width} height={layout.main} offset={u.filesOffset} />
       ) : (
         <Box height={layout.main}>
-          <ContactsPane t={t} contacts={contactList(m, u.folder, u.search)} current={m.current} folder={u.folder} search={u.mode === 'search' || u.search !== '' ? u.search : null} width={layout.contacts} height={layout.main} />
+          <ContactsPane t={t} contacts={contactList(m, u.folder, u.search)} current={m.current} folder={u.folder} search={u.mode === 'search' || u.search !== '' ? u.search : null} unread={unreadByFolder(m)} width={layout.contacts} height={layout.main} />
           <ChatPane
             title={m.chat ? nameOf(m, m.chat.peer) + (contact && contact.name !== String(contact.id) ? ` (${contact.id})` : '') : ''}
             presence={contact ? { word: (t.presence[contact.presence] ?? contact.presence) + (contact.route ? ` (${contact.route})` : ''), colour: PRESENCE_COLOURS[contact.presence] } : null}

@@ -17,6 +17,8 @@ export type Props = {
   folder: Folder;
   // null: not searching.
   search: string | null;
+  // Unread messages in each folder: what waits in spam is counted, not listed.
+  unread: Record<Folder, number>;
   width: number;
   height: number;
 };
@@ -24,7 +26,7 @@ export type Props = {
 // Offline in a pale red: the contact is not lost, only away.
 export const PRESENCE_COLOURS: Record<string, string> = { online: 'green', offline: '#e08080', refused: 'gray' };
 
-export function ContactsPane({ t, contacts, current, folder, search, width, height }: Props): React.JSX.Element {
+export function ContactsPane({ t, contacts, current, folder, search, unread: waiting, width, height }: Props): React.JSX.Element {
   const inner = width - 2;
   const listHeight = Math.max(0, height - 2 - 1 - (search === null ? 0 : 1));
   // The open chat stays in view when the list is longer than the pane.
@@ -36,7 +38,7 @@ export function ContactsPane({ t, contacts, current, folder, search, width, heig
       <Box>
         {(['main', 'spam'] as const).map((f) => (
           <Text key={f} bold={f === folder} inverse={f === folder}>
-            {` ${t.uiFolders[f]} `}
+            {` ${t.uiFolders[f]}${waiting[f] > 0 ? ` ${waiting[f]}` : ''} `}
           </Text>
         ))}
       </Box>

@@ -254,6 +254,13 @@ export function contactList(m: Model, folder: Folder, search: string): StatusRow
   return m.status.contacts.filter((c) => folderOf(m, c.id) === folder && (q === '' || c.name.toLowerCase().includes(q) || String(c.id).startsWith(q)));
 }
 
+// The unread messages of each folder's contacts.
+export function unreadByFolder(m: Model): Record<Folder, number> {
+  const out: Record<Folder, number> = { main: 0, spam: 0 };
+  for (const c of m.status.contacts) out[folderOf(m, c.id)] += c.unread;
+  return out;
+}
+
 // Transfers of one chat, or all, oldest offer first.
 export function transfersOf(m: Model, peer: number | null): TransferRow[] {
   return Object.values(m.transfers)

@@ -21,10 +21,10 @@ const plain = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
 
 describe('ContactsPane', () => {
   it('ContactsPane - name or id, presence as a coloured word, unread, the open chat marked', () => {
-    const r = render(<ContactsPane t={en} contacts={contacts} current={7} folder="main" search={null} width={30} height={8} />);
+    const r = render(<ContactsPane t={en} contacts={contacts} current={7} folder="main" search={null} unread={{ main: 2, spam: 0 }} width={30} height={8} />);
     const frame = r.lastFrame() ?? '';
     const lines = plain(frame).split('\n');
-    expect(lines[1]).toContain('Main');
+    expect(lines[1]).toContain('Main 2  Spam');
     expect(lines[2]).toMatch(/▶ Bob +online/);
     expect(lines[3]).toMatch(/ {2}Eve +offline 2/);
     expect(lines[4]).toMatch(/ {2}11 +refused/);
@@ -38,17 +38,17 @@ describe('ContactsPane', () => {
   });
 
   it('ContactsPane - the search field, the spam folder, in Russian', () => {
-    const r = render(<ContactsPane t={ru} contacts={contacts.slice(1, 2)} current={null} folder="spam" search="ev" width={30} height={8} />);
+    const r = render(<ContactsPane t={ru} contacts={contacts.slice(1, 2)} current={null} folder="spam" search="ev" unread={{ main: 0, spam: 2 }} width={30} height={8} />);
     const frame = plain(r.lastFrame() ?? '');
     expect(frame).toContain('Поиск: ev');
-    expect(frame).toContain('Спам');
+    expect(frame).toContain('Спам 2');
     expect(frame).toMatch(/Eve +не в сети 2/);
     r.unmount();
   });
 
   it('ContactsPane - a list longer than the pane keeps the open chat in view', () => {
     const many = Array.from({ length: 30 }, (_, i) => ({ id: i + 1, name: `c${i + 1}`, presence: 'offline' as const, route: null, unread: 0 }));
-    const r = render(<ContactsPane t={en} contacts={many} current={25} folder="main" search={null} width={30} height={8} />);
+    const r = render(<ContactsPane t={en} contacts={many} current={25} folder="main" search={null} unread={{ main: 2, spam: 0 }} width={30} height={8} />);
     const frame = plain(r.lastFrame() ?? '');
     expect(frame).toContain('▶ c25');
     expect(frame).not.toContain('c1 ');

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NewEvent, Stored } from '../../../src/events/types.js';
 import type { StatusRow } from '../../../src/node/status.js';
-import { contactList, evolve, initialModel, openTransfer, rings, type Action, type Model } from '../../../src/ui/tui/model.js';
+import { contactList, evolve, initialModel, openTransfer, rings, unreadByFolder, type Action, type Model } from '../../../src/ui/tui/model.js';
 import { given } from '../../helpers/events.js';
 
 const status = (over: Partial<StatusRow> = {}): StatusRow => ({
@@ -96,6 +96,7 @@ describe('model', () => {
     const m = model([{ type: 'folders', rows: [{ id: 9, folder: 'spam' }] }]);
     expect(contactList(m, 'main', '').map((c) => c.id)).toEqual([7]);
     expect(contactList(m, 'spam', '').map((c) => c.id)).toEqual([9]);
+    expect(unreadByFolder(m)).toEqual({ main: 0, spam: 2 });
     expect(contactList(model(), 'main', 'bo').map((c) => c.id)).toEqual([7]);
     expect(contactList(model(), 'main', '9').map((c) => c.id)).toEqual([9]);
     const moved = evolve(model(), { type: 'event', event: given([{ type: 'contact.moved', peer: 7, folder: 'spam' }])[0] });
