@@ -62,7 +62,12 @@ export async function openUi(options: UiOptions): Promise<number> {
       log = () => undefined;
     }
     if (signalled) return EXIT.OK;
-    ui = await startTui({ home, cwd: options.cwd, stdin: process.stdin, stdout: process.stdout, startedHere: own !== null });
+    try {
+      ui = await startTui({ home, cwd: options.cwd, stdin: process.stdin, stdout: process.stdout, startedHere: own !== null });
+    } catch (err) {
+      // The client went away between its answer and the subscription's snapshot.
+      throw parleyError('UI_NOT_ATTACHED', `the client on ${home} did not answer the screen: ${(err as Error).message}; try again`, EXIT.BUSY, err);
+    }
     if (signalled) ui.stop();
     const code = await ui.done;
     return code === 0 ? EXIT.OK : EXIT.BUSY;
