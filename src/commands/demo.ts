@@ -6,17 +6,19 @@ import { EXIT, parleyError } from '../errors.js';
 import { startDemo, type Demo } from '../node/demo.js';
 import { SIGNALS, type RunInClient } from './client.js';
 import { openConsole } from './console.js';
+import { openUi } from './ui.js';
 import { clientProfile, resolvePath } from './io.js';
 import { printError, printJson, printLine } from './common.js';
 
-type DemoOpts = { home?: string; ui?: boolean; json?: boolean };
+type DemoOpts = { home?: string; ui?: boolean; console?: boolean; json?: boolean };
 
 export function registerDemoCommands(program: Command, runInClient: RunInClient): void {
   program
     .command('demo')
-    .description('try Parley on this computer: a local server, an echo bot as your contact, and the console on your demo profile')
+    .description('try Parley on this computer: a local server, an echo bot as your contact, and the screen on your demo profile')
     .option('--home <dir>', 'the demo\'s folder, kept for the next run (default: a new folder in the temp folder, named when it starts)')
     .option('--no-ui', 'open no UI: print your profile and the bot\'s id, and run until Ctrl+C')
+    .option('--console', 'open the line console (parley console) instead of the screen')
     .option('--json', 'with --no-ui: print {"dir","home","id","bot_id","server"} as one JSON line')
     .action(async (opts: DemoOpts, cmd: Command) => {
       process.exitCode = await runDemo(cmd, opts, runInClient);
@@ -42,10 +44,10 @@ async function runDemo(cmd: Command, opts: DemoOpts, runInClient: RunInClient): 
     const ui = opts.ui !== false && process.stdin.isTTY === true;
     if (ui && signal === null) {
       printError(`parley demo: the demo's folder is ${demo.dir} (parley demo --home ${demo.dir} starts this demo again); the echo bot is ${demo.botId}: /to ${demo.botId}, then type`);
-      // The Ink UI (src/ui/tui, issue 12) takes the console's place here when it lands:
-      //   return await openUi({ home: demo.userHome, cwd: process.cwd() });   // from './ui.js'
-      // Both attach to the user's client this process runs, and end on Ctrl+C, /quit or SIGHUP.
+      // The screen (src/ui/tui), or the line console when asked: both attach to the user's client
+      // this process runs, and end on Ctrl+C, /quit or SIGHUP.
       try {
+        if (opts.console !== true) return await openUi({ home: demo.userHome, cwd: process.cwd(), runInClient });
         return await openConsole(demo.userHome, undefined, runInClient);
       } catch (err) {
         // The terminal window was closed: the console's last writes and its raw mode off fail

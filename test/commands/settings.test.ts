@@ -217,7 +217,7 @@ describe('settings', () => {
     const results = await Promise.all(UNKNOWN_KEYS.map((key) => runParley(['settings', 'set', key, 'en'], { home })));
     results.forEach((r, i) => {
       expectRefused(r);
-      expect(r.stderr).toBe(`parley: unknown setting "${UNKNOWN_KEYS[i]}": the settings are language, lan-discovery, default-quota-messages, default-quota-files, notify, auto-accept-files, downloads, listen-port\n`);
+      expect(r.stderr).toBe(`parley: unknown setting "${UNKNOWN_KEYS[i]}": the settings are language, lan-discovery, default-quota-messages, default-quota-files, notify, auto-accept-files, downloads, listen-port, mouse, show-bits\n`);
     });
     expect(await journalOf(home)).toBe(before);
   });
@@ -261,7 +261,7 @@ describe('settings', () => {
   });
 
   test('settings - settingsOf gives the client typed values, defaults filled in', () => {
-    expect(settingsOf({})).toEqual({ language: 'en', 'lan-discovery': true, 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true, 'auto-accept-files': false, downloads: null, 'listen-port': 0 });
+    expect(settingsOf({})).toEqual({ language: 'en', 'lan-discovery': true, 'default-quota-messages': 1000, 'default-quota-files': 1000, notify: true, 'auto-accept-files': false, downloads: null, 'listen-port': 0, mouse: false, 'show-bits': false });
     expect(settingsOf({ language: 'ru', notify: false, 'default-quota-files': 7, other: 1, 'auto-accept-files': true, downloads: '/srv/in' })).toEqual({
       language: 'ru',
       'lan-discovery': true,
@@ -271,6 +271,8 @@ describe('settings', () => {
       'auto-accept-files': true,
       downloads: '/srv/in',
       'listen-port': 0,
+      mouse: false,
+      'show-bits': false,
     });
   });
 });

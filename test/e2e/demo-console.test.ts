@@ -55,7 +55,7 @@ async function allGone(dir: string): Promise<boolean> {
 // Starts the demo in a new tmux window; resolves with the bot's id once the console is up.
 async function openDemo(socket: string, dir: string): Promise<number> {
   // CI unset, as a person's terminal has it (DESIGN.md, Ink traps); the exit code shown at the end.
-  const command = `cd ${ROOT} && env -u CI ${process.execPath} ${CLI} demo --home ${dir}; echo "EXITED $?"; sleep 30`;
+  const command = `cd ${ROOT} && env -u CI ${process.execPath} ${CLI} demo --console --home ${dir}; echo "EXITED $?"; sleep 30`;
   tmux(socket, ['new-session', '-d', '-s', 'demo', '-x', '200', '-y', '50', command]);
   await until(() => shows(socket, '/quit ends'), 'the console open', 60_000).catch((err: Error) => {
     throw new Error(`${err.message}; the window shows:\n${screen(socket)}`);
