@@ -221,9 +221,11 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   let rewatch: NodeJS.Immediate | null = null;
   const unsubscribe = profile.subscribe((event) => {
     if (!event.type.startsWith('contact.')) return;
-    // A contact whitelisted (added, or a request accepted) is introduced at once when online:
-    // the asker of an accepted request can then send, and someone newly added is asked.
-    const welcomed = (event.type === 'contact.added' || event.type === 'contact.whitelisted') && event.whitelisted;
+    // A contact whitelisted (added, or a request accepted) or unblocked is introduced at once when
+    // online: the asker of an accepted request, or the one just unblocked, can then send what waits
+    // (it was refused by the server and asks no more), and someone newly added is asked.
+    const unblocked = event.type === 'contact.blocked' && !event.blocked && profile.views.contacts[event.peer]?.whitelisted === true;
+    const welcomed = ((event.type === 'contact.added' || event.type === 'contact.whitelisted') && event.whitelisted) || unblocked;
     const peer = welcomed ? event.peer : null;
     if (rewatch && peer === null) return;
     if (rewatch) clearImmediate(rewatch);

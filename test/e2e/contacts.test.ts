@@ -101,6 +101,11 @@ describe('contacts', () => {
         const closed = jsonLines((await ok(['journal', 'inspect', '--type', 'link.closed', '--json'], { home: a.home })).stdout);
         expect(closed.at(-1)?.reason).toMatch(/PEER_REFUSED/);
 
+        // The server refuses to introduce her: she asks no more, so it is Bob's unblock that brings
+        // the link back (his client asks for her at once).
+        const presenceAt = async (p: Person): Promise<unknown> => (JSON.parse((await ok(['status', '--json'], { home: p.home })).stdout) as { contacts: Array<{ presence: unknown }> }).contacts[0]?.presence;
+        await until(async () => (await presenceAt(a)) === 'refused', 'bob shown as refusing at alice', 15_000);
+
         // Unblocked, the message goes; then Alice removes Bob while the link is up: it goes too.
         await ok(['contacts', 'block', String(a.id), '--undo'], { home: b.home });
         await until(async () => (await statusOf(a, m2, b.id)) === 'delivered', 'delivered once unblocked', 20_000);
