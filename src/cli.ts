@@ -104,8 +104,9 @@ function writeCrashLog(detail: string): void {
   }
 }
 
-// Run only when started as a program, not when imported by a test.
-if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// Starts the program on process.argv, as `node dist/src/cli.js` does and as the single executable's
+// entry (scripts/package/entry.ts) does, which has no main module to compare with.
+export function runAsProgram(): void {
   // The reader of the output went away: `parley journal inspect --json | head -1` (EPIPE), or
   // the terminal window was closed (EIO, sometimes EPIPE). Neither is a failure. A command that
   // runs until a signal (up, console, demo) is told as by the SIGHUP of a closed window, so that
@@ -124,3 +125,6 @@ if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import
     process.exitCode = code;
   });
 }
+
+// Run only when started as a program, not when imported by a test.
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) runAsProgram();
