@@ -155,19 +155,20 @@ const noDevtools = {
 // Step 2. The blob holds the launcher and the bundle; no code cache or snapshot, so the same blob
 // fits the Linux and the Windows executable of the same Node version.
 function makeBlob(bundle) {
-  const config = path.join(WORK, 'sea-config.json');
-  const blob = path.join(WORK, 'sea-prep.blob');
-  fs.writeFileSync(config, JSON.stringify({
-    main: path.join(HERE, 'launcher.cjs'),
-    output: blob,
+  // The blob records its main script's path as given: a name relative to WORK (run there), so
+  // that two checkouts in different folders make the same blob.
+  fs.copyFileSync(path.join(HERE, 'launcher.cjs'), path.join(WORK, 'launcher.cjs'));
+  fs.writeFileSync(path.join(WORK, 'sea-config.json'), JSON.stringify({
+    main: 'launcher.cjs',
+    output: 'sea-prep.blob',
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: false,
-    assets: { 'parley.mjs': bundle },
+    assets: { 'parley.mjs': path.relative(WORK, bundle) },
   }, null, 2));
   // It says "Wrote single executable preparation blob" on stderr: kept for a failure only.
-  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'pipe' });
-  return blob;
+  execFileSync(process.execPath, ['--experimental-sea-config', 'sea-config.json'], { cwd: WORK, stdio: 'pipe' });
+  return path.join(WORK, 'sea-prep.blob');
 }
 
 // Step 3 and 5 for one target.
