@@ -62,8 +62,8 @@ describe.skipIf(!hasWine)('package win (wine)', () => {
     return { PATH: '/usr/bin:/bin', HOME: dir, WINEPREFIX: prefix, WINEDEBUG: '-all', LANG: 'C.UTF-8', ...extra };
   }
 
-  // parley.exe ARGS under wine, its output in files (see the header), read back when it ends.
-  function parley(args: string[], extra: Record<string, string> = {}): Promise<Run> {
+  // parley.exe ARGS under wine, its output going to files (see the header).
+  function start(args: string[], extra: Record<string, string> = {}) {
     const n = ++runs;
     const outFile = path.join(dir, `run-${n}.out`);
     const errFile = path.join(dir, `run-${n}.err`);
@@ -72,10 +72,30 @@ describe.skipIf(!hasWine)('package win (wine)', () => {
     const child = spawn(WINE, [exe, ...args], { cwd: path.dirname(exe), env: env(extra), stdio: ['ignore', out, err] });
     fs.closeSync(out);
     fs.closeSync(err);
-    return new Promise((resolve, reject) => {
+    const exited = new Promise<number | null>((resolve, reject) => {
       child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout: fs.readFileSync(outFile, 'utf8'), stderr: fs.readFileSync(errFile, 'utf8') }));
+      child.on('close', (code) => resolve(code));
     });
+    return { child, exited, stdout: () => fs.readFileSync(outFile, 'utf8'), stderr: () => fs.readFileSync(errFile, 'utf8') };
+  }
+
+  // ... and read back when it ends.
+  async function parley(args: string[], extra: Record<string, string> = {}): Promise<Run> {
+    const run = start(args, extra);
+    const code = await run.exited;
+    return { code, stdout: run.stdout(), stderr: run.stderr() };
+  }
+
+  // The first line of a running parley.exe's output that matches, looked for every 100 ms.
+  async function lineOf(run: ReturnType<typeof start>, match: RegExp, ms: number): Promise<string> {
+    let ended = false;
+    void run.exited.then(() => (ended = true));
+    for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+      const line = run.stdout().split('\n').find((l) => match.test(l));
+      if (line !== undefined) return line;
+      if (ended) break;
+    }
+    throw new Error(`no line ${match} from parley.exe within ${ms} ms: ${run.stdout()} ${run.stderr()}`);
   }
 
   async function ok(args: string[], extra: Record<string, string> = {}): Promise<string> {
@@ -121,5 +141,54 @@ describe.skipIf(!hasWine)('package win (wine)', () => {
       { id: 42, name: 'Борис Петров', folder: 'main', whitelisted: true, blocked: false },
     ]);
     expect(fs.readdirSync(path.join(dir, 'alice')).length).toBeGreaterThan(0);
+  });
+
+  it("package win - the certificate chain, a server it runs, and the server's revoke through its named pipe", async () => {
+    const pki = path.join(dir, 'pki');
+    fs.mkdirSync(pki);
+    const w = (...p: string[]) => winPath(path.join(pki, ...p));
+    fs.writeFileSync(path.join(pki, 'ca.pw'), 'пароль CA\n');
+    fs.writeFileSync(path.join(pki, 'key.pw'), 'the key password\n');
+    await ok(['cert', 'ca', '--dir', w('CA'), '--password-file', w('ca.pw'), '--name', 'Оператор CA']);
+    await Promise.all([
+      ok(['cert', 'csr', '--dir', w('server'), '--name', 'rendezvous', '--password-file', w('key.pw')]),
+      ok(['cert', 'csr', '--dir', w('boris'), '--name', 'boris', '--password-file', w('key.pw')]),
+    ]);
+    expect(await ok(['cert', 'sign', '--ca-dir', w('CA'), '--csr', w('server', 'domain.csr'), '--role', 'server', '--out', w('server', 'domain.crt'), '--host', '127.0.0.1', '--password-file', w('ca.pw')])).toContain('role               server');
+    const client = JSON.parse(await ok(['cert', 'sign', '--ca-dir', w('CA'), '--csr', w('boris', 'domain.csr'), '--role', 'client', '--out', w('boris', 'client.crt'), '--json', '--password-file', w('ca.pw')]));
+    expect(client).toMatchObject({ role: 'client', subject: 'CN=boris', issuer: 'CN=Оператор CA' });
+    await ok(['cert', 'verify', w('boris', 'client.crt'), '--ca', w('CA', 'rootCA.crt'), '--role', 'client']);
+    const wrongRole = await parley(['cert', 'verify', w('boris', 'client.crt'), '--ca', w('CA', 'rootCA.crt'), '--role', 'server']);
+    expect(wrongRole.code).toBe(2);
+    expect(wrongRole.stderr).toMatch(/^parley: [^\n]*server expected[^\n]*\n$/);
+
+    const server = start(['server', '--listen', '127.0.0.1:0', '--ca', w('CA', 'rootCA.crt'), '--cert', w('server', 'domain.crt'), '--key', w('server', 'domain.key'), '--data', w('srv'), '--password-file', w('key.pw')]);
+    try {
+      expect(await lineOf(server, /listening on/, 60_000)).toMatch(/^parley server listening on 127\.0\.0\.1:[0-9]+/);
+      const revoked = await parley(['server', 'revoke', '--data', w('srv'), '--key-sha256', client.key_sha256, '--json']);
+      expect(revoked.code, revoked.stderr).toBe(0);
+      // No client has signed in with it: revoked all the same, by the running server.
+      expect(JSON.parse(revoked.stdout)).toEqual({ keySha256: client.key_sha256, revoked: true, id: null, closed: 0, via: 'running-server' });
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
+  it('package win - demo --no-ui under wine: a message from parley.exe comes back as "echo: ..."', async () => {
+    const demo = start(['demo', '--no-ui', '--json', '--home', winPath(path.join(dir, 'demo'))]);
+    try {
+      const info = JSON.parse(await lineOf(demo, /^\{/, 90_000)) as { home: string; bot_id: number };
+      await ok(['send', '--to', String(info.bot_id), 'привет из Windows', '--home', info.home]);
+      const chat = async () => (await ok(['history', '--peer', String(info.bot_id), '--json', '--home', info.home])).trim().split('\n').map((l) => JSON.parse(l) as { direction: string; text: string });
+      // Each look is a run of parley.exe under wine (about 1.5 s): no sleep needed between them.
+      for (const end = Date.now() + 30_000; !(await chat()).some((m) => m.direction === 'in'); ) {
+        if (Date.now() > end) throw new Error(`no echo within 30 s: ${demo.stderr()}`);
+      }
+      expect((await chat()).map((m) => [m.direction, m.text])).toEqual([['out', 'привет из Windows'], ['in', 'echo: привет из Windows']]);
+    } finally {
+      demo.child.kill('SIGINT');
+      await demo.exited;
+    }
   });
 });
