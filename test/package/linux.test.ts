@@ -157,4 +157,32 @@ describe('package linux', () => {
     expect(await exited, err).toEqual({ code: 0, signal: null });
     expect(err).toMatch(/stopping \(SIGINT\)/);
   });
+
+  it('package linux - the screen: parley demo in a terminal (tmux), a Cyrillic line echoed, Ctrl+C ends it with exit 0', async () => {
+    // tmux on a socket of its own, CI unset (ink draws nothing until exit when CI is set).
+    const socket = `parley-package-${process.pid}`;
+    const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+    const pane = (): string => tmux('capture-pane', '-p', '-t', 'ui');
+    const paneShows = async (text: string, ms = 30_000): Promise<void> => {
+      for (const end = Date.now() + ms; !pane().includes(text); await new Promise((r) => setTimeout(r, 200))) {
+        if (Date.now() > end) throw new Error(`the pane does not show "${text}" within ${ms} ms; it shows:\n${pane()}`);
+      }
+    };
+    const code = path.join(dir, 'screen-exit-code');
+    const command = `trap '' HUP; env -i PATH='${emptyPath}' HOME='${dir}' LANG=C.UTF-8 TERM=xterm-256color '${exe}' demo --home '${path.join(dir, 'screen')}' 2>/dev/null; echo $? > '${code}'; sleep 30`;
+    tmux('new-session', '-d', '-s', 'ui', '-x', '100', '-y', '30', 'sh', '-c', command);
+    try {
+      await paneShows('No messages with Echo bot yet.', 60_000);
+      tmux('send-keys', '-t', 'ui', '-l', 'привет с экрана');
+      tmux('send-keys', '-t', 'ui', 'Enter');
+      await paneShows('echo: привет с экрана');
+      tmux('send-keys', '-t', 'ui', 'C-c');
+      for (const end = Date.now() + 20_000; !(fs.existsSync(code) && fs.readFileSync(code, 'utf8').trim() !== ''); await new Promise((r) => setTimeout(r, 200))) {
+        if (Date.now() > end) throw new Error(`no exit after Ctrl+C; the pane shows:\n${pane()}`);
+      }
+      expect(fs.readFileSync(code, 'utf8').trim()).toBe('0');
+    } finally {
+      tmux('kill-server');
+    }
+  });
 });
