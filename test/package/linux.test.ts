@@ -26,7 +26,8 @@ function newestInput(): number {
   return newest;
 }
 
-describe('package linux', () => {
+// Each run of the executable is a process start (0.5-1 s, more under load): over 60 s in all.
+describe('package linux', { timeout: 120_000 }, () => {
   let dir: string; // the unpacked package and the profiles it makes, removed at the end
   let exe: string;
   let emptyPath: string;

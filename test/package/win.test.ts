@@ -52,7 +52,8 @@ function winPath(p: string): string {
   return `Z:${p.replace(/\//g, '\\')}`;
 }
 
-describe.skipIf(!hasWine)('package win (wine)', () => {
+// Each run under wine takes 1.5-4 s, and the chain is some fifteen of them: over 60 s in all.
+describe.skipIf(!hasWine)('package win (wine)', { timeout: 180_000 }, () => {
   let dir: string;
   let exe: string;
   let prefix: string;
