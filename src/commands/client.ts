@@ -14,6 +14,7 @@ import type { Profile } from '../node/profile.js';
 import type { Identity } from '../net/tls.js';
 import type { CommandIo } from './io.js';
 import { clientState, resolvePath } from './io.js';
+import { catchSignals } from './signals.js';
 import { homeOf, printError, printJson, printLine, profileOptions, withProfile } from './common.js';
 
 // How `up` runs a command sent to it: the commander program, on the client's profile (cli.ts).
@@ -143,23 +144,15 @@ async function up(cmd: Command, opts: { passwordFile?: string; keylog?: string }
   const home = homeOf(cmd);
   const identity = await identityToStart(home, opts.passwordFile);
   if (opts.keylog !== undefined) startKeylog(resolvePath(opts.keylog));
-  // SIGHUP: the console window was closed. Every way ends the same clean way. Listened to from
-  // before the start, so a signal that comes while the client starts stops it too.
-  let signal: string | null = null;
-  let wake: () => void = () => undefined;
-  const onSignal = (name: NodeJS.Signals): void => {
-    signal ??= name;
-    wake();
-  };
-  for (const s of SIGNALS) process.on(s, onSignal);
+  // Listened to from before the start: a signal that comes while the client starts stops it too.
+  const signals = catchSignals();
   try {
     const client = await startOwnClient(home, identity, runInClient, printError);
     printError(`parley: the client runs on ${home}; Ctrl+C stops it`);
-    if (signal === null) await new Promise<void>((resolve) => (wake = resolve));
-    printError(`parley: stopping (${signal})`);
+    printError(`parley: stopping (${await signals.first()})`);
     await client.close();
   } finally {
-    for (const s of SIGNALS) process.off(s, onSignal);
+    signals.stop();
   }
 }
 
@@ -175,9 +168,6 @@ function startKeylog(file: string): void {
 
 // The common name of a self-signed certificate made without --name.
 const SELF_SIGNED_CN = 'Parley';
-
-// SIGHUP: the console window was closed (on Windows too, where Node emits it for a closed console).
-export const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function alreadyRunning(home: string): Error {
   return parleyError('CLIENT_RUNNING', `a client already runs on ${home}: its commands reach it, no second one is needed`, EXIT.BUSY);

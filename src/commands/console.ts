@@ -8,8 +8,9 @@ import { EXIT, parleyError } from '../errors.js';
 import type { RunningClient } from '../node/client.js';
 import { isClientAnswering } from '../node/control.js';
 import { startConsole, type RunningConsole } from '../ui/console/console.js';
-import { identityToStart, SIGNALS, startOwnClient, type RunInClient } from './client.js';
+import { identityToStart, startOwnClient, type RunInClient } from './client.js';
 import { clientProfile } from './io.js';
+import { SIGNALS } from './signals.js';
 import { homeOf, profileOptions } from './common.js';
 
 export function registerConsoleCommands(program: Command, runInClient: RunInClient): void {

@@ -4,10 +4,11 @@
 import type { Command } from 'commander';
 import { EXIT, parleyError } from '../errors.js';
 import { startDemo, type Demo } from '../node/demo.js';
-import { SIGNALS, type RunInClient } from './client.js';
+import type { RunInClient } from './client.js';
 import { openConsole } from './console.js';
 import { openUi } from './ui.js';
 import { clientProfile, resolvePath } from './io.js';
+import { catchSignals } from './signals.js';
 import { printError, printJson, printLine } from './common.js';
 
 type DemoOpts = { home?: string; ui?: boolean; console?: boolean; json?: boolean };
@@ -31,18 +32,12 @@ async function runDemo(cmd: Command, opts: DemoOpts, runInClient: RunInClient): 
   // a person's own profile, not a demo's folder.
   const home = (cmd.optsWithGlobals() as DemoOpts).home;
   // Listened to from the start: a signal while the demo starts stops it once it is up.
-  let signal: string | null = null;
-  let wake: () => void = () => undefined;
-  const onSignal = (name: NodeJS.Signals): void => {
-    signal ??= name;
-    wake();
-  };
-  for (const s of SIGNALS) process.on(s, onSignal);
+  const signals = catchSignals();
   let demo: Demo | null = null;
   try {
     demo = await startDemo(home === undefined ? undefined : resolvePath(home), { runInClient, log: printError });
     const ui = opts.ui !== false && process.stdin.isTTY === true;
-    if (ui && signal === null) {
+    if (ui && signals.received() === null) {
       printError(`parley demo: the demo's folder is ${demo.dir} (parley demo --home ${demo.dir} starts this demo again); the echo bot is ${demo.botId}: /to ${demo.botId}, then type`);
       // The screen (src/ui/tui), or the line console when asked: both attach to the user's client
       // this process runs, and end on Ctrl+C, /quit or SIGHUP.
@@ -65,13 +60,12 @@ async function runDemo(cmd: Command, opts: DemoOpts, runInClient: RunInClient): 
       printLine(`try: parley send --home ${demo.userHome} --to ${demo.botId} hi; then parley history --home ${demo.userHome} --peer ${demo.botId}`);
     }
     printError('parley demo: running; Ctrl+C stops the server, the bot and the clients');
-    if (signal === null) await new Promise<void>((resolve) => (wake = resolve));
-    printError(`parley demo: stopping (${signal})`);
+    printError(`parley demo: stopping (${await signals.first()})`);
     return EXIT.OK;
   } finally {
     // Listened to until everything has stopped: a second Ctrl+C, or a write to a closed terminal
     // (cli.ts turns it into SIGHUP), must not end the process half-way through the stop.
     await demo?.stop();
-    for (const s of SIGNALS) process.off(s, onSignal);
+    signals.stop();
   }
 }

@@ -8,8 +8,9 @@ import { isClientAnswering } from '../node/control.js';
 import { languageOf } from '../projections/settings.js';
 import { catalogue } from '../ui/i18n/index.js';
 import { startTui, type RunningTui } from '../ui/tui/start.js';
-import { identityToStart, SIGNALS, startOwnClient, type RunInClient } from './client.js';
+import { identityToStart, startOwnClient, type RunInClient } from './client.js';
 import { clientProfile } from './io.js';
+import { SIGNALS } from './signals.js';
 
 export type UiOptions = {
   home: string;
