@@ -1,16 +1,14 @@
 // parley console [--home DIR] [--password-file FILE]: the line mode (src/ui/console). It attaches
 // to the client running on the profile; when none runs, it starts one in this process, as `up`
 // does, and attaches to it the same way, so the UI has one way to the client. The client
-// started here stops with the console.
+// started here stops with the console (attached.ts, as for the screen).
 import type { Command } from 'commander';
 import { ENV } from '../../cert/constants.js';
 import { EXIT, parleyError } from '../errors.js';
-import type { RunningClient } from '../node/client.js';
-import { isClientAnswering } from '../node/control.js';
-import { startConsole, type RunningConsole } from '../ui/console/console.js';
-import { identityToStart, startOwnClient, type RunInClient } from './client.js';
+import { startConsole } from '../ui/console/console.js';
+import { runAttached } from './attached.js';
+import type { RunInClient } from './client.js';
 import { clientProfile } from './io.js';
-import { SIGNALS } from './signals.js';
 import { homeOf, profileOptions } from './common.js';
 
 export function registerConsoleCommands(program: Command, runInClient: RunInClient): void {
@@ -24,31 +22,18 @@ export function registerConsoleCommands(program: Command, runInClient: RunInClie
 export async function openConsole(home: string, passwordFile: string | undefined, runInClient: RunInClient): Promise<number> {
   // Sent to a running client as a command, it would talk to the client's terminal, not yours.
   if (clientProfile()) throw parleyError('CONSOLE_IN_CLIENT', 'the console runs in your terminal, not as a command sent to the client', EXIT.USAGE);
-  let own: RunningClient | null = null;
   // Until the console is up, the started client's notes go to standard error; then above the
   // line being typed, like everything else the console prints.
   let log = (line: string): void => void process.stderr.write(line + '\n');
-  let ui: RunningConsole | null = null;
-  let signalled = false;
-  const onSignal = (): void => {
-    signalled = true;
-    ui?.stop();
-  };
-  for (const s of SIGNALS) process.on(s, onSignal);
-  try {
-    if (!(await isClientAnswering(home))) {
-      const identity = await identityToStart(home, passwordFile);
-      own = await startOwnClient(home, identity, runInClient, (line) => log(line));
-    }
-    if (signalled) return EXIT.OK;
-    ui = await startConsole({ home, cwd: process.cwd(), input: process.stdin, output: process.stdout, startedHere: own !== null });
-    const console = ui;
-    log = (line) => console.print(line);
-    if (signalled) ui.stop();
-    const code = await ui.done;
-    return code === 0 ? EXIT.OK : EXIT.BUSY;
-  } finally {
-    for (const s of SIGNALS) process.off(s, onSignal);
-    await own?.close();
-  }
+  return runAttached({
+    home,
+    passwordFile,
+    runInClient: async () => runInClient,
+    log: (line) => log(line),
+    open: async (startedHere) => {
+      const console = await startConsole({ home, cwd: process.cwd(), input: process.stdin, output: process.stdout, startedHere });
+      log = (line) => console.print(line);
+      return console;
+    },
+  });
 }

@@ -1,16 +1,15 @@
 // parley [--home DIR]: the Ink UI (src/ui/tui). Like `parley console` it attaches to the client
 // running on the profile, or starts one in this process when none runs and stops it at the end.
 // Without a terminal it says so and points to the line mode and the commands (exit 2), before
-// ink would fail on raw mode. `parley demo` opens the UI through openUi too.
+// ink would fail on raw mode. `parley demo` opens the UI through openUi too. The attaching, the
+// signals and the end are attached.ts's, as for the console.
 import { EXIT, parleyError } from '../errors.js';
-import type { RunningClient } from '../node/client.js';
-import { isClientAnswering } from '../node/control.js';
 import { languageOf } from '../projections/settings.js';
 import { catalogue } from '../ui/i18n/index.js';
-import { startTui, type RunningTui } from '../ui/tui/start.js';
-import { identityToStart, startOwnClient, type RunInClient } from './client.js';
+import { startTui } from '../ui/tui/start.js';
+import { runAttached } from './attached.js';
+import type { RunInClient } from './client.js';
 import { clientProfile } from './io.js';
-import { SIGNALS } from './signals.js';
 
 export type UiOptions = {
   home: string;
@@ -36,48 +35,40 @@ export async function openUi(options: UiOptions): Promise<number> {
     return EXIT.USAGE;
   }
   const { home } = options;
-  let own: RunningClient | null = null;
-  let ui: RunningTui | null = null;
-  let signalled = false;
   let hungUp = false;
-  // Ctrl+C reaches the UI as a key (raw mode); SIGINT from elsewhere, SIGTERM and SIGHUP (the
-  // window closed) end it the same way.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signalled = true;
-    // The window closed: its terminal is gone and a write to it fails (EIO), which would end
-    // the process before the client it started is closed. What is left to say has no reader.
-    if (signal === 'SIGHUP') {
-      hungUp = true;
-      for (const stream of [process.stdout, process.stderr]) stream.write = written as typeof stream.write;
-    }
-    ui?.stop();
-  };
-  for (const s of SIGNALS) process.on(s, onSignal);
+  // The started client's notes go to standard error until it is up; after that the screen opens,
+  // and they would tear its frame.
+  let quiet = false;
   try {
-    if (!(await isClientAnswering(home))) {
-      const identity = await identityToStart(home, options.passwordFile);
-      const runInClient = options.runInClient ?? (await import('../cli.js')).runInClient;
-      // Its notes go to standard error until the screen is up; then they would tear the frame.
-      let log = (line: string): void => void process.stderr.write(line + '\n');
-      own = await startOwnClient(home, identity, runInClient, (line) => log(line));
-      log = () => undefined;
-    }
-    if (signalled) return EXIT.OK;
-    try {
-      ui = await startTui({ home, cwd: options.cwd, stdin: process.stdin, stdout: process.stdout, startedHere: own !== null });
-    } catch (err) {
-      // The client went away between its answer and the subscription's snapshot.
-      throw parleyError('UI_NOT_ATTACHED', `the client on ${home} did not answer the screen: ${(err as Error).message}; try again`, EXIT.BUSY, err);
-    }
-    if (signalled) ui.stop();
-    const code = await ui.done;
-    return code === 0 ? EXIT.OK : EXIT.BUSY;
+    return await runAttached({
+      home,
+      passwordFile: options.passwordFile,
+      runInClient: async () => options.runInClient ?? (await import('../cli.js')).runInClient,
+      log: (line) => {
+        if (!quiet) process.stderr.write(line + '\n');
+      },
+      started: () => (quiet = true),
+      onSignal: (signal) => {
+        // The window closed: its terminal is gone and a write to it fails (EIO), which would end
+        // the process before the client it started is closed. What is left to say has no reader.
+        if (signal === 'SIGHUP') {
+          hungUp = true;
+          for (const stream of [process.stdout, process.stderr]) stream.write = written as typeof stream.write;
+        }
+      },
+      open: async (startedHere) => {
+        try {
+          return await startTui({ home, cwd: options.cwd, stdin: process.stdin, stdout: process.stdout, startedHere });
+        } catch (err) {
+          // The client went away between its answer and the subscription's snapshot.
+          throw parleyError('UI_NOT_ATTACHED', `the client on ${home} did not answer the screen: ${(err as Error).message}; try again`, EXIT.BUSY, err);
+        }
+      },
+    });
   } finally {
-    for (const s of SIGNALS) process.off(s, onSignal);
-    await own?.close();
-    // Cleaned up: the hang-up ends the process as it would have (unless someone else listens).
-    // An exit instead would fail: Node resets the terminal's mode at exit, and that terminal
-    // is gone (EIO), which Node 20 takes for a bug of its own and aborts.
+    // Cleaned up (the client started here closed): the hang-up ends the process as it would have
+    // (unless someone else listens). An exit instead would fail: Node resets the terminal's mode
+    // at exit, and that terminal is gone (EIO), which Node 20 takes for a bug of its own and aborts.
     if (hungUp) {
       process.kill(process.pid, 'SIGHUP');
       // A listener of some library (signal-exit) may take the signal first and send it again:
