@@ -19,6 +19,7 @@ import type { Profile } from '../node/profile.js';
 import { runningMeter } from '../node/speeds.js';
 import { settingsOf } from '../projections/settings.js';
 import { activeMsOf, isFinished, type Transfer } from '../projections/transfer-values.js';
+import { sizeText } from '../ui/console/format.js';
 import { waitsFor } from './messages.js';
 import { parseCount, parseId, peerName, printError, printJson, printLine, profileOptions, withProfile, writeOut } from './common.js';
 import { oneTransfer, PAGE, sideOf } from './transfer-lookup.js';
@@ -101,18 +102,6 @@ function escaped(text: string): string {
 // their escapes read back as the same value.
 function jsonLine(value: unknown): string {
   return escaped(JSON.stringify(value)) + '\n';
-}
-
-// => '1.5 MB', '700 B' (powers of 10, as the speeds).
-function sizeText(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let n = bytes;
-  let u = 0;
-  while (n >= 1000 && u < units.length - 1) {
-    n /= 1000;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${n.toFixed(1)} ${units[u]}`;
 }
 
 function percentOf(r: TransferRow): number {

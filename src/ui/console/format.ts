@@ -37,9 +37,10 @@ export function who(id: number, name: string | null | undefined): string {
   return name && name !== String(id) ? `${oneLine(name)} (${id})` : String(id);
 }
 
-// => '512 B', '1.5 KB', '12.3 MB' (powers of 1000, as `parley transfers` counts)
+// => '512 B', '1.5 kB', '12.3 MB': powers of 1000, as the speeds (MB/s), so SI's spelling, kB.
+// The one way a size is shown: by `parley transfers`, the console and the screen.
 export function sizeText(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let n = bytes;
   let u = 0;
   while (n >= 1000 && u < units.length - 1) {

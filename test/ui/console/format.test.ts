@@ -34,7 +34,7 @@ describe('format', () => {
   it('format - times and sizes', () => {
     expect(timeOf(new Date(2025, 5, 1, 23, 59).getTime())).toBe('23:59');
     expect(sizeText(512)).toBe('512 B');
-    expect(sizeText(1500)).toBe('1.5 KB');
+    expect(sizeText(1500)).toBe('1.5 kB');
     expect(sizeText(12_345_678)).toBe('12.3 MB');
   });
 

@@ -35,7 +35,7 @@ describe('lines', () => {
     const blocks = chatBlocks(base({ rows: [message(1, 7, 'a'), message(5, 7, 'b')], notices, transfers }));
     expect(blocks.map((b) => b.key)).toEqual(['day:1', 'm:1', 'n:0', 't:7/in/t', 'm:5']);
     expect(blocks[2].rows.map((r) => r.text).join(' ')).toBe('— Bob: the route changed, relay → direct.');
-    expect(blocks[3].rows.map((r) => r.text)).toEqual(['⇣ a.pdf  2.0 KB', 'offered to you: Alt+A accepts, Alt+D', 'declines']);
+    expect(blocks[3].rows.map((r) => r.text)).toEqual(['⇣ a.pdf  2.0 kB', 'offered to you: Alt+A accepts, Alt+D', 'declines']);
   });
 
   it('lines - show-bits adds the frame as built: its size, hex with offsets, its start in binary', () => {
