@@ -10,7 +10,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { badInput } from '../errors.js';
-import type { Direction } from '../events/types.js';
+import type { Direction, NewEvent } from '../events/types.js';
 import { LIMITS } from '../net/constants.js';
 import { hasControlChars } from '../net/text.js';
 import { downloadsDir } from '../node/downloads.js';
@@ -137,6 +137,34 @@ function printWhenAnswerGoes(profile: Profile, peer: number): void {
   else if (waits === 'peer') printError(`parley: ${name} is offline: they learn it when their client is up`);
 }
 
+// What accept, decline and cancel each do with the transfer named.
+type Intent = {
+  // Whose transfers it may name: offers to me (accept, decline), or either side (cancel).
+  direction: Direction | undefined;
+  fits: (t: Transfer) => boolean;
+  // Why the one transfer with that id does not fit; `side` => 'from Bob (5)'.
+  unfit: (t: Transfer, side: string) => string;
+  // The event journaled and what is printed, after any check of its own.
+  answer: (profile: Profile, t: Transfer) => Promise<{ event: NewEvent; json: object; line: string }>;
+};
+
+// accept, decline and cancel: the id and --peer checked, then the command's own options
+// (`intentOf`, in that order, so the first bad argument is the one said), the one transfer named
+// found (transfer-lookup.ts), the intent journaled and printed, and when it reaches the peer.
+async function journalIntent(cmd: Command, tid: string, opts: { peer?: string; json?: boolean }, intentOf: (id: string) => Intent): Promise<void> {
+  const id = parseTransferId(tid);
+  const peer = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
+  const intent = intentOf(id);
+  await withProfile(cmd, async (profile) => {
+    const t = await oneTransfer(profile, id, { peer, direction: intent.direction }, intent.fits, (x) => intent.unfit(x, sideOf(profile, x)));
+    const { event, json, line } = await intent.answer(profile, t);
+    await profile.append(event);
+    if (opts.json) printJson(json);
+    else printLine(line);
+    printWhenAnswerGoes(profile, t.peer);
+  });
+}
+
 export function registerTransferCommands(program: Command): void {
   // --limit and --before are the parent's own: commander would otherwise hand them to the
   // subcommands (common.ts, profileOptions).
@@ -177,29 +205,26 @@ export function registerTransferCommands(program: Command): void {
     .option('--peer <id>', 'the contact who offered it (when several offered this id)')
     .option('--json', 'print {"id","peer","state","path"}')
     .action(async (tid: string, opts: { peer?: string; json?: boolean }, cmd: Command) => {
-      const id = parseTransferId(tid);
-      const peer = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
-      await withProfile(cmd, async (profile) => {
-        const t = await oneTransfer(
-          profile,
-          id,
-          { peer, direction: 'in' },
-          (x) => x.state === 'offered',
-          (x) => `transfer ${id} ${sideOf(profile, x)} is ${x.state}: only an offer can be accepted`,
-        );
-        // The receiver refuses such an offer itself; a name that got into the view all the same
-        // never becomes a path outside the downloads folder.
-        const refused = checkFileName(t.name);
-        if (refused !== null) throw badInput('BAD_FILE_NAME', `transfer ${id} cannot be accepted: ${refused}; decline it`);
-        // The folder is made now, so that a folder that cannot be is said here, not by a failed
-        // transfer. The engine gives the file a free name when it is complete (node/filename.ts).
-        const dir = await downloadsDir(settingsOf(profile.views.settings), profile.home);
-        const target = path.join(dir, t.name);
-        await profile.append({ type: 'transfer.accepted', id, peer: t.peer, direction: 'in', path: target });
-        if (opts.json) printJson({ id, peer: t.peer, state: 'active', path: target });
-        else printLine(`${id} accepted: it goes to ${target}`);
-        printWhenAnswerGoes(profile, t.peer);
-      });
+      await journalIntent(cmd, tid, opts, (id) => ({
+        direction: 'in',
+        fits: (x) => x.state === 'offered',
+        unfit: (x, side) => `transfer ${id} ${side} is ${x.state}: only an offer can be accepted`,
+        answer: async (profile, t) => {
+          // The receiver refuses such an offer itself; a name that got into the view all the
+          // same never becomes a path outside the downloads folder.
+          const refused = checkFileName(t.name);
+          if (refused !== null) throw badInput('BAD_FILE_NAME', `transfer ${id} cannot be accepted: ${refused}; decline it`);
+          // The folder is made now, so that a folder that cannot be is said here, not by a failed
+          // transfer. The engine gives the file a free name when it is complete (node/filename.ts).
+          const dir = await downloadsDir(settingsOf(profile.views.settings), profile.home);
+          const target = path.join(dir, t.name);
+          return {
+            event: { type: 'transfer.accepted', id, peer: t.peer, direction: 'in', path: target },
+            json: { id, peer: t.peer, state: 'active', path: target },
+            line: `${id} accepted: it goes to ${target}`,
+          };
+        },
+      }));
     });
 
   profileOptions(transfers.command('decline').description('refuse a file offered to you; the sender is told why').argument('<tid>', 'the transfer'))
@@ -207,25 +232,22 @@ export function registerTransferCommands(program: Command): void {
     .option('--reason <text>', 'what the sender is told')
     .option('--json', 'print {"id","peer","state","reason"}')
     .action(async (tid: string, opts: { peer?: string; reason?: string; json?: boolean }, cmd: Command) => {
-      const id = parseTransferId(tid);
-      const peer = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
-      // It is sent to the peer and shown on its terminal: the wire's rule for reasons.
-      const reason = opts.reason === undefined ? 'no reason given' : opts.reason.trim();
-      if (reason.length === 0 || reason.length > LIMITS.MAX_REASON_LENGTH || hasControlChars(reason)) {
-        throw badInput('BAD_REASON', `a reason is 1 to ${LIMITS.MAX_REASON_LENGTH} characters with no control characters`);
-      }
-      await withProfile(cmd, async (profile) => {
-        const t = await oneTransfer(
-          profile,
-          id,
-          { peer, direction: 'in' },
-          (x) => x.state === 'offered',
-          (x) => `transfer ${id} ${sideOf(profile, x)} is ${x.state}: only an offer can be declined${x.state === 'active' || x.state === 'paused' ? ' (parley transfers cancel stops it)' : ''}`,
-        );
-        await profile.append({ type: 'transfer.declined', id, peer: t.peer, direction: 'in', reason });
-        if (opts.json) printJson({ id, peer: t.peer, state: 'declined', reason });
-        else printLine(`${id} declined`);
-        printWhenAnswerGoes(profile, t.peer);
+      await journalIntent(cmd, tid, opts, (id) => {
+        // It is sent to the peer and shown on its terminal: the wire's rule for reasons.
+        const reason = opts.reason === undefined ? 'no reason given' : opts.reason.trim();
+        if (reason.length === 0 || reason.length > LIMITS.MAX_REASON_LENGTH || hasControlChars(reason)) {
+          throw badInput('BAD_REASON', `a reason is 1 to ${LIMITS.MAX_REASON_LENGTH} characters with no control characters`);
+        }
+        return {
+          direction: 'in',
+          fits: (x) => x.state === 'offered',
+          unfit: (x, side) => `transfer ${id} ${side} is ${x.state}: only an offer can be declined${x.state === 'active' || x.state === 'paused' ? ' (parley transfers cancel stops it)' : ''}`,
+          answer: async (_profile, t) => ({
+            event: { type: 'transfer.declined', id, peer: t.peer, direction: 'in', reason },
+            json: { id, peer: t.peer, state: 'declined', reason },
+            line: `${id} declined`,
+          }),
+        };
       });
     });
 
@@ -234,21 +256,15 @@ export function registerTransferCommands(program: Command): void {
     .option('--direction <in|out>', 'in (offered to you) or out (yours), when both have this id')
     .option('--json', 'print {"id","peer","direction","state"}')
     .action(async (tid: string, opts: { peer?: string; direction?: string; json?: boolean }, cmd: Command) => {
-      const id = parseTransferId(tid);
-      const peer = opts.peer === undefined ? undefined : parseId(opts.peer, 'peer id');
-      const direction = parseDirection(opts.direction);
-      await withProfile(cmd, async (profile) => {
-        const t = await oneTransfer(
-          profile,
-          id,
-          { peer, direction },
-          (x) => !isFinished(x.state),
-          (x) => `transfer ${id} ${sideOf(profile, x)} is ${x.state} already: there is nothing to cancel`,
-        );
-        await profile.append({ type: 'transfer.cancelled', id, peer: t.peer, direction: t.direction, by: 'me' });
-        if (opts.json) printJson({ id, peer: t.peer, direction: t.direction, state: 'cancelled' });
-        else printLine(`${id} cancelled`);
-        printWhenAnswerGoes(profile, t.peer);
-      });
+      await journalIntent(cmd, tid, opts, (id) => ({
+        direction: parseDirection(opts.direction),
+        fits: (x) => !isFinished(x.state),
+        unfit: (x, side) => `transfer ${id} ${side} is ${x.state} already: there is nothing to cancel`,
+        answer: async (_profile, t) => ({
+          event: { type: 'transfer.cancelled', id, peer: t.peer, direction: t.direction, by: 'me' },
+          json: { id, peer: t.peer, direction: t.direction, state: 'cancelled' },
+          line: `${id} cancelled`,
+        }),
+      }));
     });
 }
