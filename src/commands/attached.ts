@@ -42,9 +42,11 @@ export async function runAttached(options: AttachedOptions): Promise<number> {
   let ui: RunningUi | null = null;
   // Ctrl+C reaches a UI as a key or a line; SIGINT from elsewhere, SIGTERM and SIGHUP (the
   // window closed) end it the same way, and a signal while the client starts ends it at once.
-  const signals = catchSignals((signal) => {
-    options.onSignal?.(signal);
-    ui?.stop();
+  const signals = catchSignals({
+    onSignal: (signal) => {
+      options.onSignal?.(signal);
+      ui?.stop();
+    },
   });
   try {
     if (!(await isClientAnswering(home))) {

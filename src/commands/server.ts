@@ -11,6 +11,7 @@ import { revokeKey } from '../../server/revoke.js';
 import { SERVER_DEFAULTS, startServer } from '../../server/server.js';
 import { badInput } from '../errors.js';
 import { printJson, printLine } from './common.js';
+import { catchSignals } from './signals.js';
 
 type ServerOpts = { listen?: string; ca?: string; cert?: string; key?: string; data?: string; passwordFile?: string };
 type RevokeOpts = { data: string; keySha256: string; json?: boolean };
@@ -71,15 +72,10 @@ async function runServer(opts: ServerOpts): Promise<void> {
   const where = server.address();
   printLine(`parley server listening on ${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`);
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  // Not listened to while it closes: a second signal ends the process as Node does.
+  const signals = catchSignals({ names: ['SIGINT', 'SIGTERM'] });
+  await signals.first();
+  signals.stop();
   await server.close();
   printLine('parley server stopped');
 }

@@ -1,8 +1,9 @@
 // How a long-running command (`up`, `demo`, the console, the screen) hears that it is to end:
 // SIGINT (Ctrl+C), SIGTERM, or SIGHUP (the window closed), all ending it the same clean way.
-// Listened to from before the command starts its work, so a signal that comes while it starts
-// stops it too once it is up, and until everything has stopped, so a second Ctrl+C does not end
-// the process half-way through the stop.
+// They listen from before they start their work, so a signal that comes while they start stops
+// them too once they are up, and until everything has stopped, so a second Ctrl+C does not end
+// the process half-way through the stop. `parley server` waits the same way for SIGINT or
+// SIGTERM alone.
 
 // SIGHUP: the console window was closed (on Windows too, where Node emits it for a closed console).
 export const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -18,8 +19,15 @@ export type Signals = {
 
 const noop = (): void => undefined;
 
-// Listens from now on. `onSignal` is called at every signal, the first and any after it.
-export function catchSignals(onSignal: (signal: NodeJS.Signals) => void = noop): Signals {
+export type SignalOptions = {
+  // Called at every signal, the first and any after it.
+  onSignal?: (signal: NodeJS.Signals) => void;
+  // Which to listen to: SIGNALS unless said (`parley server` stops on SIGINT and SIGTERM alone).
+  names?: readonly NodeJS.Signals[];
+};
+
+// Listens from now on.
+export function catchSignals({ onSignal = noop, names = SIGNALS }: SignalOptions = {}): Signals {
   let received: NodeJS.Signals | null = null;
   let wake: (signal: NodeJS.Signals) => void = noop;
   const listener = (signal: NodeJS.Signals): void => {
@@ -27,12 +35,12 @@ export function catchSignals(onSignal: (signal: NodeJS.Signals) => void = noop):
     onSignal(signal);
     wake(received);
   };
-  for (const s of SIGNALS) process.on(s, listener);
+  for (const s of names) process.on(s, listener);
   return {
     received: () => received,
     first: () => (received !== null ? Promise.resolve(received) : new Promise((resolve) => (wake = resolve))),
     stop: () => {
-      for (const s of SIGNALS) process.off(s, listener);
+      for (const s of names) process.off(s, listener);
     },
   };
 }
