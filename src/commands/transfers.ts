@@ -19,7 +19,7 @@ import type { Profile } from '../node/profile.js';
 import { runningMeter } from '../node/speeds.js';
 import { settingsOf } from '../projections/settings.js';
 import { activeMsOf, isFinished, type Transfer } from '../projections/transfer-values.js';
-import { sizeText } from '../ui/console/format.js';
+import { oneLine, sizeText } from '../ui/console/format.js';
 import { waitsFor } from './messages.js';
 import { parseCount, parseId, peerName, printError, printJson, printLine, profileOptions, withProfile, writeOut } from './common.js';
 import { oneTransfer, PAGE, sideOf } from './transfer-lookup.js';
@@ -89,14 +89,9 @@ export function transferRow(t: Transfer, rate: number | null = null): TransferRo
 }
 
 // Names and reasons come from peers: a character a terminal would obey (C0, DEL, C1) or one that
-// turns text around (bidi controls) is shown as its \uXXXX escape. In JSON that is the same
-// string, escaped; in the table, a visible mark.
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-function escaped(text: string): string {
-  return text.replace(UNSAFE, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
-}
+// turns text around (bidi controls) is shown as its \uXXXX escape (the console's oneLine). In JSON
+// that is the same string, escaped; in the table, a visible mark.
+const escaped = oneLine;
 
 // JSON.stringify leaves C1 and bidi controls raw: inside strings (the only place they can be),
 // their escapes read back as the same value.
