@@ -8,7 +8,7 @@ import type { RunInClient } from './client.js';
 import { openConsole } from './console.js';
 import { openUi } from './ui.js';
 import { clientProfile, resolvePath } from './io.js';
-import { catchSignals } from './signals.js';
+import { catchSignals, endByHangup } from './signals.js';
 import { printError, printJson, printLine } from './common.js';
 
 type DemoOpts = { home?: string; ui?: boolean; console?: boolean; json?: boolean };
@@ -67,5 +67,8 @@ async function runDemo(cmd: Command, opts: DemoOpts, runInClient: RunInClient): 
     // (cli.ts turns it into SIGHUP), must not end the process half-way through the stop.
     await demo?.stop();
     signals.stop();
+    // The window was closed (or a write found its terminal gone): the process ends by the
+    // hang-up, not by an exit that Node 20 turns into an abort on the gone terminal.
+    if (signals.received() === 'SIGHUP') await endByHangup();
   }
 }

@@ -44,3 +44,14 @@ export function catchSignals({ onSignal = noop, names = SIGNALS }: SignalOptions
     },
   };
 }
+
+// Ends the process by SIGHUP, as a hung-up program ends, once everything is stopped and the
+// caller's own listeners are off. An exit instead would fail: Node resets the terminal's mode at
+// exit, and that terminal is gone (EIO), which Node 20 takes for a bug of its own and aborts
+// (nodejs/node#51519: "Assertion failed" in ResetStdio, exit 134).
+export async function endByHangup(): Promise<void> {
+  process.kill(process.pid, 'SIGHUP');
+  // A listener of some library (signal-exit) may take the signal first and send it again: the
+  // process waits for it rather than ending on its own before it comes.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+}

@@ -9,6 +9,7 @@ import { catalogue } from '../ui/i18n/index.js';
 import { startTui } from '../ui/tui/start.js';
 import { runAttached } from './attached.js';
 import type { RunInClient } from './client.js';
+import { endByHangup } from './signals.js';
 import { clientProfile } from './io.js';
 
 export type UiOptions = {
@@ -67,13 +68,8 @@ export async function openUi(options: UiOptions): Promise<number> {
     });
   } finally {
     // Cleaned up (the client started here closed): the hang-up ends the process as it would have
-    // (unless someone else listens). An exit instead would fail: Node resets the terminal's mode
-    // at exit, and that terminal is gone (EIO), which Node 20 takes for a bug of its own and aborts.
-    if (hungUp) {
-      process.kill(process.pid, 'SIGHUP');
-      // A listener of some library (signal-exit) may take the signal first and send it again:
-      // the process waits for it rather than ending on its own before it comes.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
+    // (endByHangup says why), unless a caller still listens (parley demo: it stops its server and
+    // bot first, then ends so).
+    if (hungUp) await endByHangup();
   }
 }
