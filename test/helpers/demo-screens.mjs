@@ -80,6 +80,9 @@ export async function openDemo({ work, columns = 100, rows = 30, startMs = 60_00
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'demo', '-x', String(columns), '-y', String(rows), command, ';', 'set-option', '-p', 'remain-on-exit', 'on');
 
   const screen = () => quiet('capture-pane', '-p', '-t', 'demo');
+  // The normal screen with what scrolled above it: when parley ends, tmux writes "Pane is dead"
+  // on a new last row, which scrolls the window's top line (the goodbye) away.
+  const scrollback = () => quiet('capture-pane', '-p', '-S', '-', '-t', 'demo');
   const stderr = () => (fs.existsSync(stderrFile) ? fs.readFileSync(stderrFile, 'utf8') : '');
   const detail = () => `; the pane shows:\n${screen()}\nstandard error:\n${stderr()}`;
   const demo = {
@@ -101,10 +104,19 @@ export async function openDemo({ work, columns = 100, rows = 30, startMs = 60_00
       await poll(seen, `the pane shows ${what}`, ms, detail);
       return last;
     },
-    // parley's exit status once it has ended (the pane kept dead), else null.
+    // Resolves once the normal screen, or what scrolled above it, shows `text` (after parley).
+    async said(text, ms = 20_000) {
+      await poll(() => scrollback().includes(text), `the terminal shows ${JSON.stringify(text)}`, ms, () => `; it shows:\n${scrollback()}\nstandard error:\n${stderr()}`);
+    },
+    // How parley ended once it has (the pane kept dead): its exit status, or the signal's
+    // number as 'signal N'; else null.
     exitStatus() {
-      const [dead, status] = quiet('display-message', '-p', '-t', 'demo', '#{pane_dead} #{pane_dead_status}').trim().split(' ');
-      return dead === '1' ? Number(status) : null;
+      const [dead, status, signal] = quiet('display-message', '-p', '-t', 'demo', '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}').trim().split(':');
+      // Dead (the terminal's last reader gone) comes before tmux has reaped the process: until
+      // then neither the status nor the signal is known.
+      if (dead !== '1') return null;
+      if (status) return Number(status);
+      return signal ? `signal ${signal}` : null;
     },
     async ended(ms = 20_000) {
       await poll(() => demo.exitStatus() !== null, 'parley ended', ms, detail);
@@ -182,9 +194,12 @@ export async function tour(demo, { work, onScreen = () => undefined }) {
   // The echo, and the route the chat's title then names (a link, not just the server's word).
   await demo.shows(['echo: hello', new RegExp(`${BOT} \\(\\d+\\)\\s+${en.presence.online} \\(`)], 'the echo');
 
+  // The chat settled: "hello" read by the bot, the echo read here (no unread count beside the
+  // bot: its line ends with its presence).
+  const settled = (c) => [c.uiHelp, 'echo: hello', `✓✓ ${c.status.read}│`, new RegExp(`${BOT}\\s+${c.presence.online}│`)];
   const visit = async (lang) => {
     const c = t[lang];
-    onScreen('chat', lang, await demo.shows([c.uiHelp, 'echo: hello', new RegExp(`${BOT}\\s+${c.presence.online}`)], `the chat (${lang})`));
+    onScreen('chat', lang, await demo.shows(settled(c), `the chat (${lang})`));
     demo.keys('M-l');
     onScreen('files', lang, await demo.shows([c.uiFiles, 'notes.txt', c.uiFilesHelp], `the files (${lang})`));
     demo.keys('Escape');
@@ -222,7 +237,7 @@ function replaceKeepingWidth(line, pattern, replacement) {
     pattern.lastIndex = from;
     const m = pattern.exec(out);
     if (!m) return out;
-    const next = m[0].replace(new RegExp(pattern.source, pattern.flags.replace('g', '')), replacement);
+    const next = typeof replacement === 'function' ? replacement(m[0]) : replacement;
     out = out.slice(0, m.index) + next + out.slice(m.index + m[0].length);
     from = m.index + next.length;
     const grow = next.length - m[0].length;
@@ -254,11 +269,12 @@ export function stabilize(text, { user, bot }, today = new Date()) {
     ...(bot === null ? [] : [[new RegExp(`\\b${bot}\\b`, 'g'), '987654321098']]),
     [/\b\d\d:\d\d\b/g, '12:00'],
     [/\b\d[\d.,]* [kMG]?B\/s\b/g, 'x.x MB/s'],
-    // The day's line: ─── December 1, 2026 ─── (its dashes are the padding here).
-    ...LANGS.map((lang) => [new RegExp(`─+ ${escape(day(lang, today))} ─+`, 'g'), (all) => {
+    // The day's line, drawn again as lines.ts draws it: ─── December 1, 2026 ─── in the chat's
+    // width, centred (an odd space is left at the end).
+    ...LANGS.map((lang) => [new RegExp(`(?<=│)─+ ${escape(day(lang, today))} ─+ *(?=│)`, 'g'), (all) => {
       const then = ` ${day(lang, fixed)} `;
-      const l = Math.max(2, Math.floor((all.length - then.length) / 2));
-      return '─'.repeat(l) + then + '─'.repeat(Math.max(2, all.length - then.length - l));
+      const side = '─'.repeat(Math.max(2, Math.floor((all.length - then.length) / 2)));
+      return (side + then + side).padEnd(all.length);
     }]),
   ];
   const lines = text.replace(/\n+$/, '').split('\n').map((line) => rules.reduce((l, [pattern, to]) => replaceKeepingWidth(l, pattern, to), line));
