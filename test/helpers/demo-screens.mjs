@@ -112,8 +112,8 @@ export async function openDemo({ work, columns = 100, rows = 30, startMs = 60_00
     // number as 'signal N'; else null.
     exitStatus() {
       const [dead, status, signal] = quiet('display-message', '-p', '-t', 'demo', '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}').trim().split(':');
-      // Dead (the terminal's last reader gone) comes before tmux has reaped the process: until
-      // then neither the status nor the signal is known.
+      // Dead (the pane's terminal read to its end) can come before tmux has reaped the process:
+      // until then neither the status nor the signal is known.
       if (dead !== '1') return null;
       if (status) return Number(status);
       return signal ? `signal ${signal}` : null;
