@@ -70,13 +70,17 @@ export async function openDemo({ work, columns = 100, rows = 30, startMs = 60_00
   const socket = path.join(work, `tmux-${++opened}.sock`);
   const tmux = (...args) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
   const quiet = (...args) => spawnSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' }).stdout ?? '';
-  // `exec`: parley is the window's process, the session leader, as in a terminal emulator's
-  // window; it gets the SIGHUP when the window closes. LC_ALL and TZ fixed: English at first
-  // whatever the caller's locale, and the times in UTC.
+  // Run by the window's shell, which writes parley's exit status once it ends (tmux's own word
+  // on a dead pane's status was, here, sometimes not given within 20 s). When the window
+  // closes, the shell gets the SIGHUP and dies of it, and parley, in the terminal's foreground,
+  // gets one too, as under a terminal emulator. LC_ALL and TZ fixed: English at first whatever
+  // the caller's locale, and the times in UTC.
+  const codeFile = path.join(work, 'exit-code');
+  fs.rmSync(codeFile, { force: true });
   const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const command = `cd ${q(ROOT)} && exec env -u CI -u LC_MESSAGES LC_ALL=C.UTF-8 LANG=C.UTF-8 TZ=UTC ${q(process.execPath)} ${q(CLI)} demo --home ${q(dir)} 2>>${q(stderrFile)}`;
+  const command = `cd ${q(ROOT)} && env -u CI -u LC_MESSAGES LC_ALL=C.UTF-8 LANG=C.UTF-8 TZ=UTC ${q(process.execPath)} ${q(CLI)} demo --home ${q(dir)} 2>>${q(stderrFile)}; echo $? > ${q(codeFile)}`;
   // No configuration file (the person's own .tmux.conf changes nothing); the pane kept after
-  // parley ends, so that its last words and its exit status can be read.
+  // parley ends, so that its last words can be read.
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'demo', '-x', String(columns), '-y', String(rows), command, ';', 'set-option', '-p', 'remain-on-exit', 'on');
 
   const screen = () => quiet('capture-pane', '-p', '-t', 'demo');
@@ -84,7 +88,12 @@ export async function openDemo({ work, columns = 100, rows = 30, startMs = 60_00
   // on a new last row, which scrolls the window's top line (the goodbye) away.
   const scrollback = () => quiet('capture-pane', '-p', '-S', '-', '-t', 'demo');
   const stderr = () => (fs.existsSync(stderrFile) ? fs.readFileSync(stderrFile, 'utf8') : '');
-  const detail = () => `; the pane shows:\n${screen()}\nstandard error:\n${stderr()}`;
+  // What the demo's server and clients noted last (DIR/demo.log), for a wait that fails.
+  const notes = () => {
+    const file = path.join(dir, 'demo.log');
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-8).join('\n') : '';
+  };
+  const detail = () => `; the pane shows:\n${screen()}\nstandard error:\n${stderr()}\ndemo.log ends:\n${notes()}`;
   const demo = {
     dir,
     socket,
@@ -108,15 +117,10 @@ export async function openDemo({ work, columns = 100, rows = 30, startMs = 60_00
     async said(text, ms = 20_000) {
       await poll(() => scrollback().includes(text), `the terminal shows ${JSON.stringify(text)}`, ms, () => `; it shows:\n${scrollback()}\nstandard error:\n${stderr()}`);
     },
-    // How parley ended once it has (the pane kept dead): its exit status, or the signal's
-    // number as 'signal N'; else null.
+    // parley's exit status once it has ended and the shell has said it, else null.
     exitStatus() {
-      const [dead, status, signal] = quiet('display-message', '-p', '-t', 'demo', '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}').trim().split(':');
-      // Dead (the pane's terminal read to its end) can come before tmux has reaped the process:
-      // until then neither the status nor the signal is known.
-      if (dead !== '1') return null;
-      if (status) return Number(status);
-      return signal ? `signal ${signal}` : null;
+      const text = fs.existsSync(codeFile) ? fs.readFileSync(codeFile, 'utf8').trim() : '';
+      return text === '' ? null : Number(text);
     },
     async ended(ms = 20_000) {
       await poll(() => demo.exitStatus() !== null, 'parley ended', ms, detail);
@@ -242,7 +246,7 @@ function replaceKeepingWidth(line, pattern, replacement) {
     from = m.index + next.length;
     const grow = next.length - m[0].length;
     if (grow === 0) continue;
-    const left = out.lastIndexOf('│', m.index) + 1;
+    const left = out.lastIndexOf('│', m.index - 1) + 1;
     const right = out.indexOf('│', from);
     // Outside a pane (the top line), the line is as long as its text.
     if (right === -1) continue;
@@ -257,8 +261,8 @@ function replaceKeepingWidth(line, pattern, replacement) {
 
 /**
  * A capture made stable for docs/: the ids the demo's server gave (random, 1 to 13 digits) become
- * stand-ins, the times 12:00, a file's average speed x.x MB/s, and the day's line a fixed day,
- * each line kept as wide. What else changes from run to run shows in a diff.
+ * stand-ins, the times 12:00, a file's average speed is left out, and the day's line shows a
+ * fixed day, each line kept as wide. What else changes from run to run shows in a diff.
  */
 export function stabilize(text, { user, bot }, today = new Date()) {
   const day = (lang, d) => new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(d);
@@ -268,7 +272,8 @@ export function stabilize(text, { user, bot }, today = new Date()) {
     ...(user === null ? [] : [[new RegExp(`\\b${user}\\b`, 'g'), '123456789012']]),
     ...(bot === null ? [] : [[new RegExp(`\\b${bot}\\b`, 'g'), '987654321098']]),
     [/\b\d\d:\d\d\b/g, '12:00'],
-    [/\b\d[\d.,]* [kMG]?B\/s\b/g, 'x.x MB/s'],
+    // A file's average speed: shown or not as the transfer took a millisecond or none.
+    [/, (average|в среднем) \d[\d.,]* [kMG]?B\/s/g, ''],
     // The day's line, drawn again as lines.ts draws it: ─── December 1, 2026 ─── in the chat's
     // width, centred (an odd space is left at the end).
     ...LANGS.map((lang) => [new RegExp(`(?<=│)─+ ${escape(day(lang, today))} ─+ *(?=│)`, 'g'), (all) => {
