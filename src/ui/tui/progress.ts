@@ -25,7 +25,7 @@ export function percentOf(t: Pick<TransferRow, 'done' | 'size' | 'state'>): numb
 
 // 10^6 bytes per second as the rows give it. => '3.2 MB/s', '850.0 kB/s'
 export function speedText(mbPerS: number): string {
-  return sizeText(Math.round(mbPerS * 1e6)).replace('KB', 'kB') + '/s';
+  return sizeText(Math.round(mbPerS * 1e6)) + '/s';
 }
 
 // The line under a transfer's name.
