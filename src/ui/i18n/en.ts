@@ -43,8 +43,8 @@ export const en = {
   failed: (text: string) => `Failed: ${text}`,
 
   // ---- confirmations ----
-  confirmMessage: (packets: number, who: string) => `This message takes ${packets} packets of your limit with ${who}. Send it? [y/N] `,
-  confirmFile: (packets: number, who: string) => `This file takes ${packets} packets of your file limit with ${who}. Send it? [y/N] `,
+  confirmMessage: (packets: number, who: string) => `This message takes ${plural(packets, 'packet', 'packets')} of your limit with ${who}. Send it? [y/N] `,
+  confirmFile: (packets: number, who: string) => `This file takes ${plural(packets, 'packet', 'packets')} of your file limit with ${who}. Send it? [y/N] `,
   notSent: 'Not sent.',
 
   // ---- lists ----

@@ -42,8 +42,8 @@ export const ru: Catalogue = {
   noContact: 'Сначала выберите, кому писать: /to ID.',
   failed: (text: string) => `Не вышло: ${text}`,
 
-  confirmMessage: (packets: number, who: string) => `Это сообщение займёт ${packets} пакетов вашего лимита с ${who}. Отправить? [y/N] `,
-  confirmFile: (packets: number, who: string) => `Этот файл займёт ${packets} пакетов вашего лимита файлов с ${who}. Отправить? [y/N] `,
+  confirmMessage: (packets: number, who: string) => `Это сообщение займёт ${plural(packets, 'пакет', 'пакета', 'пакетов')} вашего лимита с ${who}. Отправить? [y/N] `,
+  confirmFile: (packets: number, who: string) => `Этот файл займёт ${plural(packets, 'пакет', 'пакета', 'пакетов')} вашего лимита файлов с ${who}. Отправить? [y/N] `,
   notSent: 'Не отправлено.',
 
   noContacts: 'Контактов пока нет: parley contacts add ID --name ИМЯ',

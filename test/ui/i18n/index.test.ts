@@ -36,6 +36,11 @@ describe('i18n', () => {
     expect(ru.bye(2, 3)).toContain('2 сообщения и 3 передачи');
     expect(ru.bye(5, 21)).toContain('5 сообщений и 21 передача');
     expect(en.bye(1, 2)).toContain('1 message and 2 transfers');
+    // The packets a message or a file will spend, asked before it goes.
+    expect(ru.confirmFile(2, 'Bob')).toContain('займёт 2 пакета вашего');
+    expect(ru.confirmMessage(1, 'Bob')).toContain('займёт 1 пакет вашего');
+    expect(ru.confirmFile(11, 'Bob')).toContain('займёт 11 пакетов вашего');
+    expect(en.confirmFile(1, 'Bob')).toContain('takes 1 packet of');
   });
 
   it.each([
