@@ -6,6 +6,7 @@
 //
 //   readKey('\r')             // => { kind: 'enter' }
 //   readKey('hi\rthere')      // => { kind: 'text', text: 'hi\nthere' }  (a paste: text, not sent)
+//   readKeys('hi\r')          // => text 'hi', then enter (typing and Enter read in one chunk)
 //   readKey('\x1bй')          // => { kind: 'alt', letter: 'q' }          (Alt+q on a Russian layout)
 //   readKey('\x1b[<65;10;5M') // => { kind: 'wheel', direction: 'down' }
 
@@ -66,9 +67,14 @@ function csiKey(raw: string): Key | null {
   return name ? { kind: 'nav', name, mod } : { kind: 'ignored' };
 }
 
-// The keys of one input event: a held Backspace can come as several in one chunk.
+// The keys of one input event: a held Backspace can come as several in one chunk, and so can
+// a line typed and its Enter when the program reads late: one line then "\r" is the text and
+// Enter (under wine, whose console hands node.exe all the keys waiting, this is the usual case
+// when a terminal types a line and Enter in quick succession; natively it happens now and then).
+// A chunk with a line break inside stays a paste, and its line breaks stay text.
 export function readKeys(raw: string): Key[] {
   if (/^[\x7f\b]{2,}$/.test(raw)) return [...raw].map(() => ({ kind: 'backspace' }));
+  if (raw.length > 1 && raw.endsWith('\r') && !/[\r\n\x1b]/.test(raw.slice(0, -1))) return [readKey(raw.slice(0, -1)), { kind: 'enter' }];
   return [readKey(raw)];
 }
 

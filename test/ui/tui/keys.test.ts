@@ -37,6 +37,16 @@ describe('keys', () => {
     expect(readKeys('ab')).toEqual([{ kind: 'text', text: 'ab' }]);
   });
 
+  it('keys - a line and its Enter read in one chunk (as wine\'s console hands them over) are the text, then Enter', () => {
+    expect(readKeys('привет с экрана\r')).toEqual([{ kind: 'text', text: 'привет с экрана' }, { kind: 'enter' }]);
+    expect(readKeys('a\r')).toEqual([{ kind: 'text', text: 'a' }, { kind: 'enter' }]);
+    expect(readKeys('\r')).toEqual([{ kind: 'enter' }]);
+    // A line break inside: a paste, not sent.
+    expect(readKeys('one\rtwo\r')).toEqual([{ kind: 'text', text: 'one\ntwo\n' }]);
+    expect(readKeys('one\ntwo')).toEqual([{ kind: 'text', text: 'one\ntwo' }]);
+    expect(readKeys('\r\r')).toEqual([{ kind: 'text', text: '\n\n' }]);
+  });
+
   it('keys - a letter on the Russian layout is the Latin letter on the same key', () => {
     const pairs: Array<[string, string]> = [['й', 'q'], ['ц', 'w'], ['у', 'e'], ['ф', 'a'], ['ы', 's'], ['я', 'z'], ['ч', 'x'], ['н', 'y'], ['т', 'n'], ['з', 'p'], ['щ', 'o'], ['л', 'k'], ['о', 'j'], ['д', 'l'], ['ь', 'm'], ['а', 'f'], ['ш', 'i'], ['к', 'r'], ['в', 'd']];
     for (const [ru, en] of pairs) {
