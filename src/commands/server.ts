@@ -1,6 +1,6 @@
 // `parley server ...`: the rendezvous server (server/) and its operator's commands. This file
 // reads options and the key password, starts the server, prints one line when it listens, and
-// stops it cleanly on SIGINT or SIGTERM.
+// stops it cleanly on SIGINT, SIGTERM, SIGHUP (its window closed) or SIGBREAK (Ctrl+Break).
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ENV } from '../../cert/constants.js';
@@ -19,7 +19,7 @@ type RevokeOpts = { data: string; keySha256: string; json?: boolean };
 export function registerServerCommands(program: Command): void {
   const server = program
     .command('server')
-    .description('run the rendezvous server until SIGINT or SIGTERM: sign-in, presence, introductions, relay')
+    .description('run the rendezvous server until Ctrl+C (SIGINT, SIGTERM, SIGHUP or SIGBREAK): sign-in, presence, introductions, relay')
     .option('--listen <host:port>', `the address to listen on (e.g. 0.0.0.0:${SERVER_DEFAULTS.port}; port 0: any free port)`)
     .option('--ca <file>', 'the CA certificate (rootCA.crt) its clients must be signed by')
     .option('--cert <file>', "the server's certificate (signed with --role server)")
@@ -73,7 +73,7 @@ async function runServer(opts: ServerOpts): Promise<void> {
   printLine(`parley server listening on ${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`);
 
   // Not listened to while it closes: a second signal ends the process as Node does.
-  const signals = catchSignals({ names: ['SIGINT', 'SIGTERM'] });
+  const signals = catchSignals();
   await signals.first();
   signals.stop();
   await server.close();

@@ -1,12 +1,12 @@
 // How a long-running command (`up`, `demo`, the console, the screen) hears that it is to end:
-// SIGINT (Ctrl+C), SIGTERM, or SIGHUP (the window closed), all ending it the same clean way.
+// SIGINT (Ctrl+C), SIGTERM, SIGHUP (the window closed) or SIGBREAK (Ctrl+Break, which Node emits
+// on Windows only; elsewhere its listener never hears from one), all ending it the same clean way.
 // They listen from before they start their work, so a signal that comes while they start stops
 // them too once they are up, and until everything has stopped, so a second Ctrl+C does not end
-// the process half-way through the stop. `parley server` waits the same way for SIGINT or
-// SIGTERM alone.
+// the process half-way through the stop. `parley server` waits the same way.
 
 // SIGHUP: the console window was closed (on Windows too, where Node emits it for a closed console).
-export const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+export const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
 
 export type Signals = {
   // The first signal that came, or null.
@@ -22,7 +22,7 @@ const noop = (): void => undefined;
 export type SignalOptions = {
   // Called at every signal, the first and any after it.
   onSignal?: (signal: NodeJS.Signals) => void;
-  // Which to listen to: SIGNALS unless said (`parley server` stops on SIGINT and SIGTERM alone).
+  // Which to listen to: SIGNALS unless said.
   names?: readonly NodeJS.Signals[];
 };
 

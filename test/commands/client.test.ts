@@ -1,14 +1,14 @@
 // parley init, parley up and parley status, run as a new user runs them, against a real server on
 // loopback: the profile made from the operator's files, the client online with its id, every
 // command on the profile reaching the running client over its private local socket, one client
-// per profile, a clean end on SIGINT, SIGTERM and SIGHUP, and reconnects when the server comes.
+// per profile, a clean end on SIGINT, SIGTERM, SIGHUP and SIGBREAK, and reconnects when the server comes.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RendezvousServer } from '../../server/server.js';
 import { freePort } from '../cert/helpers.js';
-import { jsonLines, runParley, tempHome } from '../helpers/cli.js';
+import { jsonLines, ROOT, runParley, tempHome } from '../helpers/cli.js';
 import { clientInitArgs, serverAt, startUp, until, type Up } from '../helpers/client.js';
 import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 
@@ -159,6 +159,21 @@ describe('up', () => {
         await a.exited;
       }
     });
+  });
+
+  it('up - SIGBREAK (Ctrl+Break on Windows, told here by a preload on SIGUSR2) ends it the same clean way', async () => {
+    const home = tempHome('up-sigbreak');
+    expect((await runParley(initArgs('bob', '127.0.0.1:1'), { home })).code).toBe(0);
+    const u = startUp(pki, home, { NODE_OPTIONS: `--require ${path.join(ROOT, 'test', 'helpers', 'sigbreak.cjs')}` });
+    try {
+      await u.waitFor('Ctrl+C stops it');
+      u.child.kill('SIGUSR2');
+      expect(await u.exited, u.stderr()).toBe(0);
+      expect(u.stderr()).toContain('stopping (SIGBREAK)');
+      expect(fs.existsSync(path.join(home, 'client.path'))).toBe(false);
+    } finally {
+      u.child.kill('SIGKILL');
+    }
   });
 
   it.each(['SIGINT', 'SIGHUP'] as const)('up - %s ends it the same clean way (exit 0, socket gone)', async (signal) => {
