@@ -11,7 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.js';
+import { freePort } from '../cert/helpers.js';
+import { jsonLines, ROOT, runParley } from '../helpers/cli.js';
+import { clientInitArgs, personAt, serverAt, stopPerson, type Person } from '../helpers/client.js';
+import { cleanup, makeServerPki } from '../server/helpers.js';
 
 const ZIP = path.join(ROOT, 'release', 'parley-win-x64.zip');
 const WINE = '/usr/lib/wine/wine64';
@@ -223,6 +226,53 @@ describe.skipIf(!hasWine)('package win (wine)', { timeout: 180_000 }, () => {
       expect(fs.readFileSync(code, 'utf8').trim()).toBe('0');
     } finally {
       tmux('kill-server');
+    }
+  });
+  it('package win - a headless client under wine (parley.exe up) and a Linux client (node dist/src/cli.js up) chat through a Linux server, a message each way', async () => {
+    const pki = await makeServerPki(['alice', 'bob']);
+    const port = await freePort();
+    try {
+      await serverAt(pki, port, async () => {
+        // Alice under wine: her profile made by parley.exe from the operator's files (Z:\ paths).
+        const home = path.join(dir, 'chat-alice');
+        const args = clientInitArgs(pki, 'alice', `127.0.0.1:${port}`).map((a) => (a.startsWith('/') ? winPath(a) : a));
+        await ok([...args, '--home', winPath(home)]);
+        await ok(['settings', 'set', 'lan-discovery', 'off', '--home', winPath(home)]);
+        const alice = start(['up', '--home', winPath(home), '--password-file', winPath(pki.ours.passwordFile)]);
+        let bob: Person | null = null;
+        try {
+          for (const end = Date.now() + 60_000; !alice.stderr().includes('online at'); await new Promise((r) => setTimeout(r, 200))) {
+            if (Date.now() > end) throw new Error(`parley.exe up is not online within 60 s: ${alice.stderr()}`);
+          }
+          const aliceId = (JSON.parse(await ok(['status', '--json', '--home', winPath(home)])) as { id: number }).id;
+          bob = await personAt(pki, 'bob', port);
+          const bobHome = bob.home;
+          await ok(['contacts', 'add', String(bob.id), '--name', 'Боб', '--home', winPath(home)]);
+          expect((await runParley(['contacts', 'add', String(aliceId), '--name', 'Алиса'], { home: bobHome })).code).toBe(0);
+
+          await ok(['send', '--to', String(bob.id), 'Привет из Windows', '--home', winPath(home)]);
+          const bobSees = async () => (await runParley(['history', '--peer', String(aliceId), '--json'], { home: bobHome })).stdout;
+          for (const end = Date.now() + 30_000; !(await bobSees()).includes('Привет из Windows'); await new Promise((r) => setTimeout(r, 200))) {
+            if (Date.now() > end) throw new Error(`bob has no message from alice within 30 s: ${alice.stderr()}`);
+          }
+          expect(jsonLines(await bobSees()).map((m) => [m.direction, m.text])).toEqual([['in', 'Привет из Windows']]);
+
+          expect((await runParley(['send', '--to', String(aliceId), 'Привет из Linux'], { home: bobHome })).code).toBe(0);
+          // Each look is a run of parley.exe under wine (about 1.5 s): no sleep needed between them.
+          const aliceSees = async () => jsonLines(await ok(['history', '--peer', String(bob!.id), '--json', '--home', winPath(home)])).map((m) => [m.direction, m.text]);
+          for (const end = Date.now() + 30_000; (await aliceSees()).length < 2; ) {
+            if (Date.now() > end) throw new Error(`alice has no answer from bob within 30 s: ${alice.stderr()}`);
+          }
+          expect(await aliceSees()).toEqual([['out', 'Привет из Windows'], ['in', 'Привет из Linux']]);
+        } finally {
+          alice.child.kill('SIGINT');
+          if (bob) await stopPerson(bob);
+        }
+        expect(await alice.exited, alice.stderr()).toBe(0);
+        expect(alice.stderr()).toMatch(/stopping \(SIGINT\)/);
+      });
+    } finally {
+      cleanup(pki.dir);
     }
   });
 });
