@@ -3,7 +3,8 @@
 // The single executables of issue 15 (scripts/package/build.mjs): their sizes, and how long they
 // take to start: `--help` to its exit, and `demo --no-ui --json` to its first line (its server,
 // bot and client up; the first start on a new folder also makes the two profiles and their
-// keys), each the median of RUNS. The baseline, in the same run: the same commands from source,
+// keys), and `demo` (the UI) in a terminal (tmux, 100x30) to its first screen: the pane
+// showing the chat with the echo bot and the key hints, polled every 50 ms; each the median of RUNS. The baseline, in the same run: the same commands from source,
 // `node dist/src/cli.js`. parley.exe runs under wine (when /usr/lib/wine/wine64 is there) in a
 // new prefix set to Windows 10, output to files (node.exe under wine refuses pipes); wine's
 // first start in the prefix is reported apart, as wineserver stays up between the others.
@@ -74,6 +75,38 @@ async function demoStart(kind, home) {
   return ms;
 }
 
+// Milliseconds from the start of a tmux session running `demo` (the UI) on a known folder until
+// the pane shows the chat screen (the bot in the list, the key hints), then Ctrl+C.
+async function screenStart(kind, home) {
+  const [file, pre, e] = KINDS[kind];
+  const socket = `parley-bench-${process.pid}`;
+  const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  const vars = Object.entries({ ...e, TERM: 'xterm-256color' })
+    .filter(([k]) => ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TERM', 'WINEPREFIX', 'WINEDEBUG'].includes(k))
+    .map(([k, v]) => `${k}='${v}'`)
+    .join(' ');
+  const where = kind === 'wine' ? `Z:${home.replace(/\//g, '\\')}` : home;
+  const command = [file, ...pre, 'demo', '--home', where].map((a) => `'${a}'`).join(' ');
+  const code = path.join(dir, `screen-${kind}.code`);
+  fs.rmSync(code, { force: true });
+  const started = process.hrtime.bigint();
+  tmux('new-session', '-d', '-s', 'b', '-x', '100', '-y', '30', 'sh', '-c', `trap '' INT HUP; env -i ${vars} ${command} 2>/dev/null; echo $? > '${code}'; sleep 30`);
+  try {
+    for (const end = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 50))) {
+      const pane = tmux('capture-pane', '-p', '-t', 'b');
+      if (pane.includes('Echo bot') && pane.includes('Ctrl+C quit')) break;
+      if (Date.now() > end) throw new Error(`${kind} demo: no first screen within 120 s:\n${pane}`);
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    tmux('send-keys', '-t', 'b', 'C-c');
+    // Its end, before the next start (the bot's and the client's sockets gone).
+    for (const end = Date.now() + 20_000; Date.now() < end && !fs.existsSync(code); ) await new Promise((r) => setTimeout(r, 100));
+    return ms;
+  } finally {
+    tmux('kill-server');
+  }
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (ms) => Math.round(ms);
 
@@ -117,6 +150,11 @@ for (const k of kinds) {
   result[`${k}_demo_first_ms`] = round(median(first));
   result[`${k}_demo_again_ms`] = round(median(again));
   console.log(`demo ${k}: new folder ${first.map(round).join(', ')} ms; same folder ${again.map(round).join(', ')} ms`);
+  // The screen, on a folder the runs above made.
+  const screen = [];
+  for (let i = 0; i < Math.min(RUNS, 3); i++) screen.push(await screenStart(k, path.join(dir, `demo-${k}-${i}`)));
+  result[`${k}_demo_screen_ms`] = round(median(screen));
+  console.log(`demo ${k} to the first screen (tmux), same folder: ${screen.map(round).join(', ')} ms`);
 }
 if (hasWine) spawnSync('/usr/lib/wine/wineserver', ['-k'], { env: wineEnv });
 fs.rmSync(dir, { recursive: true, force: true });
