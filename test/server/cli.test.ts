@@ -1,12 +1,12 @@
 // `parley server` and `parley server revoke` as the operator runs them: the built CLI in a child
-// process, a wrong password, a clean stop on SIGTERM and SIGINT, and revocation both through the
+// process, a wrong password, a clean stop on SIGTERM, SIGINT, SIGHUP and SIGBREAK, and revocation both through the
 // running server's admin socket and into a stopped server's journal.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseListen } from '../../src/commands/server.js';
-import { CLI, runParley, startScript, type Script } from '../helpers/cli.js';
+import { CLI, ROOT, runParley, startScript, type Script } from '../helpers/cli.js';
 import { cleanup, connect, makeServerPki, signIn, tempDir, type TestPki, KEY_PASSWORD } from './helpers.js';
 
 let pki: TestPki;
@@ -25,8 +25,8 @@ function serverArgs(dataDir: string, extra: string[] = []): string[] {
   return ['server', '--listen', '127.0.0.1:0', '--ca', pki.ours.caCertFile, '--cert', s.certFile, '--key', s.keyFile, '--data', dataDir, ...extra];
 }
 
-async function startCli(dataDir: string): Promise<{ script: Script; port: number }> {
-  const script = startScript(CLI, serverArgs(dataDir), { env: { PARLEY_KEY_PASSWORD: KEY_PASSWORD } });
+async function startCli(dataDir: string, env: Record<string, string> = {}): Promise<{ script: Script; port: number }> {
+  const script = startScript(CLI, serverArgs(dataDir), { env: { PARLEY_KEY_PASSWORD: KEY_PASSWORD, ...env } });
   const line = await script.waitForLine((l) => l.startsWith('parley server listening on '));
   const m = /listening on 127\.0\.0\.1:(\d+)$/.exec(line);
   expect(m).not.toBeNull();
@@ -108,6 +108,25 @@ describe('server cli', () => {
       await alice.closed;
 
       script.child.kill('SIGTERM');
+      await expect(bob.next('bye')).resolves.toMatchObject({ code: 'SHUTTING_DOWN' });
+      await expect(script.exited).resolves.toEqual({ code: 0, signal: null });
+      expect(script.lines).toContain('parley server stopped');
+    } finally {
+      cleanup(dataDir);
+    }
+  });
+
+  // SIGHUP: its terminal or console window closed; SIGBREAK: Ctrl+Break on Windows, told here by
+  // a preload on SIGUSR2 (test/helpers/sigbreak.cjs), as Linux cannot send it.
+  it.each([
+    ['SIGHUP', 'SIGHUP'],
+    ['SIGBREAK', 'SIGUSR2'],
+  ] as const)('server cli - %s stops it the clean way: bye to its sessions, exit 0', async (_name, signal) => {
+    const dataDir = tempDir('cli-data');
+    try {
+      const { script, port } = await startCli(dataDir, { NODE_OPTIONS: `--require ${path.join(ROOT, 'test', 'helpers', 'sigbreak.cjs')}` });
+      const bob = await signIn({ port, creds: pki.creds.bob, caPem: pki.caPem });
+      script.child.kill(signal);
       await expect(bob.next('bye')).resolves.toMatchObject({ code: 'SHUTTING_DOWN' });
       await expect(script.exited).resolves.toEqual({ code: 0, signal: null });
       expect(script.lines).toContain('parley server stopped');
