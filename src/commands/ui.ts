@@ -6,7 +6,6 @@
 import { EXIT, parleyError } from '../errors.js';
 import { languageOf } from '../projections/settings.js';
 import { catalogue } from '../ui/i18n/index.js';
-import { startTui } from '../ui/tui/start.js';
 import { runAttached } from './attached.js';
 import type { RunInClient } from './client.js';
 import { endByHangup } from './signals.js';
@@ -59,6 +58,9 @@ export async function openUi(options: UiOptions): Promise<number> {
       },
       open: async (startedHere) => {
         try {
+          // Loaded here, not at the top: ink, React and yoga take about 0.7 s to load, which every
+          // other command (and `parley up`'s start) would pay.
+          const { startTui } = await import('../ui/tui/start.js');
           return await startTui({ home, cwd: options.cwd, stdin: process.stdin, stdout: process.stdout, startedHere });
         } catch (err) {
           // The client went away between its answer and the subscription's snapshot.
