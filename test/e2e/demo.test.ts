@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, jsonLines, ok, startScript, tempHome, type Script } from '../helpers/cli.js';
 import { until } from '../helpers/client.js';
+import { processesNaming } from '../helpers/demo-screens.mjs';
 
 type Started = { dir: string; home: string; id: number; bot_id: number; server: string };
 
@@ -20,22 +21,8 @@ async function startDemo(dir: string | undefined): Promise<{ demo: Script; info:
 }
 
 // Where /proc tells (Linux), the processes whose command line names the demo's folder (the demo
-// itself, and any child) and a process's children; elsewhere none are found.
+// itself, and any child: demo-screens.mjs) and a process's children; elsewhere none are found.
 const hasProc = fs.existsSync('/proc/self/stat');
-
-function processesNaming(dir: string): number[] {
-  const out: number[] = [];
-  if (!hasProc) return out;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) out.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 function childrenOf(pid: number): number[] {
   const out: number[] = [];

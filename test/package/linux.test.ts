@@ -8,6 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
+import { openPane } from '../helpers/tmux.js';
+
+// The chat with the bot is open on the screen: empty, or showing the notice of the bot's link.
+const CHAT_OPEN = ['No messages with Echo bot', 'Echo bot: connected'];
 
 const TARBALL = path.join(ROOT, 'release', 'parley-linux-x64.tar.gz');
 // What goes into the executable: newer than the tarball, and the tarball is stale.
@@ -162,28 +166,20 @@ describe('package linux', { timeout: 120_000 }, () => {
   it('package linux - the screen: parley demo in a terminal (tmux), a Cyrillic line echoed, Ctrl+C ends it with exit 0', async () => {
     // tmux on a socket of its own, CI unset (ink draws nothing until exit when CI is set).
     const socket = `parley-package-${process.pid}`;
-    const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-    const pane = (): string => tmux('capture-pane', '-p', '-t', 'ui');
-    const paneShows = async (text: string, ms = 30_000): Promise<void> => {
-      for (const end = Date.now() + ms; !pane().includes(text); await new Promise((r) => setTimeout(r, 200))) {
-        if (Date.now() > end) throw new Error(`the pane does not show "${text}" within ${ms} ms; it shows:\n${pane()}`);
-      }
-    };
     const code = path.join(dir, 'screen-exit-code');
     const command = `trap '' HUP; env -i PATH='${emptyPath}' HOME='${dir}' LANG=C.UTF-8 TERM=xterm-256color '${exe}' demo --home '${path.join(dir, 'screen')}' 2>/dev/null; echo $? > '${code}'; sleep 30`;
-    tmux('new-session', '-d', '-s', 'ui', '-x', '100', '-y', '30', 'sh', '-c', command);
+    const pane = openPane(socket, command);
     try {
-      await paneShows('No messages with Echo bot yet.', 60_000);
-      tmux('send-keys', '-t', 'ui', '-l', 'привет с экрана');
-      tmux('send-keys', '-t', 'ui', 'Enter');
-      await paneShows('echo: привет с экрана');
-      tmux('send-keys', '-t', 'ui', 'C-c');
-      for (const end = Date.now() + 20_000; !(fs.existsSync(code) && fs.readFileSync(code, 'utf8').trim() !== ''); await new Promise((r) => setTimeout(r, 200))) {
-        if (Date.now() > end) throw new Error(`no exit after Ctrl+C; the pane shows:\n${pane()}`);
-      }
-      expect(fs.readFileSync(code, 'utf8').trim()).toBe('0');
+      // The chat with the bot is open: empty, or showing the notice of its link when that came
+      // after the screen (either, by timing).
+      await pane.shows(CHAT_OPEN, 60_000);
+      pane.type('привет с экрана');
+      pane.keys('Enter');
+      await pane.shows('echo: привет с экрана');
+      pane.keys('C-c');
+      expect(await pane.exitCode(code, 20_000)).toBe('0');
     } finally {
-      tmux('kill-server');
+      pane.kill();
     }
   });
 });

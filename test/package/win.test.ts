@@ -13,6 +13,10 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../cert/helpers.js';
 import { jsonLines, ROOT, runParley } from '../helpers/cli.js';
+import { openPane } from '../helpers/tmux.js';
+
+// The chat with the bot is open on the screen: empty, or showing the notice of the bot's link.
+const CHAT_OPEN = ['No messages with Echo bot', 'Echo bot: connected'];
 import { clientInitArgs, personAt, serverAt, stopPerson, type Person } from '../helpers/client.js';
 import { cleanup, makeServerPki } from '../server/helpers.js';
 
@@ -201,31 +205,24 @@ describe.skipIf(!hasWine)('package win (wine)', { timeout: 180_000 }, () => {
     // tmux on a socket of its own, CI unset (ink draws nothing until exit when CI is set). Wine's
     // console draws Ink's frame with some lines broken early, so only short texts are looked for.
     const socket = `parley-package-win-${process.pid}`;
-    const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
     const code = path.join(dir, 'screen-exit-code');
     const errFile = path.join(dir, 'screen.err');
-    const pane = (): string => tmux('capture-pane', '-p', '-t', 'ui');
-    const paneShows = async (text: string, ms = 30_000): Promise<void> => {
-      for (const end = Date.now() + ms; !pane().includes(text); await new Promise((r) => setTimeout(r, 200))) {
-        if (Date.now() > end) throw new Error(`the pane does not show "${text}" within ${ms} ms; it shows:\n${pane()}\nstderr: ${fs.readFileSync(errFile, 'utf8')}`);
-      }
-    };
     const vars = Object.entries(env({ TERM: 'xterm-256color' })).map(([k, v]) => `${k}='${v}'`).join(' ');
     // wine passes the console's Ctrl+C on to the shell too: it ignores it, to write the exit code.
     const command = `trap '' INT HUP; cd '${path.dirname(exe)}' && env -i ${vars} ${WINE} parley.exe demo --home '${winPath(path.join(dir, 'screen'))}' 2>'${errFile}'; echo $? > '${code}'; sleep 30`;
-    tmux('new-session', '-d', '-s', 'ui', '-x', '100', '-y', '30', 'sh', '-c', command);
+    const pane = openPane(socket, command);
+    const stderr = (): string => `\nstderr: ${fs.readFileSync(errFile, 'utf8')}`;
     try {
-      await paneShows('Echo bot: connected', 90_000);
-      tmux('send-keys', '-t', 'ui', '-l', 'привет с экрана');
-      tmux('send-keys', '-t', 'ui', 'Enter');
-      await paneShows('echo: привет с экрана');
-      tmux('send-keys', '-t', 'ui', 'C-c');
-      for (const end = Date.now() + 30_000; !(fs.existsSync(code) && fs.readFileSync(code, 'utf8').trim() !== ''); await new Promise((r) => setTimeout(r, 200))) {
-        if (Date.now() > end) throw new Error(`no exit after Ctrl+C; the pane shows:\n${pane()}`);
-      }
-      expect(fs.readFileSync(code, 'utf8').trim()).toBe('0');
+      // The chat with the bot is open: empty, or showing the notice of its link when that came
+      // after the screen (either, by timing).
+      await pane.shows(CHAT_OPEN, 90_000, stderr);
+      pane.type('привет с экрана');
+      pane.keys('Enter');
+      await pane.shows('echo: привет с экрана', 30_000, stderr);
+      pane.keys('C-c');
+      expect(await pane.exitCode(code, 30_000)).toBe('0');
     } finally {
-      tmux('kill-server');
+      pane.kill();
     }
   });
   it('package win - a headless client under wine (parley.exe up) and a Linux client (node dist/src/cli.js up) chat through a Linux server, a message each way', async () => {
