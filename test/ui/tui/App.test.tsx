@@ -154,7 +154,7 @@ describe('App', () => {
     await r.type('\t');
     await frameWhere(r, (f) => f.includes('/send-file report.pdf'));
     await r.type('\r');
-    await frameWhere(r, (f) => f.includes('This file takes 1 packets'));
+    await frameWhere(r, (f) => f.includes('This file takes 1 packet of'));
     await r.type('y');
     await frameWhere(r, () => sent(fake, 'send-file').length === 1);
     expect(sent(fake, 'send-file')[0]).toEqual(['send-file', '--to', '7', '--json', '--yes', '--', path.join(dir, 'report.pdf')]);
