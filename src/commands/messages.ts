@@ -77,8 +77,8 @@ export function registerMessageCommands(program: Command): void {
         packets,
         yes: opts.yes === true,
         mayAsk: textArg !== '-',
-        question: `This message takes ${packets} packets of your limit with ${peer}. Send it? [y/N] `,
-        refusal: `this message takes ${packets} packets of your limit with ${peer}: add --yes to send it`,
+        question: `This message takes ${packets} packet${packets === 1 ? '' : 's'} of your limit with ${peer}. Send it? [y/N] `,
+        refusal: `this message takes ${packets} packet${packets === 1 ? '' : 's'} of your limit with ${peer}: add --yes to send it`,
       });
       // To a running client the text goes inline, read from standard input here if it was.
       const argv = ['send', '--to', String(peer), ...(opts.replyTo ? ['--reply-to', opts.replyTo] : []), ...(yes ? ['--yes'] : []), ...(opts.json ? ['--json'] : []), '--', text];

@@ -62,8 +62,8 @@ export function registerSendFileCommand(program: Command): void {
         packets,
         yes: opts.yes === true,
         mayAsk: true,
-        question: `This file takes ${packets} packets of your file limit with ${peer}. Send it? [y/N] `,
-        refusal: `this file takes ${packets} packets of your file limit with ${peer}: add --yes to send it`,
+        question: `This file takes ${packets} packet${packets === 1 ? '' : 's'} of your file limit with ${peer}. Send it? [y/N] `,
+        refusal: `this file takes ${packets} packet${packets === 1 ? '' : 's'} of your file limit with ${peer}: add --yes to send it`,
       });
       const argv = ['send-file', '--to', String(peer), ...(yes ? ['--yes'] : []), ...(opts.json ? ['--json'] : []), '--', file];
       await withProfile(
