@@ -22,12 +22,10 @@ const noop = (): void => undefined;
 export type SignalOptions = {
   // Called at every signal, the first and any after it.
   onSignal?: (signal: NodeJS.Signals) => void;
-  // Which to listen to: SIGNALS unless said.
-  names?: readonly NodeJS.Signals[];
 };
 
-// Listens from now on.
-export function catchSignals({ onSignal = noop, names = SIGNALS }: SignalOptions = {}): Signals {
+// Listens to SIGNALS from now on.
+export function catchSignals({ onSignal = noop }: SignalOptions = {}): Signals {
   let received: NodeJS.Signals | null = null;
   let wake: (signal: NodeJS.Signals) => void = noop;
   const listener = (signal: NodeJS.Signals): void => {
@@ -35,12 +33,12 @@ export function catchSignals({ onSignal = noop, names = SIGNALS }: SignalOptions
     onSignal(signal);
     wake(received);
   };
-  for (const s of names) process.on(s, listener);
+  for (const s of SIGNALS) process.on(s, listener);
   return {
     received: () => received,
     first: () => (received !== null ? Promise.resolve(received) : new Promise((resolve) => (wake = resolve))),
     stop: () => {
-      for (const s of names) process.off(s, listener);
+      for (const s of SIGNALS) process.off(s, listener);
     },
   };
 }
