@@ -57,10 +57,10 @@ export async function openUi(options: UiOptions): Promise<number> {
         }
       },
       open: async (startedHere) => {
+        // Loaded here, not at the top: ink, React and yoga take about 0.7 s to load, which every
+        // other command (and `parley up`'s start) would pay.
+        const { startTui } = await import('../ui/tui/start.js');
         try {
-          // Loaded here, not at the top: ink, React and yoga take about 0.7 s to load, which every
-          // other command (and `parley up`'s start) would pay.
-          const { startTui } = await import('../ui/tui/start.js');
           return await startTui({ home, cwd: options.cwd, stdin: process.stdin, stdout: process.stdout, startedHere });
         } catch (err) {
           // The client went away between its answer and the subscription's snapshot.
