@@ -7,28 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.js';
+import { builtPackage, CHAT_OPEN } from '../helpers/package.js';
 import { openPane } from '../helpers/tmux.js';
 
-// The chat with the bot is open on the screen: empty, or showing the notice of the bot's link.
-const CHAT_OPEN = ['No messages with Echo bot', 'Echo bot: connected'];
-
-const TARBALL = path.join(ROOT, 'release', 'parley-linux-x64.tar.gz');
-// What goes into the executable: newer than the tarball, and the tarball is stale.
-const INPUTS = ['src', 'server', 'cert', 'scripts/package', 'package-lock.json'];
-
 type Run = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
-
-function newestInput(): number {
-  let newest = 0;
-  const visit = (p: string): void => {
-    const st = fs.statSync(p);
-    if (st.isDirectory()) for (const e of fs.readdirSync(p)) visit(path.join(p, e));
-    else newest = Math.max(newest, st.mtimeMs);
-  };
-  for (const p of INPUTS) visit(path.join(ROOT, p));
-  return newest;
-}
 
 // Each run of the executable is a process start (0.5-1 s, more under load): over 60 s in all.
 describe('package linux', { timeout: 120_000 }, () => {
@@ -65,13 +47,11 @@ describe('package linux', { timeout: 120_000 }, () => {
   }
 
   beforeAll(() => {
-    if (!fs.existsSync(TARBALL) || fs.statSync(TARBALL).mtimeMs < newestInput()) {
-      execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'package', 'build.mjs'), 'linux'], { cwd: ROOT, stdio: 'pipe' });
-    }
+    const tarball = builtPackage('linux');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-package-'));
     emptyPath = path.join(dir, 'no-node');
     fs.mkdirSync(emptyPath);
-    execFileSync('tar', ['-xzf', TARBALL, '-C', dir]);
+    execFileSync('tar', ['-xzf', tarball, '-C', dir]);
     exe = path.join(dir, 'parley-linux-x64', 'parley');
   }, 180_000);
   afterAll(() => {

@@ -12,32 +12,17 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../cert/helpers.js';
-import { jsonLines, ROOT, runParley } from '../helpers/cli.js';
+import { jsonLines, runParley } from '../helpers/cli.js';
+import { builtPackage, CHAT_OPEN } from '../helpers/package.js';
 import { openPane } from '../helpers/tmux.js';
-
-// The chat with the bot is open on the screen: empty, or showing the notice of the bot's link.
-const CHAT_OPEN = ['No messages with Echo bot', 'Echo bot: connected'];
 import { clientInitArgs, personAt, serverAt, stopPerson, type Person } from '../helpers/client.js';
 import { cleanup, makeServerPki } from '../server/helpers.js';
 
-const ZIP = path.join(ROOT, 'release', 'parley-win-x64.zip');
 const WINE = '/usr/lib/wine/wine64';
-const INPUTS = ['src', 'server', 'cert', 'scripts/package', 'package-lock.json'];
 const hasWine = fs.existsSync(WINE);
 if (!hasWine && process.env.CI) throw new Error(`${WINE} is missing: apt-get install -y --no-install-recommends wine64 (.ci/run does)`);
 
 type Run = { code: number | null; stdout: string; stderr: string };
-
-function newestInput(): number {
-  let newest = 0;
-  const visit = (p: string): void => {
-    const st = fs.statSync(p);
-    if (st.isDirectory()) for (const e of fs.readdirSync(p)) visit(path.join(p, e));
-    else newest = Math.max(newest, st.mtimeMs);
-  };
-  for (const p of INPUTS) visit(path.join(ROOT, p));
-  return newest;
-}
 
 // The zip's files, read with its central directory (written by build.mjs: deflate, no zip64).
 function unzip(file: string, into: string): void {
@@ -113,13 +98,11 @@ describe.skipIf(!hasWine)('package win (wine)', { timeout: 180_000 }, () => {
   }
 
   beforeAll(() => {
-    if (!fs.existsSync(ZIP) || fs.statSync(ZIP).mtimeMs < newestInput()) {
-      execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'package', 'build.mjs'), 'win'], { cwd: ROOT, stdio: 'pipe' });
-    }
+    const zip = builtPackage('win');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-package-win-'));
     prefix = path.join(dir, 'wine');
     fs.mkdirSync(path.join(dir, 'parley-win-x64'));
-    unzip(ZIP, path.join(dir, 'parley-win-x64'));
+    unzip(zip, path.join(dir, 'parley-win-x64'));
     exe = path.join(dir, 'parley-win-x64', 'parley.exe');
     // A new prefix (about 5 s), saying Windows 10.
     execFileSync(WINE, ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], { env: env(), stdio: 'ignore' });
