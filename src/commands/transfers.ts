@@ -89,14 +89,12 @@ export function transferRow(t: Transfer, rate: number | null = null): TransferRo
 }
 
 // Names and reasons come from peers: a character a terminal would obey (C0, DEL, C1) or one that
-// turns text around (bidi controls) is shown as its \uXXXX escape (the console's oneLine). In JSON
-// that is the same string, escaped; in the table, a visible mark.
-const escaped = oneLine;
-
+// turns text around (bidi controls) is shown as its \uXXXX escape (oneLine, as the console shows
+// them). In JSON that is the same string, escaped; in the table, a visible mark.
 // JSON.stringify leaves C1 and bidi controls raw: inside strings (the only place they can be),
 // their escapes read back as the same value.
 function jsonLine(value: unknown): string {
-  return escaped(JSON.stringify(value)) + '\n';
+  return oneLine(JSON.stringify(value)) + '\n';
 }
 
 function percentOf(r: TransferRow): number {
@@ -109,19 +107,19 @@ function percentOf(r: TransferRow): number {
 // => 'a3f09c2e7b41d580  → Bob  report.pdf  12.4 MB  45%  active  3.2 MB/s (avg 2.9 MB/s)'
 function tableLine(r: TransferRow, peer: string): string {
   const arrow = r.direction === 'out' ? `→ ${peer}` : `← ${peer}`;
-  const state = r.reason !== null && r.reason !== '' ? `${r.state}: ${escaped(r.reason)}` : r.state;
+  const state = r.reason !== null && r.reason !== '' ? `${r.state}: ${oneLine(r.reason)}` : r.state;
   const speeds = [r.mb_per_s !== null ? `${r.mb_per_s} MB/s` : null, r.avg_mb_per_s !== null ? `avg ${r.avg_mb_per_s} MB/s` : null].filter((s) => s !== null).join(', ');
-  return [escaped(r.id), arrow, escaped(r.name), sizeText(r.size), `${percentOf(r)}%`, state, speeds].filter((s) => s !== '').join('  ');
+  return [oneLine(r.id), arrow, oneLine(r.name), sizeText(r.size), `${percentOf(r)}%`, state, speeds].filter((s) => s !== '').join('  ');
 }
 
 function parseTransferId(text: string): string {
-  if (!ID.test(text)) throw badInput('BAD_ID', `a transfer id is 1 to 64 printable characters, got "${escaped(text.slice(0, 64))}"`);
+  if (!ID.test(text)) throw badInput('BAD_ID', `a transfer id is 1 to 64 printable characters, got "${oneLine(text.slice(0, 64))}"`);
   return text;
 }
 
 function parseDirection(text: string | undefined): Direction | undefined {
   if (text === undefined || text === 'in' || text === 'out') return text;
-  throw badInput('BAD_DIRECTION', `--direction is in or out, got "${escaped(text.slice(0, 20))}"`);
+  throw badInput('BAD_DIRECTION', `--direction is in or out, got "${oneLine(text.slice(0, 20))}"`);
 }
 
 // What is said on stderr after an answer or a cancel: it reaches the peer when both run.
