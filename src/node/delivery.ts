@@ -158,11 +158,11 @@ export function createDelivery(deps: DeliveryDeps) {
       const seq = inFlight.get(key);
       if (seq !== undefined) {
         inFlight.delete(key);
-        await profile.append({ type: 'message.delivered', id: p.id, peer, msgSeq: seq, receivedAt: p.at });
+        await delivered(peer, p.id, seq, p.at);
         return;
       }
       const m = await profile.message(peer, 'out', p.id);
-      if (m && (m.status === 'pending' || m.status === 'sent')) await profile.append({ type: 'message.delivered', id: p.id, peer, msgSeq: m.seq, receivedAt: p.at });
+      if (m && (m.status === 'pending' || m.status === 'sent')) await delivered(peer, p.id, m.seq, p.at);
       return;
     }
     if (p.k === 'edit') {
@@ -274,6 +274,14 @@ export function createDelivery(deps: DeliveryDeps) {
       { lazy: true },
     );
     return true;
+  }
+
+  // A receipt is journaled, not synced for itself: the receiver holds the message durably, and a
+  // crash of this computer that loses the receipt leaves the message sent and unacknowledged,
+  // so the next link sends it again (marked again) and the receiver acknowledges it again.
+  // LevelDB recovers a prefix of its log, so a receipt never survives one written before it.
+  async function delivered(peer: number, id: string, msgSeq: number, receivedAt: number): Promise<void> {
+    await profile.appendMany([{ type: 'message.delivered', id, peer, msgSeq, receivedAt }], { lazy: true });
   }
 
   // A message's packets, one after the other on the link.
