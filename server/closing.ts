@@ -13,6 +13,8 @@ export type ClosingDeps = {
   write: (conn: Conn, buf: Buffer) => void;
   presence: () => Presence;
   record: (event: ServerEvent) => void;
+  // A session ended (in a cluster: its id is freed for every process).
+  ended?: (id: number) => void;
 };
 
 export function createClosing(deps: ClosingDeps) {
@@ -40,6 +42,7 @@ export function createClosing(deps: ClosingDeps) {
       const at = deps.now();
       deps.record({ type: 'session.closed', id: conn.id, reason, at });
       presence.announce(conn.id, false, at);
+      deps.ended?.(conn.id);
     }
     if (was.state === 'RELAY') {
       const relay = was.relay;

@@ -181,6 +181,11 @@ export function createConnections(now: () => number) {
     byId.set(id, conn);
   }
 
+  // A claim given back before the session opened (another process holds the id).
+  function unclaim(conn: Conn): void {
+    if (byId.get(conn.id) === conn) byId.delete(conn.id);
+  }
+
   function counts(): Counts {
     return { handshakes, pending, sessions, relays, relaysWaiting: waiting.size };
   }
@@ -200,6 +205,7 @@ export function createConnections(now: () => number) {
     add,
     enter,
     claim,
+    unclaim,
     counts,
     // What the admin socket and tests read; the registry's and introductions' numbers are added
     // by the wiring.

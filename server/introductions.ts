@@ -8,6 +8,7 @@ import type { Conn, Connections, Phase } from './connections.js';
 import type { Limits } from './options.js';
 import { spend, type Window } from './rates.js';
 import type { Registry } from './registry.js';
+import type { IntroduceAnswer, IntroduceAsk } from './cluster/contract.js';
 
 export type Introduction = { nonce: string; asker: number; target: number; expires: number };
 
@@ -93,6 +94,15 @@ export function decideIntroduction(
 
 type SessionPhase = Extract<Phase, { state: 'SESSION' }>;
 
+// In a cluster (cluster/contract.ts): the process holding a session that is not here, and a way
+// to ask it. The asker's process keeps the introduction (its nonce), so both sides dial it for a
+// relay: `relay` is its public address, named in both introduce messages.
+export type IntroducerRemote = {
+  nodeOf: (id: number) => string | undefined;
+  ask: (node: string, ask: IntroduceAsk) => Promise<IntroduceAnswer | { gone: true }>;
+  relay: string;
+};
+
 export type IntroducerDeps = {
   limits: Pick<Limits, 'introductionsPerMinute' | 'punchLeadMs'>;
   now: () => number;
@@ -100,7 +110,16 @@ export type IntroducerDeps = {
   connections: Connections;
   introductions: Introductions;
   send: (conn: Conn, msg: ControlMessage) => void;
+  remote: IntroducerRemote | null;
 };
+
+// What the target's process decides about a session of its own when another process asks
+// (the same rules as decideIntroduction's last steps): refused, asked, or go.
+export function decideConsent(target: TargetView, asker: number, targetId: number): { code: string; reason: string } | null {
+  if (target.blocked?.has(asker)) return { code: WIRE_CODE.PEER_REFUSED, reason: `${targetId} does not accept you` };
+  if (target.allowed && !target.allowed.has(asker)) return { code: WIRE_CODE.PEER_ASKED, reason: `${targetId} has not accepted you yet: it is asked to` };
+  return null;
+}
 
 // Answers introduce-request (section 7): both sides learn each other's addresses, the roles, the
 // time to punch and a nonce; or the asker learns why not.
@@ -109,7 +128,13 @@ export function createIntroducer(deps: IntroducerDeps) {
     const c = deps.connections.session(id);
     return c?.phase.state === 'SESSION' ? c.phase : undefined;
   };
-  const state: IntroductionState = { isRegistered: (id) => deps.registry().byId.has(id), sessionOf };
+  // A target on another process counts as online here and allows anyone: its own process
+  // decides the consent (introduceHere).
+  const open: TargetView = { blocked: null, allowed: null };
+  const state: IntroductionState = {
+    isRegistered: (id) => deps.registry().byId.has(id),
+    sessionOf: (id) => sessionOf(id) ?? (deps.remote?.nodeOf(id) !== undefined ? open : undefined),
+  };
 
   function introduce(conn: Conn, p: SessionPhase, target: number): void {
     const no = (code: string, reason: string): void => deps.send(conn, { type: 'introduce-refused', target, code, reason });
@@ -123,13 +148,55 @@ export function createIntroducer(deps: IntroducerDeps) {
     if (decision.refused) return no(decision.refused.code, decision.refused.reason);
     const peer = deps.connections.session(target);
     const q = sessionOf(target);
+    const node = peer ? undefined : deps.remote?.nodeOf(target);
     const intro = deps.introductions.add(conn.id, target, now);
-    if (!intro || !peer || !q) return no(WIRE_CODE.RATE_LIMITED, 'the server has too many introductions under way; try later');
+    if (!intro || ((!peer || !q) && node === undefined)) return no(WIRE_CODE.RATE_LIMITED, 'the server has too many introductions under way; try later');
     const roles = rolesOf();
     const punchAt = now + deps.limits.punchLeadMs;
-    deps.send(conn, { type: 'introduce', peer: target, peerKey: peer.keySha256, host: peer.host, port: peer.port || 1, lan: q.lan, listenPort: q.listenPort, role: roles.asker, punchAt, nonce: intro.nonce });
-    deps.send(peer, { type: 'introduce', peer: conn.id, peerKey: conn.keySha256, host: conn.host, port: conn.port || 1, lan: p.lan, listenPort: p.listenPort, role: roles.target, punchAt, nonce: intro.nonce });
+    if (peer && q) {
+      deps.send(conn, { type: 'introduce', peer: target, peerKey: peer.keySha256, host: peer.host, port: peer.port || 1, lan: q.lan, listenPort: q.listenPort, role: roles.asker, punchAt, nonce: intro.nonce });
+      deps.send(peer, { type: 'introduce', peer: conn.id, peerKey: conn.keySha256, host: conn.host, port: conn.port || 1, lan: p.lan, listenPort: p.listenPort, role: roles.target, punchAt, nonce: intro.nonce });
+      return;
+    }
+    void introduceThere(conn, p, target, node as string, intro, punchAt);
   }
 
-  return { introduce };
+  // The target's session is on another process: it decides and tells the target; this one
+  // tells the asker. The punch time is this process's clock plus the lead, as for a local pair
+  // (the processes' clocks are assumed close: NTP, as any cluster needs).
+  async function introduceThere(conn: Conn, p: SessionPhase, target: number, node: string, intro: Introduction, punchAt: number): Promise<void> {
+    const remote = deps.remote as IntroducerRemote;
+    const ask: IntroduceAsk = { asker: conn.id, askerKey: conn.keySha256, host: conn.host, port: conn.port || 1, lan: p.lan, listenPort: p.listenPort, target, nonce: intro.nonce, punchAt, relay: remote.relay };
+    let answer: IntroduceAnswer | { gone: true };
+    try {
+      answer = await remote.ask(node, ask);
+    } catch {
+      answer = { gone: true };
+    }
+    if (conn.phase.state !== 'SESSION') return;
+    const no = (code: string, reason: string): void => deps.send(conn, { type: 'introduce-refused', target, code, reason });
+    if ('gone' in answer) {
+      deps.introductions.remove(intro.nonce);
+      return no(WIRE_CODE.PEER_OFFLINE, `${target} is not online`);
+    }
+    if (!answer.ok) {
+      deps.introductions.remove(intro.nonce);
+      return no(answer.code, answer.reason);
+    }
+    deps.send(conn, { type: 'introduce', peer: target, peerKey: answer.peerKey, host: answer.host, port: answer.port, lan: answer.lan ?? [], listenPort: answer.listenPort ?? 0, role: rolesOf().asker, punchAt, nonce: intro.nonce, relay: remote.relay });
+  }
+
+  // Another process asks for its session's introduction to a session here (cluster hooks).
+  function introduceHere(ask: IntroduceAsk): IntroduceAnswer {
+    const peer = deps.connections.session(ask.target);
+    const q = sessionOf(ask.target);
+    if (!peer || !q) return { ok: false, code: WIRE_CODE.PEER_OFFLINE, reason: `${ask.target} is not online` };
+    const refused = decideConsent(q, ask.asker, ask.target);
+    if (refused?.code === WIRE_CODE.PEER_ASKED) deps.send(peer, { type: 'contact-request', from: ask.asker, at: deps.now() });
+    if (refused) return { ok: false, ...refused };
+    deps.send(peer, { type: 'introduce', peer: ask.asker, peerKey: ask.askerKey, host: ask.host, port: ask.port, lan: ask.lan ?? [], listenPort: ask.listenPort ?? 0, role: rolesOf().target, punchAt: ask.punchAt, nonce: ask.nonce, relay: ask.relay });
+    return { ok: true, peerKey: peer.keySha256, host: peer.host, port: peer.port || 1, lan: q.lan, listenPort: q.listenPort };
+  }
+
+  return { introduce, introduceHere };
 }

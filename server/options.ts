@@ -3,6 +3,7 @@
 import type { Identity } from '../src/net/tls.js';
 import { LIMITS, TIMING } from '../src/net/constants.js';
 import { badOption } from './errors.js';
+import type { ClusterOptions } from './cluster/contract.js';
 import type { Direction } from './relay.js';
 
 export type ServerOptions = {
@@ -46,6 +47,9 @@ export type ServerOptions = {
   admin?: boolean;
   // The clock every decision reads (deadlines, rate windows, journaled times). Default Date.now.
   now?: () => number;
+  // One process of several acting as one server through NATS (cluster/contract.ts); left out:
+  // the single process on its own journal, as always.
+  cluster?: ClusterConfig;
   // For tests: sees every relayed chunk.
   onRelayData?: (relay: { a: number; b: number }, direction: Direction, chunk: Buffer) => void;
   // Notable events, one line each (a journal write that failed, a refused accept).
@@ -75,6 +79,46 @@ export const SERVER_DEFAULTS = Object.freeze({
   listChangesPerMinute: 30,
   closeGraceMs: 2_000,
 });
+
+// What `parley server --cluster ...` gives; the rest of ClusterOptions has defaults.
+export type ClusterConfig = Pick<ClusterOptions, 'servers' | 'node' | 'publicAddress'> & Partial<Omit<ClusterOptions, 'servers' | 'node' | 'publicAddress' | 'now' | 'log'>>;
+
+export const CLUSTER_DEFAULTS = Object.freeze({
+  name: 'parley',
+  replicas: 3,
+  // A process without NATS lets its sessions go after 5 s; a silent node is dead after 8 s;
+  // with heartbeats every 2 s, a process that dies frees its sessions within 10 s, one that
+  // loses NATS within 15 s (the issue's bound).
+  fenceAfterMs: 5_000,
+  deadAfterMs: 8_000,
+  heartbeatMs: 2_000,
+});
+
+const NODE_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+// Throws SERVER_BAD_OPTION for a cluster option out of its range.
+export function resolveCluster(c: ClusterConfig, now: () => number, log: (line: string) => void): ClusterOptions {
+  const d = CLUSTER_DEFAULTS;
+  if (!Array.isArray(c.servers) || c.servers.length === 0 || c.servers.some((u) => !/^(nats|tls):\/\/[^\s/]+:\d{1,5}$/.test(u))) throw badOption('cluster', 'nats://HOST:PORT[,nats://HOST:PORT...]', c.servers?.join(','));
+  if (!NODE_NAME.test(c.node)) throw badOption('node', '1 to 32 letters, digits, - or _', c.node);
+  if (!/^[^\s]+:\d{1,5}$/.test(c.publicAddress)) throw badOption('public', 'HOST:PORT where clients reach this process', c.publicAddress);
+  const name = c.name ?? d.name;
+  if (!NODE_NAME.test(name)) throw badOption('clusterName', '1 to 32 letters, digits, - or _', name);
+  return {
+    servers: c.servers,
+    node: c.node,
+    publicAddress: c.publicAddress,
+    name,
+    replicas: positive('replicas', c.replicas, d.replicas),
+    auth: c.auth ?? {},
+    tls: c.tls ?? null,
+    fenceAfterMs: positive('fenceAfterMs', c.fenceAfterMs, d.fenceAfterMs, 10),
+    deadAfterMs: positive('deadAfterMs', c.deadAfterMs, d.deadAfterMs, 10),
+    heartbeatMs: positive('clusterHeartbeatMs', c.heartbeatMs, d.heartbeatMs, 10),
+    now,
+    log,
+  };
+}
 
 // maxPendingPerAddress by default: the server bench (96 handshakes in flight from one address)
 // and a NAT of many honest clients get in, while a flood from one host leaves 3/4 of the slots.
@@ -111,6 +155,7 @@ export type Resolved = Limits & {
   now: () => number;
   onRelayData: ServerOptions['onRelayData'];
   log: (line: string) => void;
+  cluster: ClusterOptions | null;
 };
 
 const noop = (): void => undefined;
@@ -147,6 +192,8 @@ export function resolveLimits(options: Partial<Limits>): Limits {
 }
 
 export function resolveOptions(options: ServerOptions): Resolved {
+  const now = options.now ?? Date.now;
+  const log = options.log ?? noop;
   return {
     ...resolveLimits(options),
     identity: options.identity,
@@ -154,8 +201,9 @@ export function resolveOptions(options: ServerOptions): Resolved {
     host: options.host ?? SERVER_DEFAULTS.host,
     port: options.port ?? SERVER_DEFAULTS.port,
     admin: options.admin !== false,
-    now: options.now ?? Date.now,
+    now,
     onRelayData: options.onRelayData,
-    log: options.log ?? noop,
+    log,
+    cluster: options.cluster ? resolveCluster(options.cluster, now, log) : null,
   };
 }

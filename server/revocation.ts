@@ -54,9 +54,21 @@ export function createRevocation(deps: RevocationDeps) {
     if (!already) await deps.durable({ type: 'client.revoked', keySha256: key, at: deps.now() });
     const registry = deps.registry();
     const id = registry.byKey.get(key) ?? null;
-    // Its watchers first, so they read "revoked" before "offline"; once only: they were told at
-    // the first revocation, and a new watch of the id is told by watch().
-    if (id !== null && !already) deps.presence.announceRevoked(id, key, registry.revoked.get(key) ?? deps.now());
+    if (id !== null && !already) tell(key, id, registry.revoked.get(key) ?? deps.now());
+    return { keySha256: key, revoked: !already, id, closed: closeHere(key) };
+  }
+
+  // Its watchers first, so they read "revoked" before "offline"; once only: they were told at
+  // the first revocation, and a new watch of the id is told by watch().
+  const told = new Set<string>();
+  function tell(key: string, id: number, at: number): void {
+    if (told.has(key)) return;
+    told.add(key);
+    deps.presence.announceRevoked(id, key, at);
+  }
+
+  // Closes every connection of the key here; how many.
+  function closeHere(key: string): number {
     let count = 0;
     for (const conn of [...deps.connections()]) {
       const state = conn.phase.state;
@@ -66,8 +78,17 @@ export function createRevocation(deps: RevocationDeps) {
       else if (state === 'RELAY' || state === 'RELAY_WAIT') deps.finish(conn, WIRE_CODE.REVOKED);
       else deps.refuse(conn, revokedRefusal());
     }
-    return { keySha256: key, revoked: !already, id, closed: count };
+    return count;
   }
 
-  return { revoke };
+  // A revocation the cluster made known (cluster/contract.ts hooks.revoked), by another process
+  // or by this one: told and closed here too. One under way here does it itself.
+  function revokedElsewhere(key: string, at: number): void {
+    if (revoking.has(key)) return;
+    const id = deps.registry().byKey.get(key);
+    if (id !== undefined) tell(key, id, at);
+    closeHere(key);
+  }
+
+  return { revoke, revokedElsewhere };
 }

@@ -13,6 +13,9 @@ import { SERVER_EVENTS, type ServerEvent } from './events.js';
 import { REGISTRY } from './registry.js';
 import type { RevokeResult } from './revocation.js';
 
+// Written into the data directory of a process that runs in a cluster (server.ts).
+export const CLUSTER_MARK = 'cluster.json';
+
 export type RevokeOutcome = RevokeResult & { via: 'running-server' | 'journal' };
 
 export async function revokeKey(dataDir: string, keySha256: string): Promise<RevokeOutcome> {
@@ -31,6 +34,11 @@ export async function revokeKey(dataDir: string, keySha256: string): Promise<Rev
     throw err;
   }
   try {
+    // A process of a cluster: its journal is not where revocations live (the cluster's bucket
+    // is), so a revocation written here would reach no process.
+    if (fs.existsSync(path.join(dataDir, CLUSTER_MARK))) {
+      throw badInput('SERVER_IN_CLUSTER', `${dataDir} is the data of a cluster's process, which is not running: revoke through any running process of the cluster (its --data directory)`);
+    }
     const { state: registry } = await loadProjection(journal, REGISTRY);
     const already = registry.revoked.has(key);
     if (!already) await journal.append({ type: 'client.revoked', keySha256: key });

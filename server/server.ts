@@ -9,11 +9,12 @@
 //   closing.ts      a connection's last message and its leaving
 //   recorder.ts     the journal's writes
 //   deadlines.ts    what is due on each connection, asked by one sweep timer
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openJournal, type Journal } from '../src/events/journal.js';
 import { isParleyError } from '../src/errors.js';
 import { LIMITS, WIRE_CODE } from '../src/net/constants.js';
-import { encodeControl, type ControlMessage, type ControlOf } from '../src/net/control.js';
+import { assignId, encodeControl, type ControlMessage, type ControlOf } from '../src/net/control.js';
 import { createFrameDecoder, type Frame } from '../src/net/frame.js';
 import { createAcceptor } from './accept.js';
 import { listenAdmin, type AdminAnswer, type AdminRequest } from './admin.js';
@@ -24,14 +25,17 @@ import { createConnections, type Conn } from './connections.js';
 import { dueOf, sweepInterval } from './deadlines.js';
 import { dataInUse, listenFailed } from './errors.js';
 import { createIntroducer, createIntroductions } from './introductions.js';
+import type { Cluster, ClusterHooks } from './cluster/contract.js';
+import { startCluster } from './cluster/nats.js';
 import { decideLogin, revokedRefusal } from './login.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { createPairing } from './pairing.js';
 import { createPresence, decideListChange } from './presence.js';
 import { FRESH_WINDOW } from './rates.js';
 import { createRecorder } from './recorder.js';
-import { REGISTRY, type Registry } from './registry.js';
+import { apply as applyToRegistry, initial as emptyRegistry, REGISTRY, type Registry } from './registry.js';
 import { createRevocation, type RevokeResult } from './revocation.js';
+import { CLUSTER_MARK } from './revoke.js';
 import { createSession, frameOf } from './session.js';
 
 export { SERVER_DEFAULTS, type ServerOptions } from './options.js';
@@ -60,6 +64,13 @@ export type RendezvousServer = {
 
 const stopAfterFirst = (): boolean => true;
 
+// => '10.0.0.5' from '10.0.0.5:7300', '::1' from '[::1]:7300'
+function hostOf(address: string): string {
+  const colon = address.lastIndexOf(':');
+  const host = colon < 0 ? address : address.slice(0, colon);
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
 // The payloads that never change, encoded once: a server holding 20,000 sessions answers
 // 2,000 heartbeats a second.
 const HEARTBEAT_ACK = encodeControl({ type: 'heartbeat-ack' });
@@ -81,11 +92,17 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   // From now on every event the server journals goes through `record` or `durable`, and so
   // through apply too. A replay is followed by a new checkpoint, so the next start, even after a
   // crash, replays only what came since this one.
+  // In a cluster the registry is the cluster's (cluster/contract.ts: its mirror applies every
+  // registration and revocation to it), and this process's journal keeps only its own sessions
+  // and relays.
   let registry: Registry;
   try {
-    const loaded = await loadProjection(journal, REGISTRY);
-    registry = loaded.state;
-    if (loaded.replayed > 0) await saveCheckpoint(journal, REGISTRY, registry, journal.lastSeq());
+    if (o.cluster) registry = emptyRegistry();
+    else {
+      const loaded = await loadProjection(journal, REGISTRY);
+      registry = loaded.state;
+      if (loaded.replayed > 0) await saveCheckpoint(journal, REGISTRY, registry, journal.lastSeq());
+    }
   } catch (err) {
     await journal.close();
     throw err;
@@ -95,23 +112,36 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
 
   let closed = false;
   const isClosed = (): boolean => closed;
+  // The other processes of the server, when it is one of several (null: alone), and whether this
+  // one has been cut off from them for too long to keep its sessions (it refuses logins then).
+  let cluster: Cluster | null = null;
+  let fenced = false;
   const connections = createConnections(now);
   const introductions = createIntroductions({ ttlMs: o.introductionTtlMs, max: Math.max(1024, o.maxSessions * 4) });
   // Keys whose first registration is being journaled -> the id they will get.
   const registering = new Map<string, number>();
   // session, closing and presence call one another: each is given the others' functions late.
-  const { refuse, finish } = createClosing({ connections, now, write: (c, b) => write(c, b), presence: () => presence, record });
+  const { refuse, finish } = createClosing({ connections, now, write: (c, b) => write(c, b), presence: () => presence, record, ended: (id) => void cluster?.release(id).catch(noteClusterFailure) });
   const session = createSession({ maxWriteQueueBytes: o.maxWriteQueueBytes, now, refuse, finish, onFirstFrame, onFrame });
   const { write, send } = session;
-  const isOnline = (id: number): boolean => connections.session(id) !== undefined;
+  const isOnline = (id: number): boolean => connections.session(id) !== undefined || cluster?.holderOf(id) !== undefined;
   const presence = createPresence({ registry: () => registry, isOnline, frameOf, write, send });
   const onlineIdOf = (key: string): number | undefined => {
     const id = registry.byKey.get(key);
     return id !== undefined && isOnline(id) ? id : undefined;
   };
-  const introducer = createIntroducer({ limits: o, now, registry: () => registry, connections, introductions, send });
+  const remote = o.cluster
+    ? { nodeOf: (id: number) => cluster?.holderOf(id)?.node, ask: (node: string, ask: Parameters<Cluster['introduce']>[1]) => (cluster as Cluster).introduce(node, ask), relay: o.cluster.publicAddress }
+    : null;
+  const introducer = createIntroducer({ limits: o, now, registry: () => registry, connections, introductions, send, remote });
   const pairing = createPairing({ limits: o, now, connections, introductions, onlineIdOf, refuse, send, record, onRelayData: o.onRelayData });
-  const revocation = createRevocation({ registry: () => registry, now, isClosed, durable, connections: connections.all, presence, refuse, finish });
+  // In a cluster a revocation is written to the cluster's bucket, which every process watches.
+  const revokeDurably = async (event: ServerEvent): Promise<void> => {
+    if (!cluster || event.type !== 'client.revoked') return durable(event);
+    await cluster.revoke(event.keySha256, event.at);
+    applyToRegistry(registry, event);
+  };
+  const revocation = createRevocation({ registry: () => registry, now, isClosed, durable: revokeDurably, connections: connections.all, presence, refuse, finish });
   const acceptor = createAcceptor({ options: o, connections, isClosed, isRevoked: (key) => registry.revoked.has(key), refuse, onConn, onReady });
 
   // ---- accepted connections ----
@@ -150,8 +180,10 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
 
   async function login(conn: Conn, msg: ControlOf<'login'>, rest: Buffer): Promise<void> {
     const key = conn.keySha256;
-    const decision = decideLogin({ registry, registering, holderOf: connections.holder }, key, msg, now());
+    if (fenced) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: 'this server process has lost its cluster; sign in on another' });
+    const decision = decideLogin({ registry, registering, holderOf: holderAnywhere }, key, msg, now());
     if (!decision.ok) return refuse(conn, decision.message);
+    if (cluster) return loginInCluster(conn, cluster, decision.id, decision.fresh, msg, rest);
     const id = decision.id;
     connections.claim(conn, id);
     if (decision.fresh) {
@@ -169,6 +201,59 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       if (conn.phase.state !== 'LOGGING_IN') return;
       if (registry.revoked.has(key)) return refuse(conn, revokedRefusal());
     }
+    open(conn, id, msg, rest);
+  }
+
+  // The holder of an id's session here, else on another process: { host } for the refusal.
+  function holderAnywhere(id: number): { host: string } | undefined {
+    const here = connections.holder(id);
+    if (here) return here;
+    const there = cluster?.holderOf(id);
+    return there ? { host: hostOf(there.address) } : undefined;
+  }
+
+  // Login on one process of several: the id comes from the cluster's bucket (the same for this key
+  // on every process), and the session is claimed there too, so that an id has one session in the
+  // whole cluster.
+  async function loginInCluster(conn: Conn, c: Cluster, known: number, fresh: boolean, msg: ControlOf<'login'>, rest: Buffer): Promise<void> {
+    const key = conn.keySha256;
+    let id = known;
+    try {
+      if (fresh) {
+        const reserved = (): Set<number> => new Set(registering.values());
+        const got = await c.register(key, (taken) => assignId(Buffer.from(key, 'hex'), (n) => taken(n) || registry.byId.has(n) || reserved().has(n)));
+        if (got === null) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.ID_EXHAUSTED, reason: 'no free id for this key; tell the server\'s operator' });
+        id = got;
+      }
+      if (conn.phase.state !== 'LOGGING_IN') return;
+      if (registry.revoked.has(key)) return refuse(conn, revokedRefusal());
+      const here = connections.holder(id);
+      if (here && here !== conn) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.ALREADY_SIGNED_IN, reason: `already signed in from ${here.host}` });
+      connections.claim(conn, id);
+      const claimed = await c.claim(id, `${conn.host}:${conn.port}`);
+      if (!claimed.ok) {
+        if (connections.holder(id) === conn) connections.unclaim(conn);
+        return refuse(conn, { type: 'login-refused', code: WIRE_CODE.ALREADY_SIGNED_IN, reason: `already signed in from ${hostOf(claimed.holder.address)}` });
+      }
+    } catch (err) {
+      noteClusterFailure(err as Error);
+      return refuse(conn, { type: 'login-refused', code: WIRE_CODE.UNEXPECTED, reason: 'the server cannot reach its cluster; try later' });
+    }
+    // Gone (or the process cut off) while the cluster answered: the claim is let go.
+    if (conn.phase.state !== 'LOGGING_IN' || fenced) {
+      void c.release(id).catch(noteClusterFailure);
+      if (conn.phase.state === 'LOGGING_IN') refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: 'this server process has lost its cluster; sign in on another' });
+      return;
+    }
+    open(conn, id, msg, rest);
+  }
+
+  function noteClusterFailure(err: Error): void {
+    log(`parley server: the cluster: ${err.message}`);
+  }
+
+  // The session is open: login-ok, the watchers told, the bytes that came with login read.
+  function open(conn: Conn, id: number, msg: ControlOf<'login'>, rest: Buffer): void {
     const decoder = createFrameDecoder({ maxPayload: LIMITS.MAX_CONTROL_PAYLOAD });
     connections.enter(conn, { state: 'SESSION', decoder, lan: msg.lan, listenPort: msg.listenPort, watching: null, blocked: null, allowed: msg.allow ? new Set(msg.allow) : null, introductions: FRESH_WINDOW, listChanges: FRESH_WINDOW });
     const at = now();
@@ -234,12 +319,46 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   const sweeper = setInterval(sweep, sweepInterval(o));
   sweeper.unref();
 
+  // ---- the cluster ----
+
+  const hooks: ClusterHooks = {
+    apply: (event) => void applyToRegistry(registry, event),
+    presence: (id, online, at) => {
+      // Its own sessions here are announced by login and closing; a session elsewhere of an id
+      // that also has one here is the stale one of a dead process.
+      if (connections.session(id)) return;
+      presence.announce(id, online, at);
+    },
+    revoked: (key, at) => revocation.revokedElsewhere(key, at),
+    fenced: (cut) => {
+      fenced = cut;
+      if (!cut) return log('parley server: the cluster is back: logins are taken again');
+      log('parley server: cut off from the cluster: its sessions are closed and logins refused until it is back');
+      for (const conn of [...connections.all()]) {
+        if (conn.phase.state === 'SESSION') refuse(conn, { type: 'bye', code: WIRE_CODE.SHUTTING_DOWN, reason: 'this server process has lost its cluster; sign in on another' });
+      }
+    },
+    introduce: (ask) => introducer.introduceHere(ask),
+  };
+  if (o.cluster) {
+    try {
+      const mark = { node: o.cluster.node, name: o.cluster.name, servers: o.cluster.servers, public: o.cluster.publicAddress };
+      await writeFile(path.join(o.dataDir, CLUSTER_MARK), JSON.stringify(mark, null, 2) + '\n');
+      cluster = await startCluster(o.cluster, hooks);
+    } catch (err) {
+      clearInterval(sweeper);
+      await journal.close();
+      throw err;
+    }
+  }
+
   // ---- start ----
 
   try {
     await acceptor.listen();
   } catch (err) {
     clearInterval(sweeper);
+    await cluster?.close();
     await journal.close();
     throw listenFailed(o.host, o.port, err);
   }
@@ -251,6 +370,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     } catch (err) {
       clearInterval(sweeper);
       void acceptor.close();
+      await cluster?.close();
       await journal.close();
       throw err;
     }
@@ -285,9 +405,11 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       while (connections.all().size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       for (const conn of connections.all()) conn.socket.destroy();
       await stopped;
-      // Every write settled, so the registry is exactly the journal up to its last seq.
+      await cluster?.close().catch(noteClusterFailure);
+      // Every write settled, so the registry is exactly the journal up to its last seq (alone;
+      // in a cluster it is the cluster's, not this journal's).
       await settled();
-      await saveCheckpoint(journal, REGISTRY, registry, journal.lastSeq()).catch((err: Error) => log(`parley server: cannot write the registry's checkpoint: ${err.message}`));
+      if (!o.cluster) await saveCheckpoint(journal, REGISTRY, registry, journal.lastSeq()).catch((err: Error) => log(`parley server: cannot write the registry's checkpoint: ${err.message}`));
       await journal.close();
     })();
     return closing;

@@ -1,6 +1,7 @@
 // `parley server ...`: the rendezvous server (server/) and its operator's commands. This file
 // reads options and the key password, starts the server, prints one line when it listens, and
 // stops it cleanly on SIGINT, SIGTERM, SIGHUP (its window closed) or SIGBREAK (Ctrl+Break).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ENV } from '../../cert/constants.js';
@@ -9,11 +10,31 @@ import { loadIdentity } from '../net/tls.js';
 import { badListen, notAServerCertificate } from '../../server/errors.js';
 import { revokeKey } from '../../server/revoke.js';
 import { SERVER_DEFAULTS, startServer } from '../../server/server.js';
+import { CLUSTER_DEFAULTS, type ClusterConfig } from '../../server/options.js';
 import { badInput } from '../errors.js';
 import { printJson, printLine } from './common.js';
 import { catchSignals } from './signals.js';
 
-type ServerOpts = { listen?: string; ca?: string; cert?: string; key?: string; data?: string; passwordFile?: string };
+type ServerOpts = {
+  listen?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  data?: string;
+  passwordFile?: string;
+  cluster?: string;
+  node?: string;
+  public?: string;
+  clusterName?: string;
+  replicas?: string;
+  natsUser?: string;
+  natsPasswordFile?: string;
+  natsTokenFile?: string;
+  natsCreds?: string;
+  natsCa?: string;
+  natsCert?: string;
+  natsKey?: string;
+};
 type RevokeOpts = { data: string; keySha256: string; json?: boolean };
 
 export function registerServerCommands(program: Command): void {
@@ -26,6 +47,18 @@ export function registerServerCommands(program: Command): void {
     .option('--key <file>', "the server's private key")
     .option('--data <dir>', "the server's own directory: its journal and admin socket")
     .option('--password-file <file>', `the key password, first line (else ${ENV.KEY_PASSWORD}, else asked)`)
+    .option('--cluster <urls>', 'one process of several acting as one server: the NATS servers, nats://HOST:PORT[,nats://HOST:PORT...] (docs/OPERATOR.md)')
+    .option('--node <name>', "this process's name in the cluster (letters, digits, - and _; unique)")
+    .option('--public <host:port>', 'where clients reach this process (named to them for relays)')
+    .option('--cluster-name <name>', `prefix of the cluster's buckets and subjects (default ${CLUSTER_DEFAULTS.name})`)
+    .option('--replicas <n>', `copies of the cluster's data on the NATS nodes (default ${CLUSTER_DEFAULTS.replicas})`)
+    .option('--nats-user <user>', 'NATS user (its password: --nats-password-file, else PARLEY_NATS_PASSWORD)')
+    .option('--nats-password-file <file>', 'the NATS password, first line')
+    .option('--nats-token-file <file>', 'a NATS token, first line')
+    .option('--nats-creds <file>', 'a NATS credentials file (JWT and NKey)')
+    .option('--nats-ca <file>', "the CA certificate of the NATS servers' TLS")
+    .option('--nats-cert <file>', "this process's TLS certificate for NATS")
+    .option('--nats-key <file>', "this process's TLS key for NATS")
     .action(async (opts: ServerOpts) => runServer(opts));
 
   server
@@ -67,6 +100,7 @@ async function runServer(opts: ServerOpts): Promise<void> {
     dataDir,
     host,
     port,
+    cluster: clusterOf(opts),
     log: (line) => process.stderr.write(line + '\n'),
   });
   const where = server.address();
@@ -78,6 +112,31 @@ async function runServer(opts: ServerOpts): Promise<void> {
   signals.stop();
   await server.close();
   printLine('parley server stopped');
+}
+
+// The cluster options, or undefined for a server alone; the NATS secrets read from their files.
+function clusterOf(opts: ServerOpts): ClusterConfig | undefined {
+  const named = [opts.node, opts.public, opts.clusterName, opts.replicas, opts.natsUser, opts.natsPasswordFile, opts.natsTokenFile, opts.natsCreds, opts.natsCa, opts.natsCert, opts.natsKey];
+  if (opts.cluster === undefined) {
+    if (named.some((v) => v !== undefined)) throw badInput('MISSING_OPTION', 'the cluster options (--node, --public, --nats-...) go with --cluster nats://HOST:PORT[,...]');
+    return undefined;
+  }
+  const servers = opts.cluster.split(',').map((u) => u.trim());
+  const node = required(opts.node, '--node NAME with --cluster');
+  const publicAddress = parseListen(required(opts.public, '--public HOST:PORT with --cluster'));
+  const replicas = opts.replicas === undefined ? undefined : Number(opts.replicas);
+  const firstLine = (file: string): string => readFileSync(file, 'utf8').split(/\r?\n/)[0];
+  const pass = opts.natsPasswordFile ? firstLine(opts.natsPasswordFile) : process.env.PARLEY_NATS_PASSWORD;
+  const tls = opts.natsCa || opts.natsCert || opts.natsKey ? { ca: opts.natsCa, cert: opts.natsCert, key: opts.natsKey } : null;
+  return {
+    servers,
+    node,
+    publicAddress: `${publicAddress.host.includes(':') ? `[${publicAddress.host}]` : publicAddress.host}:${publicAddress.port}`,
+    name: opts.clusterName,
+    replicas,
+    auth: { user: opts.natsUser, pass: opts.natsUser ? pass : undefined, token: opts.natsTokenFile ? firstLine(opts.natsTokenFile) : undefined, credsFile: opts.natsCreds },
+    tls,
+  };
 }
 
 async function runRevoke(opts: RevokeOpts): Promise<void> {
