@@ -81,6 +81,11 @@ export const LIMITS = Object.freeze({
   // Address text: 45 characters is the longest IPv6 text form; room is left for a zone (%eth0).
   MAX_ADDRESS_LENGTH: 64,
   MAX_LAN_ADDRESSES: 16,
+  // A server process as HOST:PORT (introduce's relay, a profile's server list): a host name of at
+  // most 253 characters, its colon and a five-digit port => 259.
+  MAX_SERVER_ADDRESS_LENGTH: 259,
+  // Entries of a profile's server list (parley init --server A,B,...).
+  MAX_SERVERS: 16,
   MAX_WATCH_IDS: 1024,
   MAX_VERSIONS: 16,
   // Nonces are 16 random bytes, sent as 32 lowercase hex characters.

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Unpackr } from 'msgpackr';
 import { encodeMsgpack } from '../events/msgpack.js';
+import { parseHostPort } from './address.js';
 import { LIMITS, TLS_ROLES, type TlsRole } from './constants.js';
 import {
   controlBadField,
@@ -56,7 +57,9 @@ export type ControlMessage =
   | { type: 'introduce-request'; target: Id }
   // server -> the target of an introduce-request from an id it does not allow: who asks, no address.
   | { type: 'contact-request'; from: Id; at: Time }
-  // server -> both sides of a pair, the same punchAt and nonce to each.
+  // server -> both sides of a pair, the same punchAt and nonce to each. relay: the server process
+  // (HOST:PORT) both sides dial for this introduction's relay, when the server is several
+  // processes (issue 13); absent: the one the client is signed in to.
   | {
       type: 'introduce';
       peer: Id;
@@ -68,6 +71,7 @@ export type ControlMessage =
       role: TlsRole;
       punchAt: Time;
       nonce: string;
+      relay?: string;
     }
   | { type: 'introduce-refused'; target: Id; code: string; reason: string }
   // client -> server, first frame on a second connection made for the relay.
@@ -161,6 +165,11 @@ const F = {
   },
   nonce: { check: isHex(LIMITS.NONCE_HEX_LENGTH), expected: 'a nonce of 32 lowercase hex characters' },
   invite: { check: isHex(LIMITS.NONCE_HEX_LENGTH), expected: 'an invite token of 32 lowercase hex characters', optional: true },
+  relay: {
+    check: (v: unknown) => typeof v === 'string' && parseHostPort(v) !== null,
+    expected: `a server address HOST:PORT (IPv4, [IPv6] or a host name; port 1 to 65535) of at most ${LIMITS.MAX_SERVER_ADDRESS_LENGTH} characters`,
+    optional: true,
+  },
   role: { check: (v: unknown) => TLS_ROLES.includes(v as TlsRole), expected: `one of ${TLS_ROLES.join(', ')}` },
 } satisfies Record<string, Field>;
 
@@ -192,6 +201,7 @@ const SCHEMA: Schema = {
     role: F.role,
     punchAt: F.time,
     nonce: F.nonce,
+    relay: F.relay,
   },
   'introduce-refused': { target: F.id, code: F.code, reason: F.reason },
   'relay-request': { peer: F.id, nonce: F.nonce },

@@ -74,6 +74,15 @@ const BAD_FIELDS: Array<[ControlMessage['type'], string, unknown]> = [
   ['introduce', 'nonce', '0f'.repeat(17)],
   ['introduce', 'punchAt', 1e300],
   ['introduce', 'lan', [1234]],
+  ['introduce', 'relay', '10.0.0.1'],
+  ['introduce', 'relay', '10.0.0.1:0'],
+  ['introduce', 'relay', '10.0.0.1:65536'],
+  ['introduce', 'relay', '::1:7400'],
+  ['introduce', 'relay', 'a b:7400'],
+  ['introduce', 'relay', 'evil\u001b[31m:7400'],
+  ['introduce', 'relay', `${'a'.repeat(254)}:7400`],
+  ['introduce', 'relay', ''],
+  ['introduce', 'relay', 7400],
   ['introduce-refused', 'target', null],
   ['relay-request', 'nonce', Buffer.from(NONCE, 'hex')],
   ['relay-ready', 'peer', '5'],
@@ -146,6 +155,22 @@ describe('control', () => {
     expect(decodeControl(withInt64)).toEqual({ type: 'time', serverTime: T });
   });
 
+  it('control - reads introduce with and without relay, a nil relay as absent', () => {
+    const plain = sample('introduce');
+    expect('relay' in plain).toBe(false);
+    expect(decodeControl(encodeControl(plain))).toEqual(plain);
+    for (const relay of ['10.0.0.7:7400', '[2001:db8::7]:7401', 'relay-2.chat.example:7400', `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}:65535`]) {
+      expect(decodeControl(encodeControl({ ...plain, relay }))).toEqual({ ...plain, relay });
+    }
+    const nil = decodeControl(packRaw({ ...plain, relay: null }));
+    expect(nil).toEqual(plain);
+    expect('relay' in nil).toBe(false);
+  });
+
+  it('control - refuses to write introduce with a bad relay', () => {
+    expect(catchErr(() => encodeControl({ ...sample('introduce'), relay: 'nowhere' })).code).toBe(ERR.CONTROL_BAD_FIELD);
+  });
+
   it('control - drops fields it does not know', () => {
     const msg = decodeControl(packRaw({ type: 'presence', id: 1, online: true, at: 5, mood: 'happy', __proto__x: 1 }));
     expect(msg).toEqual({ type: 'presence', id: 1, online: true, at: 5 });
@@ -173,7 +198,7 @@ describe('control', () => {
   it('control - refuses every message missing any required field', () => {
     for (const msg of SAMPLES) {
       for (const field of Object.keys(msg)) {
-        if (field === 'type' || field === 'agent' || field === 'allow') continue;
+        if (field === 'type' || field === 'agent' || field === 'allow' || field === 'relay') continue;
         const { [field]: _gone, ...rest } = msg as Record<string, unknown>;
         const err = catchErr(() => decodeControl(packRaw(rest)));
         expect(err.code, `${msg.type}.${field}`).toBe(ERR.CONTROL_MISSING_FIELD);

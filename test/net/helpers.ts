@@ -49,6 +49,8 @@ export const SAMPLES: ControlMessage[] = [
     punchAt: T + 1000,
     nonce: NONCE,
   },
+  // The relay at another process of the server (issue 13).
+  { type: 'introduce', peer: 78, peerKey: KEY, host: '203.0.113.9', port: 2, lan: [], listenPort: 0, role: 'tls-client', punchAt: T, nonce: NONCE, relay: 'relay-2.chat.example:7400' },
   { type: 'introduce-refused', target: 5, code: 'PEER_OFFLINE', reason: '' },
   { type: 'relay-request', peer: 5, nonce: NONCE },
   { type: 'relay-ready', peer: 5, nonce: NONCE },
