@@ -8,8 +8,9 @@ import { setKeylog } from '../net/keylog.js';
 import { hasControlChars } from '../net/text.js';
 import { startClient, type ClientState, type RunningClient } from '../node/client.js';
 import { hasRunningClient, isClientAnswering, type RunCommand } from '../node/control.js';
-import { createSelfSignedIdentity, hasIdentity, installIdentity, loadHomeIdentity, NAME_SETTING, parseServerAddress, SERVER_SETTING } from '../node/identity.js';
-import { certNotAfter, keyWarningText, statusRow } from '../node/status.js';
+import { createSelfSignedIdentity, hasIdentity, installIdentity, loadHomeIdentity, NAME_SETTING, SERVER_SETTING } from '../node/identity.js';
+import { parseServerList, serverListText } from '../node/servers.js';
+import { certNotAfter, keyWarningText, statusRow, type StatusRow } from '../node/status.js';
 import type { Profile } from '../node/profile.js';
 import type { Identity } from '../net/tls.js';
 import type { CommandIo } from './io.js';
@@ -64,8 +65,9 @@ async function init(cmd: Command, opts: InitOpts): Promise<void> {
     throw badInput('BAD_NAME', 'a name must be 1 to 100 characters with no control characters');
   }
   if (given.length === 0) return initSelfSigned(cmd, home, name, opts);
-  const server = (opts.server as string).trim();
-  parseServerAddress(server);
+  // One HOST:PORT or several, comma-separated (processes of one server, issue 13): journaled as
+  // one setting, spaces dropped.
+  const server = serverListText(parseServerList(opts.server as string));
   if (hasIdentity(home)) throw badInput('PROFILE_EXISTS', `${home} already holds a profile with a certificate: choose another --home`);
   if (hasRunningClient(home)) throw parleyError('CLIENT_RUNNING', `a client runs on ${home}: stop it first`, EXIT.BUSY);
   const password = await obtainPassword({ what: 'key', file: opts.passwordFile, env: ENV.KEY_PASSWORD });
@@ -177,7 +179,7 @@ function printStatus(profile: Profile, home: string, state: ClientState | undefi
   const notAfter = certNotAfter(home);
   const row = statusRow(profile, state, notAfter);
   if (json) return printJson(row);
-  printLine(`${row.name ?? 'you'}${row.id !== null ? ` (${row.id})` : ' (no id yet: the server gives it at the first login)'}, server ${row.server}${state?.address ? ` ${state.address}` : ''}`);
+  printLine(`${row.name ?? 'you'}${row.id !== null ? ` (${row.id})` : ' (no id yet: the server gives it at the first login)'}, server ${row.server}${serverWhere(row)}`);
   const now = Date.now() + (state?.clockOffsetMs ?? 0);
   if (notAfter !== null && notAfter - now < CERT_WARNING_MS) {
     const days = Math.max(0, Math.ceil((notAfter - now) / DAY_MS));
@@ -186,4 +188,12 @@ function printStatus(profile: Profile, home: string, state: ClientState | undefi
   for (const c of row.contacts) printLine(`${c.id}\t${c.name}\t${c.presence}${c.route ? `\t${c.route}` : ''}${c.unread > 0 ? `\t${c.unread} unread` : ''}`);
   for (const c of Object.values(profile.views.contacts)) if (c.keyWarning) printLine(keyWarningText(c));
   if (row.contacts.length === 0) printLine('no contacts yet: parley contacts add ID --name NAME');
+}
+
+// After `server online`: the process signed in to, and the list when it names several.
+// => ' 127.0.0.1:7401 (of 127.0.0.1:7400,127.0.0.1:7401)', or ' 127.0.0.1:7400' for a list of one
+function serverWhere(row: StatusRow): string {
+  const list = row.servers.join(',');
+  if (row.server_address === null) return list ? ` ${list}` : '';
+  return row.servers.length > 1 ? ` ${row.server_address} (of ${list})` : ` ${row.server_address}`;
 }

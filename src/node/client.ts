@@ -5,7 +5,7 @@
 //   const client = await startClient({ home, identity, run });
 //   client.state();      // { server: 'online', id: 42, presence: Map { 7 => true } ... }
 //   await client.close();
-import { lookup } from 'node:dns/promises';
+import { lookup as dnsLookup } from 'node:dns/promises';
 import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { LIMITS, WIRE_CODE } from '../net/constants.js';
@@ -16,7 +16,8 @@ import type { Identity } from '../net/tls.js';
 import type { Route } from '../events/types.js';
 import { startMessenger, type Messenger } from './messenger.js';
 import { listenControl, type RunCommand } from './control.js';
-import { parseServerAddress, SERVER_SETTING } from './identity.js';
+import { SERVER_SETTING } from './identity.js';
+import { parseServerList, relayTarget, roundOrder, serverCandidates, type Candidate, type LookupAll } from './servers.js';
 import { openProfile, type Profile } from './profile.js';
 import { clearUnkept } from './retention.js';
 
@@ -24,8 +25,11 @@ export type ServerState = 'online' | 'offline' | 'none';
 
 export type ClientState = {
   server: ServerState;
-  // The server's address as configured, and why the last session ended or was refused.
+  // The server's addresses as configured (HOST:PORT, comma-separated: several processes acting as
+  // one, issue 13), the one signed in to (IP:PORT) while online, and why the last session ended
+  // or was refused (every address of the last round that failed).
   address: string | null;
+  signedInTo: string | null;
   lastError: string | null;
   id: number | null;
   // What the server said of each watched contact: online or not, and since when.
@@ -57,6 +61,8 @@ export type ClientOptions = {
   log?: (line: string) => void;
   // Reconnect delays: the first wait after a lost session, doubled up to the last.
   backoffMs?: { first: number; max: number };
+  // How host names of the server list are looked up (all their addresses); a test passes its own.
+  lookup?: LookupAll;
   // false: no listener for direct peer links; every link comes through the relay.
   listen?: boolean;
   // true: LAN discovery as the lan-discovery setting says (parley up, the console); omitted: none
@@ -88,12 +94,22 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   const { home, identity } = options;
   const log = options.log ?? (() => undefined);
   const backoff = options.backoffMs ?? { first: 500, max: 30_000 };
+  const lookup: LookupAll = options.lookup ?? ((host) => dnsLookup(host, { all: true }));
   const profile = await openProfile(home);
   const address = (profile.views.settings[SERVER_SETTING] as string | undefined) ?? null;
+  // A list journaled by a build that checked less: no session, and the reason in the state.
+  let servers: ReturnType<typeof parseServerList> = [];
+  let badList: string | null = null;
+  try {
+    if (address) servers = parseServerList(address);
+  } catch (err) {
+    badList = (err as Error).message;
+  }
   const state = {
     server: (address ? 'offline' : 'none') as ServerState,
     address,
-    lastError: null as string | null,
+    signedInTo: null as string | null,
+    lastError: badList,
     id: knownId(profile),
     presence: new Map<number, { online: boolean; at: number }>(),
     clockOffsetMs: 0,
@@ -116,49 +132,82 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     return { ...state, presence: new Map(state.presence), refusedBy: new Set(state.refusedBy), routes: messenger?.routes() ?? new Map(), listenPort: messenger?.listenPort ?? 0 };
   }
 
+  // The process signed in to (or, between sessions, the last one), where the next round
+  // starts after: a client dropped by one process tries the next one first.
+  let signedIn: Candidate | null = null;
+  let lastTried: string | null = null;
+
+  // One round (issue 13): every address of the list in turn until one signs in, each tried at
+  // once after the one before failed; after a round where none did, the backoff. Never throws,
+  // safe to run unawaited.
   async function connect(): Promise<void> {
     timer = null;
-    if (closing || !address) return;
-    const { host, port } = parseServerAddress(address);
+    if (closing || servers.length === 0) return;
+    const { candidates, failures } = await serverCandidates(servers, lookup);
+    for (const c of roundOrder(candidates, lastTried)) {
+      if (closing) return;
+      lastTried = c.text;
+      const outcome = await trySession(c);
+      if (outcome === null) return;
+      failures.push(outcome);
+    }
+    if (closing) return;
+    state.lastError = failures.join('; ') || `no address for ${address}`;
+    state.server = 'offline';
+    stateChanged();
+    firstDone();
+    retry(nextBackoff(wait, backoff.first, backoff.max));
+  }
+
+  // A session with one process: null once signed in (its end calls dropped()), else why not.
+  async function trySession(c: Candidate): Promise<string | null> {
     let s: ServerSession;
     try {
       // Bound to the wildcard address of the server address's family, so that its port (bound
       // with SO_REUSEADDR) takes the punches of introductions (punch.ts).
-      const server = await lookup(host);
-      s = await openSession({ host: server.address, port, identity, localAddress: server.family === 6 ? '::' : '0.0.0.0', onMessage: onMessage });
+      s = await openSession({ host: c.address, port: c.port, identity, localAddress: c.family === 6 ? '::' : '0.0.0.0', onMessage: onMessage });
     } catch (err) {
-      return lost(`cannot reach ${address}: ${(err as Error).message}`);
+      return `cannot reach ${c.text}: ${(err as Error).message}`;
     }
     if (closing) {
       void s.close();
-      return;
+      return null;
     }
     session = s;
+    let online = false;
     void s.closed.then((end) => {
       if (session === s) session = null;
-      lost(`${end.by}: ${end.code} ${end.reason}`.trim());
+      if (online) dropped(c, `${end.by}: ${end.code} ${end.reason}`.trim());
     });
     let answer;
     try {
       answer = await s.login({ lan: lanAddresses(), listenPort: messenger?.listenPort ?? 0, agent: 'parley/0.1.0', allow: allowed() });
     } catch {
-      return; // the session closed: lost() says why and schedules the next try
+      const end = await s.closed;
+      return `${c.text}: ${end.by}: ${end.code} ${end.reason}`.trim();
     }
     if (answer.type !== 'login-ok') {
-      state.lastError = `${answer.type}: ${'code' in answer ? answer.code : ''} ${'reason' in answer ? answer.reason : ''}`.trim();
-      log(`parley: the server refused the login (${state.lastError})`);
-      firstDone();
-      return;
+      const why = `${answer.type}: ${'code' in answer ? answer.code : ''} ${'reason' in answer ? answer.reason : ''}`.trim();
+      log(`parley: ${c.text} refused the login (${why})`);
+      if (session === s) session = null;
+      void s.close();
+      return `${c.text}: ${why}`;
     }
+    // Ended between login-ok and here: its close was not taken as a drop; the round goes on.
+    if (s.ended() !== null) return `${c.text}: closed after login`;
+    online = true;
+    signedIn = c;
     state.server = 'online';
+    state.signedInTo = c.text;
     state.lastError = null;
     state.clockOffsetMs = answer.serverTime - Date.now();
     wait = 0;
     stateChanged();
-    await recordId(answer.id, address);
+    await recordId(answer.id, c.text);
     watch(s);
-    log(`parley: online at ${address} as ${answer.id}`);
+    log(`parley: online at ${c.text} as ${answer.id}`);
     firstDone();
+    return null;
   }
 
   // The id the server gives is journaled once: identity.created, and server.registered for
@@ -175,10 +224,12 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
 
   // A second connection to the server, for a relay (PROTOCOL.md section 8): asked for, spliced,
   // then handed over as the stream of the peers' own TLS.
-  async function openRelay(peer: number, nonce: string): Promise<Duplex> {
-    if (!address) throw new Error('no server');
-    const { host, port } = parseServerAddress(address);
-    const r = await openSession({ host, port, identity, stopAfter: 'relay-ready' });
+  // `named`: the process the introduction names (issue 13), checked as the client's own server
+  // is (the CA, the server role) by openSession.
+  async function openRelay(peer: number, nonce: string, named?: string): Promise<Duplex> {
+    const target = relayTarget(named, signedIn);
+    if (!target) throw new Error('no server to relay through');
+    const r = await openSession({ host: target.host, port: target.port, identity, stopAfter: 'relay-ready' });
     // One still waiting for its pair when the client stops is cut then.
     relaying.add(r.socket);
     const ready = r.next('relay-ready', { ms: RELAY_WAIT_MS });
@@ -271,16 +322,24 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     log(`parley: ${from} asks to talk: parley requests accept ${from} (or refuse)`);
   }
 
-  function lost(reason: string): void {
-    if (state.server === 'online') log(`parley: offline (${reason})`);
-    state.server = address ? 'offline' : 'none';
+  // The process signed in to went away (closed, refused, timed out): the next round starts soon
+  // (the first backoff step, not the whole backoff: another process may be up) after it.
+  function dropped(c: Candidate, reason: string): void {
+    log(`parley: offline (${c.text}: ${reason})`);
+    state.server = 'offline';
+    state.signedInTo = null;
     state.presence.clear();
-    state.lastError = state.lastError ?? reason;
+    state.lastError = `${c.text}: ${reason}`;
     stateChanged();
-    firstDone();
+    if (closing) return;
+    lastTried = c.text;
+    retry(nextBackoff(0, backoff.first, backoff.max));
+  }
+
+  function retry(ms: number): void {
     if (closing || timer) return;
-    wait = nextBackoff(wait, backoff.first, backoff.max);
-    timer = setTimeout(() => void connect(), wait);
+    wait = ms;
+    timer = setTimeout(() => void connect(), ms);
   }
 
   try {
@@ -294,7 +353,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       lan: options.lan === true,
       clockOffsetMs: () => state.clockOffsetMs,
       sessionPort: () => session?.socket.localPort ?? null,
-      openRelay: (peer, nonce) => openRelay(peer, nonce),
+      openRelay: (peer, nonce, named) => openRelay(peer, nonce, named),
       isOnline: (peer) => state.presence.get(peer)?.online === true,
       log,
     });
@@ -315,7 +374,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     await profile.close();
     throw err;
   }
-  if (address) void connect();
+  if (servers.length > 0) void connect();
   else firstDone();
   // Contacts whose invite said where they listen need no server: dialled at once; and the LAN is
   // searched when this client has an id already.

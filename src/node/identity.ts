@@ -1,7 +1,7 @@
 // Who this client is to an operator's server: its CA certificate, its own certificate and its
 // key, copied into the profile by `parley init` (the key stays encrypted with its password, as
-// `parley cert csr` wrote it), and the server's address, journaled as a setting. The id is not
-// known until the server gives it at the first login (client.ts journals it then).
+// `parley cert csr` wrote it), and the server's addresses (servers.ts), journaled as a setting.
+// The id is not known until the server gives it at the first login (client.ts journals it then).
 //
 // Or, with no operator (issue 10), a self-signed identity made by `parley init` alone: the same
 // three files, ca.pem being a copy of cert.pem (the certificate is its own root, so that
@@ -32,16 +32,6 @@ export function identityFiles(home: string): IdentityFiles {
 
 export function hasIdentity(home: string): boolean {
   return fs.existsSync(identityFiles(home).certFile);
-}
-
-// A server's address as the user types it: HOST:PORT, [IPv6]:PORT. => { host: '::1', port: 7400 }
-export function parseServerAddress(text: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text.trim()) ?? /^([^:\s]+):(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 1 && port <= 65535)) {
-    throw badInput('BAD_SERVER', `the server is HOST:PORT (or [IPv6]:PORT), port 1 to 65535, got "${text}"`);
-  }
-  return { host: m[1], port };
 }
 
 // Checks the three files as the client will use them (the certificate chains to the CA, is a

@@ -52,8 +52,9 @@ export type MessengerDeps = {
   // The server's clock minus this one's (punchAt is on the server's clock).
   clockOffsetMs: () => number;
   // A relay connection to the server for this introduction, spliced (PROTOCOL.md section 8): the
-  // stream the peers' own TLS runs over.
-  openRelay: (peer: number, nonce: string) => Promise<Duplex>;
+  // stream the peers' own TLS runs over. `relay`: the introduction's server process to dial
+  // (HOST:PORT), when it named one.
+  openRelay: (peer: number, nonce: string, relay?: string) => Promise<Duplex>;
   // This client's id, once the server gave it.
   id: () => number | null;
   // Asks the server to introduce a contact (false: no session now).
@@ -288,7 +289,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     if (closing || links.has(msg.peer)) return;
     let stream: Duplex;
     try {
-      stream = await deps.openRelay(msg.peer, msg.nonce);
+      stream = await deps.openRelay(msg.peer, msg.nonce, msg.relay);
     } catch (err) {
       log(`parley: no relay to ${msg.peer}: ${(err as Error).message}`);
       return;

@@ -11,6 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import type { ClientState } from './client.js';
 import { identityFiles, NAME_SETTING, SERVER_SETTING } from './identity.js';
 import type { Profile } from './profile.js';
+import { listedServers } from './servers.js';
 import type { Contact } from '../projections/contacts.js';
 import { isKept } from '../projections/retention.js';
 
@@ -20,6 +21,10 @@ export type StatusRow = {
   id: number | null;
   name: string | null;
   server: ClientState['server'];
+  // The server's addresses as configured (HOST:PORT each; several: processes of one server), and
+  // the one the running client is signed in to (null when it is not).
+  servers: string[];
+  server_address: string | null;
   cert_expires_at: string | null;
   // Where the running client accepts peer links (section 14 invites carry it); null when none runs.
   listen_port: number | null;
@@ -48,6 +53,8 @@ export function statusRow(profile: Profile, state: ClientState | undefined, notA
     id: profile.views.identity.id,
     name: typeof settings[NAME_SETTING] === 'string' ? (settings[NAME_SETTING] as string) : null,
     server: state ? state.server : settings[SERVER_SETTING] ? 'offline' : 'none',
+    servers: listedServers(settings[SERVER_SETTING]),
+    server_address: state?.signedInTo ?? null,
     cert_expires_at: notAfter === null ? null : new Date(notAfter).toISOString(),
     listen_port: state && state.listenPort > 0 ? state.listenPort : null,
     contacts: Object.values(profile.views.contacts)

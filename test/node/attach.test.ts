@@ -67,7 +67,7 @@ const eventOf = (line: Line): Record<string, unknown> | undefined => line.event 
 
 describe('attach - in this process', () => {
   function idleState(): ClientState {
-    return { server: 'none', address: null, lastError: null, id: null, presence: new Map(), refusedBy: new Set(), clockOffsetMs: 0, routes: new Map() };
+    return { server: 'none', address: null, signedInTo: null, lastError: null, id: null, presence: new Map(), refusedBy: new Set(), clockOffsetMs: 0, routes: new Map() };
   }
 
   // A profile with the socket served on it, as startClient serves it, and a state the test sets.

@@ -23,6 +23,8 @@ export function statusRow(over: Partial<StatusRow> = {}): StatusRow {
     server: 'online',
     cert_expires_at: null,
     listen_port: null,
+    servers: ['127.0.0.1:7400'],
+    server_address: '127.0.0.1:7400',
     contacts: [
       { id: 7, name: 'Bob', presence: 'online', route: 'direct', unread: 0 },
       { id: 9, name: 'Eve', presence: 'offline', route: null, unread: 2 },
