@@ -40,6 +40,8 @@ describe('init', () => {
   it.each([
     ['a server without a port', ['--server', 'example.org'], 'BAD_SERVER'],
     ['a port out of range', ['--server', '127.0.0.1:70000'], 'BAD_SERVER'],
+    ['an empty entry in a list', ['--server', '127.0.0.1:7400,,127.0.0.1:7401'], 'BAD_SERVER'],
+    ['a bad port in a list', ['--server', '127.0.0.1:7400,127.0.0.1:0'], 'BAD_SERVER'],
   ])('init - %s: exit 2 and no profile', async (_what, args, code) => {
     const home = tempHome('init-bad');
     const base = initArgs('alice', 'x');
@@ -50,6 +52,17 @@ describe('init', () => {
     expect(r.stderr).toMatch(/HOST:PORT/);
     expect(fs.existsSync(path.join(home, 'identity'))).toBe(false);
     void code;
+  });
+
+  it('init - several processes of one server: the list journaled as given, spaces dropped; status shows it', async () => {
+    const home = tempHome('init-list');
+    const r = await runParley(initArgs('alice', '127.0.0.1:7400, [::1]:7401,chat.example:7402', ['--json']), { home });
+    expect(r.code, r.stderr).toBe(0);
+    expect(jsonLines(r.stdout)[0]).toMatchObject({ server: '127.0.0.1:7400,[::1]:7401,chat.example:7402' });
+    const status = await runParley(['status', '--json'], { home });
+    expect(JSON.parse(status.stdout)).toMatchObject({ server: 'offline', servers: ['127.0.0.1:7400', '[::1]:7401', 'chat.example:7402'], server_address: null });
+    const text = await runParley(['status'], { home });
+    expect(text.stdout).toMatch(/server offline 127\.0\.0\.1:7400,\[::1\]:7401,chat\.example:7402\n/);
   });
 
   it('init - a wrong password, a server\'s certificate or another CA\'s: exit 2, nothing written', async () => {
