@@ -126,6 +126,19 @@ describe('control', () => {
       [0, { type: 'login', version: 1, lan: ['192.168.0.23'], listenPort: 40123 }],
       [347_227_087_000, { type: 'login-ok', id: 347_227_087_000, serverTime: 1_764_230_400_000, host: '203.0.113.7', port: 51000, heartbeatMs: 10_000 }],
       [0, { type: 'login-refused', code: 'CERT_REVOKED', reason: 'revoked' }],
+      [347_227_087_000, {
+        type: 'introduce',
+        peer: 42,
+        peerKey: createHash('sha256').update('example').digest('hex'),
+        host: '203.0.113.9',
+        port: 51000,
+        lan: [],
+        listenPort: 0,
+        role: 'tls-client',
+        punchAt: 1_764_230_400_100,
+        nonce: NONCE,
+        relay: '10.0.0.2:7400',
+      }],
       [0, { type: 'relay-request', peer: 42, nonce: NONCE }],
     ];
     const written = frames.map(([destination, msg]) =>
