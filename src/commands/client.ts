@@ -33,7 +33,7 @@ const SERVER_OPTIONS = ['server', 'ca', 'cert', 'key'] as const;
 export function registerClientCommands(program: Command, runInClient: RunInClient): void {
   profileOptions(program.command('init').description('make a profile: for an operator\'s server from its CA and your certificate and key, or without them a self-signed one for the LAN and invites'))
     .option('--name <name>', 'your name, as you want it shown')
-    .option('--server <host:port>', 'the rendezvous server (with --ca, --cert and --key)')
+    .option('--server <host:port,...>', 'the rendezvous server (with --ca, --cert and --key); several processes of one server comma-separated, tried in turn')
     .option('--ca <file>', 'the operator\'s CA certificate (ca.pem)')
     .option('--cert <file>', 'your certificate, signed by that CA with --role client')
     .option('--key <file>', 'your private key (key.pem from parley cert csr)')
