@@ -4,6 +4,7 @@
 // Every wait is on a polled condition with a bound.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
+import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFrameDecoder } from '../../src/net/frame.js';
@@ -185,6 +186,47 @@ async function fakeServer(then: (send: (msg: ControlMessage) => void, got: Contr
   stops.push(stop);
   return { port: (server.address() as { port: number }).port, received, stop };
 }
+
+describe('client on a process that times out', () => {
+  it('client - a process that takes the TCP connection and never does TLS: the next one after the handshake bound (5 s)', async () => {
+    try {
+      const sockets = new Set<net.Socket>();
+      const silent = net.createServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      stops.push(() => new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        silent.close(() => resolve());
+      }));
+      const b = await serverAtPort();
+      const { client, log } = await aliceOn(`127.0.0.1:${(silent.address() as net.AddressInfo).port},127.0.0.1:${b.port}`);
+      const took = await until(() => signedInAt(client, b.port), 'alice on B', 8_000, log);
+      expect(took).toBeGreaterThanOrEqual(4_000);
+      expect(sockets.size).toBe(1);
+    } finally {
+      await stopAll();
+    }
+  });
+
+  it('client - the process signed in to goes silent: the heartbeat timeout (3 intervals) moves the client to the next', async () => {
+    try {
+      // login-ok with the shortest heartbeat interval (1 s), then not a word, heartbeats unanswered.
+      const mute = await fakeServer((send, got) => {
+        if (got.type === 'login') send({ type: 'login-ok', id: aliceId(), serverTime: Date.now(), host: '127.0.0.1', port: 1, heartbeatMs: 1_000 });
+      });
+      const b = await serverAtPort();
+      const { client, log } = await aliceOn(`127.0.0.1:${mute.port},127.0.0.1:${b.port}`);
+      await until(() => signedInAt(client, mute.port), 'alice on the process that goes silent', 5_000, log);
+      await until(() => signedInAt(client, b.port), 'alice on B', 8_000, log);
+      expect(log.some((l) => l.startsWith(`parley: offline (127.0.0.1:${mute.port}: `))).toBe(true);
+      expect(client.state().id).toBe(aliceId());
+    } finally {
+      await stopAll();
+    }
+  });
+});
 
 describe('client relay at the named process', () => {
   it('client - introduce with relay: the relay-request goes to that process, not the one signed in to', async () => {
