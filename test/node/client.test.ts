@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFrameDecoder } from '../../src/net/frame.js';
 import { decodeControl, encodeControl, type ControlMessage } from '../../src/net/control.js';
 import { controlFrame } from '../../src/net/link.js';
-import { serverTlsOptions } from '../../src/net/tls.js';
+import { serverTlsOptions, type Identity } from '../../src/net/tls.js';
 import { startClient, type RunningClient } from '../../src/node/client.js';
 import { loadHomeIdentity, selfSignedId } from '../../src/node/identity.js';
 import type { LookupAll } from '../../src/node/servers.js';
@@ -160,10 +160,12 @@ describe('client on several server processes', () => {
 
 // A server that does the least a client needs: TLS with the server's certificate, login-ok, then
 // whatever `then` sends; every control message it receives is kept.
-async function fakeServer(then: (send: (msg: ControlMessage) => void, got: ControlMessage) => void): Promise<{ port: number; received: ControlMessage[]; stop: () => Promise<void> }> {
+// `as`: whose certificate it presents (the server's unless told).
+async function fakeServer(then: (send: (msg: ControlMessage) => void, got: ControlMessage) => void, as: Identity = pki.server): Promise<{ port: number; received: ControlMessage[]; connections: () => number; stop: () => Promise<void> }> {
   const received: ControlMessage[] = [];
   const sockets = new Set<tls.TLSSocket>();
-  const server = tls.createServer(serverTlsOptions(pki.server), (socket) => {
+  let connections = 0;
+  const server = tls.createServer(serverTlsOptions(as), (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
@@ -177,6 +179,9 @@ async function fakeServer(then: (send: (msg: ControlMessage) => void, got: Contr
       }
     });
   });
+  // TCP connections, TLS done or not.
+  server.on('connection', () => (connections += 1));
+  server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const stop = (): Promise<void> =>
     new Promise((resolve) => {
@@ -184,7 +189,7 @@ async function fakeServer(then: (send: (msg: ControlMessage) => void, got: Contr
       server.close(() => resolve());
     });
   stops.push(stop);
-  return { port: (server.address() as { port: number }).port, received, stop };
+  return { port: (server.address() as { port: number }).port, received, connections: () => connections, stop };
 }
 
 describe('client on a process that times out', () => {
@@ -228,27 +233,45 @@ describe('client on a process that times out', () => {
   });
 });
 
+// Alice signed in to a fake process that introduces bob (77) naming `relay` for the relay, its
+// punchAt far enough back that the client goes to the relay at once.
+async function introducedWithRelay(relay: string): Promise<{ home: Awaited<ReturnType<typeof fakeServer>>; client: RunningClient; log: string[] }> {
+  const home = await fakeServer((send, got) => {
+    if (got.type !== 'login') return;
+    const now = Date.now();
+    send({ type: 'login-ok', id: aliceId(), serverTime: now, host: '127.0.0.1', port: 1, heartbeatMs: 10_000 });
+    send({ type: 'introduce', peer: BOB, peerKey: pki.creds.alice.keySha256, host: '127.0.0.1', port: 1, lan: [], listenPort: 0, role: 'tls-client', punchAt: now - 10_000, nonce: NONCE, relay });
+  });
+  const { client, log } = await aliceOn(`127.0.0.1:${home.port}`, { events: [{ type: 'contact.added', peer: BOB, name: 'Bob', whitelisted: true }] });
+  return { home, client, log };
+}
+
+const BOB = 77;
+const NONCE = '0f'.repeat(16);
+
 describe('client relay at the named process', () => {
   it('client - introduce with relay: the relay-request goes to that process, not the one signed in to', async () => {
     try {
-      const bob = 77;
-      const nonce = '0f'.repeat(16);
       // The process named by the introduction: it hears the relay-request and says nothing more.
       const relay = await fakeServer(() => undefined);
-      // The process signed in to: login-ok, then an introduction of bob naming the other process,
-      // its punchAt far enough back that the client goes to the relay at once.
-      const home = await fakeServer((send, got) => {
-        if (got.type === 'login') {
-          const now = Date.now();
-          send({ type: 'login-ok', id: aliceId(), serverTime: now, host: '127.0.0.1', port: 1, heartbeatMs: 10_000 });
-          send({ type: 'introduce', peer: bob, peerKey: pki.creds.alice.keySha256, host: '127.0.0.1', port: 1, lan: [], listenPort: 0, role: 'tls-client', punchAt: now - 10_000, nonce, relay: `127.0.0.1:${relay.port}` });
-        }
-      });
-      const { client, log } = await aliceOn(`127.0.0.1:${home.port}`, { events: [{ type: 'contact.added', peer: bob, name: 'Bob', whitelisted: true }] });
+      const { home, client, log } = await introducedWithRelay(`127.0.0.1:${relay.port}`);
       await until(() => relay.received.length > 0, 'a relay-request at the named process', 5_000, log);
-      expect(relay.received[0]).toEqual({ type: 'relay-request', peer: bob, nonce });
+      expect(relay.received[0]).toEqual({ type: 'relay-request', peer: BOB, nonce: NONCE });
       expect(home.received.some((m) => m.type === 'relay-request')).toBe(false);
       expect(client.state().signedInTo).toBe(`127.0.0.1:${home.port}`);
+    } finally {
+      await stopAll();
+    }
+  });
+
+  it('client - the named process is checked as the server is: one presenting a client\'s certificate hears nothing', async () => {
+    try {
+      const impostor = await fakeServer(() => undefined, pki.identity('alice'));
+      const { log } = await introducedWithRelay(`127.0.0.1:${impostor.port}`);
+      await until(() => log.some((l) => l.startsWith(`parley: no relay to ${BOB}: `)), 'the relay refused', 5_000, log);
+      expect(log.find((l) => l.startsWith(`parley: no relay to ${BOB}: `))).toMatch(/client certificate, server expected/);
+      expect(impostor.connections()).toBe(1);
+      expect(impostor.received).toEqual([]);
     } finally {
       await stopAll();
     }
