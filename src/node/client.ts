@@ -84,6 +84,10 @@ export function lanAddresses(): string[] {
   return out.slice(0, LIMITS.MAX_LAN_ADDRESSES);
 }
 
+// See heldElsewhere in startClient.
+const HELD_RETRY_MS = 1_000;
+const HELD_WINDOW_MS = 30_000;
+
 // The next wait before a reconnect: doubled each time, at most `max`, with a random part so that
 // many clients dropped by one server restart do not all come back in the same instant.
 export function nextBackoff(previous: number, first: number, max: number, random: number = Math.random()): number {
@@ -137,6 +141,11 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
   // starts after: a client dropped by one process tries the next one first.
   let signedIn: Candidate | null = null;
   let lastTried: string | null = null;
+  // A process that died still holds this client's session in the cluster until the others find
+  // it dead (within 15 s): a login refused as ALREADY_SIGNED_IN soon after a drop is tried again
+  // every second instead of backing off past that moment.
+  let heldElsewhere = false;
+  let droppedAt = 0;
 
   // One round (issue 13): every address of the list in turn until one signs in, each tried at
   // once after the one before failed; after a round where none did, the backoff. Never throws,
@@ -145,6 +154,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     timer = null;
     if (closing || servers.length === 0) return;
     const { candidates, failures } = await serverCandidates(servers, lookup);
+    heldElsewhere = false;
     for (const c of roundOrder(candidates, lastTried)) {
       if (closing) return;
       lastTried = c.text;
@@ -157,7 +167,8 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     state.server = 'offline';
     stateChanged();
     firstDone();
-    retry(nextBackoff(wait, backoff.first, backoff.max));
+    const next = nextBackoff(wait, backoff.first, backoff.max);
+    retry(heldElsewhere && Date.now() - droppedAt < HELD_WINDOW_MS ? Math.min(next, HELD_RETRY_MS) : next);
   }
 
   // A session with one process: null once signed in (its end calls dropped()), else why not.
@@ -188,6 +199,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
       return `${c.text}: ${end.by}: ${end.code} ${end.reason}`.trim();
     }
     if (answer.type !== 'login-ok') {
+      if (answer.type === 'login-refused' && answer.code === WIRE_CODE.ALREADY_SIGNED_IN) heldElsewhere = true;
       const why = `${answer.type}: ${'code' in answer ? answer.code : ''} ${'reason' in answer ? answer.reason : ''}`.trim();
       log(`parley: ${c.text} refused the login (${why})`);
       if (session === s) session = null;
@@ -334,6 +346,7 @@ export async function startClient(options: ClientOptions): Promise<RunningClient
     stateChanged();
     if (closing) return;
     lastTried = c.text;
+    droppedAt = Date.now();
     retry(nextBackoff(0, backoff.first, backoff.max));
   }
 
