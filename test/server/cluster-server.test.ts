@@ -211,7 +211,7 @@ describe('cluster', () => {
   it('cluster - with one NATS node killed, sign-ins go on within 10 s', async () => {
     const [p0, p1] = await cluster(2);
     await online(p0.port, 'alice');
-    nats.kill(0);
+    await nats.kill(0);
     try {
       const started = Date.now();
       const bob = await within<Client>(12_000, 'bob signed in with a NATS node down', (resolve, reject) => {
