@@ -1,0 +1,270 @@
+// The cluster core (server/cluster/nats.ts) against a real three-node NATS cluster: two or three
+// processes' worth of startCluster in this one test process, each with its own node name and
+// connection. Each test uses buckets of its own (options.name), so none sees another's keys.
+// Every wait is on a polled condition with a bound.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { createHash } from 'node:crypto';
+import { assignId } from '../../src/net/control.js';
+import type { ServerEvent } from '../../server/events.js';
+import type { ClusterHooks, ClusterOptions, IntroduceAnswer, IntroduceAsk } from '../../server/cluster/contract.js';
+import { startCluster, type ClusterProcess } from '../../server/cluster/nats.js';
+import { startNatsCluster, type NatsCluster } from '../helpers/nats.js';
+
+const HEARTBEAT_MS = 300;
+const DEAD_AFTER_MS = 1_500;
+const FENCE_AFTER_MS = 1_000;
+const WAIT_MS = 10_000;
+
+let nats: NatsCluster;
+let started: ClusterProcess[] = [];
+let bucketSeq = 0;
+
+beforeAll(async () => {
+  nats = await startNatsCluster({ nodes: 3 });
+});
+
+afterEach(async () => {
+  await Promise.allSettled(started.map((c) => c.close()));
+  started = [];
+});
+
+afterAll(async () => {
+  await nats?.stop();
+});
+
+type Seen = {
+  events: ServerEvent[];
+  presence: Array<{ id: number; online: boolean; at: number }>;
+  revoked: Array<{ key: string; at: number }>;
+  fenced: boolean[];
+  asks: IntroduceAsk[];
+};
+
+function recorder(answer: (ask: IntroduceAsk) => IntroduceAnswer = () => ({ ok: false, code: 'PEER_OFFLINE', reason: 'offline' })): { hooks: ClusterHooks; seen: Seen } {
+  const seen: Seen = { events: [], presence: [], revoked: [], fenced: [], asks: [] };
+  const hooks: ClusterHooks = {
+    apply: (e) => seen.events.push(e),
+    presence: (id, online, at) => seen.presence.push({ id, online, at }),
+    revoked: (key, at) => seen.revoked.push({ key, at }),
+    fenced: (f) => seen.fenced.push(f),
+    introduce: (ask) => {
+      seen.asks.push(ask);
+      return answer(ask);
+    },
+  };
+  return { hooks, seen };
+}
+
+function options(name: string, node: string, over: Partial<ClusterOptions> = {}): ClusterOptions {
+  return {
+    servers: nats.urls,
+    node,
+    publicAddress: `127.0.0.1:${7300 + node.length}`,
+    name,
+    replicas: 3,
+    auth: {},
+    tls: null,
+    fenceAfterMs: FENCE_AFTER_MS,
+    deadAfterMs: DEAD_AFTER_MS,
+    heartbeatMs: HEARTBEAT_MS,
+    now: Date.now,
+    log: () => {},
+    ...over,
+  };
+}
+
+// Two (or more) processes of one cluster, on buckets no other test uses.
+async function processes(count: number, answer?: (ask: IntroduceAsk) => IntroduceAnswer): Promise<Array<{ c: ClusterProcess; seen: Seen }>> {
+  const name = `t${process.pid}x${bucketSeq++}`;
+  const out: Array<{ c: ClusterProcess; seen: Seen }> = [];
+  for (let i = 0; i < count; i++) {
+    const { hooks, seen } = recorder(answer);
+    // Different NATS nodes first, as processes on different machines would be.
+    const c = await startCluster(options(name, `p${i}`, { servers: [...nats.urls.slice(i % 3), ...nats.urls.slice(0, i % 3)] }), hooks);
+    started.push(c);
+    out.push({ c, seen });
+  }
+  return out;
+}
+
+function keyOf(n: number | string): string {
+  return createHash('sha256').update(`key ${n}`).digest('hex');
+}
+
+const candidateFor = (key: string) => (taken: (id: number) => boolean) => assignId(Buffer.from(key, 'hex'), taken);
+
+async function until(what: string, check: () => boolean, boundMs = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${boundMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const ASK: IntroduceAsk = {
+  asker: 1,
+  askerKey: 'ab'.repeat(32),
+  host: '127.0.0.1',
+  port: 40000,
+  lan: undefined,
+  listenPort: undefined,
+  target: 2,
+  nonce: 'n0',
+  punchAt: 0,
+  relay: '127.0.0.1:7300',
+};
+
+describe('cluster core', () => {
+  test('cluster - one key registered on two processes at once gets one id on both', async () => {
+    const [a, b] = await processes(2);
+    const key = keyOf('same');
+    const [ia, ib] = await Promise.all([a.c.register(key, candidateFor(key)), b.c.register(key, candidateFor(key))]);
+    expect(ia).not.toBeNull();
+    expect(ia).toBe(ib);
+    // Each process's registry hears of the binding once.
+    for (const p of [a, b]) {
+      await until('client.registered', () => p.seen.events.some((e) => e.type === 'client.registered' && e.keySha256 === key));
+      expect(p.seen.events.filter((e) => e.type === 'client.registered' && e.keySha256 === key)).toEqual([expect.objectContaining({ id: ia })]);
+    }
+  });
+
+  test('cluster - 200 keys on two processes at once get distinct ids and bindings both agree on', async () => {
+    const [a, b] = await processes(2);
+    const keys = Array.from({ length: 200 }, (_, i) => keyOf(`many ${i}`));
+    // Both processes register every key, in opposite orders, 16 at a time each.
+    const run = async (c: ClusterProcess, order: string[]): Promise<Map<string, number | null>> => {
+      const got = new Map<string, number | null>();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < order.length) {
+            const key = order[next++];
+            got.set(key, await c.register(key, candidateFor(key)));
+          }
+        }),
+      );
+      return got;
+    };
+    const [ga, gb] = await Promise.all([run(a.c, keys), run(b.c, [...keys].reverse())]);
+    const ids = new Set<number>();
+    for (const key of keys) {
+      expect(ga.get(key)).toBe(gb.get(key));
+      ids.add(ga.get(key) as number);
+    }
+    expect(ids.size).toBe(200);
+    // The registries both processes were fed hold the same 200 bindings, one way and back.
+    for (const p of [a, b]) {
+      await until('200 registrations', () => p.seen.events.filter((e) => e.type === 'client.registered').length >= 200);
+      const byKey = new Map<string, number>();
+      const byId = new Map<number, string>();
+      for (const e of p.seen.events) {
+        if (e.type !== 'client.registered') continue;
+        expect(byKey.has(e.keySha256)).toBe(false);
+        expect(byId.has(e.id)).toBe(false);
+        byKey.set(e.keySha256, e.id);
+        byId.set(e.id, e.keySha256);
+      }
+      for (const key of keys) expect(byKey.get(key)).toBe(ga.get(key));
+    }
+  });
+
+  test('cluster - one id claimed by two processes at once: one holds it, the other is refused with the holder', async () => {
+    const [a, b] = await processes(2);
+    const [ra, rb] = await Promise.all([a.c.claim(42, '10.0.0.1:5000'), b.c.claim(42, '10.0.0.2:5000')]);
+    expect([ra.ok, rb.ok].filter(Boolean)).toHaveLength(1);
+    const [winner, loser, refusal] = ra.ok ? [a, b, rb] : [b, a, ra];
+    expect(refusal).toEqual({ ok: false, holder: expect.objectContaining({ node: winner.c.node, boot: winner.c.boot }) });
+    await until('the loser sees the holder', () => loser.c.holderOf(42)?.node === winner.c.node);
+    expect(winner.c.holderOf(42)).toBeUndefined();
+    await until('presence online on the loser', () => loser.seen.presence.some((p) => p.id === 42 && p.online));
+    expect(winner.seen.presence).toEqual([]);
+  });
+
+  test('cluster - a release on one process is presence offline on the other, and the id can be claimed there', async () => {
+    const [a, b] = await processes(2);
+    expect(await a.c.claim(7, '10.0.0.1:5000')).toEqual({ ok: true });
+    await until('b sees a holding 7', () => b.c.holderOf(7)?.node === 'p0');
+    await a.c.release(7);
+    await until('presence offline on b', () => b.seen.presence.some((p) => p.id === 7 && !p.online));
+    expect(b.c.holderOf(7)).toBeUndefined();
+    await until('session.closed on b', () => b.seen.events.some((e) => e.type === 'session.closed' && e.id === 7));
+    expect(await b.c.claim(7, '10.0.0.2:5000')).toEqual({ ok: true });
+  });
+
+  test('cluster - a process that dies without releasing: the others free its sessions within deadAfterMs', async () => {
+    const [a, b] = await processes(2);
+    expect(await a.c.claim(9, '10.0.0.1:5000')).toEqual({ ok: true });
+    await until('b sees a holding 9', () => b.c.holderOf(9)?.node === 'p0');
+    const t0 = Date.now();
+    await a.c.halt();
+    await until('presence offline on b', () => b.seen.presence.some((p) => p.id === 9 && !p.online), DEAD_AFTER_MS + 3_000);
+    expect(b.c.holderOf(9)).toBeUndefined();
+    // Not before the bound: a live process is never taken for dead.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(DEAD_AFTER_MS - HEARTBEAT_MS);
+    // The id is free to claim again.
+    expect(await b.c.claim(9, '10.0.0.2:5000')).toEqual({ ok: true });
+  });
+
+  test('cluster - a live holder is refused to the others, however long it holds', async () => {
+    const [a, b] = await processes(2);
+    expect(await a.c.claim(11, '10.0.0.1:5000')).toEqual({ ok: true });
+    // Three times the death bound: a's heartbeats keep it alive.
+    const deadline = Date.now() + DEAD_AFTER_MS * 3;
+    await until('time passes', () => Date.now() > deadline, DEAD_AFTER_MS * 4);
+    expect(b.c.holderOf(11)?.node).toBe('p0');
+    expect(await b.c.claim(11, '10.0.0.2:5000')).toEqual({ ok: false, holder: expect.objectContaining({ node: 'p0' }) });
+    expect(b.seen.presence.filter((p) => p.id === 11)).toEqual([expect.objectContaining({ online: true })]);
+  });
+
+  test('cluster - a revocation is told to every process, and a second one is refused', async () => {
+    const [a, b] = await processes(2);
+    const key = keyOf('revoked');
+    expect(await a.c.revoke(key, 1234)).toBe(true);
+    expect(a.seen.revoked).toEqual([{ key, at: 1234 }]);
+    await until('b hears of it', () => b.seen.revoked.length > 0);
+    expect(b.seen.revoked).toEqual([{ key, at: 1234 }]);
+    expect(b.seen.events).toContainEqual(expect.objectContaining({ type: 'client.revoked', keySha256: key, at: 1234 }));
+    expect(await b.c.revoke(key, 5678)).toBe(false);
+    expect(await a.c.revoke(key, 5678)).toBe(false);
+    expect(b.seen.revoked).toHaveLength(1);
+  });
+
+  test('cluster - an introduction is answered by the target process; a node that is not there is gone', async () => {
+    const answer: IntroduceAnswer = { ok: true, peerKey: 'cd'.repeat(32), host: '10.0.0.9', port: 41000, lan: ['192.168.1.9'], listenPort: 42000 };
+    const [a, b] = await processes(2, () => answer);
+    expect(await a.c.introduce('p1', ASK)).toEqual(answer);
+    expect(b.seen.asks).toEqual([ASK]);
+    expect(a.seen.asks).toEqual([]);
+    const t0 = Date.now();
+    expect(await a.c.introduce('nobody', ASK)).toEqual({ gone: true });
+    expect(Date.now() - t0).toBeLessThan(3_000);
+  });
+
+  test('cluster - a NATS node killed: register and claim still succeed within 10 s, from every process', async () => {
+    const [a, b] = await processes(2);
+    // Warm: both processes are known to each other before the kill.
+    expect(await a.c.claim(100, '10.0.0.1:5000')).toEqual({ ok: true });
+    await until('b sees a', () => b.c.holderOf(100)?.node === 'p0');
+    try {
+      await nats.kill(0);
+      const t0 = Date.now();
+      const key = keyOf('after kill');
+      const [ia, ib, ca, cb] = await Promise.all([
+        a.c.register(key, candidateFor(key)),
+        b.c.register(key, candidateFor(key)),
+        a.c.claim(101, '10.0.0.1:5000'),
+        b.c.claim(102, '10.0.0.2:5000'),
+      ]);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(ia).not.toBeNull();
+      expect(ia).toBe(ib);
+      expect([ca, cb]).toEqual([{ ok: true }, { ok: true }]);
+      // Nobody was taken for dead while the streams failed over.
+      expect(b.c.holderOf(100)?.node).toBe('p0');
+      expect(b.seen.presence.filter((p) => p.id === 100 && !p.online)).toEqual([]);
+      expect([...a.seen.fenced, ...b.seen.fenced]).toEqual([]);
+    } finally {
+      await nats.restart(0);
+    }
+  });
+});
