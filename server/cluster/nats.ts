@@ -31,6 +31,7 @@ const TRY_MS = 1_000;
 // An introduction not answered within this is taken as its target's process being gone.
 const INTRODUCE_MS = 2_000;
 const RESYNC_PAUSE_MS = 500;
+const CLOSE_MS = 2_000;
 const NAME = /^[A-Za-z0-9_-]{1,32}$/;
 
 export type ClusterProcess = Cluster & {
@@ -74,6 +75,7 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
   let generation = 0;
   let following: Following[] = [];
   let lastAckAt = now();
+  let downSince = 0;
   let lastSweepAt = 0;
   const fence = { fenced: false, fencedAt: 0 };
   let unfencing = false;
@@ -95,10 +97,19 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
     return (entry: Entry): void => {
       if (gen !== generation || closed) return;
       const before = mirror.selfSeenAt;
+      const id = bucket === 'sessions' ? Number(entry.key.slice(2)) : NaN;
+      const wasOurs = held.has(id) && isOursNow(id);
       run(applyEntry(mirror, bucket, entry, now()));
+      // Another process freed or took a session we hold: it took us for dead (fence.ts).
+      if (wasOurs && !isOursNow(id)) fenceNow(`session ${id}, held here, was freed by another process`);
       // Our own heartbeat came back: judge the others against it (mirror.ts).
       if (mirror.selfSeenAt !== before && synced) judge();
     };
+  }
+
+  function isOursNow(id: number): boolean {
+    const s = mirror.sessions.get(id);
+    return s !== undefined && isOurs(mirror, s.holder);
   }
 
   function judge(): void {
@@ -177,22 +188,26 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
   }
 
   function checkFence(): void {
-    const input = { connected, lastAckAt, now: now() };
-    if (shouldFence(fence, input, options)) {
-      fence.fenced = true;
-      fence.fencedAt = now();
-      log(`cluster: no heartbeat acknowledged by NATS for ${input.now - lastAckAt} ms: fenced, closing this process's sessions`);
-      safeHook(() => hooks.fenced(true));
-    } else if (mayUnfence(fence, input) && !unfencing) {
+    const input = { connected, downSince, lastAckAt, now: now() };
+    if (shouldFence(fence, input, options.fenceAfterMs)) fenceNow(`without NATS for ${input.now - downSince} ms`);
+    else if (mayUnfence(fence, input) && !unfencing) {
       unfencing = true;
       void resync().then((ok) => {
         unfencing = false;
         if (!ok || !fence.fenced || closed) return;
         fence.fenced = false;
-        log('cluster: NATS is back and the mirror re-synced: serving again');
+        log('cluster: NATS takes our heartbeats again and the mirror re-synced: serving again');
         safeHook(() => hooks.fenced(false));
       });
     }
+  }
+
+  function fenceNow(why: string): void {
+    if (fence.fenced || closed) return;
+    fence.fenced = true;
+    fence.fencedAt = now();
+    log(`cluster: ${why}: fenced, this process's sessions must close`);
+    safeHook(() => hooks.fenced(true));
   }
 
   function safeHook(call: () => void): void {
@@ -207,7 +222,10 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
   // messages while it was down); fencing is judged by checkFence on its own tick.
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') connected = false;
+      if (s.type === 'disconnect') {
+        if (connected) downSince = now();
+        connected = false;
+      }
       else if (s.type === 'reconnect') {
         connected = true;
         if (!fence.fenced) void resync();
@@ -312,6 +330,11 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
     held.delete(id);
     const s = mirror.sessions.get(id);
     if (!s || !isOurs(mirror, s.holder)) return;
+    // Without NATS (a fenced process closing its sessions) there is no point waiting 12 s.
+    if (!connected) {
+      unreleased.add(id);
+      return;
+    }
     try {
       await removeAt(sessions, `s.${id}`, s.revision);
     } catch (err) {
@@ -341,11 +364,15 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
   async function close(): Promise<void> {
     if (closed) return;
     stopAll();
+    // Freed at once for a quick login elsewhere; what NATS does not take within CLOSE_MS the others
+    // free anyway once our heartbeats have stopped for deadAfterMs.
     const ours = [...mirror.sessions].filter(([, s]) => isOurs(mirror, s.holder));
-    await Promise.allSettled(ours.map(([id, s]) => removeAt(sessions, `s.${id}`, s.revision)));
-    await Promise.allSettled([nodes.delete(`n.${node}`)]);
+    const cleanup = Promise.allSettled([...ours.map(([id, s]) => removeAt(sessions, `s.${id}`, s.revision)), nodes.delete(`n.${node}`)]);
+    let timer: NodeJS.Timeout | undefined;
+    if (connected) await Promise.race([cleanup, new Promise((r) => (timer = setTimeout(r, CLOSE_MS)))]);
+    clearTimeout(timer);
     sub.unsubscribe();
-    await nc.drain().catch(() => {});
+    await nc.close().catch(() => {});
   }
 
   async function halt(): Promise<void> {

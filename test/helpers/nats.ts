@@ -51,6 +51,9 @@ export async function startNatsCluster(options: { nodes: number }): Promise<Nats
       '-a', '127.0.0.1', '-p', String(n.port), '-m', String(n.httpPort), '-n', n.name,
       '-js', '-sd', n.dir, '-l', path.join(root, `${n.name}.log`),
       '--cluster_name', clusterName, '--cluster', `nats://127.0.0.1:${n.routePort}`, '--routes', routes,
+      // Clients reach only the servers they are given: a test that cuts one process off (a proxy
+      // between it and NATS, test/helpers/proxy.ts) must not see it reconnect around the cut.
+      '--no_advertise=true',
     ];
     n.proc = spawn('nats-server', args, { stdio: 'ignore' });
   }
@@ -68,7 +71,11 @@ export async function startNatsCluster(options: { nodes: number }): Promise<Nats
 
   async function waitHealthy(n: Node, deadline: number): Promise<void> {
     // /healthz answers 200 once the server runs and its JetStream is current with the cluster.
-    await until(deadline, `NATS node ${n.name} healthy`, () => healthz(n.httpPort));
+    await until(deadline, `NATS node ${n.name} healthy`, () => {
+      // A node that exited (a bad flag, a port taken) will not become healthy: say so at once.
+      if (n.proc && n.proc.exitCode !== null) throw new Error(`nats-server ${n.name} exited with ${n.proc.exitCode}: see ${path.join(root, `${n.name}.log`)}`);
+      return healthz(n.httpPort);
+    });
   }
 
   for (const n of nodes) spawnNode(n);
