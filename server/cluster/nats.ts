@@ -18,19 +18,20 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import type { Cluster, ClusterHooks, ClusterOptions, Holder, IntroduceAnswer, IntroduceAsk } from './contract.js';
+import type { Cluster, ClusterHooks, ClusterOptions, IntroduceAnswer, IntroduceAsk } from './contract.js';
 import { connectNats } from './connect.js';
 import { badClusterOption } from './errors.js';
 import { mayUnfence, shouldFence } from './fence.js';
-import { follow, type Following } from './follow.js';
-import { applyEntry, checkLiveness, type Entry, createMirror, decideClaim, isOurs, learnBinding, learnRevocation, liveHolder, noteNode, parseHolder, staleSessions, type Bucket, type Effect } from './mirror.js';
-import { create, read, removeAt, retried, update } from './store.js';
+import { createIds } from './ids.js';
+import { applyEntry, checkLiveness, createMirror, liveHolder, type Bucket, type Effect, type Entry } from './mirror.js';
+import { createSessions } from './sessions.js';
+import { retried } from './store.js';
+import { createSync } from './sync.js';
 
 // Each try of a KV write or read (store.ts tries again for up to 12 s).
 const TRY_MS = 1_000;
 // An introduction not answered within this is taken as its target's process being gone.
 const INTRODUCE_MS = 2_000;
-const RESYNC_PAUSE_MS = 500;
 const CLOSE_MS = 2_000;
 const NAME = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -62,18 +63,10 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
   // create that lost is the winner's, never a lagging replica's nothing.
   const open = (suffix: string): Promise<KV> => kvm.create(`${name}_${suffix}`, { replicas: options.replicas, history: 1, allow_direct: false });
   const [ids, sessions, nodes] = await retried('opening the buckets', () => Promise.all([open('ids'), open('sessions'), open('nodes')]));
-  const buckets: Record<Bucket, KV> = { ids, sessions, nodes };
 
   const mirror = createMirror({ node, boot }, options.deadAfterMs);
-  // Ids this process claimed and has not released; releases that failed (NATS away), done later.
-  const held = new Set<number>();
-  const unreleased = new Set<number>();
-  const deleting = new Set<number>();
   let closed = false;
   let connected = true;
-  let synced = false;
-  let generation = 0;
-  let following: Following[] = [];
   let lastAckAt = now();
   let downSince = 0;
   let lastSweepAt = 0;
@@ -83,105 +76,57 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
   // Effects go to the hooks; a hook that throws is the server's bug, logged, never ours to stop on.
   function run(effects: Effect[]): void {
     for (const e of effects) {
-      try {
+      safely(e.kind, () => {
         if (e.kind === 'apply') hooks.apply(e.event);
         else if (e.kind === 'presence') hooks.presence(e.id, e.online, e.at);
         else hooks.revoked(e.keySha256, e.at);
-      } catch (err) {
-        log(`cluster: a hook failed on ${e.kind}: ${String(err)}`);
-      }
+      });
     }
   }
 
-  function onEntry(bucket: Bucket, gen: number) {
-    return (entry: Entry): void => {
-      if (gen !== generation || closed) return;
-      const before = mirror.selfSeenAt;
-      const id = bucket === 'sessions' ? Number(entry.key.slice(2)) : NaN;
-      const wasOurs = held.has(id) && isOursNow(id);
-      run(applyEntry(mirror, bucket, entry, now()));
-      // Another process freed or took a session we hold: it took us for dead (fence.ts).
-      if (wasOurs && !isOursNow(id)) fenceNow(`session ${id}, held here, was freed by another process`);
-      // Our own heartbeat came back: judge the others against it (mirror.ts).
-      if (mirror.selfSeenAt !== before && synced) judge();
-    };
+  function safely(what: string, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      log(`cluster: the ${what} hook failed: ${String(err)}`);
+    }
   }
 
-  function isOursNow(id: number): boolean {
-    const s = mirror.sessions.get(id);
-    return s !== undefined && isOurs(mirror, s.holder);
+  const idsOps = createIds({ ids, mirror, run, now });
+  const sessionsOps = createSessions({ sessions, nodes, mirror, run, connected: () => connected, now, log });
+
+  function onEntry(bucket: Bucket, entry: Entry): void {
+    const before = mirror.selfSeenAt;
+    const id = bucket === 'sessions' ? Number(entry.key.slice(2)) : NaN;
+    const wasHeld = sessionsOps.holds(id) && sessionsOps.ours(id);
+    run(applyEntry(mirror, bucket, entry, now()));
+    // Another process freed or took a session we hold: it took us for dead (fence.ts).
+    if (wasHeld && !sessionsOps.ours(id)) fenceNow(`session ${id}, held here, was freed by another process`);
+    // Our own heartbeat came back: judge the others against it (mirror.ts).
+    if (mirror.selfSeenAt !== before && sync.synced()) judge();
   }
+  const sync = createSync({ ids, sessions, nodes }, onEntry, log);
 
   function judge(): void {
     const { effects, died } = checkLiveness(mirror, now());
     for (const n of died) log(`cluster: node ${n} has been silent over ${options.deadAfterMs} ms: its sessions are offline`);
     run(effects);
-    if (died.length > 0 || now() - lastSweepAt >= options.deadAfterMs) sweep();
-  }
-
-  // Deletes the sessions no live process holds, and ours released while NATS was away. Any live
-  // process may do it; twice is harmless (the delete is at the revision seen). Never throws, safe
-  // to run unawaited.
-  function sweep(): void {
-    lastSweepAt = now();
-    const stale = staleSessions(mirror);
-    for (const id of unreleased) {
-      const s = mirror.sessions.get(id);
-      if (s && isOurs(mirror, s.holder) && !held.has(id)) stale.push({ id, revision: s.revision });
-      else unreleased.delete(id);
-    }
-    for (const { id, revision } of stale) {
-      if (deleting.has(id)) continue;
-      deleting.add(id);
-      removeAt(sessions, `s.${id}`, revision)
-        .then(() => unreleased.delete(id))
-        .catch((err) => log(`cluster: could not free session ${id}: ${String(err)}`))
-        .finally(() => deleting.delete(id));
+    if (died.length > 0 || now() - lastSweepAt >= options.deadAfterMs) {
+      lastSweepAt = now();
+      sessionsOps.sweep();
     }
   }
 
-  // Starts the three watches over and waits until the mirror has caught up; false when a newer
-  // re-sync (or close) took over. Never throws: it tries again until NATS answers.
-  async function resync(): Promise<boolean> {
-    const gen = ++generation;
-    synced = false;
-    for (const f of following) f.stop();
-    following = [];
-    while (!closed && gen === generation) {
-      const started = await Promise.allSettled((['ids', 'sessions', 'nodes'] as const).map((b) => follow(buckets[b], onEntry(b, gen))));
-      const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      if (ok.length === started.length && gen === generation && !closed) {
-        following = ok;
-        for (const f of ok) void f.ended.then(() => onWatchEnded(gen));
-        await Promise.all(ok.map((f) => f.synced));
-        if (gen !== generation || closed) return false;
-        synced = true;
-        return true;
-      }
-      for (const f of ok) f.stop();
-      const failed = started.find((r) => r.status === 'rejected');
-      if (failed) log(`cluster: cannot watch the buckets (${String(failed.reason)}); trying again`);
-      await new Promise((r) => setTimeout(r, RESYNC_PAUSE_MS));
-    }
-    return false;
-  }
-
-  // A watch that ends on its own (its consumer failed): start all three over.
-  function onWatchEnded(gen: number): void {
-    if (closed || gen !== generation) return;
-    log('cluster: a bucket watch ended; re-syncing');
-    setTimeout(() => void resync(), RESYNC_PAUSE_MS);
-  }
-
+  const heartbeat = (): string => JSON.stringify({ boot, public: options.publicAddress, at: now() });
   let beating = false;
   async function beat(): Promise<void> {
     if (beating || closed) return;
     beating = true;
     try {
-      await nodes.put(`n.${node}`, JSON.stringify({ boot, public: options.publicAddress, at: now() }));
+      await nodes.put(`n.${node}`, heartbeat());
       lastAckAt = now();
     } catch {
-      // Counted by fence.ts: the heartbeats stop being acknowledged.
+      // Missed beats show in lastAckAt; the others judge by their absence.
     } finally {
       beating = false;
     }
@@ -192,12 +137,12 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
     if (shouldFence(fence, input, options.fenceAfterMs)) fenceNow(`without NATS for ${input.now - downSince} ms`);
     else if (mayUnfence(fence, input) && !unfencing) {
       unfencing = true;
-      void resync().then((ok) => {
+      void sync.resync().then((ok) => {
         unfencing = false;
         if (!ok || !fence.fenced || closed) return;
         fence.fenced = false;
         log('cluster: NATS takes our heartbeats again and the mirror re-synced: serving again');
-        safeHook(() => hooks.fenced(false));
+        safely('fenced', () => hooks.fenced(false));
       });
     }
   }
@@ -207,28 +152,19 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
     fence.fenced = true;
     fence.fencedAt = now();
     log(`cluster: ${why}: fenced, this process's sessions must close`);
-    safeHook(() => hooks.fenced(true));
+    safely('fenced', () => hooks.fenced(true));
   }
 
-  function safeHook(call: () => void): void {
-    try {
-      call();
-    } catch (err) {
-      log(`cluster: the fenced hook failed: ${String(err)}`);
-    }
-  }
-
-  // The connection's status: a reconnect restarts the watches (the consumers may have lost
-  // messages while it was down); fencing is judged by checkFence on its own tick.
+  // The connection's status: a reconnect starts the watches over (their consumers may have lost
+  // messages meanwhile; a fenced process re-syncs before it unfences); checkFence judges the rest.
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') {
         if (connected) downSince = now();
         connected = false;
-      }
-      else if (s.type === 'reconnect') {
+      } else if (s.type === 'reconnect') {
         connected = true;
-        if (!fence.fenced) void resync();
+        if (!fence.fenced) void sync.resync();
       }
     }
   })();
@@ -237,21 +173,18 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
   const sub = nc.subscribe(`${name}.node.${node}.introduce`, {
     callback: (err, msg) => {
       if (err) return;
-      let answer: IntroduceAnswer;
-      try {
+      let answer: IntroduceAnswer = { ok: false, code: 'PEER_OFFLINE', reason: 'the process holding this session could not introduce it' };
+      safely('introduce', () => {
         answer = hooks.introduce(msg.json<IntroduceAsk>());
-      } catch (e) {
-        log(`cluster: the introduce hook failed: ${String(e)}`);
-        answer = { ok: false, code: 'PEER_OFFLINE', reason: 'the process holding this session could not introduce it' };
-      }
+      });
       msg.respond(JSON.stringify(answer));
     },
   });
 
   // Our heartbeat goes first, so the others know this boot before any session of ours.
-  await retried('announcing this node', () => nodes.put(`n.${node}`, JSON.stringify({ boot, public: options.publicAddress, at: now() })));
+  await retried('announcing this node', () => nodes.put(`n.${node}`, heartbeat()));
   lastAckAt = now();
-  await resync();
+  await sync.resync();
   const beatTimer = setInterval(() => void beat(), options.heartbeatMs);
   const fenceTimer = setInterval(checkFence, Math.min(250, options.heartbeatMs));
 
@@ -259,95 +192,7 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
     closed = true;
     clearInterval(beatTimer);
     clearInterval(fenceTimer);
-    for (const f of following) f.stop();
-    following = [];
-  }
-
-  async function register(keySha256: string, candidate: (taken: (id: number) => boolean) => number | null): Promise<number | null> {
-    const known = mirror.keys.get(keySha256);
-    if (known !== undefined) return known;
-    const bound = await read(ids, `k.${keySha256}`);
-    if (bound && bound.operation === 'PUT') return bind(keySha256, Number(bound.string()));
-    for (;;) {
-      // An id held by our own key (an earlier try that lost its k create) is not taken for it.
-      const id = candidate((c) => mirror.ids.has(c) && mirror.ids.get(c) !== keySha256);
-      if (id === null) return null;
-      const i = await create(ids, `i.${id}`, keySha256);
-      if (!i.created && i.value !== keySha256) {
-        mirror.ids.set(id, i.value);
-        continue;
-      }
-      mirror.ids.set(id, keySha256);
-      const k = await create(ids, `k.${keySha256}`, String(id));
-      // Lost to another process registering the same key: its id is the key's.
-      return bind(keySha256, k.created ? id : Number(k.value));
-    }
-  }
-
-  function bind(keySha256: string, id: number): number {
-    run(learnBinding(mirror, keySha256, id, now()));
-    return mirror.keys.get(keySha256) ?? id;
-  }
-
-  async function claim(id: number, address: string): Promise<{ ok: true } | { ok: false; holder: Holder }> {
-    const key = `s.${id}`;
-    const holder: Holder = { node, boot, address, at: now() };
-    const value = JSON.stringify(holder);
-    const took = (revision: number): { ok: true } => {
-      held.add(id);
-      unreleased.delete(id);
-      run(applyEntry(mirror, 'sessions', { key, revision, op: 'PUT', value, at: holder.at }, now()));
-      return { ok: true };
-    };
-    let last: Holder | null = null;
-    // A few rounds: each lost one means another process wrote this key in between.
-    for (let round = 0; round < 4; round++) {
-      const c = await create(sessions, key, value);
-      if (c.created) return took(c.revision);
-      const existing = parseHolder(c.value);
-      if (existing) {
-        last = existing;
-        if (!mirror.nodes.has(existing.node) && existing.node !== node) await learnNode(existing.node);
-        const decision = decideClaim(mirror, existing);
-        if (decision === 'ours') return took(c.revision);
-        if (decision === 'refuse') return { ok: false, holder: existing };
-      }
-      const revision = await update(sessions, key, value, c.revision);
-      if (revision !== null) return took(revision);
-    }
-    return { ok: false, holder: last ?? holder };
-  }
-
-  // A holder's node our nodes watch has not delivered yet: read its heartbeat from the bucket.
-  async function learnNode(n: string): Promise<void> {
-    const e = await read(nodes, `n.${n}`);
-    if (!e || e.operation !== 'PUT') return;
-    const beat = JSON.parse(e.string()) as { boot: string; public: string };
-    run(noteNode(mirror, n, beat.boot, beat.public, now()));
-  }
-
-  async function release(id: number): Promise<void> {
-    held.delete(id);
-    const s = mirror.sessions.get(id);
-    if (!s || !isOurs(mirror, s.holder)) return;
-    // Without NATS (a fenced process closing its sessions) there is no point waiting 12 s.
-    if (!connected) {
-      unreleased.add(id);
-      return;
-    }
-    try {
-      await removeAt(sessions, `s.${id}`, s.revision);
-    } catch (err) {
-      // Freed by the sweep once NATS answers (or by the others, if we are taken for dead).
-      log(`cluster: could not release session ${id} now: ${String(err)}`);
-      unreleased.add(id);
-    }
-  }
-
-  async function revoke(keySha256: string, at: number): Promise<boolean> {
-    const r = await create(ids, `r.${keySha256}`, String(at));
-    run(learnRevocation(mirror, keySha256, r.created ? at : Number(r.value)));
-    return r.created;
+    sync.stop();
   }
 
   async function introduce(target: string, ask: IntroduceAsk): Promise<IntroduceAnswer | { gone: true }> {
@@ -364,10 +209,9 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
   async function close(): Promise<void> {
     if (closed) return;
     stopAll();
-    // Freed at once for a quick login elsewhere; what NATS does not take within CLOSE_MS the others
-    // free anyway once our heartbeats have stopped for deadAfterMs.
-    const ours = [...mirror.sessions].filter(([, s]) => isOurs(mirror, s.holder));
-    const cleanup = Promise.allSettled([...ours.map(([id, s]) => removeAt(sessions, `s.${id}`, s.revision)), nodes.delete(`n.${node}`)]);
+    // Freed at once for a quick login elsewhere; what NATS does not take within CLOSE_MS the
+    // others free anyway once our heartbeats have stopped for deadAfterMs.
+    const cleanup = Promise.allSettled([sessionsOps.releaseAll(), nodes.delete(`n.${node}`)]);
     let timer: NodeJS.Timeout | undefined;
     if (connected) await Promise.race([cleanup, new Promise((r) => (timer = setTimeout(r, CLOSE_MS)))]);
     clearTimeout(timer);
@@ -381,5 +225,16 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
     await nc.close();
   }
 
-  return { node, boot, holderOf: (id) => liveHolder(mirror, id), register, claim, release, revoke, introduce, close, halt };
+  return {
+    node,
+    boot,
+    holderOf: (id) => liveHolder(mirror, id),
+    register: idsOps.register,
+    claim: sessionsOps.claim,
+    release: sessionsOps.release,
+    revoke: idsOps.revoke,
+    introduce,
+    close,
+    halt,
+  };
 }
