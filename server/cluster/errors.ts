@@ -19,3 +19,8 @@ export function clusterUnreachable(servers: string[], cause: unknown): ParleyErr
 export function badClusterOption(name: string, expected: string, value: unknown): ParleyError {
   return badInput('CLUSTER_BAD_OPTION', `cluster option ${name} must be ${expected}, got ${String(value)}`);
 }
+
+// The server asked with what cannot be a key's SHA-256 or an id: a bug of the caller's.
+export function badClusterArgument(name: string, expected: string, value: unknown): ParleyError {
+  return parleyError('CLUSTER_BAD_ARGUMENT', `cluster: ${name} must be ${expected}, got ${String(value)}`, EXIT.BUG);
+}

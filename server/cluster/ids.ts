@@ -4,6 +4,13 @@
 import type { KV } from '@nats-io/kv';
 import { learnBinding, learnRevocation, type Effect, type Mirror } from './mirror.js';
 import { create, read } from './store.js';
+import { badClusterArgument } from './errors.js';
+
+const KEY_SHA256 = /^[0-9a-f]{64}$/;
+
+function checkKey(keySha256: string): void {
+  if (!KEY_SHA256.test(keySha256)) throw badClusterArgument('keySha256', '64 lowercase hex characters', keySha256);
+}
 
 export type IdsDeps = { ids: KV; mirror: Mirror; run: (effects: Effect[]) => void; now: () => number };
 
@@ -17,6 +24,7 @@ export function createIds(deps: IdsDeps) {
   // 3. Create k.<key> = id. If it exists, its id is the key's (the race's winner), and ours, if
   //    different, stays an orphan i.<id>: taken, never given to another key.
   async function register(keySha256: string, candidate: (taken: (id: number) => boolean) => number | null): Promise<number | null> {
+    checkKey(keySha256);
     const known = mirror.keys.get(keySha256);
     if (known !== undefined) return known;
     const bound = await read(ids, `k.${keySha256}`);
@@ -45,6 +53,7 @@ export function createIds(deps: IdsDeps) {
   // False when the key was revoked already. The revoked hook runs here at once, and on the
   // other processes when their watch delivers r.<key>.
   async function revoke(keySha256: string, at: number): Promise<boolean> {
+    checkKey(keySha256);
     const r = await create(ids, `r.${keySha256}`, String(at));
     run(learnRevocation(mirror, keySha256, r.created ? at : Number(r.value)));
     return r.created;

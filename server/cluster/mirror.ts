@@ -230,7 +230,7 @@ export function parseHolder(text: string): Holder | null {
   }
 }
 
-function parseBeat(text: string): { boot: string; public: string; at: number } | null {
+export function parseBeat(text: string): { boot: string; public: string; at: number } | null {
   try {
     const b = JSON.parse(text) as { boot: string; public: string; at: number };
     if (typeof b.boot !== 'string') return null;

@@ -3,8 +3,9 @@
 // NATS was away). The decisions are the mirror's (mirror.ts); this is their I/O.
 import type { KV } from '@nats-io/kv';
 import type { Holder } from './contract.js';
-import { applyEntry, decideClaim, isOurs, noteNode, parseHolder, staleSessions, type Effect, type Mirror } from './mirror.js';
+import { applyEntry, decideClaim, isOurs, noteNode, parseBeat, parseHolder, staleSessions, type Effect, type Mirror } from './mirror.js';
 import { create, read, removeAt, update } from './store.js';
+import { badClusterArgument } from './errors.js';
 
 export type SessionsDeps = {
   sessions: KV;
@@ -30,6 +31,7 @@ export function createSessions(deps: SessionsDeps) {
   }
 
   async function claim(id: number, address: string): Promise<{ ok: true } | { ok: false; holder: Holder }> {
+    if (!Number.isSafeInteger(id) || id <= 0) throw badClusterArgument('id', 'a positive integer', id);
     const key = `s.${id}`;
     const holder: Holder = { node: mirror.self.node, boot: mirror.self.boot, address, at: now() };
     const value = JSON.stringify(holder);
@@ -64,8 +66,8 @@ export function createSessions(deps: SessionsDeps) {
   async function learnNode(node: string): Promise<void> {
     const e = await read(deps.nodes, `n.${node}`);
     if (!e || e.operation !== 'PUT') return;
-    const beat = JSON.parse(e.string()) as { boot: string; public: string };
-    run(noteNode(mirror, node, beat.boot, beat.public, now()));
+    const beat = parseBeat(e.string());
+    if (beat) run(noteNode(mirror, node, beat.boot, beat.public, now()));
   }
 
   // Never throws: what NATS does not take now, the sweep frees later.
