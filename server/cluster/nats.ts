@@ -20,12 +20,12 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Cluster, ClusterHooks, ClusterOptions, IntroduceAnswer, IntroduceAsk } from './contract.js';
 import { connectNats } from './connect.js';
-import { badClusterOption } from './errors.js';
+import { badClusterOption, clusterUnavailable } from './errors.js';
 import { mayUnfence, shouldFence } from './fence.js';
 import { createIds } from './ids.js';
 import { applyEntry, checkLiveness, createMirror, liveHolder, type Bucket, type Effect, type Entry } from './mirror.js';
 import { createSessions } from './sessions.js';
-import { retried } from './store.js';
+import { retried, TOTAL_MS } from './store.js';
 import { createSync } from './sync.js';
 
 // Each try of a KV write or read (store.ts tries again for up to 12 s).
@@ -62,7 +62,10 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
   // allow_direct false: a read then goes to the stream's leader, so the value read after a
   // create that lost is the winner's, never a lagging replica's nothing.
   const open = (suffix: string): Promise<KV> => kvm.create(`${name}_${suffix}`, { replicas: options.replicas, history: 1, allow_direct: false });
-  const [ids, sessions, nodes] = await retried('opening the buckets', () => Promise.all([open('ids'), open('sessions'), open('nodes')]));
+  const [ids, sessions, nodes] = await retried('opening the buckets', () => Promise.all([open('ids'), open('sessions'), open('nodes')])).catch(async (err: unknown) => {
+    await nc.close().catch(() => {});
+    throw err;
+  });
 
   const mirror = createMirror({ node, boot }, options.deadAfterMs);
   let closed = false;
@@ -181,10 +184,20 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
     },
   });
 
-  // Our heartbeat goes first, so the others know this boot before any session of ours.
-  await retried('announcing this node', () => nodes.put(`n.${node}`, heartbeat()));
+  // Our heartbeat goes first, so the others know this boot before any session of ours. Then the
+  // mirror catches up before the server may read it; either bounded like a write (store.ts).
+  let timer: NodeJS.Timeout | undefined;
+  const caughtUp = retried('announcing this node', () => nodes.put(`n.${node}`, heartbeat())).then(() => sync.resync());
+  const started = await Promise.race([caughtUp, new Promise<false>((r) => (timer = setTimeout(() => r(false), TOTAL_MS)))]).catch((err: unknown) => err);
+  clearTimeout(timer);
+  if (started !== true) {
+    closed = true;
+    sync.stop();
+    sub.unsubscribe();
+    await nc.close().catch(() => {});
+    throw started instanceof Error ? started : clusterUnavailable('reading the buckets', 'no answer');
+  }
   lastAckAt = now();
-  await sync.resync();
   const beatTimer = setInterval(() => void beat(), options.heartbeatMs);
   const fenceTimer = setInterval(checkFence, Math.min(250, options.heartbeatMs));
 

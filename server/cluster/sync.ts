@@ -43,11 +43,18 @@ export function createSync(buckets: Record<Bucket, KV>, onEntry: (bucket: Bucket
       const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       if (ok.length === BUCKETS.length && current()) {
         following = ok;
-        for (const f of ok) void f.ended.then(() => ended(gen));
-        await Promise.all(ok.map((f) => f.synced));
+        // A watch may fail before it has caught up (its connection went): start over then.
+        const caught = await Promise.race([Promise.all(ok.map((f) => f.synced)).then(() => true), Promise.race(ok.map((f) => f.ended)).then(() => false)]);
         if (!current()) return false;
-        caughtUp = true;
-        return true;
+        if (caught) {
+          caughtUp = true;
+          for (const f of ok) void f.ended.then(() => ended(gen));
+          return true;
+        }
+        log('cluster: a bucket watch ended before it caught up; starting over');
+        drop();
+        await new Promise((r) => setTimeout(r, PAUSE_MS));
+        continue;
       }
       for (const f of ok) f.stop();
       const failed = started.find((r) => r.status === 'rejected');

@@ -136,14 +136,14 @@ const ASK: IntroduceAsk = {
 };
 
 describe('cluster core', () => {
-  test('cluster - one key registered on two processes at once gets one id on both', async () => {
-    const [a, b] = await processes(2);
+  test('cluster - one key registered on three processes at once gets one id on all', async () => {
+    const [a, b, c] = await processes(3);
     const key = keyOf('same');
-    const [ia, ib] = await Promise.all([a.c.register(key, candidateFor(key)), b.c.register(key, candidateFor(key))]);
+    const [ia, ib, ic] = await Promise.all([a, b, c].map((p) => p.c.register(key, candidateFor(key))));
     expect(ia).not.toBeNull();
-    expect(ia).toBe(ib);
+    expect([ib, ic]).toEqual([ia, ia]);
     // Each process's registry hears of the binding once.
-    for (const p of [a, b]) {
+    for (const p of [a, b, c]) {
       await until('client.registered', () => p.seen.events.some((e) => e.type === 'client.registered' && e.keySha256 === key));
       expect(p.seen.events.filter((e) => e.type === 'client.registered' && e.keySha256 === key)).toEqual([expect.objectContaining({ id: ia })]);
     }
@@ -224,6 +224,23 @@ describe('cluster core', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(DEAD_AFTER_MS - HEARTBEAT_MS);
     // The id is free to claim again.
     expect(await b.c.claim(9, '10.0.0.2:5000')).toEqual({ ok: true });
+  });
+
+  test('cluster - a process restarted under the same node name takes its old sessions over at once', async () => {
+    const [a, b] = await processes(2);
+    expect(await a.c.claim(13, '10.0.0.1:5000')).toEqual({ ok: true });
+    await until('b sees a holding 13', () => b.c.holderOf(13)?.boot === a.c.boot);
+    await a.c.halt();
+    const { hooks, seen } = recorder();
+    const again = await startCluster(options(a.name, 'p0'), hooks);
+    started.push(again);
+    expect(again.boot).not.toBe(a.c.boot);
+    // The old boot's session is no one's: the new process takes it without waiting for deadAfterMs.
+    const t0 = Date.now();
+    expect(await again.claim(13, '10.0.0.1:5001')).toEqual({ ok: true });
+    expect(Date.now() - t0).toBeLessThan(DEAD_AFTER_MS);
+    await until('b sees the new boot holding 13', () => b.c.holderOf(13)?.boot === again.boot);
+    expect(seen.fenced).toEqual([]);
   });
 
   test('cluster - a live holder is refused to the others, however long it holds', async () => {
