@@ -15,6 +15,8 @@ export type Following = {
   // Resolves when the watch ends, by stop() or because the consumer failed.
   ended: Promise<void>;
   stop: () => void;
+  // The last stream sequence delivered (a key's revision), to tell a watch that is stuck.
+  delivered: () => number;
 };
 
 export function toEntry(e: KvWatchEntry | { key: string; revision: number; operation: string; created: Date; string: () => string }): Entry {
@@ -32,9 +34,11 @@ export async function follow(kv: KV, onEntry: (e: Entry) => void): Promise<Follo
     markSynced = resolve;
   });
   if (last === 0) markSynced();
+  let delivered = 0;
   const ended = (async () => {
     try {
       for await (const e of iter) {
+        delivered = Math.max(delivered, e.revision);
         onEntry(toEntry(e));
         if (e.revision >= last) markSynced();
       }
@@ -42,5 +46,5 @@ export async function follow(kv: KV, onEntry: (e: Entry) => void): Promise<Follo
       // The consumer failed (its connection went): the caller re-syncs.
     }
   })();
-  return { synced, ended, stop: () => iter.stop() };
+  return { synced, ended, stop: () => iter.stop(), delivered: () => delivered };
 }

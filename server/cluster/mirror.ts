@@ -4,11 +4,14 @@
 // hooks, so the same entry applied twice (a watch restarted after a reconnect delivers
 // everything again) changes nothing the second time.
 //
-// Liveness is judged against this process's own heartbeat as the watch echoes it back, not
-// against the wall clock: when the nodes bucket stalls (its stream leader died: writes stall
-// 6-7 s while another is elected) every heartbeat stops at once, ours included, and no one may
-// take the others for dead then. A node is dead when we have heard our own heartbeat more than
-// deadAfterMs after its last one.
+// Liveness is judged on an echo clock, not the wall clock: it runs only while the watch brings
+// our own heartbeats back, by the time between two of them, each gap counted at most one
+// heartbeat period. When the nodes bucket stalls (its stream leader died: 4-9 s while another is
+// elected) every heartbeat stops at once, ours included, and no one may be taken for dead then;
+// nor just after, when our first heartbeat comes back before the others' (measured: with the
+// plain time between echoes, a process was declared dead as the stall ended). A node is dead when
+// the echo clock has run deadAfterMs since it was last heard. A late echo only makes the clock
+// slower: death is noticed a little later, never sooner.
 import type { ServerEvent } from '../events.js';
 import type { Holder } from './contract.js';
 
@@ -23,11 +26,13 @@ export type Effect =
   | { kind: 'presence'; id: number; online: boolean; at: number }
   | { kind: 'revoked'; keySha256: string; at: number };
 
+// seenAt: the echo clock when the node was last heard.
 export type NodeInfo = { boot: string; publicAddress: string; seenAt: number; live: boolean };
 
 export type Mirror = {
   self: { node: string; boot: string };
   deadAfterMs: number;
+  heartbeatMs: number;
   // k.<key> -> id: the bindings (a key has an id once its k entry exists).
   keys: Map<string, number>;
   // i.<id> -> key: every id taken, an orphan of a lost race included (never given to another key).
@@ -37,16 +42,20 @@ export type Mirror = {
   nodes: Map<string, NodeInfo>;
   // When the watch last delivered this process's own heartbeat (local clock); 0: not yet.
   selfSeenAt: number;
+  // The echo clock (ms; see above).
+  echoClock: number;
   // Ids told online to the presence hook (held on another live process), to tell only changes.
   online: Set<number>;
   // The last revision seen of each key, per bucket: an older or repeated entry is ignored.
   revisions: Record<Bucket, Map<string, number>>;
 };
 
-export function createMirror(self: { node: string; boot: string }, deadAfterMs: number): Mirror {
+export function createMirror(self: { node: string; boot: string }, times: { deadAfterMs: number; heartbeatMs: number }): Mirror {
   return {
     self,
-    deadAfterMs,
+    deadAfterMs: times.deadAfterMs,
+    heartbeatMs: times.heartbeatMs,
+    echoClock: 0,
     keys: new Map(),
     ids: new Map(),
     revoked: new Map(),
@@ -88,12 +97,12 @@ export function staleSessions(m: Mirror): Array<{ id: number; revision: number }
 // A node heard of (its heartbeat, or a session naming it) before the watch of the nodes bucket
 // has delivered it: alive for deadAfterMs from now, as if it had just beaten. Without this a
 // process that starts while another claims would take the newcomer's sessions for stale.
-export function noteNode(m: Mirror, node: string, boot: string, publicAddress: string, localNow: number): Effect[] {
+export function noteNode(m: Mirror, node: string, boot: string, publicAddress: string, at: number): Effect[] {
   const known = m.nodes.get(node);
-  const info: NodeInfo = { boot, publicAddress: publicAddress || known?.publicAddress || '', seenAt: localNow, live: true };
+  const info: NodeInfo = { boot, publicAddress: publicAddress || known?.publicAddress || '', seenAt: m.echoClock, live: true };
   m.nodes.set(node, info);
   if (known && known.live && known.boot === boot) return [];
-  return recheckNode(m, node, localNow);
+  return recheckNode(m, node, at);
 }
 
 // Tells the presence hook what changed for one id.
@@ -119,7 +128,7 @@ export function applyEntry(m: Mirror, bucket: Bucket, e: Entry, localNow: number
   m.revisions[bucket].set(e.key, e.revision);
   const deleted = e.op !== 'PUT';
   if (bucket === 'ids') return deleted ? [] : applyIds(m, e);
-  if (bucket === 'sessions') return applySession(m, e, deleted, localNow);
+  if (bucket === 'sessions') return applySession(m, e, deleted);
   return applyNode(m, e, deleted, localNow);
 }
 
@@ -153,7 +162,7 @@ export function learnRevocation(m: Mirror, keySha256: string, at: number): Effec
   ];
 }
 
-function applySession(m: Mirror, e: Entry, deleted: boolean, localNow: number): Effect[] {
+function applySession(m: Mirror, e: Entry, deleted: boolean): Effect[] {
   const [kind, rest] = splitKey(e.key);
   if (kind !== 's') return [];
   const id = Number(rest);
@@ -167,7 +176,7 @@ function applySession(m: Mirror, e: Entry, deleted: boolean, localNow: number): 
   m.sessions.set(id, { holder, revision: e.revision });
   const out: Effect[] = [{ kind: 'apply', event: { type: 'session.opened', id, address: holder.address, at: holder.at } }];
   // A holder whose node the nodes watch has not delivered yet (see noteNode).
-  if (!isOurs(m, holder) && !m.nodes.has(holder.node)) m.nodes.set(holder.node, { boot: holder.boot, publicAddress: '', seenAt: localNow, live: true });
+  if (!isOurs(m, holder) && !m.nodes.has(holder.node)) m.nodes.set(holder.node, { boot: holder.boot, publicAddress: '', seenAt: m.echoClock, live: true });
   out.push(...recheckId(m, id, e.at));
   return out;
 }
@@ -182,8 +191,11 @@ function applyNode(m: Mirror, e: Entry, deleted: boolean, localNow: number): Eff
   }
   const beat = parseBeat(e.value);
   if (!beat) return [];
-  if (node === m.self.node && beat.boot === m.self.boot) m.selfSeenAt = localNow;
-  return noteNode(m, node, beat.boot, beat.public, localNow);
+  if (node === m.self.node && beat.boot === m.self.boot) {
+    if (m.selfSeenAt > 0) m.echoClock += Math.min(Math.max(0, localNow - m.selfSeenAt), m.heartbeatMs);
+    m.selfSeenAt = localNow;
+  }
+  return noteNode(m, node, beat.boot, beat.public, e.at);
 }
 
 // Marks the nodes not heard for deadAfterMs (against our own echo) dead, and tells what that
@@ -194,7 +206,7 @@ export function checkLiveness(m: Mirror, at: number): { effects: Effect[]; died:
   if (m.selfSeenAt === 0) return { effects, died };
   for (const [name, info] of m.nodes) {
     if (name === m.self.node || !info.live) continue;
-    if (m.selfSeenAt - info.seenAt > m.deadAfterMs) {
+    if (m.echoClock - info.seenAt > m.deadAfterMs) {
       info.live = false;
       died.push(name);
       for (const [id, s] of m.sessions) {

@@ -18,6 +18,9 @@ export type Sync = {
   resync: () => Promise<boolean>;
   // The current watches have caught up.
   synced: () => boolean;
+  // Starts over when a watch has not delivered, by now, what its bucket held at the previous
+  // check. Never throws, safe to run unawaited; call it every few heartbeats.
+  check: () => Promise<void>;
   stop: () => void;
 };
 
@@ -25,43 +28,80 @@ export function createSync(buckets: Record<Bucket, KV>, onEntry: (bucket: Bucket
   let generation = 0;
   let caughtUp = false;
   let stopped = false;
+  // The watches whose entries feed the mirror; a re-sync's new ones join them and replace them
+  // once caught up. Both at once is harmless: the mirror takes only what is newer per key, and
+  // the old ones may still work (the library's ordered consumers survive many failovers), so
+  // the mirror does not go stale while the new ones wait for a stream leader to be elected.
   let following: Following[] = [];
+  const open = new Set<Following>();
 
-  function drop(): void {
-    for (const f of following) f.stop();
-    following = [];
+  function end(list: Following[]): void {
+    for (const f of list) {
+      f.stop();
+      open.delete(f);
+    }
   }
 
   async function resync(): Promise<boolean> {
     const gen = ++generation;
     const current = (): boolean => !stopped && gen === generation;
+    // No judging of liveness until the new watches have caught up (nats.ts): a node's latest
+    // heartbeat may come after ours in the replay.
     caughtUp = false;
-    drop();
+    let failures = 0;
     while (current()) {
-      // Entries of an older generation's watches are dropped: they may come after newer ones.
-      const started = await Promise.allSettled(BUCKETS.map((b) => follow(buckets[b], (e) => current() && onEntry(b, e))));
-      const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      if (ok.length === BUCKETS.length && current()) {
-        following = ok;
+      const started = await Promise.allSettled(BUCKETS.map((b) => follow(buckets[b], (e) => !stopped && onEntry(b, e))));
+      const fresh = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      for (const f of fresh) open.add(f);
+      if (fresh.length === BUCKETS.length && current()) {
         // A watch may fail before it has caught up (its connection went): start over then.
-        const caught = await Promise.race([Promise.all(ok.map((f) => f.synced)).then(() => true), Promise.race(ok.map((f) => f.ended)).then(() => false)]);
-        if (!current()) return false;
+        const caught = await Promise.race([Promise.all(fresh.map((f) => f.synced)).then(() => true), Promise.race(fresh.map((f) => f.ended)).then(() => false)]);
+        if (!current()) {
+          end(fresh);
+          return false;
+        }
         if (caught) {
+          end(following);
+          following = fresh;
           caughtUp = true;
-          for (const f of ok) void f.ended.then(() => ended(gen));
+          if (failures > 0) log(`cluster: watching the buckets again after ${failures} failed tries`);
+          for (const f of fresh) void f.ended.then(() => ended(gen));
           return true;
         }
         log('cluster: a bucket watch ended before it caught up; starting over');
-        drop();
-        await new Promise((r) => setTimeout(r, PAUSE_MS));
-        continue;
+      } else {
+        const failed = started.find((r) => r.status === 'rejected');
+        if (failed) log(`cluster: cannot watch the buckets (${String(failed.reason)}); trying again`);
       }
-      for (const f of ok) f.stop();
-      const failed = started.find((r) => r.status === 'rejected');
-      if (failed) log(`cluster: cannot watch the buckets (${String(failed.reason)}); trying again`);
+      end(fresh);
+      failures++;
       await new Promise((r) => setTimeout(r, PAUSE_MS));
     }
     return false;
+  }
+
+  // Measured: when the NATS node holding a watch's consumer is killed, the library's ordered
+  // consumer notices only after two missed idle heartbeats (10 s, 60 s after a reset) and the
+  // watch delivers nothing meanwhile, without ending. The buckets' last sequences tell it sooner.
+  let seen = new Map<Following, number>();
+  let checking = false;
+  async function check(): Promise<void> {
+    if (!caughtUp || checking || stopped) return;
+    checking = true;
+    try {
+      const gen = generation;
+      const watched = following;
+      const lasts = await Promise.all(BUCKETS.map((b) => buckets[b].status().then((st) => st.streamInfo.state.last_seq, () => null)));
+      if (gen !== generation || stopped) return;
+      const stuck = watched.some((f) => (seen.get(f) ?? 0) > f.delivered());
+      seen = new Map(watched.flatMap((f, i) => (lasts[i] === null ? [] : [[f, lasts[i]] as [Following, number]])));
+      if (stuck) {
+        log('cluster: a bucket watch is stuck behind its bucket; re-syncing');
+        void resync();
+      }
+    } finally {
+      checking = false;
+    }
   }
 
   // A watch that ends on its own (its consumer failed): all three start over.
@@ -74,9 +114,11 @@ export function createSync(buckets: Record<Bucket, KV>, onEntry: (bucket: Bucket
   return {
     resync,
     synced: () => caughtUp,
+    check,
     stop() {
       stopped = true;
-      drop();
+      end([...open]);
+      following = [];
     },
   };
 }

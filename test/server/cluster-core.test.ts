@@ -306,6 +306,9 @@ describe('cluster core', () => {
       expect(b.c.holderOf(100)?.node).toBe('p0');
       expect(b.seen.presence.filter((p) => p.id === 100 && !p.online)).toEqual([]);
       expect([...a.seen.fenced, ...b.seen.fenced]).toEqual([]);
+      // The watches went on through the failover: each sees the other's new session.
+      await until('b sees a holding 101', () => b.c.holderOf(101)?.node === 'p0');
+      await until('a sees b holding 102', () => a.c.holderOf(102)?.node === 'p1');
     } finally {
       await nats.restart(leader);
     }
