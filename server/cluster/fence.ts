@@ -3,8 +3,8 @@
 // heartbeat NATS acknowledged.
 //
 // Fenced when:
-//   - the connection has been down for fenceAfterMs. The others free our sessions once they
-//     have heard their own heartbeats deadAfterMs past our last one (mirror.ts); fenceAfterMs is
+//   - the connection has been down for fenceAfterMs. The others free our sessions once their
+//     echo clock has run deadAfterMs past our last heartbeat (mirror.ts); fenceAfterMs is
 //     under deadAfterMs (nats.ts checks it), and pings notice a silent cut within about 3 s
 //     (connect.ts), so we normally let go first.
 //   - the others freed a session we still hold (nats.ts sees it in the sessions watch): they took

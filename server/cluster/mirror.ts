@@ -94,9 +94,9 @@ export function staleSessions(m: Mirror): Array<{ id: number; revision: number }
   return out;
 }
 
-// A node heard of (its heartbeat, or a session naming it) before the watch of the nodes bucket
-// has delivered it: alive for deadAfterMs from now, as if it had just beaten. Without this a
-// process that starts while another claims would take the newcomer's sessions for stale.
+// A node heard from: its heartbeat, or its own heartbeat read from the bucket when a claim meets
+// a holder the nodes watch has not delivered yet (sessions.ts). Without the latter a process that
+// starts while another claims would take the newcomer's sessions for stale.
 export function noteNode(m: Mirror, node: string, boot: string, publicAddress: string, at: number): Effect[] {
   const known = m.nodes.get(node);
   const info: NodeInfo = { boot, publicAddress: publicAddress || known?.publicAddress || '', seenAt: m.echoClock, live: true };
@@ -198,7 +198,7 @@ function applyNode(m: Mirror, e: Entry, deleted: boolean, localNow: number): Eff
   return noteNode(m, node, beat.boot, beat.public, e.at);
 }
 
-// Marks the nodes not heard for deadAfterMs (against our own echo) dead, and tells what that
+// Marks the nodes not heard while the echo clock ran deadAfterMs dead, and tells what that
 // changes. Called each time our own heartbeat comes back.
 export function checkLiveness(m: Mirror, at: number): { effects: Effect[]; died: string[] } {
   const effects: Effect[] = [];
