@@ -236,7 +236,9 @@ export async function startCluster(options: ClusterOptions, hooks: ClusterHooks)
     if (connected) await Promise.race([cleanup, new Promise((r) => (timer = setTimeout(r, CLOSE_MS)))]);
     clearTimeout(timer);
     sub.unsubscribe();
-    await nc.close().catch(() => {});
+    // Drained when NATS is there (what is in flight is delivered first), closed when it is not.
+    if (connected) await nc.drain().catch(() => nc.close());
+    else await nc.close().catch(() => {});
   }
 
   async function halt(): Promise<void> {
