@@ -64,6 +64,14 @@ export type RendezvousServer = {
 
 const stopAfterFirst = (): boolean => true;
 
+// How long a login waits for its claim in the cluster before it opens the session anyway
+// (openBeforeClaimed): a claim takes a few ms unless NATS is electing a leader.
+const CLAIM_WAIT_MS = 1_000;
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+}
+
 // => '10.0.0.5' from '10.0.0.5:7300', '::1' from '[::1]:7300'
 function hostOf(address: string): string {
   const colon = address.lastIndexOf(':');
@@ -230,7 +238,9 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       const here = connections.holder(id);
       if (here && here !== conn) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.ALREADY_SIGNED_IN, reason: `already signed in from ${here.host}` });
       connections.claim(conn, id);
-      const claimed = await c.claim(id, `${conn.host}:${conn.port}`);
+      const claiming = c.claim(id, `${conn.host}:${conn.port}`);
+      const claimed = await Promise.race([claiming, delay(CLAIM_WAIT_MS)]);
+      if (claimed === undefined) return openBeforeClaimed(conn, c, id, claiming, msg, rest);
       if (!claimed.ok) {
         if (connections.holder(id) === conn) connections.unclaim(conn);
         return refuse(conn, { type: 'login-refused', code: WIRE_CODE.ALREADY_SIGNED_IN, reason: `already signed in from ${hostOf(claimed.holder.address)}` });
@@ -245,6 +255,30 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       if (conn.phase.state === 'LOGGING_IN') refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: 'this server process has lost its cluster; sign in on another' });
       return;
     }
+    open(conn, id, msg, rest);
+  }
+
+  // The claim is slow: NATS is electing a new leader for the sessions' stream (4 to 9 s when a
+  // NATS node dies). No process holds the id as far as the mirror knows, so the session opens
+  // now and the claim goes on: one that another process wins after all (two sign-ins of one
+  // key during that election) closes this session; one that lands after this session ended is
+  // let go. Sign-ins of known keys so go on while a NATS node is down.
+  function openBeforeClaimed(conn: Conn, c: Cluster, id: number, claiming: ReturnType<Cluster['claim']>, msg: ControlOf<'login'>, rest: Buffer): void {
+    const there = c.holderOf(id);
+    if (there) {
+      if (connections.holder(id) === conn) connections.unclaim(conn);
+      void claiming.then((r) => (r.ok && !connections.holder(id) ? c.release(id) : undefined)).catch(noteClusterFailure);
+      return refuse(conn, { type: 'login-refused', code: WIRE_CODE.ALREADY_SIGNED_IN, reason: `already signed in from ${hostOf(there.address)}` });
+    }
+    void claiming.then(
+      (r) => {
+        const current = connections.session(id);
+        if (!r.ok && current === conn) return refuse(conn, { type: 'bye', code: WIRE_CODE.SIGNED_IN_ELSEWHERE, reason: `already signed in from ${hostOf(r.holder.address)}` });
+        if (r.ok && !connections.holder(id)) return void c.release(id).catch(noteClusterFailure);
+      },
+      (err: Error) => noteClusterFailure(err),
+    );
+    if (conn.phase.state !== 'LOGGING_IN' || fenced) return;
     open(conn, id, msg, rest);
   }
 

