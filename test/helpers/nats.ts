@@ -36,7 +36,8 @@ function requireNatsServer(): void {
   }
 }
 
-export async function startNatsCluster(options: { nodes: number }): Promise<NatsCluster> {
+// `auth`: every client must give this user and password (as a deployment's NATS asks).
+export async function startNatsCluster(options: { nodes: number; auth?: { user: string; pass: string } }): Promise<NatsCluster> {
   requireNatsServer();
   const root = tempDir('nats');
   const clusterName = `parley-test-${process.pid}`;
@@ -50,10 +51,12 @@ export async function startNatsCluster(options: { nodes: number }): Promise<Nats
     const args = [
       '-a', '127.0.0.1', '-p', String(n.port), '-m', String(n.httpPort), '-n', n.name,
       '-js', '-sd', n.dir, '-l', path.join(root, `${n.name}.log`),
-      '--cluster_name', clusterName, '--cluster', `nats://127.0.0.1:${n.routePort}`, '--routes', routes,
+      // One node is no cluster: with routes to itself alone it waits for ever for a meta leader.
+      ...(nodes.length > 1 ? ['--cluster_name', clusterName, '--cluster', `nats://127.0.0.1:${n.routePort}`, '--routes', routes] : []),
       // Clients reach only the servers they are given: a test that cuts one process off (a proxy
       // between it and NATS, test/helpers/proxy.ts) must not see it reconnect around the cut.
       '--no_advertise=true',
+      ...(options.auth ? ['--user', options.auth.user, '--pass', options.auth.pass] : []),
     ];
     n.proc = spawn('nats-server', args, { stdio: 'ignore' });
   }
@@ -85,7 +88,7 @@ export async function startNatsCluster(options: { nodes: number }): Promise<Nats
     for (const n of nodes) await waitHealthy(n, deadline);
     // Healthy nodes are not yet a JetStream cluster that places replicated streams: wait until a
     // bucket with as many replicas as nodes can be made, which is what the tests do first.
-    const nc = await connect({ servers: urls, timeout: 2_000 });
+    const nc = await connect({ servers: urls, timeout: 2_000, ...(options.auth ?? {}) });
     try {
       const kvm = new Kvm(nc);
       await until(deadline, 'a replicated KV bucket', async () => {

@@ -135,6 +135,45 @@ describe('server cli', () => {
     }
   });
 
+  it('server cli - the cluster options: each missing or bad one is one line and exit 2; a NATS nobody runs is named; a stopped cluster process\'s data refuses a revocation', async () => {
+    const dataDir = tempDir('cli-cluster');
+    const env = { PARLEY_KEY_PASSWORD: KEY_PASSWORD };
+    try {
+      const lone = await runParley(serverArgs(dataDir, ['--node', 'p1']), { env });
+      expect(lone.code).toBe(2);
+      expect(lone.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^parley: the cluster options \(--node, --public, --nats-\.\.\.\) go with --cluster/)]);
+      const noNode = await runParley(serverArgs(dataDir, ['--cluster', 'nats://127.0.0.1:4222', '--public', '127.0.0.1:7300']), { env });
+      expect(noNode.code).toBe(2);
+      expect(noNode.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^parley: server needs --node NAME with --cluster/)]);
+      const badUrl = await runParley(serverArgs(dataDir, ['--cluster', 'http://127.0.0.1:4222', '--node', 'p1', '--public', '127.0.0.1:7300']), { env });
+      expect(badUrl.code).toBe(2);
+      expect(badUrl.stderr.trim().split('\n')).toHaveLength(1);
+      expect(badUrl.stderr).toMatch(/nats:\/\/HOST:PORT/);
+      const badNode = await runParley(serverArgs(dataDir, ['--cluster', 'nats://127.0.0.1:4222', '--node', 'p 1', '--public', '127.0.0.1:7300']), { env });
+      expect(badNode.code).toBe(2);
+      expect(badNode.stderr).toMatch(/node/);
+
+      // Nothing listens there: the server says so and stops, its journal closed.
+      const port = await new Promise<number>((resolve) => {
+        const s = net.createServer().listen(0, '127.0.0.1', () => {
+          const p = (s.address() as net.AddressInfo).port;
+          s.close(() => resolve(p));
+        });
+      });
+      const away = await runParley(serverArgs(dataDir, ['--cluster', `nats://127.0.0.1:${port}`, '--node', 'p1', '--public', '127.0.0.1:7300']), { env });
+      expect(away.code).not.toBe(0);
+      expect(away.stderr.trim().split('\n')).toEqual([expect.stringContaining(`cannot connect to NATS at nats://127.0.0.1:${port}`)]);
+
+      // That start marked the folder as a cluster process's: revocations live in the cluster.
+      expect(fs.existsSync(path.join(dataDir, 'cluster.json'))).toBe(true);
+      const revoke = await runParley(['server', 'revoke', '--data', dataDir, '--key-sha256', pki.creds.bob.keySha256]);
+      expect(revoke.code).toBe(2);
+      expect(revoke.stderr.trim().split('\n')).toEqual([expect.stringMatching(/cluster's process, which is not running: revoke through any running process/)]);
+    } finally {
+      cleanup(dataDir);
+    }
+  });
+
   it('server cli - revoke while the server is stopped goes into its journal; the next start refuses the key; SIGINT exits 0', async () => {
     const dataDir = tempDir('cli-data');
     try {
