@@ -8,8 +8,8 @@
 //                       of each process's own count, read from its stats)
 //   login_per_s         logins per second while the sessions open, spread over the three
 //   single_login_per_s  the same load, in the same run, against one server process alone (no
-//                       cluster): --single N sessions (9,000 by default, or N if fewer), since one
-//                       process holds at most a third of the cluster's
+//                       cluster): --single N sessions (6,000 by default, or N if fewer), enough
+//                       for a rate; one process would hold at most a third of the cluster's
 //   presence_p99_ms     a client on process 0 goes offline then online, R rounds (10); 1,000
 //                       watchers on processes 1 and 2: from its bye (or login frame) to each
 //                       watcher's presence frame
@@ -67,7 +67,7 @@ async function main() {
   const want = Math.min(limits.hard, 20_000);
   const perProcess = Math.max(limits.soft, want) - SPARE_FDS;
   const sessions = Math.min(Number(arg('--sessions', NODES * perProcess)), NODES * perProcess);
-  const single = Math.min(Number(arg('--single', 9000)), sessions, perProcess);
+  const single = Math.min(Number(arg('--single', 6000)), sessions, perProcess);
   const rounds = Number(arg('--rounds', 10));
   const intros = Number(arg('--intros', 1000));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-cluster-'));
@@ -174,7 +174,13 @@ async function main() {
 async function logins(plan, hosts) {
   const cpu0 = await Promise.all(hosts.map((h) => h.call({ cmd: 'cpu' })));
   const t = performance.now();
-  const results = await Promise.all(plan.map((p) => p.load.call({ cmd: 'connect', port: p.port, mode: 'parley', n: p.n })));
+  // Every 15 s, what each server holds so far: a cluster that falls behind shows here first.
+  const progress = setInterval(async () => {
+    const stats = await Promise.all(hosts.map((h) => h.call({ cmd: 'stats' }))).catch(() => []);
+    const held = stats.map((s) => s.sessions);
+    log(`  ${((performance.now() - t) / 1000).toFixed(0)} s: ${held.reduce((a, b) => a + b, 0)} sessions (${held.join(' + ')})`);
+  }, 15_000);
+  const results = await Promise.all(plan.map((p) => p.load.call({ cmd: 'connect', port: p.port, mode: 'parley', n: p.n }))).finally(() => clearInterval(progress));
   const ms = performance.now() - t;
   const cpu1 = await Promise.all(hosts.map((h) => h.call({ cmd: 'cpu' })));
   const ok = results.reduce((n, r) => n + r.ok, 0);
