@@ -174,13 +174,22 @@ async function main() {
 async function logins(plan, hosts) {
   const cpu0 = await Promise.all(hosts.map((h) => h.call({ cmd: 'cpu' })));
   const t = performance.now();
-  // Every 15 s, what each server holds so far: a cluster that falls behind shows here first.
+  // Every 15 s, what each server holds so far: a cluster that falls behind shows here first. One
+  // that lets its sessions go (a process cut off from NATS closes them all) ends the run: the
+  // loads would go on being refused until their last credential.
+  let most = 0;
+  let collapse;
+  const collapsed = new Promise((_, reject) => (collapse = reject));
   const progress = setInterval(async () => {
     const stats = await Promise.all(hosts.map((h) => h.call({ cmd: 'stats' }))).catch(() => []);
     const held = stats.map((s) => s.sessions);
-    log(`  ${((performance.now() - t) / 1000).toFixed(0)} s: ${held.reduce((a, b) => a + b, 0)} sessions (${held.join(' + ')})`);
+    const total = held.reduce((a, b) => a + b, 0);
+    log(`  ${((performance.now() - t) / 1000).toFixed(0)} s: ${total} sessions (${held.join(' + ')})`);
+    most = Math.max(most, total);
+    if (most >= 1000 && total < most / 2) collapse(new Error(`the servers went from ${most} sessions to ${total} while sessions opened: see their lines above`));
   }, 15_000);
-  const results = await Promise.all(plan.map((p) => p.load.call({ cmd: 'connect', port: p.port, mode: 'parley', n: p.n }))).finally(() => clearInterval(progress));
+  const opening = Promise.all(plan.map((p) => p.load.call({ cmd: 'connect', port: p.port, mode: 'parley', n: p.n })));
+  const results = await Promise.race([opening, collapsed]).finally(() => clearInterval(progress));
   const ms = performance.now() - t;
   const cpu1 = await Promise.all(hosts.map((h) => h.call({ cmd: 'cpu' })));
   const ok = results.reduce((n, r) => n + r.ok, 0);
