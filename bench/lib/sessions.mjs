@@ -249,17 +249,20 @@ export async function loadRole() {
     });
   }
 
+  // { ok, failed, firstError, times }: `times`, when each connection became usable (clock()).
   async function openMany(list, port, mode) {
     let ok = 0;
     let failed = 0;
     let firstError = null;
     let next = 0;
+    const times = [];
     const lane = async () => {
       while (next < list.length) {
         const cred = list[next++];
         try {
           await open(cred, port, mode);
           ok += 1;
+          times.push(clock());
         } catch (err) {
           failed += 1;
           firstError ??= err.message;
@@ -267,7 +270,7 @@ export async function loadRole() {
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, lane));
-    return { ok, failed, firstError };
+    return { ok, failed, firstError, times };
   }
 
   async function closeAll() {
@@ -302,11 +305,12 @@ export async function loadRole() {
       await closeAll();
       return r;
     },
-    connect: async ({ port, mode, n }) => {
+    // `times`: only when asked (tens of thousands of numbers over IPC).
+    connect: async ({ port, mode, n, times = false }) => {
       const cpu = process.cpuUsage();
       const r = await openMany(creds.slice(0, n), port, mode);
       const used = process.cpuUsage(cpu);
-      return { ...r, cpuMs: (used.user + used.system) / 1000 };
+      return { ...r, times: times ? r.times : undefined, cpuMs: (used.user + used.system) / 1000 };
     },
     close: async () => {
       await closeAll();
