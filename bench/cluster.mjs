@@ -36,7 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNats } from './lib/nats.mjs';
-import { clock, fdLimits, freePort, loadRole, makePki, presenceRounds, quantiles, serveRole, serverRole, startChild } from './lib/sessions.mjs';
+import { clock, fdLimits, freePort, loadRole, makePki, mib, presenceRounds, quantiles, round1, round2, serveRole, serverRole, startChild } from './lib/sessions.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const NODES = 3;
@@ -205,16 +205,4 @@ async function logins(plan, hosts) {
 // n as `parts` whole shares, the first ones larger by one: split(10, 3) => [4, 3, 3]
 function split(n, parts) {
   return Array.from({ length: parts }, (_, i) => Math.floor(n / parts) + (i < n % parts ? 1 : 0));
-}
-
-function mib(bytes) {
-  return (bytes / 1048576).toFixed(0);
-}
-
-function round1(x) {
-  return Math.round(x * 10) / 10;
-}
-
-function round2(x) {
-  return Math.round(x * 100) / 100;
 }

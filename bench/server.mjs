@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { DIST, cpuNow, fdLimits, loadRole, makePki, measureRss, presenceRounds, serveRole, serverRole, startChild } from './lib/sessions.mjs';
+import { cpuNow, DIST, fdLimits, loadRole, makePki, measureRss, mib, presenceRounds, round1, round2, serveRole, serverRole, startChild } from './lib/sessions.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const LOADS = 2;
@@ -169,16 +169,4 @@ async function baselineRole() {
 
 function log(line) {
   console.log(line);
-}
-
-function mib(bytes) {
-  return (bytes / 1048576).toFixed(0);
-}
-
-function round1(x) {
-  return Math.round(x * 10) / 10;
-}
-
-function round2(x) {
-  return Math.round(x * 100) / 100;
 }

@@ -489,3 +489,16 @@ function encode(tag, content) {
 export function clock() {
   return performance.timeOrigin + performance.now();
 }
+
+// Figures as the benches print them: MiB whole, milliseconds to one or two decimals.
+export function mib(bytes) {
+  return (bytes / 1048576).toFixed(0);
+}
+
+export function round1(x) {
+  return Math.round(x * 10) / 10;
+}
+
+export function round2(x) {
+  return Math.round(x * 100) / 100;
+}
