@@ -85,11 +85,9 @@ export function decideIntroduction(
   if (!state.isRegistered(target)) return no(WIRE_CODE.PEER_UNKNOWN, `no client has id ${target} on this server`);
   const peer = state.sessionOf(target);
   if (!peer) return no(WIRE_CODE.PEER_OFFLINE, `${target} is not online`);
-  if (peer.blocked?.has(asker.id)) return no(WIRE_CODE.PEER_REFUSED, `${target} does not accept you`);
-  if (peer.allowed && !peer.allowed.has(asker.id)) {
-    return { window: spent.window, refused: { code: WIRE_CODE.PEER_ASKED, reason: `${target} has not accepted you yet: it is asked to` }, ask: true };
-  }
-  return { window: spent.window, refused: null };
+  const consent = decideConsent(peer, asker.id, target);
+  if (consent?.code === WIRE_CODE.PEER_ASKED) return { window: spent.window, refused: consent, ask: true };
+  return { window: spent.window, refused: consent };
 }
 
 type SessionPhase = Extract<Phase, { state: 'SESSION' }>;
@@ -113,8 +111,8 @@ export type IntroducerDeps = {
   remote: IntroducerRemote | null;
 };
 
-// What the target's process decides about a session of its own when another process asks
-// (the same rules as decideIntroduction's last steps): refused, asked, or go.
+// Whether the target's session takes the asker: refused, asked, or go (null). decideIntroduction's
+// last step, and all that the target's process decides when another process asks (cluster).
 export function decideConsent(target: TargetView, asker: number, targetId: number): { code: string; reason: string } | null {
   if (target.blocked?.has(asker)) return { code: WIRE_CODE.PEER_REFUSED, reason: `${targetId} does not accept you` };
   if (target.allowed && !target.allowed.has(asker)) return { code: WIRE_CODE.PEER_ASKED, reason: `${targetId} has not accepted you yet: it is asked to` };

@@ -25,6 +25,11 @@ export function revokedRefusal(): ControlMessage & { code: string } {
   return { type: 'login-refused', code: WIRE_CODE.CERT_REVOKED, reason: 'this certificate\'s key was revoked by the server\'s operator' };
 }
 
+// The refusal of a login whose id has a session, here or on another process of a cluster.
+export function alreadySignedIn(host: string): ControlMessage {
+  return { type: 'login-refused', code: WIRE_CODE.ALREADY_SIGNED_IN, reason: `already signed in from ${host}` };
+}
+
 function refused(code: string, reason: string): LoginDecision {
   return { ok: false, message: { type: 'login-refused', code, reason } };
 }
@@ -44,7 +49,7 @@ export function decideLogin(state: LoginState, key: string, msg: ControlOf<'logi
     id = assigned;
   }
   const holder = state.holderOf(id);
-  if (holder) return refused(WIRE_CODE.ALREADY_SIGNED_IN, `already signed in from ${holder.host}`);
+  if (holder) return { ok: false, message: alreadySignedIn(holder.host) };
   if (known !== undefined) return { ok: true, id, fresh: false };
   return { ok: true, id, fresh: true, registered: { type: 'client.registered', id, keySha256: key, at: now } };
 }

@@ -27,7 +27,7 @@ import { dataInUse, listenFailed } from './errors.js';
 import { createIntroducer, createIntroductions } from './introductions.js';
 import type { Cluster, ClusterHooks } from './cluster/contract.js';
 import { startCluster } from './cluster/nats.js';
-import { decideLogin, revokedRefusal } from './login.js';
+import { alreadySignedIn, decideLogin, revokedRefusal } from './login.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { createPairing } from './pairing.js';
 import { createPresence, decideListChange } from './presence.js';
@@ -63,6 +63,9 @@ export type RendezvousServer = {
 };
 
 const stopAfterFirst = (): boolean => true;
+
+// Why a process cut off from its cluster refuses logins and closes its sessions.
+const CUT_OFF = 'this server process has lost its cluster; sign in on another';
 
 // How long a login waits for its claim in the cluster before it opens the session anyway
 // (openBeforeClaimed): a claim takes a few ms unless NATS is electing a leader.
@@ -188,7 +191,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
 
   async function login(conn: Conn, msg: ControlOf<'login'>, rest: Buffer): Promise<void> {
     const key = conn.keySha256;
-    if (fenced) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: 'this server process has lost its cluster; sign in on another' });
+    if (fenced) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: CUT_OFF });
     const decision = decideLogin({ registry, registering, holderOf: holderAnywhere }, key, msg, now());
     if (!decision.ok) return refuse(conn, decision.message);
     if (cluster) return loginInCluster(conn, cluster, decision.id, decision.fresh, msg, rest);
@@ -228,22 +231,23 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     let id = known;
     try {
       if (fresh) {
-        const reserved = (): Set<number> => new Set(registering.values());
-        const got = await c.register(key, (taken) => assignId(Buffer.from(key, 'hex'), (n) => taken(n) || registry.byId.has(n) || reserved().has(n)));
+        // `registering` is the single server's (its journal writes): two keys racing for one
+        // candidate here are told apart by the cluster's create, as on two processes.
+        const got = await c.register(key, (taken) => assignId(Buffer.from(key, 'hex'), (n) => taken(n) || registry.byId.has(n)));
         if (got === null) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.ID_EXHAUSTED, reason: 'no free id for this key; tell the server\'s operator' });
         id = got;
       }
       if (conn.phase.state !== 'LOGGING_IN') return;
       if (registry.revoked.has(key)) return refuse(conn, revokedRefusal());
       const here = connections.holder(id);
-      if (here && here !== conn) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.ALREADY_SIGNED_IN, reason: `already signed in from ${here.host}` });
+      if (here && here !== conn) return refuse(conn, alreadySignedIn(here.host));
       connections.claim(conn, id);
       const claiming = c.claim(id, `${conn.host}:${conn.port}`);
       const claimed = await Promise.race([claiming, delay(CLAIM_WAIT_MS)]);
       if (claimed === undefined) return openBeforeClaimed(conn, c, id, claiming, msg, rest);
       if (!claimed.ok) {
         if (connections.holder(id) === conn) connections.unclaim(conn);
-        return refuse(conn, { type: 'login-refused', code: WIRE_CODE.ALREADY_SIGNED_IN, reason: `already signed in from ${hostOf(claimed.holder.address)}` });
+        return refuse(conn, alreadySignedIn(hostOf(claimed.holder.address)));
       }
     } catch (err) {
       noteClusterFailure(err as Error);
@@ -252,7 +256,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     // Gone (or the process cut off) while the cluster answered: the claim is let go.
     if (conn.phase.state !== 'LOGGING_IN' || fenced) {
       void c.release(id).catch(noteClusterFailure);
-      if (conn.phase.state === 'LOGGING_IN') refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: 'this server process has lost its cluster; sign in on another' });
+      if (conn.phase.state === 'LOGGING_IN') refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: CUT_OFF });
       return;
     }
     open(conn, id, msg, rest);
@@ -268,7 +272,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     if (there) {
       if (connections.holder(id) === conn) connections.unclaim(conn);
       void claiming.then((r) => (r.ok && !connections.holder(id) ? c.release(id) : undefined)).catch(noteClusterFailure);
-      return refuse(conn, { type: 'login-refused', code: WIRE_CODE.ALREADY_SIGNED_IN, reason: `already signed in from ${hostOf(there.address)}` });
+      return refuse(conn, alreadySignedIn(hostOf(there.address)));
     }
     void claiming.then(
       (r) => {
@@ -369,7 +373,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
       if (!cut) return log('parley server: the cluster is back: logins are taken again');
       log('parley server: cut off from the cluster: its sessions are closed and logins refused until it is back');
       for (const conn of [...connections.all()]) {
-        if (conn.phase.state === 'SESSION') refuse(conn, { type: 'bye', code: WIRE_CODE.SHUTTING_DOWN, reason: 'this server process has lost its cluster; sign in on another' });
+        if (conn.phase.state === 'SESSION') refuse(conn, { type: 'bye', code: WIRE_CODE.SHUTTING_DOWN, reason: CUT_OFF });
       }
     },
     introduce: (ask) => introducer.introduceHere(ask),
