@@ -3,6 +3,7 @@
 import type { Identity } from '../src/net/tls.js';
 import { LIMITS, TIMING } from '../src/net/constants.js';
 import { badOption } from './errors.js';
+import { badClusterOption } from './cluster/errors.js';
 import type { ClusterOptions } from './cluster/contract.js';
 import type { Direction } from './relay.js';
 
@@ -96,14 +97,14 @@ export const CLUSTER_DEFAULTS = Object.freeze({
 
 const NODE_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 
-// Throws SERVER_BAD_OPTION for a cluster option out of its range.
+// Throws CLUSTER_BAD_OPTION (bad input, exit 2) for a cluster option out of its range.
 export function resolveCluster(c: ClusterConfig, now: () => number, log: (line: string) => void): ClusterOptions {
   const d = CLUSTER_DEFAULTS;
-  if (!Array.isArray(c.servers) || c.servers.length === 0 || c.servers.some((u) => !/^(nats|tls):\/\/[^\s/]+:\d{1,5}$/.test(u))) throw badOption('cluster', 'nats://HOST:PORT[,nats://HOST:PORT...]', c.servers?.join(','));
-  if (!NODE_NAME.test(c.node)) throw badOption('node', '1 to 32 letters, digits, - or _', c.node);
-  if (!/^[^\s]+:\d{1,5}$/.test(c.publicAddress)) throw badOption('public', 'HOST:PORT where clients reach this process', c.publicAddress);
+  if (!Array.isArray(c.servers) || c.servers.length === 0 || c.servers.some((u) => !/^(nats|tls):\/\/[^\s/]+:\d{1,5}$/.test(u))) throw badClusterOption('cluster', 'nats://HOST:PORT[,nats://HOST:PORT...]', c.servers?.join(','));
+  if (!NODE_NAME.test(c.node)) throw badClusterOption('node', '1 to 32 letters, digits, - or _', c.node);
+  if (!/^[^\s]+:\d{1,5}$/.test(c.publicAddress)) throw badClusterOption('public', 'HOST:PORT where clients reach this process', c.publicAddress);
   const name = c.name ?? d.name;
-  if (!NODE_NAME.test(name)) throw badOption('clusterName', '1 to 32 letters, digits, - or _', name);
+  if (!NODE_NAME.test(name)) throw badClusterOption('clusterName', '1 to 32 letters, digits, - or _', name);
   return {
     servers: c.servers,
     node: c.node,

@@ -122,10 +122,7 @@ function clusterOf(opts: ServerOpts): ClusterConfig | undefined {
     return undefined;
   }
   const servers = opts.cluster.split(',').map((u) => u.trim());
-  const bad = servers.find((u) => !/^(nats|tls):\/\/[^\s/]+:\d{1,5}$/.test(u));
-  if (bad !== undefined) throw badInput('BAD_CLUSTER', `--cluster takes nats://HOST:PORT[,nats://HOST:PORT...] (tls:// with TLS), got "${bad}"`);
   const node = required(opts.node, '--node NAME with --cluster');
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(node)) throw badInput('BAD_NODE', `--node takes 1 to 32 letters, digits, - or _, got "${node}"`);
   const publicAddress = parseListen(required(opts.public, '--public HOST:PORT with --cluster'));
   const replicas = opts.replicas === undefined ? undefined : Number(opts.replicas);
   const firstLine = (file: string): string => readFileSync(file, 'utf8').split(/\r?\n/)[0];
