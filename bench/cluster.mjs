@@ -36,7 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNats } from './lib/nats.mjs';
-import { clock, fdLimits, freePort, loadRole, makePki, mib, presenceRounds, quantiles, round1, round2, serveRole, serverRole, startChild } from './lib/sessions.mjs';
+import { clock, fdLimits, freePort, healthLine, loadRole, makePki, mib, presenceRounds, quantiles, round1, round2, serveRole, serverRole, startChild } from './lib/sessions.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const NODES = 3;
@@ -100,6 +100,7 @@ async function main() {
     // Phase 2: the cluster.
     const t1 = performance.now();
     nats = await startNats(path.join(dir, 'nats'), { nodes: NODES });
+    let natsWindow = { at: performance.now(), cpu: nats.cpuMs() };
     log(`NATS: ${NODES} nodes (${nats.version}) ready in ${((performance.now() - t1) / 1000).toFixed(1)} s: ${nats.urls.join(', ')}`);
     const servers = [];
     const ports = [];
@@ -126,19 +127,40 @@ async function main() {
 
     const clusterRun = await logins(loads.map((load, i) => ({ load, port: ports[i], n: shares[i] })), servers);
     log(`cluster: ${clusterRun.ok} logins in ${(clusterRun.ms / 1000).toFixed(1)} s = ${clusterRun.perSecond.toFixed(0)} logins/s (server CPU ${clusterRun.serverCpuMs.toFixed(2)} ms a login, all processes); over its first ${singleRun.ok}, as many as the single process's, ${clusterRun.firstPerSecond(singleRun.ok).toFixed(0)} logins/s`);
-    // Hold with heartbeats going, then count what each process holds.
-    await new Promise((r) => setTimeout(r, HOLD_MS));
+    // Hold with heartbeats going, then count what each process holds. What holding alone costs
+    // each process is its health over the hold (after a first call that ends the logins' window).
+    const everyone = [...servers.map((s, i) => [`p${i}`, s]), ...loads.map((l, i) => [`load${i}`, l])];
+    const health = async (phase) => {
+      const hs = await Promise.all(everyone.map(([, c]) => c.call({ cmd: 'health' })));
+      for (const [i, h] of hs.entries()) log(`  ${phase}, ${everyone[i][0]}: ${healthLine(h)}`);
+      const now = { at: performance.now(), cpu: nats.cpuMs() };
+      const share = now.cpu.map((ms, i) => (ms === null || natsWindow.cpu[i] === null ? '?' : `${Math.round(((ms - natsWindow.cpu[i]) / (now.at - natsWindow.at)) * 100)}%`));
+      log(`  ${phase}, NATS nodes: cpu ${share.join(', ')}`);
+      natsWindow = now;
+    };
+    await health('logins');
+    const profiling = process.env.PARLEY_BENCH_PHASE_PROF;
+    const profiles = async (phase, start) => {
+      if (profiling) await Promise.all(everyone.map(([name, c]) => c.call({ cmd: 'profile', start, file: path.join(profiling, `${phase}-${name}.cpuprofile`) })));
+    };
+    await profiles('holding', true);
+    await new Promise((r) => setTimeout(r, Number(process.env.PARLEY_BENCH_HOLD_MS ?? HOLD_MS)));
+    await profiles('holding', false);
+    await health('holding');
     const stats = await Promise.all(servers.map((s) => s.call({ cmd: 'stats' })));
     const rss = await Promise.all(servers.map((s) => s.call({ cmd: 'rss' })));
     const held = stats.reduce((n, s) => n + s.sessions, 0);
     log(`held ${held} sessions: ${stats.map((s, i) => `p${i} ${s.sessions} (registry ${s.registered} ids, RSS ${mib(rss[i].rss)} MiB)`).join(', ')}`);
 
+    await profiles('presence', true);
     // Presence: the target on process 0, the watchers on the others.
     const others = loads.slice(1);
     const per = split(WATCHERS, others.length);
     const presence = await presenceRounds({ load: loads[0], port: ports[0] }, others.map((load, i) => ({ load, n: Math.min(per[i], shares[i + 1] - 1) })), rounds);
-    log(`presence from p0 to ${presence.watchers} watchers on p1..p${NODES - 1}, ${rounds} rounds of offline then online (${presence.samples} deliveries): p50 ${presence.p50.toFixed(1)} ms, p99 ${presence.p99.toFixed(1)} ms, max ${presence.max.toFixed(1)} ms`);
+    log(`presence from p0 to ${presence.watchers} watchers on p1..p${NODES - 1}, ${rounds} rounds of offline then online (${presence.samples} deliveries): p50 ${presence.p50.toFixed(1)} ms, p99 ${presence.p99.toFixed(1)} ms, max ${presence.max.toFixed(1)} ms; per round (median/worst), going offline: ${presence.offline}; coming online: ${presence.online}`);
 
+    await profiles('presence', false);
+    await health('presence rounds');
     // Introductions: askers on process 0, targets on process 1.
     const { ids } = await loads[1].call({ cmd: 'ids', n: intros });
     const targets = Array.from({ length: intros }, (_, i) => ids[i % ids.length]);
@@ -147,6 +169,7 @@ async function main() {
     if (asked.refused > 0) log(`  (${asked.refused} introductions refused: ${asked.firstRefusal})`);
     log(`introductions from p0 to p1, one at a time (${intro.samples}): p50 ${intro.p50.toFixed(2)} ms, p99 ${intro.p99.toFixed(2)} ms, max ${intro.max.toFixed(2)} ms`);
 
+    await health('introductions');
     const t2 = performance.now();
     await Promise.all(loads.map((l) => l.call({ cmd: 'close' })));
     await Promise.all(servers.map((s) => s.stop(10_000)));

@@ -76,7 +76,21 @@ export async function startNats(dir, { nodes = 3, name = 'parley-bench' } = {}) 
     await stop();
     throw err;
   }
-  return { urls: list.map((n) => `nats://127.0.0.1:${n.port}`), version, stop };
+  // Each node's CPU time so far (ms; null where /proc does not tell: not Linux).
+  const cpuMs = () => list.map((n) => procCpuMs(n.proc.pid));
+  return { urls: list.map((n) => `nats://127.0.0.1:${n.port}`), version, stop, cpuMs };
+}
+
+// utime + stime of a process, from /proc/PID/stat (fields 14 and 15, after the command's
+// parenthesis), in ms at the usual 100 ticks a second.
+function procCpuMs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 // { status, body } of a GET on the monitoring port; status 0 when it does not answer.

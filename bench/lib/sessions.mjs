@@ -13,6 +13,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import inspector from 'node:inspector';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +22,7 @@ export const DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..'
 export const PASSWORD = 'bench password';
 const CONCURRENCY = 48; // handshakes in flight per load process
 const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_TICK_MS = 50;
 
 // The CA, the server's certificate and key (files in `dir`), and what the load processes need to
 // make client certificates: the CA's key and a template signed as `parley cert sign --role client`.
@@ -133,6 +136,66 @@ export async function measureRss(extra = {}) {
   return { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, cpuMs: (cpu.user + cpu.system) / 1000, ...extra };
 }
 
+// What held this process back over a window (from one `health` call to the next): its CPU, its
+// event loop's worst delay, and its garbage collections. A late presence round or introduction is
+// a stalled process somewhere; this says which, and whether it was collecting.
+const delay = monitorEventLoopDelay({ resolution: 10 });
+delay.enable();
+const gcs = { count: 0, ms: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcs.count += 1;
+    gcs.ms += e.duration;
+    gcs.maxMs = Math.max(gcs.maxMs, e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
+let window0 = { at: performance.now(), cpu: process.cpuUsage() };
+
+export function health() {
+  const cpu = process.cpuUsage(window0.cpu);
+  const ms = performance.now() - window0.at;
+  const out = {
+    cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / ms) * 100),
+    delayMaxMs: Math.round(delay.max / 1e6),
+    delayP99Ms: Math.round(delay.percentile(99) / 1e6),
+    gcCount: gcs.count,
+    gcMs: Math.round(gcs.ms),
+    gcMaxMs: Math.round(gcs.maxMs),
+  };
+  delay.reset();
+  Object.assign(gcs, { count: 0, ms: 0, maxMs: 0 });
+  window0 = { at: performance.now(), cpu: process.cpuUsage() };
+  return out;
+}
+
+// "cpu 34%, loop delay max 120 ms (p99 15), gc 12 (40 ms, max 18)"
+export function healthLine(h) {
+  return `cpu ${h.cpuPercent}%, loop delay max ${h.delayMaxMs} ms (p99 ${h.delayP99Ms}), gc ${h.gcCount} (${h.gcMs} ms, max ${h.gcMaxMs})`;
+}
+
+// A CPU profile of one phase (PARLEY_BENCH_PHASE_PROF=DIR, as main asks): started and stopped
+// through the inspector, so that the profile holds the phase, not the whole process.
+let profiler = null;
+export async function profile({ start, file }) {
+  if (start) {
+    profiler = new inspector.Session();
+    profiler.connect();
+    await post(profiler, 'Profiler.enable');
+    await post(profiler, 'Profiler.start');
+    return {};
+  }
+  if (!profiler) return {};
+  const { profile: p } = await post(profiler, 'Profiler.stop');
+  fs.writeFileSync(file, JSON.stringify(p));
+  profiler.disconnect();
+  profiler = null;
+  return {};
+}
+
+function post(session, method) {
+  return new Promise((resolve, reject) => session.post(method, (err, r) => (err ? reject(err) : resolve(r))));
+}
+
 export function cpuNow() {
   const cpu = process.cpuUsage();
   return { cpuMs: (cpu.user + cpu.system) / 1000 };
@@ -162,6 +225,8 @@ export async function serverRole() {
     },
     rss: async () => measureRss({ held: server.stats().sessions }),
     cpu: async () => cpuNow(),
+    health: async () => health(),
+    profile,
     stats: async () => server.stats(),
     stop: async () => {
       await server?.close();
@@ -186,7 +251,11 @@ export async function loadRole() {
   let count = 0;
   const conns = new Set();
   const presence = { port: 0, target: null, watchers: [], expect: null, arrivals: [], all: Promise.resolve([]), done: () => undefined };
-  // Heartbeats: one timer for every session; each sends when it has sent nothing for 10 s.
+  // Heartbeats: one timer for every session; each sends when it has sent nothing for 10 s. The
+  // timer runs often, so that each run sends few: every 500 ms, as it first did, sent a twentieth
+  // of the sessions at once (950 of 19,000), and the server answered them in one burst of 100 ms
+  // and more, twice a second, which no real clients do (each heartbeats on its own clock): the
+  // cluster's presence and introduction tails were mostly those bursts.
   setInterval(() => {
     const now = Date.now();
     for (const c of conns) {
@@ -195,7 +264,7 @@ export async function loadRole() {
         c.socket.write(HEARTBEAT);
       }
     }
-  }, 500).unref();
+  }, HEARTBEAT_TICK_MS).unref();
 
   // Opens one connection; resolves once it is usable: the baseline's byte, or login-ok.
   function open(cred, port, mode, beforeLogin) {
@@ -305,6 +374,8 @@ export async function loadRole() {
       await closeAll();
       return r;
     },
+    health: async () => health(),
+    profile,
     // `times`: only when asked (tens of thousands of numbers over IPC).
     connect: async ({ port, mode, n, times = false }) => {
       const cpu = process.cpuUsage();
@@ -422,15 +493,27 @@ export async function presenceRounds(target, watchers, rounds) {
   const watching = await Promise.all(watchers.map((w) => w.load.call({ cmd: 'watch', targetId, n: w.n })));
   const loads = [...new Set([target.load, ...watchers.map((w) => w.load)])];
   const latencies = [];
+  const ons = [];
+  const offs = [];
   for (let r = 0; r < rounds; r++) {
     for (const online of [false, true]) {
       await Promise.all(loads.map((l) => l.call({ cmd: 'arm', online })));
       const { t0 } = await target.load.call({ cmd: 'act', online });
       const got = await Promise.all(loads.map((l) => l.call({ cmd: 'collect' })));
-      for (const g of got) for (const at of g.arrivals) latencies.push(at - t0);
+      const these = got.flatMap((g) => g.arrivals.map((at) => at - t0));
+      latencies.push(...these);
+      // The first arrival is the way through the servers; the spread after it, the fan-out.
+      if (these.length > 0) (online ? ons : offs).push({ first: Math.min(...these), last: Math.max(...these) });
     }
   }
-  return { watchers: watching.reduce((n, w) => n + w.watchers, 0), rounds, ...quantiles(latencies) };
+  return { watchers: watching.reduce((n, w) => n + w.watchers, 0), rounds, ...quantiles(latencies), online: spans(ons), offline: spans(offs) };
+}
+
+// Of each round's first and last arrival, the median and the worst: "first 12/30, last 40/95".
+function spans(list) {
+  const first = quantiles(list.map((x) => x.first));
+  const last = quantiles(list.map((x) => x.last));
+  return `first ${first.p50.toFixed(1)}/${first.max.toFixed(1)} ms, last ${last.p50.toFixed(1)}/${last.max.toFixed(1)} ms`;
 }
 
 // { samples, p50, p99, max } of a list of latencies (ms).

@@ -226,6 +226,11 @@ export function createFrameDecoder(options: FrameDecoderOptions = {}): FrameDeco
     return frameVersionRefused([...head.subarray(FRAME.REFUSED_PREFIX_SIZE, FRAME.REFUSED_PREFIX_SIZE + count)], PROTOCOL_VERSION);
   }
 
+  // Field by field: a rest pattern and a spread cost every frame several microseconds.
+  function withPayload(h: FrameHead, payload: Buffer): Frame {
+    return { contentType: h.contentType, flags: h.flags, source: h.source, destination: h.destination, contentId: h.contentId, payload };
+  }
+
   function decode(chunk: Buffer, frames: Frame[]): void {
     const end = chunk.length;
     let off = 0;
@@ -241,11 +246,11 @@ export function createFrameDecoder(options: FrameDecoderOptions = {}): FrameDeco
     };
     // The header is read: take the payload in place if it is all here, else start gathering it.
     const begin = (h: FrameHead & { length: number }): boolean => {
-      const { length, ...fields } = h;
+      const length = h.length;
       if (length <= end - off) {
         const body = length === 0 ? EMPTY : chunk.subarray(off, off + length);
         off += length;
-        return emit({ ...fields, payload: body });
+        return emit(withPayload(h, body));
       }
       pending = h;
       payload = Buffer.allocUnsafe(length);
@@ -260,11 +265,10 @@ export function createFrameDecoder(options: FrameDecoderOptions = {}): FrameDeco
         payloadFill += n;
         off += n;
         if (payloadFill < pending.length) continue;
-        const { length: _length, ...fields } = pending;
-        const body = payload;
+        const frame = withPayload(pending, payload);
         pending = null;
         payload = EMPTY;
-        if (emit({ ...fields, payload: body })) return;
+        if (emit(frame)) return;
         continue;
       }
 
