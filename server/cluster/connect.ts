@@ -1,5 +1,7 @@
 // The NATS connection of one process: its servers, credentials and TLS from the options.
 import fs from 'node:fs';
+import net from 'node:net';
+import tls, { type PeerCertificate } from 'node:tls';
 import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { ClusterOptions } from './contract.js';
 import { clusterUnreachable } from './errors.js';
@@ -27,10 +29,34 @@ export async function connectNats(o: ClusterOptions): Promise<NatsConnection> {
   }
   if (o.auth.token !== undefined) options.token = o.auth.token;
   if (o.auth.credsFile !== undefined) options.authenticator = credsAuthenticator(fs.readFileSync(o.auth.credsFile));
-  if (o.tls) options.tls = { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key };
+  if (o.tls) {
+    // The client hands its tls options on to node:tls as they are: checkServerIdentity included,
+    // though its type does not list it.
+    const withCheck: NonNullable<NodeConnectionOptions['tls']> & Pick<tls.ConnectionOptions, 'checkServerIdentity'> = { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key, checkServerIdentity: natsServerIdentity(o.servers) };
+    options.tls = withCheck;
+  }
   try {
     return await connect(options);
   } catch (err) {
     throw clusterUnreachable(o.servers, err);
   }
+}
+
+// The NATS client names no server when its address is an IP (it sends no SNI), and Node then
+// checks the certificate against "localhost": a NATS node reached as tls://10.0.0.5:4222 with a
+// certificate for 10.0.0.5 would be refused. So the certificate, already checked against the CA
+// given (--nats-ca), must name one of the NATS servers this process was given; a host name the
+// client did send is checked as Node checks it.
+export function natsServerIdentity(servers: string[]): (host: string, cert: PeerCertificate) => Error | undefined {
+  const hosts = servers.map((u) => new URL(u).hostname.replace(/^\[|\]$/g, ''));
+  return (host, cert) => {
+    if (host && host !== 'localhost' && !net.isIP(host)) return tls.checkServerIdentity(host, cert);
+    let first: Error | undefined;
+    for (const h of hosts) {
+      const err = tls.checkServerIdentity(h, cert);
+      if (!err) return undefined;
+      first ??= err;
+    }
+    return first;
+  };
 }

@@ -9,6 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
+import { natsServerIdentity } from '../../server/cluster/connect.js';
 import { freePort, removeDir, tempDir } from '../cert/helpers.js';
 
 export type NatsCluster = {
@@ -37,7 +38,11 @@ function requireNatsServer(): void {
 }
 
 // `auth`: every client must give this user and password (as a deployment's NATS asks).
-export async function startNatsCluster(options: { nodes: number; auth?: { user: string; pass: string } }): Promise<NatsCluster> {
+// `tls`: the nodes speak TLS only, with this certificate and key (PEM files), and, with `verify`,
+// take only clients with a certificate from `ca`; `client` is what the helper itself shows them.
+export type NatsTls = { cert: string; key: string; ca: string; verify: boolean; client: { ca: string; cert?: string; key?: string } };
+
+export async function startNatsCluster(options: { nodes: number; auth?: { user: string; pass: string }; tls?: NatsTls }): Promise<NatsCluster> {
   requireNatsServer();
   const root = tempDir('nats');
   const clusterName = `parley-test-${process.pid}`;
@@ -57,6 +62,7 @@ export async function startNatsCluster(options: { nodes: number; auth?: { user: 
       // between it and NATS, test/helpers/proxy.ts) must not see it reconnect around the cut.
       '--no_advertise=true',
       ...(options.auth ? ['--user', options.auth.user, '--pass', options.auth.pass] : []),
+      ...(options.tls ? ['--tls', '--tlscert', options.tls.cert, '--tlskey', options.tls.key, '--tlscacert', options.tls.ca, ...(options.tls.verify ? ['--tlsverify'] : [])] : []),
     ];
     n.proc = spawn('nats-server', args, { stdio: 'ignore' });
   }
@@ -88,7 +94,8 @@ export async function startNatsCluster(options: { nodes: number; auth?: { user: 
     for (const n of nodes) await waitHealthy(n, deadline);
     // Healthy nodes are not yet a JetStream cluster that places replicated streams: wait until a
     // bucket with as many replicas as nodes can be made, which is what the tests do first.
-    const nc = await connect({ servers: urls, timeout: 2_000, ...(options.auth ?? {}) });
+    const tls = options.tls ? { tls: { caFile: options.tls.client.ca, certFile: options.tls.client.cert, keyFile: options.tls.client.key, checkServerIdentity: natsServerIdentity(urls) } } : {};
+    const nc = await connect({ servers: urls, timeout: 2_000, ...(options.auth ?? {}), ...tls });
     try {
       const kvm = new Kvm(nc);
       await until(deadline, 'a replicated KV bucket', async () => {

@@ -1,6 +1,10 @@
 // A deployment's NATS asks its clients for credentials (docs/OPERATOR.md part E): a server process
 // given the right user and password joins the cluster and signs clients in; given a wrong one,
-// it says which NATS refused it and does not start.
+// it says which NATS refused it and does not start. The same over TLS with client certificates
+// (`--nats-ca`, `--nats-cert`, `--nats-key`): NATS's certificate checked against the CA given,
+// and a process without a certificate of its own turned away by a NATS that asks for one.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats.js';
 import { freePort } from '../cert/helpers.js';
@@ -38,4 +42,46 @@ describe('cluster credentials', () => {
       cleanup(dataDir);
     }
   });
+});
+
+describe('cluster over TLS', () => {
+  it('cluster TLS - with the CA, a certificate and a key the process joins a NATS that checks client certificates; without its certificate, or trusting another CA, a clear refusal', async () => {
+    // NATS reads its key unencrypted: the server's and alice's keys, decrypted, in files of
+    // their own (the test's PKI keeps them encrypted). NATS is reached at 127.0.0.1, the address
+    // its certificate names.
+    const files = tempDir('cluster-tls');
+    const dataDir = tempDir('cluster-tls-data');
+    let tlsNats: NatsCluster | undefined;
+    try {
+      const write = (name: string, text: string): string => {
+        const file = path.join(files, name);
+        fs.writeFileSync(file, text, { mode: 0o600 });
+        return file;
+      };
+      const ca = pki.ours.caCertFile;
+      const natsKey = write('nats.key', pki.server.key);
+      const clientCert = pki.ours.holders.alice.certFile;
+      const clientKey = write('client.key', pki.creds.alice.key);
+      tlsNats = await startNatsCluster({ nodes: 1, tls: { cert: pki.ours.holders.server.certFile, key: natsKey, ca, verify: true, client: { ca, cert: clientCert, key: clientKey } } });
+      const port = await freePort();
+      const cluster = { servers: tlsNats.urls, node: 'p0', publicAddress: `127.0.0.1:${port}`, name: `tls${process.pid}`, replicas: 1 };
+      const srv = await serverOn(pki, dataDir, { port, cluster: { ...cluster, tls: { ca, cert: clientCert, key: clientKey } } });
+      try {
+        const alice = await signIn({ port, creds: pki.creds.alice, caPem: pki.caPem });
+        expect(alice.id).toBeGreaterThan(0);
+        alice.close();
+      } finally {
+        await srv.close();
+      }
+      // NATS ends the handshake of a client without a certificate; the client sees a timeout.
+      const withoutCert = serverOn(pki, dataDir, { port, cluster: { ...cluster, tls: { ca } } });
+      await expect(withoutCert).rejects.toMatchObject({ code: 'CLUSTER_UNREACHABLE', message: expect.stringMatching(/cannot connect to NATS at /) });
+      const otherCa = serverOn(pki, dataDir, { port, cluster: { ...cluster, tls: { ca: pki.foreign.caCertFile, cert: clientCert, key: clientKey } } });
+      await expect(otherCa).rejects.toMatchObject({ code: 'CLUSTER_UNREACHABLE', message: expect.stringMatching(/cannot connect to NATS at .*unable to verify/i) });
+    } finally {
+      await tlsNats?.stop();
+      cleanup(files);
+      cleanup(dataDir);
+    }
+  }, 60_000);
 });
