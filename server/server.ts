@@ -4,6 +4,7 @@
 //   options.ts      the options, checked once        connections.ts  records by state, counters
 //   accept.ts       TCP, TLS, the certificate        session.ts      frames in and out
 //   login.ts        which id a key signs in with     presence.ts     watchers and announcements
+//   cluster-login.ts  sign-in on one process of several (cluster/: the processes' shared state)
 //   introductions.ts  who may meet whom              pairing.ts      relay ends paired by nonce
 //   relay.ts        the splice                       revocation.ts   revoke on the running server
 //   closing.ts      a connection's last message and its leaving
@@ -14,7 +15,7 @@ import path from 'node:path';
 import { openJournal, type Journal } from '../src/events/journal.js';
 import { isParleyError } from '../src/errors.js';
 import { LIMITS, WIRE_CODE } from '../src/net/constants.js';
-import { assignId, encodeControl, type ControlMessage, type ControlOf } from '../src/net/control.js';
+import { encodeControl, type ControlMessage, type ControlOf } from '../src/net/control.js';
 import { createFrameDecoder, type Frame } from '../src/net/frame.js';
 import { createAcceptor } from './accept.js';
 import { listenAdmin, type AdminAnswer, type AdminRequest } from './admin.js';
@@ -27,7 +28,8 @@ import { dataInUse, listenFailed } from './errors.js';
 import { createIntroducer, createIntroductions } from './introductions.js';
 import type { Cluster, ClusterHooks } from './cluster/contract.js';
 import { startCluster } from './cluster/nats.js';
-import { alreadySignedIn, decideLogin, revokedRefusal } from './login.js';
+import { decideLogin, revokedRefusal } from './login.js';
+import { createClusterLogin, CUT_OFF, hostOf } from './cluster-login.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { createPairing } from './pairing.js';
 import { createPresence, decideListChange } from './presence.js';
@@ -63,24 +65,6 @@ export type RendezvousServer = {
 };
 
 const stopAfterFirst = (): boolean => true;
-
-// Why a process cut off from its cluster refuses logins and closes its sessions.
-const CUT_OFF = 'this server process has lost its cluster; sign in on another';
-
-// How long a login waits for its claim in the cluster before it opens the session anyway
-// (openBeforeClaimed): a claim takes a few ms unless NATS is electing a leader.
-const CLAIM_WAIT_MS = 1_000;
-
-function delay(ms: number): Promise<undefined> {
-  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
-}
-
-// => '10.0.0.5' from '10.0.0.5:7300', '::1' from '[::1]:7300'
-function hostOf(address: string): string {
-  const colon = address.lastIndexOf(':');
-  const host = colon < 0 ? address : address.slice(0, colon);
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-}
 
 // The payloads that never change, encoded once: a server holding 20,000 sessions answers
 // 2,000 heartbeats a second.
@@ -194,7 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     if (fenced) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: CUT_OFF });
     const decision = decideLogin({ registry, registering, holderOf: holderAnywhere }, key, msg, now());
     if (!decision.ok) return refuse(conn, decision.message);
-    if (cluster) return loginInCluster(conn, cluster, decision.id, decision.fresh, msg, rest);
+    if (cluster) return clusterLogin.login(conn, cluster, decision.id, decision.fresh, msg, rest);
     const id = decision.id;
     connections.claim(conn, id);
     if (decision.fresh) {
@@ -223,68 +207,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     return there ? { host: hostOf(there.address) } : undefined;
   }
 
-  // Login on one process of several: the id comes from the cluster's bucket (the same for this key
-  // on every process), and the session is claimed there too, so that an id has one session in the
-  // whole cluster.
-  async function loginInCluster(conn: Conn, c: Cluster, known: number, fresh: boolean, msg: ControlOf<'login'>, rest: Buffer): Promise<void> {
-    const key = conn.keySha256;
-    let id = known;
-    try {
-      if (fresh) {
-        // `registering` is the single server's (its journal writes): two keys racing for one
-        // candidate here are told apart by the cluster's create, as on two processes.
-        const got = await c.register(key, (taken) => assignId(Buffer.from(key, 'hex'), (n) => taken(n) || registry.byId.has(n)));
-        if (got === null) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.ID_EXHAUSTED, reason: 'no free id for this key; tell the server\'s operator' });
-        id = got;
-      }
-      if (conn.phase.state !== 'LOGGING_IN') return;
-      if (registry.revoked.has(key)) return refuse(conn, revokedRefusal());
-      const here = connections.holder(id);
-      if (here && here !== conn) return refuse(conn, alreadySignedIn(here.host));
-      connections.claim(conn, id);
-      const claiming = c.claim(id, `${conn.host}:${conn.port}`);
-      const claimed = await Promise.race([claiming, delay(CLAIM_WAIT_MS)]);
-      if (claimed === undefined) return openBeforeClaimed(conn, c, id, claiming, msg, rest);
-      if (!claimed.ok) {
-        if (connections.holder(id) === conn) connections.unclaim(conn);
-        return refuse(conn, alreadySignedIn(hostOf(claimed.holder.address)));
-      }
-    } catch (err) {
-      noteClusterFailure(err as Error);
-      return refuse(conn, { type: 'login-refused', code: WIRE_CODE.UNEXPECTED, reason: 'the server cannot reach its cluster; try later' });
-    }
-    // Gone (or the process cut off) while the cluster answered: the claim is let go.
-    if (conn.phase.state !== 'LOGGING_IN' || fenced) {
-      void c.release(id).catch(noteClusterFailure);
-      if (conn.phase.state === 'LOGGING_IN') refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: CUT_OFF });
-      return;
-    }
-    open(conn, id, msg, rest);
-  }
-
-  // The claim is slow: NATS is electing a new leader for the sessions' stream (4 to 9 s when a
-  // NATS node dies). No process holds the id as far as the mirror knows, so the session opens
-  // now and the claim goes on: one that another process wins after all (two sign-ins of one
-  // key during that election) closes this session; one that lands after this session ended is
-  // let go. Sign-ins of known keys so go on while a NATS node is down.
-  function openBeforeClaimed(conn: Conn, c: Cluster, id: number, claiming: ReturnType<Cluster['claim']>, msg: ControlOf<'login'>, rest: Buffer): void {
-    const there = c.holderOf(id);
-    if (there) {
-      if (connections.holder(id) === conn) connections.unclaim(conn);
-      void claiming.then((r) => (r.ok && !connections.holder(id) ? c.release(id) : undefined)).catch(noteClusterFailure);
-      return refuse(conn, alreadySignedIn(hostOf(there.address)));
-    }
-    void claiming.then(
-      (r) => {
-        const current = connections.session(id);
-        if (!r.ok && current === conn) return refuse(conn, { type: 'bye', code: WIRE_CODE.SIGNED_IN_ELSEWHERE, reason: `already signed in from ${hostOf(r.holder.address)}` });
-        if (r.ok && !connections.holder(id)) return void c.release(id).catch(noteClusterFailure);
-      },
-      (err: Error) => noteClusterFailure(err),
-    );
-    if (conn.phase.state !== 'LOGGING_IN' || fenced) return;
-    open(conn, id, msg, rest);
-  }
+  const clusterLogin = createClusterLogin({ connections, registry: () => registry, fenced: () => fenced, refuse, open, noteFailure: noteClusterFailure });
 
   function noteClusterFailure(err: Error): void {
     log(`parley server: the cluster: ${err.message}`);

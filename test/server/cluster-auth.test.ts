@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats.js';
 import { freePort } from '../cert/helpers.js';
+import type { ServerOptions } from '../../server/server.js';
 import { cleanup, makeServerPki, serverOn, signIn, tempDir, type TestPki } from './helpers.js';
 
 let pki: TestPki;
@@ -22,20 +23,25 @@ afterAll(async () => {
   cleanup(pki?.dir);
 });
 
+// A server process with these cluster options starts, and a client signs in to it.
+async function joinsAndSignsIn(dataDir: string, port: number, cluster: NonNullable<ServerOptions['cluster']>): Promise<void> {
+  const srv = await serverOn(pki, dataDir, { port, cluster });
+  try {
+    const alice = await signIn({ port, creds: pki.creds.alice, caPem: pki.caPem });
+    expect(alice.id).toBeGreaterThan(0);
+    alice.close();
+  } finally {
+    await srv.close();
+  }
+}
+
 describe('cluster credentials', () => {
   it('cluster credentials - the right user and password: the process joins and signs a client in; a wrong one: a clear refusal', async () => {
     const dataDir = tempDir('cluster-auth');
     try {
       const port = await freePort();
       const cluster = { servers: nats.urls, node: 'p0', publicAddress: `127.0.0.1:${port}`, name: `auth${process.pid}`, replicas: 1 };
-      const srv = await serverOn(pki, dataDir, { port, cluster: { ...cluster, auth: AUTH } });
-      try {
-        const alice = await signIn({ port, creds: pki.creds.alice, caPem: pki.caPem });
-        expect(alice.id).toBeGreaterThan(0);
-        alice.close();
-      } finally {
-        await srv.close();
-      }
+      await joinsAndSignsIn(dataDir, port, { ...cluster, auth: AUTH });
       const refused = serverOn(pki, dataDir, { port, cluster: { ...cluster, auth: { user: AUTH.user, pass: 'wrong' } } });
       await expect(refused).rejects.toMatchObject({ code: 'CLUSTER_UNREACHABLE', message: expect.stringMatching(/cannot connect to NATS at .*Authorization/i) });
     } finally {
@@ -65,14 +71,7 @@ describe('cluster over TLS', () => {
       tlsNats = await startNatsCluster({ nodes: 1, tls: { cert: pki.ours.holders.server.certFile, key: natsKey, ca, verify: true, client: { ca, cert: clientCert, key: clientKey } } });
       const port = await freePort();
       const cluster = { servers: tlsNats.urls, node: 'p0', publicAddress: `127.0.0.1:${port}`, name: `tls${process.pid}`, replicas: 1 };
-      const srv = await serverOn(pki, dataDir, { port, cluster: { ...cluster, tls: { ca, cert: clientCert, key: clientKey } } });
-      try {
-        const alice = await signIn({ port, creds: pki.creds.alice, caPem: pki.caPem });
-        expect(alice.id).toBeGreaterThan(0);
-        alice.close();
-      } finally {
-        await srv.close();
-      }
+      await joinsAndSignsIn(dataDir, port, { ...cluster, tls: { ca, cert: clientCert, key: clientKey } });
       // NATS ends the handshake of a client without a certificate; the client sees a timeout.
       const withoutCert = serverOn(pki, dataDir, { port, cluster: { ...cluster, tls: { ca } } });
       await expect(withoutCert).rejects.toMatchObject({ code: 'CLUSTER_UNREACHABLE', message: expect.stringMatching(/cannot connect to NATS at /) });
