@@ -19,8 +19,8 @@ export async function connectNats(o: ClusterOptions): Promise<NatsConnection> {
     pingInterval: 1_000,
     maxPingOut: 2,
     // By default every request (each bucket write is one) makes an Error up front, for the stack
-    // of a failure that rarely comes: 3% of a process's CPU in the presence rounds of the cluster
-    // bench, more in its logins. Our errors say which key and bucket; the stack adds nothing.
+    // of a failure that rarely comes: 6-7% of a server process's busy time in a profile of the
+    // cluster bench. Our errors say which key and bucket; the stack adds nothing.
     noAsyncTraces: true,
   };
   if (o.auth.user !== undefined) {
