@@ -1,6 +1,8 @@
 // The server's options, their defaults, and the one place they are checked: startServer works
 // only with `Resolved`, where every bound is a whole number in its range and the clock is set.
+import { readFileSync } from 'node:fs';
 import type { Identity } from '../src/net/tls.js';
+import { fileUnreadable } from '../cert/errors.js';
 import { LIMITS, TIMING } from '../src/net/constants.js';
 import { badOption } from './errors.js';
 import { badClusterOption } from './cluster/errors.js';
@@ -105,6 +107,7 @@ export function resolveCluster(c: ClusterConfig, now: () => number, log: (line: 
   if (!/^[^\s]+:\d{1,5}$/.test(c.publicAddress)) throw badClusterOption('public', 'HOST:PORT where clients reach this process', c.publicAddress);
   const name = c.name ?? d.name;
   if (!NODE_NAME.test(name)) throw badClusterOption('clusterName', '1 to 32 letters, digits, - or _', name);
+  checkNatsFiles(c);
   return {
     servers: c.servers,
     node: c.node,
@@ -119,6 +122,32 @@ export function resolveCluster(c: ClusterConfig, now: () => number, log: (line: 
     now,
     log,
   };
+}
+
+// The NATS credentials and TLS files are read when the process connects; a missing or wrong one
+// is said now, as the bad input it is, not later as a NATS that cannot be reached.
+function checkNatsFiles(c: ClusterConfig): void {
+  const read = (file: string, what: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw fileUnreadable(file, what, err);
+    }
+  };
+  const creds = c.auth?.credsFile;
+  if (creds !== undefined) {
+    const text = read(creds, 'NATS credentials file');
+    if (!/-----BEGIN NATS USER JWT-----/.test(text) || !/-----BEGIN USER NKEY SEED-----/.test(text)) {
+      throw badClusterOption('natsCreds', 'a NATS credentials file (a user JWT and its NKey seed, as nsc writes it)', creds);
+    }
+  }
+  const tls = c.tls;
+  if (!tls) return;
+  if (tls.cert === undefined && tls.key !== undefined) throw badClusterOption('natsCert', 'given with natsKey (a key goes with its certificate)', 'none');
+  if (tls.key === undefined && tls.cert !== undefined) throw badClusterOption('natsKey', 'given with natsCert (a certificate goes with its key)', 'none');
+  if (tls.ca !== undefined) read(tls.ca, 'NATS CA certificate');
+  if (tls.cert !== undefined) read(tls.cert, 'NATS TLS certificate');
+  if (tls.key !== undefined) read(tls.key, 'NATS TLS key');
 }
 
 // maxPendingPerAddress by default: the server bench (96 handshakes in flight from one address)

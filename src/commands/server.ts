@@ -12,6 +12,7 @@ import { revokeKey } from '../../server/revoke.js';
 import { SERVER_DEFAULTS, startServer } from '../../server/server.js';
 import { CLUSTER_DEFAULTS, type ClusterConfig } from '../../server/options.js';
 import { badInput } from '../errors.js';
+import { fileUnreadable } from '../../cert/errors.js';
 import { printJson, printLine } from './common.js';
 import { catchSignals } from './signals.js';
 
@@ -125,8 +126,14 @@ function clusterOf(opts: ServerOpts): ClusterConfig | undefined {
   const node = required(opts.node, '--node NAME with --cluster');
   const publicAddress = parseListen(required(opts.public, '--public HOST:PORT with --cluster'));
   const replicas = opts.replicas === undefined ? undefined : Number(opts.replicas);
-  const firstLine = (file: string): string => readFileSync(file, 'utf8').split(/\r?\n/)[0];
-  const pass = opts.natsPasswordFile ? firstLine(opts.natsPasswordFile) : process.env.PARLEY_NATS_PASSWORD;
+  const firstLine = (file: string, what: string): string => {
+    try {
+      return readFileSync(file, 'utf8').split(/\r?\n/)[0];
+    } catch (err) {
+      throw fileUnreadable(file, what, err);
+    }
+  };
+  const pass = opts.natsPasswordFile ? firstLine(opts.natsPasswordFile, 'NATS password file') : process.env.PARLEY_NATS_PASSWORD;
   const tls = opts.natsCa || opts.natsCert || opts.natsKey ? { ca: opts.natsCa, cert: opts.natsCert, key: opts.natsKey } : null;
   return {
     servers,
@@ -134,7 +141,7 @@ function clusterOf(opts: ServerOpts): ClusterConfig | undefined {
     publicAddress: `${publicAddress.host.includes(':') ? `[${publicAddress.host}]` : publicAddress.host}:${publicAddress.port}`,
     name: opts.clusterName,
     replicas,
-    auth: { user: opts.natsUser, pass: opts.natsUser ? pass : undefined, token: opts.natsTokenFile ? firstLine(opts.natsTokenFile) : undefined, credsFile: opts.natsCreds },
+    auth: { user: opts.natsUser, pass: opts.natsUser ? pass : undefined, token: opts.natsTokenFile ? firstLine(opts.natsTokenFile, 'NATS token file') : undefined, credsFile: opts.natsCreds },
     tls,
   };
 }

@@ -93,7 +93,7 @@ describe('contacts', () => {
 
         // Bob blocks Alice: the link closes on both sides, and what she writes next stays with her.
         await ok(['contacts', 'block', String(a.id)], { home: b.home });
-        await until(async () => (await routeAt(a)) === null, 'the link gone at alice');
+        await until(async () => (await routeAt(a)) === null, 'the link gone at alice', 20_000);
         const m2 = await send(a, b.id, 'are you there?');
         // Not delivered: pending, or `sent` when it went on a link in the moment that link was refused.
         expect(['pending', 'sent']).toContain(await statusOf(a, m2, b.id));

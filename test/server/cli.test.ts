@@ -152,6 +152,24 @@ describe('server cli', () => {
       const badNode = await runParley(serverArgs(dataDir, ['--cluster', 'nats://127.0.0.1:4222', '--node', 'p 1', '--public', '127.0.0.1:7300']), { env });
       expect(badNode.code).toBe(2);
       expect(badNode.stderr).toMatch(/node/);
+      // The NATS secrets and TLS files: missing, of the wrong kind, or half a pair, each said
+      // before anything is started (not a crash, nor a NATS that cannot be reached).
+      const notCreds = path.join(dataDir, 'not.creds');
+      fs.mkdirSync(dataDir, { recursive: true });
+      fs.writeFileSync(notCreds, 'not a credentials file\n');
+      const missing = path.join(dataDir, 'missing');
+      const natsFiles: Array<[string[], RegExp]> = [
+        [['--nats-user', 'parley', '--nats-password-file', missing], /^parley: cannot read the NATS password file .*missing/],
+        [['--nats-token-file', missing], /^parley: cannot read the NATS token file .*missing/],
+        [['--nats-creds', missing], /^parley: cannot read the NATS credentials file .*missing/],
+        [['--nats-creds', notCreds], /^parley: cluster option natsCreds must be a NATS credentials file/],
+        [['--nats-ca', missing], /^parley: cannot read the NATS CA certificate .*missing/],
+        [['--nats-cert', pki.ours.caCertFile], /^parley: cluster option natsKey must be given with natsCert/],
+      ];
+      for (const [extra, message] of natsFiles) {
+        const r = await runParley(serverArgs(dataDir, ['--cluster', 'nats://127.0.0.1:4222', '--node', 'p1', '--public', '127.0.0.1:7300', ...extra]), { env });
+        expect({ extra, code: r.code, stderr: r.stderr.trim().split('\n') }).toEqual({ extra, code: 2, stderr: [expect.stringMatching(message)] });
+      }
 
       // Nothing listens there: the server says so and stops, its journal closed.
       const port = await new Promise<number>((resolve) => {
