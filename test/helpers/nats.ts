@@ -5,9 +5,10 @@
 //
 // Without nats-server this throws: the tests must fail, not skip (CI installs it, .ci/run).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { connect } from '@nats-io/transport-node';
+import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { natsServerIdentity } from '../../server/cluster/connect.js';
 import { freePort, removeDir, tempDir } from '../cert/helpers.js';
@@ -42,9 +43,13 @@ function requireNatsServer(): void {
 // take only clients with a certificate from `ca`; `client` is what the helper itself shows them.
 export type NatsTls = { cert: string; key: string; ca: string; verify: boolean; client: { ca: string; cert?: string; key?: string } };
 
-export async function startNatsCluster(options: { nodes: number; auth?: { user: string; pass: string }; tls?: NatsTls }): Promise<NatsCluster> {
+// `operator`: the nodes run in operator mode (decentralised JWT auth) with this configuration,
+// and the helper signs in with these credentials (a credentials file's text; nats-jwt.ts).
+export async function startNatsCluster(options: { nodes: number; auth?: { user: string; pass: string }; tls?: NatsTls; operator?: { config: string; creds: string } }): Promise<NatsCluster> {
   requireNatsServer();
   const root = tempDir('nats');
+  const configFile = path.join(root, 'operator.conf');
+  if (options.operator) fs.writeFileSync(configFile, options.operator.config);
   const clusterName = `parley-test-${process.pid}`;
   const nodes: Node[] = [];
   for (let i = 0; i < options.nodes; i++) {
@@ -62,6 +67,7 @@ export async function startNatsCluster(options: { nodes: number; auth?: { user: 
       // between it and NATS, test/helpers/proxy.ts) must not see it reconnect around the cut.
       '--no_advertise=true',
       ...(options.auth ? ['--user', options.auth.user, '--pass', options.auth.pass] : []),
+      ...(options.operator ? ['-c', configFile] : []),
       ...(options.tls ? ['--tls', '--tlscert', options.tls.cert, '--tlskey', options.tls.key, '--tlscacert', options.tls.ca, ...(options.tls.verify ? ['--tlsverify'] : [])] : []),
     ];
     n.proc = spawn('nats-server', args, { stdio: 'ignore' });
@@ -95,7 +101,8 @@ export async function startNatsCluster(options: { nodes: number; auth?: { user: 
     // Healthy nodes are not yet a JetStream cluster that places replicated streams: wait until a
     // bucket with as many replicas as nodes can be made, which is what the tests do first.
     const tls = options.tls ? { tls: { caFile: options.tls.client.ca, certFile: options.tls.client.cert, keyFile: options.tls.client.key, checkServerIdentity: natsServerIdentity(urls) } } : {};
-    const nc = await connect({ servers: urls, timeout: 2_000, ...(options.auth ?? {}), ...tls });
+    const creds = options.operator ? { authenticator: credsAuthenticator(new TextEncoder().encode(options.operator.creds)) } : {};
+    const nc = await connect({ servers: urls, timeout: 2_000, ...(options.auth ?? {}), ...tls, ...creds });
     try {
       const kvm = new Kvm(nc);
       await until(deadline, 'a replicated KV bucket', async () => {

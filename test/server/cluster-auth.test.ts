@@ -2,11 +2,13 @@
 // given the right user and password joins the cluster and signs clients in; given a wrong one,
 // it says which NATS refused it and does not start. The same over TLS with client certificates
 // (`--nats-ca`, `--nats-cert`, `--nats-key`): NATS's certificate checked against the CA given,
-// and a process without a certificate of its own turned away by a NATS that asks for one.
+// and a process without a certificate of its own turned away by a NATS that asks for one. And with
+// a credentials file (`--nats-creds`, a user JWT and its seed) on a NATS in operator mode.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats.js';
+import { makeNatsOperator } from '../helpers/nats-jwt.js';
 import { freePort } from '../cert/helpers.js';
 import type { ServerOptions } from '../../server/server.js';
 import { cleanup, makeServerPki, serverOn, signIn, tempDir, type TestPki } from './helpers.js';
@@ -79,6 +81,31 @@ describe('cluster over TLS', () => {
       await expect(otherCa).rejects.toMatchObject({ code: 'CLUSTER_UNREACHABLE', message: expect.stringMatching(/cannot connect to NATS at .*unable to verify/i) });
     } finally {
       await tlsNats?.stop();
+      cleanup(files);
+      cleanup(dataDir);
+    }
+  }, 60_000);
+});
+
+describe('cluster with a credentials file', () => {
+  it('cluster creds - a user of the JetStream account joins and signs a client in; a user of an account NATS does not know is refused', async () => {
+    const operator = makeNatsOperator();
+    const files = tempDir('cluster-creds');
+    const dataDir = tempDir('cluster-creds-data');
+    let credsNats: NatsCluster | undefined;
+    try {
+      const creds = path.join(files, 'parley.creds');
+      fs.writeFileSync(creds, operator.creds, { mode: 0o600 });
+      const stranger = path.join(files, 'stranger.creds');
+      fs.writeFileSync(stranger, operator.strangerCreds, { mode: 0o600 });
+      credsNats = await startNatsCluster({ nodes: 1, operator: { config: operator.config, creds: operator.creds } });
+      const port = await freePort();
+      const cluster = { servers: credsNats.urls, node: 'p0', publicAddress: `127.0.0.1:${port}`, name: `creds${process.pid}`, replicas: 1 };
+      await joinsAndSignsIn(dataDir, port, { ...cluster, auth: { credsFile: creds } });
+      const refused = serverOn(pki, dataDir, { port, cluster: { ...cluster, auth: { credsFile: stranger } } });
+      await expect(refused).rejects.toMatchObject({ code: 'CLUSTER_UNREACHABLE', message: expect.stringMatching(/cannot connect to NATS at .*(Authorization|authentication)/i) });
+    } finally {
+      await credsNats?.stop();
       cleanup(files);
       cleanup(dataDir);
     }
