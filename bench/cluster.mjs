@@ -160,6 +160,7 @@ async function main() {
 
     await profiles('presence', false);
     await health('presence rounds');
+    await profiles('introductions', true);
     // Introductions: askers on process 0, targets on process 1.
     const { ids } = await loads[1].call({ cmd: 'ids', n: intros });
     const targets = Array.from({ length: intros }, (_, i) => ids[i % ids.length]);
@@ -168,6 +169,7 @@ async function main() {
     if (asked.refused > 0) log(`  (${asked.refused} introductions refused: ${asked.firstRefusal})`);
     log(`introductions from p0 to p1, one at a time (${intro.samples}): p50 ${intro.p50.toFixed(2)} ms, p99 ${intro.p99.toFixed(2)} ms, max ${intro.max.toFixed(2)} ms`);
 
+    await profiles('introductions', false);
     await health('introductions');
     // Memory last: measuring it forces three full collections of a heap near 900 MiB, each
     // stopping the process for about 600 ms, which no phase should have just behind it.
