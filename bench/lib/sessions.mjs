@@ -255,7 +255,7 @@ export async function loadRole() {
   // timer runs often, so that each run sends few: every 500 ms, as it first did, sent a twentieth
   // of the sessions at once (950 of 19,000), and the server answered them in one burst of 100 ms
   // and more, twice a second, which no real clients do (each heartbeats on its own clock): the
-  // cluster's presence and introduction tails were mostly those bursts.
+  // cluster bench's presence rounds met those bursts (docs/BENCHMARKS.md, cluster runs 5-8).
   setInterval(() => {
     const now = Date.now();
     for (const c of conns) {
