@@ -50,6 +50,16 @@ async function serverAtPort(port = 0): Promise<{ srv: RendezvousServer; port: nu
   return { srv, port: srv.address().port, stop };
 }
 
+// A port of 127.0.0.1 held by a listener that closes every connection at once; release() lets
+// it go, for a server to take at once.
+async function holdPort(): Promise<{ port: number; release: () => Promise<void> }> {
+  const holder = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const release = (): Promise<void> => new Promise((resolve) => (holder.listening ? holder.close(() => resolve()) : resolve()));
+  stops.push(release);
+  return { port: (holder.address() as net.AddressInfo).port, release };
+}
+
 // Alice's profile made by `parley init --server LIST`, her client started here.
 async function aliceOn(list: string, options: { lookup?: LookupAll; events?: Parameters<RunningClient['profile']['appendMany']>[0] } = {}): Promise<{ client: RunningClient; log: string[] }> {
   const home = tempHome('cluster-alice');
@@ -95,17 +105,24 @@ describe('client on several server processes', () => {
 
   it('client - signed in on B, B stops and A starts (same CA, its own data): on A within 5 s, with the same id', async () => {
     try {
-      const aPort = await freePort();
+      // A's port is held until A starts, by a listener that drops every connection (a process
+      // that is down, as the client sees it): a port only found free could be taken meanwhile
+      // by any socket of the tests running beside this one.
+      const held = await holdPort();
+      const aPort = held.port;
       const b = await serverAtPort();
       const { client, log } = await aliceOn(`127.0.0.1:${aPort},127.0.0.1:${b.port}`);
       await until(() => signedInAt(client, b.port), 'alice on B', 5_000, log);
       await b.stop();
       await until(() => client.state().server === 'offline', 'alice offline when B stops', 5_000, log);
+      await held.release();
       const a = await serverAtPort(aPort);
       expect(a.port).toBe(aPort);
       // Today's backoff between whole rounds (first 0.5 s, doubled): a second round finds A.
       await until(() => signedInAt(client, aPort), 'alice on A', 5_000, log);
       expect(client.state().id).toBe(aliceId());
+      // The id A gave is journaled just after the session is up: wait for the view to have it.
+      await until(() => client.profile.views.identity.servers[`127.0.0.1:${aPort}`] !== undefined, "A's id journaled", 5_000, log);
       expect(client.profile.views.identity.servers).toEqual({ [`127.0.0.1:${b.port}`]: aliceId(), [`127.0.0.1:${aPort}`]: aliceId() });
     } finally {
       await stopAll();
