@@ -5,6 +5,7 @@
 // the jti a base32 SHA-512/256 of the claims, the signature ed25519 over "header.claims".
 import crypto from 'node:crypto';
 import { createAccount, createOperator, createUser, type KeyPair } from '@nats-io/nkeys';
+import { base32Encode } from '../../src/net/invite.js';
 
 const HEADER = { typ: 'JWT', alg: 'ed25519-nkey' };
 const UNLIMITED = { subs: -1, data: -1, payload: -1 };
@@ -13,27 +14,10 @@ function b64url(data: Uint8Array | string): string {
   return Buffer.from(data).toString('base64url');
 }
 
-// RFC 4648 base32, no padding (the JWT library's jti).
-function base32(bytes: Buffer): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const b of bytes) {
-    value = (value << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += alphabet[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
-  return out;
-}
-
 function jwt(issuer: KeyPair, subject: string, name: string, nats: Record<string, unknown>): string {
   const claims: Record<string, unknown> = { iat: Math.floor(Date.now() / 1000), iss: issuer.getPublicKey(), name, sub: subject, nats: { ...nats, version: 2 } };
-  claims.jti = base32(crypto.createHash('sha512-256').update(JSON.stringify(claims)).digest());
+  // The JWT library's jti: RFC 4648 base32 (upper case, no padding) of a SHA-512/256.
+  claims.jti = base32Encode(crypto.createHash('sha512-256').update(JSON.stringify(claims)).digest()).toUpperCase();
   const body = `${b64url(JSON.stringify(HEADER))}.${b64url(JSON.stringify(claims))}`;
   return `${body}.${b64url(issuer.sign(new TextEncoder().encode(body)))}`;
 }
