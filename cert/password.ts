@@ -2,10 +2,9 @@
 // `-passin file:` reads it), the environment (PARLEY_CA_PASSWORD for the CA key,
 // PARLEY_KEY_PASSWORD for the others), or a prompt on the terminal that does not echo. Never a
 // command-line argument: those show in `ps` and in shell history.
-import fs from 'node:fs';
 import { MIN_PASSWORD_LENGTH } from './constants.js';
+import { readText } from './files.js';
 import {
-  fileUnreadable,
   passwordCancelled,
   passwordFileEmpty,
   passwordMismatch,
@@ -51,12 +50,7 @@ async function fromSources(request: PasswordRequest): Promise<string> {
 }
 
 export function readPasswordFile(file: string): string {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw fileUnreadable(file, 'password file', err);
-  }
+  const text = readText(file, 'password file');
   // The first line without its end (\n or \r\n: a file saved by Notepad works too).
   const line = text.split(/\r?\n/)[0];
   if (line === '') throw passwordFileEmpty(file);

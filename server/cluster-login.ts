@@ -6,11 +6,16 @@ import { WIRE_CODE } from '../src/net/constants.js';
 import { assignId, type ControlMessage, type ControlOf } from '../src/net/control.js';
 import type { Cluster } from './cluster/contract.js';
 import type { Conn, Connections } from './connections.js';
-import { alreadySignedIn, revokedRefusal } from './login.js';
+import { alreadySignedIn, loginRefused, revokedRefusal } from './login.js';
 import type { Registry } from './registry.js';
 
 // Why a process cut off from its cluster refuses logins and closes its sessions.
 export const CUT_OFF = 'this server process has lost its cluster; sign in on another';
+
+// A login on a process cut off from its cluster: before it starts, or while the cluster answered.
+export function cutOffRefusal(): ControlMessage {
+  return loginRefused(WIRE_CODE.SHUTTING_DOWN, CUT_OFF);
+}
 
 // How long a login waits for its claim before it opens the session anyway (openBeforeClaimed):
 // a claim takes a few ms unless NATS is electing a leader.
@@ -38,10 +43,6 @@ function delay(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }
 
-function refusedFor(code: string, reason: string): ControlMessage {
-  return { type: 'login-refused', code, reason };
-}
-
 export function createClusterLogin(deps: ClusterLoginDeps) {
   const { connections, refuse, open, noteFailure } = deps;
 
@@ -56,7 +57,7 @@ export function createClusterLogin(deps: ClusterLoginDeps) {
         // Two keys racing for one candidate here are told apart by the cluster's create, as on
         // two processes.
         const got = await c.register(key, (taken) => assignId(Buffer.from(key, 'hex'), (n) => taken(n) || registry.byId.has(n)));
-        if (got === null) return refuse(conn, refusedFor(WIRE_CODE.ID_EXHAUSTED, "no free id for this key; tell the server's operator"));
+        if (got === null) return refuse(conn, loginRefused(WIRE_CODE.ID_EXHAUSTED, "no free id for this key; tell the server's operator"));
         id = got;
       }
       if (conn.phase.state !== 'LOGGING_IN') return;
@@ -73,12 +74,12 @@ export function createClusterLogin(deps: ClusterLoginDeps) {
       }
     } catch (err) {
       noteFailure(err as Error);
-      return refuse(conn, refusedFor(WIRE_CODE.UNEXPECTED, 'the server cannot reach its cluster; try later'));
+      return refuse(conn, loginRefused(WIRE_CODE.UNEXPECTED, 'the server cannot reach its cluster; try later'));
     }
     // Gone (or the process cut off) while the cluster answered: the claim is let go.
     if (conn.phase.state !== 'LOGGING_IN' || deps.fenced()) {
       void c.release(id).catch(noteFailure);
-      if (conn.phase.state === 'LOGGING_IN') refuse(conn, refusedFor(WIRE_CODE.SHUTTING_DOWN, CUT_OFF));
+      if (conn.phase.state === 'LOGGING_IN') refuse(conn, cutOffRefusal());
       return;
     }
     open(conn, id, msg, rest);

@@ -21,17 +21,21 @@ export type LoginDecision =
   | { ok: true; id: number; fresh: false }
   | { ok: true; id: number; fresh: true; registered: ClientRegistered };
 
+export function loginRefused(code: string, reason: string): ControlMessage & { code: string } {
+  return { type: 'login-refused', code, reason };
+}
+
 export function revokedRefusal(): ControlMessage & { code: string } {
-  return { type: 'login-refused', code: WIRE_CODE.CERT_REVOKED, reason: 'this certificate\'s key was revoked by the server\'s operator' };
+  return loginRefused(WIRE_CODE.CERT_REVOKED, 'this certificate\'s key was revoked by the server\'s operator');
 }
 
 // The refusal of a login whose id has a session, here or on another process of a cluster.
 export function alreadySignedIn(host: string): ControlMessage {
-  return { type: 'login-refused', code: WIRE_CODE.ALREADY_SIGNED_IN, reason: `already signed in from ${host}` };
+  return loginRefused(WIRE_CODE.ALREADY_SIGNED_IN, `already signed in from ${host}`);
 }
 
 function refused(code: string, reason: string): LoginDecision {
-  return { ok: false, message: { type: 'login-refused', code, reason } };
+  return { ok: false, message: loginRefused(code, reason) };
 }
 
 export function decideLogin(state: LoginState, key: string, msg: ControlOf<'login'>, now: number): LoginDecision {

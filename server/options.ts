@@ -1,8 +1,7 @@
 // The server's options, their defaults, and the one place they are checked: startServer works
 // only with `Resolved`, where every bound is a whole number in its range and the clock is set.
-import { readFileSync } from 'node:fs';
 import type { Identity } from '../src/net/tls.js';
-import { fileUnreadable } from '../cert/errors.js';
+import { readText } from '../cert/files.js';
 import { LIMITS, TIMING } from '../src/net/constants.js';
 import { badOption } from './errors.js';
 import { badClusterOption } from './cluster/errors.js';
@@ -127,16 +126,9 @@ export function resolveCluster(c: ClusterConfig, now: () => number, log: (line: 
 // The NATS credentials and TLS files are read when the process connects; a missing or wrong one
 // is said now, as the bad input it is, not later as a NATS that cannot be reached.
 function checkNatsFiles(c: ClusterConfig): void {
-  const read = (file: string, what: string): string => {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      throw fileUnreadable(file, what, err);
-    }
-  };
   const creds = c.auth?.credsFile;
   if (creds !== undefined) {
-    const text = read(creds, 'NATS credentials file');
+    const text = readText(creds, 'NATS credentials file');
     if (!/-----BEGIN NATS USER JWT-----/.test(text) || !/-----BEGIN USER NKEY SEED-----/.test(text)) {
       throw badClusterOption('natsCreds', 'a NATS credentials file (a user JWT and its NKey seed, as nsc writes it)', creds);
     }
@@ -145,9 +137,9 @@ function checkNatsFiles(c: ClusterConfig): void {
   if (!tls) return;
   if (tls.cert === undefined && tls.key !== undefined) throw badClusterOption('natsCert', 'given with natsKey (a key goes with its certificate)', 'none');
   if (tls.key === undefined && tls.cert !== undefined) throw badClusterOption('natsKey', 'given with natsCert (a certificate goes with its key)', 'none');
-  if (tls.ca !== undefined) read(tls.ca, 'NATS CA certificate');
-  if (tls.cert !== undefined) read(tls.cert, 'NATS TLS certificate');
-  if (tls.key !== undefined) read(tls.key, 'NATS TLS key');
+  if (tls.ca !== undefined) readText(tls.ca, 'NATS CA certificate');
+  if (tls.cert !== undefined) readText(tls.cert, 'NATS TLS certificate');
+  if (tls.key !== undefined) readText(tls.key, 'NATS TLS key');
 }
 
 // maxPendingPerAddress by default: the server bench (96 handshakes in flight from one address)

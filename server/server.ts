@@ -29,7 +29,7 @@ import { createIntroducer, createIntroductions } from './introductions.js';
 import type { Cluster, ClusterHooks } from './cluster/contract.js';
 import { startCluster } from './cluster/nats.js';
 import { decideLogin, revokedRefusal } from './login.js';
-import { createClusterLogin, CUT_OFF, hostOf } from './cluster-login.js';
+import { createClusterLogin, CUT_OFF, cutOffRefusal, hostOf } from './cluster-login.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { createPairing } from './pairing.js';
 import { createPresence, decideListChange } from './presence.js';
@@ -175,7 +175,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
 
   async function login(conn: Conn, msg: ControlOf<'login'>, rest: Buffer): Promise<void> {
     const key = conn.keySha256;
-    if (fenced) return refuse(conn, { type: 'login-refused', code: WIRE_CODE.SHUTTING_DOWN, reason: CUT_OFF });
+    if (fenced) return refuse(conn, cutOffRefusal());
     const decision = decideLogin({ registry, registering, holderOf: holderAnywhere }, key, msg, now());
     if (!decision.ok) return refuse(conn, decision.message);
     if (cluster) return clusterLogin.login(conn, cluster, decision.id, decision.fresh, msg, rest);

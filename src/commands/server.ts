@@ -1,7 +1,6 @@
 // `parley server ...`: the rendezvous server (server/) and its operator's commands. This file
 // reads options and the key password, starts the server, prints one line when it listens, and
 // stops it cleanly on SIGINT, SIGTERM, SIGHUP (its window closed) or SIGBREAK (Ctrl+Break).
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ENV } from '../../cert/constants.js';
@@ -12,7 +11,7 @@ import { revokeKey } from '../../server/revoke.js';
 import { SERVER_DEFAULTS, startServer } from '../../server/server.js';
 import { CLUSTER_DEFAULTS, type ClusterConfig } from '../../server/options.js';
 import { badInput } from '../errors.js';
-import { fileUnreadable } from '../../cert/errors.js';
+import { readText } from '../../cert/files.js';
 import { printJson, printLine } from './common.js';
 import { catchSignals } from './signals.js';
 
@@ -126,13 +125,7 @@ function clusterOf(opts: ServerOpts): ClusterConfig | undefined {
   const node = required(opts.node, '--node NAME with --cluster');
   const publicAddress = parseListen(required(opts.public, '--public HOST:PORT with --cluster'));
   const replicas = opts.replicas === undefined ? undefined : Number(opts.replicas);
-  const firstLine = (file: string, what: string): string => {
-    try {
-      return readFileSync(file, 'utf8').split(/\r?\n/)[0];
-    } catch (err) {
-      throw fileUnreadable(file, what, err);
-    }
-  };
+  const firstLine = (file: string, what: string): string => readText(file, what).split(/\r?\n/)[0];
   const pass = opts.natsPasswordFile ? firstLine(opts.natsPasswordFile, 'NATS password file') : process.env.PARLEY_NATS_PASSWORD;
   const tls = opts.natsCa || opts.natsCert || opts.natsKey ? { ca: opts.natsCa, cert: opts.natsCert, key: opts.natsKey } : null;
   return {
