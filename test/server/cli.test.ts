@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseListen } from '../../src/commands/server.js';
 import { CLI, ROOT, runParley, startScript, type Script } from '../helpers/cli.js';
+import { freePort } from '../cert/helpers.js';
 import { cleanup, connect, makeServerPki, signIn, tempDir, type TestPki, KEY_PASSWORD } from './helpers.js';
 
 let pki: TestPki;
@@ -172,12 +173,7 @@ describe('server cli', () => {
       }
 
       // Nothing listens there: the server says so and stops, its journal closed.
-      const port = await new Promise<number>((resolve) => {
-        const s = net.createServer().listen(0, '127.0.0.1', () => {
-          const p = (s.address() as net.AddressInfo).port;
-          s.close(() => resolve(p));
-        });
-      });
+      const port = await freePort();
       const away = await runParley(serverArgs(dataDir, ['--cluster', `nats://127.0.0.1:${port}`, '--node', 'p1', '--public', '127.0.0.1:7300']), { env });
       expect(away.code).not.toBe(0);
       expect(away.stderr.trim().split('\n')).toEqual([expect.stringContaining(`cannot connect to NATS at nats://127.0.0.1:${port}`)]);

@@ -25,6 +25,13 @@ afterAll(async () => {
   cleanup(pki?.dir);
 });
 
+// A secret of the test's own (an unencrypted key, a credentials file) in a file only its owner reads.
+function writeSecret(dir: string, name: string, text: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text, { mode: 0o600 });
+  return file;
+}
+
 // A server process with these cluster options starts, and a client signs in to it.
 async function joinsAndSignsIn(dataDir: string, port: number, cluster: NonNullable<ServerOptions['cluster']>): Promise<void> {
   const srv = await serverOn(pki, dataDir, { port, cluster });
@@ -61,15 +68,10 @@ describe('cluster over TLS', () => {
     const dataDir = tempDir('cluster-tls-data');
     let tlsNats: NatsCluster | undefined;
     try {
-      const write = (name: string, text: string): string => {
-        const file = path.join(files, name);
-        fs.writeFileSync(file, text, { mode: 0o600 });
-        return file;
-      };
       const ca = pki.ours.caCertFile;
-      const natsKey = write('nats.key', pki.server.key);
+      const natsKey = writeSecret(files, 'nats.key', pki.server.key);
       const clientCert = pki.ours.holders.alice.certFile;
-      const clientKey = write('client.key', pki.creds.alice.key);
+      const clientKey = writeSecret(files, 'client.key', pki.creds.alice.key);
       tlsNats = await startNatsCluster({ nodes: 1, tls: { cert: pki.ours.holders.server.certFile, key: natsKey, ca, verify: true, client: { ca, cert: clientCert, key: clientKey } } });
       const port = await freePort();
       const cluster = { servers: tlsNats.urls, node: 'p0', publicAddress: `127.0.0.1:${port}`, name: `tls${process.pid}`, replicas: 1 };
@@ -94,10 +96,8 @@ describe('cluster with a credentials file', () => {
     const dataDir = tempDir('cluster-creds-data');
     let credsNats: NatsCluster | undefined;
     try {
-      const creds = path.join(files, 'parley.creds');
-      fs.writeFileSync(creds, operator.creds, { mode: 0o600 });
-      const stranger = path.join(files, 'stranger.creds');
-      fs.writeFileSync(stranger, operator.strangerCreds, { mode: 0o600 });
+      const creds = writeSecret(files, 'parley.creds', operator.creds);
+      const stranger = writeSecret(files, 'stranger.creds', operator.strangerCreds);
       credsNats = await startNatsCluster({ nodes: 1, operator: { config: operator.config, creds: operator.creds } });
       const port = await freePort();
       const cluster = { servers: credsNats.urls, node: 'p0', publicAddress: `127.0.0.1:${port}`, name: `creds${process.pid}`, replicas: 1 };
