@@ -36,7 +36,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNats } from './lib/nats.mjs';
-import { clock, fdLimits, freePort, healthLine, loadRole, makePki, mib, presenceRounds, quantiles, round1, round2, serveRole, serverRole, startChild } from './lib/sessions.mjs';
+import { healthLine } from './lib/health.mjs';
+import { clock, fdLimits, freePort, loadRole, makePki, mib, presenceRounds, quantiles, round1, round2, serveRole, serverRole, startChild } from './lib/sessions.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const NODES = 3;

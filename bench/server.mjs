@@ -21,7 +21,8 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { cpuNow, DIST, fdLimits, loadRole, makePki, measureRss, mib, presenceRounds, round1, round2, serveRole, serverRole, startChild } from './lib/sessions.mjs';
+import { cpuNow, measureRss } from './lib/health.mjs';
+import { DIST, fdLimits, loadRole, makePki, mib, presenceRounds, round1, round2, serveRole, serverRole, startChild } from './lib/sessions.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const LOADS = 2;

@@ -1,7 +1,8 @@
 // What the benchmarks of many sessions share (bench/server.mjs, bench/cluster.mjs): a PKI made
-// as `parley cert` makes it, with client certificates made from a template for EC keys; child
-// processes started with their file limit raised and driven over IPC; the Parley server as
-// `parley server` runs it; and the load role, which holds the client ends of the sessions.
+// as `parley cert` makes it, with client certificates made from a template for EC keys
+// (certificates.mjs); child processes started with their file limit raised and driven over IPC,
+// each telling of itself (health.mjs); the Parley server as `parley server` runs it; and the load
+// role, which holds the client ends of the sessions.
 //
 // The per-process file limit (hard 20,000 here) bounds what one process holds: one descriptor per
 // session. Node cannot raise its own limit, so children are started through `sh -c 'ulimit -n'`
@@ -13,10 +14,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import inspector from 'node:inspector';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { cpuNow, health, measureRss, profile } from './health.mjs';
+import { certificateMaker } from './certificates.mjs';
 
 export const DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
 export const PASSWORD = 'bench password';
@@ -125,80 +126,6 @@ export function serveRole(handlers) {
     }
   });
   process.on('disconnect', () => process.exit(0));
-}
-
-export async function measureRss(extra = {}) {
-  const cpu = process.cpuUsage();
-  for (let i = 0; i < 3; i++) {
-    global.gc?.();
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, cpuMs: (cpu.user + cpu.system) / 1000, ...extra };
-}
-
-// What held this process back over a window (from one `health` call to the next): its CPU, its
-// event loop's worst delay, and its garbage collections. A late presence round or introduction is
-// a stalled process somewhere; this says which, and whether it was collecting.
-const delay = monitorEventLoopDelay({ resolution: 10 });
-delay.enable();
-const gcs = { count: 0, ms: 0, maxMs: 0 };
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    gcs.count += 1;
-    gcs.ms += e.duration;
-    gcs.maxMs = Math.max(gcs.maxMs, e.duration);
-  }
-}).observe({ entryTypes: ['gc'] });
-let window0 = { at: performance.now(), cpu: process.cpuUsage() };
-
-export function health() {
-  const cpu = process.cpuUsage(window0.cpu);
-  const ms = performance.now() - window0.at;
-  const out = {
-    cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / ms) * 100),
-    delayMaxMs: Math.round(delay.max / 1e6),
-    delayP99Ms: Math.round(delay.percentile(99) / 1e6),
-    gcCount: gcs.count,
-    gcMs: Math.round(gcs.ms),
-    gcMaxMs: Math.round(gcs.maxMs),
-  };
-  delay.reset();
-  Object.assign(gcs, { count: 0, ms: 0, maxMs: 0 });
-  window0 = { at: performance.now(), cpu: process.cpuUsage() };
-  return out;
-}
-
-// "cpu 34%, loop delay max 120 ms (p99 15), gc 12 (40 ms, max 18)"
-export function healthLine(h) {
-  return `cpu ${h.cpuPercent}%, loop delay max ${h.delayMaxMs} ms (p99 ${h.delayP99Ms}), gc ${h.gcCount} (${h.gcMs} ms, max ${h.gcMaxMs})`;
-}
-
-// A CPU profile of one phase (PARLEY_BENCH_PHASE_PROF=DIR, as main asks): started and stopped
-// through the inspector, so that the profile holds the phase, not the whole process.
-let profiler = null;
-export async function profile({ start, file }) {
-  if (start) {
-    profiler = new inspector.Session();
-    profiler.connect();
-    await post(profiler, 'Profiler.enable');
-    await post(profiler, 'Profiler.start');
-    return {};
-  }
-  if (!profiler) return {};
-  const { profile: p } = await post(profiler, 'Profiler.stop');
-  fs.writeFileSync(file, JSON.stringify(p));
-  profiler.disconnect();
-  profiler = null;
-  return {};
-}
-
-function post(session, method) {
-  return new Promise((resolve, reject) => session.post(method, (err, r) => (err ? reject(err) : resolve(r))));
-}
-
-export function cpuNow() {
-  const cpu = process.cpuUsage();
-  return { cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 // The Parley server, started as `parley server` starts it (its options at their defaults but
@@ -521,51 +448,6 @@ export function quantiles(latencies) {
   const sorted = [...latencies].sort((a, b) => a - b);
   const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
   return { samples: sorted.length, p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1] ?? NaN };
-}
-
-// Certificates for EC keys from one template made by `parley cert sign --role client`: the
-// template's to-be-signed part with a new serial and the new key, signed by the CA.
-function certificateMaker(templatePem, caKeyPem) {
-  const der = Buffer.from(templatePem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-  const [tbs, alg] = children(der, tlv(der, 0));
-  const parts = children(tbs, tlv(tbs, 0)); // version, serial, signature alg, issuer, validity, subject, key, extensions
-  const caKey = crypto.createPrivateKey(caKeyPem);
-  return (spkiDer) => {
-    const serial = crypto.randomBytes(16);
-    serial[0] = (serial[0] & 0x7f) | 0x40;
-    const body = encode(0x30, Buffer.concat([parts[0], encode(0x02, serial), parts[2], parts[3], parts[4], parts[5], spkiDer, ...parts.slice(7)]));
-    const signature = crypto.sign('sha256', body, caKey);
-    const cert = encode(0x30, Buffer.concat([body, alg, encode(0x03, Buffer.concat([Buffer.from([0]), signature]))]));
-    return `-----BEGIN CERTIFICATE-----\n${cert.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
-  };
-}
-
-function tlv(buf, off) {
-  let len = buf[off + 1];
-  let head = 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[off + 2 + i];
-    head += n;
-  }
-  return { start: off, content: off + head, end: off + head + len };
-}
-
-function children(buf, t) {
-  const out = [];
-  for (let o = t.content; o < t.end; ) {
-    const c = tlv(buf, o);
-    out.push(buf.subarray(c.start, c.end));
-    o = c.end;
-  }
-  return out;
-}
-
-function encode(tag, content) {
-  const n = content.length;
-  const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
-  return Buffer.concat([Buffer.from([tag]), len, content]);
 }
 
 // Milliseconds since the epoch, sub-millisecond: comparable between the processes of a run.
