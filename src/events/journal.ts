@@ -113,6 +113,10 @@ export type Journal<E extends EventBase = ParleyEvent> = {
   setDerive: (derive: Derive<E>) => void;
   // One stored value as an event (opened by the sealer): for readers that fetch events by key.
   decode: (seq: number, value: Buffer) => StoredOf<E>;
+  // Resolves once no synced batch is queued or being written (at once when none is). Work that
+  // would compete with the journal's syncs for the disk waits for it: a download's writes, which
+  // on ext4 a sync has to wait for (receiving.ts).
+  synced: () => Promise<void>;
   // Reads of any key of the store (stored views' records), after every batch written so far.
   getMany: (keys: Buffer[]) => Promise<Array<Buffer | undefined>>;
   entries: (range: Range) => AsyncGenerator<Array<[Buffer, Buffer]>>;
@@ -184,6 +188,8 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
   let nextSeq = committed + 1;
   let closed = false;
   let writing: Promise<void> | null = null;
+  let writingSync = false;
+  let syncWaiters: Array<() => void> = [];
   let scheduled = false;
   let rewriting = false;
   let queue: Group<E>[] = [];
@@ -222,6 +228,23 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
     });
   }
 
+  // Whether a synced batch is queued or being written, and who waits for none to be (synced).
+  function syncPending(): boolean {
+    return writingSync || queue.some((g) => g.durable);
+  }
+
+  function synced(): Promise<void> {
+    if (!syncPending()) return Promise.resolve();
+    return new Promise<void>((resolve) => syncWaiters.push(resolve));
+  }
+
+  function wakeSyncWaiters(): void {
+    if (syncWaiters.length === 0 || syncPending()) return;
+    const waiters = syncWaiters;
+    syncWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
   function schedule(): void {
     if (scheduled || writing) return;
     scheduled = true;
@@ -242,6 +265,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
       if (g.prepare) break;
     }
     const sync = groups.some((g) => g.durable);
+    writingSync = sync;
     const prepare = groups[0].prepare;
     // A chained batch, not db.batch(array, options): abstract-level copies the options into
     // every operation of an array batch, and with `sync` among them a batch of 1,000 cost five
@@ -265,6 +289,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
     writing = (prepare ? prepare().then(write) : write()).then(
       () => {
         writing = null;
+        writingSync = false;
         const d = derived as Derived | null;
         if (d) d.commit();
         for (const g of groups) {
@@ -273,9 +298,11 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
         }
         notify(groups, d ? d.changes : null);
         if (queue.length > 0) schedule();
+        wakeSyncWaiters();
       },
       (err: unknown) => {
         writing = null;
+        writingSync = false;
         // Nothing of this batch is stored. The appends queued after it hold numbers that
         // follow it, so they fail too and numbering resumes after the last stored event.
         const failure = writeFailed(err);
@@ -283,6 +310,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
         queue = [];
         nextSeq = committed + 1;
         for (const g of dropped) g.reject(failure);
+        wakeSyncWaiters();
       },
     );
   }
@@ -512,6 +540,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
     subscribe,
     setDerive,
     decode: (seq, value) => decodeEntry(eventKey(seq), value, { sealer, schema }) as StoredOf<E>,
+    synced,
     getMany,
     entries,
     clearRange,

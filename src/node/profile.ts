@@ -63,6 +63,8 @@ export type Profile = {
   skipped: Skipped[];
   append: (event: NewEvent) => Promise<Stored>;
   appendMany: (events: NewEvent[], options?: { lazy?: boolean }) => Promise<Stored[]>;
+  // Once no synced write of the journal is queued or under way (journal.ts, synced).
+  synced: () => Promise<void>;
   // The stored messages view, read by page.
   page: (peer: number, options?: PageOptions) => Promise<ChatMessage[]>;
   stream: (peer: number, after?: number) => AsyncGenerator<ChatMessage[]>;
@@ -335,6 +337,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     skipped,
     append: (event) => journal.append(event),
     appendMany: (events, options) => journal.appendMany(events, options),
+    synced: () => journal.synced(),
     page: (peer, pageOptions) => pageOf(journal, summaries, peer, pageOptions),
     stream: (peer, after) => streamOf(journal, summaries, peer, after),
     message: (peer, direction, id) => messageOf(journal, summaries, peer, direction, id),

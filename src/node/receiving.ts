@@ -21,17 +21,21 @@ import { freeBytes, partPath, placeUnder, readDone, storeFailure, writeWhole, ty
 import type { Profile } from './profile.js';
 import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
 
-// A flush and an event every 16 MiB of chunks, or 250 ms after the first chunk not flushed,
-// whichever comes first. Measured here (node bench/flush-cadence.mjs /tmp 256 3: 1 MiB positional
-// writes, datasync every N MiB, best of 3): every 1 MiB 580-800 MB/s, 4 MiB 850-1,035, 16 MiB
-// 890-1,020, 32 MiB 1,040-1,250, 64 MiB 1,080-1,230; the issue measured 320-410 at 4 MiB and
-// 1,200 at 64 MiB on its disk. A transfer runs at a fifth of that (bench/transfer.mjs, about 200
-// MB/s, bound by hashing and TLS on two cores), and there 16 MiB and 32 MiB gave the same rate
-// while 16 MiB makes the sender's window (three flushes, sending.ts) smaller and with it the
-// receiver's peak memory: 147 MiB against 157. 4 MiB was slower (181 against 193 MB/s). A 100 GB transfer
-// leaves about one event per 16 MiB on each side (6,400), a 64 MiB one a handful; at slow rates
+// A flush and an event every 4 MiB of chunks, or 250 ms after the first chunk not flushed,
+// whichever comes first. What sets it is not the rate but the messages sent meanwhile: on ext4 a
+// synced write of the journal (every message, on each side) waits for the file data its commit
+// holds, and the download's writes are that data. Measured (bench/transfer.mjs, 1 GiB, one disk
+// for both clients, the same day): messages during the transfer at p99 204 ms with flushes of 16
+// MiB; 126 ms when no chunk is written while a synced write of the journal waits (below, and
+// flush()); 80 ms with both that and flushes of 4 MiB, the transfer at 134 MB/s against the
+// baseline's 148 flushing at the same cadence. Alone, a synced LevelDB put beside a file written at
+// full speed took p50 19 / p99 49 ms with flushes of 16 MiB made beside the writes, 5 / 16 ms
+// with flushes of 4 MiB and the writes paused for it. The rate itself (node
+// bench/flush-cadence.mjs: 1 MiB positional writes, datasync every N MiB) was 850-1,035 MB/s at
+// 4 MiB and 890-1,020 at 16, five times what a transfer moves here (hashing and TLS on two
+// cores). A 100 GB transfer leaves about one event per 4 MiB on each side (25,600); at slow rates
 // the 250 ms bound makes it at most four a second.
-export const FLUSH_BYTES = 16 * 1024 * 1024;
+export const FLUSH_BYTES = 4 * 1024 * 1024;
 export const FLUSH_MS = 250;
 // Hashes announced by `sum` and not yet matched by their chunk: the sender's window holds at most
 // 1,024 chunks (sending.ts, WINDOW_CHUNKS); a peer that sends sums without chunks does not make
@@ -263,6 +267,11 @@ export function createReceiver(ctx: ReceiveContext) {
     s.unwritten += len;
     void inTurn(s, async () => {
       if (!s.open) return;
+      // A synced write of the journal (a message, most often) goes first: on ext4 a sync waits
+      // for the file data its commit holds, so a download written at the disk's full rate made a
+      // message wait tens of milliseconds for each of its syncs (docs/BENCHMARKS.md, transfer).
+      await profile.synced();
+      if (!s.open) return;
       await writeWhole(s.part, data, c * chunkSize);
       s.unwritten -= len;
       reportTaken(s);
@@ -316,6 +325,7 @@ export function createReceiver(ctx: ReceiveContext) {
     s.pending = [];
     s.pendingBytes = 0;
     s.wire = 0;
+    await profile.synced();
     await s.part.datasync();
     await s.sums.datasync();
     await profile.append({ type: 'transfer.chunks-stored', id: s.id, peer: s.peer, direction: 'in', chunks, ...(wire > 0 ? { wireBytes: wire } : {}) });

@@ -21,10 +21,11 @@ import type { Profile } from './profile.js';
 import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
 
 // Chunk bytes sent and not yet acked, at most: 48 MiB. The receiver acks only after a flush, every
-// FLUSH_BYTES (16 MiB) or FLUSH_MS (receiving.ts), so the window holds three flushes: the sender
-// keeps the link busy while the receiver flushes the first two. Measured (bench/transfer.mjs, 2
-// GiB): a window of two flushes (32 MiB) ran at 0.76 of the baseline, three at 0.90, with the
-// receiver's peak memory at 131 and 147 MiB; 64 MiB with flushes of 32 MiB, 157 MiB. It is also what a crash of the
+// FLUSH_BYTES (4 MiB) or FLUSH_MS (receiving.ts), so the window holds twelve flushes: the sender
+// keeps the link busy while the receiver flushes. Measured (bench/transfer.mjs, 2 GiB, flushes of
+// 16 MiB then): a window of 32 MiB ran at 0.76 of the baseline, 48 MiB at 0.90, with the
+// receiver's peak memory at 131 and 147 MiB; 64 MiB with flushes of 32 MiB, 157 MiB. The received
+// window (credit.ts) bounds the receiver's memory since. It is also what a crash of the
 // receiver can cost: at most the window is sent twice (wire bytes ≤ size + window), and what the
 // receiver may hold in memory when its disk is slower than the link (chunks waiting to be
 // written).

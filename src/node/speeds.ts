@@ -1,6 +1,6 @@
 // Live speeds of the transfers the running engine moves (issue 11: `mb_per_s` in `parley
 // transfers`): bytes counted as they move, the rate taken over the last WINDOW_MS. The stored
-// view cannot give it: progress is journaled once per flush (every 16 MiB or 250 ms,
+// view cannot give it: progress is journaled once per flush (every 4 MiB or 250 ms,
 // receiving.ts) and the record keeps one point of it, not two. The receiver counts chunk bytes as
 // they come off the link, the sender the bytes the receiver acks (files.ts).
 //

@@ -146,6 +146,37 @@ describe('journal', () => {
     await journal.close();
   });
 
+  it('journal - synced() waits for every synced batch queued or under way, not for lazy ones, and for failed ones too', async () => {
+    const w = watchedStore();
+    const journal = await openJournal(tempDir(), undefined, { level: w.level });
+    // Nothing queued: at once.
+    await journal.synced();
+    const lazy = (ref: string): NewEvent[] => [{ type: 'quota.spent', peer: 7, direction: 'outbound', kind: 'messages', n: 1, ref }];
+    // A lazy batch alone holds nothing up: synced() resolves before it is stored.
+    const lazyDone = journal.appendMany(lazy('a'), { lazy: true });
+    await journal.synced();
+    expect(w.writes.filter((x) => x.stored)).toHaveLength(0);
+    await lazyDone;
+    // Two synced batches, the second queued while the first is written: synced() waits for both.
+    const first = journal.append(msg(1));
+    const waited = journal.synced().then(() => w.writes.map((x) => ({ puts: x.puts, sync: x.sync, stored: x.stored })));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = journal.append(msg(2));
+    expect(await waited).toEqual([
+      { puts: [1], sync: false, stored: true },
+      { puts: [2], sync: true, stored: true },
+      { puts: [3], sync: true, stored: true },
+    ]);
+    await Promise.all([first, second]);
+    // A synced batch that fails lets the waiters go too.
+    w.failNext(noSpace());
+    const failing = journal.append(msg(3));
+    const afterFailure = journal.synced();
+    await expect(failing).rejects.toMatchObject({ code: 'JOURNAL_WRITE_FAILED' });
+    await afterFailure;
+    await journal.close();
+  });
+
   it('journal - after a failed batch the next append, without a reopen, takes the next number after the last stored', async () => {
     const w = watchedStore();
     const journal = await openJournal(tempDir(), undefined, { level: w.level });
