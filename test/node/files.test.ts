@@ -146,6 +146,30 @@ describe('files - the engine between two profiles', () => {
     expect(wireIn).toBe(size + CHUNK);
   });
 
+  it('files - no chunk is written while the receiver\'s journal has a synced write waiting (a message goes first on the disk)', async () => {
+    const { a, b, connect } = await pair();
+    const size = 12 * CHUNK + 5;
+    const { file, sha } = makeFile(a.profile.home, size);
+    // The receiver's journal, as if a message's synced write were under way until released.
+    const waiting: Array<() => void> = [];
+    let holding = true;
+    const synced = b.profile.synced;
+    b.profile.synced = () => (holding ? new Promise<void>((resolve) => waiting.push(resolve)) : synced());
+    await connect();
+    await a.profile.append(offerOut('t1', file, size));
+    await until(() => has(b, 'transfer.accepted') && waiting.length > 0, 'a chunk waiting for the journal');
+    const accepted = eventOf(b, 'transfer.accepted');
+    const part = partPath(accepted.path as string, accepted.peer as number, accepted.id as string);
+    // Every chunk the window lets through arrives meanwhile; none is written, none stored.
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(fs.statSync(part).size).toBe(0);
+    expect(has(b, 'transfer.chunks-stored')).toBe(false);
+    holding = false;
+    for (const go of waiting.splice(0)) go();
+    await until(() => has(a, 'transfer.completed') && has(b, 'transfer.completed'), 'completed on both sides');
+    expect(createHash('sha256').update(fs.readFileSync(eventOf(b, 'transfer.completed').path as string)).digest('hex')).toBe(sha);
+  });
+
   it('files - an empty file completes too', async () => {
     const { a, b, connect } = await pair();
     const { file } = makeFile(a.profile.home, 0);
