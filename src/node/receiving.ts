@@ -27,8 +27,8 @@ import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from '.
 // holds, and the download's writes are that data. Measured (bench/transfer.mjs, 1 GiB, one disk
 // for both clients, the same day): messages during the transfer at p99 204 ms with flushes of 16
 // MiB; 126 ms when no chunk is written while a synced write of the journal waits (below, and
-// flush()); 80 ms with both that and flushes of 4 MiB, the transfer at 134 MB/s against the
-// baseline's 148 flushing at the same cadence. Alone, a synced LevelDB put beside a file written at
+// flush()); 80-113 ms over three runs with both that and flushes of 4 MiB, the transfer at
+// 0.90-0.94 of the baseline flushing at the same cadence. Alone, a synced LevelDB put beside a file written at
 // full speed took p50 19 / p99 49 ms with flushes of 16 MiB made beside the writes, 5 / 16 ms
 // with flushes of 4 MiB and the writes paused for it. The rate itself (node
 // bench/flush-cadence.mjs: 1 MiB positional writes, datasync every N MiB) was 850-1,035 MB/s at
@@ -266,7 +266,6 @@ export function createReceiver(ctx: ReceiveContext) {
     }
     s.unwritten += len;
     void inTurn(s, async () => {
-      if (!s.open) return;
       // A synced write of the journal (a message, most often) goes first: on ext4 a sync waits
       // for the file data its commit holds, so a download written at the disk's full rate made a
       // message wait tens of milliseconds for each of its syncs (docs/BENCHMARKS.md, transfer).
