@@ -198,12 +198,14 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
 
   // The journal takes the event object as it is and completes it (at, v, then seq) rather than
   // copying it: a copy per event cost more than the encoding (measured in bench/journal).
-  function stamp(input: NewOf<E>): StoredOf<E> {
+  // Every event of one batch gets the same time: they happened together, and a reader that
+  // groups by time (or a test) must not see a batch split across a millisecond boundary.
+  function stamp(input: NewOf<E>, now: number): StoredOf<E> {
     const event = input as Record<string, unknown>;
     const type = event.type;
     if (!isKnownIn(schema, type)) throw badEvent(`cannot append an event of unknown type ${JSON.stringify(type)} to ${schema.holder}`);
     if (event.seq !== undefined) throw badEvent(`event ${type} already has a seq: it was appended before`);
-    if (event.at === undefined) event.at = Date.now();
+    if (event.at === undefined) event.at = now;
     if (!Number.isSafeInteger(event.at)) throw badEvent(`event ${type} has a time that is not a whole number of ms`);
     event.v = schema.versions[type as string];
     return event as StoredOf<E>;
@@ -215,8 +217,9 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
     const n = inputs.length;
     const events = new Array<StoredOf<E>>(n);
     let durable = false;
+    const now = Date.now();
     for (let i = 0; i < n; i++) {
-      const event = stamp(inputs[i]);
+      const event = stamp(inputs[i], now);
       events[i] = event;
       if (!durable && !lazy && isDurableIn(schema, event.type)) durable = true;
     }
@@ -351,7 +354,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
   // by history clear, whose pick reads the chat's records in the stored view.
   function appendRemoving(event: NewOf<E> & { removed: number }, pick: (seq: number) => Promise<Picked>): Promise<StoredOf<E>> {
     if (closed) return Promise.reject(journalClosed());
-    const stored = stamp(event);
+    const stored = stamp(event, Date.now());
     encodeStored([stored]); // refuse what cannot be encoded before it takes a number
     stored.seq = nextSeq++;
     const group: Group<E> = { events: [stored], values: [], removes: [], ops: [], dels: [], durable: true, resolve: () => undefined, reject: () => undefined };

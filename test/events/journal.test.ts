@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EVENT_PREFIX, eventKey, KEY_LENGTH, seqOfKey } from '../../src/events/codec.js';
 import { openJournal, type Journal } from '../../src/events/journal.js';
 import type { NewEvent, Stored } from '../../src/events/types.js';
@@ -98,6 +98,23 @@ describe('journal', () => {
     expect(stored[1].seq).toBe(2);
     expect(stored[2].map((e) => e.seq)).toEqual([3, 4]);
     expect((await all(journal)).map((e) => (e as { id: string }).id)).toEqual(['m1', 'm2', 'm3', 'm4']);
+    await journal.close();
+  });
+
+  it('journal - the events of one appendMany get one time, even when the clock moves while they are stamped; a given time is kept', async () => {
+    const journal = await openJournal(tempDir());
+    // A clock that moves a millisecond on every reading: a batch stamped event by event
+    // would span three times.
+    let clock = 1_000;
+    const now = vi.spyOn(Date, 'now').mockImplementation(() => clock++);
+    try {
+      const stored = await journal.appendMany([msg(1), msg(2), { ...msg(3), at: 5 }, msg(4)]);
+      expect(stored.map((e) => e.at)).toEqual([stored[0].at, stored[0].at, 5, stored[0].at]);
+      const next = await journal.append(msg(5));
+      expect(next.at).toBeGreaterThan(stored[0].at);
+    } finally {
+      now.mockRestore();
+    }
     await journal.close();
   });
 
