@@ -121,6 +121,8 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     ...clientTlsOptions(options.identity, { expectRole: 'server' }),
   };
   const socket = tls.connect(connectOptions);
+  // Small frames go at once (peer.ts, startLink, says why); the server does the same its side.
+  socket.setNoDelay(true);
   keylogSocket(socket);
 
   const subscribers = new Set<(msg: ControlMessage) => void>();

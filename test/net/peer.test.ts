@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CONTENT, FRAME, LIMITS } from '../../src/net/constants.js';
 import { decodeControl, encodeControl } from '../../src/net/control.js';
 import { chunkContentId, createFrameDecoder, type Frame } from '../../src/net/frame.js';
@@ -74,6 +74,24 @@ describe('peer link', () => {
       await a.close();
       await expect(b.closed).resolves.toMatchObject({ by: 'peer', code: 'QUIT' });
     } finally {
+      bobSide.close();
+    }
+  });
+
+  it('peer - both ends of a link turn Nagle\'s algorithm off, so a small frame is never held for an earlier one\'s TCP ack', async () => {
+    // The kernel's side of it (a message's ack 36-44 ms late in one round trip of ten during a
+    // transfer) is measured in bench/transfer.mjs; here, that each end asks for it.
+    const noDelay = vi.spyOn(tls.TLSSocket.prototype, 'setNoDelay');
+    const bobSide = await bobListens((peer) => (peer === 5 ? alice.keySha256 : undefined));
+    try {
+      const a = await dialPeer({ host: '127.0.0.1', port: bobSide.port, identity: alice, id: 5, peer: 9, peerKey: bob.keySha256 });
+      await bobSide.links;
+      const asked = noDelay.mock.contexts.filter((socket, i) => noDelay.mock.calls[i][0] === true);
+      expect(asked).toContain(bobSide.socket());
+      expect(asked.filter((socket) => socket !== bobSide.socket())).toHaveLength(1);
+      await a.close();
+    } finally {
+      noDelay.mockRestore();
       bobSide.close();
     }
   });
