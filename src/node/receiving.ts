@@ -19,7 +19,7 @@ import { dueReport } from './credit.js';
 import { checkFileName } from './filename.js';
 import { freeBytes, partPath, placeUnder, readDone, storeFailure, writeWhole, type Done } from './placing.js';
 import type { Profile } from './profile.js';
-import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
+import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256Off, sumsBase } from './sums.js';
 
 // A flush and an event every 4 MiB of chunks, or 250 ms after the first chunk not flushed,
 // whichever comes first. What sets it is not the rate but the messages sent meanwhile: on ext4 a
@@ -35,6 +35,13 @@ import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from '.
 // 4 MiB and 890-1,020 at 16, five times what a transfer moves here (hashing and TLS on two
 // cores). A 100 GB transfer leaves about one event per 4 MiB on each side (25,600); at slow rates
 // the 250 ms bound makes it at most four a second.
+//
+// Tried and dropped: the .part opened with O_DSYNC, each chunk written in four pieces of 256 KiB
+// at once and no flush (so at most a chunk is ever queued on the disk ahead of a message). Alone
+// it cut a synced put's p99 beside the writes from 18 to 4 ms; in a transfer the writes cost the
+// process 2.5 times the CPU of writes flushed every 4 MiB, on a machine the transfer already keeps
+// busy, and the rate fell to 0.80-0.87 of the baseline for messages no faster (docs/BENCHMARKS.md,
+// transfer, runs 12 to 15).
 export const FLUSH_BYTES = 4 * 1024 * 1024;
 export const FLUSH_MS = 250;
 // Hashes announced by `sum` and not yet matched by their chunk: the sender's window holds at most
@@ -260,12 +267,19 @@ export function createReceiver(ctx: ReceiveContext) {
     ctx.moved(peer, s.id, data.length);
     const { size, chunkSize } = s.t;
     const len = Math.min(chunkSize, size - c * chunkSize);
-    if (!h || c >= chunkCountOf(size, chunkSize) || data.length !== len || !sha256(data).equals(h)) {
+    if (!h || c >= chunkCountOf(size, chunkSize) || data.length !== len) {
       ctx.send(peer, { k: 'need', id: s.id, c });
       return;
     }
+    // Hashed off the event loop, at once; checked in the session's turn.
+    const sum = sha256Off(data);
     s.unwritten += len;
     void inTurn(s, async () => {
+      if (!(await sum).equals(h)) {
+        s.unwritten -= len;
+        if (s.open) ctx.send(peer, { k: 'need', id: s.id, c });
+        return;
+      }
       // A synced write of the journal (a message, most often) goes first: on ext4 a sync waits
       // for the file data its commit holds, so a download written at the disk's full rate made a
       // message wait tens of milliseconds for each of its syncs (docs/BENCHMARKS.md, transfer).

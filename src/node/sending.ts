@@ -18,7 +18,7 @@ import type { NewEvent } from '../events/types.js';
 import type { Transfer } from '../projections/transfer-values.js';
 import { gotFrom, mayHand } from './credit.js';
 import type { Profile } from './profile.js';
-import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256, sumsBase } from './sums.js';
+import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256Off, sumsBase } from './sums.js';
 
 // Chunk bytes sent and not yet acked, at most: 48 MiB. The receiver acks only after a flush, every
 // FLUSH_BYTES (4 MiB) or FLUSH_MS (receiving.ts), so the window holds twelve flushes: the sender
@@ -219,7 +219,8 @@ export function createSender(ctx: SendContext) {
       const bytesRead = await r.read;
       if (!s.running) return;
       if (bytesRead !== r.buf.length) return fail(s, bytesRead < 0 ? 'the file offered cannot be read' : `the file changed since it was offered: chunk ${r.c} is short`);
-      const h = sha256(r.buf);
+      const h = await sha256Off(r.buf);
+      if (!s.running) return;
       await (s.sums as fs.FileHandle).write(h, 0, HASH_BYTES, r.c * HASH_BYTES);
       if (!s.running || !(await previous)) return;
       // The receiver has not yet taken RECEIVED_WINDOW of what went: a message sent now would
