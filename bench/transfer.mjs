@@ -22,12 +22,14 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { benchClient, DIST, friendEvents, identityOf, makePki, roundTripper, startBenchServer, stats, upProcess } from './lib/pair.mjs';
 
 const MIB = 1024 * 1024;
 const CHUNK = MIB;
 const { FLUSH_BYTES: FLUSH } = await import(path.join(DIST, 'src/node/receiving.js'));
-const ROUNDS = 3;
+// PARLEY_BENCH_ROUNDS=0: only the transfer with messages (a quick look at the messages, no rates).
+const ROUNDS = Number(process.env.PARLEY_BENCH_ROUNDS ?? 3);
 const here = fileURLToPath(import.meta.url);
 const log = (line) => process.stderr.write(`[transfer] ${line}\n`);
 
@@ -103,7 +105,10 @@ async function main() {
     { type: 'settings.changed', key: 'auto-accept-files', value: true },
   ]);
   await a.profile.append({ type: 'contact.added', peer: bId, name: 'bob', whitelisted: true });
-  const trip = roundTripper(a, bId, 'during');
+  // PARLEY_BENCH_SPLIT=1: each message round trip during the transfer taken apart, with the
+  // time the receiver stamped its message.received (read from its journal once it stopped).
+  const marks = process.env.PARLEY_BENCH_SPLIT ? new Map() : null;
+  const trip = roundTripper(a, bId, 'during', marks);
   log(`first message (bob's client starting, the link) in ${(await trip(-1, 'hello')).toFixed(0)} ms`);
 
   const parley = [];
@@ -116,11 +121,16 @@ async function main() {
     log(`baseline round ${round + 1}: ${(baseline[round] / 1e6).toFixed(0)} MB/s`);
   }
   const during = [];
+  const loop = marks ? monitorEventLoopDelay({ resolution: 1 }) : null;
+  loop?.enable();
   const withMessages = await parleyRun(a, bId, source, bytes, ROUNDS, trip, during);
+  loop?.disable();
+  if (loop) log(`the sender's event loop meanwhile: delay p50 ${(loop.percentile(50) / 1e6).toFixed(1)} p99 ${(loop.percentile(99) / 1e6).toFixed(1)} max ${(loop.max / 1e6).toFixed(1)} ms`);
   log(`parley with messages meanwhile: ${(withMessages / 1e6).toFixed(0)} MB/s; bob's peak RSS so far ${peakMib(bob.pid)} MiB`);
   const bobPeak = peakMib(bob.pid);
   const alicePeak = Math.round(process.resourceUsage().maxRSS / 1024);
   await bob.stop();
+  if (marks) await logSplit(bobHome, marks);
   await a.close();
   await srv.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -142,6 +152,33 @@ async function main() {
       mb_per_s_with_messages: Math.round(withMessages / 1e6),
     }) + '\n',
   );
+}
+
+// Where a round trip went: the sender's synced write; from then until the receiver stamped its
+// message.received (the link, the chunks ahead of the message, the receiver's loop); from then
+// until the sender stamped its message.delivered (the receiver's synced write, the ack back, the
+// sender's loop); from then until it was written (unsynced, after any write of the sender's
+// journal under way). The stamps are in whole ms: the steps are ±1 ms.
+async function logSplit(home, marks) {
+  const { openProfile } = await import(path.join(DIST, 'src/node/profile.js'));
+  const profile = await openProfile(home);
+  const at = new Map();
+  await profile.journal.scan((e) => {
+    if (e.type === 'message.received' && marks.has(e.id)) at.set(e.id, e.at);
+  });
+  await profile.close();
+  const steps = { sync: [], toReceiver: [], receiverToDelivered: [], deliveredWritten: [] };
+  for (const [id, m] of marks) {
+    if (!at.has(id) || id.endsWith('--1')) continue;
+    steps.sync.push(m.synced - m.sent);
+    steps.toReceiver.push(at.get(id) - m.synced);
+    steps.receiverToDelivered.push(m.stamped - at.get(id));
+    steps.deliveredWritten.push(m.back - m.stamped);
+  }
+  for (const [name, times] of Object.entries(steps)) {
+    const s = stats(times);
+    log(`split ${name}: p50 ${s.p50.toFixed(1)} p99 ${s.p99.toFixed(1)} max ${s.max.toFixed(1)} ms (${times.length})`);
+  }
 }
 
 // A file of `bytes` that does not compress: a random MiB, each copy with its offset written in.

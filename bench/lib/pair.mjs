@@ -107,17 +107,24 @@ export async function befriend(a, aId, b, bId, { messages = 0, files = 0 } = {})
 
 // Message round trips from `a` to `peer`: the time from `message.sent` appended to its
 // `message.delivered` journaled by `a`.
-export function roundTripper(a, peer, prefix) {
+// `marks`, when given, gets each round trip's times on this process's clock in epoch ms: the
+// send, its synced write done, the receipt journaled (its stamp, whole ms) and heard (for a split
+// with the receiver's journal).
+export function roundTripper(a, peer, prefix, marks = null) {
   let waiting = null;
   a.profile.subscribe((event) => {
-    if (event.type === 'message.delivered' && waiting && event.id === waiting.id) waiting.resolve();
+    if (event.type === 'message.delivered' && waiting && event.id === waiting.id) waiting.resolve(event.at);
   });
+  const epoch = () => performance.timeOrigin + performance.now();
   return async (i, text) => {
     const id = `${prefix}-${i}`;
     const done = new Promise((resolve) => (waiting = { id, resolve }));
     const t0 = performance.now();
+    const sent = epoch();
     await a.profile.append({ type: 'message.sent', id, peer, text, packets: 1 });
-    await done;
+    const synced = epoch();
+    const stamped = await done;
+    if (marks) marks.set(id, { sent, synced, stamped, back: epoch() });
     return performance.now() - t0;
   };
 }
