@@ -62,6 +62,9 @@ export type FrameDecoderOptions = {
   // and rest() hands back the bytes that followed it. For the relay handshake: after relay-ready,
   // the same socket carries the peers' own TLS bytes, not frames. Must not throw.
   stopWhen?: (frame: Frame) => boolean;
+  // The buffer a payload that spans several reads is gathered into (default: a new one). A peer
+  // link takes its chunks' from chunk-buffers.ts, to use them again.
+  payloadBuffer?: (length: number, contentType: number) => Buffer;
 };
 
 export type FrameDecoder = {
@@ -197,6 +200,7 @@ export function createFrameDecoder(options: FrameDecoderOptions = {}): FrameDeco
     throw frameInvalid(`maxPayload ${String(maxPayload)} is not a whole number from 0 to ${LIMITS.MAX_FRAME_PAYLOAD}`);
   }
   const stopWhen = options.stopWhen;
+  const payloadBuffer = options.payloadBuffer;
 
   // A header that arrives in pieces is gathered here (27 bytes, or up to 259 for a
   // version-refused reply). A header that arrives whole is read in place. Allocated on first use:
@@ -253,7 +257,7 @@ export function createFrameDecoder(options: FrameDecoderOptions = {}): FrameDeco
         return emit(withPayload(h, body));
       }
       pending = h;
-      payload = Buffer.allocUnsafe(length);
+      payload = payloadBuffer ? payloadBuffer(length, h.contentType) : Buffer.allocUnsafe(length);
       payloadFill = 0;
       return false;
     };

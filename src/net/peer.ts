@@ -17,6 +17,7 @@ import { CONTENT, FLAGS, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './c
 import { keylogSocket } from './keylog.js';
 import { decodeControl, encodeControl, type ControlMessage } from './control.js';
 import { frameBadAddress, frameInvalid, type NetError } from './errors.js';
+import { takeChunkBuffer } from './chunk-buffers.js';
 import { createFrameDecoder, encodeFrame, encodeFrameHeader, type Frame } from './frame.js';
 import { controlFrame, feed, refusalFor, writeBounded, type WriteResult } from './link.js';
 import { createScheduler } from './scheduler.js';
@@ -197,7 +198,8 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
   const helloMs = start.timing?.helloMs ?? TIMING.LOGIN_TIMEOUT_MS;
   const heartbeatMs = start.timing?.heartbeatMs ?? TIMING.HEARTBEAT_MS;
   const deadAfterMs = start.timing?.deadAfterMs ?? TIMING.DEAD_AFTER_MS;
-  const decoder = createFrameDecoder();
+  // Chunks are gathered into buffers the receiver gives back once written (chunk-buffers.ts).
+  const decoder = createFrameDecoder({ payloadBuffer: (length, type) => (type === CONTENT.FILE_CHUNK ? takeChunkBuffer(length) : Buffer.allocUnsafe(length)) });
   const textListeners: Array<(payload: Buffer) => void> = [];
   const fileControlListeners: Array<(contentId: number, payload: Buffer) => void> = [];
   const bulkListeners: Array<(contentId: number, payload: Buffer) => void> = [];

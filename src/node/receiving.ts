@@ -10,6 +10,7 @@
 // a flush or its event that fails (a disk that filled up meanwhile) fails the transfer (broke).
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { giveBackChunkBuffer } from '../net/chunk-buffers.js';
 import type { FileOffer, FilePayload } from '../net/files.js';
 import { rangesOf } from '../net/files.js';
 import type { NewEvent, Stored, TransferAccepted } from '../events/types.js';
@@ -286,6 +287,8 @@ export function createReceiver(ctx: ReceiveContext) {
       await profile.synced();
       if (!s.open) return;
       await writeWhole(s.part, data, c * chunkSize);
+      // On the disk and hashed: nothing reads it any more.
+      giveBackChunkBuffer(data);
       s.unwritten -= len;
       reportTaken(s);
       await writeWhole(s.sums, h.subarray(0, HASH_BYTES), c * HASH_BYTES);
