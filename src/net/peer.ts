@@ -44,7 +44,9 @@ export type PeerLink = {
   // the transfer layer's acks say what arrived. `payload` is kept, not copied: leave it as it is
   // (the socket reads it when its turn comes, which may be after the promise settled).
   // Throws (FRAME_INVALID) on a content id or a payload size the frame cannot carry.
-  sendBulk: (contentType: typeof CONTENT.FILE_CHUNK, contentId: number, payload: Buffer) => Promise<boolean>;
+  // `written`: called once the chunk's bytes have left the socket's buffer (scheduler.ts), when
+  // its buffer may be used again.
+  sendBulk: (contentType: typeof CONTENT.FILE_CHUNK, contentId: number, payload: Buffer, written?: () => void) => Promise<boolean>;
   // Resolves once the urgent frames written so far have left the socket's buffer (or the link
   // ended); bulk bytes are not waited for.
   drained: () => Promise<void>;
@@ -413,12 +415,12 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
     remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
     sendText: (payload) => write(encodeFrame({ contentType: CONTENT.TEXT, flags: FLAGS.NONE, source: start.id, destination: peer, contentId: 0, payload })),
     sendFileControl: (contentId, payload) => write(encodeFrame({ contentType: CONTENT.FILE_CONTROL, flags: FLAGS.NONE, source: start.id, destination: peer, contentId, payload })),
-    sendBulk(contentType, contentId, payload) {
+    sendBulk(contentType, contentId, payload, written) {
       // Checked now, so a caller's mistake throws here and not inside a later pump. Only chunks are
       // bulk: anything else in this queue would wait behind a transfer.
       if (contentType !== CONTENT.FILE_CHUNK) throw frameInvalid(`sendBulk takes FILE_CHUNK frames (${CONTENT.FILE_CHUNK}), not content type ${String(contentType)}`);
       const header = encodeFrameHeader({ contentType, flags: FLAGS.NONE, source: start.id, destination: peer, contentId }, payload.length);
-      return bulk.push([header, payload]);
+      return bulk.push([header, payload], written);
     },
     drained: () => (urgentUnwritten === 0 || socket.destroyed ? Promise.resolve() : new Promise<void>((r) => drainWaiters.push(r))),
     onText: (l) => void textListeners.push(l),

@@ -43,7 +43,10 @@ export type Scheduler = {
   // first: the frame was not written and never will be on this link. Never rejects, so a caller
   // that queued many frames and awaits them one by one leaves no rejection unhandled. The parts
   // are kept, not copied: do not change them afterwards.
-  push: (parts: readonly Buffer[]) => Promise<boolean>;
+  // `written`, when given, is called once the frame's bytes have left the socket's buffer (never,
+  // when the link ends first): from then on nothing reads the parts, and their buffers may be
+  // used again (chunk-buffers.ts).
+  push: (parts: readonly Buffer[], written?: () => void) => Promise<boolean>;
   // Writes waiting frames, oldest first, while the socket holds less than the window. Call it
   // whenever a write of the link completes; it is cheap when nothing waits.
   pump: () => void;
@@ -53,7 +56,7 @@ export type Scheduler = {
   queued: () => number;
 };
 
-type Waiting = { parts: readonly Buffer[]; size: number; settle: (handed: boolean) => void };
+type Waiting = { parts: readonly Buffer[]; size: number; settle: (handed: boolean) => void; written?: () => void };
 
 // Whether the next bulk frame may go to a socket holding `unwritten` bytes: only under the window.
 // Written this way the socket holds at most window - 1 + the frame's size in bulk, and an urgent
@@ -86,7 +89,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           queue = queue.slice(head);
           head = 0;
         }
-        const handed = write(w.parts, pump);
+        const after = w.written;
+        const handed = write(w.parts, after ? () => (after(), pump()) : pump);
         w.settle(handed);
         if (!handed) end();
       }
@@ -106,11 +110,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   return {
-    push(parts) {
+    push(parts, written) {
       if (ended) return Promise.resolve(false);
       const size = parts.reduce((n, p) => n + p.length, 0);
       return new Promise<boolean>((settle) => {
-        queue.push({ parts, size, settle });
+        queue.push({ parts, size, settle, written });
         bytes += size;
         pump();
       });

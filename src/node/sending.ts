@@ -10,6 +10,7 @@
 // transfer.
 import type fs from 'node:fs/promises';
 import { open, stat } from 'node:fs/promises';
+import { giveBackChunkBuffer, takeChunkBuffer } from '../net/chunk-buffers.js';
 import { CONTENT } from '../net/constants.js';
 import { chunksOf, encodeFiles, type FileAccept, type FilePayload } from '../net/files.js';
 import { chunkContentId } from '../net/frame.js';
@@ -231,7 +232,8 @@ export function createSender(ctx: SendContext) {
       s.link.sendFileControl(0, encodeFiles({ k: 'sum', id: t.id, c: r.c, h }));
       const len = r.buf.length;
       s.sent += len;
-      previous = s.link.sendBulk(CONTENT.FILE_CHUNK, chunkContentId(s.tag, r.c), r.buf).then((handed) => {
+      const buf = r.buf;
+      previous = s.link.sendBulk(CONTENT.FILE_CHUNK, chunkContentId(s.tag, r.c), buf, () => giveBackChunkBuffer(buf)).then((handed) => {
         if (handed && s.running) s.wire += len;
         return handed;
       });
@@ -244,7 +246,9 @@ export function createSender(ctx: SendContext) {
   // stopped meanwhile closes its file under the read).
   function readChunk(s: Session, c: number): Reading {
     const { chunkSize, size } = s.t;
-    const buf = Buffer.allocUnsafe(Math.min(chunkSize, size - c * chunkSize));
+    // Given back once the socket has written it (chunk-buffers.ts): a new MiB per chunk made the
+    // garbage collector run a full collection every few tens of MiB sent.
+    const buf = takeChunkBuffer(Math.min(chunkSize, size - c * chunkSize));
     const read = (s.fh as fs.FileHandle).read(buf, 0, buf.length, c * chunkSize).then(
       (r) => r.bytesRead,
       () => -1,

@@ -50,6 +50,26 @@ describe('scheduler', () => {
     expect(mayWriteBulk(unwritten, window)).toBe(may);
   });
 
+  it('scheduler - `written` is called once the frame has left the socket, after it was handed; never for a frame the end kept back', async () => {
+    const socket = fakeSocket();
+    const s = createScheduler({ window: 10, unwritten: socket.unwritten, write: socket.write });
+    const calls: string[] = [];
+    // One at a time: each fills the window.
+    const a = s.push([part('a', 10)], () => calls.push('a'));
+    const b = s.push([part('b', 10)], () => calls.push('b'));
+    const c = s.push([part('c', 10)], () => calls.push('c'));
+    await expect(a).resolves.toBe(true);
+    // Handed to the socket is not written by it: the buffer is still the socket's.
+    expect(calls).toEqual([]);
+    socket.complete();
+    expect(calls).toEqual(['a']);
+    s.end();
+    await expect(c).resolves.toBe(false);
+    socket.complete();
+    await expect(b).resolves.toBe(true);
+    expect(calls).toEqual(['a', 'b']);
+  });
+
   it('scheduler - writes in order while the socket holds less than the window, then one more per completion', async () => {
     const socket = fakeSocket();
     const s = createScheduler({ window: 10, unwritten: socket.unwritten, write: socket.write });
