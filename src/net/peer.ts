@@ -53,8 +53,9 @@ export type PeerLink = {
   onText: (listener: (payload: Buffer) => void) => void;
   onFileControl: (listener: (contentId: number, payload: Buffer) => void) => void;
   // Each FILE_CHUNK as it arrives, in the order written. The payload is the listener's to keep:
-  // a chunk of more than one read has a buffer of its own, a small one may be a view into the
-  // read that brought it (which it then keeps alive, a few KiB).
+  // a chunk of more than one read has a buffer of its own (from chunk-buffers.ts: the listener may
+  // give it back once done with it), a small one may be a view into the read that brought it
+  // (which it then keeps alive, a few KiB).
   onBulk: (listener: (contentId: number, payload: Buffer) => void) => void;
   close: (code?: string, reason?: string) => Promise<PeerEnd>;
   closed: Promise<PeerEnd>;
