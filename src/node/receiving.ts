@@ -42,7 +42,7 @@ import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256Off, sumsBase } from
 // it cut a synced put's p99 beside the writes from 18 to 4 ms; in a transfer the writes cost the
 // process 2.5 times the CPU of writes flushed every 4 MiB, on a machine the transfer already keeps
 // busy, and the rate fell to 0.80-0.87 of the baseline for messages no faster (docs/BENCHMARKS.md,
-// transfer, runs 12 to 15).
+// transfer, runs 13 to 17).
 export const FLUSH_BYTES = 4 * 1024 * 1024;
 export const FLUSH_MS = 250;
 // Hashes announced by `sum` and not yet matched by their chunk: the sender's window holds at most

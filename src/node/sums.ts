@@ -46,7 +46,7 @@ export function sha256(data: Uint8Array): Buffer {
 // bytes): a chunk's hash is about 1 ms of CPU a MiB here, and made on the event loop it held every
 // frame that came meanwhile, a message or its ack among them. Both sides of a transfer hash this
 // way: messages during a 1 GiB transfer p99 56 ms with the hashes on the loop, 45 off it, the rate
-// unchanged (docs/BENCHMARKS.md, transfer, runs 12 to 15).
+// within the noise (docs/BENCHMARKS.md, transfer, runs 15 and 17).
 export async function sha256Off(data: Uint8Array): Promise<Buffer> {
   return Buffer.from(await webcrypto.subtle.digest('SHA-256', data));
 }
