@@ -79,6 +79,27 @@ describe('model', () => {
     expect(cancelled.transfers['7/in/t1']).toMatchObject({ state: 'cancelled', reason: 'peer' });
   });
 
+  it('model - a transfer moves as the stored view does: a pause or resume after it ended, or an acceptance twice, changes nothing', () => {
+    const m = model(events([
+      { type: 'transfer.offered', id: 't2', peer: 7, direction: 'out', name: 'b.pdf', size: 100, chunkSize: 10 },
+      { type: 'transfer.accepted', id: 't2', peer: 7, direction: 'out' },
+      { type: 'transfer.paused', id: 't2', peer: 7, direction: 'out', reason: 'the link went away' },
+      { type: 'transfer.resumed', id: 't2', peer: 7, direction: 'out' },
+      { type: 'transfer.completed', id: 't2', peer: 7, direction: 'out' },
+      // The link changed as it ended: these came after, in that order.
+      { type: 'transfer.paused', id: 't2', peer: 7, direction: 'out', reason: 'the link went away' },
+      { type: 'transfer.resumed', id: 't2', peer: 7, direction: 'out' },
+      { type: 'transfer.accepted', id: 't2', peer: 7, direction: 'out' },
+    ]));
+    expect(m.transfers['7/out/t2']).toMatchObject({ state: 'completed', done: 100 });
+    const paused = model(events([
+      { type: 'transfer.offered', id: 't3', peer: 7, direction: 'in', name: 'c.pdf', size: 100, chunkSize: 10 },
+      { type: 'transfer.resumed', id: 't3', peer: 7, direction: 'in' },
+      { type: 'transfer.paused', id: 't3', peer: 7, direction: 'in', reason: 'x' },
+    ]));
+    expect(paused.transfers['7/in/t3']).toMatchObject({ state: 'offered' });
+  });
+
   it('model - folders, and a search by name or id', () => {
     const m = model([{ type: 'folders', rows: [{ id: 9, folder: 'spam' }] }]);
     // fake.ts's statusRow: Bob (7), Eve (9) and 11, who has no name; only Eve is moved.
