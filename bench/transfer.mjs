@@ -169,6 +169,7 @@ async function logSplit(home, marks) {
   await profile.close();
   const steps = { sync: [], toReceiver: [], receiverToDelivered: [], deliveredWritten: [] };
   for (const [id, m] of marks) {
+    // 'during--1' is the first message, sent before any transfer (the link's setup).
     if (!at.has(id) || id.endsWith('--1')) continue;
     steps.sync.push(m.synced - m.sent);
     steps.toReceiver.push(at.get(id) - m.synced);

@@ -38,12 +38,8 @@ export async function openKept(file: string): Promise<fs.FileHandle> {
   }
 }
 
-export function sha256(data: Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
-}
-
-// The same hash made on one of libuv's threads (WebCrypto's digest runs there, after a copy of the
-// bytes): a chunk's hash is about 1 ms of CPU a MiB here, and made on the event loop it held every
+// A chunk's SHA-256, made on one of libuv's threads (WebCrypto's digest runs there, after a copy
+// of the bytes): it is about 1 ms of CPU a MiB here, and made on the event loop it held every
 // frame that came meanwhile, a message or its ack among them. Both sides of a transfer hash this
 // way: messages during a 1 GiB transfer p99 56 ms with the hashes on the loop, 45 off it, the rate
 // within the noise (docs/BENCHMARKS.md, transfer, runs 15 and 17).

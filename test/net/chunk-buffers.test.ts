@@ -5,11 +5,9 @@ import { dropChunkBuffers, freeChunkBuffers, giveBackChunkBuffer, takeChunkBuffe
 import { CONTENT } from '../../src/net/constants.js';
 import { chunkContentId, createFrameDecoder, encodeFrame } from '../../src/net/frame.js';
 
-const drainFree = dropChunkBuffers;
-
 describe('chunk buffers', () => {
   it('chunk buffers - one given back is handed out again for its length only, once', () => {
-    drainFree();
+    dropChunkBuffers();
     const a = takeChunkBuffer(4096);
     expect(a.length).toBe(4096);
     giveBackChunkBuffer(a);
@@ -21,7 +19,7 @@ describe('chunk buffers', () => {
   });
 
   it('chunk buffers - a buffer this module did not make, or a part of one, is never taken back', () => {
-    drainFree();
+    dropChunkBuffers();
     giveBackChunkBuffer(Buffer.allocUnsafeSlow(4096));
     giveBackChunkBuffer(Buffer.alloc(4096));
     const mine = takeChunkBuffer(8192);
@@ -31,7 +29,7 @@ describe('chunk buffers', () => {
   });
 
   it('chunk buffers - at most 8 wait, so a burst of chunks is not kept for ever', () => {
-    drainFree();
+    dropChunkBuffers();
     const taken = Array.from({ length: 12 }, () => takeChunkBuffer(2048));
     for (const b of taken) giveBackChunkBuffer(b);
     expect(freeChunkBuffers()).toBe(8);
