@@ -96,6 +96,17 @@ export function takesOver(route: Route, dialer: number, current: { route: Route;
   return dialer < current.dialer;
 }
 
+// Whether a link that just finished its handshake is kept. A dial, punch or relay started while
+// the peer was a contact can finish after it was blocked or removed (the handshake checked it
+// then): such a link is refused here, or it would stay up on both sides, the block's close having
+// gone to the link before it.
+export function adoption(route: Route, dialer: number, current: { route: Route; dialer: number } | undefined, now: { closing: boolean; contact: boolean }): { keep: true } | { keep: false; code: string; reason: string } {
+  if (now.closing) return { keep: false, code: WIRE_CODE.DUPLICATE, reason: 'the client is closing' };
+  if (!now.contact) return { keep: false, code: WIRE_CODE.PEER_REFUSED, reason: 'no longer a contact' };
+  if (current && !takesOver(route, dialer, current)) return { keep: false, code: WIRE_CODE.DUPLICATE, reason: 'a link to this peer is up already' };
+  return { keep: true };
+}
+
 export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const { profile, identity, log } = deps;
   const links = new Map<number, { link: PeerLink; route: Route; dialer: number }>();
@@ -286,7 +297,8 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   // The introduction led to no link in time: both sides ask the server to splice them, and run
   // their own TLS in the introduction's roles over it.
   async function relay(msg: ControlOf<'introduce'>, id: number): Promise<void> {
-    if (closing || links.has(msg.peer)) return;
+    // Blocked or removed since the introduction: no relay is asked for.
+    if (closing || links.has(msg.peer) || !isContact(msg.peer)) return;
     let stream: Duplex;
     try {
       stream = await deps.openRelay(msg.peer, msg.nonce, msg.relay);
@@ -313,7 +325,8 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     // edit only when it changes the text).
     const since = delivery.missedSince(peer);
     const current = links.get(peer);
-    if (closing || (current && !takesOver(route, dialer, current))) return void link.close(WIRE_CODE.DUPLICATE, 'a link to this peer is up already');
+    const kept = adoption(route, dialer, current, { closing, contact: isContact(peer) });
+    if (!kept.keep) return void link.close(kept.code, kept.reason);
     links.set(peer, { link, route, dialer });
     if (route !== 'relay') punching.get(peer)?.abort();
     // Only the contact's current link is read: what still comes on one that a better route took

@@ -1,7 +1,8 @@
 // Which of two links to one contact is kept (messenger.ts, takesOver): both sides must pick the
 // same one, whichever came up first on each.
 import { describe, expect, it } from 'vitest';
-import { takesOver } from '../../src/node/messenger.js';
+import { WIRE_CODE } from '../../src/net/constants.js';
+import { adoption, takesOver } from '../../src/node/messenger.js';
 
 describe('takeover', () => {
   it.each([
@@ -23,5 +24,23 @@ describe('takeover', () => {
     const keptAtA = takesOver(y.route, y.dialer, x) ? y : x;
     const keptAtB = takesOver(x.route, x.dialer, y) ? x : y;
     expect(keptAtA).toBe(keptAtB);
+  });
+});
+
+describe('adoption: whether a link that finished its handshake is kept', () => {
+  const now = { closing: false, contact: true };
+  it('keeps the first link to a contact, and one that takes over', () => {
+    expect(adoption('direct', 1, undefined, now)).toEqual({ keep: true });
+    expect(adoption('direct', 2, { route: 'relay', dialer: 1 }, now)).toEqual({ keep: true });
+  });
+  it('closes a link that does not take over as a duplicate', () => {
+    expect(adoption('relay', 1, { route: 'direct', dialer: 2 }, now)).toMatchObject({ keep: false, code: WIRE_CODE.DUPLICATE });
+  });
+  it('refuses a link to a peer blocked or removed while its handshake ran, even with no link up', () => {
+    expect(adoption('direct', 1, undefined, { closing: false, contact: false })).toMatchObject({ keep: false, code: WIRE_CODE.PEER_REFUSED });
+    expect(adoption('direct', 1, { route: 'relay', dialer: 2 }, { closing: false, contact: false })).toMatchObject({ keep: false, code: WIRE_CODE.PEER_REFUSED });
+  });
+  it('keeps nothing while the client closes', () => {
+    expect(adoption('direct', 1, undefined, { closing: true, contact: true })).toMatchObject({ keep: false, code: WIRE_CODE.DUPLICATE });
   });
 });
