@@ -8,19 +8,21 @@
 // first), then acked. When every chunk is stored and the sender's root is in, the root over this side's
 // hashes is compared with it and the `.part` renamed into place under a name not taken. A write,
 // a flush or its event that fails (a disk that filled up meanwhile) fails the transfer (broke).
-import fs from 'node:fs/promises';
-import path from 'node:path';
+//
+// The offers (the checks, a decline, the packets spent) are accepting.ts's; the sessions and their
+// files (opened, put in place, closed) parts.ts's. This module takes the chunks (checked, written,
+// flushed, journaled, acked) and is the one files.ts calls.
 import { giveBackChunkBuffer } from '../net/chunk-buffers.js';
-import type { FileOffer, FilePayload } from '../net/files.js';
+import type { FilePayload } from '../net/files.js';
 import { rangesOf } from '../net/files.js';
-import type { NewEvent, Stored, TransferAccepted } from '../events/types.js';
-import { left, packetsFor, quotaOf } from '../projections/quotas.js';
-import { chunkCountOf, isFinished, type Transfer } from '../projections/transfer-values.js';
+import type { NewEvent } from '../events/types.js';
+import { chunkCountOf } from '../projections/transfer-values.js';
+import { createOffers } from './accepting.js';
 import { dueReport } from './credit.js';
-import { checkFileName } from './filename.js';
-import { freeBytes, partPath, placeUnder, readDone, storeFailure, writeWhole, type Done } from './placing.js';
+import { createParts, type Session } from './parts.js';
+import { partPath, storeFailure, writeWhole } from './placing.js';
 import type { Profile } from './profile.js';
-import { HASH_BYTES, openKept, removeQuietly, rootOf, sha256Off, sumsBase } from './sums.js';
+import { HASH_BYTES, removeQuietly, sha256Off, sumsBase } from './sums.js';
 
 // A flush and an event every 4 MiB of chunks, or 250 ms after the first chunk not flushed,
 // whichever comes first. What sets it is not the rate but the messages sent meanwhile: on ext4 a
@@ -63,41 +65,11 @@ export type ReceiveContext = {
   moved: (peer: number, id: string, bytes: number) => void;
 };
 
-type Session = {
-  peer: number;
-  id: string;
-  t: Transfer;
-  part: fs.FileHandle;
-  sums: fs.FileHandle;
-  expected: Map<number, Buffer>;
-  pending: number[];
-  pendingBytes: number;
-  wire: number;
-  // Whether the sender's offer on this link asked for `got`; the chunk bytes taken off this link
-  // since the accept, the count last reported, and the bytes taken that wait to be written
-  // (credit.ts: reports wait while the disk is behind).
-  reports: boolean;
-  took: number;
-  told: number;
-  unwritten: number;
-  timer: NodeJS.Timeout | null;
-  root: Buffer | null;
-  work: Promise<void>;
-  // The flushes, one after the other, beside the writes: chunks go on being written while the
-  // disk syncs the ones before (a flush covers whatever was written before it started).
-  flushing: Promise<void>;
-  flushRunning: boolean;
-  open: boolean;
-};
-
 export function createReceiver(ctx: ReceiveContext) {
   const { profile, log } = ctx;
-  const sessions = new Map<string, Session>();
-  // The tags of the offers on each peer's current link: tag -> transfer id; and the transfers
-  // whose offer on it asked for `got` reports (peer/id).
-  const tags = new Map<number, Map<number, string>>();
-  const asksGot = new Set<string>();
-  const keyOf = (peer: number, id: string): string => `${peer}/${id}`;
+  const offers = createOffers({ profile, send: ctx.send, needs: ctx.needs, autoAccept: ctx.autoAccept, downloads: ctx.downloads, start: (t) => parts.start(t), ended });
+  const parts = createParts({ profile, send: ctx.send, asksReports: offers.asksReports, spendOnce: offers.spendOnce });
+  const { close } = parts;
 
   function inTurn(s: Session, work: () => Promise<void>): Promise<void> {
     s.work = s.work.then(work).catch((err: Error) => broke(s, err));
@@ -123,131 +95,8 @@ export function createReceiver(ctx: ReceiveContext) {
     journaled.catch((e: Error) => log(`parley: receiving ${s.id} from ${s.peer}: its failure cannot be journaled: ${e.message}`));
   }
 
-  // The reason an offer is refused, with the packets it would need when it is the grant.
-  async function refusal(peer: number, o: FileOffer): Promise<{ reason: string; need?: number } | null> {
-    const bad = checkFileName(o.name);
-    if (bad) return { reason: `the name is refused: ${bad}` };
-    const packets = packetsFor(o.size);
-    const room = left(quotaOf(profile.views.quotas, peer).inbound.files);
-    if (room < packets) return { reason: `it needs ${packets - room} more file packets granted (parley limits grant)`, need: packets - room };
-    const free = await freeBytes(ctx.downloads());
-    if (free !== null && free < o.size) return { reason: `the file (${o.size} bytes) does not fit the disk (${free} bytes free)` };
-    return null;
-  }
-
-  async function onOffer(peer: number, o: FileOffer): Promise<void> {
-    const byTag = tags.get(peer) ?? new Map<number, string>();
-    tags.set(peer, byTag);
-    byTag.set(o.tag, o.id);
-    if (o.got === true) asksGot.add(keyOf(peer, o.id));
-    else asksGot.delete(keyOf(peer, o.id));
-    const t = await profile.transfer(peer, 'in', o.id);
-    if (!t) {
-      const offered: NewEvent = { type: 'transfer.offered', id: o.id, peer, direction: 'in', name: o.name, size: o.size, chunkSize: o.chunkSize };
-      const no = await refusal(peer, o);
-      if (no) {
-        if (no.need !== undefined) ctx.needs.set(keyOf(peer, o.id), no.need);
-        const refused: NewEvent[] = no.need !== undefined ? [{ type: 'quota.refused', peer, direction: 'inbound', kind: 'files', n: packetsFor(o.size), ref: o.id }] : [];
-        await profile.appendMany([...refused, offered, { type: 'transfer.declined', id: o.id, peer, direction: 'in', reason: no.reason }]);
-        return;
-      }
-      const accepted: NewEvent[] = ctx.autoAccept(peer) ? [{ type: 'transfer.accepted', id: o.id, peer, direction: 'in', path: path.join(ctx.downloads(), o.name) }] : [];
-      await profile.appendMany([offered, ...accepted]);
-      return;
-    }
-    // Known: offered again on a new link, or after a restart of either side.
-    if (t.state === 'active' || t.state === 'paused') return start(t);
-    if (t.state === 'declined') ctx.send(peer, { k: 'decline', id: t.id, reason: t.reason ?? 'declined' });
-    else if (t.state === 'cancelled' || t.state === 'failed') {
-      if (t.state === 'cancelled') ctx.send(peer, { k: 'cancel', id: t.id, by: 'receiver', reason: 'cancelled by the receiver' });
-      else ctx.send(peer, { k: 'fail', id: t.id, by: 'receiver', reason: t.reason ?? 'failed' });
-      // Ended while no client ran (a command on a stopped profile): what it left goes now.
-      await ended(peer, t.id, true);
-    }
-    else if (t.state === 'completed') {
-      const done = await readDone(sumsBase(profile.home, peer, 'in', t.id));
-      if (done) ctx.send(peer, { k: 'done', id: t.id, root: Buffer.from(done.root, 'hex') });
-    }
-  }
-
-  // The person accepted (or auto-accept did): the packets are spent, then chunks are taken if the
-  // sender's offer is on the current link.
-  async function accepted(event: Stored<TransferAccepted>): Promise<void> {
-    const t = await profile.transfer(event.peer, 'in', event.id);
-    if (!t || t.state !== 'active' || !(await spendOnce(t))) return;
-    const onLink = [...(tags.get(t.peer)?.values() ?? [])].includes(t.id);
-    if (onLink) await start(t);
-  }
-
-  // The inbound file packets of a transfer are spent once, at its acceptance, or at its first
-  // start when it was accepted while no client ran (a command on a stopped profile journals the
-  // acceptance alone). `<base>.spent` (sums.ts) records the spend after it is journaled; a crash
-  // between the two spends twice, which only makes the grant run out sooner, never lets more in.
-  async function spendOnce(t: Transfer): Promise<boolean> {
-    const marker = `${sumsBase(profile.home, t.peer, 'in', t.id)}.spent`;
-    if (await fs.access(marker).then(() => true, () => false)) return true;
-    const packets = packetsFor(t.size);
-    if (left(quotaOf(profile.views.quotas, t.peer).inbound.files) < packets) {
-      await profile.appendMany([
-        { type: 'quota.refused', peer: t.peer, direction: 'inbound', kind: 'files', n: packets, ref: t.id },
-        { type: 'transfer.failed', id: t.id, peer: t.peer, direction: 'in', reason: 'the file packets granted no longer cover it' },
-      ]);
-      return false;
-    }
-    await profile.append({ type: 'quota.spent', peer: t.peer, direction: 'inbound', kind: 'files', n: packets, ref: t.id });
-    await fs.mkdir(path.dirname(marker), { recursive: true });
-    await fs.writeFile(marker, '');
-    return true;
-  }
-
-  // Opens the .part file and the hashes and tells the sender what is stored.
-  async function start(t: Transfer): Promise<void> {
-    const key = keyOf(t.peer, t.id);
-    if (sessions.has(key) || !t.path) return;
-    const done = await readDone(sumsBase(profile.home, t.peer, 'in', t.id));
-    if (done) return completeFrom(t, done);
-    if (!(await spendOnce(t))) return;
-    const file = partPath(t.path, t.peer, t.id);
-    let part: fs.FileHandle;
-    let sums: fs.FileHandle;
-    try {
-      if (t.doneCount > 0) await fs.access(file);
-      part = await openKept(file);
-      sums = await openKept(`${sumsBase(profile.home, t.peer, 'in', t.id)}.sums`);
-    } catch (err) {
-      await profile.append({ type: 'transfer.failed', id: t.id, peer: t.peer, direction: 'in', reason: `the .part file cannot be opened: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      return;
-    }
-    const s: Session = {
-      peer: t.peer,
-      id: t.id,
-      t,
-      part,
-      sums,
-      expected: new Map(),
-      pending: [],
-      pendingBytes: 0,
-      wire: 0,
-      reports: asksGot.has(key),
-      took: 0,
-      told: 0,
-      unwritten: 0,
-      timer: null,
-      root: null,
-      work: Promise.resolve(),
-      flushing: Promise.resolve(),
-      flushRunning: false,
-      open: true,
-    };
-    sessions.set(key, s);
-    if (t.state === 'paused') await profile.append({ type: 'transfer.resumed', id: t.id, peer: t.peer, direction: 'in' });
-    // Every chunk stored already (a restart after the last flush): the sender answers with the
-    // root, which settles it.
-    ctx.send(t.peer, { k: 'accept', id: t.id, have: t.ranges, ...(s.reports ? { got: true } : {}) });
-  }
-
   function onSum(peer: number, id: string, c: number, h: Buffer): void {
-    const s = sessions.get(keyOf(peer, id));
+    const s = parts.get(peer, id);
     if (!s) return;
     if (s.expected.size >= MAX_EXPECTED) s.expected.clear();
     s.expected.set(c, h);
@@ -255,8 +104,8 @@ export function createReceiver(ctx: ReceiveContext) {
 
   // A FILE_CHUNK: checked, written at its offset, flushed and journaled in a batch.
   function onChunk(peer: number, tag: number, c: number, data: Buffer): void {
-    const id = tags.get(peer)?.get(tag);
-    const s = id === undefined ? undefined : sessions.get(keyOf(peer, id));
+    const id = offers.idOf(peer, tag);
+    const s = id === undefined ? undefined : parts.get(peer, id);
     if (!s) return;
     // Taken off the link: told at once, before any check or write, and not journaled (the
     // sender's received window, credit.ts; the stored one moves with the acks).
@@ -347,68 +196,25 @@ export function createReceiver(ctx: ReceiveContext) {
     await profile.append({ type: 'transfer.chunks-stored', id: s.id, peer: s.peer, direction: 'in', chunks, ...(wire > 0 ? { wireBytes: wire } : {}) });
     ctx.send(s.peer, { k: 'ack', id: s.id, have: rangesOf(chunks) });
     // The end is settled in the session's turn, after every chunk written before it.
-    if (s.root) void inTurn(s, () => maybeFinish(s));
+    if (s.root) void inTurn(s, () => parts.maybeFinish(s));
   }
 
   function onRoot(peer: number, id: string, root: Buffer): void {
-    const s = sessions.get(keyOf(peer, id));
+    const s = parts.get(peer, id);
     if (!s) return;
     s.root = root;
     void inTurn(s, async () => {
       await startFlush(s);
-      await maybeFinish(s);
+      await parts.maybeFinish(s);
     });
-  }
-
-  // Every chunk stored and the sender's root in: the roots compared, the file put in place.
-  async function maybeFinish(s: Session): Promise<void> {
-    if (!s.root || !s.open) return;
-    const t = await profile.transfer(s.peer, 'in', s.id);
-    if (!t || isFinished(t.state) || t.doneCount < t.chunkCount) return;
-    const mine = await rootOf(s.sums, t.chunkCount);
-    const wire = s.wire > 0 ? { wireBytes: s.wire } : {};
-    if (!mine.equals(s.root)) {
-      await close(s);
-      await profile.append({ type: 'transfer.failed', id: s.id, peer: s.peer, direction: 'in', reason: `the root over the chunk hashes differs from the sender's: the file is not what was sent`, ...wire });
-      return;
-    }
-    await s.part.truncate(t.size);
-    await s.part.datasync();
-    await close(s);
-    const base = sumsBase(profile.home, s.peer, 'in', s.id);
-    const done = await placeUnder(t.path as string, partPath(t.path as string, t.peer, t.id), mine, base);
-    await profile.append({ type: 'transfer.completed', id: s.id, peer: s.peer, direction: 'in', root: done.root, path: done.path, ...wire });
-    await removeQuietly(`${base}.sums`);
-  }
-
-  // A restart found the file placed (or being placed) without transfer.completed journaled: the
-  // placing is finished from the `.done` record and journaled now.
-  async function completeFrom(t: Transfer, done: Done): Promise<void> {
-    const base = sumsBase(profile.home, t.peer, 'in', t.id);
-    const placed = await placeUnder(t.path as string, partPath(t.path as string, t.peer, t.id), Buffer.from(done.root, 'hex'), base, done);
-    await profile.append({ type: 'transfer.completed', id: t.id, peer: t.peer, direction: 'in', root: placed.root, path: placed.path });
-    await removeQuietly(`${base}.sums`);
-  }
-
-  async function close(s: Session): Promise<void> {
-    if (!s.open) return;
-    s.open = false;
-    if (s.timer) clearTimeout(s.timer);
-    s.timer = null;
-    if (sessions.get(keyOf(s.peer, s.id)) === s) sessions.delete(keyOf(s.peer, s.id));
-    await s.flushing;
-    await s.part.close().catch(() => undefined);
-    await s.sums.close().catch(() => undefined);
   }
 
   // The link went: what was written is flushed and journaled, the sessions close, active
   // transfers show paused.
   async function linkDown(peer: number): Promise<void> {
-    tags.delete(peer);
-    for (const key of [...asksGot]) if (key.startsWith(`${peer}/`)) asksGot.delete(key);
+    offers.linkDown(peer);
     const events: NewEvent[] = [];
-    for (const s of [...sessions.values()]) {
-      if (s.peer !== peer) continue;
+    for (const s of parts.ofPeer(peer)) {
       await inTurn(s, () => startFlush(s));
       const wire = s.wire;
       await close(s);
@@ -421,7 +227,7 @@ export function createReceiver(ctx: ReceiveContext) {
   // The transfer ended here (cancelled, failed, declined): the session closes; a cancelled or
   // failed one leaves no .part behind.
   async function ended(peer: number, id: string, drop: boolean): Promise<void> {
-    const s = sessions.get(keyOf(peer, id));
+    const s = parts.get(peer, id);
     if (s) {
       await inTurn(s, async () => undefined);
       await close(s);
@@ -432,10 +238,5 @@ export function createReceiver(ctx: ReceiveContext) {
     await removeQuietly(`${sumsBase(profile.home, peer, 'in', id)}.sums`);
   }
 
-  function hasSession(peer: number): boolean {
-    for (const s of sessions.values()) if (s.peer === peer) return true;
-    return false;
-  }
-
-  return { onOffer, accepted, onSum, onChunk, onRoot, linkDown, ended, hasSession };
+  return { onOffer: offers.onOffer, accepted: offers.accepted, onSum, onChunk, onRoot, linkDown, ended, hasSession: parts.hasSession };
 }
