@@ -1,4 +1,4 @@
-// Putting a received file in place (receiving.ts): under a name not taken, never over a file
+// Putting a received file in place (parts.ts): under a name not taken, never over a file
 // that is there, recorded first so that a crash half-way is finished at the next start; the
 // room a folder's disk has for an offer, and what to say when the disk fills up meanwhile.
 import { statfs } from 'node:fs/promises';

@@ -12,7 +12,7 @@
 //                                                    written before it takes its name (a crash
 //                                                    between the two is finished at the next
 //                                                    start) and kept, so a sender that missed
-//                                                    `done` hears it again (receiving.ts)
+//                                                    `done` hears it again (accepting.ts)
 //   <home>/transfers/i-<peer>-<hex of the id>.spent  empty: its inbound packets were spent
 import { createHash, webcrypto } from 'node:crypto';
 import fs from 'node:fs/promises';
