@@ -1,9 +1,8 @@
 // A peer link (docs/PROTOCOL.md section 9): TLS 1.3 between two clients, each checking the
-// other's certificate (the operator's CA, the client role, the dates, the key fingerprint the
-// server gave in the introduction), then one `hello` each way saying who each is, then frames:
+// other's certificate, then one `hello` each way saying who each is (both in hello.ts), then frames:
 // TEXT payloads of the messaging layer, heartbeats, bye, and the transfer layer's FILE_CONTROL
 // and FILE_CHUNK. The dialler is the TLS client. Frames go out through two queues
-// (scheduler.ts): everything but FILE_CHUNK at once, chunks only while the socket holds less than
+// (writer.ts, scheduler.ts): everything but FILE_CHUNK at once, chunks only while the socket holds less than
 // a window, so a message never waits behind a transfer.
 //
 //   const link = await dialPeer({ host, port, identity, id: 5, peer: 9, peerKey });
@@ -11,19 +10,17 @@
 //   link.sendText(encodeTextPayload({ k: 'msg', ... }));
 //   const handed = await link.sendBulk(CONTENT.FILE_CHUNK, chunkContentId(3, 0), bytes); // => true
 //   await link.close();
-import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
-import { CONTENT, FLAGS, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
-import { keylogSocket } from './keylog.js';
+import type tls from 'node:tls';
+import { CONTENT, FLAGS, TIMING, WIRE_CODE } from './constants.js';
 import { decodeControl, encodeControl, type ControlMessage } from './control.js';
 import { frameBadAddress, frameInvalid, type NetError } from './errors.js';
 import { takeChunkBuffer } from './chunk-buffers.js';
 import { createFrameDecoder, encodeFrame, encodeFrameHeader, type Frame } from './frame.js';
-import { controlFrame, feed, refusalFor, writeBounded, type WriteResult } from './link.js';
-import { createScheduler } from './scheduler.js';
-import { normalKeySha256 } from '../../cert/keys.js';
-import { clientTlsOptions, pinnedClientTlsOptions, presentedCertOf, presentedKeyOf, refusalCode, verifyTlsPeer, type Identity, type PeerCheck } from './tls.js';
+import { controlFrame, feed, refusalFor } from './link.js';
+import { answerHello, dialHello, dialTls, readHello, readPeerCert, type Admission, type Admit, type TlsDial } from './hello.js';
+import type { Identity, PeerCheck } from './tls.js';
 import { reasonText } from './text.js';
+import { createWriter } from './writer.js';
 
 export type PeerEnd = { by: 'peer' | 'self' | 'link'; code: string; reason: string };
 
@@ -61,98 +58,23 @@ export type PeerLink = {
   closed: Promise<PeerEnd>;
 };
 
-// The key the server gave for an id in an introduction; a promise when this side may still be
-// reading that introduction (the peer's hello can come first: both were sent at once).
-export type KeyOf = (peer: number) => string | undefined | Promise<string | undefined>;
-
-// What the listener knows when a hello comes: the id it claims, the key of the certificate, this
-// side's CA's word on that certificate, and the invite token the hello brings.
-// selfIssued: the certificate is its own issuer (a self-signed profile's).
-// listenAt: where the dialler says it listens (its hello's listenPort at the address it came from).
-export type Knock = { id: number; keySha256: string; selfIssued: boolean; check: PeerCheck; invite?: string; address: string; listenAt?: { address: string; port: number } };
-export type Admission = { ok: true } | { ok: false; code: string; reason: string };
-// The listener's judge of a hello (src/node/trust.ts in the client); a promise when it must wait
-// (for an introduction, or to journal a pin before the link is up).
-export type Admit = (knock: Knock) => Admission | Promise<Admission>;
-
-// The rule of organisation mode alone: a certificate of this side's CA whose key the server
-// introduced for that id (the client's own judge adds pins and invites to it).
-export function admitIntroduced(keyOf: KeyOf): Admit {
-  return (knock) => {
-    if (!knock.check.ok) return { ok: false, code: refusalCode(knock.check.code), reason: `a peer's certificate was refused: ${knock.check.reason}` };
-    const judge = (key: string | undefined): Admission =>
-      key !== undefined && key === knock.keySha256 ? { ok: true } : { ok: false, code: WIRE_CODE.PEER_UNKNOWN, reason: `no introduction names ${knock.id} with this key` };
-    const expected = keyOf(knock.id);
-    return expected instanceof Promise ? expected.then(judge) : judge(expected);
-  };
-}
-
 export type PeerTiming = { helloMs?: number; heartbeatMs?: number; deadAfterMs?: number };
-
-// What this side leaves unwritten before it gives up on a peer that does not read: a few of the
-// largest frames. Bulk frames count only while in the socket, which holds at most the bulk window
-// plus one chunk of them (1.25 MiB, scheduler.ts); those waiting in the bulk queue do not count,
-// so a transfer alone never trips it, and urgent frames that pile up still do. (A window near
-// 4 MiB would let a transfer alone trip it: peer.test.ts checks the share stays under half.)
-export const MAX_WRITE_QUEUE = 4 * LIMITS.MAX_FRAME_PAYLOAD;
 
 // Dials a peer's listener (or runs TLS over a relayed stream: `socket`) and says hello;
 // resolves once the peer's hello came back. `pinned`: the peer is judged by its key alone, not by
 // this side's CA (a contact pinned from an invite or by hand, section 14); a certificate with
 // another key rejects with CERT_KEY_MISMATCH and `keySha256`, the key it had. `invite`: the
 // token to present in the hello.
-export function dialPeer(options: {
-  host?: string;
-  port?: number;
-  socket?: Duplex;
-  identity: Identity;
-  id: number;
-  peer: number;
-  peerKey: string;
-  pinned?: boolean;
-  invite?: string;
-  // Where this side listens for peer links, said in the hello (0 or absent: nowhere).
-  listenPort?: number;
-  localPort?: number;
-  timing?: PeerTiming;
-  // Gives up on the connection and the handshake after this long (an address behind a NAT that
-  // drops the SYN would otherwise keep the attempt, and the process, alive for minutes), or when
-  // `signal` aborts (the client is stopping).
-  connectMs?: number;
-  signal?: AbortSignal;
-}): Promise<PeerLink> {
-  const connectOptions: tls.ConnectionOptions & { localPort?: number } = {
-    ...(options.socket ? { socket: options.socket } : { host: options.host, port: options.port, localPort: options.localPort }),
-    ...(options.pinned ? pinnedClientTlsOptions(options.identity) : clientTlsOptions(options.identity, { expectRole: 'client', expectKeySha256: options.peerKey })),
-  };
-  const socket = tls.connect(connectOptions);
-  keylogSocket(socket);
-  return new Promise((resolve, reject) => {
-    const fail = (err: Error): void => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      reject(err);
-    };
-    const onAbort = (): void => fail(Object.assign(new Error('the dial was stopped'), { code: 'DIAL_STOPPED' }));
-    const connectMs = options.connectMs ?? TIMING.LOGIN_TIMEOUT_MS;
-    const timer = setTimeout(() => fail(Object.assign(new Error(`no TLS link within ${connectMs} ms`), { code: 'DIAL_TIMEOUT' })), connectMs);
-    if (options.signal?.aborted) return onAbort();
-    options.signal?.addEventListener('abort', onAbort);
-    socket.once('error', fail);
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      socket.off('error', fail);
-      if (options.pinned) {
-        const key = presentedKeyOf(socket);
-        if (key === null || key !== normalKeySha256(options.peerKey)) {
-          return fail(Object.assign(new Error(`the peer ${options.peer} presented key ${key ?? 'none'}, pinned is ${options.peerKey}`), { code: WIRE_CODE.CERT_KEY_MISMATCH, keySha256: key }));
-        }
-      }
-      startLink(socket, { ...options, keySha256: options.peerKey, dialled: true }).then(resolve, reject);
-    });
-  });
+export function dialPeer(
+  options: TlsDial & {
+    id: number;
+    invite?: string;
+    // Where this side listens for peer links, said in the hello (0 or absent: nowhere).
+    listenPort?: number;
+    timing?: PeerTiming;
+  },
+): Promise<PeerLink> {
+  return dialTls(options, (socket) => startLink(socket, { ...options, keySha256: options.peerKey, dialled: true }));
 }
 
 // Takes a socket a peer opened to this side's listener, after its TLS handshake: reads the key of
@@ -163,14 +85,12 @@ export function acceptPeer(
   socket: tls.TLSSocket,
   options: { identity: Identity; id: number; admit: Admit; timing?: PeerTiming },
 ): Promise<PeerLink> {
-  const check = verifyTlsPeer(socket, { identity: options.identity, expectRole: 'client' });
-  const presented = presentedCertOf(socket);
-  if (presented === null) {
+  const cert = readPeerCert(socket, options.identity);
+  if (cert instanceof Error) {
     socket.destroy();
-    const reason = check.ok ? 'no certificate' : check.reason;
-    return Promise.reject(Object.assign(new Error(`a peer's certificate was refused: ${reason}`), { code: check.ok ? 'CERT_MISSING' : check.code }));
+    return Promise.reject(cert);
   }
-  const { keySha256, selfIssued } = presented;
+  const { keySha256, selfIssued, check } = cert;
   return startLink(socket, { identity: options.identity, id: options.id, peer: 0, keySha256, selfIssued, check, admit: options.admit, dialled: false, timing: options.timing });
 }
 
@@ -206,9 +126,6 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
   const textListeners: Array<(payload: Buffer) => void> = [];
   const fileControlListeners: Array<(contentId: number, payload: Buffer) => void> = [];
   const bulkListeners: Array<(contentId: number, payload: Buffer) => void> = [];
-  // Urgent bytes written to the socket and not yet out of its buffer; drained() callers wait for 0.
-  let urgentUnwritten = 0;
-  let drainWaiters: Array<() => void> = [];
   let peer = start.peer;
   let ready = false;
   let end: PeerEnd | null = null;
@@ -226,108 +143,59 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
   function finish(e: PeerEnd): void {
     if (!end) end = e;
     // Nothing more goes out but the last word (bye, error): the bulk queue settles now.
-    bulk.end();
+    writer.end();
   }
 
-  // Every frame goes out here, urgent or bulk: one bound on what the peer leaves unread.
-  // `done` runs once the bytes left the socket's buffer (never when 'closed').
-  function put(buf: Buffer, done?: () => void): WriteResult {
-    const written = writeBounded(socket, buf, MAX_WRITE_QUEUE, done);
-    if (written === 'closed') return written;
-    lastTx = Date.now();
-    if (written === 'over') {
-      finish({ by: 'self', code: 'WRITE_QUEUE_FULL', reason: `the peer left ${socket.writableLength} bytes unread` });
-      socket.destroy();
-    }
-    return written;
-  }
-
-  // The urgent queue: at once. Its completion may let bulk go again (urgent bytes hold it back).
-  function write(buf: Buffer): boolean {
-    const written = put(buf, () => {
-      urgentUnwritten -= buf.length;
-      if (urgentUnwritten === 0) settleDrained();
-      bulk.pump();
-    });
-    // A write's callback never runs before write() returns: counting after is safe.
-    if (written !== 'closed') urgentUnwritten += buf.length;
-    return (written === 'ok' || written === 'wait') && urgentUnwritten < socket.writableHighWaterMark;
-  }
-
-  function settleDrained(): void {
-    const waiters = drainWaiters;
-    drainWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  // The bulk queue's writer: header then payload, back to back (no copy of the chunk), so no
-  // urgent frame can come between them; the payload's completion pumps the queue again.
-  const bulk = createScheduler({
-    unwritten: () => socket.writableLength,
-    write: (parts, done) => {
-      for (let i = 0; i < parts.length; i++) {
-        const written = put(parts[i], i === parts.length - 1 ? done : undefined);
-        if (written === 'closed' || written === 'over') return false;
-      }
-      return true;
-    },
+  // The two queues out, and the bound on both (writer.ts). Past the bound the link ends itself.
+  const writer = createWriter(socket, {
+    wrote: () => (lastTx = Date.now()),
+    over: (unread) => finish({ by: 'self', code: 'WRITE_QUEUE_FULL', reason: `the peer left ${unread} bytes unread` }),
   });
 
   function sendControl(msg: ControlMessage): boolean {
-    return write(controlFrame(start.id, peer, encodeControl(msg)));
+    return writer.urgent(controlFrame(start.id, peer, encodeControl(msg)));
   }
 
   function refuse(code: string, reason: string, reply: ControlMessage | Buffer | null = { type: 'error', code, reason: reasonText(reason) }): void {
     finish({ by: 'self', code, reason });
-    if (Buffer.isBuffer(reply)) write(reply);
+    if (Buffer.isBuffer(reply)) writer.urgent(reply);
     else if (reply) sendControl(reply);
     socket.end();
     setTimeout(() => socket.destroy(), 1_000).unref();
   }
 
+  // The first control message (hello.ts reads it); the listener's judge may answer later.
   function onHello(msg: ControlMessage): void {
-    if (msg.type !== 'hello') return refuse(WIRE_CODE.UNEXPECTED, `${msg.type} before hello: a peer link begins with hello`);
-    // The listener answers (hello or refusal) to the id the hello gives.
-    if (!start.dialled) peer = msg.id;
-    if (msg.peer !== start.id) return refuse(WIRE_CODE.PEER_MISMATCH, `the peer meant ${msg.peer}, and this is ${start.id}`);
-    if (start.dialled) {
-      if (msg.id !== peer) return refuse(WIRE_CODE.PEER_MISMATCH, `the peer says it is ${msg.id}, and ${peer} was dialled`);
-    } else {
-      const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-      const knock: Knock = {
-        id: msg.id,
-        keySha256: start.keySha256,
-        selfIssued: start.selfIssued === true,
-        check: start.check as PeerCheck,
-        address: `${remote}:${socket.remotePort ?? 0}`,
-        ...(msg.invite !== undefined ? { invite: msg.invite } : {}),
-        ...(msg.listenPort !== undefined && remote !== '' ? { listenAt: { address: remote, port: msg.listenPort } } : {}),
-      };
-      const answer = start.admit ? start.admit(knock) : ({ ok: false, code: WIRE_CODE.PEER_UNKNOWN, reason: 'no judge' } as const);
-      if (answer instanceof Promise) {
-        // Nothing more comes before this side's hello: reading waits with the answer.
-        socket.pause();
-        void answer.then(
-          (a) => {
-            if (end) return;
-            socket.resume();
-            welcome(a);
-          },
-          (err: Error) => refuse(WIRE_CODE.UNEXPECTED, `this side could not judge the hello: ${err.message}`),
-        );
-        return;
-      }
-      return welcome(answer);
+    const reading = readHello(msg, start, peer, socket);
+    peer = reading.peer;
+    if (!reading.ok) return refuse(reading.code, reading.reason);
+    if (!reading.knock) return up();
+    const answer = start.admit ? start.admit(reading.knock) : ({ ok: false, code: WIRE_CODE.PEER_UNKNOWN, reason: 'no judge' } as const);
+    if (answer instanceof Promise) {
+      // Nothing more comes before this side's hello: reading waits with the answer.
+      socket.pause();
+      void answer.then(
+        (a) => {
+          if (end) return;
+          socket.resume();
+          welcome(a);
+        },
+        (err: Error) => refuse(WIRE_CODE.UNEXPECTED, `this side could not judge the hello: ${err.message}`),
+      );
+      return;
     }
-    ready = true;
-    arm();
-    resolveReady(link);
+    welcome(answer);
   }
 
   // The listener's answer to a hello, as its judge gave it.
   function welcome(answer: Admission): void {
     if (!answer.ok) return refuse(answer.code, answer.reason);
-    sendControl({ type: 'hello', version: PROTOCOL_VERSION, id: start.id, peer });
+    sendControl(answerHello(start.id, peer));
+    up();
+  }
+
+  // Hello both ways: the link is up, and the heartbeats take over from the hello bound.
+  function up(): void {
     ready = true;
     arm();
     resolveReady(link);
@@ -386,7 +254,7 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
   socket.on('close', () => {
     if (timer) clearTimeout(timer);
     finish({ by: 'link', code: 'CONNECTION_CLOSED', reason: 'the link closed' });
-    settleDrained();
+    writer.settleDrained();
     if (!ready) rejectReady(Object.assign(new Error(`the peer link closed before hello: ${end?.code} ${end?.reason}`), { code: end?.code }));
     resolveClosed(end as PeerEnd);
   });
@@ -414,16 +282,16 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
     },
     keySha256: start.keySha256,
     remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
-    sendText: (payload) => write(encodeFrame({ contentType: CONTENT.TEXT, flags: FLAGS.NONE, source: start.id, destination: peer, contentId: 0, payload })),
-    sendFileControl: (contentId, payload) => write(encodeFrame({ contentType: CONTENT.FILE_CONTROL, flags: FLAGS.NONE, source: start.id, destination: peer, contentId, payload })),
+    sendText: (payload) => writer.urgent(encodeFrame({ contentType: CONTENT.TEXT, flags: FLAGS.NONE, source: start.id, destination: peer, contentId: 0, payload })),
+    sendFileControl: (contentId, payload) => writer.urgent(encodeFrame({ contentType: CONTENT.FILE_CONTROL, flags: FLAGS.NONE, source: start.id, destination: peer, contentId, payload })),
     sendBulk(contentType, contentId, payload, written) {
       // Checked now, so a caller's mistake throws here and not inside a later pump. Only chunks are
       // bulk: anything else in this queue would wait behind a transfer.
       if (contentType !== CONTENT.FILE_CHUNK) throw frameInvalid(`sendBulk takes FILE_CHUNK frames (${CONTENT.FILE_CHUNK}), not content type ${String(contentType)}`);
       const header = encodeFrameHeader({ contentType, flags: FLAGS.NONE, source: start.id, destination: peer, contentId }, payload.length);
-      return bulk.push([header, payload], written);
+      return writer.bulk([header, payload], written);
     },
-    drained: () => (urgentUnwritten === 0 || socket.destroyed ? Promise.resolve() : new Promise<void>((r) => drainWaiters.push(r))),
+    drained: writer.drained,
     onText: (l) => void textListeners.push(l),
     onFileControl: (l) => void fileControlListeners.push(l),
     onBulk: (l) => void bulkListeners.push(l),
@@ -433,15 +301,6 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
     },
     closed,
   };
-  if (start.dialled) {
-    sendControl({
-      type: 'hello',
-      version: PROTOCOL_VERSION,
-      id: start.id,
-      peer,
-      ...(start.invite !== undefined ? { invite: start.invite } : {}),
-      ...(start.listenPort !== undefined && start.listenPort > 0 ? { listenPort: start.listenPort } : {}),
-    });
-  }
+  if (start.dialled) sendControl(dialHello(start, peer));
   return readyPromise;
 }

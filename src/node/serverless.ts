@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { TIMING, WIRE_CODE } from '../net/constants.js';
 import { raceLinks } from '../net/race.js';
-import { dialPeer, type Admission, type Knock, type PeerLink } from '../net/peer.js';
+import type { Admission, Knock } from '../net/hello.js';
+import { dialPeer, type PeerLink } from '../net/peer.js';
 import type { Identity } from '../net/tls.js';
 import { settingsOf } from '../projections/settings.js';
 import type { Profile } from './profile.js';
