@@ -24,7 +24,7 @@ const KIB = 1024;
 // wire busy meanwhile. 256 KiB rather than less keeps a few 64 KiB chunks ready in the socket,
 // a margin for a turn of the event loop spent elsewhere while the kernel's send buffer is still
 // small (it starts at 16 KiB and grows with the path). A window of 4 MiB broke the link: with a
-// chunk on top the socket held more than the 4 MiB that means "the peer does not read" (peer.ts).
+// chunk on top the socket held more than the 4 MiB that means "the peer does not read" (writer.ts).
 export const BULK_WINDOW = 256 * KIB;
 
 export type SchedulerOptions = {
