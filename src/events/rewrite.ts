@@ -3,7 +3,7 @@
 // stored in plain (a profile an older Parley wrote) still needs. A crash at any point leaves a
 // state recoverRewrite() finishes or undoes.
 import fs from 'node:fs';
-import { levelAt } from './journal.js';
+import { levelAt } from './level.js';
 
 const COPY_BATCH = 1000;
 
