@@ -1,26 +1,26 @@
 // The links between two running clients (docs/PROTOCOL.md sections 7, 8 and 9): the listener for
-// direct links, the introductions that lead to them (asked for a contact with something to send),
-// the relay when no direct link comes in time, and one chain of work per contact in which
-// everything about that contact happens in order. What travels on a link, and what is journaled
-// for it, is delivery.ts's.
+// direct links, the introductions that lead to them (asked for a contact with something to send;
+// the dial, punch or relay each one leads to is introductions.ts's, which link is kept
+// takeover.ts's), and one chain of work per contact in which everything about that contact
+// happens in order. What travels on a link, and what is journaled for it, is delivery.ts's.
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { WIRE_CODE } from '../net/constants.js';
 import type { ControlOf } from '../net/control.js';
-import { acceptPeer, dialPeer, type PeerLink } from '../net/peer.js';
-import { punch } from '../net/punch.js';
-import { raceLinks } from '../net/race.js';
+import { acceptPeer, type PeerLink } from '../net/peer.js';
 import { keylogServer } from '../net/keylog.js';
 import { peerServerTlsOptions, type Identity } from '../net/tls.js';
 import type { Route } from '../events/types.js';
 import { settingsOf } from '../projections/settings.js';
 import { concernsLink, createDelivery, isContact as isWhitelisted } from './delivery.js';
 import { createFiles } from './files.js';
+import { createIntroductions } from './introductions.js';
 import type { Profile } from './profile.js';
 import { listenKept, routeOf } from './routes.js';
 import { createLan } from './lan.js';
 import { createServerless } from './serverless.js';
-import { decideFirstUse, decideKeySeen } from './trust.js';
+import { adoption } from './takeover.js';
+import { decideFirstUse } from './trust.js';
 
 export type Messenger = {
   // Where peers dial this client (announced at login).
@@ -65,15 +65,6 @@ export type MessengerDeps = {
   log: (line: string) => void;
 };
 
-// How long an introduction's key is good for a link the other side dials.
-const INTRODUCTION_MS = 60_000;
-// How long a hello waits for its sender's introduction to arrive here.
-const INTRODUCTION_WAIT_MS = 3_000;
-// No link this long after the introduction's punchAt: both sides go to the relay (section 7, 9).
-const RELAY_AFTER_MS = 5_000;
-// A dial to an address the introduction gave gives up after this long (a NAT that drops the SYN
-// would keep it waiting for minutes).
-const DIAL_MS = 5_000;
 // At most one introduction asked for a contact in this long.
 const ASK_EVERY_MS = 5_000;
 // A contact on the relay: a direct link is tried again (a new introduction) at most this often,
@@ -82,46 +73,16 @@ const ASK_EVERY_MS = 5_000;
 // found within this long of the next message.
 const UPGRADE_EVERY_MS = 20_000;
 
-// A link on `route`, dialled by `dialer`, takes over the contact's current one: a link straight
-// to the peer (to its listener on the LAN or beyond, or punched through the NATs) takes over the
-// relay; between two straight links (both sides dialled at once, or a listener and a punch) the
-// one dialled by the lower id, which both sides pick alike, so that they keep the same link
-// instead of each closing the other's. LAN and direct are not ranked apart: each side names a
-// link by the address it sees, and through a NAT's hairpin the two sides can name one link
-// differently, which would have each keep another link.
-export function takesOver(route: Route, dialer: number, current: { route: Route; dialer: number }): boolean {
-  const relayed = route === 'relay';
-  const currentRelayed = current.route === 'relay';
-  if (relayed !== currentRelayed) return currentRelayed;
-  return dialer < current.dialer;
-}
-
-// Whether a link that just finished its handshake is kept. A dial, punch or relay started while
-// the peer was a contact can finish after it was blocked or removed (the handshake checked it
-// then): such a link is refused here, or it would stay up on both sides, the block's close having
-// gone to the link before it.
-export function adoption(route: Route, dialer: number, current: { route: Route; dialer: number } | undefined, now: { closing: boolean; contact: boolean }): { keep: true } | { keep: false; code: string; reason: string } {
-  if (now.closing) return { keep: false, code: WIRE_CODE.DUPLICATE, reason: 'the client is closing' };
-  if (!now.contact) return { keep: false, code: WIRE_CODE.PEER_REFUSED, reason: 'no longer a contact' };
-  if (current && !takesOver(route, dialer, current)) return { keep: false, code: WIRE_CODE.DUPLICATE, reason: 'a link to this peer is up already' };
-  return { keep: true };
-}
-
 export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   const { profile, identity, log } = deps;
   const links = new Map<number, { link: PeerLink; route: Route; dialer: number }>();
-  const introduced = new Map<number, { key: string; until: number }>();
   const asked = new Map<number, number>();
   const retries = new Map<number, NodeJS.Timeout>();
-  // Hellos from contacts whose introduction has not come yet (keyOf).
-  const awaiting = new Map<number, Set<() => void>>();
   // One chain of work per contact: payloads handled and messages sent in order.
   const chains = new Map<number, Promise<void>>();
   let closing = false;
   // Aborted by close(): dials and punches still under way stop, so the process can end.
   const stopping = new AbortController();
-  // The punch under way for each contact: stopped when a link straight to it is adopted.
-  const punching = new Map<number, AbortController>();
   const delivery = createDelivery({ profile, log, linkOf: (peer) => links.get(peer), want });
   // File transfers (files.ts) on the same links, with chains of their own: a chunk written to
   // disk never holds a message back.
@@ -143,12 +104,12 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
   }
 
   // The TLS server of links peers open: one on the listener, with the route its address says;
-  // one that never listens, handed each stream the relay spliced.
+  // one that never listens, handed each stream the relay spliced (introductions.ts).
   function peerServer(routeFor: (socket: tls.TLSSocket) => Route): tls.Server {
     const tlsServer = tls.createServer(peerServerTlsOptions(identity), (socket) => {
       const id = deps.id();
       if (id === null || closing) return socket.destroy();
-      acceptPeer(socket, { identity, id, admit: (knock) => serverless.admit(knock, () => keyOf(knock.id), deps.serverOnline()) }).then(
+      acceptPeer(socket, { identity, id, admit: (knock) => serverless.admit(knock, () => introductions.keyOf(knock.id), deps.serverOnline()) }).then(
         (link) => adopt(link, routeFor(socket), link.peer),
         () => undefined,
       );
@@ -163,10 +124,25 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     if (bound.keep) await profile.append({ type: 'settings.changed', key: 'listen-port', value: bound.port });
     return bound.port;
   }
+  // The introductions the server sends, and the dials, punches and relays they lead to.
+  const introductions = createIntroductions({
+    profile,
+    identity,
+    log,
+    id: deps.id,
+    listen: deps.listen,
+    sessionPort: deps.sessionPort,
+    clockOffsetMs: deps.clockOffsetMs,
+    openRelay: deps.openRelay,
+    isContact,
+    linkOf: (peer) => links.get(peer),
+    peerServer,
+    adopt,
+    closing: () => closing,
+    signal: stopping.signal,
+  });
   const server = peerServer((socket) => routeOf(socket.remoteAddress ?? ''));
   const listenPort = deps.listen ? await listenHere(server) : 0;
-  const relayed = peerServer(() => 'relay');
-  const punchedServer = peerServer(() => 'punched');
   const lan = createLan({
     profile,
     identity,
@@ -177,30 +153,6 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     log,
     signal: stopping.signal,
   });
-
-  // The key introduced for a contact; when none is known yet, its introduction may still be on
-  // its way from the server (the peer dials as soon as it has its own): waited for a moment.
-  function keyOf(peer: number): string | undefined | Promise<string | undefined> {
-    if (!isContact(peer)) return undefined;
-    const known = (): string | undefined => {
-      const i = introduced.get(peer);
-      return i && i.until >= Date.now() ? i.key : undefined;
-    };
-    const key = known();
-    if (key !== undefined) return key;
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        awaiting.get(peer)?.delete(done);
-        resolve(known());
-      };
-      const timer = setTimeout(done, INTRODUCTION_WAIT_MS);
-      timer.unref();
-      const set = awaiting.get(peer) ?? new Set<() => void>();
-      set.add(done);
-      awaiting.set(peer, set);
-    });
-  }
 
   function isContact(peer: number): boolean {
     return isWhitelisted(profile, peer);
@@ -236,88 +188,6 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     if (deps.introduce(peer)) asked.set(peer, Date.now());
   }
 
-  function onIntroduce(msg: ControlOf<'introduce'>): void {
-    if (closing || !isContact(msg.peer)) return;
-    // The server names another key than the one pinned for this contact: no link, a warning.
-    const seen = decideKeySeen(profile.views.contacts[msg.peer], msg.peer, msg.peerKey, `${msg.host}:${msg.port}`);
-    if (!seen.ok) {
-      log(`parley: warning: the server introduced ${msg.peer} with key ${msg.peerKey}, not the one pinned for it: refused`);
-      if (seen.events.length > 0) void profile.appendMany(seen.events).catch(() => undefined);
-      return;
-    }
-    introduced.set(msg.peer, { key: msg.peerKey, until: Date.now() + INTRODUCTION_MS });
-    for (const done of [...(awaiting.get(msg.peer) ?? [])]) done();
-    const id = deps.id();
-    const current = links.get(msg.peer);
-    if (id === null || (current && current.route !== 'relay')) return;
-    // On the relay already: only a direct link is tried, to take over from it.
-    if (!current) {
-      const relayAt = msg.punchAt - deps.clockOffsetMs() + RELAY_AFTER_MS;
-      setTimeout(() => void relay(msg, id), Math.max(0, relayAt - Date.now())).unref();
-    }
-    if (deps.listen) punchFor(msg, id);
-    if (msg.role !== 'tls-client' || msg.listenPort === 0) return;
-    // The asker connects to every address it was given at the peer's listener; TLS and the hello
-    // run on the first connection only (race.ts says why).
-    void dialListener(msg, [...new Set([...msg.lan, msg.host])], id);
-  }
-
-  // The first address to connect gets TLS and the hello; if those fail (a LAN address of the
-  // introduction that is another machine on this LAN), the race runs again without it.
-  async function dialListener(msg: ControlOf<'introduce'>, targets: string[], id: number): Promise<void> {
-    const r = await raceLinks(targets, msg.listenPort, DIAL_MS, stopping.signal, (won) =>
-      dialPeer({ socket: won.socket, identity, id, peer: msg.peer, peerKey: msg.peerKey, connectMs: DIAL_MS, signal: stopping.signal }),
-    );
-    if (r.link) adopt(r.link, r.host === msg.host && !msg.lan.includes(r.host) ? 'direct' : routeOf(r.host), id);
-  }
-
-  // PROTOCOL.md section 7, step 6: at punchAt both sides connect to the other's address as the
-  // server saw it, from their own session's port; whichever SYN crosses first, both get a socket,
-  // and the TLS roles are the introduction's. Stopped once a link straight to the peer is up.
-  function punchFor(msg: ControlOf<'introduce'>, id: number): void {
-    const localPort = deps.sessionPort();
-    if (localPort === null || msg.port <= 0 || punching.has(msg.peer)) return;
-    const stop = new AbortController();
-    punching.set(msg.peer, stop);
-    const at = msg.punchAt - deps.clockOffsetMs();
-    void punch({ host: msg.host, port: msg.port, localPort, at, signal: AbortSignal.any([stop.signal, stopping.signal]) }).then((r) => {
-      if (punching.get(msg.peer) === stop) punching.delete(msg.peer);
-      if (!r.socket) return;
-      const current = links.get(msg.peer);
-      if (closing || (current && current.route !== 'relay')) return void r.socket.destroy();
-      r.socket.on('error', () => undefined);
-      if (msg.role === 'tls-server') return void punchedServer.emit('connection', r.socket);
-      dialPeer({ socket: r.socket, identity, id, peer: msg.peer, peerKey: msg.peerKey, connectMs: DIAL_MS, signal: stopping.signal }).then(
-        (link) => adopt(link, 'punched', id),
-        (err: Error) => log(`parley: the punched link to ${msg.peer} failed: ${err.message}`),
-      );
-    });
-  }
-
-  // The introduction led to no link in time: both sides ask the server to splice them, and run
-  // their own TLS in the introduction's roles over it.
-  async function relay(msg: ControlOf<'introduce'>, id: number): Promise<void> {
-    // Blocked or removed since the introduction: no relay is asked for.
-    if (closing || links.has(msg.peer) || !isContact(msg.peer)) return;
-    let stream: Duplex;
-    try {
-      stream = await deps.openRelay(msg.peer, msg.nonce, msg.relay);
-    } catch (err) {
-      log(`parley: no relay to ${msg.peer}: ${(err as Error).message}`);
-      return;
-    }
-    if (closing || links.has(msg.peer)) return void stream.destroy();
-    if (msg.role === 'tls-server') {
-      relayed.emit('connection', stream);
-      stream.resume();
-      return;
-    }
-    dialPeer({ socket: stream, identity, id, peer: msg.peer, peerKey: msg.peerKey, signal: stopping.signal }).then(
-      (link) => adopt(link, 'relay', id),
-      (err: Error) => log(`parley: the relayed link to ${msg.peer} failed: ${err.message}`),
-    );
-  }
-
   // `dialer`: the id of the side that dialled the link (the TLS client).
   function adopt(link: PeerLink, route: Route, dialer: number): void {
     const peer = link.peer;
@@ -328,7 +198,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     const kept = adoption(route, dialer, current, { closing, contact: isContact(peer) });
     if (!kept.keep) return void link.close(kept.code, kept.reason);
     links.set(peer, { link, route, dialer });
-    if (route !== 'relay') punching.get(peer)?.abort();
+    if (route !== 'relay') introductions.stopPunch(peer);
     // Only the contact's current link is read: what still comes on one that a better route took
     // over is dropped, and its sender writes again on the new link what it did not see
     // acknowledged (marked again, so the receiver takes it once).
@@ -380,7 +250,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
 
   return {
     listenPort,
-    onIntroduce,
+    onIntroduce: introductions.onIntroduce,
     onPresence(peer, online) {
       if (online) inTurn(peer, () => delivery.drain(peer));
       if (online) void files.drain(peer).catch((err: Error) => log(`parley: files with ${peer}: ${err.message}`));
@@ -399,8 +269,7 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
       await Promise.all([...links.values()].map(({ link }) => link.close()));
       await Promise.all([...chains.values()]);
       await Promise.all(peers.map((peer) => files.settled(peer)));
-      relayed.close();
-      punchedServer.close();
+      introductions.close();
       await new Promise<void>((resolve) => (deps.listen ? server.close(() => resolve()) : resolve()));
     },
   };

@@ -2,7 +2,7 @@
 // same one, whichever came up first on each.
 import { describe, expect, it } from 'vitest';
 import { WIRE_CODE } from '../../src/net/constants.js';
-import { adoption, takesOver } from '../../src/node/messenger.js';
+import { adoption, takesOver } from '../../src/node/takeover.js';
 
 describe('takeover', () => {
   it.each([
