@@ -1,4 +1,4 @@
-// Which of two links to one contact is kept (messenger.ts, takesOver): both sides must pick the
+// Which of two links to one contact is kept (takeover.ts, takesOver and adoption): both sides must pick the
 // same one, whichever came up first on each.
 import { describe, expect, it } from 'vitest';
 import { WIRE_CODE } from '../../src/net/constants.js';
