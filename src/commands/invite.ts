@@ -14,7 +14,7 @@ import { badInput, EXIT, parleyError } from '../errors.js';
 import type { NewEvent } from '../events/types.js';
 import { decodeInvite, encodeInvite, invitableAddresses } from '../net/invite.js';
 import { keySha256OfCert } from '../net/tls.js';
-import { lanAddresses } from '../node/session.js';
+import { lanAddresses } from '../node/online.js';
 import { hasIdentity, identityFiles } from '../node/identity.js';
 import { welcomeEvents } from '../node/trust.js';
 import { settingsOf } from '../projections/settings.js';

@@ -17,9 +17,9 @@ import { parseServerList, type LookupAll } from './servers.js';
 import { openProfile, type Profile } from './profile.js';
 import { createRelays } from './relays.js';
 import { clearUnkept } from './retention.js';
-import { keepSession, type ServerState, type SessionState } from './session.js';
+import { keepSession, type ServerState, type SessionState } from './online.js';
 
-export type { ServerState } from './session.js';
+export type { ServerState } from './online.js';
 
 export type ClientState = {
   server: ServerState;

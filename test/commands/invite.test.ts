@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeInvite, invitableAddresses } from '../../src/net/invite.js';
-import { lanAddresses } from '../../src/node/session.js';
+import { lanAddresses } from '../../src/node/online.js';
 import { jsonLines, lines, runParley, tempHome } from '../helpers/cli.js';
 
 const ENV = { PARLEY_KEY_PASSWORD: 'a key password' };
