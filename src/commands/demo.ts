@@ -36,14 +36,16 @@ async function runDemo(cmd: Command, opts: DemoOpts, runInClient: RunInClient): 
   let demo: Demo | null = null;
   try {
     demo = await startDemo(home === undefined ? undefined : resolvePath(home), { runInClient, log: printError });
-    const ui = opts.ui !== false && process.stdin.isTTY === true;
+    // The line console reads standard input line by line when it is not a terminal (a script
+    // piped in), so --console opens it then too; the screen needs a terminal.
+    const ui = opts.ui !== false && (process.stdin.isTTY === true || opts.console === true);
     if (ui && signals.received() === null) {
       printError(`parley demo: the demo's folder is ${demo.dir} (parley demo --home ${demo.dir} starts this demo again); the echo bot is ${demo.botId}: /to ${demo.botId}, then type`);
       // The screen (src/ui/tui), or the line console when asked: both attach to the user's client
       // this process runs, and end on Ctrl+C, /quit or SIGHUP.
       try {
         if (opts.console !== true) return await openUi({ home: demo.userHome, cwd: process.cwd(), runInClient });
-        return await openConsole(demo.userHome, undefined, runInClient);
+        return await openConsole(demo.userHome, undefined, runInClient, demo.botId);
       } catch (err) {
         // The terminal window was closed: the console's last writes and its raw mode off fail
         // with EIO. That is the person leaving, not a failure; everything stops as on /quit.

@@ -129,6 +129,22 @@ describe('demo', () => {
     }
   });
 
+  it('demo - --console with standard input not a terminal: the console reads it line by line, writing to the bot from the start; "hi" comes back, /quit ends everything', async () => {
+    const dir = path.join(tempHome('demo-piped'), 'demo');
+    const demo = startScript(CLI, ['demo', '--console', '--home', dir]);
+    try {
+      await demo.waitForLine((l) => /^Writing to Echo bot \(\d+\)\.$/.test(l), 60_000);
+      demo.child.stdin.write('hi\n');
+      await demo.waitForLine((l) => /Echo bot \(\d+\): echo: hi$/.test(l), 15_000);
+      demo.child.stdin.write('/quit\n');
+      expect(await demo.exited).toEqual({ code: 0, signal: null });
+      expect(demo.lines.at(-1)).toBe('Nothing is pending. Bye.');
+    } finally {
+      if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
+    }
+    await until(async () => processesNaming(dir).length === 0, 'no process of the demo left', 10_000);
+  });
+
   it('demo - a folder that holds something else is refused with exit 2, and left as it was', async () => {
     const dir = tempHome('not-demo');
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');

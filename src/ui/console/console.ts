@@ -24,6 +24,8 @@ export type ConsoleOptions = ScreenIo & {
   cwd: string;
   // The client was started by this console (none ran): said once at the start.
   startedHere?: boolean;
+  // The contact written to from the start (the demo's echo bot), if it is one.
+  to?: number;
 };
 
 export type RunningConsole = {
@@ -91,6 +93,10 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   screen.onInterrupt(() => screen.close());
   print(t.hello(status.id === null ? (status.name ?? t.you) : who(status.id, status.name)));
   if (options.startedHere) print(t.startedHere);
+  if (options.to !== undefined && status.contacts.some((c) => c.id === options.to)) {
+    current = options.to;
+    print(t.writingTo(nameOf(current)));
+  }
   prompt();
 
   async function runCommand(argv: string[]): Promise<client.RunResult> {
