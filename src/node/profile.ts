@@ -3,8 +3,8 @@
 //
 // Two kinds of view (projection.ts). Small ones live in memory (contacts, quotas, links,
 // settings): a start loads each one's checkpoint and replays the journal after the oldest one,
-// and checkpoints are written every CHECKPOINT_EVERY events, after a history clear, and at
-// close. Stored ones (messages, transfers) keep their records in the journal's LevelDB,
+// and checkpoints are written every CHECKPOINT_EVERY events, after a history clear (clearing.ts),
+// and at close. Stored ones (messages, transfers) keep their records in the journal's LevelDB,
 // written in the same batch as the events (views.ts); a start only checks that they are current,
 // and reads of them go by page (history.ts).
 import path from 'node:path';
@@ -13,9 +13,9 @@ import type { Direction, NewEvent, Stored } from '../events/types.js';
 import { checkpointName, encodeCheckpoint, loadProjections } from '../projections/checkpoint.js';
 import type { Projection } from '../projections/projection.js';
 import { PROJECTIONS, STORED_VIEWS, VIEW_NAMES, type ViewName, type Views } from '../projections/index.js';
-import { openSeqsKey, peerRange, PREFIX } from '../projections/message-keys.js';
+import { PREFIX } from '../projections/message-keys.js';
 import { unreadOf } from '../projections/message-status.js';
-import { decodeSummary, SEQS, type ChatSummary } from '../projections/message-values.js';
+import { decodeSummary, type ChatSummary } from '../projections/message-values.js';
 import type { MessageChange } from '../projections/messages.js';
 import { messageOf, pageOf, streamOf, summaryOf, type ChatMessage, type PageOptions } from './history.js';
 import { openStoredViews, type ViewsProgress } from './views.js';
@@ -24,22 +24,12 @@ import type { Transfer } from '../projections/transfer-values.js';
 import type { TransferChange } from '../projections/transfers.js';
 import { openTransfersOf, transferOf, transfersPage, type TransfersPageOptions } from './transfers.js';
 import { makeSealer, openKeyring, type Keyring } from './keyring.js';
+import { createClearing } from './clearing.js';
 import { keyringUnreadable } from '../events/errors.js';
 
 // Small views only: a replay of this many events at open costs a few tens of ms.
 export const CHECKPOINT_EVERY = 10_000;
 
-// Meta key set while a history clear still owes the rewrite of the store (journal.purge): a
-// crash after the clear's checkpoints were written and before the rewrite ended leaves it set,
-// and the next start rewrites the store again. Only texts stored before they were sealed (a
-// profile an older Parley wrote) need it.
-const PURGE_OWED = 'purge-owed';
-// Meta key set while a history clear still owes the forgetting of the chat's old keys:
-// { peer, after } (the last seq before the clear). The next start finishes the clear if its
-// batch is in the journal.
-const CLEAR_OWED = 'clear-owed';
-// Meta key: the first seq whose text was sealed (keyring.ts). Texts before it are plain.
-const SEALED_SINCE = 'sealed-since';
 // Meta key written with the checkpoints: the unreadable events the checkpointed views went
 // without, so that a start from those checkpoints names them again instead of hiding them.
 const SKIPPED = 'skipped';
@@ -105,7 +95,6 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     await journal.close();
     throw keyringUnreadable(home, err);
   }
-  let sealedSince = 1;
   const stored = openStoredViews(journal, STORED_VIEWS);
   const summaries = stored.memory(PREFIX.SUMMARY);
   const openSeqs = stored.memory(PREFIX.OPEN_SEQS);
@@ -115,6 +104,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   let sinceCheckpoint = 0;
   let checkpointing: Promise<void> | null = null;
   let closed = false;
+  const clearing = createClearing({ journal, keyring, summaries, openSeqs, checkpoint, checkpointing: () => checkpointing });
 
   async function load(fromCheckpoints: boolean): Promise<void> {
     // The unreadable events the scan meets are named after those the checkpoints recorded.
@@ -132,35 +122,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     const replayed = loaded.replayed;
     // What was replayed now need not be replayed at the next start.
     sinceCheckpoint += replayed;
-    const owed = await journal.getMeta(PURGE_OWED);
-    if (owed !== undefined && owed[0] === 1) await forget();
-  }
-
-  // A clear that a crash cut short: if its batch is in the journal, the chat's old keys go now;
-  // if not, the clear is made again (the extra key the first try made is harmless).
-  async function finishClearOwed(): Promise<void> {
-    const value = await journal.getMeta(CLEAR_OWED);
-    if (value === undefined) return;
-    let mark: { peer: number; after: number } | null = null;
-    try {
-      mark = JSON.parse(value.toString('utf8')) as { peer: number; after: number };
-    } catch {
-      mark = null;
-    }
-    if (mark && typeof mark.peer === 'number' && typeof mark.after === 'number') {
-      let done = false;
-      await journal.scan((e) => {
-        if (e.type === 'chat.cleared' && e.peer === mark.peer) done = true;
-      }, { since: mark.after + 1, onCorrupt: () => undefined });
-      if (done) keyring.forgetOld(mark.peer);
-      // Not done: the crash came before the clear's batch, maybe after its records went by
-      // range. The person asked for it: it is made again, whole.
-      else {
-        await clearChat(mark.peer);
-        return;
-      }
-    }
-    await journal.writeOps([{ key: metaKey(CLEAR_OWED), value: null }]);
+    await clearing.finishPurgeOwed();
   }
 
   function applyLive(event: Stored, derived?: unknown): void {
@@ -214,78 +176,6 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     }
   }
 
-  // The first seq sealed: set when this version first opens a profile, so that every event
-  // before it may hold a plain text and every one after it does not.
-  async function readSealedSince(): Promise<number> {
-    const value = await journal.getMeta(SEALED_SINCE);
-    const known = value === undefined ? NaN : Number(value.toString('utf8'));
-    if (Number.isSafeInteger(known) && known >= 1) return known;
-    const since = journal.lastSeq() + 1;
-    await journal.putMeta([{ name: SEALED_SINCE, value: Buffer.from(String(since)) }], true);
-    return since;
-  }
-
-  async function setPurgeOwed(owed: boolean): Promise<void> {
-    await journal.putMeta([{ name: PURGE_OWED, value: Buffer.from([owed ? 1 : 0]) }], true);
-  }
-
-  // Fresh checkpoints (a background one still being written would carry the old state, so it is
-  // awaited first), then the store rewritten without the deleted values, then the mark taken away.
-  async function forget(): Promise<void> {
-    if (checkpointing) await checkpointing;
-    await checkpoint();
-    await journal.purge();
-    await setPurgeOwed(false);
-  }
-
-  // Forgets a chat, at the cost of the chat, not of the store:
-  // 1. a mark (CLEAR_OWED) so that a crash from here on is finished at the next start;
-  // 2. a new key for the chat: whatever is appended from now on is sealed with it;
-  // 3. when the clear's turn comes (nothing else is written meanwhile: journal.appendRemoving),
-  //    the chat's records in the messages view go by key range, and one atomic batch appends
-  //    chat.cleared and deletes the chat's events (texts, receipts, edits), found through the
-  //    view's list of them; quota events stay, so the audit still adds up;
-  // 4. the chat's old keys are forgotten: any copy of its texts left in LevelDB's files or logs
-  //    can no longer be opened. Texts stored before sealing existed (an older Parley's profile)
-  //    are plain in those files: for them the store is rewritten as before (journal.purge).
-  // A crash before the batch of step 3 is written leaves the mark and no chat.cleared: the next
-  // start clears the chat again (its list of events goes only with that batch).
-  async function clearChat(peer: number): Promise<Stored> {
-    await journal.putMeta([{ name: CLEAR_OWED, value: Buffer.from(JSON.stringify({ peer, after: journal.lastSeq() })) }], true);
-    // Plain texts may be among the chat's events only in a profile that had events before
-    // sealing: the rewrite is owed until the pick says otherwise.
-    const mayHoldPlain = sealedSince > 1 && summaryOf(summaries, peer) !== undefined;
-    if (mayHoldPlain) await setPurgeOwed(true);
-    keyring.rotate(peer);
-    let plain = false;
-    const cleared = await journal.appendRemoving({ type: 'chat.cleared', peer, removed: 0 }, async () => {
-      // The chat's events: its full chunks of seqs on disk (deleted with the events) and the
-      // chunk being filled (deleted by the view when it applies chat.cleared).
-      const removes: number[] = [];
-      const dels: Buffer[] = [];
-      for await (const batch of journal.entries(peerRange(PREFIX.SEQS, peer))) {
-        for (const [key, value] of batch) {
-          dels.push(key);
-          for (const seq of SEQS.decode(value)) removes.push(seq);
-        }
-      }
-      const open = openSeqs.get(openSeqsKey(peer).toString('latin1'));
-      if (open) for (const seq of SEQS.decode(open)) removes.push(seq);
-      // Its records, by range: LevelDB deletes them without a key crossing into JavaScript. Not
-      // in the atomic batch, so a crash can leave them deleted and the events not: the mark
-      // then has the clear made again at the next start, from the list, which is still there.
-      await journal.clearRange(peerRange(PREFIX.CHAT, peer));
-      await journal.clearRange(peerRange(PREFIX.MESSAGE, peer));
-      plain = removes.some((seq) => seq < sealedSince);
-      return { removes, dels };
-    });
-    keyring.forgetOld(peer);
-    if (plain) await forget();
-    else if (mayHoldPlain) await setPurgeOwed(false);
-    await journal.writeOps([{ key: metaKey(CLEAR_OWED), value: null }]);
-    return cleared;
-  }
-
   async function rebuild(onProgress?: ViewsProgress): Promise<void> {
     await load(false);
     await stored.rebuild(onProgress);
@@ -309,7 +199,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     // in their checkpoints; transfers every bitmap): dropped, so that no copy of a text outlives
     // a history clear.
     await journal.writeOps(OBSOLETE_CHECKPOINTS.map((name) => ({ key: metaKey(checkpointName(name)), value: null })));
-    sealedSince = await readSealedSince();
+    await clearing.start();
     await stored.open(options.onProgress);
     await load(true);
   } catch (err) {
@@ -321,7 +211,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
   // A clear that a crash cut short: finished now, with the views wired, so that no old key, no
   // old checkpoint and no old file of the store keeps the text the person asked to forget.
   try {
-    await finishClearOwed();
+    await clearing.finishClearOwed();
   } catch (err) {
     closed = true;
     unsubscribe();
@@ -352,7 +242,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
       return () => listeners.delete(listener);
     },
     checkpoint,
-    clearChat,
+    clearChat: clearing.clearChat,
     rebuild,
     close,
   };
