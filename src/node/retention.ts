@@ -3,7 +3,7 @@
 // more, so nothing of the session is left after it. A clear costs the chat, not the store
 // (profile.clearChat), so a close still ends in well under a second for everyday chats. A crash
 // instead of a close leaves them to the next close (and a clear cut short is finished at the
-// next start, profile.ts).
+// next start, clearing.ts).
 import { notKept } from '../projections/retention.js';
 import type { Profile } from './profile.js';
 

@@ -66,7 +66,7 @@ async function checkJournal(home: string, acks: Ack[]): Promise<{ events: Stored
     lastSeq = journal.lastSeq();
     // Without onCorrupt: any value that does not decode fails the test.
     await journal.scan((e) => events.push(e));
-    // The mark of a clear under way (profile.ts, CLEAR_OWED).
+    // The mark of a clear under way (clearing.ts, CLEAR_OWED).
     const mark = await journal.getMeta('clear-owed');
     owed = mark ? (JSON.parse(mark.toString('utf8')) as { peer: number; after: number }) : null;
   } finally {
