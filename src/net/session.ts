@@ -8,31 +8,22 @@
 //   const { offsetMs } = await s.time();
 //   s.subscribe((msg) => ...);                          // every control message, in order
 //   await s.close();                                    // bye QUIT; s.closed says why it ended
-import tls from 'node:tls';
-import type { Identity } from './tls.js';
-import { clientTlsOptions, tlsPeerError } from './tls.js';
-import { keylogSocket } from './keylog.js';
+//
+// The parts: handshake.ts (TLS and the server's certificate), heartbeat.ts (heartbeats and the
+// silence deadline), inbox.ts (the waits for a message, the subscribers).
+import type tls from 'node:tls';
 import { causeText } from '../errors.js';
-import { ERR, LIMITS, PROTOCOL_VERSION, TIMING, WIRE_CODE } from './constants.js';
+import { ERR, LIMITS, PROTOCOL_VERSION, WIRE_CODE } from './constants.js';
 import { decodeControl, encodeControl, type ControlMessage, type ControlOf, type ControlType } from './control.js';
-import { sessionClosed, sessionNoHandshake, sessionTimeout, type NetError, type SessionEndInfo } from './errors.js';
+import { sessionClosed, type NetError, type SessionEndInfo } from './errors.js';
 import { createFrameDecoder, type Frame } from './frame.js';
+import { connectServer, handshake, type ConnectOptions } from './handshake.js';
+import { createHeartbeat } from './heartbeat.js';
+import { createInbox } from './inbox.js';
 import { controlFrame, drained, controlOf, feed, refusalFor, writeBounded } from './link.js';
 
-export type SessionOptions = {
-  host: string;
-  port: number;
-  // The client's certificate, key and CA. A test of the server's own checks may give the CA with
-  // no key and certificate, or another client's; the server's certificate is checked either way
-  // (chain to `ca`, server role, dates) before a byte of the session is sent.
-  identity: Pick<Identity, 'ca'> & Partial<Pick<Identity, 'key' | 'cert'>>;
-  // PROTOCOL.md section 6 step 1: the local port the whole session keeps (hole punching reuses
-  // its NAT mapping). Omitted: any.
-  localPort?: number;
-  // The local address to bind ('0.0.0.0' or '::', of the server address's family). Naming one
-  // makes Node bind the socket before connecting, with SO_REUSEADDR, so that a punch can connect
-  // from the same port while the session lives (punch.ts).
-  localAddress?: string;
+// host, port, identity, localPort, localAddress: handshake.ts.
+export type SessionOptions = ConnectOptions & {
   // The clock for heartbeat bookkeeping and time(). Timers still run on the event loop.
   now?: () => number;
   // false: never send a heartbeat nor answer one (a test of the server's silence deadline).
@@ -112,35 +103,32 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
   const waitMs = options.waitMs ?? WAIT_MS;
   const maxWriteQueueBytes = options.maxWriteQueueBytes ?? LIMITS.MAX_CONTROL_PAYLOAD * 4;
   const beat = options.heartbeat === false ? null : (options.heartbeat ?? {});
-  // localPort and localAddress go on to net.connect (Node's types for tls.connect leave them out).
-  const connectOptions: tls.ConnectionOptions & { localPort?: number; localAddress?: string } = {
-    host,
-    port,
-    localPort: options.localPort,
-    localAddress: options.localAddress,
-    ...clientTlsOptions(options.identity, { expectRole: 'server' }),
-  };
-  const socket = tls.connect(connectOptions);
-  // Small frames go at once (peer.ts, startLink, says why); the server does the same its side.
-  socket.setNoDelay(true);
-  keylogSocket(socket);
+  const socket = connectServer(options);
 
-  const subscribers = new Set<(msg: ControlMessage) => void>();
-  if (options.onMessage) subscribers.add(options.onMessage);
-  type Waiter = { take: (m: ControlMessage) => boolean; fail: (end: SessionEnd) => void };
-  const waiters: Waiter[] = [];
+  const inbox = createInbox({ host, port });
+  if (options.onMessage) inbox.subscribe(options.onMessage);
   let id = 0;
   let end: SessionEnd | null = null;
   // A login-refused or version-refused that came before login() was called (SERVER_FULL, a
   // certificate the server refuses): login() answers with it.
   let refusal: ControlOf<'login-refused'> | ControlOf<'version-refused'> | null = null;
-  let lastTx = now();
-  let lastRx = now();
-  let everyMs = 0;
-  let deadAfterMs = 0;
-  let timer: NodeJS.Timeout | null = null;
   let linkError: Error | null = null;
   let detached = false;
+  // PROTOCOL.md "Timing": a heartbeat after everyMs of sending nothing; the end after
+  // deadAfterMs of receiving nothing.
+  const heartbeat = createHeartbeat(
+    { now, everyMs: beat?.everyMs, deadAfterMs: beat?.deadAfterMs },
+    {
+      live: () => !end && !detached,
+      beat: () => send({ type: 'heartbeat' }),
+      dead(reason) {
+        finish({ by: 'client', code: WIRE_CODE.HEARTBEAT_TIMEOUT, reason });
+        send({ type: 'bye', code: WIRE_CODE.HEARTBEAT_TIMEOUT, reason });
+        socket.end();
+        graceThenDestroy();
+      },
+    },
+  );
   let resolveClosed: (end: SessionEnd) => void = noop;
   const closed = new Promise<SessionEnd>((resolve) => (resolveClosed = resolve));
   const decoder = createFrameDecoder({
@@ -156,7 +144,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
   function write(buf: Buffer): boolean {
     const written = writeBounded(socket, buf, maxWriteQueueBytes);
     if (written === 'closed') return false;
-    lastTx = now();
+    heartbeat.sent();
     // Control messages are small: a queue this long means the server stopped reading.
     if (written === 'over') {
       finish({ by: 'client', code: 'WRITE_QUEUE_FULL', reason: `the server left ${socket.writableLength} bytes unread` });
@@ -187,7 +175,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
 
   function deliver(msg: ControlMessage): void {
     if (msg.type === 'heartbeat' && beat) send({ type: 'heartbeat-ack' });
-    if (msg.type === 'login-ok') startHeartbeats(msg.heartbeatMs);
+    if (msg.type === 'login-ok' && beat) heartbeat.start(msg.heartbeatMs);
     if ((msg.type === 'login-refused' || msg.type === 'version-refused') && !refusal) refusal = msg;
     if (CLOSING.has(msg.type) && !(msg.type === 'error' && msg.code === WIRE_CODE.RATE_LIMITED)) {
       const m = msg as { code?: string; reason?: string; versions?: number[] };
@@ -195,13 +183,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
       // The server closes after these; one that does not is cut after the wait bound.
       graceThenDestroy();
     }
-    for (let i = 0; i < waiters.length; i++) {
-      if (waiters[i].take(msg)) {
-        waiters.splice(i, 1);
-        break;
-      }
-    }
-    for (const s of [...subscribers]) s(msg);
+    inbox.deliver(msg);
   }
 
   // A session carries control frames only, from the server (0) to this client (its id, or 0
@@ -227,41 +209,9 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
   function onData(chunk: Buffer): void {
     if (detached || end?.by === 'client') return;
     // Any bytes are a sign of life, a frame still arriving too (PROTOCOL.md "Timing").
-    lastRx = now();
+    heartbeat.received();
     const failure = feed(decoder, chunk, onFrame);
     if (failure) refuse(failure);
-  }
-
-  // PROTOCOL.md "Timing": a heartbeat after everyMs of sending nothing; the end after
-  // deadAfterMs of receiving nothing. One timer, set for whichever is due first.
-  function startHeartbeats(announcedMs: number): void {
-    if (!beat) return;
-    everyMs = beat.everyMs ?? announcedMs;
-    deadAfterMs = beat.deadAfterMs ?? 3 * Math.max(everyMs, announcedMs);
-    arm();
-  }
-
-  function arm(): void {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    if (end || detached || everyMs === 0) return;
-    const due = Math.min(lastTx + everyMs, lastRx + deadAfterMs);
-    timer = setTimeout(tick, Math.max(1, due - now()));
-  }
-
-  function tick(): void {
-    timer = null;
-    const t = now();
-    if (t - lastRx >= deadAfterMs) {
-      const reason = `nothing received for ${deadAfterMs} ms`;
-      finish({ by: 'client', code: WIRE_CODE.HEARTBEAT_TIMEOUT, reason });
-      send({ type: 'bye', code: WIRE_CODE.HEARTBEAT_TIMEOUT, reason });
-      socket.end();
-      graceThenDestroy();
-      return;
-    }
-    if (t - lastTx >= everyMs) send({ type: 'heartbeat' });
-    arm();
   }
 
   // An end this side started or was told of: the other side has the wait bound to close.
@@ -275,30 +225,8 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
   }
 
   function wait<T>(what: string, take: (m: ControlMessage) => T | undefined, ms: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (end && socket.destroyed) {
-        reject(sessionClosed(what, end, host, port));
-        return;
-      }
-      const t = setTimeout(() => {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        reject(sessionTimeout(what, ms, host, port));
-      }, ms);
-      const waiter: Waiter = {
-        take: (m) => {
-          const v = take(m);
-          if (v === undefined) return false;
-          clearTimeout(t);
-          resolve(v);
-          return true;
-        },
-        fail: (e) => {
-          clearTimeout(t);
-          reject(sessionClosed(what, e, host, port));
-        },
-      };
-      waiters.push(waiter);
-    });
+    if (end && socket.destroyed) return Promise.reject(sessionClosed(what, end, host, port));
+    return inbox.wait(what, take, ms);
   }
 
   const session: ServerSession = {
@@ -329,10 +257,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     drained: () => drained(socket),
     next: (type, { match, ms } = {}) =>
       wait<ControlOf<typeof type>>(type, (m) => (m.type === type && (!match || match(m as never)) ? (m as never) : undefined), ms ?? waitMs),
-    subscribe(listener) {
-      subscribers.add(listener);
-      return () => void subscribers.delete(listener);
-    },
+    subscribe: inbox.subscribe,
     close(code = WIRE_CODE.QUIT, reason = 'the user quit') {
       // After detach the stream is the peers': a bye frame would corrupt it.
       if (detached) socket.destroy();
@@ -348,7 +273,7 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     ended: () => end,
     detach() {
       detached = true;
-      if (timer) clearTimeout(timer);
+      heartbeat.stop();
       socket.removeListener('data', onData);
       socket.pause();
       return Buffer.from(decoder.rest());
@@ -360,31 +285,15 @@ export function openSession(options: SessionOptions): Promise<ServerSession> {
     linkError ??= err;
   });
   socket.on('close', () => {
-    if (timer) clearTimeout(timer);
+    heartbeat.stop();
     const code = (linkError as NodeJS.ErrnoException | null)?.code;
     finish({ by: 'link', code: code ?? 'CONNECTION_CLOSED', reason: linkError ? causeText(linkError) : 'the server closed the connection without a word' });
     const e = end as SessionEnd;
-    for (const w of waiters.splice(0)) w.fail(e);
+    inbox.fail(e);
     resolveClosed(e);
   });
 
-  return new Promise<ServerSession>((resolve, reject) => {
-    const t = setTimeout(() => {
-      socket.destroy();
-      reject(sessionTimeout('TLS handshake', waitMs, host, port));
-    }, waitMs);
-    socket.once('secureConnect', () => {
-      clearTimeout(t);
-      resolve(session);
-    });
-    // Before secureConnect: a refused server certificate (its code from tls.ts), a refused
-    // connection, a reset.
-    socket.once('close', () => {
-      clearTimeout(t);
-      const refused = linkError && tlsPeerError(linkError);
-      reject(refused ?? sessionNoHandshake(host, port, linkError));
-    });
-  });
+  return handshake(socket, { host, port }, waitMs, () => linkError).then(() => session);
 }
 
 function typeOf(f: Frame): ControlType | null {
