@@ -198,7 +198,7 @@ export async function loadRole() {
     return new Promise((resolve, reject) => {
       // The load generator does not check the server's certificate: it is not what is measured.
       const socket = tls.connect({ host: '127.0.0.1', port, secureContext: cred.ctx, minVersion: 'TLSv1.3', rejectUnauthorized: false });
-      // As Parley's client (src/net/session.ts): small frames go at once.
+      // As Parley's client (src/net/handshake.ts): small frames go at once.
       socket.setNoDelay(true);
       const c = { socket, id: 0, lastTx: Date.now(), onMessage: null, onClose: null };
       let done = false;

@@ -116,7 +116,7 @@ function startLink(socket: tls.TLSSocket, start: Start): Promise<PeerLink> {
   // earlier one is not yet acknowledged by TCP waits for that acknowledgement, which the other
   // side's kernel may delay by up to 40 ms. During a transfer a message's ack came back 36-44 ms
   // late in one round trip of ten that way (docs/BENCHMARKS.md, transfer). Over a relay the
-  // socket under this TLS is the relay's session socket, set the same way (session.ts).
+  // socket under this TLS is the relay's session socket, set the same way (handshake.ts).
   socket.setNoDelay(true);
   const helloMs = start.timing?.helloMs ?? TIMING.LOGIN_TIMEOUT_MS;
   const heartbeatMs = start.timing?.heartbeatMs ?? TIMING.HEARTBEAT_MS;

@@ -13,7 +13,7 @@
 //
 // The session's socket must have been bound with SO_REUSEADDR for a second socket to bind the same
 // port: Node binds it so when the connect names a local address (the session connects with
-// localAddress '0.0.0.0' for that reason; see session.ts). On Windows, libuv does not set
+// localAddress '0.0.0.0' for that reason; see handshake.ts). On Windows, libuv does not set
 // SO_REUSEADDR and the bind fails (EADDRINUSE): the window ends the same way, and the relay follows.
 import net from 'node:net';
 import { TIMING } from './constants.js';

@@ -1,6 +1,6 @@
 // The client that `parley up` runs (and, later, the UI in its own process): the profile held open,
 // a session with the operator's server kept up with reconnects (round the server's processes:
-// session.ts, servers.ts), and the local socket through which every other command on the profile
+// online.ts, servers.ts), and the local socket through which every other command on the profile
 // reaches it (control.ts) and a UI attaches (attach.ts).
 //
 //   const client = await startClient({ home, identity, run });
