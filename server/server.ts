@@ -3,20 +3,22 @@
 // comments ("step 3") point there. This file only wires the parts, one job each:
 //   options.ts      the options, checked once        connections.ts  records by state, counters
 //   accept.ts       TCP, TLS, the certificate        session.ts      frames in and out
+//   messages.ts     what a client's control messages do (the first says what the connection is)
 //   login.ts        which id a key signs in with     presence.ts     watchers and announcements
 //   cluster-login.ts  sign-in on one process of several (cluster/: the processes' shared state)
+//   cluster-member.ts  this process as one of several: joining, the cluster's hooks, fenced
 //   introductions.ts  who may meet whom              pairing.ts      relay ends paired by nonce
 //   relay.ts        the splice                       revocation.ts   revoke on the running server
 //   closing.ts      a connection's last message and its leaving
 //   recorder.ts     the journal's writes
 //   deadlines.ts    what is due on each connection, asked by one sweep timer
-import { writeFile } from 'node:fs/promises';
+//   shutdown.ts     close, in order, and the undoing of a start that failed half-way
 import path from 'node:path';
 import { openJournal, type Journal } from '../src/events/journal.js';
 import { isParleyError } from '../src/errors.js';
 import { LIMITS, WIRE_CODE } from '../src/net/constants.js';
-import { encodeControl, type ControlMessage, type ControlOf } from '../src/net/control.js';
-import { createFrameDecoder, type Frame } from '../src/net/frame.js';
+import { encodeControl, type ControlOf } from '../src/net/control.js';
+import { createFrameDecoder } from '../src/net/frame.js';
 import { createAcceptor } from './accept.js';
 import { listenAdmin, type AdminAnswer, type AdminRequest } from './admin.js';
 import { loadProjection, saveCheckpoint } from '../src/projections/checkpoint.js';
@@ -26,19 +28,20 @@ import { createConnections, type Conn } from './connections.js';
 import { dueOf, sweepInterval } from './deadlines.js';
 import { dataInUse, listenFailed } from './errors.js';
 import { createIntroducer, createIntroductions } from './introductions.js';
-import type { Cluster, ClusterHooks } from './cluster/contract.js';
-import { startCluster } from './cluster/nats.js';
+import type { Cluster } from './cluster/contract.js';
 import { decideLogin, revokedRefusal } from './login.js';
-import { createClusterLogin, CUT_OFF, cutOffRefusal, hostOf } from './cluster-login.js';
+import { createClusterLogin, cutOffRefusal, hostOf } from './cluster-login.js';
+import { createClusterMember, joinCluster } from './cluster-member.js';
+import { createMessages } from './messages.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { createPairing } from './pairing.js';
-import { createPresence, decideListChange } from './presence.js';
+import { createPresence } from './presence.js';
 import { FRESH_WINDOW } from './rates.js';
 import { createRecorder } from './recorder.js';
 import { apply as applyToRegistry, initial as emptyRegistry, REGISTRY, type Registry } from './registry.js';
 import { createRevocation, type RevokeResult } from './revocation.js';
-import { CLUSTER_MARK } from './revoke.js';
 import { createSession, frameOf } from './session.js';
+import { shutdown, undoStart } from './shutdown.js';
 
 export { SERVER_DEFAULTS, type ServerOptions } from './options.js';
 export type { RevokeResult } from './revocation.js';
@@ -66,9 +69,8 @@ export type RendezvousServer = {
 
 const stopAfterFirst = (): boolean => true;
 
-// The payloads that never change, encoded once: a server holding 20,000 sessions answers
-// 2,000 heartbeats a second.
-const HEARTBEAT_ACK = encodeControl({ type: 'heartbeat-ack' });
+// Encoded once, as HEARTBEAT_ACK is (messages.ts): the sweep sends it to every session this
+// server has said nothing to for heartbeatMs.
 const HEARTBEAT = encodeControl({ type: 'heartbeat' });
 
 export async function startServer(options: ServerOptions): Promise<RendezvousServer> {
@@ -107,17 +109,16 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
 
   let closed = false;
   const isClosed = (): boolean => closed;
-  // The other processes of the server, when it is one of several (null: alone), and whether this
-  // one has been cut off from them for too long to keep its sessions (it refuses logins then).
+  // The other processes of the server, when it is one of several (null: alone); whether this one
+  // is cut off from them is member.fenced() (cluster-member.ts).
   let cluster: Cluster | null = null;
-  let fenced = false;
   const connections = createConnections(now);
   const introductions = createIntroductions({ ttlMs: o.introductionTtlMs, max: Math.max(1024, o.maxSessions * 4) });
   // Keys whose first registration is being journaled -> the id they will get.
   const registering = new Map<string, number>();
   // session, closing and presence call one another: each is given the others' functions late.
   const { refuse, finish } = createClosing({ connections, now, write: (c, b) => write(c, b), presence: () => presence, record, ended: (id) => void cluster?.release(id).catch(noteClusterFailure) });
-  const session = createSession({ maxWriteQueueBytes: o.maxWriteQueueBytes, now, refuse, finish, onFirstFrame, onFrame });
+  const session = createSession({ maxWriteQueueBytes: o.maxWriteQueueBytes, now, refuse, finish, onFirstFrame: (c, f, rest) => messages.onFirstFrame(c, f, rest), onFrame: (c, f) => messages.onFrame(c, f) });
   const { write, send } = session;
   const isOnline = (id: number): boolean => connections.session(id) !== undefined || cluster?.holderOf(id) !== undefined;
   const presence = createPresence({ registry: () => registry, isOnline, frameOf, write, send });
@@ -138,6 +139,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   };
   const revocation = createRevocation({ registry: () => registry, now, isClosed, durable: revokeDurably, connections: connections.all, presence, refuse, finish });
   const acceptor = createAcceptor({ options: o, connections, isClosed, isRevoked: (key) => registry.revoked.has(key), refuse, onConn, onReady });
+  const messages = createMessages({ now, listChangesPerMinute: o.listChangesPerMinute, connections, readControl: session.readControl, write, send, refuse, finish, login, relayRequest: pairing.relayRequest, watch: presence.watch, introduce: introducer.introduce });
 
   // ---- accepted connections ----
 
@@ -154,28 +156,11 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     if (conn.phase.state === 'NEW') conn.phase.decoder = createFrameDecoder({ maxPayload: LIMITS.MAX_CONTROL_PAYLOAD, stopWhen: stopAfterFirst });
   }
 
-  // The first frame says what the connection is: a session (login) or a relay end (relay-request).
-  // The socket is paused while that is settled; `rest` holds the bytes that followed the frame.
-  function onFirstFrame(conn: Conn, frame: Frame, rest: Buffer): void {
-    const msg = session.readControl(conn, frame);
-    if (!msg) return;
-    if (msg.type === 'login') {
-      connections.enter(conn, { state: 'LOGGING_IN' });
-      conn.socket.pause();
-      void login(conn, msg, Buffer.from(rest));
-    } else if (msg.type === 'relay-request') {
-      conn.socket.pause();
-      pairing.relayRequest(conn, msg, rest.length > 0 ? Buffer.from(rest) : null);
-    } else {
-      refuse(conn, { type: 'error', code: WIRE_CODE.NOT_LOGGED_IN, reason: `${msg.type} before login: the first message is login (or relay-request)` });
-    }
-  }
-
   // ---- login (steps 4-5) ----
 
   async function login(conn: Conn, msg: ControlOf<'login'>, rest: Buffer): Promise<void> {
     const key = conn.keySha256;
-    if (fenced) return refuse(conn, cutOffRefusal());
+    if (member.fenced()) return refuse(conn, cutOffRefusal());
     const decision = decideLogin({ registry, registering, holderOf: holderAnywhere }, key, msg, now());
     if (!decision.ok) return refuse(conn, decision.message);
     if (cluster) return clusterLogin.login(conn, cluster, decision.id, decision.fresh, msg, rest);
@@ -207,7 +192,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     return there ? { host: hostOf(there.address) } : undefined;
   }
 
-  const clusterLogin = createClusterLogin({ connections, registry: () => registry, fenced: () => fenced, refuse, open, noteFailure: noteClusterFailure });
+  const clusterLogin = createClusterLogin({ connections, registry: () => registry, fenced: () => member.fenced(), refuse, open, noteFailure: noteClusterFailure });
 
   function noteClusterFailure(err: Error): void {
     log(`parley server: the cluster: ${err.message}`);
@@ -225,42 +210,6 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     if (conn.phase.state !== 'SESSION') return;
     if (rest.length > 0) session.onData(conn, rest);
     if (conn.phase.state === 'SESSION') conn.socket.resume();
-  }
-
-  // ---- a session's messages ----
-
-  function onFrame(conn: Conn, frame: Frame): void {
-    const msg = session.readControl(conn, frame);
-    if (!msg || conn.phase.state !== 'SESSION') return;
-    const p = conn.phase;
-    switch (msg.type) {
-      case 'heartbeat':
-        return write(conn, frameOf(conn.id, HEARTBEAT_ACK));
-      case 'heartbeat-ack':
-        return;
-      case 'time-request':
-        return send(conn, { type: 'time', serverTime: now() });
-      case 'presence-watch':
-      case 'allow-list':
-      case 'block-list': {
-        const change = decideListChange(p.listChanges, now(), o.listChangesPerMinute, msg.type);
-        p.listChanges = change.window;
-        if (change.refused) return send(conn, change.refused);
-        if (msg.type === 'presence-watch') return presence.watch(conn, msg.ids);
-        if (msg.type === 'allow-list') p.allowed = new Set(msg.ids);
-        else p.blocked = msg.ids.length > 0 ? new Set(msg.ids) : null;
-        return;
-      }
-      case 'introduce-request':
-        return introducer.introduce(conn, p, msg.target);
-      case 'bye':
-      case 'error':
-        return finish(conn, msg.code);
-      case 'version-refused':
-        return finish(conn, 'VERSION_REFUSED');
-      default:
-        return refuse(conn, { type: 'error', code: WIRE_CODE.UNEXPECTED, reason: `a ${msg.type} message is not one a client sends on a session` });
-    }
   }
 
   // ---- deadlines ----
@@ -282,33 +231,12 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
 
   // ---- the cluster ----
 
-  const hooks: ClusterHooks = {
-    apply: (event) => void applyToRegistry(registry, event),
-    presence: (id, online, at) => {
-      // Its own sessions here are announced by login and closing; a session elsewhere of an id
-      // that also has one here is the stale one of a dead process.
-      if (connections.session(id)) return;
-      presence.announce(id, online, at);
-    },
-    revoked: (key, at) => revocation.revokedElsewhere(key, at),
-    fenced: (cut) => {
-      fenced = cut;
-      if (!cut) return log('parley server: the cluster is back: logins are taken again');
-      log('parley server: cut off from the cluster: its sessions are closed and logins refused until it is back');
-      for (const conn of [...connections.all()]) {
-        if (conn.phase.state === 'SESSION') refuse(conn, { type: 'bye', code: WIRE_CODE.SHUTTING_DOWN, reason: CUT_OFF });
-      }
-    },
-    introduce: (ask) => introducer.introduceHere(ask),
-  };
+  const member = createClusterMember({ registry: () => registry, connections, announce: presence.announce, revokedElsewhere: revocation.revokedElsewhere, introduceHere: introducer.introduceHere, refuse, log });
   if (o.cluster) {
     try {
-      const mark = { node: o.cluster.node, name: o.cluster.name, servers: o.cluster.servers, public: o.cluster.publicAddress };
-      await writeFile(path.join(o.dataDir, CLUSTER_MARK), JSON.stringify(mark, null, 2) + '\n');
-      cluster = await startCluster(o.cluster, hooks);
+      cluster = await joinCluster(o.cluster, o.dataDir, member.hooks);
     } catch (err) {
-      clearInterval(sweeper);
-      await journal.close();
+      await undoStart({ sweeper, listening: null, cluster, journal });
       throw err;
     }
   }
@@ -318,9 +246,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   try {
     await acceptor.listen();
   } catch (err) {
-    clearInterval(sweeper);
-    await cluster?.close();
-    await journal.close();
+    await undoStart({ sweeper, listening: null, cluster, journal });
     throw listenFailed(o.host, o.port, err);
   }
 
@@ -329,10 +255,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
     try {
       admin = await listenAdmin(o.dataDir, adminRequest);
     } catch (err) {
-      clearInterval(sweeper);
-      void acceptor.close();
-      await cluster?.close();
-      await journal.close();
+      await undoStart({ sweeper, listening: acceptor, cluster, journal });
       throw err;
     }
   }
@@ -351,28 +274,7 @@ export async function startServer(options: ServerOptions): Promise<RendezvousSer
   function close(): Promise<void> {
     if (closing) return closing;
     closed = true;
-    closing = (async () => {
-      clearInterval(sweeper);
-      const stopped = acceptor.close();
-      await admin?.close();
-      acceptor.abortHandshakes();
-      for (const conn of [...connections.all()]) {
-        if (conn.phase.state === 'SESSION') refuse(conn, { type: 'bye', code: WIRE_CODE.SHUTTING_DOWN, reason: 'the server is stopping' });
-        else refuse(conn, null, WIRE_CODE.SHUTTING_DOWN);
-      }
-      // Give the byes a moment to leave, then cut what is left. Real time, not the injected clock:
-      // this waits on sockets, it decides nothing.
-      const deadline = Date.now() + o.closeGraceMs;
-      while (connections.all().size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      for (const conn of connections.all()) conn.socket.destroy();
-      await stopped;
-      await cluster?.close().catch(noteClusterFailure);
-      // Every write settled, so the registry is exactly the journal up to its last seq (alone;
-      // in a cluster it is the cluster's, not this journal's).
-      await settled();
-      if (!o.cluster) await saveCheckpoint(journal, REGISTRY, registry, journal.lastSeq()).catch((err: Error) => log(`parley server: cannot write the registry's checkpoint: ${err.message}`));
-      await journal.close();
-    })();
+    closing = shutdown({ sweeper, acceptor, admin, connections, refuse, closeGraceMs: o.closeGraceMs, cluster, noteClusterFailure, settled, journal, alone: !o.cluster, registry, log });
     return closing;
   }
 
