@@ -80,7 +80,7 @@ async function main() {
     });
     const ratioLogin = srv.perSecond / base.perSecond;
     const ratioRss = srv.perConnKiB / base.perConnKiB;
-    log(`parley server (server/server.ts: certificate check, login, registration journaled, heartbeats):`);
+    log(`parley server (server/: certificate check, login, registration journaled, heartbeats):`);
     log(`  held ${srv.held} sessions; logins in ${(srv.ms / 1000).toFixed(1)} s = ${srv.perSecond.toFixed(0)} logins/s (${ratioLogin.toFixed(2)} of the baseline; CPU ms per login: server ${srv.hostCpuMs.toFixed(2)}, clients ${srv.loadCpuMs.toFixed(2)})`);
     log(`  RSS ${mib(srv.rss0)} -> ${mib(srv.rss1)} MiB = ${srv.perConnKiB.toFixed(1)} KiB per session (${ratioRss.toFixed(2)} of the baseline)`);
     const p = srv.extra.presence;

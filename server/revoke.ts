@@ -13,7 +13,7 @@ import { SERVER_EVENTS, type ServerEvent } from './events.js';
 import { REGISTRY } from './registry.js';
 import type { RevokeResult } from './revocation.js';
 
-// Written into the data directory of a process that runs in a cluster (server.ts).
+// Written into the data directory of a process that runs in a cluster (cluster-member.ts, joinCluster).
 export const CLUSTER_MARK = 'cluster.json';
 
 export type RevokeOutcome = RevokeResult & { via: 'running-server' | 'journal' };

@@ -2,7 +2,7 @@
 // the processes of one server share, through NATS, what must be one for all of them (the key ->
 // id bindings, revocations, who is signed in where) and ask one another for what only the
 // holder of a session can answer (an introduction's consent). Everything else stays in the
-// process that holds the connection. nats.ts implements it; server.ts uses only this contract,
+// process that holds the connection. nats.ts implements it; the server (server.ts, cluster-member.ts) uses only this contract,
 // and without --cluster it uses none of it (the single process on its LevelDB journal).
 //
 // What is shared lives in JetStream key-value buckets replicated on the NATS nodes; each process
@@ -63,7 +63,7 @@ export type IntroduceAnswer =
 
 export type ClusterHooks = {
   // Every registration and revocation the cluster learns of (its own included), as the events
-  // the single server journals: server.ts applies them to its registry (registry.ts), so the
+  // the single server journals: cluster-member.ts applies them to its registry (registry.ts), so the
   // login and presence code reads one registry either way. session.opened/closed likewise, for
   // lastSeen.
   apply: (event: ServerEvent) => void;

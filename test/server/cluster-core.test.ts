@@ -300,7 +300,7 @@ describe('cluster core', () => {
       console.log(`after killing NATS node ${leader}: register and claim in ${took} ms`);
       // NATS 2.9 elects a stream's new leader after a random 4 to 9 s, and a loaded machine adds
       // to that: the writes go through within their own bound (store.ts, 12 s). Sign-ins of known
-      // keys do not wait for it (server.ts, openBeforeClaimed; cluster-server.test.ts).
+      // keys do not wait for it (cluster-login.ts, openBeforeClaimed; cluster-server.test.ts).
       expect(took).toBeLessThan(13_000);
       expect(ia).not.toBeNull();
       expect(ia).toBe(ib);
