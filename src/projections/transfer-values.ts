@@ -42,6 +42,16 @@ export function activeMsOf(r: TransferRecord): number {
   return r.activeMs + (r.activeSince === null ? 0 : Math.max(0, r.updatedAt - r.activeSince));
 }
 
+// The moves an open transfer makes on being accepted, paused or resumed, the one rule the stored
+// view (transfers.ts) and the screen (ui/tui/model.ts) follow: accepted only from offered, paused
+// only from active, resumed only from paused. Null: the event moves nothing (a resume journaled
+// just after the transfer ended, its link changing as it did, leaves it ended).
+export function moveOn(state: TransferState, type: 'transfer.accepted' | 'transfer.paused' | 'transfer.resumed'): TransferState | null {
+  if (type === 'transfer.accepted') return state === 'offered' ? 'active' : null;
+  if (type === 'transfer.paused') return state === 'active' ? 'paused' : null;
+  return state === 'paused' ? 'active' : null;
+}
+
 export function isFinished(state: TransferState): boolean {
   return state === 'completed' || state === 'failed' || state === 'cancelled' || state === 'declined';
 }

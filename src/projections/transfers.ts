@@ -23,7 +23,7 @@ import type { Stored, TransferOffered } from '../events/types.js';
 import type { StoredView, Tx } from './projection.js';
 import { isPeerId, legacyKey, listKey, openKey, PREFIX, transferKey } from './transfer-keys.js';
 import { markChunks } from './transfer-progress.js';
-import { chunkCountOf, decodeRecord, encodeRecord, encodeRef, isFinished, type TransferRecord, type TransferRef, type TransferState } from './transfer-values.js';
+import { chunkCountOf, decodeRecord, encodeRecord, encodeRef, isFinished, moveOn, type TransferRecord, type TransferRef, type TransferState } from './transfer-values.js';
 
 // What a change to the view was, for subscribers (profile.subscribe): which transfer.
 export type TransferChange = TransferRef;
@@ -86,17 +86,17 @@ function evolve(r: TransferRecord, event: Stored): boolean {
   };
   switch (event.type) {
     case 'transfer.accepted':
-      if (r.state === 'offered') {
+      if (moveOn(r.state, event.type)) {
         to('active', null);
         // Where the received file goes; the sender's acceptance names none and keeps the file's.
         r.path = textOr(event.path, r.path);
       }
       break;
     case 'transfer.paused':
-      if (r.state === 'active') to('paused', textOr(event.reason, ''));
+      if (moveOn(r.state, event.type)) to('paused', textOr(event.reason, ''));
       break;
     case 'transfer.resumed':
-      if (r.state === 'paused') to('active', null);
+      if (moveOn(r.state, event.type)) to('active', null);
       break;
     case 'transfer.chunks-stored':
     case 'transfer.chunks-acked':

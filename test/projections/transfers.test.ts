@@ -4,7 +4,7 @@ import { decodeEvent, encodeValue } from '../../src/events/codec.js';
 import type { Direction, NewEvent, Stored } from '../../src/events/types.js';
 import { listKey, openKey, PREFIX, transferKey } from '../../src/projections/transfer-keys.js';
 import { markChunks, missingChunks } from '../../src/projections/transfer-progress.js';
-import { activeMsOf, chunkCountOf, decodeRecord, decodeRef, type TransferRecord } from '../../src/projections/transfer-values.js';
+import { activeMsOf, chunkCountOf, decodeRecord, decodeRef, moveOn, type TransferRecord, type TransferState } from '../../src/projections/transfer-values.js';
 import { transfers } from '../../src/projections/transfers.js';
 import { foldStored, given } from '../helpers/events.js';
 
@@ -276,5 +276,16 @@ describe('transfers', () => {
     expect(t.wireBytes).toBe(255 * 16 * 65_536);
     expect(missingChunks(t, 3)).toEqual([0, 1, 2]);
     expect(r.get(transferKey(7, 'in', 'big'))?.byteLength).toBeLessThan(100);
+  });
+});
+
+describe('transfers - moveOn, the rule the view and the screen share', () => {
+  const states: TransferState[] = ['offered', 'active', 'paused', 'completed', 'failed', 'cancelled', 'declined'];
+  it.each([
+    ['transfer.accepted', 'offered', 'active'],
+    ['transfer.paused', 'active', 'paused'],
+    ['transfer.resumed', 'paused', 'active'],
+  ] as const)('%s moves %s to %s and no other state', (type, from, to) => {
+    for (const state of states) expect(moveOn(state, type)).toBe(state === from ? to : null);
   });
 });

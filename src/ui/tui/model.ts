@@ -7,6 +7,7 @@ import type { Stored } from '../../events/types.js';
 import type { HistoryRow } from '../../node/export.js';
 import type { StatusRow } from '../../node/status.js';
 import type { TransferRow } from '../../commands/transfers.js';
+import { moveOn } from '../../projections/transfer-values.js';
 import type { ShownSettings, Snapshot } from '../attachment.js';
 
 // What the chat body tells besides messages and transfers. Kept as data, not text, so that a
@@ -154,16 +155,13 @@ function onEvent(m0: Model, e: Stored): Model {
       const row: TransferRow = { seq: e.seq, id: e.id, peer: e.peer, direction: e.direction, name: e.name, size: e.size, done: 0, wire_bytes: 0, state: 'offered', reason: null, mb_per_s: null, avg_mb_per_s: null, path: e.path ?? null };
       return { ...m, transfers: { ...m.transfers, [transferKey(e)]: row } };
     }
-    // As the stored view moves (projections/transfers.ts): accepted only from offered, resumed
-    // only from paused, paused only from active. A resume journaled just after the transfer
-    // completed (its link changed as it ended) once showed a finished file as in progress.
+    // As the stored view moves (moveOn): a resume journaled just after the transfer completed
+    // (its link changed as it ended) once showed a finished file as in progress.
     case 'transfer.accepted':
-    case 'transfer.resumed': {
-      const from = e.type === 'transfer.accepted' ? 'offered' : 'paused';
-      return withTransfer(m, transferKey(e), (t) => (t.state === from ? { ...t, state: 'active', mb_per_s: t.mb_per_s ?? 0 } : t));
-    }
+    case 'transfer.resumed':
+      return withTransfer(m, transferKey(e), (t) => (moveOn(t.state, e.type) ? { ...t, state: 'active', mb_per_s: t.mb_per_s ?? 0 } : t));
     case 'transfer.paused':
-      return withTransfer(m, transferKey(e), (t) => (t.state === 'active' ? { ...t, state: 'paused', mb_per_s: null } : t));
+      return withTransfer(m, transferKey(e), (t) => (moveOn(t.state, e.type) ? { ...t, state: 'paused', mb_per_s: null } : t));
     case 'transfer.declined':
       return withTransfer(m, transferKey(e), (t) => ({ ...t, state: 'declined', reason: e.reason ?? '' }));
     case 'transfer.completed':
