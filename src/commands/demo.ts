@@ -40,7 +40,7 @@ async function runDemo(cmd: Command, opts: DemoOpts, runInClient: RunInClient): 
     // piped in), so --console opens it then too; the screen needs a terminal.
     const ui = opts.ui !== false && (process.stdin.isTTY === true || opts.console === true);
     if (ui && signals.received() === null) {
-      printError(`parley demo: the demo's folder is ${demo.dir} (parley demo --home ${demo.dir} starts this demo again); the echo bot is ${demo.botId}: /to ${demo.botId}, then type`);
+      printError(`parley demo: the demo's folder is ${demo.dir} (parley demo --home ${demo.dir} starts this demo again); the echo bot is ${demo.botId}, chosen: type a message`);
       // The screen (src/ui/tui), or the line console when asked: both attach to the user's client
       // this process runs, and end on Ctrl+C, /quit or SIGHUP.
       try {
