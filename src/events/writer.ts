@@ -74,8 +74,9 @@ export function batchWriter<E extends EventBase>(options: WriterOptions<E>) {
 
   // The journal takes the event object as it is and completes it (at, v, then seq) rather than
   // copying it: a copy per event cost more than the encoding (measured in bench/journal).
-  // Every event of one batch gets the same time: they happened together, and a reader that
-  // groups by time (or a test) must not see a batch split across a millisecond boundary.
+  // Every event of one append call (appendMany's list) gets the same time: they happened
+  // together, and a reader that groups by time (or a test) must not see them split across a
+  // millisecond boundary.
   function stamp(input: NewOf<E>, now: number): StoredOf<E> {
     const event = input as Record<string, unknown>;
     const type = event.type;
