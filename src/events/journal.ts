@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClassicLevel } from 'classic-level';
+import type { ParleyError } from '../errors.js';
 import { journalClosed, openFailed, profileInUse } from './errors.js';
 import { levelAt, type Db, type Range, type Store } from './level.js';
 import { clearRange, purgeStore } from './purge.js';
@@ -51,8 +52,9 @@ export type Journal<E extends EventBase = ParleyEvent> = {
   // The stored views: set once, before the first append; every batch from then on goes
   // through `derive` before it is written, and its writes go in the same batch.
   setDerive: (derive: Derive<E>) => void;
-  // One stored value as an event (opened by the sealer): for readers that fetch events by key.
-  decode: (seq: number, value: Buffer) => StoredOf<E>;
+  // Stored values as events (their texts opened by the sealer, all at once), for readers that
+  // fetch events by key: for each, the event, or the error that makes it unreadable.
+  decodeMany: (seqs: ReadonlyArray<number>, values: ReadonlyArray<Buffer>) => Array<StoredOf<E> | ParleyError>;
   // Resolves once no synced batch is queued or being written (at once when none is). Work that
   // would compete with the journal's syncs for the disk waits for it: a download's writes, which
   // on ext4 a sync has to wait for (receiving.ts).
@@ -158,7 +160,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
     read: reads.read,
     subscribe,
     setDerive: writer.setDerive,
-    decode: reads.decode,
+    decodeMany: reads.decodeMany,
     synced: writer.synced,
     getMany: reads.getMany,
     entries: reads.entries,

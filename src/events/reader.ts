@@ -6,7 +6,7 @@ import { END_EVENT_KEY, eventKey, FIRST_EVENT_KEY, seqOfKey } from './codec.js';
 import { journalClosed } from './errors.js';
 import type { Db, Range, Store } from './level.js';
 import type { EventBase, EventSchema, StoredOf } from './schema.js';
-import { decodeEntry, type DecodeOptions, type Sealer } from './values.js';
+import { decodeValues, isUnreadable, type Sealer } from './values.js';
 
 export type ScanOptions = {
   since?: number; // first seq to read, inclusive
@@ -19,8 +19,6 @@ const READ_BATCH = 1000;
 // The reads of `store`, for journal.ts to hand out; they read whichever LevelDB the store holds
 // when they start (purge.ts replaces it).
 export function reader<E extends EventBase>(store: Store, sealer: Sealer<E> | null, schema: EventSchema) {
-  const decodeOptions = (scan: ScanOptions): DecodeOptions<E> => ({ onCorrupt: scan.onCorrupt, sealer, schema });
-
   // The events from options.since on, decoded, READ_BATCH at a time: one await per batch, not
   // per event, so a replay of a million events costs a thousand turns of the loop.
   async function* batches(options: ScanOptions): AsyncGenerator<StoredOf<E>[]> {
@@ -31,14 +29,21 @@ export function reader<E extends EventBase>(store: Store, sealer: Sealer<E> | nu
       for (;;) {
         const entries = await it.nextv(READ_BATCH);
         if (entries.length === 0) break;
+        const seqs = new Array<number>(entries.length);
+        const values = new Array<Buffer>(entries.length);
+        for (let i = 0; i < entries.length; i++) {
+          seqs[i] = seqOfKey(entries[i][0]);
+          values[i] = entries[i][1];
+        }
+        const results = decodeValues(seqs, values, sealer, schema);
         const events: StoredOf<E>[] = [];
         let failure: unknown = null;
-        for (const [key, value] of entries) {
-          try {
-            const event = decodeEntry(key, value, decodeOptions(options));
-            if (event) events.push(event);
-          } catch (err) {
-            failure = err;
+        for (let i = 0; i < results.length; i++) {
+          const result = results[i];
+          if (!isUnreadable(result)) events.push(result);
+          else if (options.onCorrupt) options.onCorrupt(result, seqs[i]);
+          else {
+            failure = result;
             break;
           }
         }
@@ -59,8 +64,10 @@ export function reader<E extends EventBase>(store: Store, sealer: Sealer<E> | nu
     for await (const events of batches(options)) yield* events;
   }
 
-  function decode(seq: number, value: Buffer): StoredOf<E> {
-    return decodeEntry(eventKey(seq), value, { sealer, schema }) as StoredOf<E>;
+  // Values fetched by key (getMany) as events, all at once: for each, the event or why it is
+  // unreadable.
+  function decodeMany(seqs: ReadonlyArray<number>, values: ReadonlyArray<Buffer>): Array<StoredOf<E> | ParleyError> {
+    return decodeValues(seqs, values, sealer, schema);
   }
 
   async function getMany(keys: Buffer[]): Promise<Array<Buffer | undefined>> {
@@ -91,7 +98,7 @@ export function reader<E extends EventBase>(store: Store, sealer: Sealer<E> | nu
     }
   }
 
-  return { scan, read, decode, getMany, entries };
+  return { scan, read, decodeMany, getMany, entries };
 }
 
 export async function findLastSeq(db: Db): Promise<number> {

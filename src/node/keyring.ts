@@ -24,6 +24,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ParleyError } from '../errors.js';
 import { corruptEvent } from '../events/errors.js';
 import type { Sealer } from '../events/journal.js';
 import type { Stored } from '../events/types.js';
@@ -47,6 +48,8 @@ export type Keyring = {
   sealMany: (items: ReadonlyArray<{ peer: number; text: string }>) => Buffer[];
   // The text back, or null when its key is gone (a cleared chat) or the bytes are no sealed text.
   open: (sealed: Uint8Array) => string | null;
+  // Each text back as `open` gives it, with one cipher call per key for all of them.
+  openMany: (sealed: ReadonlyArray<Uint8Array>) => Array<string | null>;
   // A new current key for the chat: what is sealed from now on survives the forgetting of the
   // keys before it.
   rotate: (peer: number) => void;
@@ -174,20 +177,48 @@ export function openKeyring(home: string): Keyring {
   }
 
   function open(sealed: Uint8Array): string | null {
-    const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-    if (bytes.length < HEADER || bytes[KEY_ID_BYTES + BLOCK] >= BLOCK) return null;
-    const k = byId.get(bytes.subarray(0, KEY_ID_BYTES).toString('hex'));
-    if (!k) return null;
-    // CTR's keystream is AES of the counter blocks; made here with one ECB cipher per key
-    // rather than a CTR decipher per text (creating a cipher cost more than a page's texts).
-    const skip = bytes[KEY_ID_BYTES + BLOCK];
-    const text = bytes.subarray(HEADER);
-    const counters = counterBlocks(bytes.subarray(KEY_ID_BYTES, KEY_ID_BYTES + BLOCK), Math.ceil((skip + text.length) / BLOCK));
-    k.blocks ??= crypto.createCipheriv('aes-256-ecb', k.key, null).setAutoPadding(false);
-    const stream = k.blocks.update(counters);
-    const plain = Buffer.allocUnsafe(text.length);
-    for (let i = 0; i < text.length; i++) plain[i] = text[i] ^ stream[skip + i];
-    return plain.toString('utf8');
+    return openMany([sealed])[0];
+  }
+
+  // CTR's keystream is AES of the counter blocks; made here with one ECB cipher per key rather
+  // than a CTR decipher per text (creating a cipher cost more than a page's texts), and for all
+  // the texts of a key at once: one cipher call for a page or a replay's batch, where a call per
+  // text cost more than its AES.
+  function openMany(items: ReadonlyArray<Uint8Array>): Array<string | null> {
+    const out = new Array<string | null>(items.length).fill(null);
+    const byKey = new Map<ChatKey, number[]>();
+    let blocks = 0;
+    for (let i = 0; i < items.length; i++) {
+      const bytes = items[i];
+      if (bytes.length < HEADER || bytes[KEY_ID_BYTES + BLOCK] >= BLOCK) continue;
+      const k = byId.get(Buffer.from(bytes.buffer, bytes.byteOffset, KEY_ID_BYTES).toString('hex'));
+      if (!k) continue;
+      const list = byKey.get(k);
+      if (list) list.push(i);
+      else byKey.set(k, [i]);
+      blocks += blocksOf(bytes);
+    }
+    const counters = Buffer.allocUnsafe(blocks * BLOCK);
+    for (const [k, indexes] of byKey) {
+      let at = 0;
+      for (const i of indexes) {
+        const bytes = items[i];
+        writeCounterBlocks(counters, at, bytes.subarray(KEY_ID_BYTES, KEY_ID_BYTES + BLOCK), blocksOf(bytes));
+        at += blocksOf(bytes) * BLOCK;
+      }
+      k.blocks ??= crypto.createCipheriv('aes-256-ecb', k.key, null).setAutoPadding(false);
+      const stream = at > 0 ? k.blocks.update(counters.subarray(0, at)) : counters; // all empty texts
+      at = 0;
+      for (const i of indexes) {
+        const bytes = items[i];
+        const skip = bytes[KEY_ID_BYTES + BLOCK];
+        const plain = Buffer.allocUnsafe(bytes.length - HEADER);
+        for (let j = 0; j < plain.length; j++) plain[j] = bytes[HEADER + j] ^ stream[at + skip + j];
+        out[i] = plain.toString('utf8');
+        at += blocksOf(bytes) * BLOCK;
+      }
+    }
+    return out;
   }
 
   function rotate(peer: number): void {
@@ -204,22 +235,27 @@ export function openKeyring(home: string): Keyring {
     store();
   }
 
-  return { file, seal, sealMany, open, rotate, forgetOld, keysOf: (peer) => chats.get(peer)?.length ?? 0 };
+  return { file, seal, sealMany, open, openMany, rotate, forgetOld, keysOf: (peer) => chats.get(peer)?.length ?? 0 };
 }
 
-// `n` counter blocks from `first` on, as CTR mode counts: the whole 16 bytes one big-endian number.
-function counterBlocks(first: Buffer, n: number): Buffer {
-  const out = Buffer.allocUnsafe(n * BLOCK);
-  first.copy(out, 0);
+// How many blocks of keystream a sealed text needs: its `skip` bytes and its own.
+function blocksOf(sealed: Uint8Array): number {
+  return Math.ceil((sealed[KEY_ID_BYTES + BLOCK] + sealed.length - HEADER) / BLOCK);
+}
+
+// `n` counter blocks from `first` on, as CTR mode counts (the whole 16 bytes one big-endian
+// number), written into `out` at `at`.
+function writeCounterBlocks(out: Buffer, at: number, first: Uint8Array, n: number): void {
+  if (n === 0) return;
+  out.set(first, at);
   for (let b = 1; b < n; b++) {
-    const at = b * BLOCK;
-    out.copy(out, at, at - BLOCK, at);
-    for (let i = at + BLOCK - 1; i >= at; i--) {
+    const from = at + b * BLOCK;
+    out.copy(out, from, from - BLOCK, from);
+    for (let i = from + BLOCK - 1; i >= from; i--) {
       out[i] = (out[i] + 1) & 0xff;
       if (out[i] !== 0) break;
     }
   }
-  return out;
 }
 
 // A rename is durable once its directory is: flushed where the platform lets a directory be
@@ -264,13 +300,30 @@ export function makeSealer(keyring: () => Keyring): Sealer {
       for (let j = 0; j < at.length; j++) out[at[j]] = { from: 'text', to: 'sealed', value: sealed[j] };
       return out;
     },
-    open(event) {
-      const e = event as unknown as { type: string; peer: number; id: string; text?: string; sealed?: Uint8Array; seq: number };
-      if (e.sealed === undefined || !SEALED_TYPES.has(e.type)) return;
-      const text = keyring().open(e.sealed);
-      if (text === null) throw corruptEvent(e.seq, new Error('its text cannot be opened: the key that sealed it is gone (a cleared chat)'));
-      e.text = text;
-      delete e.sealed;
+    open(events) {
+      // The sealed texts, with where each is; one openMany for all of them.
+      const at: number[] = [];
+      const items: Uint8Array[] = [];
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i] as unknown as { type: string; sealed?: Uint8Array };
+        if (e.sealed === undefined || !SEALED_TYPES.has(e.type)) continue;
+        at.push(i);
+        items.push(e.sealed);
+      }
+      const errors = new Array<ParleyError | null>(events.length).fill(null);
+      if (items.length === 0) return errors;
+      const texts = keyring().openMany(items);
+      for (let j = 0; j < at.length; j++) {
+        const e = events[at[j]] as unknown as { text?: string; sealed?: Uint8Array; seq: number };
+        const text = texts[j];
+        if (text === null) {
+          errors[at[j]] = corruptEvent(e.seq, new Error('its text cannot be opened: the key that sealed it is gone (a cleared chat)'));
+          continue;
+        }
+        e.text = text;
+        delete e.sealed;
+      }
+      return errors;
     },
   };
 }

@@ -61,6 +61,26 @@ describe('keyring', () => {
     expect(startOf(ring.seal(1, 'next'))).toBe(54n);
   });
 
+  it('keyring - openMany opens each text as open would, keys mixed, with the unopenable ones null', () => {
+    const ring = openKeyring(tempHome());
+    const long = 'l'.repeat(70); // 37 bytes into chat 1's stream: five blocks, from its third
+    const items = [
+      { peer: 1, text: 'x'.repeat(37) },
+      { peer: 2, text: 'Привет 👍' },
+      { peer: 1, text: '' },
+      { peer: 1, text: long },
+      { peer: 2, text: 'z'.repeat(16) },
+    ];
+    const sealed = ring.sealMany(items);
+    ring.rotate(1);
+    const later = ring.seal(1, 'a later key');
+    const gone = openKeyring(tempHome()).seal(1, 'another profile');
+    const all = [sealed[0], Buffer.from('short'), sealed[1], gone, sealed[2], later, sealed[3], Buffer.alloc(40), sealed[4]];
+    expect(ring.openMany(all)).toEqual([items[0].text, null, items[1].text, null, '', 'a later key', long, null, items[4].text]);
+    expect(ring.openMany(all)).toEqual(all.map((s) => ring.open(s)));
+    expect(ring.openMany([])).toEqual([]);
+  });
+
   it('keyring - rotate then forgetOld: texts sealed before cannot be opened, texts after can, and the old key is in no file', () => {
     const home = tempHome();
     const ring = openKeyring(home);
