@@ -13,7 +13,9 @@
 // (`node bench/history.mjs --cold HOME SEED FIRSTS DIST`) each open it cold, time openProfile until
 // ready, read 1,000 pages of 50 messages at random places of random chats (seeded, so the same
 // places every run), timing each, and report the RSS after the reads; each figure is the median
-// of the three. Then the profile is opened again in this process and the appends go on.
+// of the three. Each child then reads the same places with bare classic-level (floorOf): the
+// floor under a page on this machine, reported beside it (page_floor_p99_ms). Then the profile
+// is opened again in this process and the appends go on.
 // At the end: clearChat of peer 1, the chat that holds 2% of the messages (200,000 of 10M).
 //
 // The events of 10 messages, 35 events, always the same pattern (the peer of each message comes
@@ -36,16 +38,18 @@ import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ClassicLevel } from 'classic-level';
-import { Packr } from 'msgpackr';
+import { Packr, unpack } from 'msgpackr';
 
 // The code under test: a copy of dist/ taken when the run starts (see codeSnapshot), loaded by
 // this process and by every cold child, so that a rebuild of dist/ while the run goes on (other
 // work on the same tree; a full run takes half an hour) cannot measure two versions at once.
 let openProfile;
 let eventKey;
+let chatKey;
 async function loadCode(dist) {
   ({ openProfile } = await import(pathToFileURL(path.join(dist, 'src', 'node', 'profile.js')).href));
   ({ eventKey } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'codec.js')).href));
+  ({ chatKey } = await import(pathToFileURL(path.join(dist, 'src', 'projections', 'message-keys.js')).href));
 }
 
 const BATCH = 1000;
@@ -201,6 +205,32 @@ function fmt(n) {
 
 // ---- the cold child ----
 
+// The floor under a page: the same places read again, after Parley's pages, with bare
+// classic-level on the profile's LevelDB (Parley's options: 64 open files): the chat's entries
+// by a reverse range read of as many keys as a page asks for, then the 50 messages' events by
+// getMany, each decoded with msgpackr (not opened: the texts stay sealed). What LevelDB and
+// Node-API cost for a page on this machine, whatever Parley does around them; it runs second,
+// on files the pages just read, so it is if anything below the true floor.
+async function floorOf(dir, places) {
+  const db = new ClassicLevel(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', maxOpenFiles: 64 });
+  await db.open();
+  const times = new Array(places.length);
+  for (let k = 0; k < places.length; k++) {
+    const [peer, before] = places[k];
+    const t = performance.now();
+    const it = db.iterator({ gte: chatKey(peer, 0), lt: chatKey(peer, before), reverse: true, limit: PAGE * 3 + 16 });
+    const entries = await it.nextv(PAGE * 3 + 16);
+    it.close().catch(() => undefined);
+    const keys = [];
+    for (const [key] of entries) if (key.length === 12 && keys.length < PAGE) keys.push(eventKey(key.readUIntBE(6, 6)));
+    for (const value of await db.getMany(keys)) if (value) unpack(value);
+    times[k] = performance.now() - t;
+  }
+  await db.close();
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.ceil(times.length * 0.5) - 1], p99: times[Math.ceil(times.length * 0.99) - 1] };
+}
+
 if (process.argv[2] === '--cold') {
   // A new process: Parley starting on the profile. Then 1,000 pages at random places.
   const home = process.argv[3];
@@ -215,6 +245,7 @@ if (process.argv[2] === '--cold') {
   const random = prng(seed);
   const peers = profile.chats().map((c) => c.peer);
   const times = new Array(READS);
+  const places = new Array(READS);
   let short = 0;
   let read = 0;
   for (let k = 0; k < READS; k++) {
@@ -222,6 +253,7 @@ if (process.argv[2] === '--cold') {
     const lo = first[peer] ?? 1;
     const hi = profile.chat(peer).lastSeq + 1;
     const before = lo + Math.floor(random() * (hi - lo + 1));
+    places[k] = [peer, before];
     const t = performance.now();
     const page = await profile.page(peer, { limit: PAGE, before });
     times[k] = performance.now() - t;
@@ -245,7 +277,8 @@ if (process.argv[2] === '--cold') {
   const p99 = times[Math.ceil(READS * 0.99) - 1];
   const p50 = times[Math.ceil(READS * 0.5) - 1];
   await profile.close();
-  process.stdout.write(JSON.stringify({ openMs, sinceStartMs, p99, p50, max: times[READS - 1], rss, rssOpen, rssAnon, rssFile, heap, short, read, chats: peers.length }) + '\n');
+  const floor = await floorOf(path.join(home, 'journal'), places);
+  process.stdout.write(JSON.stringify({ openMs, sinceStartMs, p99, p50, max: times[READS - 1], rss, rssOpen, rssAnon, rssFile, heap, short, read, chats: peers.length, floorP50: floor.p50, floorP99: floor.p99 }) + '\n');
   process.exit(0);
 }
 
@@ -377,11 +410,13 @@ async function measureCold(messages, label) {
     rssAnon: median(runs.map((r) => r.rssAnon)),
     rssFile: median(runs.map((r) => r.rssFile)),
     heap: median(runs.map((r) => r.heap)),
+    floorP50: median(runs.map((r) => r.floorP50)),
+    floorP99: median(runs.map((r) => r.floorP99)),
     short: runs[0].short,
     chats: runs[0].chats,
   };
   if (m.chats !== PEERS) throw new Error(`${label}: the profile holds ${m.chats} chats, not ${PEERS}`);
-  log(`${label}: cold opens ${runs.map((r) => Math.round(r.openMs)).join(', ')} ms, page p50 ${m.p50.toFixed(2)} p99 ${m.p99.toFixed(2)} max ${m.max.toFixed(1)} ms, rss ${mib(m.rss)} MiB (${mib(m.rssOpen)} after open; anon ${mib(m.rssAnon)}, file ${mib(m.rssFile)}, JS heap ${mib(m.heap)}), ${m.short} short pages`);
+  log(`${label}: cold opens ${runs.map((r) => Math.round(r.openMs)).join(', ')} ms, page p50 ${m.p50.toFixed(2)} p99 ${m.p99.toFixed(2)} max ${m.max.toFixed(1)} ms (bare classic-level on the same places p50 ${m.floorP50.toFixed(2)} p99 ${m.floorP99.toFixed(2)}), rss ${mib(m.rss)} MiB (${mib(m.rssOpen)} after open; anon ${mib(m.rssAnon)}, file ${mib(m.rssFile)}, JS heap ${mib(m.heap)}), ${m.short} short pages`);
   return m;
 }
 
@@ -444,6 +479,7 @@ try {
     rss_mib_1m: mib(cold1.rss),
     rss_mib: mib(cold.rss),
     page_p99_ms: Number(cold.p99.toFixed(2)),
+    page_floor_p99_ms: Number(cold.floorP99.toFixed(2)),
     append_per_s: rate(EVENTS, state.profileMs),
     raw_append_per_s: rate(EVENTS, state.rawMs),
     append_ratio: Number((state.rawMs / state.profileMs).toFixed(3)),
@@ -455,7 +491,7 @@ try {
       `at ${fmt(CHECK_MESSAGES)} messages: cold open ${cold1.opens.map(Math.round).join(', ')} ms, page p99 ${cold1.p99.toFixed(2)} ms, rss ${mib(cold1.rss)} MiB, ` +
       `append ${fmt(rate(CHECK_EVENTS, atCheck.profileMs))}/s vs raw ${fmt(rate(CHECK_EVENTS, atCheck.rawMs))}/s, profile ${mib(diskCheck)} MiB on disk; ` +
       `at ${fmt(MESSAGES)}: cold open ${cold.opens.map(Math.round).join(', ')} ms (${Math.round(cold.sinceStartMs)} ms from process start), ` +
-      `page p50 ${cold.p50.toFixed(2)} p99 ${cold.p99.toFixed(2)} max ${cold.max.toFixed(1)} ms, rss ${mib(cold.rss)} MiB (${mib(cold.rssOpen)} after open; anon ${mib(cold.rssAnon)}, file-backed ${mib(cold.rssFile)}); ` +
+      `page p50 ${cold.p50.toFixed(2)} p99 ${cold.p99.toFixed(2)} max ${cold.max.toFixed(1)} ms (bare classic-level p50 ${cold.floorP50.toFixed(2)} p99 ${cold.floorP99.toFixed(2)}), rss ${mib(cold.rss)} MiB (${mib(cold.rssOpen)} after open; anon ${mib(cold.rssAnon)}, file-backed ${mib(cold.rssFile)}); ` +
       `append ${fmt(result.append_per_s)}/s vs raw ${fmt(result.raw_append_per_s)}/s (ratio ${result.append_ratio}), reopens in this process ${state.reopenMs.map(Math.round).join(', ')} ms; ` +
       `profile ${mib(disk)} MiB on disk (raw store ${mib(rawDisk)} MiB); ` +
       `clear of peer 1 (${fmt(clearMessages)} messages): removed ${fmt(cleared.removed)} events in ${fmt(clearMs)} ms (its batch written at ${batchMs === null ? '?' : fmt(batchMs)} ms; the rest: keys forgotten, checkpoints, a rewrite of the store if it held plain texts), ` +
