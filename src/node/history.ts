@@ -5,7 +5,7 @@ import { eventKey } from '../events/codec.js';
 import type { Journal } from '../events/journal.js';
 import { isUnreadable } from '../events/values.js';
 import type { Direction, Stored } from '../events/types.js';
-import { chatKey, chatRange, isUpdateKey, messageKey, peerRange, PREFIX, summaryKey } from '../projections/message-keys.js';
+import { chatKey, chatRange, decodeUpdate, isUpdateKey, messageKey, peerRange, PREFIX, summaryKey, type Update } from '../projections/message-keys.js';
 import { foldUpdates, statusOf, type MessageStatus } from '../projections/message-status.js';
 import { decodeChatEntry, decodeSeq, decodeSummary, type ChatEntry, type ChatSummary } from '../projections/message-values.js';
 
@@ -41,12 +41,6 @@ export function summaryOf(summaries: Summaries, peer: number): ChatSummary | und
 // A message's entry with its updates, as one range read gives them (message-keys.ts: an update's key
 // starts with its message's entry key).
 type Item = { entry: ChatEntry; updates: Update[] };
-type Update = { msgSeq: number; kind: number; eventSeq: number; value: Buffer };
-
-// As decodeUpdateKey reads it, without the object in between (a page reads a hundred).
-function updateOf(key: Buffer, value: Buffer): Update {
-  return { msgSeq: key.readUIntBE(6, 6), kind: key[12], eventSeq: key.readUIntBE(13, 6), value };
-}
 
 // How many keys to ask LevelDB for, for `messages` messages: a message and its updates are two or
 // three keys on average (a receipt or two); a page that needs more asks again.
@@ -73,7 +67,7 @@ export async function pageOf(journal: Journal, summaries: Summaries, peer: numbe
         read++;
         last = key;
         if (isUpdateKey(key)) {
-          updates.push(updateOf(key, value));
+          updates.push(decodeUpdate(key, value));
           continue;
         }
         const entry = decodeChatEntry(key, value);
@@ -128,7 +122,7 @@ async function* itemsForward(batches: AsyncIterable<Array<[Buffer, Buffer]>>): A
   for await (const batch of batches) {
     for (const [key, value] of batch) {
       if (isUpdateKey(key)) {
-        const update = updateOf(key, value);
+        const update = decodeUpdate(key, value);
         if (current && update.msgSeq === current.entry.seq) current.updates.push(update);
         continue;
       }

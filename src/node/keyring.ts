@@ -203,8 +203,9 @@ export function openKeyring(home: string): Keyring {
       let at = 0;
       for (const i of indexes) {
         const bytes = items[i];
-        writeCounterBlocks(counters, at, bytes.subarray(KEY_ID_BYTES, KEY_ID_BYTES + BLOCK), blocksOf(bytes));
-        at += blocksOf(bytes) * BLOCK;
+        const n = blocksOf(bytes);
+        writeCounterBlocks(counters, at, bytes.subarray(KEY_ID_BYTES, KEY_ID_BYTES + BLOCK), n);
+        at += n * BLOCK;
       }
       k.blocks ??= crypto.createCipheriv('aes-256-ecb', k.key, null).setAutoPadding(false);
       const stream = at > 0 ? k.blocks.update(counters.subarray(0, at)) : counters; // all empty texts

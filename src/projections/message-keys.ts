@@ -103,9 +103,12 @@ export function isUpdateKey(key: Uint8Array): boolean {
   return key.length > ENTRY_KEY_LENGTH;
 }
 
-export function decodeUpdateKey(key: Uint8Array): { msgSeq: number; kind: number; eventSeq: number } {
-  const b = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-  return { msgSeq: b.readUIntBE(6, 6), kind: b[12], eventSeq: b.readUIntBE(13, 6) };
+// An update as read back: what its key says, and its value. One object, made from the key's own
+// bytes (a page reads a hundred).
+export type Update = { msgSeq: number; kind: number; eventSeq: number; value: Buffer };
+
+export function decodeUpdate(key: Buffer, value: Buffer): Update {
+  return { msgSeq: key.readUIntBE(6, 6), kind: key[12], eventSeq: key.readUIntBE(13, 6), value };
 }
 
 export function summaryKey(peer: number): Buffer {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Direction, NewEvent } from '../../src/events/types.js';
-import { chatRange, CHUNK, decodeUpdateKey, isUpdateKey, messageKey, openSeqsKey, PREFIX, summaryKey } from '../../src/projections/message-keys.js';
+import { chatRange, CHUNK, decodeUpdate, isUpdateKey, messageKey, openSeqsKey, PREFIX, summaryKey } from '../../src/projections/message-keys.js';
 import { foldUpdates, statusOf, unreadOf } from '../../src/projections/message-status.js';
 import { decodeSeq, decodeSummary, SEQS, type ChatSummary } from '../../src/projections/message-values.js';
 import { messages } from '../../src/projections/messages.js';
@@ -24,7 +24,7 @@ function run(events: NewEvent[]) {
       .map(([k, value]) => ({ key: Buffer.from(k, 'latin1'), value }))
       .filter((r) => isUpdateKey(r.key) && Buffer.compare(r.key, gte) >= 0 && Buffer.compare(r.key, lt) < 0)
       .sort((x, y) => Buffer.compare(x.key, y.key))
-      .map((r) => ({ ...decodeUpdateKey(r.key), value: r.value }));
+      .map((r) => decodeUpdate(r.key, r.value));
     return { seq, ...foldUpdates(updates) };
   };
   const status = (peer: number, direction: Direction, id: string): string | undefined => {
