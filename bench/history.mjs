@@ -49,10 +49,14 @@ import { Packr, unpack } from 'msgpackr';
 let openProfile;
 let eventKey;
 let chatKey;
+let keysFor;
+let levelAt;
 async function loadCode(dist) {
   ({ openProfile } = await import(pathToFileURL(path.join(dist, 'src', 'node', 'profile.js')).href));
   ({ eventKey } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'codec.js')).href));
   ({ chatKey } = await import(pathToFileURL(path.join(dist, 'src', 'projections', 'message-keys.js')).href));
+  ({ keysFor } = await import(pathToFileURL(path.join(dist, 'src', 'node', 'history.js')).href));
+  ({ levelAt } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'level.js')).href));
 }
 
 const BATCH = 1000;
@@ -209,20 +213,21 @@ function fmt(n) {
 // ---- the cold child ----
 
 // The floor under a page: the same places read again, after Parley's pages, with bare
-// classic-level on the profile's LevelDB (Parley's options: 64 open files): the chat's entries
-// by a reverse range read of as many keys as a page asks for, then the 50 messages' events by
+// classic-level on the profile's LevelDB (opened as Parley opens it, levelAt): the chat's entries
+// by a reverse range read of as many keys as a page asks for (keysFor), then the 50 messages' events by
 // getMany, each decoded with msgpackr (not opened: the texts stay sealed). What LevelDB and
 // Node-API cost for a page on this machine, whatever Parley does around them; it runs second,
 // on files the pages just read, so it is if anything below the true floor.
 async function floorOf(dir, places) {
-  const db = new ClassicLevel(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', maxOpenFiles: 64 });
+  const db = levelAt(dir);
   await db.open();
+  const want = keysFor(PAGE);
   const times = new Array(places.length);
   for (let k = 0; k < places.length; k++) {
     const [peer, before] = places[k];
     const t = performance.now();
-    const it = db.iterator({ gte: chatKey(peer, 0), lt: chatKey(peer, before), reverse: true, limit: PAGE * 3 + 16 });
-    const entries = await it.nextv(PAGE * 3 + 16);
+    const it = db.iterator({ gte: chatKey(peer, 0), lt: chatKey(peer, before), reverse: true, limit: want });
+    const entries = await it.nextv(want);
     it.close().catch(() => undefined);
     const keys = [];
     for (const [key] of entries) if (key.length === 12 && keys.length < PAGE) keys.push(eventKey(key.readUIntBE(6, 6)));
@@ -289,7 +294,7 @@ if (process.argv[2] === '--cold') {
 // its compaction stats stay the same for 3 s (at most 5 minutes). A profile that grew over years
 // owes none; the build appends years of history in minutes and closes a store that does.
 async function settle(dir) {
-  const db = new ClassicLevel(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', maxOpenFiles: 64 });
+  const db = levelAt(dir);
   await db.open();
   const t0 = performance.now();
   let last = db.getProperty('leveldb.stats');

@@ -44,7 +44,7 @@ type Item = { entry: ChatEntry; updates: Update[] };
 
 // How many keys to ask LevelDB for, for `messages` messages: a message and its updates are two or
 // three keys on average (a receipt or two); a page that needs more asks again.
-function keysFor(messages: number): number {
+export function keysFor(messages: number): number {
   return messages * 3 + 16;
 }
 
