@@ -7,7 +7,7 @@ import { encodeMsgpackReplacing } from './msgpack.js';
 import type { EventBase, EventSchema, StoredOf } from './schema.js';
 import type { ParleyEvent } from './types.js';
 
-// What a profile does to the values it stores (src/node/keyring.ts seals message texts):
+// What a profile does to the values it stores (src/node/sealer.ts seals message texts):
 // `seal` names, for each event of a group in order, the one field stored in another form (`from`
 // written as `to: value`), or null for an event stored as it is; it never changes the events.
 // `open` undoes it on events read back, in place, and gives for each event null, or the error

@@ -6,8 +6,8 @@
 //
 // The keys are not secret from whoever can read the profile (they lie beside it); they exist to
 // be thrown away. The file is replaced whole (written to a temporary file, flushed, renamed over),
-// so it is always one version or the other, never half of each. The journal's sealer (makeSealer,
-// at the end) puts a sealed text in place of `text` as an event is stored, and opens it as it is read.
+// so it is always one version or the other, never half of each. The journal's sealer (sealer.ts)
+// puts a sealed text in place of `text` as an event is stored, and opens it as it is read.
 //
 // A sealed text: key id (8 bytes) | counter block (16) | skip (1) | AES-256-CTR ciphertext.
 // Each chat key runs one keystream per process: the counter block is 8 random bytes drawn when
@@ -24,10 +24,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ParleyError } from '../errors.js';
-import { corruptEvent } from '../events/errors.js';
-import type { Sealer } from '../events/journal.js';
-import type { Stored } from '../events/types.js';
 
 export const KEYRING_FILE = 'keys.json';
 const VERSION = 1;
@@ -269,62 +265,4 @@ function syncDir(dir: string): void {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-// Message texts are sealed with their chat's key as they are stored and opened as they are read
-// (keyring.ts): the value holds `sealed` (bytes) in place of `text`.
-const SEALED_TYPES: ReadonlySet<string> = new Set(['message.sent', 'message.received', 'message.edited']);
-
-// For a tool that opens a profile's journal alone (it holds the profile's lock the same way):
-// texts opened with the profile's keys.
-export function journalSealer(home: string): Sealer {
-  let keyring: Keyring | null = null;
-  return makeSealer(() => (keyring ??= openKeyring(home)));
-}
-
-export function makeSealer(keyring: () => Keyring): Sealer {
-  return {
-    seal(events) {
-      // The texts to seal, with where each goes; one sealMany for all of them.
-      const at: number[] = [];
-      const items: Array<{ peer: number; text: string }> = [];
-      for (let i = 0; i < events.length; i++) {
-        if (!SEALED_TYPES.has(events[i].type)) continue;
-        const e = events[i] as Stored & { peer: number; text: string };
-        if (typeof e.text !== 'string') continue;
-        at.push(i);
-        items.push({ peer: e.peer, text: e.text });
-      }
-      const out = new Array<{ from: string; to: string; value: unknown } | null>(events.length).fill(null);
-      if (items.length === 0) return out;
-      const sealed = keyring().sealMany(items);
-      for (let j = 0; j < at.length; j++) out[at[j]] = { from: 'text', to: 'sealed', value: sealed[j] };
-      return out;
-    },
-    open(events) {
-      // The sealed texts, with where each is; one openMany for all of them.
-      const at: number[] = [];
-      const items: Uint8Array[] = [];
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i] as unknown as { type: string; sealed?: Uint8Array };
-        if (e.sealed === undefined || !SEALED_TYPES.has(e.type)) continue;
-        at.push(i);
-        items.push(e.sealed);
-      }
-      const errors = new Array<ParleyError | null>(events.length).fill(null);
-      if (items.length === 0) return errors;
-      const texts = keyring().openMany(items);
-      for (let j = 0; j < at.length; j++) {
-        const e = events[at[j]] as unknown as { text?: string; sealed?: Uint8Array; seq: number };
-        const text = texts[j];
-        if (text === null) {
-          errors[at[j]] = corruptEvent(e.seq, new Error('its text cannot be opened: the key that sealed it is gone (a cleared chat)'));
-          continue;
-        }
-        e.text = text;
-        delete e.sealed;
-      }
-      return errors;
-    },
-  };
 }

@@ -23,7 +23,8 @@ import { PREFIX as TRANSFER_PREFIX } from '../projections/transfer-keys.js';
 import type { Transfer } from '../projections/transfer-values.js';
 import type { TransferChange } from '../projections/transfers.js';
 import { openTransfersOf, transferOf, transfersPage, type TransfersPageOptions } from './transfers.js';
-import { makeSealer, openKeyring, type Keyring } from './keyring.js';
+import { openKeyring, type Keyring } from './keyring.js';
+import { makeSealer } from './sealer.js';
 import { createClearing } from './clearing.js';
 import { keyringUnreadable } from '../events/errors.js';
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { openJournal } from '../../src/events/journal.js';
 import type { Stored } from '../../src/events/types.js';
-import { journalSealer } from '../../src/node/keyring.js';
+import { journalSealer } from '../../src/node/sealer.js';
 import { openProfile } from '../../src/node/profile.js';
 import { chatKeysOf, CLI, filesUnder, startScript, tempHome } from '../helpers/cli.js';
 import { allMessages, dumpViews } from '../helpers/views.js';
