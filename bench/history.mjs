@@ -10,7 +10,7 @@
 // Measured at two points: "1m" at 1,000,000 messages, or at MESSAGES / 10 when MESSAGES is below
 // 10,000,000 (so `history 300000` measures at 30,000 and at 300,000 messages; the JSON fields keep
 // the names *_1m); and at the end. At each point the profile is closed and three new processes
-// (`node bench/history.mjs --cold HOME SEED FIRSTS DIST`) each open it cold, time openProfile until
+// (`node bench/lib/history-cold.mjs HOME SEED FIRSTS DIST`) each open it cold, time openProfile until
 // ready, read 1,000 pages of 50 messages at random places of random chats (seeded, so the same
 // places every run), timing each, and report the RSS after the reads; each figure is the median
 // of the three. Each child then reads the same places with bare classic-level (floorOf): the
@@ -41,126 +41,23 @@ import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ClassicLevel } from 'classic-level';
-import { Packr, unpack } from 'msgpackr';
+import { Packr } from 'msgpackr';
+import { batchesOf, chatsOf, EVENTS_PER_BLOCK, PEERS } from './lib/history-events.mjs';
 
 // The code under test: a copy of dist/ taken when the run starts (see codeSnapshot), loaded by
 // this process and by every cold child, so that a rebuild of dist/ while the run goes on (other
 // work on the same tree; a full run takes half an hour) cannot measure two versions at once.
 let openProfile;
 let eventKey;
-let chatKey;
-let keysFor;
 let levelAt;
 async function loadCode(dist) {
   ({ openProfile } = await import(pathToFileURL(path.join(dist, 'src', 'node', 'profile.js')).href));
   ({ eventKey } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'codec.js')).href));
-  ({ chatKey } = await import(pathToFileURL(path.join(dist, 'src', 'projections', 'message-keys.js')).href));
-  ({ keysFor } = await import(pathToFileURL(path.join(dist, 'src', 'node', 'history.js')).href));
   ({ levelAt } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'level.js')).href));
 }
 
-const BATCH = 1000;
 const DEPTH = 8;
 const ROUND = 20_000;
-const PEERS = 50;
-const PAGE = 50;
-const READS = 1000;
-const EVENTS_PER_BLOCK = 35; // per 10 messages
-const T0 = 1_790_000_000_000;
-
-// ---- the events ----
-
-// Peer of message m: 1 in 50 go to peer 1, the rest spread over peers 2..50.
-function peerOf(m) {
-  const h = Math.imul(m ^ (m >>> 16), 0x45d9f3b) >>> 0;
-  const h2 = Math.imul(h ^ (h >>> 16), 0x45d9f3b) >>> 0;
-  const x = (h2 ^ (h2 >>> 16)) >>> 0;
-  return x % 50 === 0 ? 1 : 2 + (Math.floor(x / 50) % (PEERS - 1));
-}
-
-const TEXTS = [
-  'Привет! How are you doing today?',
-  'Fine, thanks. Did you see the file I sent yesterday?',
-  'ok',
-  'Let us meet at 7 near the station, the usual place.',
-  'Sure 👍',
-  'I will call you back in ten minutes, I am on the train now and the signal is poor.',
-  'Thanks!',
-  'What time works for you tomorrow?',
-];
-
-// One block: 10 messages, 35 events. Each slot: [message offset in block, kind].
-// Kinds: S sent, Q quota out, T transmitted, D delivered (of the message at the offset),
-// R received, I quota in, M read by me (of the offset), P read by peer (of the offset).
-// Directions: offsets 0,1,2,5,6,7 out; 3,4,8,9 in.
-const BLOCK = [
-  [0, 'S'], [0, 'Q'], [0, 'T'],
-  [1, 'S'], [1, 'Q'], [1, 'T'], [0, 'D'],
-  [2, 'S'], [2, 'Q'], [2, 'T'], [1, 'D'],
-  [3, 'R'], [3, 'I'], [2, 'D'],
-  [4, 'R'], [4, 'I'], [4, 'M'],
-  [5, 'S'], [5, 'Q'], [5, 'T'],
-  [6, 'S'], [6, 'Q'], [6, 'T'], [5, 'D'],
-  [7, 'S'], [7, 'Q'], [7, 'T'], [6, 'D'],
-  [8, 'R'], [8, 'I'], [7, 'D'], [7, 'P'],
-  [9, 'R'], [9, 'I'], [9, 'M'],
-];
-if (BLOCK.length !== EVENTS_PER_BLOCK) throw new Error('the block is not 35 events');
-
-// Where in a block each message's own event (sent or received) is: its seq, which the receipts
-// name (msgSeq), as the running client names it when it journals a receipt.
-const SLOT_OF = Array.from({ length: 10 }, (_, off) => BLOCK.findIndex(([o, k]) => o === off && (k === 'S' || k === 'R')));
-
-// Event i of the stream (0-based; its seq in a fresh profile is i + 1).
-function makeEvent(i) {
-  const block = Math.floor(i / EVENTS_PER_BLOCK);
-  const [off, kind] = BLOCK[i - block * EVENTS_PER_BLOCK];
-  const m = block * 10 + off;
-  const msgSeq = block * EVENTS_PER_BLOCK + SLOT_OF[off] + 1;
-  const peer = peerOf(m);
-  const at = T0 + i * 97;
-  switch (kind) {
-    case 'S': return { type: 'message.sent', id: 'o' + m, peer, text: TEXTS[m % TEXTS.length] + ' #' + m, packets: 1, at };
-    case 'Q': return { type: 'quota.spent', peer, direction: 'outbound', kind: 'messages', n: 1, ref: 'o' + m, at };
-    case 'T': return { type: 'message.transmitted', id: 'o' + m, peer, msgSeq, at };
-    case 'D': return { type: 'message.delivered', id: 'o' + m, peer, msgSeq, receivedAt: at - 40, at };
-    case 'R': return { type: 'message.received', id: 'i' + m, peer, text: TEXTS[(m * 3) % TEXTS.length] + ' #' + m, sentAt: at - 150, at };
-    case 'I': return { type: 'quota.spent', peer, direction: 'inbound', kind: 'messages', n: 1, ref: 'i' + m, at };
-    case 'M': return { type: 'message.read', id: 'i' + m, peer, by: 'me', msgSeq, at };
-    case 'P': return { type: 'message.read', id: 'o' + m, peer, by: 'peer', msgSeq, at };
-    default: throw new Error('kind ' + kind);
-  }
-}
-
-// Events [start, end) in batches of BATCH.
-function batchesOf(start, end) {
-  const out = [];
-  for (let b = start; b < end; b += BATCH) {
-    const n = Math.min(BATCH, end - b);
-    const events = new Array(n);
-    for (let k = 0; k < n; k++) events[k] = makeEvent(b + k);
-    out.push(events);
-  }
-  return out;
-}
-
-// The seq of the first message of each chat (and how many messages each holds) in the first
-// `messages` messages: the range a page read picks its place in.
-function chatsOf(messages) {
-  const first = {};
-  const count = {};
-  for (let m = 0; m < messages; m++) {
-    const peer = peerOf(m);
-    if (first[peer] === undefined) {
-      const block = Math.floor(m / 10);
-      const off = m % 10;
-      const slot = BLOCK.findIndex(([o, k]) => o === off && (k === 'S' || k === 'R'));
-      first[peer] = block * EVENTS_PER_BLOCK + slot + 1;
-    }
-    count[peer] = (count[peer] ?? 0) + 1;
-  }
-  return { first, count };
-}
 
 // ---- helpers ----
 
@@ -194,100 +91,8 @@ function du(dir) {
   return total;
 }
 
-// A small seeded PRNG (mulberry32): the same places every run.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function fmt(n) {
   return Math.round(n).toLocaleString('en-US');
-}
-
-// ---- the cold child ----
-
-// The floor under a page: the same places read again, after Parley's pages, with bare
-// classic-level on the profile's LevelDB (opened as Parley opens it, levelAt): the chat's entries
-// by a reverse range read of as many keys as a page asks for (keysFor), then the 50 messages' events by
-// getMany, each decoded with msgpackr (not opened: the texts stay sealed). What LevelDB and
-// Node-API cost for a page on this machine, whatever Parley does around them; it runs second,
-// on files the pages just read, so it is if anything below the true floor.
-async function floorOf(dir, places) {
-  const db = levelAt(dir);
-  await db.open();
-  const want = keysFor(PAGE);
-  const times = new Array(places.length);
-  for (let k = 0; k < places.length; k++) {
-    const [peer, before] = places[k];
-    const t = performance.now();
-    const it = db.iterator({ gte: chatKey(peer, 0), lt: chatKey(peer, before), reverse: true, limit: want });
-    const entries = await it.nextv(want);
-    it.close().catch(() => undefined);
-    const keys = [];
-    for (const [key] of entries) if (key.length === 12 && keys.length < PAGE) keys.push(eventKey(key.readUIntBE(6, 6)));
-    for (const value of await db.getMany(keys)) if (value) unpack(value);
-    times[k] = performance.now() - t;
-  }
-  await db.close();
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.ceil(times.length * 0.5) - 1], p99: times[Math.ceil(times.length * 0.99) - 1] };
-}
-
-if (process.argv[2] === '--cold') {
-  // A new process: Parley starting on the profile. Then 1,000 pages at random places.
-  const home = process.argv[3];
-  const seed = Number(process.argv[4]);
-  const first = JSON.parse(process.argv[5]);
-  await loadCode(process.argv[6]);
-  const t0 = performance.now();
-  const profile = await openProfile(home);
-  const openMs = performance.now() - t0;
-  const sinceStartMs = performance.now(); // from the process's own start (timeOrigin)
-  const rssOpen = process.memoryUsage().rss;
-  const random = prng(seed);
-  const peers = profile.chats().map((c) => c.peer);
-  const times = new Array(READS);
-  const places = new Array(READS);
-  let short = 0;
-  let read = 0;
-  for (let k = 0; k < READS; k++) {
-    const peer = peers[Math.floor(random() * peers.length)];
-    const lo = first[peer] ?? 1;
-    const hi = profile.chat(peer).lastSeq + 1;
-    const before = lo + Math.floor(random() * (hi - lo + 1));
-    places[k] = [peer, before];
-    const t = performance.now();
-    const page = await profile.page(peer, { limit: PAGE, before });
-    times[k] = performance.now() - t;
-    read += page.length;
-    if (page.length < PAGE) short++;
-    for (let j = 0; j < page.length; j++) {
-      const msg = page[j];
-      if (msg.seq >= before || (j > 0 && msg.seq <= page[j - 1].seq) || msg.peer !== peer || !msg.text) {
-        throw new Error(`page of peer ${peer} before ${before} is wrong at ${j}: ${JSON.stringify(msg)}`);
-      }
-    }
-  }
-  const rss = process.memoryUsage().rss;
-  // Where the RSS is: LevelDB maps table files (mmap), whose pages count as RssFile.
-  const status = fs.readFileSync('/proc/self/status', 'utf8');
-  const kib = (name) => Number((status.match(new RegExp(name + ':\\s+(\\d+)')) ?? [0, 0])[1]) * 1024;
-  const rssAnon = kib('RssAnon');
-  const rssFile = kib('RssFile');
-  const heap = process.memoryUsage().heapUsed;
-  times.sort((a, b) => a - b);
-  const p99 = times[Math.ceil(READS * 0.99) - 1];
-  const p50 = times[Math.ceil(READS * 0.5) - 1];
-  await profile.close();
-  const floor = await floorOf(path.join(home, 'journal'), places);
-  process.stdout.write(JSON.stringify({ openMs, sinceStartMs, p99, p50, max: times[READS - 1], rss, rssOpen, rssAnon, rssFile, heap, short, read, chats: peers.length, floorP50: floor.p50, floorP99: floor.p99 }) + '\n');
-  process.exit(0);
 }
 
 // LevelDB's compactions the build left owing, done: the store opened bare and left alone until
@@ -407,7 +212,7 @@ async function closeBoth(state) {
 
 function runChild(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args, code.dist], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./lib/history-cold.mjs', import.meta.url)), ...args, code.dist], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -424,7 +229,7 @@ function runChild(args) {
 async function measureCold(messages, label) {
   const { first } = chatsOf(messages);
   const runs = [];
-  for (let i = 0; i < 3; i++) runs.push(await runChild(['--cold', home, String(1 + i), JSON.stringify(first)]));
+  for (let i = 0; i < 3; i++) runs.push(await runChild([home, String(1 + i), JSON.stringify(first)]));
   const m = {
     openMs: median(runs.map((r) => r.openMs)),
     opens: runs.map((r) => r.openMs),

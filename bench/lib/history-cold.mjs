@@ -1,0 +1,118 @@
+// A cold child of the history bench (bench/history.mjs): a new process, Parley starting on the
+// profile, then 1,000 pages of 50 messages at random places of random chats (seeded: the same
+// places every run), timing each, then the same places read with bare classic-level (floorOf).
+// Prints one JSON line: the open time, the pages' p50, p99 and max, the RSS and where it is,
+// and the floor's p50 and p99.
+//
+//   node bench/lib/history-cold.mjs HOME SEED FIRSTS DIST
+//
+// FIRSTS: each chat's first seq (JSON), where a page's place is picked from; DIST: the copy of
+// dist/ the run measures (codeSnapshot in bench/history.mjs).
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { unpack } from 'msgpackr';
+
+const PAGE = 50;
+const READS = 1000;
+
+let openProfile;
+let eventKey;
+let chatKey;
+let keysFor;
+let levelAt;
+async function loadCode(dist) {
+  ({ openProfile } = await import(pathToFileURL(path.join(dist, 'src', 'node', 'profile.js')).href));
+  ({ eventKey } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'codec.js')).href));
+  ({ chatKey } = await import(pathToFileURL(path.join(dist, 'src', 'projections', 'message-keys.js')).href));
+  ({ keysFor } = await import(pathToFileURL(path.join(dist, 'src', 'node', 'history.js')).href));
+  ({ levelAt } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'level.js')).href));
+}
+
+// A small seeded PRNG (mulberry32): the same places every run.
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// The floor under a page: the same places read again, after Parley's pages, with bare
+// classic-level on the profile's LevelDB (opened as Parley opens it, levelAt): the chat's entries
+// by a reverse range read of as many keys as a page asks for (keysFor), then the 50 messages' events by
+// getMany, each decoded with msgpackr (not opened: the texts stay sealed). What LevelDB and
+// Node-API cost for a page on this machine, whatever Parley does around them; it runs second,
+// on files the pages just read, so it is if anything below the true floor.
+async function floorOf(dir, places) {
+  const db = levelAt(dir);
+  await db.open();
+  const want = keysFor(PAGE);
+  const times = new Array(places.length);
+  for (let k = 0; k < places.length; k++) {
+    const [peer, before] = places[k];
+    const t = performance.now();
+    const it = db.iterator({ gte: chatKey(peer, 0), lt: chatKey(peer, before), reverse: true, limit: want });
+    const entries = await it.nextv(want);
+    it.close().catch(() => undefined);
+    const keys = [];
+    for (const [key] of entries) if (key.length === 12 && keys.length < PAGE) keys.push(eventKey(key.readUIntBE(6, 6)));
+    for (const value of await db.getMany(keys)) if (value) unpack(value);
+    times[k] = performance.now() - t;
+  }
+  await db.close();
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.ceil(times.length * 0.5) - 1], p99: times[Math.ceil(times.length * 0.99) - 1] };
+}
+
+// A new process: Parley starting on the profile. Then 1,000 pages at random places.
+const home = process.argv[2];
+const seed = Number(process.argv[3]);
+const first = JSON.parse(process.argv[4]);
+await loadCode(process.argv[5]);
+const t0 = performance.now();
+const profile = await openProfile(home);
+const openMs = performance.now() - t0;
+const sinceStartMs = performance.now(); // from the process's own start (timeOrigin)
+const rssOpen = process.memoryUsage().rss;
+const random = prng(seed);
+const peers = profile.chats().map((c) => c.peer);
+const times = new Array(READS);
+const places = new Array(READS);
+let short = 0;
+let read = 0;
+for (let k = 0; k < READS; k++) {
+  const peer = peers[Math.floor(random() * peers.length)];
+  const lo = first[peer] ?? 1;
+  const hi = profile.chat(peer).lastSeq + 1;
+  const before = lo + Math.floor(random() * (hi - lo + 1));
+  places[k] = [peer, before];
+  const t = performance.now();
+  const page = await profile.page(peer, { limit: PAGE, before });
+  times[k] = performance.now() - t;
+  read += page.length;
+  if (page.length < PAGE) short++;
+  for (let j = 0; j < page.length; j++) {
+    const msg = page[j];
+    if (msg.seq >= before || (j > 0 && msg.seq <= page[j - 1].seq) || msg.peer !== peer || !msg.text) {
+      throw new Error(`page of peer ${peer} before ${before} is wrong at ${j}: ${JSON.stringify(msg)}`);
+    }
+  }
+}
+const rss = process.memoryUsage().rss;
+// Where the RSS is: LevelDB maps table files (mmap), whose pages count as RssFile.
+const status = fs.readFileSync('/proc/self/status', 'utf8');
+const kib = (name) => Number((status.match(new RegExp(name + ':\\s+(\\d+)')) ?? [0, 0])[1]) * 1024;
+const rssAnon = kib('RssAnon');
+const rssFile = kib('RssFile');
+const heap = process.memoryUsage().heapUsed;
+times.sort((a, b) => a - b);
+const p99 = times[Math.ceil(READS * 0.99) - 1];
+const p50 = times[Math.ceil(READS * 0.5) - 1];
+await profile.close();
+const floor = await floorOf(path.join(home, 'journal'), places);
+process.stdout.write(JSON.stringify({ openMs, sinceStartMs, p99, p50, max: times[READS - 1], rss, rssOpen, rssAnon, rssFile, heap, short, read, chats: peers.length, floorP50: floor.p50, floorP99: floor.p99 }) + '\n');
+process.exit(0);
