@@ -39,22 +39,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { Packr } from 'msgpackr';
+import { loadCode } from './lib/history-code.mjs';
 import { batchesOf, chatsOf, EVENTS_PER_BLOCK, PEERS } from './lib/history-events.mjs';
 
 // The code under test: a copy of dist/ taken when the run starts (see codeSnapshot), loaded by
-// this process and by every cold child, so that a rebuild of dist/ while the run goes on (other
-// work on the same tree; a full run takes half an hour) cannot measure two versions at once.
+// this process and by every cold child (lib/history-code.mjs).
 let openProfile;
 let eventKey;
 let levelAt;
-async function loadCode(dist) {
-  ({ openProfile } = await import(pathToFileURL(path.join(dist, 'src', 'node', 'profile.js')).href));
-  ({ eventKey } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'codec.js')).href));
-  ({ levelAt } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'level.js')).href));
-}
 
 const DEPTH = 8;
 const ROUND = 20_000;
@@ -256,7 +251,7 @@ let state = null;
 let code = null;
 try {
   code = codeSnapshot();
-  await loadCode(code.dist);
+  ({ openProfile, eventKey, levelAt } = await loadCode(code.dist));
   fs.mkdirSync(home, { recursive: true });
   state = { profile: null, raw: null, rawMs: 0, profileMs: 0, turn: 0, reopenMs: [] };
   await openBoth(state);

@@ -10,24 +10,11 @@
 // dist/ the run measures (codeSnapshot in bench/history.mjs).
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { unpack } from 'msgpackr';
+import { loadCode } from './history-code.mjs';
 
 const PAGE = 50;
 const READS = 1000;
-
-let openProfile;
-let eventKey;
-let chatKey;
-let keysFor;
-let levelAt;
-async function loadCode(dist) {
-  ({ openProfile } = await import(pathToFileURL(path.join(dist, 'src', 'node', 'profile.js')).href));
-  ({ eventKey } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'codec.js')).href));
-  ({ chatKey } = await import(pathToFileURL(path.join(dist, 'src', 'projections', 'message-keys.js')).href));
-  ({ keysFor } = await import(pathToFileURL(path.join(dist, 'src', 'node', 'history.js')).href));
-  ({ levelAt } = await import(pathToFileURL(path.join(dist, 'src', 'events', 'level.js')).href));
-}
 
 // A small seeded PRNG (mulberry32): the same places every run.
 function prng(seed) {
@@ -72,7 +59,7 @@ async function floorOf(dir, places) {
 const home = process.argv[2];
 const seed = Number(process.argv[3]);
 const first = JSON.parse(process.argv[4]);
-await loadCode(process.argv[5]);
+const { openProfile, eventKey, chatKey, keysFor, levelAt } = await loadCode(process.argv[5]);
 const t0 = performance.now();
 const profile = await openProfile(home);
 const openMs = performance.now() - t0;
