@@ -34,6 +34,9 @@
 // the start: this process and the cold children all load that copy, whatever happens to dist/
 // meanwhile. The human line names the commit (and how many files of src/ differed from it).
 //
+// PARLEY_BENCH_KEEP=1 keeps the run's directory (its path is logged): the profile after the clear,
+// `before-clear` (a copy from before it) and the code, for a closer look with other tools.
+//
 // Prints one human line, then one JSON line, last.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -282,6 +285,9 @@ try {
   const settleMs = await settle(path.join(home, 'journal'));
   const settled = await measureCold(MESSAGES, `at ${fmt(MESSAGES)} messages, settled (${fmt(settleMs)} ms)`);
 
+  // PARLEY_BENCH_KEEP=1: the profile as it stands before the clear, kept apart for a closer look.
+  if (process.env.PARLEY_BENCH_KEEP === '1') fs.cpSync(home, path.join(base, 'before-clear'), { recursive: true });
+
   // Clear: peer 1's chat, in this process, on the profile opened again (not timed).
   const t0open = performance.now();
   const profile = await openProfile(home);
@@ -342,5 +348,7 @@ try {
   } catch {
     // the directory goes anyway
   }
-  fs.rmSync(base, { recursive: true, force: true });
+  // PARLEY_BENCH_KEEP=1 keeps the profile (and the code that built it) for a closer look.
+  if (process.env.PARLEY_BENCH_KEEP === '1') log(`kept ${base} (before-clear: the profile before the clear)`);
+  else fs.rmSync(base, { recursive: true, force: true });
 }

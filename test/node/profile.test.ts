@@ -269,6 +269,30 @@ describe('profile - the stored messages view', () => {
     { type: 'message.read', id: '1', peer: 5, by: 'me', at: 9 },
   ];
 
+  it('profile - a page of many messages (its events read in slices at once) is the matching slice of the chat, edits included', async () => {
+    const profile = await openProfile(tempHome());
+    const events: NewEvent[] = [{ type: 'contact.added', peer: 5, name: 'Ann', whitelisted: true, at: 1 }];
+    for (let i = 1; i <= 130; i++) {
+      // Another chat between each of Ann's messages, as a page's events lie in a real journal.
+      events.push({ type: 'message.received', id: `o${i}`, peer: 6, text: `other ${i}`, sentAt: i, at: i });
+      if (i % 2 === 0) events.push({ type: 'message.sent', id: `${i}`, peer: 5, text: `mine ${i}`, packets: 1, at: i });
+      else events.push({ type: 'message.received', id: `${i}`, peer: 5, text: `theirs ${i}`, sentAt: i, at: i });
+      if (i % 7 === 0) events.push({ type: 'message.edited', id: `${i}`, peer: 5, direction: i % 2 === 0 ? 'out' : 'in', text: `edited ${i}`, at: i + 1 });
+    }
+    await profile.appendMany(events);
+    const all = (await dumpViews(profile, [5])).chats[5].messages;
+    expect(all).toHaveLength(130);
+    expect(all.filter((m) => m.text.startsWith('edited'))).toHaveLength(18);
+    for (const limit of [17, 50, 130, 500]) {
+      for (const at of [0, 40, 129]) {
+        const before = all[at].seq;
+        expect(await profile.page(5, { limit, before })).toEqual(all.slice(Math.max(0, at - limit), at));
+      }
+      expect(await profile.page(5, { limit })).toEqual(all.slice(-limit));
+    }
+    await profile.close();
+  });
+
   it('profile - a message sent and one received with the same id and peer are both kept', async () => {
     const profile = await openProfile(tempHome());
     await profile.appendMany(structuredClone(CHAT));
