@@ -15,7 +15,7 @@ import type { ClassicLevel } from 'classic-level';
 import type { ParleyError } from '../errors.js';
 import { journalClosed, openFailed, profileInUse } from './errors.js';
 import { levelAt, type Db, type Range, type Store } from './level.js';
-import { clearRange, purgeStore } from './purge.js';
+import { clearRange, compactRange, purgeStore } from './purge.js';
 import { findLastSeq, reader, type ScanOptions } from './reader.js';
 import { recoverRewrite } from './rewrite.js';
 import type { EventBase, EventSchema, NewOf, StoredOf } from './schema.js';
@@ -66,6 +66,9 @@ export type Journal<E extends EventBase = ParleyEvent> = {
   // and not in turn with appends: for a history clear's pick (appendRemoving), while nothing
   // else is written, and a stored view dropped before its rebuild (views.ts).
   clearRange: (range: Range) => Promise<void>;
+  // Compacts a range inside LevelDB (purge.ts): after a clearRange of many keys, so that a read
+  // seeking into the range does not step over each deleted key (a clear's records: clearing.ts).
+  compactRange: (range: Range) => Promise<void>;
   // Writes records alone (a rebuild of a stored view), in turn with appends.
   writeOps: (ops: Op[]) => Promise<void>;
   getMeta: (name: string) => Promise<Buffer | undefined>;
@@ -165,6 +168,7 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
     getMany: reads.getMany,
     entries: reads.entries,
     clearRange: (range) => clearRange(store, range),
+    compactRange: (range) => compactRange(store, range),
     writeOps: writer.writeOps,
     getMeta,
     putMeta,

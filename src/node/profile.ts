@@ -188,6 +188,7 @@ export async function openProfile(home: string, options: OpenOptions = {}): Prom
     closed = true;
     unsubscribe();
     if (checkpointing) await checkpointing;
+    await clearing.idle();
     try {
       if (sinceCheckpoint > 0) await checkpoint();
     } finally {

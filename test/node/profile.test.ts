@@ -224,6 +224,36 @@ describe('profile', () => {
     }
   });
 
+  it('profile - a clear of a long chat compacts its records in the background, and close waits for it; a short one is left to LevelDB', async () => {
+    const home = tempHome();
+    const profile = await openProfile(home);
+    // 30,000 messages of Ann's with a receipt each (60,000 events), 100 of Bo's (peer 4, before
+    // her: the chat whose newest page reads up to where hers start) and 100 of Cy's.
+    const events: NewEvent[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      events.push({ type: 'message.sent', id: `a${i}`, peer: 5, text: `ann ${i}`, packets: 1 });
+      events.push({ type: 'message.delivered', id: `a${i}`, peer: 5, receivedAt: 1, msgSeq: 2 * i + 1 });
+    }
+    for (let i = 0; i < 100; i++) events.push({ type: 'message.received', id: `b${i}`, peer: 4, text: `bo ${i}`, sentAt: 1 }, { type: 'message.received', id: `c${i}`, peer: 6, text: `cy ${i}`, sentAt: 1 });
+    for (let i = 0; i < events.length; i += 5000) await profile.appendMany(events.slice(i, i + 5000));
+    const compacted: string[] = [];
+    const compact = profile.journal.compactRange;
+    profile.journal.compactRange = async (range) => {
+      await compact(range);
+      compacted.push(range.gte.toString('hex'));
+    };
+    expect(await profile.clearChat(6)).toMatchObject({ removed: 100 });
+    expect(await profile.clearChat(5)).toMatchObject({ removed: 60_000 });
+    await profile.close();
+    // Cy's chat (100 events) was not compacted; Ann's was, both its ranges, before close ended.
+    expect(compacted).toEqual([peerRange(PREFIX.CHAT, 5).gte.toString('hex'), peerRange(PREFIX.MESSAGE, 5).gte.toString('hex')]);
+    const again = await openProfile(home);
+    expect(again.journal.lastSeq()).toBe(events.length + 2);
+    expect((await again.page(4)).map((m) => m.id)).toEqual(Array.from({ length: 50 }, (_, i) => `b${50 + i}`));
+    expect(await again.page(5)).toEqual([]);
+    await again.close();
+  }, 60_000);
+
   it('profile - a clear cut short after its records went by range and before its batch is made again, whole, at the next start', async () => {
     const home = tempHome();
     let profile = await openProfile(home);
