@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { ClassicLevel } from 'classic-level';
 import type { ParleyError } from '../errors.js';
 import { journalClosed, openFailed, profileInUse } from './errors.js';
-import { levelAt, type Db, type Range, type Store } from './level.js';
+import { flushBeforeClose, levelAt, type Db, type Range, type Store } from './level.js';
 import { clearRange, compactRange, purgeStore } from './purge.js';
 import { findLastSeq, reader, type ScanOptions } from './reader.js';
 import { recoverRewrite } from './rewrite.js';
@@ -147,6 +147,8 @@ export async function openJournal<E extends EventBase = ParleyEvent>(dir: string
     store.closed = true;
     listeners.clear();
     try {
+      // Best effort: a store that cannot write now still closes, and replays its log at the next open.
+      await flushBeforeClose(store.db, dir).catch(() => undefined);
       await store.db.close();
     } finally {
       await lock.close();

@@ -91,6 +91,25 @@ function watchedStore() {
 const noSpace = (): Error => Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
 
 describe('journal', () => {
+  it('journal - a close after a MiB or more of writes leaves no log for the next open to replay; after less, LevelDB keeps its log', async () => {
+    const logBytes = (dir: string): number => fs.readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+    const long = 'x'.repeat(1000);
+    const dir = path.join(tempDir(), 'journal');
+    let journal = await openJournal(dir);
+    await journal.appendMany(Array.from({ length: 1500 }, (_, i) => ({ ...msg(i), text: long })));
+    expect(logBytes(dir)).toBeGreaterThan(1024 * 1024);
+    await journal.close();
+    expect(logBytes(dir)).toBe(0);
+    journal = await openJournal(dir);
+    expect(journal.lastSeq()).toBe(1500);
+    await journal.appendMany(Array.from({ length: 100 }, (_, i) => msg(1500 + i)));
+    await journal.close();
+    expect(logBytes(dir)).toBeGreaterThan(0);
+    journal = await openJournal(dir);
+    expect((await all(journal)).map((e) => e.seq)).toEqual(Array.from({ length: 1600 }, (_, i) => i + 1));
+    await journal.close();
+  });
+
   it('journal - appends made in one tick get consecutive seqs in call order', async () => {
     const journal = await openJournal(tempDir());
     const stored = await Promise.all([journal.append(msg(1)), journal.append(msg(2)), journal.appendMany([msg(3), msg(4)])]);
