@@ -78,7 +78,12 @@ const FLUSH_AT_CLOSE = 1024 * 1024;
 const BELOW_EVERY_KEY = Buffer.from([0x00]);
 
 export async function flushBeforeClose(db: Db, dir: string): Promise<void> {
-  let logBytes = 0;
-  for (const name of fs.readdirSync(dir)) if (name.endsWith('.log')) logBytes += fs.statSync(path.join(dir, name)).size;
-  if (logBytes >= FLUSH_AT_CLOSE) await db.compactRange(BELOW_EVERY_KEY, BELOW_EVERY_KEY);
+  if (logBytes(dir) >= FLUSH_AT_CLOSE) await db.compactRange(BELOW_EVERY_KEY, BELOW_EVERY_KEY);
+}
+
+// The bytes in the store's logs (NNNNNN.log; its info log is LOG), what the next open replays.
+export function logBytes(dir: string): number {
+  let bytes = 0;
+  for (const name of fs.readdirSync(dir)) if (name.endsWith('.log')) bytes += fs.statSync(path.join(dir, name)).size;
+  return bytes;
 }

@@ -5,6 +5,7 @@ import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EVENT_PREFIX, eventKey, KEY_LENGTH, seqOfKey } from '../../src/events/codec.js';
 import { openJournal, type Journal } from '../../src/events/journal.js';
+import { logBytes } from '../../src/events/level.js';
 import type { NewEvent, Stored } from '../../src/events/types.js';
 
 const dirs: string[] = [];
@@ -92,7 +93,6 @@ const noSpace = (): Error => Object.assign(new Error('ENOSPC: no space left on d
 
 describe('journal', () => {
   it('journal - a close after a MiB or more of writes leaves no log for the next open to replay; after less, LevelDB keeps its log', async () => {
-    const logBytes = (dir: string): number => fs.readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
     const long = 'x'.repeat(1000);
     const dir = path.join(tempDir(), 'journal');
     let journal = await openJournal(dir);
