@@ -12,6 +12,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import { median } from './lib/figures.mjs';
 import { createCa } from '../dist/cert/ca.js';
 import { KDF } from '../dist/cert/constants.js';
 import { createCsr } from '../dist/cert/csr.js';
@@ -150,11 +151,6 @@ async function measureSlice(identity, port, ms) {
   const elapsed = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   return { perSecond: count / elapsed, cpuMsPerHandshake: (cpu.user + cpu.system) / 1000 / count };
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function round1(x) {

@@ -45,7 +45,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { Packr } from 'msgpackr';
-import { loadCode } from './lib/history-code.mjs';
+import { du, fmt, gc, median, mibTenths as mib, rate } from './lib/figures.mjs';
+import { loadCode, settle } from './lib/history-code.mjs';
 import { batchesOf, chatsOf, EVENTS_PER_BLOCK, PEERS } from './lib/history-events.mjs';
 
 // The code under test: a copy of dist/ taken when the run starts (see codeSnapshot), loaded by
@@ -56,61 +57,6 @@ let levelAt;
 
 const DEPTH = 8;
 const ROUND = 20_000;
-
-// ---- helpers ----
-
-function gc() {
-  if (globalThis.gc) globalThis.gc();
-}
-
-function rate(n, ms) {
-  return Math.round((n / ms) * 1000);
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function mib(bytes) {
-  return Math.round((bytes / 2 ** 20) * 10) / 10;
-}
-
-function du(dir) {
-  let total = 0;
-  const walk = (d) => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else total += fs.statSync(p).size;
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return total;
-}
-
-function fmt(n) {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-// LevelDB's compactions the build left owing, done: the store opened bare and left alone until
-// its compaction stats stay the same for 3 s (at most 5 minutes). A profile that grew over years
-// owes none; the build appends years of history in minutes and closes a store that does.
-async function settle(dir) {
-  const db = levelAt(dir);
-  await db.open();
-  const t0 = performance.now();
-  let last = db.getProperty('leveldb.stats');
-  let quiet = 0;
-  while (quiet < 3 && performance.now() - t0 < 300_000) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const now = db.getProperty('leveldb.stats');
-    quiet = now === last ? quiet + 1 : 0;
-    last = now;
-  }
-  await db.close();
-  return performance.now() - t0;
-}
 
 // ---- the run ----
 
@@ -123,6 +69,7 @@ if (!(MESSAGES >= 100)) {
 const CHECK_MESSAGES = MESSAGES >= 10_000_000 ? 1_000_000 : Math.floor(MESSAGES / 100) * 10;
 const EVENTS = (MESSAGES / 10) * EVENTS_PER_BLOCK;
 const CHECK_EVENTS = (CHECK_MESSAGES / 10) * EVENTS_PER_BLOCK;
+const KEEP = process.env.PARLEY_BENCH_KEEP === '1';
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-history-'));
 const home = path.join(base, 'profile');
 const rawDir = path.join(base, 'raw');
@@ -267,7 +214,7 @@ try {
   await closeBoth(state);
   const diskCheck = du(home);
   const cold1 = await measureCold(CHECK_MESSAGES, `at ${fmt(CHECK_MESSAGES)} messages`);
-  const settle1Ms = await settle(path.join(home, 'journal'));
+  const settle1Ms = await settle(levelAt, path.join(home, 'journal'));
   const settled1 = await measureCold(CHECK_MESSAGES, `at ${fmt(CHECK_MESSAGES)} messages, settled (${fmt(settle1Ms)} ms)`);
   await openBoth(state);
 
@@ -282,11 +229,11 @@ try {
   const disk = du(home);
   const rawDisk = du(rawDir);
   const cold = await measureCold(MESSAGES, `at ${fmt(MESSAGES)} messages`);
-  const settleMs = await settle(path.join(home, 'journal'));
+  const settleMs = await settle(levelAt, path.join(home, 'journal'));
   const settled = await measureCold(MESSAGES, `at ${fmt(MESSAGES)} messages, settled (${fmt(settleMs)} ms)`);
 
-  // PARLEY_BENCH_KEEP=1: the profile as it stands before the clear, kept apart for a closer look.
-  if (process.env.PARLEY_BENCH_KEEP === '1') fs.cpSync(home, path.join(base, 'before-clear'), { recursive: true });
+  // KEEP: the profile as it stands before the clear, kept apart for a closer look.
+  if (KEEP) fs.cpSync(home, path.join(base, 'before-clear'), { recursive: true });
 
   // Clear: peer 1's chat, in this process, on the profile opened again (not timed).
   const t0open = performance.now();
@@ -356,7 +303,7 @@ try {
   } catch {
     // the directory goes anyway
   }
-  // PARLEY_BENCH_KEEP=1 keeps the profile (and the code that built it) for a closer look.
-  if (process.env.PARLEY_BENCH_KEEP === '1') log(`kept ${base} (before-clear: the profile before the clear)`);
+  // KEEP: the profile (and the code that built it) stay for a closer look.
+  if (KEEP) log(`kept ${base} (before-clear: the profile before the clear)`);
   else fs.rmSync(base, { recursive: true, force: true });
 }

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { Packr, Unpackr } from 'msgpackr';
+import { gc, rate } from './lib/figures.mjs';
 import { openJournal } from '../dist/src/events/journal.js';
 import { eventKey } from '../dist/src/events/codec.js';
 import { openProfile } from '../dist/src/node/profile.js';
@@ -61,10 +62,6 @@ function batchOf(start) {
   const events = [];
   for (let i = start; i < Math.min(N, start + BATCH); i++) events.push(makeEvent(i));
   return events;
-}
-
-function rate(n, ms) {
-  return Math.round((n / ms) * 1000);
 }
 
 // Appends to the raw store and to the journal in turns, ROUND events at a time, timing each
@@ -160,10 +157,6 @@ async function timedOpen(home) {
   const ms = performance.now() - t0;
   if (profile.journal.lastSeq() !== N) throw new Error(`profile holds ${profile.journal.lastSeq()} of ${N}`);
   return { profile, ms };
-}
-
-function gc() {
-  if (globalThis.gc) globalThis.gc();
 }
 
 if (process.argv[2] === '--cold') {

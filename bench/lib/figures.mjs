@@ -1,0 +1,43 @@
+// Small helpers the benches share for their figures: rates, medians, sizes, and a full
+// collection before a timed part (when node runs with --expose-gc, as bench/run.mjs starts it).
+import fs from 'node:fs';
+import path from 'node:path';
+
+export function gc() {
+  if (globalThis.gc) globalThis.gc();
+}
+
+// Per second, whole: n things in ms milliseconds.
+export function rate(n, ms) {
+  return Math.round((n / ms) * 1000);
+}
+
+// The middle value (the upper one of an even count).
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+// MiB to one decimal, as a number (lib/sessions.mjs prints whole MiB as text).
+export function mibTenths(bytes) {
+  return Math.round((bytes / 2 ** 20) * 10) / 10;
+}
+
+// A whole number with thousands separators, for the human lines.
+export function fmt(n) {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+// The bytes of every file under dir (0 when it is gone).
+export function du(dir) {
+  let total = 0;
+  const walk = (d) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else total += fs.statSync(p).size;
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return total;
+}
