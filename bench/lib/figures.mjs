@@ -1,5 +1,5 @@
-// Small helpers the benches share for their figures: rates, medians, sizes, and a full
-// collection before a timed part (when node runs with --expose-gc, as bench/run.mjs starts it).
+// Small helpers the benches share for their figures: rates, medians, sizes, seeded places, and a
+// full collection before a timed part (when node runs with --expose-gc, as bench/run.mjs starts it).
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -10,6 +10,18 @@ export function gc() {
 // Per second, whole: n things in ms milliseconds.
 export function rate(n, ms) {
   return Math.round((n / ms) * 1000);
+}
+
+// A small seeded PRNG (mulberry32): the same random places in every run.
+export function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 // The middle value (the upper one of an even count).

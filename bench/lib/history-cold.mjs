@@ -11,22 +11,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { unpack } from 'msgpackr';
+import { prng } from './figures.mjs';
 import { loadCode } from './history-code.mjs';
 
 const PAGE = 50;
 const READS = 1000;
-
-// A small seeded PRNG (mulberry32): the same places every run.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // The floor under a page: the same places read again, after Parley's pages, with bare
 // classic-level on the profile's LevelDB (opened as Parley opens it, levelAt): the chat's entries
