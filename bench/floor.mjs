@@ -14,23 +14,28 @@
 //                          copy of the store in which every message event is also stored under its
 //                          chat (`m`, peer, seq): what a layout of texts by chat would read. The
 //                          copy is made once, in DIR/by-chat (some 3 minutes at 10,000,000 messages)
-// Each process prints its p50, p99, p99 without its first 40 pages (V8 is not on this path, but
-// the first reads open LevelDB's tables) and its RSS after the reads; the last line is one JSON
-// object with each configuration's medians over the rounds.
+// Each process prints its p50, p99, p99 without its first 40 pages (those open LevelDB's tables
+// and have V8 compile the decoder) and its RSS after the reads; the last line is one JSON object
+// with each configuration's medians over the rounds.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { unpack } from 'msgpackr';
-import { median, prng } from './lib/figures.mjs';
-import { loadCode, settle } from './lib/history-code.mjs';
+import { median, prng, stats } from './lib/figures.mjs';
+import { barePage, loadCode, settle } from './lib/history-code.mjs';
 
 const PAGE = 50;
 const READS = 1000;
 const M = 0x6d; // the by-chat copy's prefix, one no view uses (message-keys.ts, PREFIX)
 const CONFIGS = ['slices-1', 'slices-4', 'slices-8', 'slices-16', 'files-256', 'files-all', 'by-chat'];
 const log = (line) => process.stderr.write(`[floor] ${line}\n`);
+
+// How many getMany a page's events are read in (slices-N; 4, as Parley, for the others).
+function slicesOf(config) {
+  return config.startsWith('slices-') ? Number(config.slice('slices-'.length)) : 4;
+}
 
 function mKey(peer, seq) {
   const key = Buffer.allocUnsafe(12);
@@ -42,7 +47,8 @@ function mKey(peer, seq) {
 
 // ---- a child: node bench/floor.mjs --child CONFIG SEED STORE CODE
 async function child([config, seed, store, code]) {
-  const { eventKey, chatKey, keysFor, levelAt } = await loadCode(code);
+  const fns = await loadCode(code);
+  const { chatKey, keysFor, levelAt } = fns;
   const tables = fs.readdirSync(store).filter((f) => f.endsWith('.ldb')).length;
   const files = config === 'files-256' ? 256 : config === 'files-all' ? tables + 16 : 0;
   const db = files ? new ClassicLevel(store, { keyEncoding: 'buffer', valueEncoding: 'buffer', maxOpenFiles: files }) : levelAt(store);
@@ -55,7 +61,7 @@ async function child([config, seed, store, code]) {
     const [hi] = await db.keys({ ...range, reverse: true }).all();
     bounds.push([peer, lo.readUIntBE(6, 6), hi.readUIntBE(6, 6)]);
   }
-  const slices = config.startsWith('slices-') ? Number(config.slice(7)) : 4;
+  const slices = slicesOf(config);
   const want = keysFor(PAGE);
   const random = prng(Number(seed));
   const times = [];
@@ -63,29 +69,22 @@ async function child([config, seed, store, code]) {
     const [peer, lo, hi] = bounds[Math.floor(random() * bounds.length)];
     const before = lo + Math.floor(random() * (hi + 1 - lo + 1));
     const t = performance.now();
-    const entries = db.iterator({ gte: chatKey(peer, 0), lt: chatKey(peer, before), reverse: true, limit: want });
     if (config === 'by-chat') {
+      const entries = db.iterator({ gte: chatKey(peer, 0), lt: chatKey(peer, before), reverse: true, limit: want });
       const messages = db.iterator({ gte: mKey(peer, 0), lt: mKey(peer, before), reverse: true, limit: PAGE });
       const [, page] = await Promise.all([entries.nextv(want), messages.nextv(PAGE)]);
       entries.close().catch(() => undefined);
       messages.close().catch(() => undefined);
       for (const [, value] of page) unpack(value);
     } else {
-      const list = await entries.nextv(want);
-      entries.close().catch(() => undefined);
-      const keys = [];
-      for (const [key] of list) if (key.length === 12 && keys.length < PAGE) keys.push(eventKey(key.readUIntBE(6, 6)));
-      const size = Math.ceil(keys.length / slices);
-      const parts = [];
-      for (let i = 0; i < keys.length; i += size) parts.push(db.getMany(keys.slice(i, i + size)));
-      for (const values of await Promise.all(parts)) for (const value of values) if (value) unpack(value);
+      await barePage(db, fns, peer, before, PAGE, slices);
     }
     times.push(performance.now() - t);
   }
   const rss = process.memoryUsage().rss;
   await db.close();
-  const p = (xs, q) => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * q) - 1];
-  process.stdout.write(JSON.stringify({ config, seed, tables, p50: p(times, 0.5), p99: p(times, 0.99), p99From40: p(times.slice(40), 0.99), rssMib: rss / 2 ** 20 }) + '\n');
+  const { p50, p99 } = stats(times);
+  process.stdout.write(JSON.stringify({ config, seed, tables, p50, p99, p99From40: stats(times.slice(40)).p99, rssMib: rss / 2 ** 20 }) + '\n');
 }
 
 // The by-chat copy: the journal of `before-clear` with every message event also under its chat.
@@ -138,7 +137,7 @@ if (process.argv[2] === '--child') {
   const results = Object.fromEntries(CONFIGS.map((c) => [c, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const config of CONFIGS) {
-      const slices = config.startsWith('slices-') ? Number(config.slice(7)) : 4;
+      const slices = slicesOf(config);
       const store = config === 'by-chat' ? chatStore : journal;
       const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', config, String(round), store, code], {
         env: { ...process.env, UV_THREADPOOL_SIZE: String(Math.max(4, slices)) },

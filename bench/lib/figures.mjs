@@ -24,6 +24,13 @@ export function prng(seed) {
   };
 }
 
+// The p50, p99, largest and mean of a list of times.
+export function stats(times) {
+  const s = [...times].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)];
+  return { p50: q(0.5), p99: q(0.99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+
 // The middle value (the upper one of an even count).
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

@@ -10,45 +10,36 @@
 // dist/ the run measures (codeSnapshot in bench/history.mjs).
 import fs from 'node:fs';
 import path from 'node:path';
-import { unpack } from 'msgpackr';
-import { prng } from './figures.mjs';
-import { loadCode } from './history-code.mjs';
+import { prng, stats } from './figures.mjs';
+import { barePage, loadCode } from './history-code.mjs';
 
 const PAGE = 50;
 const READS = 1000;
 
 // The floor under a page: the same places read again, after Parley's pages, with bare
-// classic-level on the profile's LevelDB (opened as Parley opens it, levelAt): the chat's entries
-// by a reverse range read of as many keys as a page asks for (keysFor), then the 50 messages' events by
-// getMany, each decoded with msgpackr (not opened: the texts stay sealed). What LevelDB and
-// Node-API cost for a page on this machine, whatever Parley does around them; it runs second,
-// on files the pages just read, so it is if anything below the true floor.
+// classic-level on the profile's LevelDB (opened as Parley opens it, levelAt; barePage). What
+// LevelDB and Node-API cost for a page on this machine, whatever Parley does around them; it runs
+// second, on files the pages just read, so it is if anything below the true floor.
 async function floorOf(dir, places) {
-  const db = levelAt(dir);
+  const db = code.levelAt(dir);
   await db.open();
-  const want = keysFor(PAGE);
   const times = new Array(places.length);
   for (let k = 0; k < places.length; k++) {
     const [peer, before] = places[k];
     const t = performance.now();
-    const it = db.iterator({ gte: chatKey(peer, 0), lt: chatKey(peer, before), reverse: true, limit: want });
-    const entries = await it.nextv(want);
-    it.close().catch(() => undefined);
-    const keys = [];
-    for (const [key] of entries) if (key.length === 12 && keys.length < PAGE) keys.push(eventKey(key.readUIntBE(6, 6)));
-    for (const value of await db.getMany(keys)) if (value) unpack(value);
+    await barePage(db, code, peer, before, PAGE);
     times[k] = performance.now() - t;
   }
   await db.close();
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.ceil(times.length * 0.5) - 1], p99: times[Math.ceil(times.length * 0.99) - 1] };
+  return stats(times);
 }
 
 // A new process: Parley starting on the profile. Then 1,000 pages at random places.
 const home = process.argv[2];
 const seed = Number(process.argv[3]);
 const first = JSON.parse(process.argv[4]);
-const { openProfile, eventKey, chatKey, keysFor, levelAt } = await loadCode(process.argv[5]);
+const code = await loadCode(process.argv[5]);
+const { openProfile } = code;
 const t0 = performance.now();
 const profile = await openProfile(home);
 const openMs = performance.now() - t0;
@@ -85,10 +76,8 @@ const kib = (name) => Number((status.match(new RegExp(name + ':\\s+(\\d+)')) ?? 
 const rssAnon = kib('RssAnon');
 const rssFile = kib('RssFile');
 const heap = process.memoryUsage().heapUsed;
-times.sort((a, b) => a - b);
-const p99 = times[Math.ceil(READS * 0.99) - 1];
-const p50 = times[Math.ceil(READS * 0.5) - 1];
+const { p50, p99, max } = stats(times);
 await profile.close();
 const floor = await floorOf(path.join(home, 'journal'), places);
-process.stdout.write(JSON.stringify({ openMs, sinceStartMs, p99, p50, max: times[READS - 1], rss, rssOpen, rssAnon, rssFile, heap, short, read, chats: peers.length, floorP50: floor.p50, floorP99: floor.p99 }) + '\n');
+process.stdout.write(JSON.stringify({ openMs, sinceStartMs, p99, p50, max, rss, rssOpen, rssAnon, rssFile, heap, short, read, chats: peers.length, floorP50: floor.p50, floorP99: floor.p99 }) + '\n');
 process.exit(0);

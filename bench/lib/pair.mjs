@@ -129,8 +129,4 @@ export function roundTripper(a, peer, prefix, marks = null) {
   };
 }
 
-export function stats(times) {
-  const s = [...times].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)];
-  return { p50: q(0.5), p99: q(0.99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
+export { stats } from './figures.mjs';
