@@ -15,52 +15,21 @@
 //
 // The last line is one JSON object:
 //   {"bench":"messages","n":…,"direct_p50_ms":…,"direct_p99_ms":…,"relay_p99_ms":…,"baseline_p99_ms":…}
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
-import { ClassicLevel } from 'classic-level';
-import { fileURLToPath } from 'node:url';
-import { benchClient, DIST, friendEvents, identityOf, makePki, roundTripper, startBenchServer, stats, upProcess } from './lib/pair.mjs';
+import { benchClient, friendEvents, makePki, roundTripper, startBenchServer, stats, upProcess } from './lib/pair.mjs';
+import { pingSetup } from './lib/ping.mjs';
 
-const here = fileURLToPath(import.meta.url);
 const N = Number(process.argv[2] ?? 10_000);
 const TEXT = 'Привет! How are you doing today? '.repeat(3); // about 110 bytes of UTF-8
-
-const { serverTlsOptions, clientTlsOptions } = await import(path.join(DIST, 'src/net/tls.js'));
 
 const log = (line) => process.stderr.write(`[messages] ${line}\n`);
 // The run's folder and certificates (main).
 let dir;
 let files;
 
-// A key like the journal's: a prefix byte and the seq.
-function eventKey(i) {
-  const k = Buffer.alloc(9);
-  k[0] = 0x65;
-  k.writeUIntBE(i + 1, 3, 6);
-  return k;
-}
-
-// ---- the baseline's receiving process: node bench/messages.mjs --receive PORT_FILE DB CERTS
-if (process.argv[2] === '--receive') {
-  const [, , , portFile, dbDir, certs] = process.argv;
-  const db = new ClassicLevel(dbDir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  await db.open();
-  let seq = 0;
-  const server = tls.createServer(serverTlsOptions(identityOf(JSON.parse(certs))), (s) => {
-    s.on('data', async (chunk) => {
-      await db.put(eventKey(seq++), chunk, { sync: true });
-      s.write(Buffer.from('ack'));
-    });
-    // The sender went: so does this process.
-    s.on('close', () => server.close(() => db.close()));
-  });
-  server.listen(0, '127.0.0.1', () => fs.writeFileSync(portFile, String(server.address().port)));
-} else {
-  await main();
-}
+await main();
 
 // ---- Parley: two clients, one route; the receiver a `parley up` of its own
 async function parleySetup(route, srv) {
@@ -90,48 +59,15 @@ async function parleySetup(route, srv) {
   };
 }
 
-// ---- the baseline: TLS ping-pong with a process of its own, a synced LevelDB append on each side
-// per round trip
-async function baselineSetup() {
-  const alice = identityOf(files.alice);
-  const dbA = new ClassicLevel(path.join(dir, 'base-a'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  await dbA.open();
-  const portFile = path.join(dir, 'base-port');
-  const child = spawn(process.execPath, [here, '--receive', portFile, path.join(dir, 'base-b'), JSON.stringify(files.bob)], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const closed = new Promise((resolve) => child.on('close', resolve));
-  while (!fs.existsSync(portFile) || fs.readFileSync(portFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
-  const payload = Buffer.from(TEXT);
-  let seqA = 0;
-  const c = tls.connect({ host: '127.0.0.1', port: Number(fs.readFileSync(portFile, 'utf8')), ...clientTlsOptions(alice, { expectRole: 'client' }) });
-  await new Promise((r) => c.once('secureConnect', r));
-  let pending = null;
-  c.on('data', () => pending && pending());
-  const roundTrip = async () => {
-    const t0 = performance.now();
-    const answered = new Promise((r) => (pending = r));
-    c.write(payload);
-    await answered;
-    await dbA.put(eventKey(seqA++), payload, { sync: true });
-    return performance.now() - t0;
-  };
-  await roundTrip();
-  return {
-    roundTrip,
-    close: async () => {
-      c.destroy();
-      await closed;
-      await dbA.close();
-    },
-  };
-}
-
 async function main() {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-messages-'));
   // The relay's pair is online at the same time as the direct one: holders of their own.
   files = await makePki(dir, ['server', 'alice', 'bob', 'alice-r', 'bob-r']);
   const started = performance.now();
   const srv = await startBenchServer(dir, files.server);
-  const runs = { baseline: await baselineSetup(), direct: await parleySetup('direct', srv), relay: await parleySetup('relay', srv) };
+  const ping = await pingSetup(dir, files, 'base');
+  const baseline = { roundTrip: () => ping.roundTrip(TEXT), close: ping.close };
+  const runs = { baseline, direct: await parleySetup('direct', srv), relay: await parleySetup('relay', srv) };
   // The three run in turns of BLOCK round trips (baseline, direct, relay, baseline, ...), so that
   // whatever else the machine does falls on all three alike: only their ratios compare.
   const BLOCK = Math.min(500, N);

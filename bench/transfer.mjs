@@ -10,11 +10,15 @@
 // Parley's cadence (FLUSH_BYTES, src/node/receiving.ts): the least work a verified, resumable
 // transfer must do. The two alternate, best of three each, each alone on the machine. Then one
 // more Parley transfer with message round trips from the sender to the receiver one after the
-// other while it runs: their p99, and that transfer's rate (mb_per_s_with_messages).
+// other while it runs: their p99, and that transfer's rate (mb_per_s_with_messages). Right after
+// it, the floor of such a message: one more bare transfer with the messages bench's baseline
+// (bench/lib/ping.mjs: a bare TLS ping-pong, a synced LevelDB append on each side) running from
+// the sending process to a process of its own meanwhile (floor_msg_p99_during_ms): what a durable
+// message costs on this disk while a verified transfer fills it.
 //
 // The last line is one JSON object:
 //   {"bench":"transfer","bytes":…,"mb_per_s":…,"baseline_mb_per_s":…,"ratio":…,"rss_peak_mib":…,
-//    "msg_p99_during_ms":…,"mb_per_s_with_messages":…}
+//    "msg_p99_during_ms":…,"mb_per_s_with_messages":…,"floor_msg_p99_during_ms":…}
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -24,9 +28,11 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { benchClient, DIST, friendEvents, identityOf, makePki, roundTripper, startBenchServer, stats, upProcess } from './lib/pair.mjs';
+import { pingSetup } from './lib/ping.mjs';
 
 const MIB = 1024 * 1024;
 const CHUNK = MIB;
+const TEXT = 'Привет, как дела с файлом?';
 const { FLUSH_BYTES: FLUSH } = await import(path.join(DIST, 'src/node/receiving.js'));
 // PARLEY_BENCH_ROUNDS=0: only the transfer with messages (a quick look at the messages, no rates).
 const ROUNDS = Number(process.env.PARLEY_BENCH_ROUNDS ?? 3);
@@ -127,6 +133,15 @@ async function main() {
   loop?.disable();
   if (loop) log(`the sender's event loop meanwhile: delay p50 ${(loop.percentile(50) / 1e6).toFixed(1)} p99 ${(loop.percentile(99) / 1e6).toFixed(1)} max ${(loop.max / 1e6).toFixed(1)} ms`);
   log(`parley with messages meanwhile: ${(withMessages / 1e6).toFixed(0)} MB/s; bob's peak RSS so far ${peakMib(bob.pid)} MiB`);
+  // The floor, right after: the bare ping-pong warmed up first (a new process's first round trips
+  // are V8's compiling), then beside a bare transfer.
+  const ping = await pingSetup(dir, files, 'ping');
+  for (let i = 0; i < 500; i++) await ping.roundTrip(TEXT);
+  const floorDuring = [];
+  const floorRate = await baselineRun(dir, files, source, bytes, ping.roundTrip, floorDuring);
+  await ping.close();
+  const floor = stats(floorDuring);
+  log(`the floor: ${floorDuring.length} bare round trips beside a bare transfer at ${(floorRate / 1e6).toFixed(0)} MB/s: p50 ${floor.p50.toFixed(1)} p99 ${floor.p99.toFixed(1)} ms`);
   const bobPeak = peakMib(bob.pid);
   const alicePeak = Math.round(process.resourceUsage().maxRSS / 1024);
   await bob.stop();
@@ -150,6 +165,7 @@ async function main() {
       rss_peak_receiver_mib: bobPeak,
       msg_p99_during_ms: Number(msg.p99.toFixed(1)),
       mb_per_s_with_messages: Math.round(withMessages / 1e6),
+      floor_msg_p99_during_ms: Number(floor.p99.toFixed(1)),
     }) + '\n',
   );
 }
@@ -190,6 +206,8 @@ function makeFile(file, bytes) {
     block.writeUInt32BE(at / MIB, 0);
     fs.writeSync(fd, block, 0, Math.min(MIB, bytes - at));
   }
+  // On the disk before the first round: its writeback would fall on that round.
+  fs.fsyncSync(fd);
   fs.closeSync(fd);
 }
 
@@ -224,7 +242,7 @@ async function parleyRun(a, peer, source, bytes, round, trip, during) {
     over = true;
     return reason;
   });
-  for (let i = 0; trip && !over; i++) during.push(await trip(`${round}-${i}`, 'Привет, как дела с файлом?'));
+  for (let i = 0; trip && !over; i++) during.push(await trip(`${round}-${i}`, TEXT));
   const reason = await outcome;
   const s = (performance.now() - t0) / 1000;
   stop();
@@ -232,8 +250,9 @@ async function parleyRun(a, peer, source, bytes, round, trip, during) {
   return bytes / s;
 }
 
-// The baseline: the receiver in a process of its own, the sender here.
-async function baselineRun(dir, files, source, bytes) {
+// The baseline: the receiver in a process of its own, the sender here. With `trip`, round trips
+// one after the other meanwhile (from this process), their times pushed to `during`.
+async function baselineRun(dir, files, source, bytes, trip = null, during = null) {
   const portFile = path.join(dir, `base-port-${Date.now()}`);
   const out = path.join(dir, 'base-out.bin');
   const child = spawn(process.execPath, [here, '--receive', portFile, out, JSON.stringify(files.bob)], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -244,6 +263,10 @@ async function baselineRun(dir, files, source, bytes) {
   await new Promise((resolve) => socket.once('secureConnect', resolve));
   const finished = new Promise((resolve) => socket.on('data', resolve));
   const t0 = performance.now();
+  let over = false;
+  const messages = (async () => {
+    while (trip && !over) during.push(await trip(TEXT));
+  })();
   const fd = await fs.promises.open(source, 'r');
   for (let at = 0; at < bytes; at += CHUNK) {
     const chunk = Buffer.allocUnsafe(Math.min(CHUNK, bytes - at));
@@ -258,6 +281,8 @@ async function baselineRun(dir, files, source, bytes) {
   socket.write(Buffer.alloc(36));
   await finished;
   const s = (performance.now() - t0) / 1000;
+  over = true;
+  await messages;
   socket.destroy();
   await new Promise((resolve) => child.on('close', resolve));
   fs.rmSync(out, { force: true });
