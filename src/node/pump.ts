@@ -13,7 +13,7 @@ import { chunkContentId } from '../net/frame.js';
 import type { PeerLink } from '../net/peer.js';
 import type { Transfer } from '../projections/transfer-values.js';
 import { mayHand } from './credit.js';
-import { HASH_BYTES, rootOf, sha256Off } from './sums.js';
+import { HASH_BYTES, rootOf, sha256 } from './sums.js';
 
 // Chunks read ahead of the one being hashed and sent. One read at a time left the sender waiting
 // on the disk for 2 s of every 5.5 s of a 1 GiB transfer (bench/transfer.mjs, 1 MiB chunks).
@@ -109,8 +109,7 @@ export async function pump(s: Session, io: PumpIo): Promise<void> {
     const bytesRead = await r.read;
     if (!s.running) return;
     if (bytesRead !== r.buf.length) return io.fail(s, bytesRead < 0 ? 'the file offered cannot be read' : `the file changed since it was offered: chunk ${r.c} is short`);
-    const h = await sha256Off(r.buf);
-    if (!s.running) return;
+    const h = sha256(r.buf);
     await (s.sums as fs.FileHandle).write(h, 0, HASH_BYTES, r.c * HASH_BYTES);
     if (!s.running || !(await previous)) return;
     // The receiver has not yet taken RECEIVED_WINDOW of what went: a message sent now would

@@ -22,7 +22,7 @@ import { dueReport } from './credit.js';
 import { createParts, type Session } from './parts.js';
 import { partPath, storeFailure, writeWhole } from './placing.js';
 import type { Profile } from './profile.js';
-import { HASH_BYTES, removeQuietly, sha256Off, sumsBase } from './sums.js';
+import { HASH_BYTES, removeQuietly, sha256, sumsBase } from './sums.js';
 
 // A flush and an event every 4 MiB of chunks, or 250 ms after the first chunk not flushed,
 // whichever comes first. What sets it is not the rate but the messages sent meanwhile: on ext4 a
@@ -121,11 +121,11 @@ export function createReceiver(ctx: ReceiveContext) {
       ctx.send(peer, { k: 'need', id: s.id, c });
       return;
     }
-    // Hashed off the event loop, at once; checked in the session's turn.
-    const sum = sha256Off(data);
+    // Hashed at once, while the chunk is in the cache; checked in the session's turn.
+    const sum = sha256(data);
     s.unwritten += len;
     void inTurn(s, async () => {
-      if (!(await sum).equals(h)) {
+      if (!sum.equals(h)) {
         s.unwritten -= len;
         if (s.open) ctx.send(peer, { k: 'need', id: s.id, c });
         return;

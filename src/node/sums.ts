@@ -14,7 +14,7 @@
 //                                                    start) and kept, so a sender that missed
 //                                                    `done` hears it again (accepting.ts)
 //   <home>/transfers/i-<peer>-<hex of the id>.spent  empty: its inbound packets were spent
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Direction } from '../events/types.js';
@@ -38,13 +38,17 @@ export async function openKept(file: string): Promise<fs.FileHandle> {
   }
 }
 
-// A chunk's SHA-256, made on one of libuv's threads (WebCrypto's digest runs there, after a copy
-// of the bytes): it is about 1 ms of CPU a MiB here, and made on the event loop it held every
-// frame that came meanwhile, a message or its ack among them. Both sides of a transfer hash this
-// way: messages during a 1 GiB transfer p99 56 ms with the hashes on the loop, 45 off it, the rate
-// within the noise (docs/BENCHMARKS.md, transfer, runs 15 and 17).
-export async function sha256Off(data: Uint8Array): Promise<Buffer> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', data));
+// A chunk's SHA-256, made on the event loop: about 0.7 ms of CPU a MiB, in place. WebCrypto's
+// digest, which runs on libuv's threads, copies the bytes first, on the event loop, into memory
+// the allocator takes from the system and gives back for each chunk; on this machine's virtual
+// CPUs each page of it faulted in at great cost, and the copy alone took 3.6–4.6 ms a MiB for
+// minutes at a time (perf: memmove and page faults, 65% of the sender's main thread), 0.2 ms in
+// the other runs. A worker thread hashing the chunk buffers in place (SharedArrayBuffers) avoids
+// both, but adds 12 MiB to each client, a receiver's peak went over 150 MiB, and messages during
+// a transfer were no faster than with the hash made here (docs/BENCHMARKS.md, transfer, runs 36
+// to 49).
+export function sha256(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
 }
 
 // The root over the first `count` chunk hashes of a sums file. A hash the file lacks (it is
