@@ -41,12 +41,12 @@ export async function openKept(file: string): Promise<fs.FileHandle> {
 // A chunk's SHA-256, made on the event loop: about 0.7 ms of CPU a MiB, in place. WebCrypto's
 // digest, which runs on libuv's threads, copies the bytes first, on the event loop, into memory
 // the allocator takes from the system and gives back for each chunk; on this machine's virtual
-// CPUs each page of it faulted in at great cost, and the copy alone took 3.6–4.6 ms a MiB for
+// CPUs each page of it faulted in at great cost, and the copy alone took 3.6–4.7 ms a MiB for
 // minutes at a time (perf: memmove and page faults, 65% of the sender's main thread), 0.2 ms in
 // the other runs. A worker thread hashing the chunk buffers in place (SharedArrayBuffers) avoids
 // both, but adds 12 MiB to each client, a receiver's peak went over 150 MiB, and messages during
-// a transfer were no faster than with the hash made here (docs/BENCHMARKS.md, transfer, runs 36
-// to 49).
+// a transfer were no faster than with the hash made here (docs/BENCHMARKS.md, transfer, "WebCrypto's
+// copy").
 export function sha256(data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest();
 }
