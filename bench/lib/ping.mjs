@@ -16,14 +16,8 @@ import { DIST, identityOf } from './pair.mjs';
 
 const here = fileURLToPath(import.meta.url);
 const { serverTlsOptions, clientTlsOptions } = await import(path.join(DIST, 'src/net/tls.js'));
-
-// A key like the journal's: a prefix byte and the seq.
-function eventKey(i) {
-  const k = Buffer.alloc(9);
-  k[0] = 0x65;
-  k.writeUIntBE(i + 1, 3, 6);
-  return k;
-}
+// The records go under the journal's own keys (an event's, by seq from 1).
+const { eventKey } = await import(path.join(DIST, 'src/events/codec.js'));
 
 if (process.argv[1] === here) await answer(...process.argv.slice(2));
 
@@ -32,7 +26,7 @@ if (process.argv[1] === here) await answer(...process.argv.slice(2));
 async function answer(portFile, dbDir, certs) {
   const db = new ClassicLevel(dbDir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
-  let seq = 0;
+  let seq = 1;
   const server = tls.createServer(serverTlsOptions(identityOf(JSON.parse(certs))), (s) => {
     s.setNoDelay(true);
     s.on('data', async (chunk) => {
@@ -54,7 +48,7 @@ export async function pingSetup(dir, files, name) {
   const child = spawn(process.execPath, [here, portFile, path.join(dir, `${name}-b`), JSON.stringify(files.bob)], { stdio: ['ignore', 'inherit', 'inherit'] });
   const closed = new Promise((resolve) => child.on('close', resolve));
   while (!fs.existsSync(portFile) || fs.readFileSync(portFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
-  let seq = 0;
+  let seq = 1;
   const c = tls.connect({ host: '127.0.0.1', port: Number(fs.readFileSync(portFile, 'utf8')), ...clientTlsOptions(identityOf(files.alice), { expectRole: 'client' }) });
   await new Promise((r) => c.once('secureConnect', r));
   c.setNoDelay(true);
