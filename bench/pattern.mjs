@@ -15,9 +15,9 @@
 //             then the answer
 //
 // Each batch goes to LevelDB as the journal writes one (src/events/level.ts: levelAt's options,
-// writeBatch's chained batch). Plain TCP on loopback (the TLS of both is the same work on both sides of a comparison). The
-// variants run in turns of 500 round trips after 1,000 that are not counted, as in the messages
-// bench; only their ratios compare. The last line is one JSON object: each variant's p50 and p99
+// writeBatch's chained batch). Plain TCP on loopback: TLS would be the same work in every
+// variant. The variants run in turns of 500 round trips after 1,000 that are not counted, as in
+// the messages bench; only their ratios compare. The last line is one JSON object: each variant's p50 and p99
 // in ms, parley_writes_p99_ratio (Parley's writes against the baseline's) and
 // control_p99_ratio (the baseline against itself).
 import { spawn } from 'node:child_process';
