@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTENT, FLAGS } from '../../src/net/constants.js';
+import { CONTENT, ERR, FLAGS } from '../../src/net/constants.js';
 import { decodeControl, encodeControl, type ControlMessage } from '../../src/net/control.js';
 import { createFrameDecoder, encodeFrame, type Frame } from '../../src/net/frame.js';
 import type { RendezvousServer } from '../../server/server.js';
@@ -76,14 +76,18 @@ const input = fc.oneof(
 );
 
 // Where the client's own bytes say goodbye (a valid bye, error or version-refused before any bad
-// byte), the server owes it no reason.
+// byte), the server owes it no reason. A version-refused reply at the frame level (a 0 version
+// byte, PROTOCOL.md section 3) ends the decoder: it counts as a goodbye when the frames before it
+// did not already say something bad.
 function saysGoodbye(bytes: Buffer): boolean {
   const d = createFrameDecoder();
   let frames: Frame[] = [];
+  let refused = false;
   try {
     frames = d.push(bytes);
   } catch (err) {
     frames = (err as { frames?: Frame[] }).frames ?? [];
+    refused = (err as { code?: string }).code === ERR.FRAME_VERSION_REFUSED;
   }
   for (const f of frames) {
     try {
@@ -94,7 +98,7 @@ function saysGoodbye(bytes: Buffer): boolean {
       return false;
     }
   }
-  return false;
+  return refused;
 }
 
 const REASONS = new Set(['error', 'bye', 'login-refused', 'version-refused', 'relay-refused']);
