@@ -20,7 +20,6 @@
 // the messages bench; only their ratios compare. The last line is one JSON object: each variant's p50 and p99
 // in ms, parley_writes_p99_ratio (Parley's writes against the baseline's) and
 // control_p99_ratio (the baseline against itself).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -28,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stats } from './lib/figures.mjs';
 import { DIST } from './lib/pair.mjs';
+import { answering } from './lib/ping.mjs';
 
 const here = fileURLToPath(import.meta.url);
 const { levelAt, writeBatch } = await import(path.join(DIST, 'src/events/level.js'));
@@ -83,10 +83,8 @@ async function setup(dir, name, v) {
   const db = levelAt(path.join(dir, `${name}-a`));
   await db.open();
   const portFile = path.join(dir, `${name}-port`);
-  const child = spawn(process.execPath, [here, 'answer', portFile, path.join(dir, `${name}-b`), JSON.stringify(v.receiver)], { stdio: 'inherit' });
-  const closed = new Promise((resolve) => child.on('close', resolve));
-  while (!fs.existsSync(portFile) || fs.readFileSync(portFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
-  const c = net.connect({ host: '127.0.0.1', port: Number(fs.readFileSync(portFile, 'utf8')) });
+  const { port, closed } = await answering(here, ['answer', portFile, path.join(dir, `${name}-b`), JSON.stringify(v.receiver)], portFile);
+  const c = net.connect({ host: '127.0.0.1', port });
   await new Promise((r) => c.once('connect', r));
   c.setNoDelay(true);
   let answered = null;

@@ -38,6 +38,15 @@ async function answer(portFile, dbDir, certs) {
   server.listen(0, '127.0.0.1', () => fs.writeFileSync(portFile, String(server.address().port)));
 }
 
+// An answering side of a ping-pong: `script` run with `args` in a process of its own, which writes
+// the port it listens on to `portFile`. Its port once it listens, and a promise of its end.
+export async function answering(script, args, portFile) {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  while (!fs.existsSync(portFile) || fs.readFileSync(portFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
+  return { port: Number(fs.readFileSync(portFile, 'utf8')), closed };
+}
+
 // The sending side, in this process: `files` holds the two identities' certificate files
 // (`alice` sends, `bob` answers), `name` names the two LevelDBs under `dir`. roundTrip(text):
 // the text written, its answer read, then one synced append here; its time in ms.
@@ -45,11 +54,9 @@ export async function pingSetup(dir, files, name) {
   const db = new ClassicLevel(path.join(dir, `${name}-a`), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
   const portFile = path.join(dir, `${name}-port`);
-  const child = spawn(process.execPath, [here, portFile, path.join(dir, `${name}-b`), JSON.stringify(files.bob)], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const closed = new Promise((resolve) => child.on('close', resolve));
-  while (!fs.existsSync(portFile) || fs.readFileSync(portFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
+  const { port, closed } = await answering(here, [portFile, path.join(dir, `${name}-b`), JSON.stringify(files.bob)], portFile);
   let seq = 1;
-  const c = tls.connect({ host: '127.0.0.1', port: Number(fs.readFileSync(portFile, 'utf8')), ...clientTlsOptions(identityOf(files.alice), { expectRole: 'client' }) });
+  const c = tls.connect({ host: '127.0.0.1', port, ...clientTlsOptions(identityOf(files.alice), { expectRole: 'client' }) });
   await new Promise((r) => c.once('secureConnect', r));
   c.setNoDelay(true);
   let pending = null;
