@@ -22,6 +22,9 @@ import { benchClient, friendEvents, makePki, roundTripper, startBenchServer, sta
 import { pingSetup } from './lib/ping.mjs';
 
 const N = Number(process.argv[2] ?? 10_000);
+// PARLEY_BENCH_TRIPS=FILE: each counted round trip as [kind, its start in epoch µs, ms], for
+// bench/lib/timeline-split.mjs.
+const TRIPS = process.env.PARLEY_BENCH_TRIPS;
 const TEXT = 'Привет! How are you doing today? '.repeat(3); // about 110 bytes of UTF-8
 
 const log = (line) => process.stderr.write(`[messages] ${line}\n`);
@@ -81,11 +84,17 @@ async function main() {
     }
   }
   const times = { baseline: [], direct: [], relay: [] };
+  const trips = [];
   for (let done = 0; done < N; done += BLOCK) {
     for (const [name, run] of Object.entries(runs)) {
-      for (let i = done; i < Math.min(N, done + BLOCK); i++) times[name].push(await run.roundTrip(i));
+      for (let i = done; i < Math.min(N, done + BLOCK); i++) {
+        const start = performance.timeOrigin + performance.now();
+        times[name].push(await run.roundTrip(i));
+        if (TRIPS) trips.push([name, Math.round(start * 1000), times[name].at(-1)]);
+      }
     }
   }
+  if (TRIPS) fs.writeFileSync(TRIPS, JSON.stringify({ pid: process.pid, trips }));
   for (const run of Object.values(runs)) await run.close();
   await srv.close();
   fs.rmSync(dir, { recursive: true, force: true });
