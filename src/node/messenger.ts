@@ -95,7 +95,9 @@ export async function startMessenger(deps: MessengerDeps): Promise<Messenger> {
     log,
     hasLink: (peer) => links.has(peer),
     listenPort: () => listenPort,
-    adopt: (link, dialer) => adopt(link, 'direct', dialer),
+    // `lan` for an address on the local segment, `direct` for any other (routes.ts), as the
+    // listener names the same link by the address it came from.
+    adopt: (link, dialer, host) => adopt(link, routeOf(host), dialer),
   });
 
   function inTurn(peer: number, work: () => Promise<void>): void {

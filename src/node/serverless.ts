@@ -34,8 +34,9 @@ export type ServerlessDeps = {
   hasLink: (peer: number) => boolean;
   // Where this client listens for peer links (0: nowhere), said in each hello it dials with.
   listenPort: () => number;
-  // A link this side dialled: the messenger takes it (or closes it when another is up).
-  adopt: (link: PeerLink, dialer: number) => void;
+  // A link this side dialled at `host` (one of the invite's addresses): the messenger takes it,
+  // named by that address as the listener names it (or closes it when another is up).
+  adopt: (link: PeerLink, dialer: number, host: string) => void;
   log: (line: string) => void;
   // Waits between dials of a contact that is not there: the first, doubled up to the last.
   backoffMs?: { first: number; max: number };
@@ -74,7 +75,7 @@ export function createServerless(deps: ServerlessDeps): Serverless {
       dialing.delete(peer);
       if (r.link) {
         if (closing) return void r.link.close(WIRE_CODE.DUPLICATE, 'the client is closing');
-        return deps.adopt(r.link, id);
+        return deps.adopt(r.link, id, r.host);
       }
       for (const { host, err } of r.errors) {
         const e = err as Error & { code?: string; keySha256?: string | null };

@@ -50,7 +50,7 @@ async function withPair(work: (alice: SelfSignedPerson, bob: SelfSignedPerson) =
   try {
       const invite = await inviteOf(alice, 'Bob');
       expect((await runParley(['connect', invite, '--name', 'Alice'], { home: bob.home })).code).toBe(0);
-      await until(async () => (await routeTo(bob, alice.id)) === 'direct', 'bob has a direct link to alice', 15_000);
+      await until(async () => (await routeTo(bob, alice.id)) === 'lan', 'bob has a link to alice, named lan for its loopback address', 15_000);
       await work(alice, bob);
     } finally {
       await Promise.all([stopPerson(alice), stopPerson(bob)]);
@@ -67,13 +67,15 @@ async function withPair(work: (alice: SelfSignedPerson, bob: SelfSignedPerson) =
       expect(connected.code, connected.stderr).toBe(0);
       expect(JSON.parse(connected.stdout)).toMatchObject({ id: alice.id, name: 'Alice', key_sha256: alice.key, dialling: true });
 
-      await until(async () => (await routeTo(bob, alice.id)) === 'direct', 'bob has a direct link to alice', 15_000);
+      await until(async () => (await routeTo(bob, alice.id)) === 'lan', 'bob has a link to alice, named lan for its loopback address', 15_000);
       await until(async () => (await contactOf(alice, bob.id))?.key_sha256 === bob.key, 'alice pinned bob through her invite');
       expect(await contactOf(alice, bob.id)).toMatchObject({ name: 'Bob', whitelisted: true, pinned_by: 'invite' });
       expect(await contactOf(bob, alice.id)).toMatchObject({ key_sha256: alice.key, pinned_by: 'invite', addresses: ['127.0.0.1'], port: alice.port });
       const seen = await statusOf(bob);
       expect(seen.server).toBe('none');
-      expect(seen.contacts.find((c) => c.id === alice.id)).toMatchObject({ presence: 'online', route: 'direct' });
+      expect(seen.contacts.find((c) => c.id === alice.id)).toMatchObject({ presence: 'online', route: 'lan' });
+      // The listener names the same link by the address it came from: the same name on both sides.
+      await until(async () => (await routeTo(alice, bob.id)) === 'lan', 'alice names the link lan too', 15_000);
 
       const m1 = await send(bob, alice.id, 'Hi Alice, no server between us');
       await until(async () => (await messageStatus(bob, alice.id, m1)) === 'delivered', 'bob sees his message delivered');
@@ -92,7 +94,7 @@ async function withPair(work: (alice: SelfSignedPerson, bob: SelfSignedPerson) =
       const invite = await inviteOf(alice, 'Carol');
       // Carol uses it: she gets in, pinned. Then Dave tries the same token: refused.
       expect((await runParley(['connect', invite], { home: carol.home })).code).toBe(0);
-      await until(async () => (await routeTo(carol, alice.id)) === 'direct', 'carol has a link to alice', 15_000);
+      await until(async () => (await routeTo(carol, alice.id)) === 'lan', 'carol has a link to alice', 15_000);
       const dave = await selfSignedPerson('Dave', { up: false });
       const identity = loadHomeIdentity(dave.home, SELF_SIGNED_PASSWORD);
       const token = decodeInvite(invite).token as string;
@@ -148,13 +150,13 @@ async function withPair(work: (alice: SelfSignedPerson, bob: SelfSignedPerson) =
       const invite = await inviteOf(alice, 'Erin');
       expect((await runParley(['connect', invite, '--name', 'Alice'], { home: erin.home })).stdout).toMatch(/parley up dials 127\.0\.0\.1/);
       await restartSelfSigned(erin);
-      await until(async () => (await routeTo(erin, alice.id)) === 'direct', 'erin dialled alice at up', 15_000);
+      await until(async () => (await routeTo(erin, alice.id)) === 'lan', 'erin dialled alice at up', 15_000);
       await stopPerson(erin);
       await restartSelfSigned(erin);
       // Alice learned where Erin listens and dials her back too: whichever dial is kept (the lower
-      // id's, takeover.ts), a link is up. Erin names one she dialled 'direct' and one that reached
-      // her listener from 127.0.0.1 'lan' (routes.ts), so the route is either.
-      await until(async () => (await routeTo(erin, alice.id)) !== null, 'a link between erin and alice again after her restart', 15_000);
+      // id's, takeover.ts), a link is up, and either side names it by its address (routes.ts):
+      // 'lan' for 127.0.0.1, whoever dialled.
+      await until(async () => (await routeTo(erin, alice.id)) === 'lan', 'a link between erin and alice again after her restart', 15_000);
       const m = await send(alice, erin.id, 'welcome back');
       await until(async () => (await messageStatus(alice, erin.id, m)) === 'delivered', 'alice reaches erin');
     } finally {
@@ -166,7 +168,7 @@ async function withPair(work: (alice: SelfSignedPerson, bob: SelfSignedPerson) =
     try {
       const invite = await inviteOf(alice, 'Erin');
       expect((await runParley(['connect', invite, '--name', 'Alice'], { home: erin.home })).code).toBe(0);
-      await until(async () => (await routeTo(erin, alice.id)) === 'direct', 'erin dialled alice', 15_000);
+      await until(async () => (await routeTo(erin, alice.id)) === 'lan', 'erin dialled alice', 15_000);
       // Erin's hello said where she listens: Alice keeps it, at the address the link came from.
       const erinAtAlice = jsonLines((await runParley(['contacts', '--json'], { home: alice.home })).stdout).find((c) => c.id === erin.id);
       expect(erinAtAlice).toMatchObject({ addresses: ['127.0.0.1'], port: erin.port });
@@ -204,7 +206,7 @@ describe('invite, organisation mode and self-signed', () => {
         // Alice (organisation mode) connects with self-signed Bob's invite.
         const fromBob = await inviteOf(bob, 'Alice');
         expect((await runParley(['connect', fromBob, '--name', 'Bob'], { home: alice.home })).code).toBe(0);
-        await until(async () => (await routeTo(alice, bob.id)) === 'direct', 'alice reached bob with his invite', 15_000);
+        await until(async () => (await routeTo(alice, bob.id)) === 'lan', 'alice reached bob with his invite', 15_000);
         const m1 = await send(alice, bob.id, 'from a CA to a self-signed key');
         await until(async () => (await messageStatus(alice, bob.id, m1)) === 'delivered', 'bob got alice\'s message');
         expect(await contactOf(bob, alice.id)).toMatchObject({ name: 'Alice', pinned_by: 'invite' });
@@ -212,7 +214,7 @@ describe('invite, organisation mode and self-signed', () => {
         // Self-signed Carol connects with Alice's invite: Alice's listener takes her by the token.
         const fromAlice = await inviteOf(alice, 'Carol');
         expect((await runParley(['connect', fromAlice, '--name', 'Alice'], { home: carol.home })).code).toBe(0);
-        await until(async () => (await routeTo(carol, alice.id)) === 'direct', 'carol reached alice with her invite', 15_000);
+        await until(async () => (await routeTo(carol, alice.id)) === 'lan', 'carol reached alice with her invite', 15_000);
         const m2 = await send(carol, alice.id, 'from a self-signed key to a CA');
         await until(async () => (await messageStatus(carol, alice.id, m2)) === 'delivered', 'alice got carol\'s message');
         expect(await contactOf(alice, carol.id)).toMatchObject({ name: 'Carol', key_sha256: carol.key, pinned_by: 'invite' });
