@@ -44,18 +44,18 @@ describe('console - attached to a running client', () => {
         c = console;
         const type = (text: string): void => void console.child.stdin.write(text);
         await console.waitForLine((l) => l.startsWith('Parley console: you are'));
+        // Bob is Alice's only contact: the console starts writing to him.
+        await console.waitForLine((l) => l === `Writing to Bob (${b.id}).`);
 
-        // Bad ids, an unknown command, text with nobody to write to: one line each, then on.
+        // Bad ids, an unknown command: one line each, then on.
         type('/to seven\n');
         await console.waitForLine((l) => l === '"seven" is not an id: ids are whole numbers from 1 to 1099511627775.');
         type('/to 5\n');
         await console.waitForLine((l) => l.startsWith('5 is not one of your contacts'));
         type('/frobnicate now\n');
         await console.waitForLine((l) => l === 'Unknown command /frobnicate: /help lists them.');
-        type('anybody there?\n');
-        await console.waitForLine((l) => l === 'Choose whom to write to first: /to ID.');
         type(`/to ${b.id}\n`);
-        await console.waitForLine((l) => l === `Writing to Bob (${b.id}).`);
+        await console.waitForCount((l) => l === `Writing to Bob (${b.id}).`, 2);
 
         // Half a line typed; Bob's message comes meanwhile and is printed whole on its own line.
         type('hel');
@@ -108,8 +108,10 @@ describe('console - with no client running', () => {
     // Its commands reach the client it started, over the same socket as any other.
     const status = await runParley(['status', '--json'], { home });
     expect(JSON.parse(status.stdout)).toMatchObject({ name: 'Alice', server: 'offline' });
-    console.child.stdin.end('/help\n');
+    // No contact at all: text has nobody to go to, and the console says how to choose one.
+    console.child.stdin.end('anybody there?\n/help\n');
     expect((await console.exited).code, console.stderr()).toBe(0);
+    expect(console.lines).toContain('Choose whom to write to first: /to ID.');
     expect(console.lines).toContain('/quit                end (Ctrl+C and Ctrl+D too)');
     expect(console.lines[console.lines.length - 1]).toBe('Nothing is pending. Bye.');
     // Stopped with the console: the next command opens the profile itself.

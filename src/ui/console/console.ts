@@ -96,6 +96,11 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   if (options.to !== undefined && status.contacts.some((c) => c.id === options.to)) {
     current = options.to;
     print(t.writingTo(nameOf(current)));
+  } else if (status.contacts.length === 1) {
+    // One contact: there is nobody else to write to, so the console starts with them (/to
+    // changes it once there are more).
+    current = status.contacts[0].id;
+    print(t.writingTo(nameOf(current)));
   }
   prompt();
 
