@@ -16,17 +16,23 @@ const windows = {};
 for (const [kind, start, ms] of trips) (windows[kind] ??= []).push([start, start + ms * 1000]);
 for (const w of Object.values(windows)) w.sort((a, b) => a[0] - b[0]);
 
+// The first of `rows` (sorted by their `field`) whose `field` is at or after `t`: its index.
+function firstAtOrAfter(rows, field, t) {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rows[mid][field] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 // The kind of round trip running at `t` (µs), or null.
 function kindAt(t) {
   for (const [kind, w] of Object.entries(windows)) {
-    let lo = 0;
-    let hi = w.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (w[mid][1] < t) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < w.length && w[lo][0] <= t) return kind;
+    const i = firstAtOrAfter(w, 1, t);
+    if (i < w.length && w[i][0] <= t) return kind;
   }
   return null;
 }
@@ -42,17 +48,6 @@ function syncsOf(pid) {
     .sort((a, b) => a[0] - b[0]);
 }
 
-// The first fdatasync that starts at or after `t`.
-function firstFrom(syncs, t) {
-  let lo = 0;
-  let hi = syncs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (syncs[mid][0] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return syncs[lo];
-}
 
 const fmt = (x) => x.toFixed(2);
 const pids = fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => Number(f.slice(0, -6)));
@@ -71,7 +66,8 @@ for (const pid of pids) {
     const parts = { write: [], before: [], fdatasync: [], after: [] };
     let slow = 0;
     for (const [, start, end] of writes) {
-      const s = firstFrom(syncs, start);
+      // The first fdatasync that starts at or after the write.
+      const s = syncs[firstAtOrAfter(syncs, 0, start)];
       parts.write.push((end - start) / 1000);
       if (end - start > 1600) slow++;
       if (!s || s[1] > end) continue;
