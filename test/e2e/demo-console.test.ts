@@ -56,7 +56,11 @@ async function allGone(dir: string): Promise<boolean> {
 async function openDemo(socket: string, dir: string): Promise<number> {
   // CI unset, as a person's terminal has it (DESIGN.md, Ink traps); the exit code shown at the end.
   const command = `cd ${ROOT} && env -u CI ${process.execPath} ${CLI} demo --console --home ${dir}; echo "EXITED $?"; sleep 30`;
-  tmux(socket, ['new-session', '-d', '-s', 'demo', '-x', '200', '-y', '50', command]);
+  // A tmux server killed a moment ago on the same socket may still take the new session and
+  // then exit under it ("server exited unexpectedly", about one time in ten here): each open has
+  // a socket of its own, and a session that did not start says so at once.
+  const started = spawnSync('tmux', ['-L', socket, 'new-session', '-d', '-s', 'demo', '-x', '200', '-y', '50', command], { encoding: 'utf8' });
+  expect(started.status, `tmux new-session: ${started.stderr}`).toBe(0);
   await until(() => shows(socket, '/quit ends'), 'the console open', 60_000).catch((err: Error) => {
     throw new Error(`${err.message}; the window shows:\n${screen(socket)}`);
   });
@@ -69,6 +73,7 @@ describe.skipIf(!hasTmux)('demo on a terminal', () => {
   it('demo - the console opens on the user with the bot as a contact; "hello" comes back as "echo: hello"; /quit stops everything; closing the window too', async () => {
     const dir = path.join(tempHome('demo-tty'), 'demo');
     const socket = `parley-test-${process.pid}`;
+    const again = `${socket}-again`;
     try {
       const bot = await openDemo(socket, dir);
       tmux(socket, ['send-keys', '-t', 'demo', `/to ${bot}`, 'Enter']);
@@ -81,12 +86,13 @@ describe.skipIf(!hasTmux)('demo on a terminal', () => {
       tmux(socket, ['kill-server']);
 
       // Again, and the window closed under it: the same clean stop.
-      await openDemo(socket, dir);
-      tmux(socket, ['kill-server']);
+      await openDemo(again, dir);
+      tmux(again, ['kill-server']);
       await until(() => allGone(dir), 'every process of the demo gone', 15_000);
       expect(clientPointers(dir)).toEqual([]);
     } finally {
       tmux(socket, ['kill-server']);
+      tmux(again, ['kill-server']);
     }
   });
 });

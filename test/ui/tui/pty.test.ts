@@ -11,27 +11,32 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, runParley } from '../../helpers/cli.js';
 import { SELF_SIGNED_PASSWORD, selfSignedPerson, until } from '../../helpers/client.js';
 
-const SOCKET = `parley-tui-${process.pid}`;
-const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-const pane = (): string => tmux('capture-pane', '-p', '-t', 'ui');
+// Each screen opened has a tmux server of its own: a server whose last session was killed a
+// moment ago may still take a new session on its socket and then exit under it ("server exited
+// unexpectedly", about one time in ten here).
+const SOCKETS = [`parley-tui-${process.pid}`, `parley-tui-${process.pid}-again`];
+const tmux = (socket: string, ...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+const pane = (socket: string): string => tmux(socket, 'capture-pane', '-p', '-t', 'ui');
 afterAll(() => {
-  try {
-    tmux('kill-server');
-  } catch {
-    // None left.
+  for (const socket of SOCKETS) {
+    try {
+      tmux(socket, 'kill-server');
+    } catch {
+      // None left.
+    }
   }
 });
 
-async function paneShows(text: string, ms = 20_000): Promise<void> {
-  await until(async () => pane().includes(text), `the pane shows "${text}"`, ms).catch((err: Error) => {
-    throw new Error(`${err.message}; it shows:\n${pane()}`);
+async function paneShows(socket: string, text: string, ms = 20_000): Promise<void> {
+  await until(async () => pane(socket).includes(text), `the pane shows "${text}"`, ms).catch((err: Error) => {
+    throw new Error(`${err.message}; it shows:\n${pane(socket)}`);
   });
 }
 
 // With `keep`, the shell ignores SIGHUP so that it outlives parley and writes its exit code.
-function openScreen(home: string, codeFile: string, keep = true): void {
+function openScreen(socket: string, home: string, codeFile: string, keep = true): void {
   const command = `${keep ? "trap '' HUP; " : ''}env -u CI PARLEY_KEY_PASSWORD='${SELF_SIGNED_PASSWORD}' LANG=C.UTF-8 '${process.execPath}' '${CLI}' --home '${home}'; echo $? > '${codeFile}'; sleep 30`;
-  tmux('new-session', '-d', '-s', 'ui', '-x', '100', '-y', '30', 'sh', '-c', command);
+  tmux(socket, 'new-session', '-d', '-s', 'ui', '-x', '100', '-y', '30', 'sh', '-c', command);
 }
 
 describe('tui in a terminal', () => {
@@ -41,28 +46,29 @@ describe('tui in a terminal', () => {
     expect((await runParley(['settings', 'set', 'language', 'en'], { home: ann.home })).code).toBe(0);
     const code = path.join(ann.home, 'exit-code');
 
-    openScreen(ann.home, code);
-    await paneShows('Left to send');
-    expect(pane()).toContain('No client was running on this profile');
-    tmux('send-keys', '-t', 'ui', '-l', 'hello from tmux');
-    await paneShows('hello from tmux');
-    tmux('send-keys', '-t', 'ui', 'Enter');
-    await paneShows('◷ pending');
-    tmux('send-keys', '-t', 'ui', 'C-c');
-    await paneShows('Still pending: 1 message and 0 transfers; they go when the client is next up. Bye.');
+    const [first, again] = SOCKETS;
+    openScreen(first, ann.home, code);
+    await paneShows(first, 'Left to send');
+    expect(pane(first)).toContain('No client was running on this profile');
+    tmux(first, 'send-keys', '-t', 'ui', '-l', 'hello from tmux');
+    await paneShows(first, 'hello from tmux');
+    tmux(first, 'send-keys', '-t', 'ui', 'Enter');
+    await paneShows(first, '◷ pending');
+    tmux(first, 'send-keys', '-t', 'ui', 'C-c');
+    await paneShows(first, 'Still pending: 1 message and 0 transfers; they go when the client is next up. Bye.');
     // The normal screen is back: the frame is gone from it.
-    expect(pane()).not.toContain('Left to send');
+    expect(pane(first)).not.toContain('Left to send');
     await until(async () => fs.existsSync(code) && fs.readFileSync(code, 'utf8').trim() !== '', 'the exit code', 10_000);
     expect(fs.readFileSync(code, 'utf8').trim()).toBe('0');
-    tmux('kill-session', '-t', 'ui');
+    tmux(first, 'kill-session', '-t', 'ui');
 
     // A closed window: tmux hangs the terminal up and its shell is sent SIGHUP, and parley with
     // it. The client it started is closed: the profile answers commands without it, and the
     // message still waits. The process then ends by the signal, as a hung-up program does (its
     // shell is gone with the window: no exit code to read).
-    openScreen(ann.home, code, false);
-    await paneShows('hello from tmux');
-    tmux('kill-session', '-t', 'ui');
+    openScreen(again, ann.home, code, false);
+    await paneShows(again, 'hello from tmux');
+    tmux(again, 'kill-session', '-t', 'ui');
     await until(async () => {
       const r = await runParley(['status', '--json'], { home: ann.home });
       return r.code === 0 && JSON.parse(r.stdout).listen_port === null;
