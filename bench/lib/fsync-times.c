@@ -1,7 +1,10 @@
-/* Each fdatasync and fsync of a process, stamped in epoch microseconds (start, end), written to
+/* Each fdatasync and fsync of a process, and each fflush_unlocked, stamped in epoch microseconds
+ * (start, end, kind: 1 fdatasync, 2 fsync, 3 fflush_unlocked), written to
  * $PARLEY_TIMELINE_DIR/PID.sync (or /tmp/tl) at exit. Loaded with LD_PRELOAD beside
  * bench/lib/timeline.mjs, which says how to build and use it: it tells the time a synced LevelDB
- * write spends in the system call from the time it spends getting there and back. */
+ * write spends in the system call from the time it spends getting there and back. LevelDB 1.20
+ * (classic-level's) writes its log through stdio, so the log's write() is inside fflush_unlocked:
+ * its start is the moment the worker thread took the write up. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
@@ -38,6 +41,15 @@ int fdatasync(int fd) {
   long long start = now_us();
   int r = real(fd);
   note(start, now_us(), 1);
+  return r;
+}
+
+int fflush_unlocked(FILE *f) {
+  static int (*real)(FILE *);
+  if (!real) real = dlsym(RTLD_NEXT, "fflush_unlocked");
+  long long start = now_us();
+  int r = real(f);
+  note(start, now_us(), 3);
   return r;
 }
 

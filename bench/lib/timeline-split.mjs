@@ -3,8 +3,9 @@
 // PARLEY_BENCH_TRIPS left in DIR (trips.json, PID.jsonl, PID.sync) and splits each synced LevelDB
 // write of the measured round trips into its fdatasync and the time around it: `before` (from the
 // write asked for to the system call: the worker thread's wake-up, LevelDB's queue, the log's
-// write) and `after` (from the call's return to the process hearing of it: the memtable, the
-// main thread's wake-up). Each process is told by the kind of round trip its writes fall in: the
+// write), of which `wake` is the part until the log's write began (the worker thread's wake-up
+// and LevelDB's queue), and `after` (from the call's return to the process hearing of it: the
+// memtable, the main thread's wake-up). Each process is told by the kind of round trip its writes fall in: the
 // bench's own (the sender of every kind), the baseline's answering process, the receivers.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,7 +38,8 @@ function kindAt(t) {
   return null;
 }
 
-function syncsOf(pid) {
+// A process's stamped system calls of one kind (1 fdatasync, 3 the log's fflush), by start.
+function callsOf(pid, kind) {
   const file = path.join(dir, `${pid}.sync`);
   if (!fs.existsSync(file)) return [];
   return fs
@@ -45,6 +47,7 @@ function syncsOf(pid) {
     .trim()
     .split('\n')
     .map((line) => line.split(' ').map(Number))
+    .filter((row) => row[2] === kind)
     .sort((a, b) => a[0] - b[0]);
 }
 
@@ -53,7 +56,8 @@ const fmt = (x) => x.toFixed(2);
 const pids = fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => Number(f.slice(0, -6)));
 for (const pid of pids) {
   const rows = fs.readFileSync(path.join(dir, `${pid}.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-  const syncs = syncsOf(pid);
+  const syncs = callsOf(pid, 1);
+  const flushes = callsOf(pid, 3);
   const byKind = {};
   for (const r of rows) {
     if (r[0] !== 'b' || r[3] !== 1) continue;
@@ -63,7 +67,7 @@ for (const pid of pids) {
   for (const [kind, writes] of Object.entries(byKind)) {
     // A child writes in one kind only; the bench's process is the sender of all three.
     if (pid !== benchPid && writes.length < trips.length / 6) continue;
-    const parts = { write: [], before: [], fdatasync: [], after: [] };
+    const parts = { write: [], wake: [], before: [], fdatasync: [], after: [] };
     let slow = 0;
     for (const [, start, end] of writes) {
       // The first fdatasync that starts at or after the write.
@@ -72,6 +76,9 @@ for (const pid of pids) {
       if (end - start > 1600) slow++;
       if (!s || s[1] > end) continue;
       parts.before.push((s[0] - start) / 1000);
+      // The log's write, when stamped: the worker thread took the write up then.
+      const f = flushes[firstAtOrAfter(flushes, 0, start)];
+      if (f && f[1] <= s[0]) parts.wake.push((f[0] - start) / 1000);
       parts.fdatasync.push((s[1] - s[0]) / 1000);
       parts.after.push((end - s[1]) / 1000);
     }
