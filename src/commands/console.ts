@@ -19,8 +19,9 @@ export function registerConsoleCommands(program: Command, runInClient: RunInClie
     });
 }
 
-// `to`: the contact written to from the start (the demo's bot).
-export async function openConsole(home: string, passwordFile: string | undefined, runInClient: RunInClient, to?: number): Promise<number> {
+// `to`: the contact written to from the start (the demo's bot). `clientStops`: the caller stops
+// the client when the console ends (the demo's), as it stops one started here.
+export async function openConsole(home: string, passwordFile: string | undefined, runInClient: RunInClient, to?: number, clientStops = false): Promise<number> {
   // Sent to a running client as a command, it would talk to the client's terminal, not yours.
   if (clientProfile()) throw parleyError('CONSOLE_IN_CLIENT', 'the console runs in your terminal, not as a command sent to the client', EXIT.USAGE);
   // Until the console is up, the started client's notes go to standard error; then above the
@@ -32,7 +33,7 @@ export async function openConsole(home: string, passwordFile: string | undefined
     runInClient: async () => runInClient,
     log: (line) => log(line),
     open: async (startedHere) => {
-      const console = await startConsole({ home, cwd: process.cwd(), input: process.stdin, output: process.stdout, startedHere, to });
+      const console = await startConsole({ home, cwd: process.cwd(), input: process.stdin, output: process.stdout, startedHere, to, clientStops: clientStops || startedHere });
       log = (line) => console.print(line);
       return console;
     },

@@ -45,7 +45,7 @@ async function runDemo(cmd: Command, opts: DemoOpts, runInClient: RunInClient): 
       // this process runs, and end on Ctrl+C, /quit or SIGHUP.
       try {
         if (opts.console !== true) return await openUi({ home: demo.userHome, cwd: process.cwd(), runInClient });
-        return await openConsole(demo.userHome, undefined, runInClient, demo.botId);
+        return await openConsole(demo.userHome, undefined, runInClient, demo.botId, true);
       } catch (err) {
         // The terminal window was closed: the console's last writes and its raw mode off fail
         // with EIO. That is the person leaving, not a failure; everything stops as on /quit.

@@ -118,6 +118,42 @@ describe('console - with no client running', () => {
     expect((await runParley(['contacts', 'add', '77', '--name', 'Bob'], { home })).code).toBe(0);
   });
 
+  it('console - piped input that ends (a script, no /quit) with its contact online: the client started here delivers it before it stops', async () => {
+    const port = await freePort();
+    await serverAt(pki, port, async () => {
+      const a = await personAt(pki, 'alice', port);
+      const b = await personAt(pki, 'bob', port);
+      try {
+        expect((await runParley(['contacts', 'add', String(b.id), '--name', 'Bob'], { home: a.home })).code).toBe(0);
+        expect((await runParley(['contacts', 'add', String(a.id), '--name', 'Alice'], { home: b.home })).code).toBe(0);
+        // Alice's client is not running: the console starts one, reads the script's line and its
+        // end at once, and stops the client only once Bob has the message.
+        await stopPerson(a);
+        const console = openConsole(a.home, ['--password-file', pki.ours.passwordFile]);
+        console.child.stdin.end('from a script\n');
+        expect((await console.exited).code, console.stderr()).toBe(0);
+        expect(console.lines).toContain('No client was running on this profile: it runs in this console until /quit.');
+        // The bye, then the started client's own notes as it stops.
+        expect(console.lines, console.lines.join('\n')).toContain('Nothing is pending. Bye.');
+        expect(await historyTexts(b, a.id)).toEqual(['from a script']);
+      } finally {
+        await stopPerson(a);
+        await stopPerson(b);
+      }
+    });
+  });
+
+  it('console - piped input that ends with its contact offline: it ends without waiting for delivery, saying the message is pending', async () => {
+    const home = tempHome('console-piped-offline');
+    expect((await runParley(clientInitArgs(pki, 'alice', '127.0.0.1:1'), { home })).code).toBe(0);
+    expect((await runParley(['contacts', 'add', '77', '--name', 'Bob'], { home })).code).toBe(0);
+    const console = openConsole(home, ['--password-file', pki.ours.passwordFile]);
+    console.child.stdin.end('hi\n');
+    expect((await console.exited).code, console.stderr()).toBe(0);
+    expect(console.lines.some((l) => l.startsWith('Input ended'))).toBe(false);
+    expect(console.lines[console.lines.length - 1]).toBe('Still pending: 1 message and 0 transfers; they go when the client is next up. Bye.');
+  });
+
   it('console - a message over one packet is asked about (no: not sent; y: sent); /send-file offers, /transfers cancels, /history pages, a refused command says why', async () => {
     const home = tempHome('console-spend');
     expect((await runParley(clientInitArgs(pki, 'alice', '127.0.0.1:1'), { home })).code).toBe(0);

@@ -145,6 +145,29 @@ describe('demo', () => {
     await until(async () => processesNaming(dir).length === 0, 'no process of the demo left', 10_000);
   });
 
+  it('demo - --console with piped input that ends without /quit: what it wrote is delivered before the demo stops', async () => {
+    const dir = path.join(tempHome('demo-piped-end'), 'demo');
+    const demo = startScript(CLI, ['demo', '--console', '--home', dir]);
+    try {
+      // A script's lines, all at once, before the console is even up: the end of the input comes
+      // while the two messages are still on their way.
+      demo.child.stdin.end('hi\nПривет\n');
+      expect(await demo.exited).toEqual({ code: 0, signal: null });
+      expect(demo.lines).toContainEqual(expect.stringMatching(/^Input ended: waiting up to \d+ s for 2 messages to reach contacts who are online\.$/));
+      expect(demo.lines.at(-1)).toBe('Nothing is pending. Bye.');
+    } finally {
+      if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
+    }
+    await until(async () => processesNaming(dir).length === 0, 'no process of the demo left', 10_000);
+    // Delivered (the bot reads them too), in the journal of the profile the demo keeps, in order.
+    const home = path.join(dir, 'user');
+    const [bot] = jsonLines((await ok(['contacts', '--json'], { home })).stdout);
+    const history = jsonLines((await ok(['history', '--peer', String(bot.id), '--json'], { home })).stdout);
+    const mine = history.filter((m) => m.direction === 'out');
+    expect(mine.map((m) => m.text)).toEqual(['hi', 'Привет']);
+    for (const m of mine) expect(['delivered', 'read']).toContain(m.status);
+  });
+
   it('demo - a folder that holds something else is refused with exit 2, and left as it was', async () => {
     const dir = tempHome('not-demo');
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');

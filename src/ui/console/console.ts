@@ -26,7 +26,16 @@ export type ConsoleOptions = ScreenIo & {
   startedHere?: boolean;
   // The contact written to from the start (the demo's echo bot), if it is one.
   to?: number;
+  // The client stops when this console ends (it was started here, or the demo's): piped input
+  // that ends gives what it wrote SETTLE_MS to be delivered first.
+  clientStops?: boolean;
 };
+
+// How long piped input that ended waits for its messages to reach contacts who are online; and,
+// from the console's start, how long it looks for one to come online (a client started with the
+// console has often not heard from the server yet when a script's last line is read).
+export const SETTLE_MS = 10_000;
+export const FIRST_LOOK_MS = 3_000;
 
 export type RunningConsole = {
   // Resolves with the exit code once the console has ended and said what is pending.
@@ -52,8 +61,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   // A line that waits for a yes: the command to run with --yes.
   let confirming: string[] | null = null;
   let ending = false;
+  // Ended from outside (a signal, Ctrl+C, a closed window), not by the end of the input.
+  let stopped = false;
   let endReason: string | null = null;
+  // Wakes settle() at the next event or status.
+  let changed: (() => void) | null = null;
   const screen = createScreen(options);
+  const openedAt = Date.now();
 
   const nameOf = (peer: number): string => who(peer, status.contacts.find((c) => c.id === peer)?.name);
   const prompt = (): void => screen.setPrompt(t.prompt(current === null ? null : nameOf(current)));
@@ -72,11 +86,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     onEvent(event: Stored) {
       const line = eventLine(t, event, nameOf, files);
       if (line !== null) print(line);
+      changed?.();
     },
     onStatus(next) {
       for (const line of statusLines(t, status, next, nameOf)) print(line);
       status = next;
       prompt();
+      changed?.();
     },
     onSettings(settings) {
       if (setLanguage(settings.language)) print(t.languageSet);
@@ -90,7 +106,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   });
   status = subscription.snapshot.status;
   setLanguage(subscription.snapshot.settings.language);
-  screen.onInterrupt(() => screen.close());
+  screen.onInterrupt(() => stop());
   print(t.hello(status.id === null ? (status.name ?? t.you) : who(status.id, status.name)));
   if (options.startedHere) print(t.startedHere);
   if (options.to !== undefined && status.contacts.some((c) => c.id === options.to)) {
@@ -208,11 +224,54 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     }
   }
 
+  function stop(): void {
+    stopped = true;
+    screen.close();
+    // A wait for delivery (settle) ends at once too.
+    changed?.();
+  }
+
+  // Piped input has ended (a script's lines, not /quit) and the client stops with the console:
+  // what it wrote goes before the client does, as a script expects, for up to SETTLE_MS and only
+  // while a contact is online (to one who is not, it waits for the next start, as the bye says).
+  // Replies that come meanwhile are printed.
+  async function settle(): Promise<void> {
+    const until = Date.now() + SETTLE_MS;
+    let said = false;
+    for (;;) {
+      const left = until - Date.now();
+      const { messages } = await client.pending(home);
+      if (messages === 0 || left <= 0 || stopped || endReason !== null) return;
+      const online = status.contacts.some((c) => c.presence === 'online');
+      if (!online && Date.now() - openedAt >= FIRST_LOOK_MS) return;
+      if (online && !said) {
+        print(t.settling(messages, Math.ceil(left / 1000)));
+        said = true;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 500));
+        changed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      changed = null;
+    }
+  }
+
   const done = (async (): Promise<number> => {
     await loop();
+    const inputEnded = !ending && !stopped && endReason === null;
     ending = true;
     // Input ends here: what follows is printed on rows of its own, no prompt after it.
     screen.close();
+    if (inputEnded && options.clientStops === true && options.input.isTTY !== true) {
+      try {
+        await settle();
+      } catch {
+        // The client went away meanwhile: the bye below says what it can.
+      }
+    }
     if (endReason === null) {
       try {
         const p = await client.pending(home);
@@ -226,5 +285,5 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     return endReason === null ? 0 : 1;
   })();
 
-  return { done, stop: () => screen.close(), print };
+  return { done, stop, print };
 }

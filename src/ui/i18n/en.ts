@@ -19,6 +19,7 @@ export const en = {
       ? 'Nothing is pending. Bye.'
       : `Still pending: ${plural(messages, 'message', 'messages')} and ${plural(transfers, 'transfer', 'transfers')}; they go when the client is next up. Bye.`,
   byeUnknown: 'Bye (what is pending could not be read).',
+  settling: (messages: number, seconds: number) => `Input ended: waiting up to ${seconds} s for ${plural(messages, 'message', 'messages')} to reach contacts who are online.`,
   clientGone: 'The client stopped: the console ends.',
   help: [
     'TEXT                 send TEXT to the current contact (//TEXT sends a text that starts with /)',
