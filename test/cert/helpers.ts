@@ -69,6 +69,7 @@ export function parley(args: string[], options: { env?: NodeJS.ProcessEnv; input
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.on('error', () => undefined); // a child that exits before reading its input
     child.stdin.end(options.input ?? '');
   });
 }
