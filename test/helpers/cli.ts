@@ -120,6 +120,8 @@ export function startScript(script: string, args: string[], options: { env?: Rec
   const wake = () => {
     for (const w of [...waiters]) w();
   };
+  // A script that ended before a test's write to it: the test's own waits say so, not an EPIPE.
+  child.stdin.on('error', () => undefined);
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
   child.stdout.on('data', (d: string) => {
