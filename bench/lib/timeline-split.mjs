@@ -5,8 +5,9 @@
 // write asked for to the system call: the worker thread's wake-up, LevelDB's queue, the log's
 // write), of which `wake` is the part until the log's write began (the worker thread's wake-up
 // and LevelDB's queue), and `after` (from the call's return to the process hearing of it: the
-// memtable, the main thread's wake-up). Each process is told by the kind of round trip its writes fall in: the
-// bench's own (the sender of every kind), the baseline's answering process, the receivers.
+// memtable, the main thread's wake-up). Each process is told by the kind of round trip its
+// writes fall in: the bench's own (the sender of every kind), the baseline's answering process,
+// the receivers.
 import fs from 'node:fs';
 import path from 'node:path';
 import { stats } from './figures.mjs';

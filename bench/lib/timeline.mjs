@@ -3,8 +3,9 @@
 // inherit), it records each LevelDB write (a chained batch or a put: start, end, synced, bytes)
 // and each collection, stamped in epoch microseconds, and writes them to
 // $PARLEY_TIMELINE_DIR/PID.jsonl at exit. Beside it, bench/lib/fsync-times.c (LD_PRELOAD) stamps
-// each fdatasync (and each write of LevelDB's log) of the same processes, and the bench's PARLEY_BENCH_TRIPS names the file of its
-// round trips; bench/lib/timeline-split.mjs reads the three (docs/BENCHMARKS.md, messages).
+// each fdatasync (and each write of LevelDB's log) of the same processes, and the bench's
+// PARLEY_BENCH_TRIPS names the file of its round trips; bench/lib/timeline-split.mjs reads the
+// three (docs/BENCHMARKS.md, messages).
 //   gcc -shared -fPIC -O2 -o /tmp/fsync-times.so bench/lib/fsync-times.c -ldl
 //   PARLEY_TIMELINE_DIR=/tmp/tl PARLEY_BENCH_TRIPS=/tmp/tl/trips.json \
 //     LD_PRELOAD=/tmp/fsync-times.so NODE_OPTIONS="--import ./bench/lib/timeline.mjs" \

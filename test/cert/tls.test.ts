@@ -329,7 +329,7 @@ describe('tls', () => {
       const proc: Proc = { child, stdout: '', stderr: '', exited: Promise.resolve(null) };
       // An s_client that refuses the server's certificate can end before its line is written:
       // the write then fails with EPIPE, which is the refusal the test looks for, not an error.
-      child.stdin!.on('error', () => {});
+      child.stdin!.on('error', () => undefined);
       child.stdout!.on('data', (d) => (proc.stdout += d));
       child.stderr!.on('data', (d) => (proc.stderr += d));
       proc.exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../cert/helpers.js';
 import { CLI, jsonLines, ROOT, runParley, startScript, tempHome, type Script } from '../helpers/cli.js';
-import { clientInitArgs, personAt, serverAt, stopPerson, until, type Person } from '../helpers/client.js';
+import { clientInitArgs, personAt, serverAt, stopPerson, until, withPair, type Person } from '../helpers/client.js';
 import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 
 let pki: TestPki;
@@ -119,27 +119,17 @@ describe('console - with no client running', () => {
   });
 
   it('console - piped input that ends (a script, no /quit) with its contact online: the client started here delivers it before it stops', async () => {
-    const port = await freePort();
-    await serverAt(pki, port, async () => {
-      const a = await personAt(pki, 'alice', port);
-      const b = await personAt(pki, 'bob', port);
-      try {
-        expect((await runParley(['contacts', 'add', String(b.id), '--name', 'Bob'], { home: a.home })).code).toBe(0);
-        expect((await runParley(['contacts', 'add', String(a.id), '--name', 'Alice'], { home: b.home })).code).toBe(0);
-        // Alice's client is not running: the console starts one, reads the script's line and its
-        // end at once, and stops the client only once Bob has the message.
-        await stopPerson(a);
-        const console = openConsole(a.home, ['--password-file', pki.ours.passwordFile]);
-        console.child.stdin.end('from a script\n');
-        expect((await console.exited).code, console.stderr()).toBe(0);
-        expect(console.lines).toContain('No client was running on this profile: it runs in this console until /quit.');
-        // The bye, then the started client's own notes as it stops.
-        expect(console.lines, console.lines.join('\n')).toContain('Nothing is pending. Bye.');
-        expect(await historyTexts(b, a.id)).toEqual(['from a script']);
-      } finally {
-        await stopPerson(a);
-        await stopPerson(b);
-      }
+    await withPair(pki, async ({ a, b }) => {
+      // Alice's client is not running: the console starts one, reads the script's line and its
+      // end at once, and stops the client only once Bob has the message.
+      await stopPerson(a);
+      const console = openConsole(a.home, ['--password-file', pki.ours.passwordFile]);
+      console.child.stdin.end('from a script\n');
+      expect((await console.exited).code, console.stderr()).toBe(0);
+      expect(console.lines).toContain('No client was running on this profile: it runs in this console until /quit.');
+      // The bye, then the started client's own notes as it stops.
+      expect(console.lines, console.lines.join('\n')).toContain('Nothing is pending. Bye.');
+      expect(await historyTexts(b, a.id)).toEqual(['from a script']);
     });
   });
 

@@ -15,8 +15,8 @@ import { partPath } from '../../src/node/placing.js';
 import { sumsBase } from '../../src/node/sums.js';
 import { packetsFor } from '../../src/projections/quotas.js';
 import { appendEvents, jsonLines, runParley } from '../helpers/cli.js';
-import { startUp, stopPerson, until } from '../helpers/client.js';
-import { explain, listed, makeFile, withPair } from '../helpers/transfers.js';
+import { startUp, stopPerson, until, withPair } from '../helpers/client.js';
+import { explain, listed, makeFile } from '../helpers/transfers.js';
 import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 
 const inCi = (process.env.CI ?? '') !== '' && process.env.CI !== 'false' && process.env.CI !== '0';

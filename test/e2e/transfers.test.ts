@@ -14,8 +14,8 @@ import { WINDOW_BYTES } from '../../src/node/sending.js';
 import { partPath } from '../../src/node/placing.js';
 import { freePort } from '../cert/helpers.js';
 import { appendEvents, jsonLines, runParley } from '../helpers/cli.js';
-import { personAt, restartPerson, serverAt, startUp, stopPerson, until, type Person, type Up } from '../helpers/client.js';
-import { autoAccept, explain, journalWhileStopped as whileStopped, lastOf, listed, makeFile, offerBatch, partReaches, shaOf, transferEvents, withPair as pairOf } from '../helpers/transfers.js';
+import { personAt, restartPerson, serverAt, startUp, stopPerson, until, withPair as pairOf, type Person, type Up } from '../helpers/client.js';
+import { autoAccept, explain, journalWhileStopped as whileStopped, lastOf, listed, makeFile, offerBatch, partReaches, shaOf, transferEvents } from '../helpers/transfers.js';
 import { cleanup, makeServerPki, type TestPki } from '../server/helpers.js';
 
 let pki: TestPki;

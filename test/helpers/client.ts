@@ -3,7 +3,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { expect } from 'vitest';
 import type { RendezvousServer } from '../../server/server.js';
+import { freePort } from '../cert/helpers.js';
 import { cleanup, serverOn, tempDir, type TestPki } from '../server/helpers.js';
 import { CLI, ROOT, runParley, tempHome } from './cli.js';
 
@@ -97,6 +99,23 @@ export async function personAt(pki: TestPki, name: string, port: number, env: Re
 // The people of one test find each other through the server or an invite, as each test means them
 // to: LAN discovery off, or every client on this machine would hear every other one
 // (test/e2e/lan.test.ts turns it on where it is what is tested).
+// Alice and Bob, contacts of each other, online at a server of their own; both stopped after.
+export async function withPair(pki: TestPki, work: (p: { a: Person; b: Person }) => Promise<void>): Promise<void> {
+  const port = await freePort();
+  await serverAt(pki, port, async () => {
+    const a = await personAt(pki, 'alice', port);
+    const b = await personAt(pki, 'bob', port);
+    try {
+      expect((await runParley(['contacts', 'add', String(b.id), '--name', 'B'], { home: a.home })).code).toBe(0);
+      expect((await runParley(['contacts', 'add', String(a.id), '--name', 'A'], { home: b.home })).code).toBe(0);
+      await work({ a, b });
+    } finally {
+      await stopPerson(a);
+      await stopPerson(b);
+    }
+  });
+}
+
 export async function lanOff(home: string): Promise<void> {
   const r = await runParley(['settings', 'set', 'lan-discovery', 'off'], { home });
   if (r.code !== 0) throw new Error(`settings set lan-discovery off: ${r.stderr}`);

@@ -1,33 +1,15 @@
-// Files between two running clients in the end-to-end tests (test/e2e/transfers*.test.ts): a
-// pair of contacts online at a server of their own, files to send, the batch `parley send-file`
-// journals, and the transfer events each journal holds (read through the running client).
+// Files between two running clients in the end-to-end tests (test/e2e/transfers*.test.ts), a
+// pair of contacts online at a server of their own (client.ts, withPair): files to send, the
+// batch `parley send-file` journals, and the transfer events each journal holds (read through
+// the running client).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect } from 'vitest';
 import type { NewEvent } from '../../src/events/types.js';
 import { packetsFor } from '../../src/projections/quotas.js';
-import { freePort } from '../cert/helpers.js';
 import type { TestPki } from '../server/helpers.js';
 import { appendEvents, jsonLines, runParley } from './cli.js';
-import { personAt, restartPerson, serverAt, stopPerson, until, type Person } from './client.js';
-
-// Alice and Bob, contacts of each other, online at a server of their own; both stopped after.
-export async function withPair(pki: TestPki, work: (p: { a: Person; b: Person }) => Promise<void>): Promise<void> {
-  const port = await freePort();
-  await serverAt(pki, port, async () => {
-    const a = await personAt(pki, 'alice', port);
-    const b = await personAt(pki, 'bob', port);
-    try {
-      expect((await runParley(['contacts', 'add', String(b.id), '--name', 'B'], { home: a.home })).code).toBe(0);
-      expect((await runParley(['contacts', 'add', String(a.id), '--name', 'A'], { home: b.home })).code).toBe(0);
-      await work({ a, b });
-    } finally {
-      await stopPerson(a);
-      await stopPerson(b);
-    }
-  });
-}
+import { restartPerson, stopPerson, until, type Person } from './client.js';
 
 // A file of `mib` MiB of varied bytes, and its SHA-256.
 export function makeFile(dir: string, name: string, bytes: number): { file: string; sha: string } {
